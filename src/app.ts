@@ -1,0 +1,92 @@
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import { adminSocketPath, serveAdminSocket } from './cli/admin-socket.js';
+import type { Config } from './config.js';
+import { migrateToLatest, openPglite, openPostgres, type DatabaseHandle } from './db/database.js';
+import { acquireDataDirLock, type DataDirLock } from './db/data-dir-lock.js';
+import { buildServer } from './http/server.js';
+import { listTenants } from './tenants/tenants.service.js';
+
+export interface RunningApp {
+  app: FastifyInstance;
+  database: DatabaseHandle;
+  /** The address the HTTP server listens on. */
+  url: string;
+  /** Stops accepting, finishes in-flight requests (bounded), closes the database. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Opens the database the configuration names. For the embedded database the
+ * data dir lock is taken first, so a second process can never open it.
+ */
+export async function openConfiguredDatabase(
+  config: Config,
+  role: 'server' | 'cli',
+): Promise<{ database: DatabaseHandle; lock?: DataDirLock }> {
+  if (config.databaseUrl) return { database: await openPostgres(config.databaseUrl, config.databasePoolMax) };
+  const lock = acquireDataDirLock(config.dataDir, {
+    role,
+    ...(role === 'server' ? { socket: adminSocketPath(config.dataDir) } : {}),
+  });
+  try {
+    return { database: await openPglite({ dataDir: config.dataDir }), lock };
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+export async function startApp(config: Config, options: { logger?: FastifyServerOptions['logger'] } = {}) {
+  const { database, lock } = await openConfiguredDatabase(config, 'server');
+  let app: FastifyInstance | undefined;
+  let adminSocket: { close(): Promise<void> } | undefined;
+  const cleanUp = async () => {
+    await adminSocket?.close();
+    await database.close();
+    lock?.release();
+  };
+  try {
+    await migrateToLatest(database.db);
+    app = await buildServer({ config, database, ...(options.logger !== undefined ? { logger: options.logger } : {}) });
+    const url = await app.listen({ host: config.host, port: config.port });
+    if (lock?.holder.socket) {
+      adminSocket = await serveAdminSocket(lock.holder.socket, { config, database }, app.log);
+    }
+    const ready = app;
+    const running: RunningApp = {
+      app: ready,
+      database,
+      url,
+      async stop() {
+        await ready.close();
+        await cleanUp();
+      },
+    };
+    await announce(running, config);
+    return running;
+  } catch (error) {
+    await app?.close();
+    await cleanUp();
+    throw error;
+  }
+}
+
+/** Tells a new operator where the data is and, on an empty database, what to do first. */
+async function announce({ app, database, url }: RunningApp, config: Config): Promise<void> {
+  app.log.info({ database: database.kind, location: database.location, url }, 'Custodia is ready');
+  const port = new URL(url).port;
+  const lines = [
+    `Custodia is listening on ${url.replace('0.0.0.0', 'localhost')} (API docs: /api/docs)`,
+    database.kind === 'pglite'
+      ? `Data lives in ${database.location} (embedded PostgreSQL). Back this directory up.`
+      : `Data lives in the PostgreSQL server at ${database.location}.`,
+  ];
+  if ((await listTenants(database.db)).length === 0) {
+    lines.push(
+      'No tenants yet. Create the first one with:',
+      `  npx custodia tenant create --slug acme --name "Acme BV" --admin-email admin@acme.test --admin-password '<a long password>'`,
+      `then sign in: curl -X POST localhost:${port}/api/v1/auth/login -H 'content-type: application/json' -d '{"tenant":"acme","email":"admin@acme.test","password":"…"}'`,
+    );
+  }
+  if (config.logLevel !== 'silent') process.stderr.write(`\n${lines.join('\n')}\n\n`);
+}

@@ -1,0 +1,83 @@
+import type { Config } from '../config.js';
+import { migrateToLatest, type DatabaseHandle } from '../db/database.js';
+import type { TenantStatus } from '../db/schema.js';
+import { DomainError } from '../shared/domain-error.js';
+import * as tenants from '../tenants/tenants.service.js';
+
+/**
+ * Operator commands, callable in two ways with the same result: by the CLI
+ * on a database it opened itself, or by a running server on behalf of the
+ * CLI over the admin socket. They call services only, never SQL.
+ */
+
+export interface OperatorContext {
+  config: Config;
+  database: DatabaseHandle;
+}
+
+export type CommandArgs = Record<string, string | boolean | undefined>;
+
+export class UsageError extends DomainError<'usage'> {
+  constructor(message: string) {
+    super('usage', 'invalid', message);
+    this.name = 'UsageError';
+  }
+}
+
+function required(args: CommandArgs, name: string, flag: string): string {
+  const value = args[name];
+  if (typeof value !== 'string' || value === '') throw new UsageError(`missing --${flag}`);
+  return value;
+}
+
+const STATUSES: TenantStatus[] = ['active', 'suspended', 'terminated'];
+
+export const operatorCommands = {
+  async migrate({ database }: OperatorContext) {
+    const results = await migrateToLatest(database.db);
+    return { applied: results.filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+  },
+
+  async 'tenant.create'({ config, database }: OperatorContext, args: CommandArgs) {
+    const { tenant, admin } = await tenants.createTenant(database.db, config, {
+      slug: required(args, 'slug', 'slug'),
+      name: required(args, 'name', 'name'),
+      adminEmail: required(args, 'adminEmail', 'admin-email'),
+      adminPassword: required(args, 'adminPassword', 'admin-password'),
+      ...(typeof args.adminName === 'string' ? { adminName: args.adminName } : {}),
+    });
+    return { tenantId: tenant.id, slug: tenant.slug, adminUserId: admin.id };
+  },
+
+  async 'tenant.list'({ database }: OperatorContext, args: CommandArgs) {
+    const status = args.status;
+    if (status !== undefined && !STATUSES.includes(status as TenantStatus)) {
+      throw new UsageError(`--status must be one of ${STATUSES.join(', ')}`);
+    }
+    return tenants.listTenants(database.db, status ? { status: status as TenantStatus } : {});
+  },
+
+  async 'tenant.suspend'({ database }: OperatorContext, args: CommandArgs) {
+    return tenants.suspendTenant(database.db, required(args, 'slug', 'slug'));
+  },
+
+  async 'tenant.reactivate'({ database }: OperatorContext, args: CommandArgs) {
+    return tenants.reactivateTenant(database.db, required(args, 'slug', 'slug'));
+  },
+
+  async 'tenant.terminate'({ config, database }: OperatorContext, args: CommandArgs) {
+    return tenants.terminateTenant(database.db, config, required(args, 'slug', 'slug'));
+  },
+} satisfies Record<string, (ctx: OperatorContext, args: CommandArgs) => Promise<unknown>>;
+
+export type CommandName = keyof typeof operatorCommands;
+
+export function isCommandName(name: string): name is CommandName {
+  return Object.hasOwn(operatorCommands, name);
+}
+
+/** Runs a command and returns its result as plain JSON, identical to what the admin socket returns. */
+export async function runOperatorCommand(ctx: OperatorContext, name: CommandName, args: CommandArgs): Promise<unknown> {
+  const result = await operatorCommands[name](ctx, args);
+  return JSON.parse(JSON.stringify(result)) as unknown;
+}

@@ -1,0 +1,167 @@
+import { parseArgs } from 'node:util';
+import { openConfiguredDatabase } from '../app.js';
+import { ConfigError, loadConfig, loadDotEnv, type Config } from '../config.js';
+import { migrateToLatest } from '../db/database.js';
+import { currentHolder, DataDirBusyError } from '../db/data-dir-lock.js';
+import { DomainError } from '../shared/domain-error.js';
+import { callAdminSocket } from './admin-socket.js';
+import { runOperatorCommand, UsageError, type CommandArgs, type CommandName } from './commands.js';
+
+// Exit codes: 0 done; 1 refused (the reason is on stderr); 2 usage or
+// configuration; 3 the database or data dir cannot be reached.
+
+const USAGE = `usage: custodia <command>
+
+  migrate                               apply pending database migrations
+  tenant create --slug <slug> --name <name> --admin-email <email> --admin-password <password> [--admin-name <name>]
+                                        create a tenant and its first administrator; prints {"tenantId","slug","adminUserId"}
+  tenant list [--json] [--status active|suspended|terminated]
+  tenant suspend --slug <slug>          nobody of the tenant can sign in until it is reactivated
+  tenant reactivate --slug <slug>
+  tenant terminate --slug <slug>        close the tenant; its data is purged after the grace period (≤ 30 days)
+
+Configuration comes from the environment and .env (see README). With DATABASE_URL
+the command runs on that PostgreSQL server; otherwise on the embedded database in
+CUSTODIA_DATA_DIR, through the running server's admin socket when one holds it.`;
+
+class CliExit extends Error {
+  constructor(
+    readonly exitCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface Parsed {
+  command: CommandName;
+  args: CommandArgs;
+  json: boolean;
+}
+
+function parse(argv: string[]): Parsed | 'help' {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      slug: { type: 'string' },
+      name: { type: 'string' },
+      'admin-email': { type: 'string' },
+      'admin-password': { type: 'string' },
+      'admin-name': { type: 'string' },
+      status: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help || positionals.length === 0 || positionals[0] === 'help') return 'help';
+  const [group, action, ...rest] = positionals;
+  if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
+  const args: CommandArgs = {
+    slug: values.slug,
+    name: values.name,
+    adminEmail: values['admin-email'],
+    adminPassword: values['admin-password'],
+    adminName: values['admin-name'],
+    status: values.status,
+  };
+  const json = values.json ?? false;
+  if (group === 'migrate' && action === undefined) return { command: 'migrate', args, json };
+  if (group === 'tenant' && ['create', 'list', 'suspend', 'reactivate', 'terminate'].includes(action ?? '')) {
+    return { command: `tenant.${action}` as CommandName, args, json };
+  }
+  throw new UsageError(`unknown command "${positionals.join(' ')}"; run custodia --help`);
+}
+
+/** Runs on the database directly, or through the server that holds the embedded data dir. */
+async function execute(config: Config, command: CommandName, args: CommandArgs): Promise<unknown> {
+  if (!config.databaseUrl) {
+    const holder = currentHolder(config.dataDir);
+    if (holder?.role === 'server' && holder.socket) return viaServer(holder.socket, command, args);
+    if (holder) throw new DataDirBusyError(config.dataDir, holder);
+  }
+  const { database, lock } = await openConfiguredDatabase(config, 'cli');
+  try {
+    await migrateToLatest(database.db);
+    return await runOperatorCommand({ config, database }, command, args);
+  } finally {
+    await database.close();
+    lock?.release();
+  }
+}
+
+async function viaServer(socket: string, command: CommandName, args: CommandArgs): Promise<unknown> {
+  let reply;
+  try {
+    reply = await callAdminSocket(socket, command, args);
+  } catch (error) {
+    throw new CliExit(
+      3,
+      `a Custodia server holds the data dir but its admin socket ${socket} does not answer (${(error as Error).message})`,
+    );
+  }
+  if (!reply.ok) throw new CliExit(reply.error.code === 'usage' ? 2 : 1, reply.error.message);
+  return reply.result;
+}
+
+interface TenantLine {
+  slug: string;
+  name: string;
+  status: string;
+  createdAt: string;
+  deletionDueAt: string | null;
+}
+
+function render(command: CommandName, result: unknown, json: boolean): string {
+  if (command === 'tenant.create' || json) return JSON.stringify(result);
+  if (command === 'tenant.list') {
+    const rows = result as TenantLine[];
+    if (rows.length === 0) return 'no tenants';
+    const table = [['SLUG', 'STATUS', 'CREATED', 'NAME'], ...rows.map((t) => [t.slug, t.status, t.createdAt.slice(0, 10), t.name])];
+    const widths = [0, 1, 2].map((i) => Math.max(...table.map((r) => (r[i] ?? '').length)));
+    return table.map((r) => r.map((cell, i) => (i < 3 ? cell.padEnd(widths[i] ?? 0) : cell)).join('  ')).join('\n');
+  }
+  if (command === 'migrate') {
+    const applied = (result as { applied: string[] }).applied;
+    return applied.length ? `applied ${applied.join(', ')}` : 'database is up to date';
+  }
+  const tenant = result as TenantLine;
+  const due = tenant.deletionDueAt ? `; data will be purged on ${tenant.deletionDueAt}` : '';
+  return `tenant ${tenant.slug} is ${tenant.status}${due}`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    const parsed = parse(argv);
+    if (parsed === 'help') {
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
+    loadDotEnv();
+    const config = loadConfig();
+    const result = await execute(config, parsed.command, parsed.args);
+    process.stdout.write(`${render(parsed.command, result, parsed.json)}\n`);
+    return 0;
+  } catch (error) {
+    const [code, message] = describe(error);
+    process.stderr.write(`custodia: ${message.replace(/\s+/g, ' ')}\n`);
+    return code;
+  }
+}
+
+function describe(error: unknown): [number, string] {
+  if (error instanceof CliExit) return [error.exitCode, error.message];
+  if (error instanceof UsageError) return [2, error.message];
+  if (error instanceof DomainError) return [1, error.message];
+  if (error instanceof ConfigError) return [2, `invalid configuration: ${error.message}`];
+  if (error instanceof DataDirBusyError) return [3, error.message];
+  const e = error as NodeJS.ErrnoException;
+  if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    return [2, `${e.message.split('\n')[0]}; run custodia --help`];
+  }
+  if (e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === '3D000') {
+    return [3, `the database does not answer: ${e.message}`];
+  }
+  return [1, `unexpected error: ${e.message ?? String(error)}`];
+}

@@ -1,0 +1,125 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+
+/**
+ * The only module that reads process.env. Every variable Custodia understands
+ * is declared in `settings` below, with its default and its validation; the
+ * README's configuration table is the human-readable copy of this list.
+ */
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** When set, PostgreSQL server through a pg pool; otherwise embedded PGlite in dataDir. */
+  databaseUrl: string | undefined;
+  databasePoolMax: number;
+  logLevel: LogLevel;
+  bodyLimitBytes: number;
+  shutdownTimeoutMs: number;
+  trustProxy: boolean;
+  tenantDeletionGraceDays: number;
+  argon2: { memoryKiB: number; timeCost: number; parallelism: number };
+  sessionIdleMinutes: number;
+  sessionAbsoluteHours: number;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function read(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^-?\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) {
+    throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  }
+  return value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: readonly T[]): T {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${raw}"`);
+  }
+  return raw as T;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = read(env, name)?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(name, `must be true or false, got "${raw}"`);
+}
+
+function databaseUrl(env: Env, name: string): string | undefined {
+  const raw = read(env, name);
+  if (raw === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, 'is not a valid URL (expected postgres://user:password@host:port/database)');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConfigError(name, `must start with postgres:// or postgresql://, got "${url.protocol}//"`);
+  }
+  return raw;
+}
+
+function host(env: Env, name: string, fallback: string): string {
+  const raw = read(env, name) ?? fallback;
+  if (!/^[A-Za-z0-9.:\-[\]]+$/.test(raw)) throw new ConfigError(name, `is not a host name or address: "${raw}"`);
+  return raw;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Reads and validates the configuration; throws ConfigError naming the first bad variable. */
+export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
+  return {
+    host: host(env, 'HOST', '0.0.0.0'),
+    port: integer(env, 'PORT', 3000, 0, 65535),
+    dataDir: path.resolve(cwd, read(env, 'CUSTODIA_DATA_DIR') ?? 'data'),
+    databaseUrl: databaseUrl(env, 'DATABASE_URL'),
+    databasePoolMax: integer(env, 'DATABASE_POOL_MAX', 10, 1, 1000),
+    logLevel: oneOf(env, 'LOG_LEVEL', 'info', LOG_LEVELS),
+    bodyLimitBytes: integer(env, 'CUSTODIA_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    shutdownTimeoutMs: integer(env, 'CUSTODIA_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    trustProxy: boolean(env, 'CUSTODIA_TRUST_PROXY', false),
+    tenantDeletionGraceDays: integer(env, 'CUSTODIA_TENANT_DELETION_GRACE_DAYS', 30, 0, 30),
+    argon2: {
+      // OWASP Password Storage Cheat Sheet minimum for argon2id: m=19 MiB, t=2, p=1.
+      memoryKiB: integer(env, 'CUSTODIA_ARGON2_MEMORY_KIB', 19 * 1024, 19 * 1024, 4 * 1024 * 1024),
+      timeCost: integer(env, 'CUSTODIA_ARGON2_TIME_COST', 2, 2, 100),
+      parallelism: integer(env, 'CUSTODIA_ARGON2_PARALLELISM', 1, 1, 16),
+    },
+    sessionIdleMinutes: integer(env, 'CUSTODIA_SESSION_IDLE_MINUTES', 30, 1, 24 * 60),
+    sessionAbsoluteHours: integer(env, 'CUSTODIA_SESSION_ABSOLUTE_HOURS', 12, 1, 24 * 30),
+  };
+}
+
+/** Loads `.env` from the working directory into process.env (existing variables win). */
+export function loadDotEnv(cwd = process.cwd()): void {
+  const file = path.join(cwd, '.env');
+  if (existsSync(file)) process.loadEnvFile(file);
+}

@@ -1,0 +1,79 @@
+import { randomUUID } from 'node:crypto';
+import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Config } from '../config.js';
+import type { DatabaseHandle } from '../db/database.js';
+import { registerIdentityRoutes } from '../identity/identity.routes.js';
+import { loggerOptions } from './logging.js';
+import { installMetrics } from './metrics.js';
+import { registerOpsRoutes } from './ops.routes.js';
+import { installProblemHandlers } from './problem.js';
+
+export interface ServerDeps {
+  config: Config;
+  database: DatabaseHandle;
+  /** Overrides the configured logger (tests pass false). */
+  logger?: FastifyServerOptions['logger'];
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Assembles the HTTP server: plugins, error handling, metrics and every domain's routes. */
+export async function buildServer({ config, database, logger }: ServerDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: logger ?? loggerOptions(config.logLevel),
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
+    requestIdHeader: 'x-request-id',
+    // A caller's request id is kept when it is harmless, so logs can be correlated.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+  });
+
+  app.decorateRequest('auth', null);
+  installProblemHandlers(app, config.bodyLimitBytes);
+  const metrics = installMetrics(app, database.poolStats);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(helmet, {
+    // The API serves JSON; the docs page gets its own policy from swagger-ui.
+    // HSTS and upgrade-insecure-requests are left to the TLS-terminating proxy:
+    // the embedded default serves plain HTTP on localhost.
+    contentSecurityPolicy: {
+      directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], upgradeInsecureRequests: null },
+    },
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Custodia API',
+        version: '1',
+        description: 'Multi-tenant CRM, GDPR-compliant by construction. Errors are application/problem+json (RFC 9457).',
+      },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      },
+    },
+  });
+  await app.register(swaggerUi, {
+    routePrefix: '/api/docs',
+    staticCSP: true,
+    transformSpecificationClone: true,
+  });
+
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  registerOpsRoutes(app, database, metrics);
+  registerIdentityRoutes(app, database, config);
+  return app;
+}

@@ -1,0 +1,56 @@
+import { startApp, type RunningApp } from './app.js';
+import { ConfigError, loadConfig, loadDotEnv, type Config } from './config.js';
+import { DataDirBusyError } from './db/data-dir-lock.js';
+
+// start: config → database (lock, migrations) → http → admin socket
+
+function fail(message: string, code: number): never {
+  process.stderr.write(`custodia: ${message}\n`);
+  process.exit(code);
+}
+
+let config: Config;
+try {
+  loadDotEnv();
+  config = loadConfig();
+} catch (error) {
+  if (error instanceof ConfigError) fail(`invalid configuration: ${error.message}`, 2);
+  throw error;
+}
+
+let running: RunningApp;
+try {
+  running = await startApp(config);
+} catch (error) {
+  if (error instanceof DataDirBusyError) fail(`cannot start: ${error.message}`, 3);
+  const e = error as NodeJS.ErrnoException;
+  if (e.code === 'EADDRINUSE') fail(`cannot start: ${config.host}:${config.port} is already in use (set PORT)`, 3);
+  if (e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND') fail(`cannot start: the database does not answer (${e.code})`, 3);
+  fail(`cannot start: ${e.message}`, 1);
+}
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) {
+    process.stderr.write(`custodia: ${signal} again, exiting without waiting\n`);
+    process.exit(1);
+  }
+  stopping = true;
+  running.app.log.info({ signal }, 'shutting down');
+  // In-flight requests get shutdownTimeoutMs; then the process goes anyway.
+  const timer = setTimeout(() => {
+    running.app.log.error('shutdown timed out; exiting');
+    process.exit(1);
+  }, config.shutdownTimeoutMs);
+  timer.unref();
+  try {
+    await running.stop();
+    process.exit(0);
+  } catch (error) {
+    running.app.log.error({ err: error }, 'shutdown failed');
+    process.exit(1);
+  }
+}
+
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

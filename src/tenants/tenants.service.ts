@@ -1,0 +1,176 @@
+import type { Kysely } from 'kysely';
+import type { Config } from '../config.js';
+import type { Database, TenantRow, TenantStatus } from '../db/schema.js';
+import { createUser, preparePassword, type User } from '../identity/identity.service.js';
+import { isUniqueViolation } from '../shared/domain-error.js';
+import { newId } from '../shared/ids.js';
+import { TenantError } from './tenants.errors.js';
+import * as repo from './tenants.repository.js';
+
+export interface Tenant {
+  id: string;
+  slug: string;
+  name: string;
+  status: TenantStatus;
+  createdAt: Date;
+  suspendedAt: Date | null;
+  terminatedAt: Date | null;
+  deletionDueAt: Date | null;
+}
+
+export function toTenant(row: TenantRow): Tenant {
+  return {
+    id: row.id,
+    slug: row.slug,
+    name: row.name,
+    status: row.status,
+    createdAt: row.created_at,
+    suspendedAt: row.suspended_at,
+    terminatedAt: row.terminated_at,
+    deletionDueAt: row.deletion_due_at,
+  };
+}
+
+const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+// Slugs may become host names or path segments; keep these free for the product.
+const RESERVED_SLUGS = new Set(['admin', 'api', 'app', 'assets', 'auth', 'docs', 'public', 'static', 'status', 'www']);
+
+export function validateSlug(slug: string): string {
+  if (slug !== slug.toLowerCase()) throw new TenantError('tenant_slug_invalid', 'slug must be lower-case');
+  if (slug.length < 2 || slug.length > 63 || !SLUG.test(slug)) {
+    throw new TenantError(
+      'tenant_slug_invalid',
+      'slug must be 2 to 63 characters: lower-case letters, digits and inner hyphens',
+    );
+  }
+  if (RESERVED_SLUGS.has(slug)) throw new TenantError('tenant_slug_invalid', `slug "${slug}" is reserved`);
+  return slug;
+}
+
+function validateName(name: string): string {
+  const trimmed = name.trim();
+  if (trimmed.length < 1 || trimmed.length > 200) {
+    throw new TenantError('tenant_name_invalid', 'name must be 1 to 200 characters');
+  }
+  return trimmed;
+}
+
+export interface CreateTenantInput {
+  slug: string;
+  name: string;
+  adminEmail: string;
+  adminPassword: string;
+  adminName?: string;
+}
+
+export interface CreatedTenant {
+  tenant: Tenant;
+  admin: User;
+}
+
+/** Creates a tenant and its first administrator in one transaction. */
+export async function createTenant(
+  db: Kysely<Database>,
+  settings: Pick<Config, 'argon2'>,
+  input: CreateTenantInput,
+): Promise<CreatedTenant> {
+  const slug = validateSlug(input.slug);
+  const name = validateName(input.name);
+  if (await repo.findTenantBySlug(db, slug)) throw slugTaken(slug);
+  const passwordHash = await preparePassword(input.adminPassword, input.adminEmail, settings.argon2);
+  try {
+    return await db.transaction().execute(async (trx) => {
+      const row = await repo.insertTenant(trx, {
+        id: newId(),
+        slug,
+        name,
+        status: 'active',
+        updated_at: new Date(),
+      });
+      const admin = await createUser(trx, row.id, {
+        email: input.adminEmail,
+        name: input.adminName ?? 'Administrator',
+        passwordHash,
+        isAdmin: true,
+      });
+      return { tenant: toTenant(row), admin };
+    });
+  } catch (error) {
+    // Two creators raced past the check above; the unique index decided.
+    if (isUniqueViolation(error, 'tenants_slug_key')) throw slugTaken(slug);
+    throw error;
+  }
+}
+
+function slugTaken(slug: string): TenantError {
+  return new TenantError('tenant_slug_taken', `a tenant with slug "${slug}" already exists`);
+}
+
+export async function listTenants(db: Kysely<Database>, filter: { status?: TenantStatus } = {}): Promise<Tenant[]> {
+  return (await repo.listTenants(db, filter)).map(toTenant);
+}
+
+export async function getTenant(db: Kysely<Database>, slug: string): Promise<Tenant> {
+  const row = await repo.findTenantBySlug(db, slug);
+  if (!row) throw new TenantError('tenant_not_found', `no tenant with slug "${slug}"`);
+  return toTenant(row);
+}
+
+/** The tenant a sign-in names, if it may be used right now. */
+export async function findActiveTenantBySlug(db: Kysely<Database>, slug: string): Promise<Tenant | undefined> {
+  const row = await repo.findTenantBySlug(db, slug);
+  return row?.status === 'active' ? toTenant(row) : undefined;
+}
+
+export async function isTenantActive(db: Kysely<Database>, tenantId: string): Promise<boolean> {
+  return (await repo.findTenantById(db, tenantId))?.status === 'active';
+}
+
+async function changeStatus(
+  db: Kysely<Database>,
+  slug: string,
+  allowedFrom: TenantStatus[],
+  change: (row: TenantRow, now: Date) => Parameters<typeof repo.updateTenant>[2],
+  verb: string,
+): Promise<Tenant> {
+  return db.transaction().execute(async (trx) => {
+    const row = await repo.lockTenantBySlug(trx, slug);
+    if (!row) throw new TenantError('tenant_not_found', `no tenant with slug "${slug}"`);
+    if (!allowedFrom.includes(row.status)) {
+      throw new TenantError('tenant_invalid_transition', `cannot ${verb} tenant "${slug}": it is ${row.status}`);
+    }
+    return toTenant(await repo.updateTenant(trx, row.id, change(row, new Date())));
+  });
+}
+
+/** Suspended tenants keep their data but nobody can sign in or use a session. */
+export function suspendTenant(db: Kysely<Database>, slug: string): Promise<Tenant> {
+  return changeStatus(db, slug, ['active'], (_row, now) => ({ status: 'suspended', suspended_at: now }), 'suspend');
+}
+
+export function reactivateTenant(db: Kysely<Database>, slug: string): Promise<Tenant> {
+  return changeStatus(db, slug, ['suspended'], () => ({ status: 'active', suspended_at: null }), 'reactivate');
+}
+
+/**
+ * Terminated is final: the tenant is closed at once and its data is purged
+ * (keys shredded, rows deleted) on the deletion date, at most 30 days later.
+ */
+export function terminateTenant(
+  db: Kysely<Database>,
+  settings: Pick<Config, 'tenantDeletionGraceDays'>,
+  slug: string,
+): Promise<Tenant> {
+  const graceDays = Math.min(settings.tenantDeletionGraceDays, 30);
+  return changeStatus(
+    db,
+    slug,
+    ['active', 'suspended'],
+    (_row, now) => ({
+      status: 'terminated',
+      terminated_at: now,
+      deletion_due_at: new Date(now.getTime() + graceDays * 86_400_000),
+    }),
+    'terminate',
+  );
+}

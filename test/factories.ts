@@ -1,0 +1,39 @@
+import { randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { loadConfig, type Config } from '../src/config.js';
+import type { Database } from '../src/db/schema.js';
+import { createTenant, type Tenant } from '../src/tenants/tenants.service.js';
+import type { User } from '../src/identity/identity.service.js';
+
+/** The configuration tests run with: defaults, plus what a test overrides. */
+export function testConfig(env: Record<string, string> = {}): Config {
+  return loadConfig({ LOG_LEVEL: 'silent', ...env });
+}
+
+export function uniqueSlug(prefix = 't'): string {
+  return `${prefix}-${randomBytes(5).toString('hex')}`;
+}
+
+export interface TestTenant {
+  tenant: Tenant;
+  admin: User;
+  adminEmail: string;
+  adminPassword: string;
+}
+
+/** A new tenant with its first admin; every test builds its own, so tests never share data. */
+export async function createTestTenant(
+  db: Kysely<Database>,
+  overrides: { slug?: string; name?: string } = {},
+): Promise<TestTenant> {
+  const slug = overrides.slug ?? uniqueSlug();
+  const adminEmail = `admin@${slug}.test`;
+  const adminPassword = `pw-${randomBytes(9).toString('base64url')}`;
+  const { tenant, admin } = await createTenant(db, testConfig(), {
+    slug,
+    name: overrides.name ?? `Tenant ${slug}`,
+    adminEmail,
+    adminPassword,
+  });
+  return { tenant, admin, adminEmail, adminPassword };
+}

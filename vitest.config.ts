@@ -1,0 +1,25 @@
+import { defineConfig } from 'vitest/config';
+
+// The whole suite runs on PGlite, and again on a PostgreSQL server when
+// CUSTODIA_TEST_DATABASE_URL is set (CI sets it). Each project migrates one
+// template database in its global setup; every test file gets a copy.
+const serverUrl = process.env.CUSTODIA_TEST_DATABASE_URL;
+
+const project = (kind: 'pglite' | 'postgres') => ({
+  extends: true as const,
+  test: {
+    name: kind,
+    env: { CUSTODIA_TEST_DB_KIND: kind },
+    globalSetup: [`test/global-setup.${kind}.ts`],
+  },
+});
+
+export default defineConfig({
+  test: {
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    projects: serverUrl ? [project('pglite'), project('postgres')] : [project('pglite')],
+  },
+});
