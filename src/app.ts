@@ -1,8 +1,8 @@
-import type { FastifyInstance, FastifyServerOptions } from 'fastify';
-import { adminSocketPath, serveAdminSocket } from './cli/admin-socket.js';
+import type { FastifyInstance } from 'fastify';
+import { serveAdminSocket } from './cli/admin-socket.js';
 import type { Config } from './config.js';
-import { migrateToLatest, openPglite, openPostgres, type DatabaseHandle } from './db/database.js';
-import { acquireDataDirLock, type DataDirLock } from './db/data-dir-lock.js';
+import { migrateToLatest, type DatabaseHandle } from './db/database.js';
+import { openConfiguredDatabase } from './db/open.js';
 import { buildServer } from './http/server.js';
 import { listTenants } from './tenants/tenants.service.js';
 
@@ -15,28 +15,7 @@ export interface RunningApp {
   stop(): Promise<void>;
 }
 
-/**
- * Opens the database the configuration names. For the embedded database the
- * data dir lock is taken first, so a second process can never open it.
- */
-export async function openConfiguredDatabase(
-  config: Config,
-  role: 'server' | 'cli',
-): Promise<{ database: DatabaseHandle; lock?: DataDirLock }> {
-  if (config.databaseUrl) return { database: await openPostgres(config.databaseUrl, config.databasePoolMax) };
-  const lock = acquireDataDirLock(config.dataDir, {
-    role,
-    ...(role === 'server' ? { socket: adminSocketPath(config.dataDir) } : {}),
-  });
-  try {
-    return { database: await openPglite({ dataDir: config.dataDir }), lock };
-  } catch (error) {
-    lock.release();
-    throw error;
-  }
-}
-
-export async function startApp(config: Config, options: { logger?: FastifyServerOptions['logger'] } = {}) {
+export async function startApp(config: Config, options: { logger?: false } = {}) {
   const { database, lock } = await openConfiguredDatabase(config, 'server');
   let app: FastifyInstance | undefined;
   let adminSocket: { close(): Promise<void> } | undefined;
@@ -58,7 +37,15 @@ export async function startApp(config: Config, options: { logger?: FastifyServer
       database,
       url,
       async stop() {
-        await ready.close();
+        // close() waits for in-flight requests, but a keep-alive connection that
+        // finishes its request afterwards would hold it open: close those as
+        // soon as they fall idle.
+        const sweep = setInterval(() => ready.server.closeIdleConnections(), 50);
+        try {
+          await ready.close();
+        } finally {
+          clearInterval(sweep);
+        }
         await cleanUp();
       },
     };

@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
-import { openConfiguredDatabase } from '../app.js';
 import { ConfigError, loadConfig, loadDotEnv, type Config } from '../config.js';
 import { migrateToLatest } from '../db/database.js';
 import { currentHolder, DataDirBusyError } from '../db/data-dir-lock.js';
+import { openConfiguredDatabase } from '../db/open.js';
 import { DomainError } from '../shared/domain-error.js';
 import { callAdminSocket } from './admin-socket.js';
 import { runOperatorCommand, UsageError, type CommandArgs, type CommandName } from './commands.js';

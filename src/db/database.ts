@@ -1,7 +1,6 @@
 import { mkdir } from 'node:fs/promises';
-import { PGlite } from '@electric-sql/pglite';
 import { Kysely, Migrator, PostgresDialect, type MigrationResult } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import { migrations } from './migrations/index.js';
 import { PGlitePool } from './pglite-pool.js';
 import type { Database } from './schema.js';
@@ -38,13 +37,15 @@ function int8(value: string): number {
   return n;
 }
 
-const pgTypes = {
-  getTypeParser(oid: number, format?: 'text' | 'binary') {
-    if (oid === INT8) return int8;
-    if (oid === DATE) return (value: string) => value;
-    return pg.types.getTypeParser(oid, format);
-  },
-} as pg.CustomTypesConfig;
+function pgTypes(types: typeof pg.types): pg.CustomTypesConfig {
+  return {
+    getTypeParser(oid: number, format?: 'text' | 'binary') {
+      if (oid === INT8) return int8;
+      if (oid === DATE) return (value: string) => value;
+      return types.getTypeParser(oid, format);
+    },
+  } as pg.CustomTypesConfig;
+}
 
 const pgliteParsers = {
   [INT8]: int8,
@@ -61,6 +62,8 @@ export interface PgliteSource {
 
 export async function openPglite(source: PgliteSource): Promise<DatabaseHandle> {
   if (source.dataDir) await mkdir(source.dataDir, { recursive: true, mode: 0o700 });
+  // Drivers load on first use: the CLI only pays for the one it needs.
+  const { PGlite } = await import('@electric-sql/pglite');
   const pglite = new PGlite({
     ...(source.dataDir ? { dataDir: source.dataDir } : {}),
     ...(source.loadDataDir ? { loadDataDir: source.loadDataDir } : {}),
@@ -92,7 +95,8 @@ export function redactDatabaseUrl(url: string): string {
 }
 
 export async function openPostgres(url: string, max: number): Promise<DatabaseHandle> {
-  const pool = new pg.Pool({ connectionString: url, max, types: pgTypes, application_name: 'custodia' });
+  const { default: pg } = await import('pg');
+  const pool = new pg.Pool({ connectionString: url, max, types: pgTypes(pg.types), application_name: 'custodia' });
   // An idle client losing its server connection must not crash the process.
   pool.on('error', () => undefined);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });

@@ -1,10 +1,10 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pgliteTemplate } from '../../test/db.js';
+import { pgliteTemplate, testDbKind } from '../../test/db.js';
 import { openPglite, type DatabaseHandle } from './database.js';
 
-// The adapter under test is PGlite-specific, so this file always uses PGlite.
-describe('PGlitePool under Kysely', () => {
+// The adapter under test is PGlite's own; the postgres project has nothing to run here.
+describe.runIf(testDbKind() === 'pglite')('PGlitePool under Kysely', () => {
   let handle: DatabaseHandle;
   beforeAll(async () => {
     handle = await openPglite({ loadDataDir: await pgliteTemplate() });

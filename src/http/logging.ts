@@ -1,4 +1,5 @@
 import type { FastifyServerOptions } from 'fastify';
+import type { DestinationStream } from 'pino';
 import type { LogLevel } from '../config.js';
 
 /**
@@ -7,9 +8,10 @@ import type { LogLevel } from '../config.js';
  * bodies are never logged; database errors lose their `detail`, which
  * PostgreSQL fills with the offending values.
  */
-export function loggerOptions(level: LogLevel): NonNullable<FastifyServerOptions['logger']> {
+export function loggerOptions(level: LogLevel, stream?: DestinationStream): NonNullable<FastifyServerOptions['logger']> {
   return {
     level,
+    ...(stream ? { stream } : {}),
     redact: {
       paths: ['req.headers', 'req.body', 'body', 'password', '*.password', 'token', '*.token', 'email', '*.email'],
       censor: '[redacted]',

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { DestinationStream } from 'pino';
 import type { Config } from '../config.js';
 import type { DatabaseHandle } from '../db/database.js';
 import { registerIdentityRoutes } from '../identity/identity.routes.js';
@@ -14,19 +15,21 @@ import { installProblemHandlers } from './problem.js';
 export interface ServerDeps {
   config: Config;
   database: DatabaseHandle;
-  /** Overrides the configured logger (tests pass false). */
-  logger?: FastifyServerOptions['logger'];
+  /** false silences logging (tests); otherwise logs go to logStream or stdout. */
+  logger?: false;
+  logStream?: DestinationStream;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** Assembles the HTTP server: plugins, error handling, metrics and every domain's routes. */
-export async function buildServer({ config, database, logger }: ServerDeps): Promise<FastifyInstance> {
+export async function buildServer({ config, database, logger, logStream }: ServerDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: logger ?? loggerOptions(config.logLevel),
+    logger: logger ?? loggerOptions(config.logLevel, logStream),
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
-    requestIdHeader: 'x-request-id',
+    // genReqId reads x-request-id itself, so a malformed one is replaced, not trusted.
+    requestIdHeader: false,
     // A caller's request id is kept when it is harmless, so logs can be correlated.
     genReqId: (req) => {
       const given = req.headers['x-request-id'];

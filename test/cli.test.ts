@@ -1,0 +1,131 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { lockPath } from '../src/db/data-dir-lock.js';
+import { testDbKind, useTestDatabase } from './db.js';
+import { uniqueSlug } from './factories.js';
+import { preparedDataDir, runCli, scratchDir } from './processes.js';
+
+// The real `custodia` binary, on an embedded data dir (pglite project) or on
+// this file's own server database (postgres project).
+const kind = testDbKind();
+const db = useTestDatabase();
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  env = kind === 'pglite' ? { CUSTODIA_DATA_DIR: await preparedDataDir() } : { DATABASE_URL: db.url! };
+});
+
+function createArgs(slug: string, extra: string[] = []) {
+  return [
+    'tenant',
+    'create',
+    '--slug',
+    slug,
+    '--name',
+    'Acme BV',
+    '--admin-email',
+    `admin@${slug}.test`,
+    '--admin-password',
+    'correct horse battery staple',
+    ...extra,
+  ];
+}
+
+describe(`custodia CLI (${kind})`, () => {
+  it('creates a tenant, printing exactly one JSON object, and lists it', async () => {
+    const slug = uniqueSlug('cli');
+    const created = await runCli(createArgs(slug), env);
+    expect(created.stderr).toBe('');
+    expect(created.code).toBe(0);
+    const lines = created.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const json = JSON.parse(lines[0]!);
+    expect(Object.keys(json).sort()).toEqual(['adminUserId', 'slug', 'tenantId']);
+    expect(json.slug).toBe(slug);
+
+    const list = await runCli(['tenant', 'list', '--json'], env);
+    expect(list.code).toBe(0);
+    const tenants = JSON.parse(list.stdout) as Array<{ id: string; slug: string; status: string }>;
+    expect(tenants).toContainEqual(expect.objectContaining({ id: json.tenantId, slug, status: 'active' }));
+
+    const table = await runCli(['tenant', 'list'], env);
+    expect(table.stdout).toMatch(new RegExp(`^${slug}\\s+active\\s+\\d{4}-\\d{2}-\\d{2}\\s+Acme BV$`, 'm'));
+
+    const duplicate = await runCli(createArgs(slug), env);
+    expect(duplicate.code).toBe(1);
+    expect(duplicate.stdout).toBe('');
+    expect(duplicate.stderr.trim().split('\n')).toHaveLength(1);
+    expect(duplicate.stderr).toContain(`a tenant with slug "${slug}" already exists`);
+  });
+
+  it('suspends, reactivates and terminates a tenant, refusing impossible moves', async () => {
+    const slug = uniqueSlug('cli');
+    expect((await runCli(createArgs(slug), env)).code).toBe(0);
+    const suspended = await runCli(['tenant', 'suspend', '--slug', slug], env);
+    expect(suspended).toMatchObject({ code: 0, stdout: `tenant ${slug} is suspended\n` });
+    const again = await runCli(['tenant', 'suspend', '--slug', slug], env);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('it is suspended');
+    expect((await runCli(['tenant', 'reactivate', '--slug', slug], env)).code).toBe(0);
+    const terminated = await runCli(['tenant', 'terminate', '--slug', slug, '--json'], env);
+    expect(terminated.code).toBe(0);
+    const tenant = JSON.parse(terminated.stdout);
+    expect(tenant.status).toBe('terminated');
+    const days = (Date.parse(tenant.deletionDueAt) - Date.parse(tenant.terminatedAt)) / 86_400_000;
+    expect(days).toBe(30);
+    const filtered = JSON.parse((await runCli(['tenant', 'list', '--json', '--status', 'terminated'], env)).stdout);
+    expect(filtered.map((t: { slug: string }) => t.slug)).toContain(slug);
+  });
+
+  it.each([
+    [['tenant', 'create', '--slug', 'Bad_Slug', '--name', 'X', '--admin-email', 'a@b.test', '--admin-password', 'long enough pw'], 1, /slug must be lower-case/],
+    [['tenant', 'suspend', '--slug', 'no-such-tenant'], 1, /no tenant with slug "no-such-tenant"/],
+    [['tenant', 'create', '--slug', 'x1'], 2, /missing --name/],
+    [['tenant', 'frobnicate'], 2, /unknown command/],
+    [['tenant', 'list', '--colour'], 2, /Unknown option '--colour'/],
+  ])('refuses %j with exit %i and a one-line reason', async (args, code, reason) => {
+    const result = await runCli(args, env);
+    expect(result.code).toBe(code);
+    expect(result.stderr).toMatch(reason);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('stops on a bad configuration value, naming the variable', async () => {
+    const result = await runCli(['tenant', 'list'], { ...env, CUSTODIA_BODY_LIMIT_BYTES: 'lots' });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^custodia: invalid configuration: CUSTODIA_BODY_LIMIT_BYTES: must be a whole number/);
+  });
+
+  it('prints its usage on --help', async () => {
+    const result = await runCli(['--help'], env);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('tenant create --slug');
+  });
+
+  it('reads .env from the working directory, with the environment winning', async () => {
+    const cwd = await scratchDir();
+    await writeFile(path.join(cwd, '.env'), 'CUSTODIA_BODY_LIMIT_BYTES=not-a-number\n');
+    expect((await runCli(['tenant', 'list'], env, cwd)).stderr).toContain('CUSTODIA_BODY_LIMIT_BYTES');
+    expect((await runCli(['tenant', 'list'], { ...env, CUSTODIA_BODY_LIMIT_BYTES: '2048' }, cwd)).code).toBe(0);
+  });
+});
+
+describe.runIf(kind === 'pglite')('custodia CLI and the data dir lock', () => {
+  it('refuses, saying why, while another command holds the data dir', async () => {
+    const dataDir = await preparedDataDir();
+    // pid 1 is alive and is not this process: it stands in for a running `custodia migrate`.
+    await writeFile(lockPath(dataDir), JSON.stringify({ pid: 1, role: 'cli', since: new Date().toISOString() }));
+    const result = await runCli(['tenant', 'list'], { CUSTODIA_DATA_DIR: dataDir });
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain('in use by another custodia command (pid 1)');
+  });
+
+  it('runs migrate on a brand-new data dir', async () => {
+    const dataDir = path.join(await scratchDir(), 'fresh');
+    const first = await runCli(['migrate'], { CUSTODIA_DATA_DIR: dataDir });
+    expect(first).toMatchObject({ code: 0 });
+    expect(first.stdout).toMatch(/^(applied 0001_tenants_users_sessions|database is up to date)/);
+    expect((await runCli(['migrate'], { CUSTODIA_DATA_DIR: dataDir })).stdout).toBe('database is up to date\n');
+  }, 60_000);
+});
