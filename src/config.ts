@@ -24,6 +24,17 @@ export interface Config {
   argon2: { memoryKiB: number; timeCost: number; parallelism: number };
   sessionIdleMinutes: number;
   sessionAbsoluteHours: number;
+  /** Base URL of the web UI as users reach it, for links in e-mails. */
+  publicUrl: string;
+  /** 32-byte master key from CUSTODIA_MASTER_KEY; otherwise a key file in dataDir. */
+  masterKey: Buffer | undefined;
+  mail: {
+    /** smtp:// or smtps:// URL; without it mail stays in the outbox for `custodia mail outbox`. */
+    smtpUrl: string | undefined;
+    from: string;
+    /** How often the sender looks for due messages. */
+    pollMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -92,6 +103,42 @@ function host(env: Env, name: string, fallback: string): string {
   return raw;
 }
 
+function url(env: Env, name: string, fallback: string, protocols: string[]): string {
+  const raw = read(env, name) ?? fallback;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `is not a valid URL: "${raw}"`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(name, `must start with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+  }
+  return raw.replace(/\/+$/, '');
+}
+
+function optionalUrl(env: Env, name: string, protocols: string[]): string | undefined {
+  return read(env, name) === undefined ? undefined : url(env, name, '', protocols);
+}
+
+function masterKey(env: Env, name: string): Buffer | undefined {
+  const raw = read(env, name);
+  if (raw === undefined) return undefined;
+  const key = Buffer.from(raw, 'base64');
+  if (!/^[A-Za-z0-9+/]{43}=?$/.test(raw) || key.length !== 32) {
+    throw new ConfigError(name, 'must be 32 random bytes in base64 (e.g. `openssl rand -base64 32`)');
+  }
+  return key;
+}
+
+function mailbox(env: Env, name: string, fallback: string): string {
+  const raw = read(env, name) ?? fallback;
+  if (!/^[^\s@<>]+@[^\s@<>]+$|^[^<>]*<[^\s@<>]+@[^\s@<>]+>$/.test(raw)) {
+    throw new ConfigError(name, `must be an address like "Custodia <noreply@example.com>", got "${raw}"`);
+  }
+  return raw;
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Reads and validates the configuration; throws ConfigError naming the first bad variable. */
@@ -115,6 +162,13 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     },
     sessionIdleMinutes: integer(env, 'CUSTODIA_SESSION_IDLE_MINUTES', 30, 1, 24 * 60),
     sessionAbsoluteHours: integer(env, 'CUSTODIA_SESSION_ABSOLUTE_HOURS', 12, 1, 24 * 30),
+    publicUrl: url(env, 'CUSTODIA_PUBLIC_URL', 'http://localhost:3000', ['http:', 'https:']),
+    masterKey: masterKey(env, 'CUSTODIA_MASTER_KEY'),
+    mail: {
+      smtpUrl: optionalUrl(env, 'SMTP_URL', ['smtp:', 'smtps:']),
+      from: mailbox(env, 'MAIL_FROM', 'Custodia <noreply@localhost>'),
+      pollMs: integer(env, 'CUSTODIA_MAIL_POLL_MS', 2000, 50, 600_000),
+    },
   };
 }
 

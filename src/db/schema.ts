@@ -21,6 +21,7 @@ export interface TenantsTable {
   terminated_at: Timestamp | null;
   /** When a terminated tenant's data is purged (at most 30 days after termination). */
   deletion_due_at: Timestamp | null;
+  require_mfa: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
 export type UserStatus = 'active' | 'deactivated';
@@ -35,7 +36,17 @@ export interface UsersTable {
   status: UserStatus;
   created_at: CreatedAt;
   updated_at: Timestamp;
+  language: ColumnType<Language, Language | undefined, Language>;
+  password_changed_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  /** Sealed TOTP secret of an enabled second factor. */
+  totp_secret: Buffer | null;
+  /** Sealed TOTP secret of an enrolment not yet confirmed with a code. */
+  totp_pending_secret: Buffer | null;
+  totp_enabled_at: Timestamp | null;
+  totp_last_step: number | null;
 }
+
+export type Language = 'en' | 'nl';
 
 export interface SessionsTable {
   tenant_id: string;
@@ -49,12 +60,103 @@ export interface SessionsTable {
   absolute_expires_at: Timestamp;
   ip: string | null;
   user_agent: string | null;
+  mfa_enrolment_required: ColumnType<boolean, boolean | undefined, boolean>;
+}
+
+export interface RecoveryCodesTable {
+  tenant_id: string;
+  id: string;
+  user_id: string;
+  code_hash: Buffer;
+  created_at: CreatedAt;
+  used_at: Timestamp | null;
+}
+
+export interface MfaChallengesTable {
+  tenant_id: string;
+  id: string;
+  user_id: string;
+  challenge_hash: Buffer;
+  attempts: ColumnType<number, number | undefined, number>;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+}
+
+export interface PasswordResetsTable {
+  tenant_id: string;
+  id: string;
+  user_id: string;
+  token_hash: Buffer;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+}
+
+export type ApiTokenScope = 'read' | 'write' | 'admin';
+
+export interface ApiTokensTable {
+  tenant_id: string;
+  id: string;
+  user_id: string;
+  name: string;
+  token_hash: Buffer;
+  scopes: ApiTokenScope[];
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+  last_used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+}
+
+export interface SignInThrottlesTable {
+  key: Buffer;
+  failures: number;
+  window_started_at: Timestamp;
+  last_failure_at: Timestamp;
+  blocked_until: Timestamp | null;
+}
+
+export interface SecurityEventsTable {
+  tenant_id: string;
+  id: string;
+  at: CreatedAt;
+  type: string;
+  user_id: string | null;
+  actor_user_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  details: ColumnType<Record<string, unknown>, string | undefined, never>;
+}
+
+export type MailStatus = 'pending' | 'sent' | 'failed';
+
+export interface MailOutboxTable {
+  id: string;
+  tenant_id: string | null;
+  template: string;
+  locale: string;
+  recipient: string;
+  subject: string;
+  text_body: string;
+  html_body: string | null;
+  status: MailStatus;
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  last_error: string | null;
+  created_at: CreatedAt;
+  sent_at: Timestamp | null;
 }
 
 export interface Database {
   tenants: TenantsTable;
   users: UsersTable;
   sessions: SessionsTable;
+  recovery_codes: RecoveryCodesTable;
+  mfa_challenges: MfaChallengesTable;
+  password_resets: PasswordResetsTable;
+  api_tokens: ApiTokensTable;
+  sign_in_throttles: SignInThrottlesTable;
+  security_events: SecurityEventsTable;
+  mail_outbox: MailOutboxTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;
