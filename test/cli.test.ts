@@ -32,7 +32,8 @@ function createArgs(slug: string, extra: string[] = []) {
   ];
 }
 
-describe(`custodia CLI (${kind})`, () => {
+// Each case spawns real processes; on a busy 2-core machine that takes a while.
+describe(`custodia CLI (${kind})`, { timeout: 120_000 }, () => {
   it('creates a tenant, printing exactly one JSON object, and lists it', async () => {
     const slug = uniqueSlug('cli');
     const created = await runCli(createArgs(slug), env);
@@ -111,7 +112,7 @@ describe(`custodia CLI (${kind})`, () => {
   });
 });
 
-describe.runIf(kind === 'pglite')('custodia CLI and the data dir lock', () => {
+describe.runIf(kind === 'pglite')('custodia CLI and the data dir lock', { timeout: 120_000 }, () => {
   it('refuses, saying why, while another command holds the data dir', async () => {
     const dataDir = await preparedDataDir();
     // pid 1 is alive and is not this process: it stands in for a running `custodia migrate`.
@@ -127,5 +128,5 @@ describe.runIf(kind === 'pglite')('custodia CLI and the data dir lock', () => {
     expect(first).toMatchObject({ code: 0 });
     expect(first.stdout).toMatch(/^(applied 0001_tenants_users_sessions|database is up to date)/);
     expect((await runCli(['migrate'], { CUSTODIA_DATA_DIR: dataDir })).stdout).toBe('database is up to date\n');
-  }, 60_000);
+  });
 });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll } from 'vitest';
 import type { Config } from '../src/config.js';
@@ -16,7 +17,12 @@ export function useTestServer(env: Record<string, string> = {}): TestServer {
   const current = database as TestServer;
   beforeAll(async () => {
     current.config = testConfig(env);
-    current.app = await buildServer({ config: current.config, database: database.handle, logger: false });
+    current.app = await buildServer({
+      config: current.config,
+      database: database.handle,
+      secretKey: randomBytes(32),
+      logger: false,
+    });
     await current.app.ready();
   });
   afterAll(async () => {

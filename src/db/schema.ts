@@ -164,6 +164,7 @@ export type NewTenantRow = Insertable<TenantsTable>;
 export type TenantUpdate = Updateable<TenantsTable>;
 export type UserRow = Selectable<UsersTable>;
 export type NewUserRow = Insertable<UsersTable>;
+export type UserUpdate = Updateable<UsersTable>;
 export type SessionRow = Selectable<SessionsTable>;
 export type NewSessionRow = Insertable<SessionsTable>;
 

@@ -1,14 +1,27 @@
+import '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
-import type { Database } from '../db/schema.js';
+import type { ApiTokenScope, Database } from '../db/schema.js';
 import { IdentityError } from '../identity/identity.errors.js';
-import { authenticate, type Authenticated, type IdentitySettings } from '../identity/identity.service.js';
+import {
+  authenticate,
+  csrfTokenMatches,
+  type Authenticated,
+  type IdentitySettings,
+  type RequestOrigin,
+} from '../identity/identity.service.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     auth: Authenticated | null;
+    /** The session secret when the request came with the session cookie. */
+    cookieSession: string | null;
   }
 }
+
+export const SESSION_COOKIE = 'custodia_session';
+export const CSRF_HEADER = 'x-csrf-token';
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export function bearerToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
@@ -17,12 +30,52 @@ export function bearerToken(request: FastifyRequest): string | undefined {
   return match?.[1];
 }
 
-/** An onRequest hook for routes that need a signed-in user. */
-export function requireAuth(db: Kysely<Database>, settings: IdentitySettings) {
+export interface AuthOptions {
+  /** What an API token must allow; by default read for safe methods, write for the rest. */
+  scope?: ApiTokenScope;
+  /** Credential management needs a signed-in person, not an API token. */
+  sessionOnly?: boolean;
+  /** Open to a session that must enrol in 2FA first (enrolment itself, sign-out, /me). */
+  allowDuringEnrolment?: boolean;
+}
+
+/**
+ * An onRequest hook for routes that need a signed-in user. API clients send
+ * `Authorization: Bearer`; the web UI relies on the HttpOnly session cookie,
+ * and then every unsafe method must carry the session's CSRF token.
+ */
+export function requireAuth(db: Kysely<Database>, settings: IdentitySettings, options: AuthOptions = {}) {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
-    const token = bearerToken(request);
-    if (!token) throw new IdentityError('unauthenticated', 'sign in first: send Authorization: Bearer <token>');
-    request.auth = await authenticate(db, settings, token);
+    let secret: string | undefined;
+    let viaCookie = false;
+    if (request.headers.authorization !== undefined) {
+      secret = bearerToken(request);
+    } else {
+      secret = request.cookies[SESSION_COOKIE];
+      viaCookie = secret !== undefined;
+    }
+    if (!secret) throw new IdentityError('unauthenticated', 'sign in first: send Authorization: Bearer <token>');
+    const actor = await authenticate(db, settings, secret);
+    if (viaCookie) {
+      if (actor.via !== 'session') throw new IdentityError('unauthenticated', 'API tokens go in the Authorization header');
+      const presented = request.headers[CSRF_HEADER];
+      if (!SAFE_METHODS.has(request.method) && (typeof presented !== 'string' || !csrfTokenMatches(settings, secret, presented))) {
+        throw new IdentityError('csrf_failed', `send the session's CSRF token in the ${CSRF_HEADER} header`);
+      }
+      request.cookieSession = secret;
+    }
+    if (options.sessionOnly && actor.via !== 'session') {
+      throw new IdentityError('session_required', 'this needs a signed-in session; API tokens cannot do it');
+    }
+    const needed = options.scope ?? (SAFE_METHODS.has(request.method) ? 'read' : 'write');
+    if (!actor.scopes.includes(needed)) throw new IdentityError('scope_missing', `the API token lacks the ${needed} scope`);
+    if (actor.mfaEnrolmentRequired && !options.allowDuringEnrolment) {
+      throw new IdentityError(
+        'mfa_enrolment_required',
+        'your organization requires two-factor sign-in: enrol first (POST /api/v1/me/mfa/totp)',
+      );
+    }
+    request.auth = actor;
   };
 }
 
@@ -30,4 +83,23 @@ export function requireAuth(db: Kysely<Database>, settings: IdentitySettings) {
 export function actorOf(request: FastifyRequest): Authenticated {
   if (!request.auth) throw new IdentityError('unauthenticated', 'sign in first');
   return request.auth;
+}
+
+export function originOf(request: FastifyRequest): RequestOrigin {
+  const userAgent = request.headers['user-agent'];
+  return { ip: request.ip, ...(userAgent ? { userAgent } : {}) };
+}
+
+export function setSessionCookie(request: FastifyRequest, reply: FastifyReply, token: string, expiresAt: Date): void {
+  reply.setCookie(SESSION_COOKIE, token, {
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: request.protocol === 'https',
+    path: '/',
+    expires: expiresAt,
+  });
+}
+
+export function clearSessionCookie(reply: FastifyReply): void {
+  reply.clearCookie(SESSION_COOKIE, { path: '/' });
 }

@@ -123,6 +123,8 @@ export function installProblemHandlers(app: FastifyInstance, bodyLimitBytes: num
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof DomainError) {
+      const retryAfter = error.details?.retryAfterSeconds;
+      if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
       return sendProblem(request, reply, STATUS_OF_KIND[error.kind], error.code, error.message);
     }
     if (error.validation) {

@@ -1,5 +1,9 @@
 import { Type } from 'typebox';
 
+/** A timestamp: a Date in code, an RFC 3339 string on the wire. */
+export const DateTime = (options: { description?: string } = {}) =>
+  Type.Unsafe<Date>({ type: 'string', format: 'date-time', ...options });
+
 /** RFC 9457 problem details, as every error response of the API is shaped. */
 export const ProblemSchema = Type.Object(
   {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { describe, expect, it } from 'vitest';
@@ -123,7 +124,7 @@ describe('unexpected errors and logs', () => {
       },
     });
     const config = testConfig({ LOG_LEVEL: 'info' });
-    const app = await buildServer({ config, database: db.handle, logStream: stream });
+    const app = await buildServer({ config, database: db.handle, secretKey: randomBytes(32), logStream: stream });
     app.get('/boom', async () => {
       throw new Error('secret internal detail at /srv/custodia/src/x.ts');
     });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -7,6 +8,9 @@ import type { DestinationStream } from 'pino';
 import type { Config } from '../config.js';
 import type { DatabaseHandle } from '../db/database.js';
 import { registerIdentityRoutes } from '../identity/identity.routes.js';
+import type { IdentitySettings } from '../identity/identity.service.js';
+import { registerUserRoutes } from '../identity/users.routes.js';
+import { registerTenantRoutes } from '../tenants/tenants.routes.js';
 import { loggerOptions } from './logging.js';
 import { installMetrics } from './metrics.js';
 import { registerOpsRoutes } from './ops.routes.js';
@@ -15,6 +19,8 @@ import { installProblemHandlers } from './problem.js';
 export interface ServerDeps {
   config: Config;
   database: DatabaseHandle;
+  /** The resolved master key (keys/master-key.ts). */
+  secretKey: Buffer;
   /** false silences logging (tests); otherwise logs go to logStream or stdout. */
   logger?: false;
   logStream?: DestinationStream;
@@ -23,7 +29,7 @@ export interface ServerDeps {
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** Assembles the HTTP server: plugins, error handling, metrics and every domain's routes. */
-export async function buildServer({ config, database, logger, logStream }: ServerDeps): Promise<FastifyInstance> {
+export async function buildServer({ config, database, secretKey, logger, logStream }: ServerDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: logger ?? loggerOptions(config.logLevel, logStream),
     bodyLimit: config.bodyLimitBytes,
@@ -41,6 +47,20 @@ export async function buildServer({ config, database, logger, logStream }: Serve
   });
 
   app.decorateRequest('auth', null);
+  app.decorateRequest('cookieSession', null);
+  await app.register(cookie);
+
+  // Work that runs after the answer (e.g. reset mail) still finishes before the server closes.
+  const pending = new Set<Promise<void>>();
+  const background = (task: () => Promise<void>) => {
+    const run = task()
+      .catch((error: unknown) => app.log.error({ err: error }, 'background task failed'))
+      .finally(() => pending.delete(run));
+    pending.add(run);
+  };
+  app.addHook('onClose', async () => {
+    await Promise.allSettled([...pending]);
+  });
   installProblemHandlers(app, config.bodyLimitBytes);
   const metrics = installMetrics(app, database.poolStats);
   app.addHook('onSend', async (request, reply) => {
@@ -76,7 +96,10 @@ export async function buildServer({ config, database, logger, logStream }: Serve
 
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  const identity: IdentitySettings = { ...config, secretKey };
   registerOpsRoutes(app, database, metrics);
-  registerIdentityRoutes(app, database, config);
+  registerIdentityRoutes(app, database, identity, background);
+  registerUserRoutes(app, database, identity);
+  registerTenantRoutes(app, database, identity);
   return app;
 }

@@ -6,7 +6,25 @@ export type IdentityErrorCode =
   | 'password_policy'
   | 'email_invalid'
   | 'email_taken'
-  | 'name_invalid';
+  | 'name_invalid'
+  | 'too_many_attempts'
+  | 'mfa_challenge_invalid'
+  | 'mfa_code_invalid'
+  | 'mfa_already_enabled'
+  | 'mfa_not_enabled'
+  | 'mfa_no_enrolment'
+  | 'mfa_required_by_tenant'
+  | 'mfa_enrolment_required'
+  | 'password_incorrect'
+  | 'reset_token_invalid'
+  | 'csrf_failed'
+  | 'scope_missing'
+  | 'session_required'
+  | 'admin_required'
+  | 'user_not_found'
+  | 'session_not_found'
+  | 'token_not_found'
+  | 'last_admin';
 
 const kinds: Record<IdentityErrorCode, ErrorKind> = {
   invalid_credentials: 'unauthenticated',
@@ -15,11 +33,29 @@ const kinds: Record<IdentityErrorCode, ErrorKind> = {
   email_invalid: 'invalid',
   email_taken: 'conflict',
   name_invalid: 'invalid',
+  too_many_attempts: 'too_many',
+  mfa_challenge_invalid: 'unauthenticated',
+  mfa_code_invalid: 'unauthenticated',
+  mfa_already_enabled: 'conflict',
+  mfa_not_enabled: 'conflict',
+  mfa_no_enrolment: 'conflict',
+  mfa_required_by_tenant: 'forbidden',
+  mfa_enrolment_required: 'forbidden',
+  password_incorrect: 'forbidden',
+  reset_token_invalid: 'invalid',
+  csrf_failed: 'forbidden',
+  scope_missing: 'forbidden',
+  session_required: 'forbidden',
+  admin_required: 'forbidden',
+  user_not_found: 'not_found',
+  session_not_found: 'not_found',
+  token_not_found: 'not_found',
+  last_admin: 'conflict',
 };
 
 export class IdentityError extends DomainError<IdentityErrorCode> {
-  constructor(code: IdentityErrorCode, message: string) {
-    super(code, kinds[code], message);
+  constructor(code: IdentityErrorCode, message: string, details?: Record<string, unknown>) {
+    super(code, kinds[code], message, details);
     this.name = 'IdentityError';
   }
 }

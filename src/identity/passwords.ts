@@ -1,4 +1,5 @@
 import { hash, verify } from '@node-rs/argon2';
+import { dictionary } from '@zxcvbn-ts/language-common';
 import type { Config } from '../config.js';
 import { IdentityError } from './identity.errors.js';
 
@@ -45,7 +46,20 @@ export function assertPasswordAcceptable(password: string, email: string): void 
       `password must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters long`,
     );
   }
-  if (password.trim().toLowerCase() === email.trim().toLowerCase()) {
+  const lower = password.trim().toLowerCase();
+  if (lower === email.trim().toLowerCase() || lower === email.trim().toLowerCase().split('@')[0]) {
     throw new IdentityError('password_policy', 'password must not be the e-mail address');
   }
+  if (isCommonPassword(password)) {
+    throw new IdentityError('password_policy', 'password is one of the most common passwords; choose another');
+  }
+}
+
+// The ~49,000 most common passwords of leaked lists, as zxcvbn ranks them
+// (@zxcvbn-ts/language-common, MIT). Loaded once, on first use.
+let common: Set<string> | undefined;
+
+export function isCommonPassword(password: string): boolean {
+  common ??= new Set(dictionary['passwords-common'] as string[]);
+  return common.has(password.toLowerCase());
 }

@@ -36,6 +36,55 @@ export async function touchSession(
     .execute();
 }
 
+export async function listSessionsOfUser(db: Kysely<Database>, tenantId: string, userId: string, now: Date) {
+  return db
+    .selectFrom('sessions')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('user_id', '=', userId)
+    .where('idle_expires_at', '>', now)
+    .where('absolute_expires_at', '>', now)
+    .orderBy('last_seen_at', 'desc')
+    .execute();
+}
+
+export async function deleteSessionOfUser(
+  db: Kysely<Database>,
+  tenantId: string,
+  userId: string,
+  id: string,
+): Promise<boolean> {
+  const result = await db
+    .deleteFrom('sessions')
+    .where('tenant_id', '=', tenantId)
+    .where('user_id', '=', userId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return result.numDeletedRows === 1n;
+}
+
+/** Ends the user's sessions, except one when given; returns how many ended. */
+export async function deleteSessionsOfUser(
+  db: Kysely<Database>,
+  tenantId: string,
+  userId: string,
+  exceptId?: string,
+): Promise<number> {
+  let query = db.deleteFrom('sessions').where('tenant_id', '=', tenantId).where('user_id', '=', userId);
+  if (exceptId) query = query.where('id', '!=', exceptId);
+  const result = await query.executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+export async function requireEnrolmentForUser(db: Kysely<Database>, tenantId: string, userId: string, required: boolean) {
+  await db
+    .updateTable('sessions')
+    .set({ mfa_enrolment_required: required })
+    .where('tenant_id', '=', tenantId)
+    .where('user_id', '=', userId)
+    .execute();
+}
+
 export async function deleteSession(db: Kysely<Database>, tenantId: string, id: string): Promise<void> {
   await db.deleteFrom('sessions').where('tenant_id', '=', tenantId).where('id', '=', id).execute();
 }

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { Database, NewUserRow, UserRow } from '../db/schema.js';
+import type { Database, NewUserRow, UserRow, UserUpdate } from '../db/schema.js';
 
 export async function insertUser(
   db: Kysely<Database>,
@@ -30,6 +30,56 @@ export async function findUserById(db: Kysely<Database>, tenantId: string, id: s
   return db.selectFrom('users').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
 }
 
+export async function listUsers(db: Kysely<Database>, tenantId: string): Promise<UserRow[]> {
+  return db.selectFrom('users').selectAll().where('tenant_id', '=', tenantId).orderBy('name').orderBy('id').execute();
+}
+
+export async function updateUser(
+  db: Kysely<Database>,
+  tenantId: string,
+  id: string,
+  update: UserUpdate,
+): Promise<UserRow | undefined> {
+  return db
+    .updateTable('users')
+    .set({ ...update, updated_at: new Date() })
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** Active administrators of the tenant other than the given user, locked against a concurrent demotion. */
+export async function countOtherActiveAdmins(db: Kysely<Database>, tenantId: string, exceptUserId: string): Promise<number> {
+  const rows = await db
+    .selectFrom('users')
+    .select('id')
+    .where('tenant_id', '=', tenantId)
+    .where('is_admin', '=', true)
+    .where('status', '=', 'active')
+    .where('id', '!=', exceptUserId)
+    .forUpdate()
+    .execute();
+  return rows.length;
+}
+
+/** Accepts a TOTP time step only if it is newer than the last accepted one. */
+export async function advanceTotpStep(db: Kysely<Database>, tenantId: string, id: string, step: number): Promise<boolean> {
+  const result = await db
+    .updateTable('users')
+    .set({ totp_last_step: step })
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', step)]))
+    .executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}
+
+export async function tenantSlugOf(db: Kysely<Database>, tenantId: string): Promise<string | undefined> {
+  const row = await db.selectFrom('tenants').select('slug').where('id', '=', tenantId).executeTakeFirst();
+  return row?.slug;
+}
+
 export async function updatePasswordHash(
   db: Kysely<Database>,
   tenantId: string,
@@ -38,7 +88,7 @@ export async function updatePasswordHash(
 ): Promise<void> {
   await db
     .updateTable('users')
-    .set({ password_hash: passwordHash, updated_at: new Date() })
+    .set({ password_hash: passwordHash, password_changed_at: new Date(), updated_at: new Date() })
     .where('tenant_id', '=', tenantId)
     .where('id', '=', id)
     .execute();

@@ -16,6 +16,7 @@ export interface Tenant {
   suspendedAt: Date | null;
   terminatedAt: Date | null;
   deletionDueAt: Date | null;
+  requireMfa: boolean;
 }
 
 export function toTenant(row: TenantRow): Tenant {
@@ -28,6 +29,7 @@ export function toTenant(row: TenantRow): Tenant {
     suspendedAt: row.suspended_at,
     terminatedAt: row.terminated_at,
     deletionDueAt: row.deletion_due_at,
+    requireMfa: row.require_mfa,
   };
 }
 
@@ -120,6 +122,15 @@ export async function getTenant(db: Kysely<Database>, slug: string): Promise<Ten
 export async function findActiveTenantBySlug(db: Kysely<Database>, slug: string): Promise<Tenant | undefined> {
   const row = await repo.findTenantBySlug(db, slug);
   return row?.status === 'active' ? toTenant(row) : undefined;
+}
+
+export async function isMfaRequired(db: Kysely<Database>, tenantId: string): Promise<boolean> {
+  return (await repo.findTenantById(db, tenantId))?.require_mfa ?? false;
+}
+
+/** The tenant's own security policy, set by its administrators. */
+export async function setMfaRequired(db: Kysely<Database>, tenantId: string, required: boolean): Promise<Tenant> {
+  return toTenant(await repo.updateTenant(db, tenantId, { require_mfa: required }));
 }
 
 export async function isTenantActive(db: Kysely<Database>, tenantId: string): Promise<boolean> {

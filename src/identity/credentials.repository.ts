@@ -1,0 +1,254 @@
+import { sql, type Kysely } from 'kysely';
+import type { ApiTokenScope, Database } from '../db/schema.js';
+
+// Second factors, sign-in challenges, reset tokens, API tokens and sign-in
+// throttles. Every secret is stored as a hash only.
+
+// --- recovery codes -----------------------------------------------------------
+
+export async function replaceRecoveryCodes(
+  db: Kysely<Database>,
+  tenantId: string,
+  userId: string,
+  codes: Array<{ id: string; hash: Buffer }>,
+): Promise<void> {
+  await db.deleteFrom('recovery_codes').where('tenant_id', '=', tenantId).where('user_id', '=', userId).execute();
+  if (codes.length === 0) return;
+  await db
+    .insertInto('recovery_codes')
+    .values(codes.map((c) => ({ tenant_id: tenantId, id: c.id, user_id: userId, code_hash: c.hash })))
+    .execute();
+}
+
+/** Marks an unused code used; true when there was one. Single-use even under concurrent attempts. */
+export async function useRecoveryCode(
+  db: Kysely<Database>,
+  tenantId: string,
+  userId: string,
+  hash: Buffer,
+): Promise<boolean> {
+  const used = await db
+    .updateTable('recovery_codes')
+    .set({ used_at: new Date() })
+    .where('tenant_id', '=', tenantId)
+    .where('user_id', '=', userId)
+    .where('code_hash', '=', hash)
+    .where('used_at', 'is', null)
+    .executeTakeFirst();
+  return used.numUpdatedRows === 1n;
+}
+
+export async function countUnusedRecoveryCodes(db: Kysely<Database>, tenantId: string, userId: string): Promise<number> {
+  const row = await db
+    .selectFrom('recovery_codes')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('tenant_id', '=', tenantId)
+    .where('user_id', '=', userId)
+    .where('used_at', 'is', null)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+// --- MFA challenges -------------------------------------------------------------
+
+export async function insertMfaChallenge(
+  db: Kysely<Database>,
+  tenantId: string,
+  row: { id: string; userId: string; hash: Buffer; expiresAt: Date },
+): Promise<void> {
+  await db
+    .insertInto('mfa_challenges')
+    .values({ tenant_id: tenantId, id: row.id, user_id: row.userId, challenge_hash: row.hash, expires_at: row.expiresAt })
+    .execute();
+}
+
+/** Like a bearer token, a challenge identifies its tenant by its hash alone. */
+export async function findMfaChallenge(db: Kysely<Database>, hash: Buffer) {
+  return db.selectFrom('mfa_challenges').selectAll().where('challenge_hash', '=', hash).executeTakeFirst();
+}
+
+/** Counts a wrong code; returns the attempts so far. */
+export async function countMfaAttempt(db: Kysely<Database>, tenantId: string, id: string): Promise<number> {
+  const row = await db
+    .updateTable('mfa_challenges')
+    .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .returning('attempts')
+    .executeTakeFirst();
+  return row?.attempts ?? Number.MAX_SAFE_INTEGER;
+}
+
+/** Deletes a challenge; true when this caller deleted it (so it is consumed once). */
+export async function deleteMfaChallenge(db: Kysely<Database>, tenantId: string, id: string): Promise<boolean> {
+  const result = await db.deleteFrom('mfa_challenges').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+  return result.numDeletedRows === 1n;
+}
+
+// --- password resets -------------------------------------------------------------
+
+export async function insertPasswordReset(
+  db: Kysely<Database>,
+  tenantId: string,
+  row: { id: string; userId: string; hash: Buffer; expiresAt: Date },
+): Promise<void> {
+  await db
+    .insertInto('password_resets')
+    .values({ tenant_id: tenantId, id: row.id, user_id: row.userId, token_hash: row.hash, expires_at: row.expiresAt })
+    .execute();
+}
+
+export async function countRecentPasswordResets(
+  db: Kysely<Database>,
+  tenantId: string,
+  userId: string,
+  since: Date,
+): Promise<number> {
+  const row = await db
+    .selectFrom('password_resets')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('tenant_id', '=', tenantId)
+    .where('user_id', '=', userId)
+    .where('created_at', '>', since)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export async function findPasswordReset(db: Kysely<Database>, hash: Buffer) {
+  return db.selectFrom('password_resets').selectAll().where('token_hash', '=', hash).executeTakeFirst();
+}
+
+/** Uses a reset token once: true only for the caller that marked it. */
+export async function consumePasswordReset(db: Kysely<Database>, tenantId: string, id: string, at: Date): Promise<boolean> {
+  const result = await db
+    .updateTable('password_resets')
+    .set({ used_at: at })
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .where('used_at', 'is', null)
+    .where('expires_at', '>', at)
+    .executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}
+
+/** Ends every other outstanding reset of the user (a reset or password change supersedes them). */
+export async function expirePasswordResets(db: Kysely<Database>, tenantId: string, userId: string, at: Date): Promise<void> {
+  await db
+    .updateTable('password_resets')
+    .set({ used_at: at })
+    .where('tenant_id', '=', tenantId)
+    .where('user_id', '=', userId)
+    .where('used_at', 'is', null)
+    .execute();
+}
+
+// --- API tokens ------------------------------------------------------------------
+
+export async function insertApiToken(
+  db: Kysely<Database>,
+  tenantId: string,
+  row: { id: string; userId: string; name: string; hash: Buffer; scopes: ApiTokenScope[]; expiresAt: Date },
+) {
+  return db
+    .insertInto('api_tokens')
+    .values({
+      tenant_id: tenantId,
+      id: row.id,
+      user_id: row.userId,
+      name: row.name,
+      token_hash: row.hash,
+      scopes: sql<ApiTokenScope[]>`${sql.val(row.scopes)}::text[]`,
+      expires_at: row.expiresAt,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function findApiTokenByHash(db: Kysely<Database>, hash: Buffer) {
+  return db.selectFrom('api_tokens').selectAll().where('token_hash', '=', hash).executeTakeFirst();
+}
+
+export async function listApiTokens(db: Kysely<Database>, tenantId: string, userId: string) {
+  return db
+    .selectFrom('api_tokens')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .orderBy('created_at', 'desc')
+    .execute();
+}
+
+export async function revokeApiToken(db: Kysely<Database>, tenantId: string, userId: string, id: string): Promise<boolean> {
+  const result = await db
+    .updateTable('api_tokens')
+    .set({ revoked_at: new Date() })
+    .where('tenant_id', '=', tenantId)
+    .where('user_id', '=', userId)
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}
+
+export async function revokeAllApiTokens(db: Kysely<Database>, tenantId: string, userId: string): Promise<void> {
+  await db
+    .updateTable('api_tokens')
+    .set({ revoked_at: new Date() })
+    .where('tenant_id', '=', tenantId)
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .execute();
+}
+
+export async function touchApiToken(db: Kysely<Database>, tenantId: string, id: string, at: Date): Promise<void> {
+  await db.updateTable('api_tokens').set({ last_used_at: at }).where('tenant_id', '=', tenantId).where('id', '=', id).execute();
+}
+
+// --- sign-in throttles --------------------------------------------------------------
+
+export async function blockedUntil(db: Kysely<Database>, keys: Buffer[], now: Date): Promise<Date | undefined> {
+  const rows = await db
+    .selectFrom('sign_in_throttles')
+    .select('blocked_until')
+    .where('key', 'in', keys)
+    .where('blocked_until', '>', now)
+    .execute();
+  const times = rows.map((r) => r.blocked_until!.getTime());
+  return times.length ? new Date(Math.max(...times)) : undefined;
+}
+
+/** Counts one failure in the key's hourly window; returns the count and the window start. */
+export async function countFailure(
+  db: Kysely<Database>,
+  key: Buffer,
+  now: Date,
+  windowMs: number,
+): Promise<{ failures: number; windowStartedAt: Date }> {
+  const windowOpen = new Date(now.getTime() - windowMs);
+  const row = await db
+    .insertInto('sign_in_throttles')
+    .values({ key, failures: 1, window_started_at: now, last_failure_at: now, blocked_until: null })
+    .onConflict((oc) =>
+      oc.column('key').doUpdateSet((eb) => ({
+        failures: sql<number>`case when ${eb.ref('sign_in_throttles.window_started_at')} <= ${windowOpen} then 1 else ${eb.ref('sign_in_throttles.failures')} + 1 end`,
+        window_started_at: sql<Date>`case when ${eb.ref('sign_in_throttles.window_started_at')} <= ${windowOpen} then ${now} else ${eb.ref('sign_in_throttles.window_started_at')} end`,
+        last_failure_at: now,
+      })),
+    )
+    .returning(['failures', 'window_started_at'])
+    .executeTakeFirstOrThrow();
+  return { failures: row.failures, windowStartedAt: row.window_started_at };
+}
+
+export async function blockUntil(db: Kysely<Database>, key: Buffer, until: Date): Promise<void> {
+  await db
+    .updateTable('sign_in_throttles')
+    .set({ blocked_until: sql<Date>`greatest(coalesce(blocked_until, ${until}), ${until})` })
+    .where('key', '=', key)
+    .execute();
+}
+
+export async function clearThrottle(db: Kysely<Database>, key: Buffer): Promise<void> {
+  await db.deleteFrom('sign_in_throttles').where('key', '=', key).execute();
+}

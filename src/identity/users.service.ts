@@ -1,0 +1,158 @@
+import type { Kysely } from 'kysely';
+import { recordSecurityEvent } from '../audit/security-events.js';
+import type { Database, Language, UserRow, UserStatus, UserUpdate } from '../db/schema.js';
+import * as credentials from './credentials.repository.js';
+import { IdentityError } from './identity.errors.js';
+import {
+  createUser,
+  origin,
+  preparePassword,
+  toUser,
+  validateName,
+  type Authenticated,
+  type IdentitySettings,
+  type RequestOrigin,
+  type User,
+} from './identity.service.js';
+import { clearSecondFactor } from './mfa.service.js';
+import * as sessions from './sessions.repository.js';
+import * as users from './users.repository.js';
+
+/** Users of a tenant as its administrators manage them, and as users edit themselves. */
+
+function assertAdmin(actor: Authenticated): void {
+  if (!actor.user.isAdmin) throw new IdentityError('admin_required', 'only administrators of this tenant can do this');
+}
+
+async function findInTenant(db: Kysely<Database>, actor: Authenticated, userId: string): Promise<UserRow> {
+  const user = await users.findUserById(db, actor.tenantId, userId);
+  if (!user) throw new IdentityError('user_not_found', 'no such user');
+  return user;
+}
+
+export async function createUserByAdmin(
+  db: Kysely<Database>,
+  settings: IdentitySettings,
+  actor: Authenticated,
+  input: { email: string; name: string; password: string; isAdmin?: boolean; language?: Language } & RequestOrigin,
+): Promise<User> {
+  assertAdmin(actor);
+  const passwordHash = await preparePassword(input.password, input.email, settings.argon2);
+  return db.transaction().execute(async (trx) => {
+    const user = await createUser(trx, actor.tenantId, {
+      email: input.email,
+      name: input.name,
+      passwordHash,
+      isAdmin: input.isAdmin ?? false,
+      ...(input.language ? { language: input.language } : {}),
+    });
+    await recordSecurityEvent(trx, {
+      tenantId: actor.tenantId,
+      type: 'user.created',
+      userId: user.id,
+      actorUserId: actor.user.id,
+      ...origin(input),
+      details: { isAdmin: user.isAdmin },
+    });
+    return user;
+  });
+}
+
+export async function listTenantUsers(db: Kysely<Database>, actor: Authenticated): Promise<User[]> {
+  assertAdmin(actor);
+  return (await users.listUsers(db, actor.tenantId)).map(toUser);
+}
+
+export async function getTenantUser(db: Kysely<Database>, actor: Authenticated, userId: string): Promise<User> {
+  if (userId !== actor.user.id) assertAdmin(actor);
+  return toUser(await findInTenant(db, actor, userId));
+}
+
+export interface UserChanges {
+  name?: string;
+  language?: Language;
+  isAdmin?: boolean;
+  status?: UserStatus;
+}
+
+/** An admin's change to a user. Deactivation ends the user's sessions and tokens at once. */
+export async function updateUserByAdmin(
+  db: Kysely<Database>,
+  actor: Authenticated,
+  userId: string,
+  changes: UserChanges,
+  input: RequestOrigin,
+): Promise<User> {
+  assertAdmin(actor);
+  return db.transaction().execute(async (trx) => {
+    const user = await findInTenant(trx, actor, userId);
+    const losesAdmin =
+      user.is_admin && user.status === 'active' && (changes.isAdmin === false || changes.status === 'deactivated');
+    // Locks the other admins' rows so two admins cannot demote each other at once.
+    if (losesAdmin && (await users.countOtherActiveAdmins(trx, actor.tenantId, user.id)) === 0) {
+      throw new IdentityError('last_admin', 'this is the last active administrator of the tenant');
+    }
+    const update: UserUpdate = {};
+    if (changes.name !== undefined) update.name = validateName(changes.name);
+    if (changes.language !== undefined) update.language = changes.language;
+    if (changes.isAdmin !== undefined) update.is_admin = changes.isAdmin;
+    if (changes.status !== undefined) update.status = changes.status;
+    const updated = (await users.updateUser(trx, actor.tenantId, user.id, update))!;
+    if (changes.status === 'deactivated' && user.status !== 'deactivated') {
+      await sessions.deleteSessionsOfUser(trx, actor.tenantId, user.id);
+      await credentials.revokeAllApiTokens(trx, actor.tenantId, user.id);
+    }
+    const type =
+      changes.status === 'deactivated' && user.status !== 'deactivated'
+        ? 'user.deactivated'
+        : changes.status === 'active' && user.status !== 'active'
+          ? 'user.reactivated'
+          : 'user.updated';
+    await recordSecurityEvent(trx, {
+      tenantId: actor.tenantId,
+      type,
+      userId: user.id,
+      actorUserId: actor.user.id,
+      ...origin(input),
+      details: { fields: Object.keys(changes).sort().join(' ') },
+    });
+    return toUser(updated);
+  });
+}
+
+/** An admin turns off a user's second factor (lost phone); the user's sessions end. */
+export async function resetUserMfa(
+  db: Kysely<Database>,
+  actor: Authenticated,
+  userId: string,
+  input: RequestOrigin,
+): Promise<User> {
+  assertAdmin(actor);
+  return db.transaction().execute(async (trx) => {
+    const user = await findInTenant(trx, actor, userId);
+    await clearSecondFactor(trx, user);
+    await sessions.deleteSessionsOfUser(trx, actor.tenantId, user.id);
+    await recordSecurityEvent(trx, {
+      tenantId: actor.tenantId,
+      type: 'mfa.reset_by_admin',
+      userId: user.id,
+      actorUserId: actor.user.id,
+      ...origin(input),
+    });
+    return toUser((await users.findUserById(trx, actor.tenantId, user.id))!);
+  });
+}
+
+/** What users may change about themselves. */
+export async function updateMe(
+  db: Kysely<Database>,
+  actor: Authenticated,
+  changes: { name?: string; language?: Language },
+): Promise<User> {
+  const update: UserUpdate = {};
+  if (changes.name !== undefined) update.name = validateName(changes.name);
+  if (changes.language !== undefined) update.language = changes.language;
+  const updated = await users.updateUser(db, actor.tenantId, actor.user.id, update);
+  if (!updated) throw new IdentityError('user_not_found', 'no such user');
+  return toUser(updated);
+}
