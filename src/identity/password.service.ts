@@ -71,11 +71,12 @@ export async function requestPasswordReset(
   const user = await users.findUserByEmail(db, tenant.id, input.email.trim());
   if (!user || user.status !== 'active') return;
   const now = new Date();
-  if ((await credentials.countRecentPasswordResets(db, tenant.id, user.id, new Date(now.getTime() - 3_600_000))) >= RESETS_PER_HOUR) {
-    return;
-  }
   const token = newSecret();
   await db.transaction().execute(async (trx) => {
+    // The user's row lock makes concurrent requests count one after another.
+    await users.lockUser(trx, tenant.id, user.id);
+    const recent = await credentials.countRecentPasswordResets(trx, tenant.id, user.id, new Date(now.getTime() - 3_600_000));
+    if (recent >= RESETS_PER_HOUR) return;
     await credentials.insertPasswordReset(trx, tenant.id, {
       id: newId(),
       userId: user.id,

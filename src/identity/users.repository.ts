@@ -75,6 +75,11 @@ export async function advanceTotpStep(db: Kysely<Database>, tenantId: string, id
   return result.numUpdatedRows === 1n;
 }
 
+/** Holds the user's row until the transaction ends, to serialize per-user bookkeeping. */
+export async function lockUser(db: Kysely<Database>, tenantId: string, id: string): Promise<void> {
+  await db.selectFrom('users').select('id').where('tenant_id', '=', tenantId).where('id', '=', id).forUpdate().execute();
+}
+
 export async function tenantSlugOf(db: Kysely<Database>, tenantId: string): Promise<string | undefined> {
   const row = await db.selectFrom('tenants').select('slug').where('id', '=', tenantId).executeTakeFirst();
   return row?.slug;
