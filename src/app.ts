@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import { migrateToLatest, type DatabaseHandle } from './db/database.js';
 import { openConfiguredDatabase } from './db/open.js';
 import { buildServer } from './http/server.js';
+import { startMailSender, type MailSender } from './mail/mail.service.js';
 import { listTenants } from './tenants/tenants.service.js';
 
 export interface RunningApp {
@@ -19,7 +20,9 @@ export async function startApp(config: Config, options: { logger?: false } = {})
   const { database, lock } = await openConfiguredDatabase(config, 'server');
   let app: FastifyInstance | undefined;
   let adminSocket: { close(): Promise<void> } | undefined;
+  let mailSender: MailSender | undefined;
   const cleanUp = async () => {
+    await mailSender?.stop(); // before the database closes under a batch in flight
     await adminSocket?.close();
     await database.close();
     lock?.release();
@@ -28,6 +31,7 @@ export async function startApp(config: Config, options: { logger?: false } = {})
     await migrateToLatest(database.db);
     app = await buildServer({ config, database, ...(options.logger !== undefined ? { logger: options.logger } : {}) });
     const url = await app.listen({ host: config.host, port: config.port });
+    mailSender = startMailSender({ db: database.db, config, log: app.log });
     if (lock?.holder.socket) {
       adminSocket = await serveAdminSocket(lock.holder.socket, { config, database }, app.log);
     }

@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import { migrateToLatest, type DatabaseHandle } from '../db/database.js';
-import type { TenantStatus } from '../db/schema.js';
+import type { MailStatus, TenantStatus } from '../db/schema.js';
+import * as mail from '../mail/mail.service.js';
 import { DomainError } from '../shared/domain-error.js';
 import * as tenants from '../tenants/tenants.service.js';
 
@@ -30,7 +31,17 @@ function required(args: CommandArgs, name: string, flag: string): string {
   return value;
 }
 
+function limit(args: CommandArgs, fallback: number, max: number): number {
+  const value = args.limit;
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || !/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max) {
+    throw new UsageError(`--limit must be a whole number from 1 to ${max}`);
+  }
+  return Number(value);
+}
+
 const STATUSES: TenantStatus[] = ['active', 'suspended', 'terminated'];
+const MAIL_STATUSES: MailStatus[] = ['pending', 'sent', 'failed'];
 
 export const operatorCommands = {
   async migrate({ database }: OperatorContext) {
@@ -67,6 +78,18 @@ export const operatorCommands = {
 
   async 'tenant.terminate'({ config, database }: OperatorContext, args: CommandArgs) {
     return tenants.terminateTenant(database.db, config, required(args, 'slug', 'slug'));
+  },
+
+  // Operator-wide on purpose: without SMTP_URL, this is how reset links reach people.
+  async 'mail.outbox'({ database }: OperatorContext, args: CommandArgs) {
+    const status = args.status;
+    if (status !== undefined && !MAIL_STATUSES.includes(status as MailStatus)) {
+      throw new UsageError(`--status must be one of ${MAIL_STATUSES.join(', ')}`);
+    }
+    return mail.listOutbox(database.db, {
+      limit: limit(args, 50, mail.OUTBOX_LIST_MAX),
+      ...(status ? { status: status as MailStatus } : {}),
+    });
   },
 } satisfies Record<string, (ctx: OperatorContext, args: CommandArgs) => Promise<unknown>>;
 

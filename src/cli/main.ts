@@ -19,6 +19,9 @@ const USAGE = `usage: custodia <command>
   tenant suspend --slug <slug>          nobody of the tenant can sign in until it is reactivated
   tenant reactivate --slug <slug>
   tenant terminate --slug <slug>        close the tenant; its data is purged after the grace period (≤ 30 days)
+  mail outbox [--status pending|sent|failed] [--limit N] [--json]
+                                        the newest messages of the mail outbox (default 50) with their text;
+                                        without SMTP_URL, mail such as password-reset links waits here
 
 Configuration comes from the environment and .env (see README). With DATABASE_URL
 the command runs on that PostgreSQL server; otherwise on the embedded database in
@@ -51,6 +54,7 @@ function parse(argv: string[]): Parsed | 'help' {
       'admin-password': { type: 'string' },
       'admin-name': { type: 'string' },
       status: { type: 'string' },
+      limit: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -65,12 +69,14 @@ function parse(argv: string[]): Parsed | 'help' {
     adminPassword: values['admin-password'],
     adminName: values['admin-name'],
     status: values.status,
+    limit: values.limit,
   };
   const json = values.json ?? false;
   if (group === 'migrate' && action === undefined) return { command: 'migrate', args, json };
   if (group === 'tenant' && ['create', 'list', 'suspend', 'reactivate', 'terminate'].includes(action ?? '')) {
     return { command: `tenant.${action}` as CommandName, args, json };
   }
+  if (group === 'mail' && action === 'outbox') return { command: 'mail.outbox', args, json };
   throw new UsageError(`unknown command "${positionals.join(' ')}"; run custodia --help`);
 }
 
@@ -113,8 +119,51 @@ interface TenantLine {
   deletionDueAt: string | null;
 }
 
+interface OutboxLine {
+  id: string;
+  status: string;
+  attempts: number;
+  lastError: string | null;
+  nextAttemptAt: string;
+  createdAt: string;
+  sentAt: string | null;
+  to: string;
+  subject: string;
+  text: string;
+}
+
+// One block per message, the body indented under its headers so that a
+// reset link can be copied straight out of the terminal.
+function renderOutbox(messages: OutboxLine[]): string {
+  if (messages.length === 0) return 'no messages in the outbox';
+  return messages
+    .map((m) => {
+      const tries = `${m.attempts} attempt${m.attempts === 1 ? '' : 's'}`;
+      const status =
+        m.status === 'sent'
+          ? `sent ${m.sentAt ?? ''}`.trim()
+          : m.status === 'failed'
+            ? `failed after ${tries} (last error: ${m.lastError ?? 'unknown'})`
+            : m.lastError
+              ? `pending, next try ${m.nextAttemptAt} after ${tries} (last error: ${m.lastError})`
+              : m.status;
+      const body = m.text === '' ? '(body removed after sending)' : m.text.trimEnd();
+      return [
+        `id:      ${m.id}`,
+        `status:  ${status}`,
+        `created: ${m.createdAt}`,
+        `to:      ${m.to}`,
+        `subject: ${m.subject}`,
+        '',
+        ...body.split('\n').map((line) => (line === '' ? '' : `    ${line}`)),
+      ].join('\n');
+    })
+    .join('\n\n');
+}
+
 function render(command: CommandName, result: unknown, json: boolean): string {
   if (command === 'tenant.create' || json) return JSON.stringify(result);
+  if (command === 'mail.outbox') return renderOutbox(result as OutboxLine[]);
   if (command === 'tenant.list') {
     const rows = result as TenantLine[];
     if (rows.length === 0) return 'no tenants';

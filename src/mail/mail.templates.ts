@@ -1,0 +1,155 @@
+import type { Language } from '../db/schema.js';
+import { MailError } from './mail.errors.js';
+
+/** A mail is written in the language of its recipient (users.language). */
+export type MailLocale = Language;
+export const MAIL_LOCALES: readonly MailLocale[] = ['en', 'nl'];
+
+/** Every mail Custodia sends, with the data each one needs. */
+export interface MailTemplates {
+  password_reset: { name: string; resetUrl: string; expiresMinutes: number };
+  password_changed: { name: string };
+}
+
+export type MailTemplateName = keyof MailTemplates;
+
+export interface RenderedMail {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+// Templates write plain strings only; render() alone turns them into text and
+// HTML, so every interpolated value is escaped in exactly one place and a
+// template cannot forget to.
+type Block = string | { link: string };
+
+interface Content {
+  subject: string;
+  body: Block[];
+}
+
+type Template<Data> = Record<MailLocale, (data: Data) => Content>;
+
+function positiveWhole(n: number): number {
+  if (!Number.isSafeInteger(n) || n < 1) throw new MailError('mail_data_invalid', 'a duration must be a whole number ≥ 1');
+  return n;
+}
+
+const minutes = {
+  en: (n: number) => `${positiveWhole(n)} ${n === 1 ? 'minute' : 'minutes'}`,
+  nl: (n: number) => `${positiveWhole(n)} ${n === 1 ? 'minuut' : 'minuten'}`,
+};
+
+const templates: { [K in MailTemplateName]: Template<MailTemplates[K]> } = {
+  password_reset: {
+    en: (d) => ({
+      subject: 'Reset your Custodia password',
+      body: [
+        `Hello ${d.name},`,
+        'Someone asked to reset the password of your Custodia account. If that was you, choose a new password with this link:',
+        { link: d.resetUrl },
+        `The link works once and expires in ${minutes.en(d.expiresMinutes)}.`,
+        'If you did not ask for this, you can ignore this e-mail: your password stays as it is.',
+      ],
+    }),
+    nl: (d) => ({
+      subject: 'Je Custodia-wachtwoord opnieuw instellen',
+      body: [
+        `Hallo ${d.name},`,
+        'Iemand heeft gevraagd om het wachtwoord van je Custodia-account opnieuw in te stellen. Was jij dat? Kies dan via deze link een nieuw wachtwoord:',
+        { link: d.resetUrl },
+        `De link werkt één keer en verloopt over ${minutes.nl(d.expiresMinutes)}.`,
+        'Heb je dit niet zelf aangevraagd? Dan kun je deze e-mail negeren: je wachtwoord blijft ongewijzigd.',
+      ],
+    }),
+  },
+  password_changed: {
+    en: (d) => ({
+      subject: 'Your Custodia password was changed',
+      body: [
+        `Hello ${d.name},`,
+        'The password of your Custodia account was changed.',
+        'If you did this yourself, there is nothing else to do.',
+        'If it was not you, contact your administrator right away.',
+      ],
+    }),
+    nl: (d) => ({
+      subject: 'Je Custodia-wachtwoord is gewijzigd',
+      body: [
+        `Hallo ${d.name},`,
+        'Het wachtwoord van je Custodia-account is gewijzigd.',
+        'Heb je dit zelf gedaan? Dan hoef je verder niets te doen.',
+        'Was jij het niet? Neem dan meteen contact op met je beheerder.',
+      ],
+    }),
+  },
+};
+
+export function isMailTemplateName(name: string): name is MailTemplateName {
+  return Object.hasOwn(templates, name);
+}
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+export function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
+}
+
+// A name with line breaks could otherwise add paragraphs of its own to a
+// mail that carries Custodia's sender address.
+function oneLine(value: string): string {
+  return value.replace(/\s+/g, ' ').trim();
+}
+
+function cleanData<Data extends object>(data: Data): Data {
+  const entries = Object.entries(data).map(([key, value]) => {
+    if (typeof value !== 'string') return [key, value];
+    const cleaned = oneLine(value);
+    if (cleaned === '') throw new MailError('mail_data_invalid', `mail data "${key}" is empty`);
+    return [key, cleaned];
+  });
+  return Object.fromEntries(entries) as Data;
+}
+
+// Escaping keeps a URL inside its attribute, but a javascript: URL would
+// still run: links in mail are web addresses only.
+function webUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new MailError('mail_data_invalid', 'a link in a mail must be an absolute URL');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new MailError('mail_data_invalid', 'a link in a mail must be an http(s) URL');
+  }
+  return value;
+}
+
+/** Renders a template in one locale to the subject, plain text and HTML that are queued. */
+export function renderMail<K extends MailTemplateName>(template: K, locale: MailLocale, data: MailTemplates[K]): RenderedMail {
+  if (!isMailTemplateName(template)) throw new MailError('mail_template_unknown', `no mail template "${String(template)}"`);
+  if (!MAIL_LOCALES.includes(locale)) throw new MailError('mail_locale_unknown', `no mail locale "${String(locale)}"`);
+  const { subject, body } = templates[template][locale](cleanData(data));
+  const text = body.map((block) => (typeof block === 'string' ? block : webUrl(block.link))).join('\n\n');
+  const paragraphs = body.map((block) => {
+    if (typeof block === 'string') return `<p>${escapeHtml(block)}</p>`;
+    const href = escapeHtml(webUrl(block.link));
+    return `<p><a href="${href}">${href}</a></p>`;
+  });
+  const html = [
+    '<!doctype html>',
+    `<html lang="${locale}">`,
+    '<head>',
+    '<meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${escapeHtml(subject)}</title>`,
+    '</head>',
+    '<body style="font-family: system-ui, -apple-system, sans-serif; font-size: 16px; line-height: 1.5; color: #1a1a1a;">',
+    ...paragraphs,
+    '</body>',
+    '</html>',
+  ].join('\n');
+  return { subject, text: `${text}\n`, html: `${html}\n` };
+}
