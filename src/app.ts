@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import { migrateToLatest, type DatabaseHandle } from './db/database.js';
 import { openConfiguredDatabase } from './db/open.js';
 import { buildServer } from './http/server.js';
+import { loadMasterKey } from './keys/master-key.js';
 import { startMailSender, type MailSender } from './mail/mail.service.js';
 import { listTenants } from './tenants/tenants.service.js';
 
@@ -29,7 +30,22 @@ export async function startApp(config: Config, options: { logger?: false } = {})
   };
   try {
     await migrateToLatest(database.db);
-    app = await buildServer({ config, database, ...(options.logger !== undefined ? { logger: options.logger } : {}) });
+    const masterKey = await loadMasterKey(config);
+    app = await buildServer({
+      config,
+      database,
+      secretKey: masterKey.key,
+      ...(options.logger !== undefined ? { logger: options.logger } : {}),
+    });
+    if (masterKey.created) {
+      app.log.warn({ file: masterKey.file }, 'generated a new master key file');
+      if (config.logLevel !== 'silent') {
+        process.stderr.write(
+          `\nA new master key was generated in ${masterKey.file}.\n` +
+            'Back it up separately from the data: without it, two-factor secrets cannot be read.\n',
+        );
+      }
+    }
     const url = await app.listen({ host: config.host, port: config.port });
     mailSender = startMailSender({ db: database.db, config, log: app.log });
     if (lock?.holder.socket) {

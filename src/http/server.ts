@@ -26,6 +26,13 @@ export interface ServerDeps {
   logStream?: DestinationStream;
 }
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Resolves when every task started after an answer (e.g. reset mail) has finished. */
+    backgroundSettled(): Promise<void>;
+  }
+}
+
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** Assembles the HTTP server: plugins, error handling, metrics and every domain's routes. */
@@ -58,9 +65,11 @@ export async function buildServer({ config, database, secretKey, logger, logStre
       .finally(() => pending.delete(run));
     pending.add(run);
   };
-  app.addHook('onClose', async () => {
+  const settled = async () => {
     await Promise.allSettled([...pending]);
-  });
+  };
+  app.decorate('backgroundSettled', settled);
+  app.addHook('onClose', settled);
   installProblemHandlers(app, config.bodyLimitBytes);
   const metrics = installMetrics(app, database.poolStats);
   app.addHook('onSend', async (request, reply) => {

@@ -120,7 +120,7 @@ describe('password reset', () => {
     expect(unknownUser.statusCode).toBe(202);
     expect(unknownTenant.statusCode).toBe(202);
     expect(unknownUser.body).toBe(unknownTenant.body);
-    await t.app.inject({ url: '/healthz' });
+    await t.app.backgroundSettled();
     const queued = await t.handle.db.selectFrom('mail_outbox').select('id').where('tenant_id', '=', tt.tenant.id).execute();
     expect(queued).toHaveLength(0);
   });
@@ -129,7 +129,7 @@ describe('password reset', () => {
     const tt = await createTestTenant(t.handle.db);
     for (let i = 0; i < 5; i++) expect((await requestReset(tt)).statusCode).toBe(202);
     await waitForQueuedMail(tt.tenant.id, 'password_reset', 3);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await t.app.backgroundSettled();
     const queued = await t.handle.db.selectFrom('mail_outbox').select('id').where('tenant_id', '=', tt.tenant.id).execute();
     expect(queued).toHaveLength(3);
   });
