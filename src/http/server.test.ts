@@ -55,6 +55,26 @@ describe('HTTP skeleton', () => {
     expect(JSON.stringify(body)).not.toContain('jane.doe');
   });
 
+  it('treats an empty JSON body as no body: routes that need one answer validation_failed', async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      headers: { 'content-type': 'application/json' },
+      payload: '',
+    });
+    expectProblem(res, 400, 'validation_failed');
+  });
+
+  it('refuses JSON with __proto__ keys (prototype poisoning)', async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"tenant":"a","email":"a@b.test","password":"x","__proto__":{"isAdmin":true}}',
+    });
+    expect(res.statusCode).toBe(400);
+  });
+
   it('answers a schema violation with 400 validation_failed naming the field', async () => {
     const res = await t.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { tenant: 'acme' } });
     const body = expectProblem(res, 400, 'validation_failed');

@@ -53,6 +53,20 @@ export async function buildServer({ config, database, secretKey, logger, logStre
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   });
 
+  // Many clients send `content-type: application/json` with no body on a bare
+  // POST (e.g. POST /me/mfa/totp): treat that as no body; schemas that need
+  // one still refuse it. Anything else goes through Fastify's own safe parser.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = body.toString();
+    if (text === '') {
+      done(null, undefined);
+      return;
+    }
+    parseJson(request, text, done);
+  });
+
   app.decorateRequest('auth', null);
   app.decorateRequest('cookieSession', null);
   await app.register(cookie);

@@ -44,7 +44,14 @@ describe('TOTP enrolment', () => {
   it('returns a base32 secret, an otpauth URI and a QR code, and stores the secret sealed', async () => {
     const tt = await createTestTenant(t.handle.db);
     const token = await signInAdmin(t.app, tt);
-    const res = await t.app.inject({ method: 'POST', url: '/api/v1/me/mfa/totp', headers: bearer(token) });
+    // As many clients send it: a JSON content type and no body at all.
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/me/mfa/totp',
+      headers: { ...bearer(token), 'content-type': 'application/json' },
+      payload: '',
+    });
+    expect(res.statusCode).toBe(200);
     const body = res.json<{ secret: string; otpauthUri: string; qrCodeSvg: string }>();
     expect(body.secret).toMatch(/^[A-Z2-7]+=*$/);
     expect(body.otpauthUri).toMatch(/^otpauth:\/\/totp\//);
