@@ -4,7 +4,8 @@ import type { Config } from './config.js';
 import { migrateToLatest, type DatabaseHandle } from './db/database.js';
 import { openConfiguredDatabase } from './db/open.js';
 import { buildServer } from './http/server.js';
-import { loadMasterKey } from './keys/master-key.js';
+import { encryptLegacyUsers } from './identity/user-crypto.js';
+import { openKeys } from './keys/keys.service.js';
 import { startMailSender, type MailSender } from './mail/mail.service.js';
 import { listTenants } from './tenants/tenants.service.js';
 
@@ -30,26 +31,28 @@ export async function startApp(config: Config, options: { logger?: false } = {})
   };
   try {
     await migrateToLatest(database.db);
-    const masterKey = await loadMasterKey(config);
+    const { keyring, createdFile } = await openKeys(database, config);
     app = await buildServer({
       config,
       database,
-      secretKey: masterKey.key,
+      keyring,
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
     });
-    if (masterKey.created) {
-      app.log.warn({ file: masterKey.file }, 'generated a new master key file');
+    const moved = await encryptLegacyUsers(database.db, keyring);
+    if (moved > 0) app.log.info({ users: moved }, 'moved users written before encryption into ciphertext');
+    if (createdFile) {
+      app.log.warn({ file: createdFile }, 'generated a new master key file');
       if (config.logLevel !== 'silent') {
         process.stderr.write(
-          `\nA new master key was generated in ${masterKey.file}.\n` +
-            'Back it up separately from the data: without it, two-factor secrets cannot be read.\n',
+          `\nA new master key was generated in ${createdFile}.\n` +
+            'Back it up separately from the data: without it, no personal data can ever be read again.\n',
         );
       }
     }
     const url = await app.listen({ host: config.host, port: config.port });
     mailSender = startMailSender({ db: database.db, config, log: app.log });
     if (lock?.holder.socket) {
-      adminSocket = await serveAdminSocket(lock.holder.socket, { config, database }, app.log);
+      adminSocket = await serveAdminSocket(lock.holder.socket, { config, database, keyring }, app.log);
     }
     const ready = app;
     const running: RunningApp = {

@@ -28,6 +28,13 @@ export interface Config {
   publicUrl: string;
   /** 32-byte master key from CUSTODIA_MASTER_KEY; otherwise a key file in dataDir. */
   masterKey: Buffer | undefined;
+  masterKeyProvider: 'file' | 'env' | 'vault';
+  /** Where the `file` provider keeps (and on first start creates) the master key. */
+  masterKeyFile: string;
+  /** The master key being rotated away from (CUSTODIA_PREVIOUS_MASTER_KEY): unwraps, never wraps. */
+  previousMasterKey: Buffer | undefined;
+  vault: { address: string; token: string; keyName: string; mount: string; namespace: string | undefined } | undefined;
+  keyCacheSize: number;
   mail: {
     /** smtp:// or smtps:// URL; without it mail stays in the outbox for `custodia mail outbox`. */
     smtpUrl: string | undefined;
@@ -142,11 +149,41 @@ function mailbox(env: Env, name: string, fallback: string): string {
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Reads and validates the configuration; throws ConfigError naming the first bad variable. */
+function required(env: Env, name: string, why: string): string {
+  const raw = read(env, name);
+  if (raw === undefined) throw new ConfigError(name, `is required ${why}`);
+  return raw;
+}
+
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
+  const dataDir = path.resolve(cwd, read(env, 'CUSTODIA_DATA_DIR') ?? 'data');
+  const provider = oneOf(env, 'CUSTODIA_MASTER_KEY_PROVIDER', read(env, 'CUSTODIA_MASTER_KEY') ? 'env' : 'file', [
+    'file',
+    'env',
+    'vault',
+  ] as const);
+  if (provider === 'env' && !read(env, 'CUSTODIA_MASTER_KEY')) {
+    throw new ConfigError('CUSTODIA_MASTER_KEY', 'is required when CUSTODIA_MASTER_KEY_PROVIDER=env');
+  }
+  const needVault = 'when CUSTODIA_MASTER_KEY_PROVIDER=vault';
   return {
+    masterKeyProvider: provider,
+    masterKeyFile: path.resolve(cwd, read(env, 'CUSTODIA_MASTER_KEY_FILE') ?? path.join(dataDir, 'master.key')),
+    previousMasterKey: masterKey(env, 'CUSTODIA_PREVIOUS_MASTER_KEY'),
+    vault:
+      provider === 'vault'
+        ? {
+            address: url(env, 'CUSTODIA_VAULT_ADDR', required(env, 'CUSTODIA_VAULT_ADDR', needVault), ['http:', 'https:']),
+            token: required(env, 'CUSTODIA_VAULT_TOKEN', needVault),
+            keyName: required(env, 'CUSTODIA_VAULT_TRANSIT_KEY', needVault),
+            mount: read(env, 'CUSTODIA_VAULT_TRANSIT_MOUNT') ?? 'transit',
+            namespace: read(env, 'CUSTODIA_VAULT_NAMESPACE'),
+          }
+        : undefined,
+    keyCacheSize: integer(env, 'CUSTODIA_KEY_CACHE_SIZE', 10_000, 100, 10_000_000),
     host: host(env, 'HOST', '0.0.0.0'),
     port: integer(env, 'PORT', 3000, 0, 65535),
-    dataDir: path.resolve(cwd, read(env, 'CUSTODIA_DATA_DIR') ?? 'data'),
+    dataDir,
     databaseUrl: databaseUrl(env, 'DATABASE_URL'),
     databasePoolMax: integer(env, 'DATABASE_POOL_MAX', 10, 1, 1000),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', LOG_LEVELS),

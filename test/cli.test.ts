@@ -13,7 +13,7 @@ const db = useTestDatabase();
 let env: Record<string, string>;
 
 beforeAll(async () => {
-  env = kind === 'pglite' ? { CUSTODIA_DATA_DIR: await preparedDataDir() } : { DATABASE_URL: db.url! };
+  env = kind === 'pglite' ? { CUSTODIA_DATA_DIR: await preparedDataDir() } : { DATABASE_URL: db.url!, CUSTODIA_MASTER_KEY: db.masterKey };
 });
 
 function createArgs(slug: string, extra: string[] = []) {

@@ -3,6 +3,9 @@ import { readFile } from 'node:fs/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { openPglite, openPostgres, type DatabaseHandle } from '../src/db/database.js';
+import { Keyring } from '../src/keys/keyring.js';
+import { initializeKeys } from '../src/keys/keys.service.js';
+import { LocalMasterKey } from '../src/keys/master-key-provider.js';
 import { databaseUrl } from './global-setup.postgres.js';
 
 export type TestDbKind = 'pglite' | 'postgres';
@@ -18,6 +21,10 @@ export async function pgliteTemplate(): Promise<Blob> {
 
 export interface TestDatabase {
   handle: DatabaseHandle;
+  /** A keyring with a random master key, initialized on this database. */
+  keyring: Keyring;
+  /** That master key in base64, for processes (CLI, server) started on this database. */
+  masterKey: string;
   /** For the postgres project: the URL of this file's own database. */
   url?: string;
 }
@@ -55,8 +62,30 @@ async function createServerDatabase(): Promise<{ url: string; drop(): Promise<vo
   };
 }
 
-/** Opens a fresh, migrated database of this project's kind; the caller closes it. */
-export async function openTestDatabase(): Promise<TestDatabase & { dispose(): Promise<void> }> {
+const keyrings = new WeakMap<object, Keyring>();
+
+/** The keyring of a test database, for factories that only get the db handle. */
+export function keyringOf(db: object): Keyring {
+  const keyring = keyrings.get(db);
+  if (!keyring) throw new Error('not a test database opened by openTestDatabase');
+  return keyring;
+}
+
+/** Makes `keyring` the one factories use for this database. */
+export function registerKeyring(db: object, keyring: Keyring): void {
+  keyrings.set(db, keyring);
+}
+
+async function withKeys(handle: DatabaseHandle): Promise<{ keyring: Keyring; masterKey: string }> {
+  const master = randomBytes(32);
+  const keyring = new Keyring(new LocalMasterKey(master, 'test master key'));
+  await initializeKeys(handle.db, keyring);
+  registerKeyring(handle.db, keyring);
+  return { keyring, masterKey: master.toString('base64') };
+}
+
+/** A fresh, migrated database without keys yet (for tests of key set-up itself); the caller disposes of it. */
+export async function openBareTestDatabase(): Promise<{ handle: DatabaseHandle; dispose(): Promise<void> }> {
   if (testDbKind() === 'pglite') {
     const handle = await openPglite({ loadDataDir: await pgliteTemplate() });
     return { handle, dispose: () => handle.close() };
@@ -65,6 +94,24 @@ export async function openTestDatabase(): Promise<TestDatabase & { dispose(): Pr
   const handle = await openPostgres(created.url, 5);
   return {
     handle,
+    async dispose() {
+      await handle.close();
+      await created.drop();
+    },
+  };
+}
+
+/** Opens a fresh, migrated database of this project's kind; the caller closes it. */
+export async function openTestDatabase(): Promise<TestDatabase & { dispose(): Promise<void> }> {
+  if (testDbKind() === 'pglite') {
+    const handle = await openPglite({ loadDataDir: await pgliteTemplate() });
+    return { handle, ...(await withKeys(handle)), dispose: () => handle.close() };
+  }
+  const created = await createServerDatabase();
+  const handle = await openPostgres(created.url, 5);
+  return {
+    handle,
+    ...(await withKeys(handle)),
     url: created.url,
     async dispose() {
       await handle.close();
@@ -83,6 +130,8 @@ export function useTestDatabase(): TestDatabase {
   beforeAll(async () => {
     const opened = await openTestDatabase();
     current.handle = opened.handle;
+    current.keyring = opened.keyring;
+    current.masterKey = opened.masterKey;
     if (opened.url) current.url = opened.url;
     dispose = opened.dispose;
   });

@@ -4,6 +4,7 @@ import { loadConfig, type Config } from '../src/config.js';
 import type { Database } from '../src/db/schema.js';
 import { createTenant, type Tenant } from '../src/tenants/tenants.service.js';
 import type { User } from '../src/identity/identity.service.js';
+import { keyringOf } from './db.js';
 
 /** The configuration tests run with: defaults, plus what a test overrides. */
 export function testConfig(env: Record<string, string> = {}): Config {
@@ -29,7 +30,7 @@ export async function createTestTenant(
   const slug = overrides.slug ?? uniqueSlug();
   const adminEmail = `admin@${slug}.test`;
   const adminPassword = `pw-${randomBytes(9).toString('base64url')}`;
-  const { tenant, admin } = await createTenant(db, testConfig(), {
+  const { tenant, admin } = await createTenant(db, { ...testConfig(), keyring: keyringOf(db) }, {
     slug,
     name: overrides.name ?? `Tenant ${slug}`,
     adminEmail,

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { adminSocketPath } from '../src/cli/admin-socket.js';
@@ -12,7 +13,7 @@ const kind = testDbKind();
 const db = useTestDatabase();
 
 async function envFor(): Promise<Record<string, string>> {
-  return kind === 'pglite' ? { CUSTODIA_DATA_DIR: await preparedDataDir() } : { DATABASE_URL: db.url! };
+  return kind === 'pglite' ? { CUSTODIA_DATA_DIR: await preparedDataDir() } : { DATABASE_URL: db.url!, CUSTODIA_MASTER_KEY: db.masterKey };
 }
 
 async function createTenantViaCli(env: Record<string, string>, slug: string) {
@@ -136,6 +137,18 @@ describe.runIf(kind === 'pglite')('embedded data dir between processes', () => {
       expect(await stop(server)).toBe(0);
     }
   }, 60_000);
+
+  it('refuses to start with a master key that does not match the data', async () => {
+    const env = await envFor();
+    const server = await startServerProcess(env);
+    expect(await stop(server)).toBe(0);
+    const wrong = await runServerToExit({ ...env, CUSTODIA_MASTER_KEY: randomBytes(32).toString('base64') });
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/refusing to start: the configured master key \(local:[0-9a-f]+\) is not the one this data was encrypted with/);
+    // The right key (the generated file) still opens it.
+    const again = await startServerProcess(env);
+    expect(await stop(again)).toBe(0);
+  }, 90_000);
 
   it('recovers after the server is killed with SIGKILL: stale lock taken over, data intact', async () => {
     const env = await envFor();

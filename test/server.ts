@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll } from 'vitest';
 import type { Config } from '../src/config.js';
@@ -20,7 +19,7 @@ export function useTestServer(env: Record<string, string> = {}): TestServer {
     current.app = await buildServer({
       config: current.config,
       database: database.handle,
-      secretKey: randomBytes(32),
+      keyring: database.keyring,
       logger: false,
     });
     await current.app.ready();

@@ -30,7 +30,11 @@ export type SecurityEventType =
   | 'user.updated'
   | 'user.deactivated'
   | 'user.reactivated'
-  | 'tenant.security_policy_changed';
+  | 'tenant.security_policy_changed'
+  | 'key.subject_shredded'
+  | 'key.tenant_destroyed'
+  | 'key.tenant_rotated'
+  | 'key.master_rotated';
 
 export interface SecurityEvent {
   tenantId: string;

@@ -1,9 +1,12 @@
 import type { Config } from '../config.js';
+import type { Keyring } from '../keys/keyring.js';
 import { migrateToLatest, type DatabaseHandle } from '../db/database.js';
 import type { MailStatus, TenantStatus } from '../db/schema.js';
 import * as mail from '../mail/mail.service.js';
 import { DomainError } from '../shared/domain-error.js';
 import * as tenants from '../tenants/tenants.service.js';
+import { reindexUsers } from '../identity/user-crypto.js';
+import { keyStatus, rotateMasterKey, rotateTenantKey } from '../keys/rotation.js';
 
 /**
  * Operator commands, callable in two ways with the same result: by the CLI
@@ -14,6 +17,7 @@ import * as tenants from '../tenants/tenants.service.js';
 export interface OperatorContext {
   config: Config;
   database: DatabaseHandle;
+  keyring: Keyring;
 }
 
 export type CommandArgs = Record<string, string | boolean | undefined>;
@@ -49,8 +53,8 @@ export const operatorCommands = {
     return { applied: results.filter((r) => r.status === 'Success').map((r) => r.migrationName) };
   },
 
-  async 'tenant.create'({ config, database }: OperatorContext, args: CommandArgs) {
-    const { tenant, admin } = await tenants.createTenant(database.db, config, {
+  async 'tenant.create'({ config, database, keyring }: OperatorContext, args: CommandArgs) {
+    const { tenant, admin } = await tenants.createTenant(database.db, { ...config, keyring }, {
       slug: required(args, 'slug', 'slug'),
       name: required(args, 'name', 'name'),
       adminEmail: required(args, 'adminEmail', 'admin-email'),
@@ -76,8 +80,8 @@ export const operatorCommands = {
     return tenants.reactivateTenant(database.db, required(args, 'slug', 'slug'));
   },
 
-  async 'tenant.terminate'({ config, database }: OperatorContext, args: CommandArgs) {
-    return tenants.terminateTenant(database.db, config, required(args, 'slug', 'slug'));
+  async 'tenant.terminate'({ config, database, keyring }: OperatorContext, args: CommandArgs) {
+    return tenants.terminateTenant(database.db, { ...config, keyring }, required(args, 'slug', 'slug'));
   },
 
   // Operator-wide on purpose: without SMTP_URL, this is how reset links reach people.
@@ -90,6 +94,19 @@ export const operatorCommands = {
       limit: limit(args, 50, mail.OUTBOX_LIST_MAX),
       ...(status ? { status: status as MailStatus } : {}),
     });
+  },
+
+  async 'keys.status'({ database, keyring }: OperatorContext) {
+    return keyStatus(database.db, keyring);
+  },
+
+  async 'keys.rotate-master'({ database, keyring }: OperatorContext) {
+    return rotateMasterKey(database.db, keyring);
+  },
+
+  async 'keys.rotate-tenant'({ database, keyring }: OperatorContext, args: CommandArgs) {
+    const tenant = await tenants.getTenant(database.db, required(args, 'tenant', 'tenant'));
+    return rotateTenantKey(database.db, keyring, tenant.id, [reindexUsers]);
   },
 } satisfies Record<string, (ctx: OperatorContext, args: CommandArgs) => Promise<unknown>>;
 

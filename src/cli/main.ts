@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, loadDotEnv, type Config } from '../config.js';
 import { migrateToLatest } from '../db/database.js';
+import { openKeys } from '../keys/keys.service.js';
 import { currentHolder, DataDirBusyError } from '../db/data-dir-lock.js';
 import { openConfiguredDatabase } from '../db/open.js';
 import { DomainError } from '../shared/domain-error.js';
@@ -22,6 +23,11 @@ const USAGE = `usage: custodia <command>
   mail outbox [--status pending|sent|failed] [--limit N] [--json]
                                         the newest messages of the mail outbox (default 50) with their text;
                                         without SMTP_URL, mail such as password-reset links waits here
+  keys status [--json]                  master key in use, tenant key versions, rotations and their progress
+  keys rotate-master                    re-wrap every key under the configured master key
+                                        (the old one given as CUSTODIA_PREVIOUS_MASTER_KEY)
+  keys rotate-tenant --tenant <slug>    new tenant key version; re-wraps subject keys and re-computes
+                                        blind indexes in batches; resumable, servers keep serving
 
 Configuration comes from the environment and .env (see README). With DATABASE_URL
 the command runs on that PostgreSQL server; otherwise on the embedded database in
@@ -55,6 +61,7 @@ function parse(argv: string[]): Parsed | 'help' {
       'admin-name': { type: 'string' },
       status: { type: 'string' },
       limit: { type: 'string' },
+      tenant: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -70,6 +77,7 @@ function parse(argv: string[]): Parsed | 'help' {
     adminName: values['admin-name'],
     status: values.status,
     limit: values.limit,
+    tenant: values.tenant,
   };
   const json = values.json ?? false;
   if (group === 'migrate' && action === undefined) return { command: 'migrate', args, json };
@@ -77,6 +85,9 @@ function parse(argv: string[]): Parsed | 'help' {
     return { command: `tenant.${action}` as CommandName, args, json };
   }
   if (group === 'mail' && action === 'outbox') return { command: 'mail.outbox', args, json };
+  if (group === 'keys' && ['status', 'rotate-master', 'rotate-tenant'].includes(action ?? '')) {
+    return { command: `keys.${action}` as CommandName, args, json };
+  }
   throw new UsageError(`unknown command "${positionals.join(' ')}"; run custodia --help`);
 }
 
@@ -90,7 +101,8 @@ async function execute(config: Config, command: CommandName, args: CommandArgs):
   const { database, lock } = await openConfiguredDatabase(config, 'cli');
   try {
     await migrateToLatest(database.db);
-    return await runOperatorCommand({ config, database }, command, args);
+    const { keyring } = await openKeys(database, config);
+    return await runOperatorCommand({ config, database, keyring }, command, args);
   } finally {
     await database.close();
     lock?.release();
@@ -163,6 +175,12 @@ function renderOutbox(messages: OutboxLine[]): string {
 
 function render(command: CommandName, result: unknown, json: boolean): string {
   if (command === 'tenant.create' || json) return JSON.stringify(result);
+  if (command === 'keys.status') return JSON.stringify(result, null, 2);
+  if (command === 'keys.rotate-master' || command === 'keys.rotate-tenant') {
+    const r = result as { rewrapped: number; reindexed: number; fromVersion?: number; toVersion?: number };
+    const versions = r.toVersion ? ` (version ${r.fromVersion} → ${r.toVersion})` : '';
+    return `rotated${versions}: ${r.rewrapped} keys re-wrapped, ${r.reindexed} index batches re-computed`;
+  }
   if (command === 'mail.outbox') return renderOutbox(result as OutboxLine[]);
   if (command === 'tenant.list') {
     const rows = result as TenantLine[];

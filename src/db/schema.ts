@@ -29,8 +29,13 @@ export type UserStatus = 'active' | 'deactivated';
 export interface UsersTable {
   tenant_id: string;
   id: string;
-  email: string;
-  name: string;
+  /** Legacy plaintext, null once encrypted (see email_enc). */
+  email: string | null;
+  /** Legacy plaintext, null once encrypted (see name_enc). */
+  name: string | null;
+  subject_id: string | null;
+  email_enc: Buffer | null;
+  name_enc: Buffer | null;
   password_hash: string;
   is_admin: boolean;
   status: UserStatus;
@@ -146,6 +151,69 @@ export interface MailOutboxTable {
   sent_at: Timestamp | null;
 }
 
+export interface InstanceKeysTable {
+  id: number;
+  wrapped_key: Buffer;
+  master_key_id: string;
+  created_at: CreatedAt;
+}
+
+export type TenantKeyState = 'active' | 'retiring' | 'retired' | 'destroyed';
+
+export interface TenantKeysTable {
+  tenant_id: string;
+  version: number;
+  wrapped_key: Buffer | null;
+  master_key_id: string | null;
+  state: TenantKeyState;
+  created_at: CreatedAt;
+  destroyed_at: Timestamp | null;
+}
+
+export type SubjectKind = 'user' | 'person';
+
+export interface SubjectsTable {
+  tenant_id: string;
+  id: string;
+  kind: SubjectKind;
+  created_at: CreatedAt;
+  erased_at: Timestamp | null;
+}
+
+export interface SubjectKeysTable {
+  tenant_id: string;
+  subject_id: string;
+  key_version: ColumnType<number, number | undefined, number>;
+  wrapped_key: Buffer;
+  tenant_key_version: number;
+  created_at: CreatedAt;
+}
+
+export interface BlindIndexTermsTable {
+  tenant_id: string;
+  index_name: string;
+  key_version: number;
+  term: number;
+  record_table: string;
+  record_id: string;
+  subject_id: string;
+}
+
+export interface KeyRotationsTable {
+  id: string;
+  kind: 'master' | 'tenant';
+  tenant_id: string | null;
+  from_version: number | null;
+  to_version: number | null;
+  status: 'running' | 'done';
+  phase: string;
+  cursor: string | null;
+  processed: ColumnType<number, number | undefined, number>;
+  started_at: CreatedAt;
+  updated_at: Timestamp;
+  finished_at: Timestamp | null;
+}
+
 export interface Database {
   tenants: TenantsTable;
   users: UsersTable;
@@ -157,6 +225,12 @@ export interface Database {
   sign_in_throttles: SignInThrottlesTable;
   security_events: SecurityEventsTable;
   mail_outbox: MailOutboxTable;
+  instance_keys: InstanceKeysTable;
+  tenant_keys: TenantKeysTable;
+  subjects: SubjectsTable;
+  subject_keys: SubjectKeysTable;
+  blind_index_terms: BlindIndexTermsTable;
+  key_rotations: KeyRotationsTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;

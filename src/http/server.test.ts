@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { describe, expect, it } from 'vitest';
@@ -144,7 +143,7 @@ describe('unexpected errors and logs', () => {
       },
     });
     const config = testConfig({ LOG_LEVEL: 'info' });
-    const app = await buildServer({ config, database: db.handle, secretKey: randomBytes(32), logStream: stream });
+    const app = await buildServer({ config, database: db.handle, keyring: db.keyring, logStream: stream });
     app.get('/boom', async () => {
       throw new Error('secret internal detail at /srv/custodia/src/x.ts');
     });

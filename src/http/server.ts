@@ -9,6 +9,7 @@ import type { Config } from '../config.js';
 import type { DatabaseHandle } from '../db/database.js';
 import { registerIdentityRoutes } from '../identity/identity.routes.js';
 import type { IdentitySettings } from '../identity/identity.service.js';
+import type { Keyring } from '../keys/keyring.js';
 import { registerUserRoutes } from '../identity/users.routes.js';
 import { registerTenantRoutes } from '../tenants/tenants.routes.js';
 import { loggerOptions } from './logging.js';
@@ -19,8 +20,8 @@ import { installProblemHandlers } from './problem.js';
 export interface ServerDeps {
   config: Config;
   database: DatabaseHandle;
-  /** The resolved master key (keys/master-key.ts). */
-  secretKey: Buffer;
+  /** The key hierarchy, initialized (keys/keys.service.ts initializeKeys). */
+  keyring: Keyring;
   /** false silences logging (tests); otherwise logs go to logStream or stdout. */
   logger?: false;
   logStream?: DestinationStream;
@@ -36,7 +37,7 @@ declare module 'fastify' {
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** Assembles the HTTP server: plugins, error handling, metrics and every domain's routes. */
-export async function buildServer({ config, database, secretKey, logger, logStream }: ServerDeps): Promise<FastifyInstance> {
+export async function buildServer({ config, database, keyring, logger, logStream }: ServerDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: logger ?? loggerOptions(config.logLevel, logStream),
     bodyLimit: config.bodyLimitBytes,
@@ -119,7 +120,7 @@ export async function buildServer({ config, database, secretKey, logger, logStre
 
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  const identity: IdentitySettings = { ...config, secretKey };
+  const identity: IdentitySettings = { ...config, keyring };
   registerOpsRoutes(app, database, metrics);
   registerIdentityRoutes(app, database, identity, background);
   registerUserRoutes(app, database, identity);

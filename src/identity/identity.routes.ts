@@ -225,7 +225,7 @@ export function registerIdentityRoutes(
         response: { 200: UserSchema, ...Problems },
       },
     },
-    async (request) => updateMe(db, actorOf(request), request.body),
+    async (request) => updateMe(db, settings, actorOf(request), request.body),
   );
 
   app.post(

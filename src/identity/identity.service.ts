@@ -3,22 +3,24 @@ import type { Kysely } from 'kysely';
 import { recordSecurityEvent } from '../audit/security-events.js';
 import type { Config } from '../config.js';
 import type { ApiTokenScope, Database, Language, UserRow } from '../db/schema.js';
+import type { Keyring } from '../keys/keyring.js';
 import { deriveKey } from '../keys/secret-box.js';
 import { newId } from '../shared/ids.js';
-import { findActiveTenantBySlug, isTenantActive } from '../tenants/tenants.service.js';
+import { findActiveTenantBySlug, isTenantActive, lockTenant } from '../tenants/tenants.service.js';
 import * as credentials from './credentials.repository.js';
 import { IdentityError } from './identity.errors.js';
 import { assertPasswordAcceptable, hashPassword, needsRehash, verifyPassword, type Argon2Params } from './passwords.js';
 import * as sessions from './sessions.repository.js';
 import { assertNotThrottled, recordFailure, recordSuccess, throttleKeys, type ThrottleKeys } from './throttle.js';
+import { findUserByEmail, indexUser, loadUser, newUserSubject, sealUserFields, type UserRecord } from './user-crypto.js';
 import * as users from './users.repository.js';
 
 export type IdentitySettings = Pick<
   Config,
   'argon2' | 'sessionIdleMinutes' | 'sessionAbsoluteHours' | 'publicUrl'
 > & {
-  /** The resolved master key; per-purpose keys are derived from it. */
-  secretKey: Buffer;
+  /** The key hierarchy: users' fields are encrypted, and local secrets derive from its instance key. */
+  keyring: Keyring;
 };
 
 export interface User {
@@ -33,7 +35,7 @@ export interface User {
   createdAt: Date;
 }
 
-export function toUser(row: UserRow): User {
+export function toUser(row: UserRecord): User {
   return {
     id: row.id,
     tenantId: row.tenant_id,
@@ -85,23 +87,34 @@ export function validateName(name: string): string {
   return trimmed;
 }
 
-export async function createUser(db: Kysely<Database>, tenantId: string, input: NewUser): Promise<User> {
+/** Creates a user with encrypted name and e-mail; call inside a transaction. */
+export async function createUser(db: Kysely<Database>, keyring: Keyring, tenantId: string, input: NewUser): Promise<User> {
   const name = validateName(input.name);
   const email = normalizeEmail(input.email);
-  if (await users.findUserByEmail(db, tenantId, email)) {
+  // E-mail addresses are ciphertext, so uniqueness is checked here, one creator at a time per tenant.
+  await lockTenant(db, tenantId);
+  if (await findUserByEmail(db, keyring, tenantId, email)) {
     throw new IdentityError('email_taken', 'a user with this e-mail address already exists in this tenant');
   }
+  const id = newId();
+  const subjectId = await newUserSubject(db, keyring, tenantId);
+  const ids = { tenant_id: tenantId, id, subject_id: subjectId };
+  const sealed = await sealUserFields(db, keyring, ids, { email, name });
   const row = await users.insertUser(db, tenantId, {
-    id: newId(),
-    email,
-    name,
+    id,
+    subject_id: subjectId,
+    email: null,
+    name: null,
+    email_enc: sealed.email_enc!,
+    name_enc: sealed.name_enc!,
     password_hash: input.passwordHash,
     is_admin: input.isAdmin,
     status: 'active',
     language: input.language ?? 'en',
     updated_at: new Date(),
   });
-  return toUser(row);
+  await indexUser(db, keyring, { ...ids, email, name });
+  return toUser({ ...row, email, name });
 }
 
 // --- secrets --------------------------------------------------------------------
@@ -117,7 +130,7 @@ export function hashSecret(secret: string): Buffer {
 
 /** The CSRF token of a cookie session: derived from its secret, so it cannot be guessed or fixed. */
 export function csrfTokenFor(settings: IdentitySettings, sessionToken: string): string {
-  return createHmac('sha256', deriveKey(settings.secretKey, 'csrf')).update(sessionToken).digest('base64url');
+  return createHmac('sha256', deriveKey(settings.keyring.instanceKey, 'csrf')).update(sessionToken).digest('base64url');
 }
 
 export function csrfTokenMatches(settings: IdentitySettings, sessionToken: string, presented: string): boolean {
@@ -169,7 +182,7 @@ export async function signIn(db: Kysely<Database>, settings: IdentitySettings, i
   await assertNotThrottled(db, keys);
 
   const tenant = await findActiveTenantBySlug(db, slug);
-  const user = tenant ? await users.findUserByEmail(db, tenant.id, input.email.trim()) : undefined;
+  const user = tenant ? await findUserByEmail(db, settings.keyring, tenant.id, input.email.trim()) : undefined;
   const passwordOk = await verifyPassword(user?.password_hash ?? (await dummyHashFor(settings.argon2)), input.password);
   if (!tenant || !user || !passwordOk || user.status !== 'active') {
     await recordFailure(db, keys);
@@ -213,7 +226,7 @@ function origin(input: RequestOrigin): { ip: string | null; userAgent: string | 
 export async function startSession(
   db: Kysely<Database>,
   settings: IdentitySettings,
-  user: UserRow,
+  user: UserRecord,
   input: RequestOrigin,
   options: { requireEnrolment: boolean; method: 'password' | 'totp' | 'recovery_code' },
 ): Promise<SignedIn> {
@@ -243,7 +256,7 @@ export async function startSession(
 }
 
 /** The throttle keys of a known user, the same ones password sign-in uses. */
-export async function throttleKeysOf(db: Kysely<Database>, user: UserRow, ip: string | undefined): Promise<ThrottleKeys> {
+export async function throttleKeysOf(db: Kysely<Database>, user: UserRecord, ip: string | undefined): Promise<ThrottleKeys> {
   const slug = (await users.tenantSlugOf(db, user.tenant_id)) ?? '';
   return throttleKeys(slug, user.email, ip);
 }
@@ -279,11 +292,11 @@ export async function authenticate(
   secret: string,
 ): Promise<Authenticated> {
   if (secret.length < 20 || secret.length > 200) throw unauthenticated();
-  return secret.startsWith(API_TOKEN_PREFIX) ? authenticateToken(db, secret) : authenticateSession(db, settings, secret);
+  return secret.startsWith(API_TOKEN_PREFIX) ? authenticateToken(db, settings, secret) : authenticateSession(db, settings, secret);
 }
 
-async function activeUser(db: Kysely<Database>, tenantId: string, userId: string): Promise<UserRow> {
-  const user = await users.findUserById(db, tenantId, userId);
+async function activeUser(db: Kysely<Database>, keyring: Keyring, tenantId: string, userId: string): Promise<UserRecord> {
+  const user = await loadUser(db, keyring, tenantId, userId);
   if (!user || user.status !== 'active' || !(await isTenantActive(db, tenantId))) throw unauthenticated();
   return user;
 }
@@ -296,7 +309,7 @@ async function authenticateSession(db: Kysely<Database>, settings: IdentitySetti
     await sessions.deleteSession(db, session.tenant_id, session.id);
     throw unauthenticated();
   }
-  const user = await activeUser(db, session.tenant_id, session.user_id);
+  const user = await activeUser(db, settings.keyring, session.tenant_id, session.user_id);
   if (now.getTime() - session.last_seen_at.getTime() > TOUCH_INTERVAL_MS) {
     const idle = Math.min(now.getTime() + settings.sessionIdleMinutes * 60_000, session.absolute_expires_at.getTime());
     await sessions.touchSession(db, session.tenant_id, session.id, now, new Date(idle));
@@ -311,11 +324,11 @@ async function authenticateSession(db: Kysely<Database>, settings: IdentitySetti
   };
 }
 
-async function authenticateToken(db: Kysely<Database>, secret: string): Promise<Authenticated> {
+async function authenticateToken(db: Kysely<Database>, settings: IdentitySettings, secret: string): Promise<Authenticated> {
   const token = await credentials.findApiTokenByHash(db, hashSecret(secret));
   const now = new Date();
   if (!token || token.revoked_at || token.expires_at <= now) throw unauthenticated();
-  const user = await activeUser(db, token.tenant_id, token.user_id);
+  const user = await activeUser(db, settings.keyring, token.tenant_id, token.user_id);
   if (!token.last_used_at || now.getTime() - token.last_used_at.getTime() > TOUCH_INTERVAL_MS) {
     await credentials.touchApiToken(db, token.tenant_id, token.id, now);
   }

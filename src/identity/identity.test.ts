@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { createTestTenant, testConfig } from '../../test/factories.js';
 import { useTestServer } from '../../test/server.js';
 import { suspendTenant } from '../tenants/tenants.service.js';
-import { findUserByEmail, updatePasswordHash } from './users.repository.js';
+import { findUserByEmail } from './user-crypto.js';
+import { updatePasswordHash } from './users.repository.js';
 import { hashPassword } from './passwords.js';
 
 const t = useTestServer();
@@ -141,7 +142,7 @@ describe('sign-in', () => {
     const weak = await hashPassword(adminPassword, { memoryKiB: 8192, timeCost: 1, parallelism: 1 });
     await updatePasswordHash(t.handle.db, tenant.id, admin.id, weak);
     expect((await login({ tenant: tenant.slug, email: adminEmail, password: adminPassword })).statusCode).toBe(200);
-    const stored = await findUserByEmail(t.handle.db, tenant.id, adminEmail);
+    const stored = await findUserByEmail(t.handle.db, t.keyring, tenant.id, adminEmail);
     const { argon2 } = testConfig();
     expect(stored?.password_hash).toContain(`m=${argon2.memoryKiB},t=${argon2.timeCost},p=${argon2.parallelism}`);
   });

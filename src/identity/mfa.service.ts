@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { recordSecurityEvent } from '../audit/security-events.js';
 import type { Database, UserRow } from '../db/schema.js';
-import { deriveKey, open, seal } from '../keys/secret-box.js';
+import { openField, sealField } from '../keys/keys.service.js';
 import { newId } from '../shared/ids.js';
 import { isMfaRequired } from '../tenants/tenants.service.js';
 import * as credentials from './credentials.repository.js';
@@ -22,30 +22,29 @@ import { verifyPassword } from './passwords.js';
 import * as sessions from './sessions.repository.js';
 import { assertNotThrottled, recordFailure, recordSuccess } from './throttle.js';
 import { matchTotp, newTotpSecret, otpauthUri, qrCodeSvg } from './totp.js';
+import { loadUser, type UserRecord } from './user-crypto.js';
 import * as users from './users.repository.js';
 
 /**
- * Two-factor sign-in with TOTP and ten single-use recovery codes. Secrets
- * are sealed with a key derived from the master key and bound to their
- * tenant and user, so a secret copied to another user's row does not open.
+ * Two-factor sign-in with TOTP and ten single-use recovery codes. The TOTP
+ * secret is a personal field of the user: encrypted under the user's own
+ * subject key and bound to tenant, row and field, so a secret copied to
+ * another user's row does not open, and erasing the user shreds it.
  */
 
 export const RECOVERY_CODE_COUNT = 10;
 
-function totpKey(settings: IdentitySettings): Buffer {
-  return deriveKey(settings.secretKey, 'totp-secrets');
+function totpRef(user: UserRecord, field: 'totp_secret' | 'totp_pending_secret') {
+  if (!user.subject_id) throw new IdentityError('unauthenticated', 'this account has not been moved to encryption yet');
+  return { tenantId: user.tenant_id, subjectId: user.subject_id, table: 'users', rowId: user.id, field };
 }
 
-function sealContext(user: UserRow): string {
-  return `totp|${user.tenant_id}|${user.id}`;
+function sealSecret(db: Kysely<Database>, settings: IdentitySettings, user: UserRecord, field: 'totp_secret' | 'totp_pending_secret', secret: string) {
+  return sealField(db, settings.keyring, totpRef(user, field), secret);
 }
 
-function sealSecret(settings: IdentitySettings, user: UserRow, secret: string): Buffer {
-  return seal(totpKey(settings), secret, sealContext(user));
-}
-
-function openSecret(settings: IdentitySettings, user: UserRow, sealed: Buffer): string {
-  return open(totpKey(settings), sealed, sealContext(user)).toString('utf8');
+function openSecret(db: Kysely<Database>, settings: IdentitySettings, user: UserRecord, field: 'totp_secret' | 'totp_pending_secret', sealed: Buffer) {
+  return openField(db, settings.keyring, totpRef(user, field), sealed);
 }
 
 // 80 random bits in base32, grouped for reading aloud: xxxx-xxxx-xxxx-xxxx.
@@ -65,7 +64,7 @@ function looksLikeRecoveryCode(code: string): boolean {
   return /^[a-z2-7]{16}$/.test(normalizeRecoveryCode(code));
 }
 
-async function issueRecoveryCodes(db: Kysely<Database>, user: UserRow): Promise<string[]> {
+async function issueRecoveryCodes(db: Kysely<Database>, user: Pick<UserRow, 'tenant_id' | 'id'>): Promise<string[]> {
   const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
   await credentials.replaceRecoveryCodes(
     db,
@@ -76,8 +75,8 @@ async function issueRecoveryCodes(db: Kysely<Database>, user: UserRow): Promise<
   return codes;
 }
 
-async function loadUser(db: Kysely<Database>, actor: Authenticated): Promise<UserRow> {
-  const user = await users.findUserById(db, actor.tenantId, actor.user.id);
+async function loadActor(db: Kysely<Database>, settings: IdentitySettings, actor: Authenticated): Promise<UserRecord> {
+  const user = await loadUser(db, settings.keyring, actor.tenantId, actor.user.id);
   if (!user) throw new IdentityError('unauthenticated', 'sign in first');
   return user;
 }
@@ -94,10 +93,10 @@ export async function startTotpEnrolment(
   settings: IdentitySettings,
   actor: Authenticated,
 ): Promise<TotpEnrolment> {
-  const user = await loadUser(db, actor);
+  const user = await loadActor(db, settings, actor);
   if (user.totp_secret) throw new IdentityError('mfa_already_enabled', 'two-factor sign-in is already on; turn it off first');
   const secret = newTotpSecret();
-  await users.updateUser(db, user.tenant_id, user.id, { totp_pending_secret: sealSecret(settings, user, secret) });
+  await users.updateUser(db, user.tenant_id, user.id, { totp_pending_secret: await sealSecret(db, settings, user, 'totp_pending_secret', secret) });
   const slug = (await users.tenantSlugOf(db, user.tenant_id)) ?? 'custodia';
   const uri = otpauthUri(secret, `${slug}:${user.email}`, 'Custodia');
   return { secret, otpauthUri: uri, qrCodeSvg: await qrCodeSvg(uri) };
@@ -111,16 +110,16 @@ export async function confirmTotpEnrolment(
   code: string,
   input: RequestOrigin,
 ): Promise<string[]> {
-  const user = await loadUser(db, actor);
+  const user = await loadActor(db, settings, actor);
   if (user.totp_secret) throw new IdentityError('mfa_already_enabled', 'two-factor sign-in is already on');
   if (!user.totp_pending_secret) {
     throw new IdentityError('mfa_no_enrolment', 'start enrolment first: POST /api/v1/me/mfa/totp');
   }
-  const secret = openSecret(settings, user, user.totp_pending_secret);
+  const secret = await openSecret(db, settings, user, 'totp_pending_secret', user.totp_pending_secret);
   const step = matchTotp(secret, code.trim(), new Date());
   if (step === null) throw new IdentityError('mfa_code_invalid', 'the code is not valid; check the clock of your device');
   await users.updateUser(db, user.tenant_id, user.id, {
-    totp_secret: user.totp_pending_secret,
+    totp_secret: await sealSecret(db, settings, user, 'totp_secret', secret),
     totp_pending_secret: null,
     totp_enabled_at: new Date(),
     totp_last_step: step,
@@ -137,7 +136,7 @@ type FactorResult = { ok: true; method: 'totp' | 'recovery_code' } | { ok: false
 async function checkSecondFactor(
   db: Kysely<Database>,
   settings: IdentitySettings,
-  user: UserRow,
+  user: UserRecord,
   code: string,
 ): Promise<FactorResult> {
   if (!user.totp_secret) return { ok: false };
@@ -146,7 +145,7 @@ async function checkSecondFactor(
     const used = await credentials.useRecoveryCode(db, user.tenant_id, user.id, hashSecret(normalizeRecoveryCode(trimmed)));
     return used ? { ok: true, method: 'recovery_code' } : { ok: false };
   }
-  const step = matchTotp(openSecret(settings, user, user.totp_secret), trimmed, new Date());
+  const step = matchTotp(await openSecret(db, settings, user, 'totp_secret', user.totp_secret), trimmed, new Date());
   if (step === null) return { ok: false };
   // Conditional update: of two requests with the same code only one wins.
   const accepted = await users.advanceTotpStep(db, user.tenant_id, user.id, step);
@@ -167,7 +166,7 @@ export async function completeMfaSignIn(
     await credentials.deleteMfaChallenge(db, challenge.tenant_id, challenge.id);
     throw invalid();
   }
-  const user = await users.findUserById(db, challenge.tenant_id, challenge.user_id);
+  const user = await loadUser(db, settings.keyring, challenge.tenant_id, challenge.user_id);
   if (!user || user.status !== 'active') throw invalid();
   const keys = await throttleKeysOf(db, user, input.ip);
   await assertNotThrottled(db, keys);
@@ -204,7 +203,7 @@ export async function completeMfaSignIn(
 async function assertPasswordAndCode(
   db: Kysely<Database>,
   settings: IdentitySettings,
-  user: UserRow,
+  user: UserRecord,
   proof: { password: string; code: string },
   input: RequestOrigin,
 ): Promise<void> {
@@ -227,7 +226,7 @@ export async function disableTotp(
   proof: { password: string; code: string },
   input: RequestOrigin,
 ): Promise<void> {
-  const user = await loadUser(db, actor);
+  const user = await loadActor(db, settings, actor);
   if (!user.totp_secret) throw new IdentityError('mfa_not_enabled', 'two-factor sign-in is not on');
   if (await isMfaRequired(db, user.tenant_id)) {
     throw new IdentityError('mfa_required_by_tenant', 'your organization requires two-factor sign-in; it cannot be turned off');
@@ -244,7 +243,7 @@ export async function regenerateRecoveryCodes(
   proof: { password: string; code: string },
   input: RequestOrigin,
 ): Promise<string[]> {
-  const user = await loadUser(db, actor);
+  const user = await loadActor(db, settings, actor);
   if (!user.totp_secret) throw new IdentityError('mfa_not_enabled', 'two-factor sign-in is not on');
   await assertPasswordAndCode(db, settings, user, proof, input);
   const codes = await issueRecoveryCodes(db, user);
@@ -257,7 +256,7 @@ export async function regenerateRecoveryCodes(
   return codes;
 }
 
-export async function clearSecondFactor(db: Kysely<Database>, user: UserRow): Promise<void> {
+export async function clearSecondFactor(db: Kysely<Database>, user: Pick<UserRow, 'tenant_id' | 'id'>): Promise<void> {
   await users.updateUser(db, user.tenant_id, user.id, {
     totp_secret: null,
     totp_pending_secret: null,

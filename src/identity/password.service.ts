@@ -18,6 +18,7 @@ import {
 import { assertPasswordAcceptable, hashPassword, verifyPassword } from './passwords.js';
 import * as sessions from './sessions.repository.js';
 import { assertNotThrottled, recordFailure } from './throttle.js';
+import { findUserByEmail, loadUser } from './user-crypto.js';
 import * as users from './users.repository.js';
 
 export const RESET_TOKEN_MINUTES = 30;
@@ -32,7 +33,7 @@ export async function changePassword(
   actor: Authenticated,
   input: { currentPassword: string; newPassword: string } & RequestOrigin,
 ): Promise<void> {
-  const user = await users.findUserById(db, actor.tenantId, actor.user.id);
+  const user = await loadUser(db, settings.keyring, actor.tenantId, actor.user.id);
   if (!user) throw new IdentityError('unauthenticated', 'sign in first');
   const keys = await throttleKeysOf(db, user, input.ip);
   await assertNotThrottled(db, keys);
@@ -68,7 +69,7 @@ export async function requestPasswordReset(
 ): Promise<void> {
   const tenant = await findActiveTenantBySlug(db, input.tenant.trim().toLowerCase());
   if (!tenant) return;
-  const user = await users.findUserByEmail(db, tenant.id, input.email.trim());
+  const user = await findUserByEmail(db, settings.keyring, tenant.id, input.email.trim());
   if (!user || user.status !== 'active') return;
   const now = new Date();
   const token = newSecret();
@@ -106,7 +107,7 @@ export async function confirmPasswordReset(
   const reset = await credentials.findPasswordReset(db, hashSecret(input.token.trim()));
   const now = new Date();
   if (!reset || reset.used_at || reset.expires_at <= now) throw invalid();
-  const user = await users.findUserById(db, reset.tenant_id, reset.user_id);
+  const user = await loadUser(db, settings.keyring, reset.tenant_id, reset.user_id);
   if (!user || user.status !== 'active') throw invalid();
   assertPasswordAcceptable(input.password, user.email);
   const hash = await hashPassword(input.password, settings.argon2);

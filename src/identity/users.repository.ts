@@ -13,7 +13,8 @@ export async function insertUser(
     .executeTakeFirstOrThrow();
 }
 
-export async function findUserByEmail(
+/** A user not yet moved into ciphertext, by plaintext e-mail (see encryptLegacyUsers). */
+export async function findLegacyUserByEmail(
   db: Kysely<Database>,
   tenantId: string,
   email: string,
@@ -22,8 +23,25 @@ export async function findUserByEmail(
     .selectFrom('users')
     .selectAll()
     .where('tenant_id', '=', tenantId)
+    .where('email', 'is not', null)
     .where(sql<string>`lower(email)`, '=', email.toLowerCase())
     .executeTakeFirst();
+}
+
+export async function findLegacyUsers(db: Kysely<Database>, limit: number): Promise<UserRow[]> {
+  return db.selectFrom('users').selectAll().where('email_enc', 'is', null).orderBy('tenant_id').orderBy('id').limit(limit).execute();
+}
+
+export async function findUsersByIds(db: Kysely<Database>, tenantId: string, ids: string[]): Promise<UserRow[]> {
+  if (ids.length === 0) return [];
+  return db.selectFrom('users').selectAll().where('tenant_id', '=', tenantId).where('id', 'in', ids).execute();
+}
+
+/** Users in id order after `afterId` (for re-indexing in batches). */
+export async function listUsersAfter(db: Kysely<Database>, tenantId: string, afterId: string | null, limit: number) {
+  let query = db.selectFrom('users').selectAll().where('tenant_id', '=', tenantId).orderBy('id').limit(limit);
+  if (afterId) query = query.where('id', '>', afterId);
+  return query.execute();
 }
 
 export async function findUserById(db: Kysely<Database>, tenantId: string, id: string): Promise<UserRow | undefined> {
@@ -31,7 +49,8 @@ export async function findUserById(db: Kysely<Database>, tenantId: string, id: s
 }
 
 export async function listUsers(db: Kysely<Database>, tenantId: string): Promise<UserRow[]> {
-  return db.selectFrom('users').selectAll().where('tenant_id', '=', tenantId).orderBy('name').orderBy('id').execute();
+  // Names are ciphertext: the caller sorts after decryption.
+  return db.selectFrom('users').selectAll().where('tenant_id', '=', tenantId).orderBy('id').execute();
 }
 
 export async function updateUser(

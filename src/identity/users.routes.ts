@@ -21,9 +21,14 @@ export function registerUserRoutes(server: FastifyInstance, database: DatabaseHa
     '/api/v1/users',
     {
       onRequest: admin,
-      schema: { tags: ['users'], summary: 'Users of the tenant (admins)', response: { 200: Type.Object({ items: Type.Array(UserSchema) }), ...Problems } },
+      schema: {
+        tags: ['users'],
+        summary: 'Users of the tenant (admins); `q` finds names by word or prefix',
+        querystring: Type.Object({ q: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })) }, { additionalProperties: false }),
+        response: { 200: Type.Object({ items: Type.Array(UserSchema) }), ...Problems },
+      },
     },
-    async (request) => ({ items: await listTenantUsers(db, actorOf(request)) }),
+    async (request) => ({ items: await listTenantUsers(db, settings, actorOf(request), request.query.q) }),
   );
 
   app.post(
@@ -56,7 +61,7 @@ export function registerUserRoutes(server: FastifyInstance, database: DatabaseHa
       onRequest: requireAuth(db, settings),
       schema: { tags: ['users'], summary: 'One user (admins, or yourself)', params: IdParams, response: { 200: UserSchema, ...Problems } },
     },
-    async (request) => getTenantUser(db, actorOf(request), request.params.id),
+    async (request) => getTenantUser(db, settings, actorOf(request), request.params.id),
   );
 
   app.patch(
@@ -79,7 +84,7 @@ export function registerUserRoutes(server: FastifyInstance, database: DatabaseHa
         response: { 200: UserSchema, ...Problems },
       },
     },
-    async (request) => updateUserByAdmin(db, actorOf(request), request.params.id, request.body, originOf(request)),
+    async (request) => updateUserByAdmin(db, settings, actorOf(request), request.params.id, request.body, originOf(request)),
   );
 
   app.post(
@@ -93,6 +98,6 @@ export function registerUserRoutes(server: FastifyInstance, database: DatabaseHa
         response: { 200: UserSchema, ...Problems },
       },
     },
-    async (request) => resetUserMfa(db, actorOf(request), request.params.id, originOf(request)),
+    async (request) => resetUserMfa(db, settings, actorOf(request), request.params.id, originOf(request)),
   );
 }

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { recordSecurityEvent } from '../audit/security-events.js';
-import type { Database, Language, UserRow, UserStatus, UserUpdate } from '../db/schema.js';
+import type { Database, Language, UserStatus, UserUpdate } from '../db/schema.js';
 import * as credentials from './credentials.repository.js';
 import { IdentityError } from './identity.errors.js';
 import {
@@ -16,6 +16,7 @@ import {
 } from './identity.service.js';
 import { clearSecondFactor } from './mfa.service.js';
 import * as sessions from './sessions.repository.js';
+import { indexUser, loadUser, openUser, sealUserFields, searchUsersByName, type UserRecord } from './user-crypto.js';
 import * as users from './users.repository.js';
 
 /** Users of a tenant as its administrators manage them, and as users edit themselves. */
@@ -24,8 +25,13 @@ function assertAdmin(actor: Authenticated): void {
   if (!actor.user.isAdmin) throw new IdentityError('admin_required', 'only administrators of this tenant can do this');
 }
 
-async function findInTenant(db: Kysely<Database>, actor: Authenticated, userId: string): Promise<UserRow> {
-  const user = await users.findUserById(db, actor.tenantId, userId);
+async function findInTenant(
+  db: Kysely<Database>,
+  settings: IdentitySettings,
+  actor: Authenticated,
+  userId: string,
+): Promise<UserRecord> {
+  const user = await loadUser(db, settings.keyring, actor.tenantId, userId);
   if (!user) throw new IdentityError('user_not_found', 'no such user');
   return user;
 }
@@ -39,7 +45,7 @@ export async function createUserByAdmin(
   assertAdmin(actor);
   const passwordHash = await preparePassword(input.password, input.email, settings.argon2);
   return db.transaction().execute(async (trx) => {
-    const user = await createUser(trx, actor.tenantId, {
+    const user = await createUser(trx, settings.keyring, actor.tenantId, {
       email: input.email,
       name: input.name,
       passwordHash,
@@ -58,14 +64,27 @@ export async function createUserByAdmin(
   });
 }
 
-export async function listTenantUsers(db: Kysely<Database>, actor: Authenticated): Promise<User[]> {
+export async function listTenantUsers(
+  db: Kysely<Database>,
+  settings: IdentitySettings,
+  actor: Authenticated,
+  query?: string,
+): Promise<User[]> {
   assertAdmin(actor);
-  return (await users.listUsers(db, actor.tenantId)).map(toUser);
+  const records = query
+    ? await searchUsersByName(db, settings.keyring, actor.tenantId, query)
+    : await Promise.all((await users.listUsers(db, actor.tenantId)).map((row) => openUser(db, settings.keyring, row)));
+  return records.map(toUser).sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
 }
 
-export async function getTenantUser(db: Kysely<Database>, actor: Authenticated, userId: string): Promise<User> {
+export async function getTenantUser(
+  db: Kysely<Database>,
+  settings: IdentitySettings,
+  actor: Authenticated,
+  userId: string,
+): Promise<User> {
   if (userId !== actor.user.id) assertAdmin(actor);
-  return toUser(await findInTenant(db, actor, userId));
+  return toUser(await findInTenant(db, settings, actor, userId));
 }
 
 export interface UserChanges {
@@ -78,6 +97,7 @@ export interface UserChanges {
 /** An admin's change to a user. Deactivation ends the user's sessions and tokens at once. */
 export async function updateUserByAdmin(
   db: Kysely<Database>,
+  settings: IdentitySettings,
   actor: Authenticated,
   userId: string,
   changes: UserChanges,
@@ -85,7 +105,7 @@ export async function updateUserByAdmin(
 ): Promise<User> {
   assertAdmin(actor);
   return db.transaction().execute(async (trx) => {
-    const user = await findInTenant(trx, actor, userId);
+    const user = await findInTenant(trx, settings, actor, userId);
     const losesAdmin =
       user.is_admin && user.status === 'active' && (changes.isAdmin === false || changes.status === 'deactivated');
     // Locks the other admins' rows so two admins cannot demote each other at once.
@@ -93,11 +113,14 @@ export async function updateUserByAdmin(
       throw new IdentityError('last_admin', 'this is the last active administrator of the tenant');
     }
     const update: UserUpdate = {};
-    if (changes.name !== undefined) update.name = validateName(changes.name);
+    const name = changes.name !== undefined ? validateName(changes.name) : undefined;
+    if (name !== undefined) Object.assign(update, await sealUserFields(trx, settings.keyring, withSubject(user), { name }));
     if (changes.language !== undefined) update.language = changes.language;
     if (changes.isAdmin !== undefined) update.is_admin = changes.isAdmin;
     if (changes.status !== undefined) update.status = changes.status;
-    const updated = (await users.updateUser(trx, actor.tenantId, user.id, update))!;
+    await users.updateUser(trx, actor.tenantId, user.id, update);
+    if (name !== undefined) await indexUser(trx, settings.keyring, { ...withSubject(user), name });
+    const updated = (await loadUser(trx, settings.keyring, actor.tenantId, user.id))!;
     if (changes.status === 'deactivated' && user.status !== 'deactivated') {
       await sessions.deleteSessionsOfUser(trx, actor.tenantId, user.id);
       await credentials.revokeAllApiTokens(trx, actor.tenantId, user.id);
@@ -123,13 +146,14 @@ export async function updateUserByAdmin(
 /** An admin turns off a user's second factor (lost phone); the user's sessions end. */
 export async function resetUserMfa(
   db: Kysely<Database>,
+  settings: IdentitySettings,
   actor: Authenticated,
   userId: string,
   input: RequestOrigin,
 ): Promise<User> {
   assertAdmin(actor);
   return db.transaction().execute(async (trx) => {
-    const user = await findInTenant(trx, actor, userId);
+    const user = await findInTenant(trx, settings, actor, userId);
     await clearSecondFactor(trx, user);
     await sessions.deleteSessionsOfUser(trx, actor.tenantId, user.id);
     await recordSecurityEvent(trx, {
@@ -139,20 +163,30 @@ export async function resetUserMfa(
       actorUserId: actor.user.id,
       ...origin(input),
     });
-    return toUser((await users.findUserById(trx, actor.tenantId, user.id))!);
+    return toUser((await loadUser(trx, settings.keyring, actor.tenantId, user.id))!);
   });
 }
 
 /** What users may change about themselves. */
 export async function updateMe(
   db: Kysely<Database>,
+  settings: IdentitySettings,
   actor: Authenticated,
   changes: { name?: string; language?: Language },
 ): Promise<User> {
-  const update: UserUpdate = {};
-  if (changes.name !== undefined) update.name = validateName(changes.name);
-  if (changes.language !== undefined) update.language = changes.language;
-  const updated = await users.updateUser(db, actor.tenantId, actor.user.id, update);
-  if (!updated) throw new IdentityError('user_not_found', 'no such user');
-  return toUser(updated);
+  return db.transaction().execute(async (trx) => {
+    const user = await findInTenant(trx, settings, actor, actor.user.id);
+    const update: UserUpdate = {};
+    const name = changes.name !== undefined ? validateName(changes.name) : undefined;
+    if (name !== undefined) Object.assign(update, await sealUserFields(trx, settings.keyring, withSubject(user), { name }));
+    if (changes.language !== undefined) update.language = changes.language;
+    await users.updateUser(trx, actor.tenantId, user.id, update);
+    if (name !== undefined) await indexUser(trx, settings.keyring, { ...withSubject(user), name });
+    return toUser((await loadUser(trx, settings.keyring, actor.tenantId, user.id))!);
+  });
+}
+
+function withSubject(user: UserRecord): UserRecord & { subject_id: string } {
+  if (!user.subject_id) throw new IdentityError('user_not_found', 'this account has not been moved to encryption yet');
+  return { ...user, subject_id: user.subject_id };
 }

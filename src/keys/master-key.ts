@@ -2,46 +2,66 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config.js';
+import { Keyring } from './keyring.js';
+import { LocalMasterKey, type MasterKeyProvider } from './master-key-provider.js';
 
 /**
- * The master key until the key-hierarchy work gives it providers and a key
- * check value: CUSTODIA_MASTER_KEY when set, otherwise a key file generated
- * on first start in the data dir (mode 0600). Whoever has the database but
- * not this key cannot read what it protects, so it must be backed up
- * separately from the data.
+ * Builds the process's keyring from the configured master key provider:
+ * `env` (CUSTODIA_MASTER_KEY), `file` (generated on first start with mode
+ * 0600 — back it up apart from the data) or `vault` (Vault transit).
  */
 
-export interface MasterKey {
-  key: Buffer;
-  source: 'env' | 'file';
-  /** The key file, when the key came from one. */
-  file?: string;
-  /** True when the key file was created by this call. */
-  created: boolean;
+export interface LoadedKeyring {
+  keyring: Keyring;
+  /** The key file, when this start created it. */
+  createdFile?: string;
 }
 
-export function masterKeyFile(dataDir: string): string {
-  return path.join(dataDir, 'master.key');
+type KeyConfig = Pick<
+  Config,
+  'masterKey' | 'masterKeyProvider' | 'masterKeyFile' | 'previousMasterKey' | 'vault' | 'keyCacheSize'
+>;
+
+export async function loadKeyring(config: KeyConfig): Promise<LoadedKeyring> {
+  let master: MasterKeyProvider;
+  let createdFile: string | undefined;
+  if (config.masterKeyProvider === 'env') {
+    master = new LocalMasterKey(config.masterKey!, 'CUSTODIA_MASTER_KEY');
+  } else if (config.masterKeyProvider === 'vault') {
+    const { VaultTransitMasterKey } = await import('./vault-transit.js');
+    const vault = config.vault!;
+    master = new VaultTransitMasterKey({
+      address: vault.address,
+      token: vault.token,
+      keyName: vault.keyName,
+      mount: vault.mount,
+      ...(vault.namespace ? { namespace: vault.namespace } : {}),
+    });
+  } else {
+    const { key, created } = await readOrCreateKeyFile(config.masterKeyFile);
+    master = new LocalMasterKey(key, `key file ${config.masterKeyFile}`);
+    if (created) createdFile = config.masterKeyFile;
+  }
+  const previous = config.previousMasterKey ? [new LocalMasterKey(config.previousMasterKey, 'CUSTODIA_PREVIOUS_MASTER_KEY')] : [];
+  return { keyring: new Keyring(master, previous, config.keyCacheSize), ...(createdFile ? { createdFile } : {}) };
 }
 
-export async function loadMasterKey(config: Pick<Config, 'masterKey' | 'dataDir'>): Promise<MasterKey> {
-  if (config.masterKey) return { key: config.masterKey, source: 'env', created: false };
-  const file = masterKeyFile(config.dataDir);
+async function readOrCreateKeyFile(file: string): Promise<{ key: Buffer; created: boolean }> {
   try {
-    return { key: parseKeyFile(await readFile(file, 'utf8'), file), source: 'file', file, created: false };
+    return { key: parseKeyFile(await readFile(file, 'utf8'), file), created: false };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   const key = randomBytes(32);
   try {
     // 'wx': of two processes starting at once, one creates and the other reads.
     await writeFile(file, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    return { key: parseKeyFile(await readFile(file, 'utf8'), file), source: 'file', file, created: false };
+    return { key: parseKeyFile(await readFile(file, 'utf8'), file), created: false };
   }
-  return { key, source: 'file', file, created: true };
+  return { key, created: true };
 }
 
 function parseKeyFile(text: string, file: string): Buffer {

@@ -1,10 +1,11 @@
 import type { Kysely } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { testDbKind, useTestDatabase } from '../../test/db.js';
-import { createTestTenant } from '../../test/factories.js';
+import { registerKeyring, testDbKind, useTestDatabase } from '../../test/db.js';
+import { createTestTenant, testConfig } from '../../test/factories.js';
 import { preparedDataDir, runCli } from '../../test/processes.js';
 import { openPglite } from '../db/database.js';
 import type { Database } from '../db/schema.js';
+import { openKeys } from '../keys/keys.service.js';
 import { enqueueMail, sendDueMail, type OutboxMessage } from './mail.service.js';
 
 // `custodia mail outbox` through the real binary, on an embedded data dir
@@ -16,13 +17,15 @@ let dataDir: string | undefined;
 
 beforeAll(async () => {
   if (kind === 'pglite') dataDir = await preparedDataDir();
-  env = dataDir ? { CUSTODIA_DATA_DIR: dataDir } : { DATABASE_URL: t.url! };
+  env = dataDir ? { CUSTODIA_DATA_DIR: dataDir } : { DATABASE_URL: t.url!, CUSTODIA_MASTER_KEY: t.masterKey };
 });
 
 /** Runs `change` on the database the CLI will read, then lets go of it. */
 async function onCliDatabase<T>(change: (db: Kysely<Database>) => Promise<T>): Promise<T> {
   if (!dataDir) return change(t.handle.db);
   const handle = await openPglite({ dataDir });
+  // The same master key file the CLI will use in that data dir.
+  registerKeyring(handle.db, (await openKeys(handle, testConfig({ CUSTODIA_DATA_DIR: dataDir }))).keyring);
   try {
     return await change(handle.db);
   } finally {

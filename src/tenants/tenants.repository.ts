@@ -17,6 +17,10 @@ export async function lockTenantBySlug(db: Kysely<Database>, slug: string): Prom
   return db.selectFrom('tenants').selectAll().where('slug', '=', slug).forUpdate().executeTakeFirst();
 }
 
+export async function lockTenantById(db: Kysely<Database>, id: string): Promise<void> {
+  await db.selectFrom('tenants').select('id').where('id', '=', id).forUpdate().execute();
+}
+
 export async function findTenantById(db: Kysely<Database>, id: string): Promise<TenantRow | undefined> {
   return db.selectFrom('tenants').selectAll().where('id', '=', id).executeTakeFirst();
 }

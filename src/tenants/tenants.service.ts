@@ -2,6 +2,8 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../config.js';
 import type { Database, TenantRow, TenantStatus } from '../db/schema.js';
 import { createUser, preparePassword, type User } from '../identity/identity.service.js';
+import type { Keyring } from '../keys/keyring.js';
+import { createTenantKey, destroyTenantKeys } from '../keys/keys.service.js';
 import { isUniqueViolation } from '../shared/domain-error.js';
 import { newId } from '../shared/ids.js';
 import { TenantError } from './tenants.errors.js';
@@ -73,7 +75,7 @@ export interface CreatedTenant {
 /** Creates a tenant and its first administrator in one transaction. */
 export async function createTenant(
   db: Kysely<Database>,
-  settings: Pick<Config, 'argon2'>,
+  settings: Pick<Config, 'argon2'> & { keyring: Keyring },
   input: CreateTenantInput,
 ): Promise<CreatedTenant> {
   const slug = validateSlug(input.slug);
@@ -89,7 +91,8 @@ export async function createTenant(
         status: 'active',
         updated_at: new Date(),
       });
-      const admin = await createUser(trx, row.id, {
+      await createTenantKey(trx, settings.keyring, row.id);
+      const admin = await createUser(trx, settings.keyring, row.id, {
         email: input.adminEmail,
         name: input.adminName ?? 'Administrator',
         passwordHash,
@@ -122,6 +125,11 @@ export async function getTenant(db: Kysely<Database>, slug: string): Promise<Ten
 export async function findActiveTenantBySlug(db: Kysely<Database>, slug: string): Promise<Tenant | undefined> {
   const row = await repo.findTenantBySlug(db, slug);
   return row?.status === 'active' ? toTenant(row) : undefined;
+}
+
+/** Serializes changes that must see the whole tenant (e.g. unique encrypted e-mail addresses). */
+export async function lockTenant(db: Kysely<Database>, tenantId: string): Promise<void> {
+  await repo.lockTenantById(db, tenantId);
 }
 
 export async function isMfaRequired(db: Kysely<Database>, tenantId: string): Promise<boolean> {
@@ -167,13 +175,13 @@ export function reactivateTenant(db: Kysely<Database>, slug: string): Promise<Te
  * Terminated is final: the tenant is closed at once and its data is purged
  * (keys shredded, rows deleted) on the deletion date, at most 30 days later.
  */
-export function terminateTenant(
+export async function terminateTenant(
   db: Kysely<Database>,
-  settings: Pick<Config, 'tenantDeletionGraceDays'>,
+  settings: Pick<Config, 'tenantDeletionGraceDays'> & { keyring: Keyring },
   slug: string,
 ): Promise<Tenant> {
   const graceDays = Math.min(settings.tenantDeletionGraceDays, 30);
-  return changeStatus(
+  const tenant = await changeStatus(
     db,
     slug,
     ['active', 'suspended'],
@@ -184,4 +192,8 @@ export function terminateTenant(
     }),
     'terminate',
   );
+  // Its keys go at once: from now on its personal data is unreadable, in the
+  // database and in every backup; the rows follow at the purge.
+  await db.transaction().execute((trx) => destroyTenantKeys(trx, settings.keyring, tenant.id));
+  return tenant;
 }

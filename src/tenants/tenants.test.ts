@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../../test/db.js';
 import { createTestTenant, testConfig, uniqueSlug } from '../../test/factories.js';
-import { findUserByEmail } from '../identity/users.repository.js';
+import { findUserByEmail } from '../identity/user-crypto.js';
 import { TenantError } from './tenants.errors.js';
 import {
   createTenant,
@@ -13,8 +13,12 @@ import {
   validateSlug,
 } from './tenants.service.js';
 
-const config = testConfig();
 const t = useTestDatabase();
+const base = testConfig();
+// The services take the keyring with the configuration; it exists once the database is open.
+const config = new Proxy(base, { get: (target, prop) => (prop === 'keyring' ? t.keyring : Reflect.get(target, prop)) }) as typeof base & {
+  keyring: typeof t.keyring;
+};
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
   try {
@@ -38,7 +42,7 @@ describe('tenants', () => {
     });
     expect(tenant).toMatchObject({ slug, name: 'Acme BV', status: 'active', deletionDueAt: null });
     expect(admin).toMatchObject({ tenantId: tenant.id, isAdmin: true, status: 'active' });
-    const stored = await findUserByEmail(t.handle.db, tenant.id, 'admin@acme.test');
+    const stored = await findUserByEmail(t.handle.db, t.keyring, tenant.id, 'admin@acme.test');
     expect(stored?.password_hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
     expect(stored?.password_hash).not.toContain('correct horse');
   });
@@ -114,7 +118,7 @@ describe('tenants', () => {
 
   it('uses a shorter grace period when configured', async () => {
     const { tenant } = await createTestTenant(t.handle.db);
-    const terminated = await terminateTenant(t.handle.db, testConfig({ CUSTODIA_TENANT_DELETION_GRACE_DAYS: '7' }), tenant.slug);
+    const terminated = await terminateTenant(t.handle.db, { ...testConfig({ CUSTODIA_TENANT_DELETION_GRACE_DAYS: '7' }), keyring: t.keyring }, tenant.slug);
     expect(terminated.deletionDueAt!.getTime() - terminated.terminatedAt!.getTime()).toBe(7 * 86_400_000);
   });
 
@@ -125,8 +129,8 @@ describe('tenants', () => {
   it('keeps users of one tenant invisible to another (cross-tenant)', async () => {
     const a = await createTestTenant(t.handle.db);
     const b = await createTestTenant(t.handle.db);
-    expect(await findUserByEmail(t.handle.db, a.tenant.id, a.adminEmail)).toBeDefined();
-    expect(await findUserByEmail(t.handle.db, b.tenant.id, a.adminEmail)).toBeUndefined();
+    expect(await findUserByEmail(t.handle.db, t.keyring, a.tenant.id, a.adminEmail)).toBeDefined();
+    expect(await findUserByEmail(t.handle.db, t.keyring, b.tenant.id, a.adminEmail)).toBeUndefined();
     // The same e-mail address may exist in two tenants as two separate users.
     const sameEmail = await createTenant(t.handle.db, config, {
       slug: uniqueSlug(),
