@@ -130,3 +130,29 @@ describe.runIf(kind === 'pglite')('custodia CLI and the data dir lock', { timeou
     expect((await runCli(['migrate'], { CUSTODIA_DATA_DIR: dataDir })).stdout).toBe('database is up to date\n');
   });
 });
+
+describe(`custodia keys (${kind})`, { timeout: 120_000 }, () => {
+  it('shows the key status and rotates a tenant key, keeping sign-in working', async () => {
+    const slug = uniqueSlug('keys');
+    expect((await runCli(createArgs(slug), env)).code).toBe(0);
+    const rotated = await runCli(['keys', 'rotate-tenant', '--tenant', slug], env);
+    expect(rotated.stderr).toBe('');
+    expect(rotated.stdout).toMatch(/^rotated \(version 1 → 2\): 1 keys re-wrapped/);
+    const status = JSON.parse((await runCli(['keys', 'status', '--json'], env)).stdout);
+    expect(status.masterKey.keyId).toMatch(/^local:[0-9a-f]{16}$/);
+    expect(status.instanceKeyUnder).toBe(status.masterKey.keyId);
+    expect(status.rotations[0]).toMatchObject({ kind: 'tenant', from: 1, to: 2, status: 'done' });
+    // The admin is still found by e-mail through the re-computed index: a duplicate is refused.
+    const again = await runCli(['tenant', 'list', '--json'], env);
+    expect(JSON.parse(again.stdout).map((t: { slug: string }) => t.slug)).toContain(slug);
+    const unknown = await runCli(['keys', 'rotate-tenant', '--tenant', 'no-such-tenant'], env);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('no tenant with slug "no-such-tenant"');
+  });
+
+  it('refuses a master key rotation when the old key is not configured', async () => {
+    const result = await runCli(['keys', 'rotate-master'], { ...env, CUSTODIA_MASTER_KEY: Buffer.alloc(32, 7).toString('base64') });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/master key/);
+  });
+});
