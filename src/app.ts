@@ -50,7 +50,7 @@ export async function startApp(config: Config, options: { logger?: false } = {})
       }
     }
     const url = await app.listen({ host: config.host, port: config.port });
-    mailSender = startMailSender({ db: database.db, config, log: app.log });
+    mailSender = startMailSender({ db: database.db, config, log: app.log, keyring });
     if (lock?.holder.socket) {
       adminSocket = await serveAdminSocket(lock.holder.socket, { config, database, keyring }, app.log);
     }

@@ -85,12 +85,13 @@ export const operatorCommands = {
   },
 
   // Operator-wide on purpose: without SMTP_URL, this is how reset links reach people.
-  async 'mail.outbox'({ database }: OperatorContext, args: CommandArgs) {
+  async 'mail.outbox'({ database, keyring }: OperatorContext, args: CommandArgs) {
     const status = args.status;
     if (status !== undefined && !MAIL_STATUSES.includes(status as MailStatus)) {
       throw new UsageError(`--status must be one of ${MAIL_STATUSES.join(', ')}`);
     }
     return mail.listOutbox(database.db, {
+      keyring,
       limit: limit(args, 50, mail.OUTBOX_LIST_MAX),
       ...(status ? { status: status as MailStatus } : {}),
     });

@@ -53,6 +53,7 @@ export async function changePassword(
       to: user.email,
       template: 'password_changed',
       locale: user.language,
+      keyring: settings.keyring,
       data: { name: user.name },
     });
   });
@@ -91,6 +92,7 @@ export async function requestPasswordReset(
       to: user.email,
       template: 'password_reset',
       locale: user.language,
+      keyring: settings.keyring,
       data: { name: user.name, resetUrl: `${settings.publicUrl}/reset-password#token=${token}`, expiresMinutes: RESET_TOKEN_MINUTES },
     });
   });

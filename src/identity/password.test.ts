@@ -4,7 +4,7 @@ import { bearer, login, signInAdmin } from '../../test/auth.js';
 import { createTestTenant, type TestTenant } from '../../test/factories.js';
 import { useTestServer } from '../../test/server.js';
 import { startTestSmtpServer, type TestSmtpServer } from '../../test/smtp.js';
-import { createSmtpTransport, sendDueMail } from '../mail/mail.service.js';
+import { createSmtpTransport, listOutbox, sendDueMail } from '../mail/mail.service.js';
 import { isCommonPassword } from './passwords.js';
 
 const t = useTestServer({ CUSTODIA_PUBLIC_URL: 'https://crm.example.test' });
@@ -38,7 +38,7 @@ async function resetTokenByMail(tt: TestTenant): Promise<string> {
   const before = smtp.messages.length;
   expect((await requestReset(tt)).statusCode).toBe(202);
   await waitForQueuedMail(tt.tenant.id, 'password_reset', 1);
-  await sendDueMail(t.handle.db, createSmtpTransport(smtp.url), { from: 'Custodia <noreply@example.test>' });
+  await sendDueMail(t.handle.db, createSmtpTransport(smtp.url), { from: 'Custodia <noreply@example.test>', keyring: t.keyring });
   const messages = await smtp.waitFor(before + 1);
   const mail = messages.at(-1)!;
   expect(mail.to).toEqual([tt.adminEmail]);
@@ -65,6 +65,18 @@ describe('password reset', () => {
     const reused = await confirm(token, 'yet another passphrase');
     expect(reused.statusCode).toBe(400);
     expect(reused.json().code).toBe('reset_token_invalid');
+  });
+
+  it('keeps no plaintext address, name or link in the outbox while the mail waits', async () => {
+    const tt = await createTestTenant(t.handle.db);
+    expect((await requestReset(tt)).statusCode).toBe(202);
+    await t.app.backgroundSettled();
+    const rows = await t.handle.db.selectFrom('mail_outbox').selectAll().where('tenant_id', '=', tt.tenant.id).execute();
+    expect(rows).toHaveLength(1);
+    const raw = JSON.stringify(rows);
+    expect(raw).not.toContain(tt.adminEmail);
+    expect(raw).not.toContain(tt.admin.name);
+    expect(raw).not.toContain('reset-password');
   });
 
   it('stores only a hash of the token and blanks the mail body once sent', async () => {
@@ -146,12 +158,8 @@ describe('password change', () => {
     expect((await change({ currentPassword: tt.adminPassword, newPassword: 'a new long passphrase' })).statusCode).toBe(204);
     expect((await t.app.inject({ url: '/api/v1/me', headers: bearer(current) })).statusCode).toBe(200);
     expect((await t.app.inject({ url: '/api/v1/me', headers: bearer(other) })).statusCode).toBe(401);
-    const notice = await t.handle.db
-      .selectFrom('mail_outbox')
-      .select(['template', 'recipient'])
-      .where('tenant_id', '=', tt.tenant.id)
-      .execute();
-    expect(notice).toEqual([{ template: 'password_changed', recipient: tt.adminEmail }]);
+    const notice = (await listOutbox(t.handle.db, { keyring: t.keyring })).filter((m) => m.tenantId === tt.tenant.id);
+    expect(notice.map((m) => [m.template, m.to])).toEqual([['password_changed', tt.adminEmail]]);
   });
 });
 

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { openBareTestDatabase, pgliteTemplate, testDbKind, useTestDatabase } from '../../test/db.js';
 import { testConfig, uniqueSlug } from '../../test/factories.js';
 import { openPglite } from '../db/database.js';
-import { findUserByEmail, reindexUsers, searchUsersByName } from '../identity/user-crypto.js';
+import { encryptLegacyUsers, findUserByEmail, reindexUsers, searchUsersByName } from '../identity/user-crypto.js';
 import { createTenant, terminateTenant } from '../tenants/tenants.service.js';
 import { decryptField, encryptField, FieldDecryptionError, fieldKey } from './field-crypto.js';
 import { KeyError } from './keys.errors.js';
@@ -252,5 +252,34 @@ describe('the tenant key', () => {
     const row = await t.handle.db.selectFrom('tenant_keys').selectAll().where('tenant_id', '=', tenant.id).executeTakeFirstOrThrow();
     expect(row.wrapped_key!.length).toBeGreaterThan(32);
     expect(row.master_key_id).toBe(t.keyring.master.keyId);
+  });
+});
+
+describe('users written before encryption', () => {
+  it('are moved into ciphertext at start and can still sign in by e-mail', async () => {
+    const { tenant } = await tenantWithPerson(t.keyring);
+    const email = `${marker('legacy')}@example.test`;
+    const id = '01900000-0000-7000-8000-000000000001';
+    await t.handle.db
+      .insertInto('users')
+      .values({
+        tenant_id: tenant.id,
+        id,
+        email,
+        name: 'Legacy Lou',
+        password_hash: 'not-a-real-hash',
+        is_admin: false,
+        status: 'active',
+        updated_at: new Date(),
+      } as never)
+      .execute();
+    expect(await findUserByEmail(t.handle.db, t.keyring, tenant.id, email)).toMatchObject({ id, name: 'Legacy Lou' });
+    expect(await encryptLegacyUsers(t.handle.db, t.keyring)).toBe(1);
+    const row = await t.handle.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    expect(row.email).toBeNull();
+    expect(row.name).toBeNull();
+    expect(row.email_enc).not.toBeNull();
+    expect(await findUserByEmail(t.handle.db, t.keyring, tenant.id, email.toUpperCase())).toMatchObject({ id, name: 'Legacy Lou' });
+    expect(await encryptLegacyUsers(t.handle.db, t.keyring)).toBe(0);
   });
 });

@@ -4,6 +4,8 @@ import type { Config } from '../config.js';
 import type { Database, MailStatus } from '../db/schema.js';
 import { newId } from '../shared/ids.js';
 import { MailError } from './mail.errors.js';
+import type { Keyring } from '../keys/keyring.js';
+import { deriveKey, open, seal } from '../keys/secret-box.js';
 import * as repo from './mail.repository.js';
 import { renderMail, type MailLocale, type MailTemplateName, type MailTemplates } from './mail.templates.js';
 
@@ -28,15 +30,36 @@ export interface OutboxMessage {
   sentAt: Date | null;
 }
 
-export function toOutboxMessage(row: repo.MailRow): OutboxMessage {
+// Outbox rows carry addresses, names and reset links: with a keyring they are
+// sealed (AES-256-GCM under a key derived from the instance key, bound to the
+// message id and column) so the database holds no plaintext. Rows without
+// the prefix are plaintext (queued without a keyring, or before sealing).
+const SEALED = 'enc:v1:';
+
+function outboxKey(keyring: Keyring): Buffer {
+  return deriveKey(keyring.instanceKey, 'mail-outbox');
+}
+
+function sealOutbox(keyring: Keyring | undefined, id: string, column: string, value: string): string {
+  if (!keyring || value === '') return value;
+  return SEALED + seal(outboxKey(keyring), value, `mail|${id}|${column}`).toString('base64');
+}
+
+function openOutbox(keyring: Keyring | undefined, id: string, column: string, stored: string): string {
+  if (!stored.startsWith(SEALED)) return stored;
+  if (!keyring) throw new MailError('mail_data_invalid', 'this outbox message is sealed; reading it needs the keys');
+  return open(outboxKey(keyring), Buffer.from(stored.slice(SEALED.length), 'base64'), `mail|${id}|${column}`).toString('utf8');
+}
+
+export function toOutboxMessage(row: repo.MailRow, keyring?: Keyring): OutboxMessage {
   return {
     id: row.id,
     tenantId: row.tenant_id,
     template: row.template,
     locale: row.locale,
-    to: row.recipient,
-    subject: row.subject,
-    text: row.text_body,
+    to: openOutbox(keyring, row.id, 'recipient', row.recipient),
+    subject: openOutbox(keyring, row.id, 'subject', row.subject),
+    text: openOutbox(keyring, row.id, 'text_body', row.text_body),
     status: row.status,
     attempts: row.attempts,
     nextAttemptAt: row.next_attempt_at,
@@ -53,6 +76,8 @@ export interface MailRequest<K extends MailTemplateName> {
   template: K;
   locale: MailLocale;
   data: MailTemplates[K];
+  /** Seals recipient, subject and bodies in the outbox; production callers always pass it. */
+  keyring?: Keyring;
 }
 
 // Deliverability is the SMTP server's call; this only keeps out what is
@@ -67,18 +92,19 @@ export async function enqueueMail<K extends MailTemplateName>(db: Kysely<Databas
   const to = mail.to.trim();
   if (to.length > 254 || !ADDRESS.test(to)) throw new MailError('mail_recipient_invalid', 'mail recipient is not one e-mail address');
   const rendered = renderMail(mail.template, mail.locale, mail.data);
+  const id = newId();
   const row = await repo.insertMail(db, {
-    id: newId(),
+    id,
     tenant_id: mail.tenantId,
     template: mail.template,
     locale: mail.locale,
-    recipient: to,
-    subject: rendered.subject,
-    text_body: rendered.text,
-    html_body: rendered.html,
+    recipient: sealOutbox(mail.keyring, id, 'recipient', to),
+    subject: sealOutbox(mail.keyring, id, 'subject', rendered.subject),
+    text_body: sealOutbox(mail.keyring, id, 'text_body', rendered.text),
+    html_body: sealOutbox(mail.keyring, id, 'html_body', rendered.html),
     status: 'pending',
   });
-  return toOutboxMessage(row);
+  return toOutboxMessage(row, mail.keyring);
 }
 
 export const OUTBOX_LIST_MAX = 1000;
@@ -86,16 +112,16 @@ export const OUTBOX_LIST_MAX = 1000;
 /** The outbox across all tenants, newest first: for operators, through the CLI. */
 export async function listOutbox(
   db: Kysely<Database>,
-  filter: { status?: MailStatus; limit?: number } = {},
+  filter: { status?: MailStatus; limit?: number; keyring?: Keyring } = {},
 ): Promise<OutboxMessage[]> {
   const limit = Math.min(Math.max(Math.trunc(filter.limit ?? 50), 1), OUTBOX_LIST_MAX);
   const rows = await repo.listMail(db, { limit, ...(filter.status ? { status: filter.status } : {}) });
-  return rows.map(toOutboxMessage);
+  return rows.map((row) => toOutboxMessage(row, filter.keyring));
 }
 
-export async function findOutboxMessage(db: Kysely<Database>, id: string): Promise<OutboxMessage | undefined> {
+export async function findOutboxMessage(db: Kysely<Database>, id: string, keyring?: Keyring): Promise<OutboxMessage | undefined> {
   const row = await repo.findMailById(db, id);
-  return row && toOutboxMessage(row);
+  return row && toOutboxMessage(row, keyring);
 }
 
 // ---------------------------------------------------------------- sending
@@ -170,6 +196,8 @@ export interface SendOptions {
   /** Stops the run between two messages (the sender loop's stop()). */
   signal?: AbortSignal;
   log?: MailLog;
+  /** Opens sealed outbox rows. */
+  keyring?: Keyring;
 }
 
 export interface SendResult {
@@ -196,10 +224,10 @@ export async function sendDueMail(db: Kysely<Database>, transport: MailTransport
     try {
       await transport.sendMail({
         from: options.from,
-        to: row.recipient,
-        subject: row.subject,
-        text: row.text_body,
-        ...(row.html_body ? { html: row.html_body } : {}),
+        to: openOutbox(options.keyring, row.id, 'recipient', row.recipient),
+        subject: openOutbox(options.keyring, row.id, 'subject', row.subject),
+        text: openOutbox(options.keyring, row.id, 'text_body', row.text_body),
+        ...(row.html_body ? { html: openOutbox(options.keyring, row.id, 'html_body', row.html_body) } : {}),
         // RFC 3834: keeps out-of-office replies away from the sender address.
         headers: { 'Auto-Submitted': 'auto-generated' },
       });
@@ -253,6 +281,8 @@ export interface MailSenderDeps {
   log: MailLog;
   /** Replaces the SMTP transport made from config.mail.smtpUrl (tests). */
   transport?: MailTransport;
+  /** Opens sealed outbox rows. */
+  keyring?: Keyring;
 }
 
 /**
@@ -260,7 +290,7 @@ export interface MailSenderDeps {
  * SMTP_URL it does nothing: mail stays in the outbox, readable with
  * `custodia mail outbox`. The loop never throws; failures are logged by code.
  */
-export function startMailSender({ db, config, log, transport }: MailSenderDeps): MailSender {
+export function startMailSender({ db, config, log, transport, keyring }: MailSenderDeps): MailSender {
   const smtpUrl = config.mail.smtpUrl;
   if (!transport && !smtpUrl) {
     log.info({}, 'SMTP_URL is not set: mail stays in the outbox; read it with `custodia mail outbox`');
@@ -279,6 +309,7 @@ export function startMailSender({ db, config, log, transport }: MailSenderDeps):
         batchSize,
         signal: stopping.signal,
         log,
+        ...(keyring ? { keyring } : {}),
       });
       // A full batch means more may be waiting: go again at once.
       return sent + retried + failed >= batchSize;
