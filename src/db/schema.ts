@@ -214,6 +214,35 @@ export interface KeyRotationsTable {
   finished_at: Timestamp | null;
 }
 
+export interface ContactsTable {
+  tenant_id: string;
+  id: string;
+  subject_id: string;
+  owner_id: string;
+  first_name_enc: Buffer;
+  last_name_enc: Buffer;
+  /** JSON array of { value, label } under encryption. */
+  emails_enc: Buffer;
+  phones_enc: Buffer;
+  version: ColumnType<number, number | undefined, number>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+  deleted_at: Timestamp | null;
+}
+
+export interface NotesTable {
+  tenant_id: string;
+  id: string;
+  contact_id: string;
+  subject_id: string;
+  author_id: string;
+  body_enc: Buffer;
+  version: ColumnType<number, number | undefined, number>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+  deleted_at: Timestamp | null;
+}
+
 export interface Database {
   tenants: TenantsTable;
   users: UsersTable;
@@ -231,6 +260,8 @@ export interface Database {
   subject_keys: SubjectKeysTable;
   blind_index_terms: BlindIndexTermsTable;
   key_rotations: KeyRotationsTable;
+  contacts: ContactsTable;
+  notes: NotesTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;

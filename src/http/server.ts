@@ -11,6 +11,7 @@ import { registerIdentityRoutes } from '../identity/identity.routes.js';
 import type { IdentitySettings } from '../identity/identity.service.js';
 import type { Keyring } from '../keys/keyring.js';
 import { registerUserRoutes } from '../identity/users.routes.js';
+import { registerCrmRoutes } from '../crm/crm.routes.js';
 import { registerTenantRoutes } from '../tenants/tenants.routes.js';
 import { loggerOptions } from './logging.js';
 import { installMetrics } from './metrics.js';
@@ -125,5 +126,6 @@ export async function buildServer({ config, database, keyring, logger, logStream
   registerIdentityRoutes(app, database, identity, background);
   registerUserRoutes(app, database, identity);
   registerTenantRoutes(app, database, identity);
+  registerCrmRoutes(app, database, identity);
   return app;
 }

@@ -10,6 +10,8 @@ import { openBareTestDatabase, pgliteTemplate, testDbKind, useTestDatabase } fro
 import { testConfig, uniqueSlug } from '../../test/factories.js';
 import { openPglite } from '../db/database.js';
 import { encryptLegacyUsers, findUserByEmail, reindexUsers, searchUsersByName } from '../identity/user-crypto.js';
+import { createContact } from '../crm/contacts.service.js';
+import { createNote } from '../crm/notes.service.js';
 import { createTenant, terminateTenant } from '../tenants/tenants.service.js';
 import { decryptField, encryptField, FieldDecryptionError, fieldKey } from './field-crypto.js';
 import { KeyError } from './keys.errors.js';
@@ -207,10 +209,23 @@ describe.runIf(testDbKind() === 'pglite')('the embedded data directory', () => {
     const db = await openPglite({ dataDir: dir, loadDataDir: await pgliteTemplate() });
     const keyring = new Keyring(new LocalMasterKey(randomBytes(32), 'test'));
     await initializeKeys(db.db, keyring);
-    const { email, name } = await tenantWithPerson(keyring, db.db);
+    const { tenant, admin, email, name } = await tenantWithPerson(keyring, db.db);
+    const actor = { tenantId: tenant.id, user: admin, via: 'session', scopes: ['read', 'write'], mfaEnrolmentRequired: false } as const;
+    const contactName = marker('contact');
+    const contactMail = `${marker('cmail')}@example.test`;
+    const noteText = marker('note');
+    const contact = await createContact(db.db, keyring, { ...actor, scopes: [...actor.scopes] }, {
+      firstName: contactName,
+      lastName: 'Marker',
+      emails: [contactMail],
+      phones: ['+31 6 9876 5432'],
+    });
+    await createNote(db.db, keyring, { ...actor, scopes: [...actor.scopes] }, { contactId: contact.id, body: noteText });
     await sql`checkpoint`.execute(db.db);
     await db.close();
-    const needles = [email.split('@')[0]!, name.split(' ')[1]!].map((s) => Buffer.from(s));
+    const needles = [email.split('@')[0]!, name.split(' ')[1]!, contactName, contactMail.split('@')[0]!, noteText, '9876 5432'].map((s) =>
+      Buffer.from(s),
+    );
     let files = 0;
     const walk = async (folder: string): Promise<void> => {
       for (const entry of await readdir(folder, { withFileTypes: true })) {

@@ -2,10 +2,12 @@ import type { Migration } from 'kysely';
 import * as m0001 from './0001_tenants_users_sessions.js';
 import * as m0002 from './0002_identity.js';
 import * as m0003 from './0003_keys.js';
+import * as m0004 from './0004_contacts_notes.js';
 
 /** Every migration, in order. Names sort in the order they must run. */
 export const migrations: Record<string, Migration> = {
   '0001_tenants_users_sessions': m0001,
   '0002_identity': m0002,
   '0003_keys': m0003,
+  '0004_contacts_notes': m0004,
 };
