@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import { recordSecurityEvent } from '../audit/security-events.js';
 import type { Config } from '../config.js';
 import type { ApiTokenScope, Database, Language, UserRow } from '../db/schema.js';
+import { KeyError } from '../keys/keys.errors.js';
 import type { Keyring } from '../keys/keyring.js';
 import { deriveKey } from '../keys/secret-box.js';
 import { newId } from '../shared/ids.js';
@@ -296,8 +297,16 @@ export async function authenticate(
 }
 
 async function activeUser(db: Kysely<Database>, keyring: Keyring, tenantId: string, userId: string): Promise<UserRecord> {
-  const user = await loadUser(db, keyring, tenantId, userId);
-  if (!user || user.status !== 'active' || !(await isTenantActive(db, tenantId))) throw unauthenticated();
+  // The tenant first: a terminated tenant's keys are gone, so its users cannot even be read.
+  if (!(await isTenantActive(db, tenantId))) throw unauthenticated();
+  let user: UserRecord | undefined;
+  try {
+    user = await loadUser(db, keyring, tenantId, userId);
+  } catch (error) {
+    if (error instanceof KeyError) throw unauthenticated(); // the user was erased
+    throw error;
+  }
+  if (!user || user.status !== 'active') throw unauthenticated();
   return user;
 }
 

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { bearer, login, signInAdmin } from '../../test/auth.js';
 import { createTestTenant } from '../../test/factories.js';
 import { useTestServer } from '../../test/server.js';
+import { eraseSubject } from '../keys/keys.service.js';
+import { terminateTenant } from '../tenants/tenants.service.js';
 
 const t = useTestServer();
 
@@ -129,5 +131,24 @@ describe('browser sessions: cookie and CSRF', () => {
     const res = await t.app.inject({ method: 'PATCH', url: '/api/v1/me', headers: bearer(token), payload: { language: 'nl' } });
     expect(res.statusCode).toBe(200);
     expect(res.json().language).toBe('nl');
+  });
+});
+
+describe('sessions of people whose keys are gone', () => {
+  it('answer 401 after the tenant is terminated (its keys destroyed)', async () => {
+    const tt = await createTestTenant(t.handle.db);
+    const token = await signInAdmin(t.app, tt);
+    await terminateTenant(t.handle.db, { ...t.config, keyring: t.keyring }, tt.tenant.slug);
+    const res = await t.app.inject({ url: '/api/v1/me', headers: bearer(token) });
+    expect(res.statusCode).toBe(401);
+    expect(res.json().code).toBe('unauthenticated');
+  });
+
+  it('answer 401 after the user was erased', async () => {
+    const tt = await createTestTenant(t.handle.db);
+    const token = await signInAdmin(t.app, tt);
+    const row = await t.handle.db.selectFrom('users').select('subject_id').where('id', '=', tt.admin.id).executeTakeFirstOrThrow();
+    await eraseSubject(t.handle.db, t.keyring, tt.tenant.id, row.subject_id!);
+    expect((await t.app.inject({ url: '/api/v1/me', headers: bearer(token) })).statusCode).toBe(401);
   });
 });
