@@ -1,4 +1,6 @@
 import { existsSync } from 'node:fs';
+import { rename } from 'node:fs/promises';
+import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { describe, expect, it } from 'vitest';
@@ -164,5 +166,23 @@ describe.runIf(kind === 'pglite')('embedded data dir between processes', () => {
     } finally {
       expect(await stop(restarted)).toBe(0);
     }
+  }, 90_000);
+});
+
+describe.runIf(kind === 'pglite')('a missing master key file', () => {
+  it('is never replaced for existing data: the start is refused with a clear reason', async () => {
+    const env = await envFor();
+    const server = await startServerProcess(env);
+    expect(await stop(server)).toBe(0);
+    const keyFile = path.join(env.CUSTODIA_DATA_DIR!, 'master.key');
+    await rename(keyFile, `${keyFile}.away`);
+    const refused = await runServerToExit(env);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('master key file');
+    expect(refused.stderr).toContain('is missing');
+    expect(existsSync(keyFile)).toBe(false);
+    await rename(`${keyFile}.away`, keyFile);
+    const again = await startServerProcess(env);
+    expect(await stop(again)).toBe(0);
   }, 90_000);
 });

@@ -49,7 +49,10 @@ export async function openKeys(
   database: { db: Kysely<Database> },
   config: Parameters<typeof loadKeyring>[0],
 ): Promise<LoadedKeyring> {
-  const loaded = await loadKeyring(config);
+  // A key file is only ever created for a database that has no keys yet:
+  // for existing data a missing file must be restored, not replaced.
+  const hasKeys = (await repo.findInstanceKey(database.db)) !== undefined;
+  const loaded = await loadKeyring(config, { createFile: !hasKeys });
   await initializeKeys(database.db, loaded.keyring);
   return loaded;
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config.js';
+import { KeyError } from './keys.errors.js';
 import { Keyring } from './keyring.js';
 import { LocalMasterKey, type MasterKeyProvider } from './master-key-provider.js';
 
@@ -22,7 +23,7 @@ type KeyConfig = Pick<
   'masterKey' | 'masterKeyProvider' | 'masterKeyFile' | 'previousMasterKey' | 'vault' | 'keyCacheSize'
 >;
 
-export async function loadKeyring(config: KeyConfig): Promise<LoadedKeyring> {
+export async function loadKeyring(config: KeyConfig, options: { createFile?: boolean } = {}): Promise<LoadedKeyring> {
   let master: MasterKeyProvider;
   let createdFile: string | undefined;
   if (config.masterKeyProvider === 'env') {
@@ -38,7 +39,7 @@ export async function loadKeyring(config: KeyConfig): Promise<LoadedKeyring> {
       ...(vault.namespace ? { namespace: vault.namespace } : {}),
     });
   } else {
-    const { key, created } = await readOrCreateKeyFile(config.masterKeyFile);
+    const { key, created } = await readOrCreateKeyFile(config.masterKeyFile, options.createFile ?? true);
     master = new LocalMasterKey(key, `key file ${config.masterKeyFile}`);
     if (created) createdFile = config.masterKeyFile;
   }
@@ -46,11 +47,17 @@ export async function loadKeyring(config: KeyConfig): Promise<LoadedKeyring> {
   return { keyring: new Keyring(master, previous, config.keyCacheSize), ...(createdFile ? { createdFile } : {}) };
 }
 
-async function readOrCreateKeyFile(file: string): Promise<{ key: Buffer; created: boolean }> {
+async function readOrCreateKeyFile(file: string, create: boolean): Promise<{ key: Buffer; created: boolean }> {
   try {
     return { key: parseKeyFile(await readFile(file, 'utf8'), file), created: false };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  if (!create) {
+    throw new KeyError(
+      'master_key_mismatch',
+      `the master key file ${file} is missing, but this database was encrypted with one: restore it from your key backup`,
+    );
   }
   await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   const key = randomBytes(32);
