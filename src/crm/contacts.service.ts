@@ -8,6 +8,7 @@ import { createSubject, findCandidates, indexRecord, subjectKey, subjectKeys } f
 import { newId } from '../shared/ids.js';
 import { CrmError } from './crm.errors.js';
 import * as repo from './crm.repository.js';
+import { findOrganization } from './organizations.repository.js';
 
 /**
  * Contacts: people, so every personal field is ciphertext under the contact's
@@ -32,6 +33,7 @@ export interface Contact {
   lastName: string;
   emails: LabelledValue[];
   phones: LabelledValue[];
+  organizationId: string | null;
   version: number;
   createdAt: Date;
   updatedAt: Date;
@@ -42,6 +44,7 @@ export interface ContactInput {
   lastName?: string;
   emails?: Array<string | { value: string; label?: string | null }>;
   phones?: Array<string | { value: string; label?: string | null }>;
+  organizationId?: string | null;
 }
 
 const SUBJECT_KEY_VERSION = 1;
@@ -80,6 +83,7 @@ function open(key: Buffer, row: Row): Contact {
     lastName: decryptField(k, ctx(row.tenant_id, row.id, 'last_name'), row.last_name_enc),
     emails: JSON.parse(decryptField(k, ctx(row.tenant_id, row.id, 'emails'), row.emails_enc)) as LabelledValue[],
     phones: JSON.parse(decryptField(k, ctx(row.tenant_id, row.id, 'phones'), row.phones_enc)) as LabelledValue[],
+    organizationId: row.organization_id,
     version: row.version,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -110,6 +114,7 @@ export async function createContact(
   const emails = labelled(input.emails, 'e-mail');
   const phones = labelled(input.phones, 'phone');
   return db.transaction().execute(async (trx) => {
+    const organizationId = await organizationOf(trx, actor, input.organizationId);
     const subject = await createSubject(trx, keyring, actor.tenantId, 'person');
     const id = newId();
     const row = await repo.insertContact(trx, actor.tenantId, {
@@ -120,11 +125,21 @@ export async function createContact(
       last_name_enc: seal(subject.key, actor.tenantId, id, 'last_name', lastName),
       emails_enc: seal(subject.key, actor.tenantId, id, 'emails', JSON.stringify(emails)),
       phones_enc: seal(subject.key, actor.tenantId, id, 'phones', JSON.stringify(phones)),
+      organization_id: organizationId,
     });
     const contact = open(subject.key, row);
     await index(trx, keyring, actor.tenantId, contact);
     return contact;
   });
+}
+
+/** The organization a contact links to, which must exist in the actor's tenant. */
+async function organizationOf(db: Kysely<Database>, actor: Authenticated, id: string | null | undefined): Promise<string | null> {
+  if (id === undefined || id === null) return null;
+  if (!(await findOrganization(db, actor.tenantId, id))) {
+    throw new CrmError('invalid_field', 'organizationId does not name an organization');
+  }
+  return id;
 }
 
 async function load(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, id: string): Promise<Contact> {
@@ -161,7 +176,7 @@ export async function listContacts(
   db: Kysely<Database>,
   keyring: Keyring,
   actor: Authenticated,
-  query: { limit?: number; cursor?: string; email?: string; q?: string },
+  query: { limit?: number; cursor?: string; email?: string; q?: string; organizationId?: string },
 ): Promise<ContactPage> {
   const limit = Math.min(Math.max(query.limit ?? 50, 1), MAX_PAGE);
   let ids: string[] | undefined;
@@ -176,6 +191,7 @@ export async function listContacts(
     afterId: decodeCursor(query.cursor),
     limit: limit + 1,
     ...(ids ? { ids } : {}),
+    ...(query.organizationId ? { organizationId: query.organizationId } : {}),
   });
   const keys = await subjectKeys(db, keyring, actor.tenantId, rows.map((r) => r.subject_id));
   const opened = rows.filter((r) => keys.has(r.subject_id)).map((r) => open(keys.get(r.subject_id)!, r));
@@ -215,6 +231,7 @@ export async function updateContact(
       ...(input.lastName !== undefined ? { lastName: name(input.lastName, 'lastName') } : {}),
       ...(input.emails !== undefined ? { emails: labelled(input.emails, 'e-mail') } : {}),
       ...(input.phones !== undefined ? { phones: labelled(input.phones, 'phone') } : {}),
+      ...(input.organizationId !== undefined ? { organizationId: await organizationOf(trx, actor, input.organizationId) } : {}),
     };
     if (!next.firstName && !next.lastName) throw new CrmError('invalid_field', 'a contact needs a first or last name');
     const row = await repo.updateContact(trx, actor.tenantId, id, expected, {
@@ -222,6 +239,7 @@ export async function updateContact(
       last_name_enc: seal(key, actor.tenantId, id, 'last_name', next.lastName),
       emails_enc: seal(key, actor.tenantId, id, 'emails', JSON.stringify(next.emails)),
       phones_enc: seal(key, actor.tenantId, id, 'phones', JSON.stringify(next.phones)),
+      organization_id: next.organizationId,
     });
     if (!row) throw new CrmError('version_conflict', `the contact changed since version ${expected}; reload and try again`);
     const updated = open(key, row);

@@ -8,6 +8,7 @@ type ContactValues = {
   last_name_enc: Buffer;
   emails_enc: Buffer;
   phones_enc: Buffer;
+  organization_id: string | null;
 };
 
 export async function insertContact(
@@ -36,7 +37,7 @@ export async function findContact(db: Kysely<Database>, tenantId: string, id: st
 export async function listContacts(
   db: Kysely<Database>,
   tenantId: string,
-  page: { afterId: string | null; limit: number; ids?: string[] },
+  page: { afterId: string | null; limit: number; ids?: string[]; organizationId?: string },
 ) {
   if (page.ids && page.ids.length === 0) return [];
   let query = db
@@ -48,6 +49,7 @@ export async function listContacts(
     .limit(page.limit);
   if (page.afterId) query = query.where('id', '>', page.afterId);
   if (page.ids) query = query.where('id', 'in', page.ids);
+  if (page.organizationId) query = query.where('organization_id', '=', page.organizationId);
   return query.execute();
 }
 

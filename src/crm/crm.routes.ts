@@ -8,6 +8,7 @@ import type { IdentitySettings } from '../identity/identity.service.js';
 import { createContact, deleteContact, getContact, listContacts, MAX_PAGE, updateContact } from './contacts.service.js';
 import { CrmError } from './crm.errors.js';
 import { createNote, deleteNote, getNote, listNotes, updateNote } from './notes.service.js';
+import { createOrganization, deleteOrganization, getOrganization, listOrganizations, updateOrganization } from './organizations.service.js';
 
 const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 const Problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema };
@@ -24,6 +25,7 @@ const ContactSchema = Type.Object({
   lastName: Type.String(),
   emails: Type.Array(LabelledOut),
   phones: Type.Array(LabelledOut),
+  organizationId: Type.Union([Type.String({ format: 'uuid' }), Type.Null()]),
   version: Type.Integer(),
   createdAt: DateTime(),
   updatedAt: DateTime(),
@@ -34,7 +36,28 @@ const ContactBody = {
   lastName: Type.Optional(Type.String({ maxLength: 200 })),
   emails: Type.Optional(Type.Array(Labelled, { maxItems: 20 })),
   phones: Type.Optional(Type.Array(Labelled, { maxItems: 20 })),
+  organizationId: Type.Optional(Type.Union([Type.String({ format: 'uuid' }), Type.Null()])),
 };
+
+const Nullable = (max: number) => Type.Optional(Type.Union([Type.String({ maxLength: max }), Type.Null()]));
+const OrganizationBody = {
+  domain: Nullable(200),
+  industry: Nullable(200),
+  website: Nullable(500),
+  phone: Nullable(50),
+};
+const OrganizationSchema = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  ownerId: Type.String({ format: 'uuid' }),
+  name: Type.String(),
+  domain: Type.Union([Type.String(), Type.Null()]),
+  industry: Type.Union([Type.String(), Type.Null()]),
+  website: Type.Union([Type.String(), Type.Null()]),
+  phone: Type.Union([Type.String(), Type.Null()]),
+  version: Type.Integer(),
+  createdAt: DateTime(),
+  updatedAt: DateTime(),
+});
 
 const NoteSchema = Type.Object({
   id: Type.String({ format: 'uuid' }),
@@ -71,7 +94,12 @@ export function registerCrmRoutes(server: FastifyInstance, database: DatabaseHan
         tags: ['contacts'],
         summary: 'Contacts, a page at a time; `email` finds by exact address, `q` by name word or prefix',
         querystring: Type.Object(
-          { ...Page, email: Type.Optional(Type.String({ minLength: 3, maxLength: 254 })), q: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })) },
+          {
+            ...Page,
+            email: Type.Optional(Type.String({ minLength: 3, maxLength: 254 })),
+            q: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+            organizationId: Type.Optional(Type.String({ format: 'uuid' })),
+          },
           { additionalProperties: false },
         ),
         response: { 200: Type.Object({ items: Type.Array(ContactSchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...Problems },
@@ -124,6 +152,67 @@ export function registerCrmRoutes(server: FastifyInstance, database: DatabaseHan
     { onRequest: auth, schema: { tags: ['contacts'], summary: 'Delete a contact', params: IdParams, response: { 204: Type.Null(), ...Problems } } },
     async (request, reply) => {
       await deleteContact(db, actorOf(request), request.params.id);
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.get(
+    '/api/v1/organizations',
+    {
+      onRequest: auth,
+      schema: {
+        tags: ['organizations'],
+        summary: 'Organizations by name; `q` matches part of the name or domain',
+        querystring: Type.Object({ ...Page, q: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })) }, { additionalProperties: false }),
+        response: { 200: Type.Object({ items: Type.Array(OrganizationSchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...Problems },
+      },
+    },
+    async (request) => listOrganizations(db, actorOf(request), request.query),
+  );
+
+  app.post(
+    '/api/v1/organizations',
+    {
+      onRequest: auth,
+      schema: {
+        tags: ['organizations'],
+        summary: 'Create an organization',
+        body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }), ...OrganizationBody }, { additionalProperties: false }),
+        response: { 201: OrganizationSchema, ...Problems },
+      },
+    },
+    async (request, reply) => reply.status(201).send(await createOrganization(db, actorOf(request), request.body)),
+  );
+
+  app.get(
+    '/api/v1/organizations/:id',
+    { onRequest: auth, schema: { tags: ['organizations'], summary: 'One organization', params: IdParams, response: { 200: OrganizationSchema, ...Problems } } },
+    async (request) => getOrganization(db, actorOf(request), request.params.id),
+  );
+
+  app.patch(
+    '/api/v1/organizations/:id',
+    {
+      onRequest: auth,
+      schema: {
+        tags: ['organizations'],
+        summary: 'Change an organization; a stale If-Match or `version` answers 409',
+        params: IdParams,
+        body: Type.Object(
+          { name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })), ...OrganizationBody, version: Type.Optional(Type.Integer({ minimum: 1 })) },
+          { additionalProperties: false },
+        ),
+        response: { 200: OrganizationSchema, ...Problems },
+      },
+    },
+    async (request) => updateOrganization(db, actorOf(request), request.params.id, request.body, ifMatch(request)),
+  );
+
+  app.delete(
+    '/api/v1/organizations/:id',
+    { onRequest: auth, schema: { tags: ['organizations'], summary: 'Delete an organization', params: IdParams, response: { 204: Type.Null(), ...Problems } } },
+    async (request, reply) => {
+      await deleteOrganization(db, actorOf(request), request.params.id);
       return reply.status(204).send(null);
     },
   );

@@ -224,6 +224,22 @@ export interface ContactsTable {
   /** JSON array of { value, label } under encryption. */
   emails_enc: Buffer;
   phones_enc: Buffer;
+  organization_id: ColumnType<string | null, string | null | undefined, string | null>;
+  version: ColumnType<number, number | undefined, number>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+  deleted_at: Timestamp | null;
+}
+
+export interface OrganizationsTable {
+  tenant_id: string;
+  id: string;
+  owner_id: string;
+  name: string;
+  domain: string | null;
+  industry: string | null;
+  website: string | null;
+  phone: string | null;
   version: ColumnType<number, number | undefined, number>;
   created_at: CreatedAt;
   updated_at: Timestamp;
@@ -261,6 +277,7 @@ export interface Database {
   blind_index_terms: BlindIndexTermsTable;
   key_rotations: KeyRotationsTable;
   contacts: ContactsTable;
+  organizations: OrganizationsTable;
   notes: NotesTable;
 }
 

@@ -3,6 +3,7 @@ import * as m0001 from './0001_tenants_users_sessions.js';
 import * as m0002 from './0002_identity.js';
 import * as m0003 from './0003_keys.js';
 import * as m0004 from './0004_contacts_notes.js';
+import * as m0005 from './0005_organizations.js';
 
 /** Every migration, in order. Names sort in the order they must run. */
 export const migrations: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const migrations: Record<string, Migration> = {
   '0002_identity': m0002,
   '0003_keys': m0003,
   '0004_contacts_notes': m0004,
+  '0005_organizations': m0005,
 };

@@ -1,0 +1,129 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import type { Authenticated } from '../identity/identity.service.js';
+import { newId } from '../shared/ids.js';
+import { MAX_PAGE } from './contacts.service.js';
+import { CrmError } from './crm.errors.js';
+import * as repo from './organizations.repository.js';
+
+/** Organizations: company data, stored and searched in plain SQL. */
+
+export interface Organization {
+  id: string;
+  ownerId: string;
+  name: string;
+  domain: string | null;
+  industry: string | null;
+  website: string | null;
+  phone: string | null;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface OrganizationInput {
+  name?: string;
+  domain?: string | null;
+  industry?: string | null;
+  website?: string | null;
+  phone?: string | null;
+}
+
+type Row = NonNullable<Awaited<ReturnType<typeof repo.findOrganization>>>;
+
+function toOrganization(row: Row): Organization {
+  return {
+    id: row.id,
+    ownerId: row.owner_id,
+    name: row.name,
+    domain: row.domain,
+    industry: row.industry,
+    website: row.website,
+    phone: row.phone,
+    version: row.version,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function optional(value: string | null | undefined, field: string, max = 200): string | null {
+  if (value === undefined || value === null) return null;
+  const trimmed = value.trim();
+  if (trimmed.length > max) throw new CrmError('invalid_field', `${field} must be at most ${max} characters`);
+  return trimmed || null;
+}
+
+function values(input: OrganizationInput, current?: Organization): repo.OrganizationValues {
+  const name = (input.name ?? current?.name ?? '').trim();
+  if (!name || name.length > 200) throw new CrmError('invalid_field', 'name must be 1 to 200 characters');
+  const domain = input.domain !== undefined ? optional(input.domain, 'domain')?.toLowerCase() ?? null : (current?.domain ?? null);
+  if (domain && !/^[a-z0-9.-]+\.[a-z]{2,}$/.test(domain)) throw new CrmError('invalid_field', 'domain must look like example.com');
+  const website = input.website !== undefined ? optional(input.website, 'website', 500) : (current?.website ?? null);
+  if (website && !/^https?:\/\//.test(website)) throw new CrmError('invalid_field', 'website must start with http:// or https://');
+  return {
+    name,
+    domain,
+    website,
+    industry: input.industry !== undefined ? optional(input.industry, 'industry') : (current?.industry ?? null),
+    phone: input.phone !== undefined ? optional(input.phone, 'phone', 50) : (current?.phone ?? null),
+  };
+}
+
+export async function createOrganization(db: Kysely<Database>, actor: Authenticated, input: OrganizationInput): Promise<Organization> {
+  return toOrganization(await repo.insertOrganization(db, actor.tenantId, { ...values(input), id: newId(), owner_id: actor.user.id }));
+}
+
+export async function getOrganization(db: Kysely<Database>, actor: Authenticated, id: string): Promise<Organization> {
+  const row = await repo.findOrganization(db, actor.tenantId, id);
+  if (!row) throw new CrmError('record_not_found', 'no such organization');
+  return toOrganization(row);
+}
+
+function decodeCursor(cursor: string | undefined): { name: string; id: string } | null {
+  if (!cursor) return null;
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { n?: unknown; i?: unknown };
+    if (typeof parsed.n === 'string' && typeof parsed.i === 'string' && /^[0-9a-f-]{36}$/.test(parsed.i)) return { name: parsed.n, id: parsed.i };
+  } catch {
+    // fall through
+  }
+  throw new CrmError('invalid_cursor', 'cursor is not one this API gave out');
+}
+
+/** Organizations by name; `q` matches part of the name or domain. */
+export async function listOrganizations(
+  db: Kysely<Database>,
+  actor: Authenticated,
+  query: { limit?: number; cursor?: string; q?: string },
+): Promise<{ items: Organization[]; nextCursor: string | null }> {
+  const limit = Math.min(Math.max(query.limit ?? 50, 1), MAX_PAGE);
+  const rows = await repo.listOrganizations(db, actor.tenantId, {
+    after: decodeCursor(query.cursor),
+    limit: limit + 1,
+    ...(query.q ? { q: query.q } : {}),
+  });
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    items: page.map(toOrganization),
+    nextCursor: rows.length > limit && last ? Buffer.from(JSON.stringify({ n: last.name.toLowerCase(), i: last.id })).toString('base64url') : null,
+  };
+}
+
+export async function updateOrganization(
+  db: Kysely<Database>,
+  actor: Authenticated,
+  id: string,
+  input: OrganizationInput & { version?: number },
+  ifMatch?: number,
+): Promise<Organization> {
+  const current = await getOrganization(db, actor, id);
+  const expected = ifMatch ?? input.version ?? current.version;
+  const row = await repo.updateOrganization(db, actor.tenantId, id, expected, values(input, current));
+  if (!row) throw new CrmError('version_conflict', `the organization changed since version ${expected}; reload and try again`);
+  return toOrganization(row);
+}
+
+export async function deleteOrganization(db: Kysely<Database>, actor: Authenticated, id: string): Promise<void> {
+  if (!(await repo.softDeleteOrganization(db, actor.tenantId, id))) throw new CrmError('record_not_found', 'no such organization');
+}
