@@ -7,6 +7,7 @@ import type { Keyring } from '../keys/keyring.js';
 import { createSubject, findCandidates, indexRecord, subjectKey, subjectKeys } from '../keys/keys.service.js';
 import { newId } from '../shared/ids.js';
 import { CrmError } from './crm.errors.js';
+import { decodeCursor, encodeCursor, pageSize } from './cursor.js';
 import * as repo from './crm.repository.js';
 import { findOrganization } from './organizations.repository.js';
 
@@ -162,14 +163,6 @@ export interface ContactPage {
   nextCursor: string | null;
 }
 
-export const MAX_PAGE = 200;
-
-function decodeCursor(cursor: string | undefined): string | null {
-  if (!cursor) return null;
-  const id = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!/^[0-9a-f-]{36}$/.test(id)) throw new CrmError('invalid_cursor', 'cursor is not one this API gave out');
-  return id;
-}
 
 /** A page of contacts; `email` finds by exact address (any case), `q` by name words and prefixes. */
 export async function listContacts(
@@ -178,7 +171,7 @@ export async function listContacts(
   actor: Authenticated,
   query: { limit?: number; cursor?: string; email?: string; q?: string; organizationId?: string },
 ): Promise<ContactPage> {
-  const limit = Math.min(Math.max(query.limit ?? 50, 1), MAX_PAGE);
+  const limit = pageSize(query.limit);
   let ids: string[] | undefined;
   if (query.email !== undefined) {
     ids = await findCandidates(db, keyring, actor.tenantId, 'contacts', CONTACT_EMAIL_INDEX, normalizeEmail(query.email));
@@ -188,7 +181,7 @@ export async function listContacts(
     ids = ids ? ids.filter((id) => byName.includes(id)) : byName;
   }
   const rows = await repo.listContacts(db, actor.tenantId, {
-    afterId: decodeCursor(query.cursor),
+    afterId: decodeCursor(query.cursor)?.id ?? null,
     limit: limit + 1,
     ...(ids ? { ids } : {}),
     ...(query.organizationId ? { organizationId: query.organizationId } : {}),
@@ -210,7 +203,7 @@ export async function listContacts(
   const pageRows = hasMore ? rows.slice(0, limit) : rows;
   const items = confirmed.filter((c) => pageRows.some((r) => r.id === c.id));
   const last = pageRows[pageRows.length - 1];
-  return { items, nextCursor: hasMore && last ? Buffer.from(last.id).toString('base64url') : null };
+  return { items, nextCursor: hasMore && last ? encodeCursor({ id: last.id }) : null };
 }
 
 export async function updateContact(

@@ -4,9 +4,10 @@ import type { Authenticated } from '../identity/identity.service.js';
 import type { Keyring } from '../keys/keyring.js';
 import { openField, sealField } from '../keys/keys.service.js';
 import { newId } from '../shared/ids.js';
-import { getContact, MAX_PAGE } from './contacts.service.js';
+import { getContact } from './contacts.service.js';
 import { CrmError } from './crm.errors.js';
 import * as repo from './crm.repository.js';
+import { decodeCursor, encodeCursor, pageSize } from './cursor.js';
 
 /** Notes on a contact: their bodies are personal, so ciphertext under the contact's subject key. */
 
@@ -86,9 +87,8 @@ export async function listNotes(
   actor: Authenticated,
   query: { contactId?: string; limit?: number; cursor?: string },
 ): Promise<{ items: Note[]; nextCursor: string | null }> {
-  const limit = Math.min(Math.max(query.limit ?? 50, 1), MAX_PAGE);
-  const afterId = query.cursor ? Buffer.from(query.cursor, 'base64url').toString('utf8') : null;
-  if (afterId !== null && !/^[0-9a-f-]{36}$/.test(afterId)) throw new CrmError('invalid_cursor', 'cursor is not one this API gave out');
+  const limit = pageSize(query.limit);
+  const afterId = decodeCursor(query.cursor)?.id ?? null;
   if (query.contactId) await getContact(db, keyring, actor, query.contactId);
   const rows = await repo.listNotes(db, actor.tenantId, { ...(query.contactId ? { contactId: query.contactId } : {}), afterId, limit: limit + 1 });
   const page = rows.slice(0, limit);
@@ -101,7 +101,7 @@ export async function listNotes(
     }
   }
   const last = page[page.length - 1];
-  return { items, nextCursor: rows.length > limit && last ? Buffer.from(last.id).toString('base64url') : null };
+  return { items, nextCursor: rows.length > limit && last ? encodeCursor({ id: last.id }) : null };
 }
 
 export async function updateNote(

@@ -2,8 +2,8 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { Authenticated } from '../identity/identity.service.js';
 import { newId } from '../shared/ids.js';
-import { MAX_PAGE } from './contacts.service.js';
 import { CrmError } from './crm.errors.js';
+import { decodeCursor, encodeCursor, pageSize } from './cursor.js';
 import * as repo from './organizations.repository.js';
 
 /** Organizations: company data, stored and searched in plain SQL. */
@@ -79,26 +79,17 @@ export async function getOrganization(db: Kysely<Database>, actor: Authenticated
   return toOrganization(row);
 }
 
-function decodeCursor(cursor: string | undefined): { name: string; id: string } | null {
-  if (!cursor) return null;
-  try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { n?: unknown; i?: unknown };
-    if (typeof parsed.n === 'string' && typeof parsed.i === 'string' && /^[0-9a-f-]{36}$/.test(parsed.i)) return { name: parsed.n, id: parsed.i };
-  } catch {
-    // fall through
-  }
-  throw new CrmError('invalid_cursor', 'cursor is not one this API gave out');
-}
-
 /** Organizations by name; `q` matches part of the name or domain. */
 export async function listOrganizations(
   db: Kysely<Database>,
   actor: Authenticated,
   query: { limit?: number; cursor?: string; q?: string },
 ): Promise<{ items: Organization[]; nextCursor: string | null }> {
-  const limit = Math.min(Math.max(query.limit ?? 50, 1), MAX_PAGE);
+  const limit = pageSize(query.limit);
+  const after = decodeCursor(query.cursor);
+  if (after && after.name === undefined) throw new CrmError('invalid_cursor', 'cursor is not one this API gave out');
   const rows = await repo.listOrganizations(db, actor.tenantId, {
-    after: decodeCursor(query.cursor),
+    after: after ? { id: after.id, name: after.name! } : null,
     limit: limit + 1,
     ...(query.q ? { q: query.q } : {}),
   });
@@ -106,7 +97,7 @@ export async function listOrganizations(
   const last = page[page.length - 1];
   return {
     items: page.map(toOrganization),
-    nextCursor: rows.length > limit && last ? Buffer.from(JSON.stringify({ n: last.name.toLowerCase(), i: last.id })).toString('base64url') : null,
+    nextCursor: rows.length > limit && last ? encodeCursor({ id: last.id, name: last.name.toLowerCase() }) : null,
   };
 }
 

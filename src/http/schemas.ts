@@ -4,6 +4,19 @@ import { Type } from 'typebox';
 export const DateTime = (options: { description?: string } = {}) =>
   Type.Unsafe<Date>({ type: 'string', format: 'date-time', ...options });
 
+const NullableString = Type.Union([Type.String(), Type.Null()]);
+
+/** A security event as the API shows it (ids and reasons, never personal values). */
+export const SecurityEventSchema = Type.Object({
+  id: Type.String(),
+  at: DateTime(),
+  type: Type.String(),
+  userId: NullableString,
+  actorUserId: NullableString,
+  ip: NullableString,
+  details: Type.Record(Type.String(), Type.Unknown()),
+});
+
 /** RFC 9457 problem details, as every error response of the API is shaped. */
 export const ProblemSchema = Type.Object(
   {

@@ -12,7 +12,7 @@ import {
   CSRF_HEADER,
   type AuthOptions,
 } from '../http/auth.js';
-import { DateTime, ProblemSchema } from '../http/schemas.js';
+import { DateTime, ProblemSchema, SecurityEventSchema } from '../http/schemas.js';
 import {
   csrfTokenFor,
   listMySessions,
@@ -430,15 +430,7 @@ export function registerIdentityRoutes(
         summary: 'Recent security events of your account (sign-ins, 2FA and password changes)',
         response: {
           200: Type.Object({
-            items: Type.Array(
-              Type.Object({
-                id: Type.String(),
-                at: DateTime(),
-                type: Type.String(),
-                ip: Type.Union([Type.String(), Type.Null()]),
-                details: Type.Record(Type.String(), Type.Unknown()),
-              }),
-            ),
+            items: Type.Array(SecurityEventSchema),
           }),
           ...Problems,
         },

@@ -112,15 +112,10 @@ export async function updateUserByAdmin(
     if (losesAdmin && (await users.countOtherActiveAdmins(trx, actor.tenantId, user.id)) === 0) {
       throw new IdentityError('last_admin', 'this is the last active administrator of the tenant');
     }
-    const update: UserUpdate = {};
-    const name = changes.name !== undefined ? validateName(changes.name) : undefined;
-    if (name !== undefined) Object.assign(update, await sealUserFields(trx, settings.keyring, withSubject(user), { name }));
-    if (changes.language !== undefined) update.language = changes.language;
-    if (changes.isAdmin !== undefined) update.is_admin = changes.isAdmin;
-    if (changes.status !== undefined) update.status = changes.status;
-    await users.updateUser(trx, actor.tenantId, user.id, update);
-    if (name !== undefined) await indexUser(trx, settings.keyring, { ...withSubject(user), name });
-    const updated = (await loadUser(trx, settings.keyring, actor.tenantId, user.id))!;
+    const extra: UserUpdate = {};
+    if (changes.isAdmin !== undefined) extra.is_admin = changes.isAdmin;
+    if (changes.status !== undefined) extra.status = changes.status;
+    const updated = await saveProfile(trx, settings, user, changes, extra);
     if (changes.status === 'deactivated' && user.status !== 'deactivated') {
       await sessions.deleteSessionsOfUser(trx, actor.tenantId, user.id);
       await credentials.revokeAllApiTokens(trx, actor.tenantId, user.id);
@@ -174,16 +169,26 @@ export async function updateMe(
   actor: Authenticated,
   changes: { name?: string; language?: Language },
 ): Promise<User> {
-  return db.transaction().execute(async (trx) => {
-    const user = await findInTenant(trx, settings, actor, actor.user.id);
-    const update: UserUpdate = {};
-    const name = changes.name !== undefined ? validateName(changes.name) : undefined;
-    if (name !== undefined) Object.assign(update, await sealUserFields(trx, settings.keyring, withSubject(user), { name }));
-    if (changes.language !== undefined) update.language = changes.language;
-    await users.updateUser(trx, actor.tenantId, user.id, update);
-    if (name !== undefined) await indexUser(trx, settings.keyring, { ...withSubject(user), name });
-    return toUser((await loadUser(trx, settings.keyring, actor.tenantId, user.id))!);
-  });
+  return db.transaction().execute(async (trx) =>
+    toUser(await saveProfile(trx, settings, await findInTenant(trx, settings, actor, actor.user.id), changes)),
+  );
+}
+
+/** Writes name (sealed and re-indexed) and language, plus `extra` columns; answers the user as stored. */
+async function saveProfile(
+  db: Kysely<Database>,
+  settings: IdentitySettings,
+  user: UserRecord,
+  changes: { name?: string; language?: Language },
+  extra: UserUpdate = {},
+): Promise<UserRecord> {
+  const update: UserUpdate = { ...extra };
+  const name = changes.name !== undefined ? validateName(changes.name) : undefined;
+  if (name !== undefined) Object.assign(update, await sealUserFields(db, settings.keyring, withSubject(user), { name }));
+  if (changes.language !== undefined) update.language = changes.language;
+  await users.updateUser(db, user.tenant_id, user.id, update);
+  if (name !== undefined) await indexUser(db, settings.keyring, { ...withSubject(user), name });
+  return (await loadUser(db, settings.keyring, user.tenant_id, user.id))!;
 }
 
 function withSubject(user: UserRecord): UserRecord & { subject_id: string } {

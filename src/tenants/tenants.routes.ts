@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { listSecurityEvents, recordSecurityEvent } from '../audit/security-events.js';
 import type { DatabaseHandle } from '../db/database.js';
 import { actorOf, originOf, requireAuth } from '../http/auth.js';
-import { DateTime, ProblemSchema } from '../http/schemas.js';
+import { ProblemSchema, SecurityEventSchema } from '../http/schemas.js';
 import { IdentityError } from '../identity/identity.errors.js';
 import type { IdentitySettings } from '../identity/identity.service.js';
 import { isMfaRequired, setMfaRequired } from './tenants.service.js';
@@ -78,17 +78,7 @@ export function registerTenantRoutes(server: FastifyInstance, database: Database
         ),
         response: {
           200: Type.Object({
-            items: Type.Array(
-              Type.Object({
-                id: Type.String(),
-                at: DateTime(),
-                type: Type.String(),
-                userId: Type.Union([Type.String(), Type.Null()]),
-                actorUserId: Type.Union([Type.String(), Type.Null()]),
-                ip: Type.Union([Type.String(), Type.Null()]),
-                details: Type.Record(Type.String(), Type.Unknown()),
-              }),
-            ),
+            items: Type.Array(SecurityEventSchema),
           }),
           ...Problems,
         },
