@@ -1,18 +1,15 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { DatabaseHandle } from '../db/database.js';
 import { actorOf, requireAuth } from '../http/auth.js';
-import { DateTime, ProblemSchema } from '../http/schemas.js';
+import { DateTime } from '../http/schemas.js';
 import type { IdentitySettings } from '../identity/identity.service.js';
 import { createContact, deleteContact, getContact, listContacts, updateContact } from './contacts.service.js';
-import { MAX_PAGE } from './cursor.js';
-import { CrmError } from './crm.errors.js';
+import { IdParams, ifMatch, Page, Problems } from './crm.http.js';
 import { createNote, deleteNote, getNote, listNotes, updateNote } from './notes.service.js';
 import { createOrganization, deleteOrganization, getOrganization, listOrganizations, updateOrganization } from './organizations.service.js';
 
-const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
-const Problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema };
 const Labelled = Type.Union([
   Type.String({ minLength: 1, maxLength: 254 }),
   Type.Object({ value: Type.String({ minLength: 1, maxLength: 254 }), label: Type.Optional(Type.Union([Type.String({ maxLength: 50 }), Type.Null()])) }),
@@ -70,16 +67,6 @@ const NoteSchema = Type.Object({
   updatedAt: DateTime(),
 });
 
-const Page = { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: 50 })), cursor: Type.Optional(Type.String({ maxLength: 200 })) };
-
-/** The version an update expects: If-Match (a number, optionally quoted) or the body's `version`. */
-function ifMatch(request: FastifyRequest): number | undefined {
-  const header = request.headers['if-match'];
-  if (header === undefined) return undefined;
-  const match = /^(?:W\/)?"?(\d+)"?$/.exec(String(header).trim());
-  if (!match) throw new CrmError('invalid_field', 'If-Match must be the record version');
-  return Number(match[1]);
-}
 
 export function registerCrmRoutes(server: FastifyInstance, database: DatabaseHandle, settings: IdentitySettings): void {
   const app = server.withTypeProvider<TypeBoxTypeProvider>();

@@ -36,7 +36,7 @@ function body(value: string): string {
 async function open(db: Kysely<Database>, keyring: Keyring, row: Row): Promise<Note> {
   return {
     id: row.id,
-    contactId: row.contact_id,
+    contactId: row.contact_id!,
     authorId: row.author_id,
     body: await openField(db, keyring, ref(row), row.body_enc),
     version: row.version,
@@ -71,7 +71,7 @@ export async function createNote(
 async function load(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, id: string): Promise<Note> {
   const row = await repo.findNote(db, actor.tenantId, id);
   if (!row) throw new CrmError('record_not_found', 'no such note');
-  await getContact(db, keyring, actor, row.contact_id);
+  await getContact(db, keyring, actor, row.contact_id!);
   try {
     return await open(db, keyring, row);
   } catch {

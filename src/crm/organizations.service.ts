@@ -3,7 +3,7 @@ import type { Database } from '../db/schema.js';
 import type { Authenticated } from '../identity/identity.service.js';
 import { newId } from '../shared/ids.js';
 import { CrmError } from './crm.errors.js';
-import { decodeCursor, encodeCursor, pageSize } from './cursor.js';
+import { decodeCursor, pageOf, pageSize } from './cursor.js';
 import * as repo from './organizations.repository.js';
 
 /** Organizations: company data, stored and searched in plain SQL. */
@@ -86,19 +86,15 @@ export async function listOrganizations(
   query: { limit?: number; cursor?: string; q?: string },
 ): Promise<{ items: Organization[]; nextCursor: string | null }> {
   const limit = pageSize(query.limit);
-  const after = decodeCursor(query.cursor);
-  if (after && after.name === undefined) throw new CrmError('invalid_cursor', 'cursor is not one this API gave out');
+  const after = decodeCursor(query.cursor, 'name');
+  if (after && typeof after.key !== 'string') throw new CrmError('invalid_cursor', 'cursor is not one this API gave out');
   const rows = await repo.listOrganizations(db, actor.tenantId, {
-    after: after ? { id: after.id, name: after.name! } : null,
+    after: after ? { id: after.id, name: after.key as string } : null,
     limit: limit + 1,
     ...(query.q ? { q: query.q } : {}),
   });
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  return {
-    items: page.map(toOrganization),
-    nextCursor: rows.length > limit && last ? encodeCursor({ id: last.id, name: last.name.toLowerCase() }) : null,
-  };
+  const page = pageOf(rows, limit, (r) => r.name.toLowerCase(), 'name');
+  return { items: page.rows.map(toOrganization), nextCursor: page.nextCursor };
 }
 
 export async function updateOrganization(

@@ -7,6 +7,8 @@ import type { ColumnType, Generated, Insertable, Selectable, Updateable } from '
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+/** jsonb: read as parsed JSON, written as a JSON string (the same on pg and PGlite). */
+type Json = ColumnType<Record<string, unknown>, string | undefined, string>;
 
 export type TenantStatus = 'active' | 'suspended' | 'terminated';
 
@@ -170,7 +172,7 @@ export interface TenantKeysTable {
   destroyed_at: Timestamp | null;
 }
 
-export type SubjectKind = 'user' | 'person';
+export type SubjectKind = 'user' | 'person' | 'records';
 
 export interface SubjectsTable {
   tenant_id: string;
@@ -225,10 +227,74 @@ export interface ContactsTable {
   emails_enc: Buffer;
   phones_enc: Buffer;
   organization_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Job title, address, birthday, language and personal custom fields: one JSON document under encryption. */
+  details_enc: Buffer | null;
+  /** Values of non-personal custom fields, plain. */
+  custom: Json;
+  lawful_basis: string | null;
+  lead_id: string | null;
   version: ColumnType<number, number | undefined, number>;
   created_at: CreatedAt;
   updated_at: Timestamp;
   deleted_at: Timestamp | null;
+}
+
+export type LeadStatus = 'new' | 'contacted' | 'qualified' | 'unqualified' | 'converted';
+
+export interface LeadsTable {
+  tenant_id: string;
+  id: string;
+  subject_id: string;
+  owner_id: string;
+  first_name_enc: Buffer;
+  last_name_enc: Buffer;
+  emails_enc: Buffer;
+  phones_enc: Buffer;
+  details_enc: Buffer | null;
+  custom: Json;
+  lawful_basis: string | null;
+  company: string | null;
+  source: string | null;
+  status: ColumnType<LeadStatus, LeadStatus | undefined, LeadStatus>;
+  rating: 'hot' | 'warm' | 'cold' | null;
+  converted_at: Timestamp | null;
+  converted_contact_id: string | null;
+  converted_organization_id: string | null;
+  converted_deal_id: string | null;
+  version: ColumnType<number, number | undefined, number>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+  deleted_at: Timestamp | null;
+}
+
+export interface TagsTable {
+  tenant_id: string;
+  id: string;
+  name: string;
+  color: string | null;
+  created_at: CreatedAt;
+}
+
+export interface RecordTagsTable {
+  tenant_id: string;
+  module: string;
+  record_id: string;
+  tag_id: string;
+}
+
+export type CustomFieldType = 'text' | 'number' | 'date' | 'boolean' | 'select' | 'multiselect';
+
+export interface CustomFieldsTable {
+  tenant_id: string;
+  id: string;
+  module: string;
+  key: string;
+  label: string;
+  type: CustomFieldType;
+  options: ColumnType<string[], string | undefined, string>;
+  personal: boolean;
+  position: ColumnType<number, number | undefined, number>;
+  created_at: CreatedAt;
 }
 
 export interface OrganizationsTable {
@@ -240,6 +306,8 @@ export interface OrganizationsTable {
   industry: string | null;
   website: string | null;
   phone: string | null;
+  address: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  custom: Json;
   version: ColumnType<number, number | undefined, number>;
   created_at: CreatedAt;
   updated_at: Timestamp;
@@ -249,7 +317,10 @@ export interface OrganizationsTable {
 export interface NotesTable {
   tenant_id: string;
   id: string;
-  contact_id: string;
+  contact_id: string | null;
+  lead_id: string | null;
+  organization_id: string | null;
+  deal_id: string | null;
   subject_id: string;
   author_id: string;
   body_enc: Buffer;
@@ -279,6 +350,10 @@ export interface Database {
   contacts: ContactsTable;
   organizations: OrganizationsTable;
   notes: NotesTable;
+  leads: LeadsTable;
+  tags: TagsTable;
+  record_tags: RecordTagsTable;
+  custom_fields: CustomFieldsTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;

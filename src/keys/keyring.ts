@@ -11,6 +11,8 @@ export class Keyring {
   readonly tenantKeys: LRUCache<string, Buffer>;
   /** Unwrapped subject keys by `${tenantId}:${subjectId}`. */
   readonly subjectKeys: LRUCache<string, { key: Buffer; version: number }>;
+  /** Each tenant's 'records' subject id, once known to be committed. */
+  readonly recordsSubjects = new Map<string, string>();
   private instance: Buffer | undefined;
 
   constructor(
@@ -45,5 +47,6 @@ export class Keyring {
   forgetTenant(tenantId: string): void {
     for (const key of [...this.tenantKeys.keys()]) if (key.startsWith(`${tenantId}:`)) this.tenantKeys.delete(key);
     for (const key of [...this.subjectKeys.keys()]) if (key.startsWith(`${tenantId}:`)) this.subjectKeys.delete(key);
+    this.recordsSubjects.delete(tenantId);
   }
 }

@@ -126,6 +126,31 @@ export async function insertSubject(
     .execute();
 }
 
+/** The tenant's one 'records' subject, inserted unless it exists; concurrent callers agree on one. */
+export async function ensureRecordsSubject(
+  db: Kysely<Database>,
+  tenantId: string,
+  candidate: { id: string; wrapped: Buffer; tenantKeyVersion: number },
+): Promise<{ id: string; created: boolean }> {
+  const inserted = await sql<{ id: string }>`
+    insert into subjects (tenant_id, id, kind) values (${tenantId}, ${candidate.id}, 'records')
+    on conflict (tenant_id) where kind = 'records' do nothing returning id`.execute(db);
+  if (inserted.rows.length === 0) {
+    const existing = await db
+      .selectFrom('subjects')
+      .select('id')
+      .where('tenant_id', '=', tenantId)
+      .where('kind', '=', 'records')
+      .executeTakeFirstOrThrow();
+    return { id: existing.id, created: false };
+  }
+  await db
+    .insertInto('subject_keys')
+    .values({ tenant_id: tenantId, subject_id: candidate.id, wrapped_key: candidate.wrapped, tenant_key_version: candidate.tenantKeyVersion })
+    .execute();
+  return { id: candidate.id, created: true };
+}
+
 export async function findSubjectKey(db: Kysely<Database>, tenantId: string, subjectId: string) {
   return db
     .selectFrom('subject_keys')

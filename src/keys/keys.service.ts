@@ -126,6 +126,23 @@ export async function createSubject(
   return { id, key };
 }
 
+/**
+ * The tenant's 'records' subject: its key seals free text on records that are
+ * not a person (a note on an organization or a deal), so no body is ever
+ * plaintext, and terminating the tenant shreds it with everything else.
+ */
+export async function recordsSubjectId(db: Kysely<Database>, keyring: Keyring, tenantId: string): Promise<string> {
+  const cached = keyring.recordsSubjects.get(tenantId);
+  if (cached) return cached;
+  const { version, key: tk } = await activeTenantKey(db, keyring, tenantId);
+  const id = newId();
+  const key = randomBytes(32);
+  const subject = await repo.ensureRecordsSubject(db, tenantId, { id, wrapped: seal(tk, key, subjectContext(tenantId, id)), tenantKeyVersion: version });
+  // Only a committed subject may be remembered: a new one rolls back with its transaction.
+  if (!subject.created) keyring.recordsSubjects.set(tenantId, subject.id);
+  return subject.id;
+}
+
 /** The subject's key, or subject_erased once it has been shredded. */
 export async function subjectKey(db: Kysely<Database>, keyring: Keyring, tenantId: string, subjectId: string): Promise<Buffer> {
   const cached = keyring.subjectKeys.get(`${tenantId}:${subjectId}`);

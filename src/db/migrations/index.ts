@@ -4,6 +4,7 @@ import * as m0002 from './0002_identity.js';
 import * as m0003 from './0003_keys.js';
 import * as m0004 from './0004_contacts_notes.js';
 import * as m0005 from './0005_organizations.js';
+import * as m0006 from './0006_leads_tags_custom_fields.js';
 
 /** Every migration, in order. Names sort in the order they must run. */
 export const migrations: Record<string, Migration> = {
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   '0003_keys': m0003,
   '0004_contacts_notes': m0004,
   '0005_organizations': m0005,
+  '0006_leads_tags_custom_fields': m0006,
 };
