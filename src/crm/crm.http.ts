@@ -7,6 +7,11 @@ import { CrmError } from './crm.errors.js';
 // Schema pieces and request helpers every CRM route file shares.
 
 export const Uuid = () => Type.String({ format: 'uuid' });
+/** A string that is one of these values. */
+export function OneOf<const T extends string[]>(values: readonly [...T], options: { description?: string } = {}) {
+  return Type.Enum<T>(values, options);
+}
+
 export const IdParams = Type.Object({ id: Uuid() });
 export const Problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema };
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
@@ -25,3 +30,36 @@ export function ifMatch(request: FastifyRequest): number | undefined {
   if (!match) throw new CrmError('invalid_field', 'If-Match must be the record version');
   return Number(match[1]);
 }
+
+// --- records shared by several modules ---------------------------------------------------
+
+const NullableText = (max: number) => Type.Optional(Nullable(Type.String({ maxLength: max })));
+
+export const AddressSchema = Type.Object({
+  street: Nullable(Type.String()),
+  postalCode: Nullable(Type.String()),
+  city: Nullable(Type.String()),
+  region: Nullable(Type.String()),
+  country: Nullable(Type.String()),
+});
+
+export const AddressInput = Type.Object(
+  { street: NullableText(200), postalCode: NullableText(20), city: NullableText(100), region: NullableText(100), country: NullableText(100) },
+  { additionalProperties: false },
+);
+
+const CustomValue = Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Array(Type.String())]);
+export const CustomValuesSchema = Type.Record(Type.String(), CustomValue, { description: 'Custom field values by key' });
+export const CustomValuesInput = Type.Record(Type.String({ maxLength: 64 }), Type.Union([CustomValue, Type.Null()]), {
+  description: 'Custom field values by key; null removes one',
+});
+export const TagsInput = Type.Array(Type.String({ minLength: 1, maxLength: 50 }), { maxItems: 50, description: 'Tag names; new names create tags' });
+
+export const Ranges = {
+  ownerId: Type.Optional(Uuid()),
+  tag: Type.Optional(Type.String({ minLength: 1, maxLength: 50, description: 'Only records with this tag (by name)' })),
+  createdFrom: Type.Optional(Type.String({ format: 'date-time', description: 'Created at or after' })),
+  createdTo: Type.Optional(Type.String({ format: 'date-time', description: 'Created before' })),
+  updatedFrom: Type.Optional(Type.String({ format: 'date-time' })),
+  updatedTo: Type.Optional(Type.String({ format: 'date-time' })),
+};

@@ -5,68 +5,90 @@ import type { DatabaseHandle } from '../db/database.js';
 import { actorOf, requireAuth } from '../http/auth.js';
 import { DateTime } from '../http/schemas.js';
 import type { IdentitySettings } from '../identity/identity.service.js';
-import { createContact, deleteContact, getContact, listContacts, updateContact } from './contacts.service.js';
-import { IdParams, ifMatch, Page, Problems } from './crm.http.js';
+import {
+  AddressInput,
+  AddressSchema,
+  CustomValuesInput,
+  CustomValuesSchema,
+  IdParams,
+  ifMatch,
+  Nullable,
+  OneOf,
+  Page,
+  PageOf,
+  Problems,
+  Ranges,
+  TagsInput,
+  Uuid,
+  Version,
+} from './crm.http.js';
+import { CUSTOM_FIELD_MODULES, CUSTOM_FIELD_TYPES, createCustomField, deleteCustomField, listCustomFields, updateCustomField } from './custom-fields.service.js';
 import { createNote, deleteNote, getNote, listNotes, updateNote } from './notes.service.js';
 import { createOrganization, deleteOrganization, getOrganization, listOrganizations, updateOrganization } from './organizations.service.js';
+import { registerPeopleRoutes } from './people.routes.js';
+import { createTag, deleteTag, listTags, updateTag } from './tags.service.js';
 
-const Labelled = Type.Union([
-  Type.String({ minLength: 1, maxLength: 254 }),
-  Type.Object({ value: Type.String({ minLength: 1, maxLength: 254 }), label: Type.Optional(Type.Union([Type.String({ maxLength: 50 }), Type.Null()])) }),
-]);
-const LabelledOut = Type.Object({ value: Type.String(), label: Type.Union([Type.String(), Type.Null()]) });
+const NullableText = (max: number) => Type.Optional(Nullable(Type.String({ maxLength: max })));
 
-const ContactSchema = Type.Object({
-  id: Type.String({ format: 'uuid' }),
-  ownerId: Type.String({ format: 'uuid' }),
-  firstName: Type.String(),
-  lastName: Type.String(),
-  emails: Type.Array(LabelledOut),
-  phones: Type.Array(LabelledOut),
-  organizationId: Type.Union([Type.String({ format: 'uuid' }), Type.Null()]),
-  version: Type.Integer(),
-  createdAt: DateTime(),
-  updatedAt: DateTime(),
-});
-
-const ContactBody = {
-  firstName: Type.Optional(Type.String({ maxLength: 200 })),
-  lastName: Type.Optional(Type.String({ maxLength: 200 })),
-  emails: Type.Optional(Type.Array(Labelled, { maxItems: 20 })),
-  phones: Type.Optional(Type.Array(Labelled, { maxItems: 20 })),
-  organizationId: Type.Optional(Type.Union([Type.String({ format: 'uuid' }), Type.Null()])),
-};
-
-const Nullable = (max: number) => Type.Optional(Type.Union([Type.String({ maxLength: max }), Type.Null()]));
 const OrganizationBody = {
-  domain: Nullable(200),
-  industry: Nullable(200),
-  website: Nullable(500),
-  phone: Nullable(50),
+  domain: NullableText(200),
+  industry: NullableText(200),
+  website: NullableText(500),
+  phone: NullableText(50),
+  address: Type.Optional(Nullable(AddressInput)),
+  ownerId: Type.Optional(Uuid()),
+  tags: Type.Optional(TagsInput),
+  custom: Type.Optional(CustomValuesInput),
 };
 const OrganizationSchema = Type.Object({
-  id: Type.String({ format: 'uuid' }),
-  ownerId: Type.String({ format: 'uuid' }),
+  id: Uuid(),
+  ownerId: Uuid(),
   name: Type.String(),
-  domain: Type.Union([Type.String(), Type.Null()]),
-  industry: Type.Union([Type.String(), Type.Null()]),
-  website: Type.Union([Type.String(), Type.Null()]),
-  phone: Type.Union([Type.String(), Type.Null()]),
+  domain: Nullable(Type.String()),
+  industry: Nullable(Type.String()),
+  website: Nullable(Type.String()),
+  phone: Nullable(Type.String()),
+  address: Nullable(AddressSchema),
+  tags: Type.Array(Type.String()),
+  custom: CustomValuesSchema,
   version: Type.Integer(),
   createdAt: DateTime(),
   updatedAt: DateTime(),
 });
 
+const NoteParents = {
+  contactId: Type.Optional(Uuid()),
+  leadId: Type.Optional(Uuid()),
+  organizationId: Type.Optional(Uuid()),
+  dealId: Type.Optional(Uuid()),
+};
 const NoteSchema = Type.Object({
-  id: Type.String({ format: 'uuid' }),
-  contactId: Type.String({ format: 'uuid' }),
-  authorId: Type.String({ format: 'uuid' }),
+  id: Uuid(),
+  contactId: Nullable(Uuid()),
+  leadId: Nullable(Uuid()),
+  organizationId: Nullable(Uuid()),
+  dealId: Nullable(Uuid()),
+  authorId: Uuid(),
   body: Type.String(),
   version: Type.Integer(),
   createdAt: DateTime(),
   updatedAt: DateTime(),
 });
 
+const TagSchema = Type.Object({ id: Uuid(), name: Type.String(), color: Nullable(Type.String()) });
+const Module = OneOf(CUSTOM_FIELD_MODULES);
+const FieldType = OneOf(CUSTOM_FIELD_TYPES);
+const CustomFieldSchema = Type.Object({
+  id: Uuid(),
+  module: Module,
+  key: Type.String(),
+  label: Type.String(),
+  type: FieldType,
+  options: Type.Array(Type.String()),
+  personal: Type.Boolean(),
+  position: Type.Integer(),
+});
+const Options = Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 200 });
 
 export function registerCrmRoutes(server: FastifyInstance, database: DatabaseHandle, settings: IdentitySettings): void {
   const app = server.withTypeProvider<TypeBoxTypeProvider>();
@@ -74,75 +96,7 @@ export function registerCrmRoutes(server: FastifyInstance, database: DatabaseHan
   const { keyring } = settings;
   const auth = requireAuth(db, settings);
 
-  app.get(
-    '/api/v1/contacts',
-    {
-      onRequest: auth,
-      schema: {
-        tags: ['contacts'],
-        summary: 'Contacts, a page at a time; `email` finds by exact address, `q` by name word or prefix',
-        querystring: Type.Object(
-          {
-            ...Page,
-            email: Type.Optional(Type.String({ minLength: 3, maxLength: 254 })),
-            q: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-            organizationId: Type.Optional(Type.String({ format: 'uuid' })),
-          },
-          { additionalProperties: false },
-        ),
-        response: { 200: Type.Object({ items: Type.Array(ContactSchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...Problems },
-      },
-    },
-    async (request) => listContacts(db, keyring, actorOf(request), request.query),
-  );
-
-  app.post(
-    '/api/v1/contacts',
-    {
-      onRequest: auth,
-      schema: {
-        tags: ['contacts'],
-        summary: 'Create a contact; every personal field is encrypted under a key of its own',
-        body: Type.Object(ContactBody, { additionalProperties: false }),
-        response: { 201: ContactSchema, ...Problems },
-      },
-    },
-    async (request, reply) => reply.status(201).send(await createContact(db, keyring, actorOf(request), request.body)),
-  );
-
-  app.get(
-    '/api/v1/contacts/:id',
-    { onRequest: auth, schema: { tags: ['contacts'], summary: 'One contact', params: IdParams, response: { 200: ContactSchema, ...Problems } } },
-    async (request, reply) => {
-      const contact = await getContact(db, keyring, actorOf(request), request.params.id);
-      reply.header('etag', `"${contact.version}"`);
-      return contact;
-    },
-  );
-
-  app.patch(
-    '/api/v1/contacts/:id',
-    {
-      onRequest: auth,
-      schema: {
-        tags: ['contacts'],
-        summary: 'Change a contact; a stale If-Match or `version` answers 409',
-        params: IdParams,
-        body: Type.Object({ ...ContactBody, version: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false }),
-        response: { 200: ContactSchema, ...Problems },
-      },
-    },
-    async (request) => updateContact(db, keyring, actorOf(request), request.params.id, request.body, ifMatch(request)),
-  );
-
-  app.delete(
-    '/api/v1/contacts/:id',
-    { onRequest: auth, schema: { tags: ['contacts'], summary: 'Delete a contact', params: IdParams, response: { 204: Type.Null(), ...Problems } } },
-    async (request, reply) => {
-      await deleteContact(db, actorOf(request), request.params.id);
-      return reply.status(204).send(null);
-    },
-  );
+  registerPeopleRoutes(server, database, settings);
 
   app.get(
     '/api/v1/organizations',
@@ -150,9 +104,18 @@ export function registerCrmRoutes(server: FastifyInstance, database: DatabaseHan
       onRequest: auth,
       schema: {
         tags: ['organizations'],
-        summary: 'Organizations by name; `q` matches part of the name or domain',
-        querystring: Type.Object({ ...Page, q: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })) }, { additionalProperties: false }),
-        response: { 200: Type.Object({ items: Type.Array(OrganizationSchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...Problems },
+        summary: 'Organizations by name (or another sort); `q` matches part of the name or domain',
+        querystring: Type.Object(
+          {
+            ...Page,
+            ...Ranges,
+            sort: Type.Optional(OneOf(['name', '-name', 'createdAt', '-createdAt', 'updatedAt', '-updatedAt'])),
+            q: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+            industry: Type.Optional(Type.String({ maxLength: 200 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: PageOf(OrganizationSchema), ...Problems },
       },
     },
     async (request) => listOrganizations(db, actorOf(request), request.query),
@@ -165,7 +128,10 @@ export function registerCrmRoutes(server: FastifyInstance, database: DatabaseHan
       schema: {
         tags: ['organizations'],
         summary: 'Create an organization',
-        body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }), ...OrganizationBody }, { additionalProperties: false }),
+        body: Type.Object(
+          { name: Type.String({ minLength: 1, maxLength: 200 }), ...OrganizationBody },
+          { additionalProperties: false, examples: [{ name: 'Acme BV', domain: 'acme.example', industry: 'Manufacturing', tags: ['customer'] }] },
+        ),
         response: { 201: OrganizationSchema, ...Problems },
       },
     },
@@ -175,7 +141,11 @@ export function registerCrmRoutes(server: FastifyInstance, database: DatabaseHan
   app.get(
     '/api/v1/organizations/:id',
     { onRequest: auth, schema: { tags: ['organizations'], summary: 'One organization', params: IdParams, response: { 200: OrganizationSchema, ...Problems } } },
-    async (request) => getOrganization(db, actorOf(request), request.params.id),
+    async (request, reply) => {
+      const organization = await getOrganization(db, actorOf(request), request.params.id);
+      reply.header('etag', `"${organization.version}"`);
+      return organization;
+    },
   );
 
   app.patch(
@@ -187,8 +157,8 @@ export function registerCrmRoutes(server: FastifyInstance, database: DatabaseHan
         summary: 'Change an organization; a stale If-Match or `version` answers 409',
         params: IdParams,
         body: Type.Object(
-          { name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })), ...OrganizationBody, version: Type.Optional(Type.Integer({ minimum: 1 })) },
-          { additionalProperties: false },
+          { name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })), ...OrganizationBody, ...Version },
+          { additionalProperties: false, examples: [{ industry: 'Retail', version: 1 }] },
         ),
         response: { 200: OrganizationSchema, ...Problems },
       },
@@ -198,7 +168,10 @@ export function registerCrmRoutes(server: FastifyInstance, database: DatabaseHan
 
   app.delete(
     '/api/v1/organizations/:id',
-    { onRequest: auth, schema: { tags: ['organizations'], summary: 'Delete an organization', params: IdParams, response: { 204: Type.Null(), ...Problems } } },
+    {
+      onRequest: auth,
+      schema: { tags: ['organizations'], summary: 'Move an organization to the recycle bin', params: IdParams, response: { 204: Type.Null(), ...Problems } },
+    },
     async (request, reply) => {
       await deleteOrganization(db, actorOf(request), request.params.id);
       return reply.status(204).send(null);
@@ -211,9 +184,9 @@ export function registerCrmRoutes(server: FastifyInstance, database: DatabaseHan
       onRequest: auth,
       schema: {
         tags: ['notes'],
-        summary: 'Notes, optionally of one contact',
-        querystring: Type.Object({ ...Page, contactId: Type.Optional(Type.String({ format: 'uuid' })) }, { additionalProperties: false }),
-        response: { 200: Type.Object({ items: Type.Array(NoteSchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...Problems },
+        summary: 'Notes, newest first, optionally of one record',
+        querystring: Type.Object({ ...Page, ...NoteParents }, { additionalProperties: false }),
+        response: { 200: PageOf(NoteSchema), ...Problems },
       },
     },
     async (request) => listNotes(db, keyring, actorOf(request), request.query),
@@ -225,10 +198,10 @@ export function registerCrmRoutes(server: FastifyInstance, database: DatabaseHan
       onRequest: auth,
       schema: {
         tags: ['notes'],
-        summary: 'Add a note to a contact',
+        summary: 'Add a note to one record (contact, lead, organization or deal); the body is encrypted',
         body: Type.Object(
-          { body: Type.String({ minLength: 1, maxLength: 100_000 }), contactId: Type.String({ format: 'uuid' }) },
-          { additionalProperties: false },
+          { body: Type.String({ minLength: 1, maxLength: 100_000 }), ...NoteParents },
+          { additionalProperties: false, examples: [{ body: 'Called; wants a quote by Friday.', contactId: '0190a6f2-8f5c-7cc1-9d4e-3b1f6e2a9c01' }] },
         ),
         response: { 201: NoteSchema, ...Problems },
       },
@@ -250,7 +223,7 @@ export function registerCrmRoutes(server: FastifyInstance, database: DatabaseHan
         tags: ['notes'],
         summary: 'Change a note; a stale If-Match or `version` answers 409',
         params: IdParams,
-        body: Type.Object({ body: Type.String({ minLength: 1, maxLength: 100_000 }), version: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false }),
+        body: Type.Object({ body: Type.String({ minLength: 1, maxLength: 100_000 }), ...Version }, { additionalProperties: false }),
         response: { 200: NoteSchema, ...Problems },
       },
     },
@@ -259,9 +232,128 @@ export function registerCrmRoutes(server: FastifyInstance, database: DatabaseHan
 
   app.delete(
     '/api/v1/notes/:id',
-    { onRequest: auth, schema: { tags: ['notes'], summary: 'Delete a note', params: IdParams, response: { 204: Type.Null(), ...Problems } } },
+    { onRequest: auth, schema: { tags: ['notes'], summary: 'Move a note to the recycle bin', params: IdParams, response: { 204: Type.Null(), ...Problems } } },
     async (request, reply) => {
       await deleteNote(db, keyring, actorOf(request), request.params.id);
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.get(
+    '/api/v1/tags',
+    { onRequest: auth, schema: { tags: ['tags'], summary: 'Every tag of the tenant, by name', response: { 200: Type.Array(TagSchema), ...Problems } } },
+    async (request) => listTags(db, actorOf(request)),
+  );
+
+  app.post(
+    '/api/v1/tags',
+    {
+      onRequest: auth,
+      schema: {
+        tags: ['tags'],
+        summary: 'Create a tag (naming a new tag on a record creates it too)',
+        body: Type.Object(
+          { name: Type.String({ minLength: 1, maxLength: 50 }), color: Type.Optional(Nullable(Type.String({ maxLength: 7 }))) },
+          { additionalProperties: false, examples: [{ name: 'VIP', color: '#d97706' }] },
+        ),
+        response: { 201: TagSchema, ...Problems },
+      },
+    },
+    async (request, reply) => reply.status(201).send(await createTag(db, actorOf(request), request.body)),
+  );
+
+  app.patch(
+    '/api/v1/tags/:id',
+    {
+      onRequest: auth,
+      schema: {
+        tags: ['tags'],
+        summary: 'Rename or recolor a tag (administrators)',
+        params: IdParams,
+        body: Type.Object(
+          { name: Type.Optional(Type.String({ minLength: 1, maxLength: 50 })), color: Type.Optional(Nullable(Type.String({ maxLength: 7 }))) },
+          { additionalProperties: false },
+        ),
+        response: { 200: TagSchema, ...Problems },
+      },
+    },
+    async (request) => updateTag(db, actorOf(request), request.params.id, request.body),
+  );
+
+  app.delete(
+    '/api/v1/tags/:id',
+    { onRequest: auth, schema: { tags: ['tags'], summary: 'Delete a tag from every record (administrators)', params: IdParams, response: { 204: Type.Null(), ...Problems } } },
+    async (request, reply) => {
+      await deleteTag(db, actorOf(request), request.params.id);
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.get(
+    '/api/v1/custom-fields',
+    {
+      onRequest: auth,
+      schema: {
+        tags: ['custom fields'],
+        summary: 'Custom field definitions, optionally of one module',
+        querystring: Type.Object({ module: Type.Optional(Module) }, { additionalProperties: false }),
+        response: { 200: Type.Array(CustomFieldSchema), ...Problems },
+      },
+    },
+    async (request) => listCustomFields(db, actorOf(request), request.query.module),
+  );
+
+  app.post(
+    '/api/v1/custom-fields',
+    {
+      onRequest: auth,
+      schema: {
+        tags: ['custom fields'],
+        summary: 'Define a custom field (administrators); personal fields of contacts and leads are encrypted',
+        body: Type.Object(
+          {
+            module: Module,
+            key: Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$', description: 'The name in `custom`, e.g. shoe_size' }),
+            label: Type.String({ minLength: 1, maxLength: 100 }),
+            type: FieldType,
+            options: Type.Optional(Options),
+            personal: Type.Optional(Type.Boolean()),
+            position: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
+          },
+          { additionalProperties: false, examples: [{ module: 'contacts', key: 'dietary_needs', label: 'Dietary needs', type: 'text', personal: true }] },
+        ),
+        response: { 201: CustomFieldSchema, ...Problems },
+      },
+    },
+    async (request, reply) => reply.status(201).send(await createCustomField(db, actorOf(request), request.body)),
+  );
+
+  app.patch(
+    '/api/v1/custom-fields/:id',
+    {
+      onRequest: auth,
+      schema: {
+        tags: ['custom fields'],
+        summary: 'Relabel, reorder or change the options of a custom field (its key, type and personal flag stay)',
+        params: IdParams,
+        body: Type.Object(
+          { label: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })), options: Type.Optional(Options), position: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })) },
+          { additionalProperties: false },
+        ),
+        response: { 200: CustomFieldSchema, ...Problems },
+      },
+    },
+    async (request) => updateCustomField(db, actorOf(request), request.params.id, request.body),
+  );
+
+  app.delete(
+    '/api/v1/custom-fields/:id',
+    {
+      onRequest: auth,
+      schema: { tags: ['custom fields'], summary: 'Delete a custom field and its values (administrators)', params: IdParams, response: { 204: Type.Null(), ...Problems } },
+    },
+    async (request, reply) => {
+      await deleteCustomField(db, actorOf(request), request.params.id);
       return reply.status(204).send(null);
     },
   );

@@ -1,19 +1,33 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { Authenticated } from '../identity/identity.service.js';
+import { decryptField, encryptField, fieldKey } from '../keys/field-crypto.js';
 import type { Keyring } from '../keys/keyring.js';
-import { openField, sealField } from '../keys/keys.service.js';
+import { recordsSubjectId, subjectKey, subjectKeys } from '../keys/keys.service.js';
 import { newId } from '../shared/ids.js';
 import { getContact } from './contacts.service.js';
 import { CrmError } from './crm.errors.js';
-import * as repo from './crm.repository.js';
-import { decodeCursor, encodeCursor, pageSize } from './cursor.js';
+import * as repo from './notes.repository.js';
+import { decodeCursor, pageOf, pageSize } from './cursor.js';
+import { getLead } from './leads.service.js';
+import { getOrganization } from './organizations.service.js';
 
-/** Notes on a contact: their bodies are personal, so ciphertext under the contact's subject key. */
+/**
+ * Notes on any record. A body is free text, so it is personal: under the
+ * person's subject key when the note is on a contact or lead (erasing the
+ * person erases their notes), else under the tenant's records subject.
+ */
+
+export const NOTE_PARENTS = ['contactId', 'leadId', 'organizationId', 'dealId'] as const;
+export type NoteParent = (typeof NOTE_PARENTS)[number];
+const COLUMNS = { contactId: 'contact_id', leadId: 'lead_id', organizationId: 'organization_id', dealId: 'deal_id' } as const;
 
 export interface Note {
   id: string;
-  contactId: string;
+  contactId: string | null;
+  leadId: string | null;
+  organizationId: string | null;
+  dealId: string | null;
   authorId: string;
   body: string;
   version: number;
@@ -21,87 +35,136 @@ export interface Note {
   updatedAt: Date;
 }
 
-type Row = NonNullable<Awaited<ReturnType<typeof repo.findNote>>>;
+export type NoteParentRef = Partial<Record<NoteParent, string>>;
 
-function ref(row: Pick<Row, 'tenant_id' | 'id' | 'subject_id'>) {
-  return { tenantId: row.tenant_id, subjectId: row.subject_id, table: 'notes', rowId: row.id, field: 'body' };
+/** How the deals module lets notes check that a deal exists for the actor. */
+export type DealLookup = (db: Kysely<Database>, actor: Authenticated, id: string) => Promise<unknown>;
+let findDeal: DealLookup | undefined;
+export function registerNoteDealLookup(lookup: DealLookup): void {
+  findDeal = lookup;
 }
 
-function body(value: string): string {
+type Row = NonNullable<Awaited<ReturnType<typeof repo.findNote>>>;
+
+function ctx(row: Pick<Row, 'tenant_id' | 'id'>) {
+  return { tenantId: row.tenant_id, table: 'notes', rowId: row.id, field: 'body' };
+}
+
+function bodyOf(value: string): string {
   const trimmed = value.trim();
   if (trimmed.length < 1 || trimmed.length > 100_000) throw new CrmError('invalid_field', 'a note body is 1 to 100,000 characters');
   return trimmed;
 }
 
-async function open(db: Kysely<Database>, keyring: Keyring, row: Row): Promise<Note> {
+function toNote(row: Row, body: string): Note {
   return {
     id: row.id,
-    contactId: row.contact_id!,
+    contactId: row.contact_id,
+    leadId: row.lead_id,
+    organizationId: row.organization_id,
+    dealId: row.deal_id,
     authorId: row.author_id,
-    body: await openField(db, keyring, ref(row), row.body_enc),
+    body,
     version: row.version,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
 }
 
+function parentOf(ref: NoteParentRef): [NoteParent, string] {
+  const given = NOTE_PARENTS.filter((p) => ref[p] !== undefined);
+  if (given.length !== 1) throw new CrmError('invalid_field', `a note hangs on exactly one of ${NOTE_PARENTS.join(', ')}`);
+  return [given[0]!, ref[given[0]!]!];
+}
+
+/**
+ * The subject whose key seals notes on this parent, after checking the actor
+ * can see the parent: a parent they cannot see does not exist for them.
+ */
+async function parentSubject(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, parent: NoteParent, id: string): Promise<string> {
+  switch (parent) {
+    case 'contactId':
+      return (await getContact(db, keyring, actor, id)).subjectId;
+    case 'leadId':
+      return (await getLead(db, keyring, actor, id)).subjectId;
+    case 'organizationId':
+      await getOrganization(db, actor, id);
+      return recordsSubjectId(db, keyring, actor.tenantId);
+    case 'dealId':
+      if (!findDeal) throw new CrmError('invalid_field', 'deals are not available');
+      await findDeal(db, actor, id);
+      return recordsSubjectId(db, keyring, actor.tenantId);
+  }
+}
+
+function parentOfRow(row: Row): [NoteParent, string] {
+  for (const p of NOTE_PARENTS) {
+    const value = row[COLUMNS[p]];
+    if (value) return [p, value];
+  }
+  throw new Error('a note without a parent');
+}
+
 export async function createNote(
   db: Kysely<Database>,
   keyring: Keyring,
   actor: Authenticated,
-  input: { body: string; contactId: string },
+  input: { body: string } & NoteParentRef,
 ): Promise<Note> {
-  const text = body(input.body);
+  const text = bodyOf(input.body);
+  const [parent, parentId] = parentOf(input);
   return db.transaction().execute(async (trx) => {
-    // Reached through its contact: a contact the actor cannot see does not exist for them.
-    const contact = await getContact(trx, keyring, actor, input.contactId);
+    const subjectId = await parentSubject(trx, keyring, actor, parent, parentId);
     const id = newId();
-    const row = { tenant_id: actor.tenantId, id, subject_id: contact.subjectId };
-    const inserted = await repo.insertNote(trx, actor.tenantId, {
+    const key = fieldKey(await subjectKey(trx, keyring, actor.tenantId, subjectId));
+    const row = await repo.insertNote(trx, actor.tenantId, {
       id,
-      contact_id: contact.id,
-      subject_id: contact.subjectId,
+      [COLUMNS[parent]]: parentId,
+      subject_id: subjectId,
       author_id: actor.user.id,
-      body_enc: await sealField(trx, keyring, ref(row), text),
+      body_enc: encryptField(key, 1, ctx({ tenant_id: actor.tenantId, id }), text),
     });
-    return open(trx, keyring, inserted);
+    return toNote(row, text);
   });
 }
 
-async function load(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, id: string): Promise<Note> {
-  const row = await repo.findNote(db, actor.tenantId, id);
+async function load(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, id: string, options: { deleted?: boolean } = {}): Promise<Note> {
+  const row = await repo.findNote(db, actor.tenantId, id, options);
   if (!row) throw new CrmError('record_not_found', 'no such note');
-  await getContact(db, keyring, actor, row.contact_id!);
+  const [parent, parentId] = parentOfRow(row);
+  await parentSubject(db, keyring, actor, parent, parentId);
   try {
-    return await open(db, keyring, row);
+    const key = fieldKey(await subjectKey(db, keyring, actor.tenantId, row.subject_id));
+    return toNote(row, decryptField(key, ctx(row), row.body_enc));
   } catch {
     throw new CrmError('record_not_found', 'no such note');
   }
 }
 
-export const getNote = load;
+export function getNote(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, id: string): Promise<Note> {
+  return load(db, keyring, actor, id);
+}
 
+/** Notes newest first, of one parent record or of every record. */
 export async function listNotes(
   db: Kysely<Database>,
   keyring: Keyring,
   actor: Authenticated,
-  query: { contactId?: string; limit?: number; cursor?: string },
+  query: NoteParentRef & { limit?: number; cursor?: string },
 ): Promise<{ items: Note[]; nextCursor: string | null }> {
   const limit = pageSize(query.limit);
   const afterId = decodeCursor(query.cursor)?.id ?? null;
-  if (query.contactId) await getContact(db, keyring, actor, query.contactId);
-  const rows = await repo.listNotes(db, actor.tenantId, { ...(query.contactId ? { contactId: query.contactId } : {}), afterId, limit: limit + 1 });
-  const page = rows.slice(0, limit);
-  const items: Note[] = [];
-  for (const row of page) {
-    try {
-      items.push(await open(db, keyring, row));
-    } catch {
-      // the person was erased: nothing left to show
-    }
-  }
-  const last = page[page.length - 1];
-  return { items, nextCursor: rows.length > limit && last ? encodeCursor({ id: last.id }) : null };
+  const given = NOTE_PARENTS.filter((p) => query[p] !== undefined);
+  if (given.length > 1) throw new CrmError('invalid_field', `filter by one of ${NOTE_PARENTS.join(', ')} at a time`);
+  const parent = given[0];
+  if (parent) await parentSubject(db, keyring, actor, parent, query[parent]!);
+  const rows = await repo.listNotes(db, actor.tenantId, { ...(parent ? { parent: { column: COLUMNS[parent], id: query[parent]! } } : {}), afterId, limit: limit + 1 });
+  const page = pageOf(rows, limit);
+  const keys = await subjectKeys(db, keyring, actor.tenantId, page.rows.map((r) => r.subject_id));
+  const items = page.rows
+    .filter((r) => keys.has(r.subject_id)) // the person was erased: nothing left to show
+    .map((r) => toNote(r, decryptField(fieldKey(keys.get(r.subject_id)!), ctx(r), r.body_enc)));
+  return { items, nextCursor: page.nextCursor };
 }
 
 export async function updateNote(
@@ -112,17 +175,25 @@ export async function updateNote(
   input: { body: string; version?: number },
   ifMatch?: number,
 ): Promise<Note> {
+  const text = bodyOf(input.body);
   return db.transaction().execute(async (trx) => {
     const current = await load(trx, keyring, actor, id);
-    const row = await repo.findNote(trx, actor.tenantId, id);
+    const row = (await repo.findNote(trx, actor.tenantId, id))!;
     const expected = ifMatch ?? input.version ?? current.version;
-    const updated = await repo.updateNote(trx, actor.tenantId, id, expected, await sealField(trx, keyring, ref(row!), body(input.body)));
+    const key = fieldKey(await subjectKey(trx, keyring, actor.tenantId, row.subject_id));
+    const updated = await repo.updateNote(trx, actor.tenantId, id, expected, encryptField(key, 1, ctx(row), text));
     if (!updated) throw new CrmError('version_conflict', `the note changed since version ${expected}; reload and try again`);
-    return open(trx, keyring, updated);
+    return toNote(updated, text);
   });
 }
 
+/** Soft delete into the recycle bin. */
 export async function deleteNote(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, id: string): Promise<void> {
   await load(db, keyring, actor, id);
-  if (!(await repo.softDeleteNote(db, actor.tenantId, id))) throw new CrmError('record_not_found', 'no such note');
+  if (!(await repo.setNoteDeleted(db, actor.tenantId, id, new Date()))) throw new CrmError('record_not_found', 'no such note');
+}
+
+/** A note in the recycle bin, checked against its parent, for restoring. */
+export async function getDeletedNote(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, id: string): Promise<Note> {
+  return load(db, keyring, actor, id, { deleted: true });
 }

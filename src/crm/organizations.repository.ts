@@ -1,5 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
+import { after, orderBy, sortKey, type Keyset } from './pagination.js';
+import { taggedWith } from './tags.repository.js';
 
 // The only SQL for organizations (company data: plain columns).
 
@@ -9,9 +11,12 @@ export type OrganizationValues = {
   industry: string | null;
   website: string | null;
   phone: string | null;
+  address: string | null;
+  owner_id: string;
+  custom: string;
 };
 
-export async function insertOrganization(db: Kysely<Database>, tenantId: string, row: OrganizationValues & { id: string; owner_id: string }) {
+export async function insertOrganization(db: Kysely<Database>, tenantId: string, row: OrganizationValues & { id: string }) {
   return db
     .insertInto('organizations')
     .values({ ...row, tenant_id: tenantId, updated_at: new Date() })
@@ -19,48 +24,74 @@ export async function insertOrganization(db: Kysely<Database>, tenantId: string,
     .executeTakeFirstOrThrow();
 }
 
-export async function findOrganization(db: Kysely<Database>, tenantId: string, id: string) {
+export async function findOrganization(db: Kysely<Database>, tenantId: string, id: string, options: { deleted?: boolean } = {}) {
   return db
     .selectFrom('organizations')
     .selectAll()
     .where('tenant_id', '=', tenantId)
     .where('id', '=', id)
-    .where('deleted_at', 'is', null)
+    .where('deleted_at', options.deleted ? 'is not' : 'is', null)
     .executeTakeFirst();
 }
 
-/** Sorted by name then id; the cursor is the last (lower(name), id) pair. */
-export async function listOrganizations(
-  db: Kysely<Database>,
-  tenantId: string,
-  page: { after: { name: string; id: string } | null; limit: number; q?: string },
-) {
-  let query = db
+export async function findOrganizationByName(db: Kysely<Database>, tenantId: string, name: string) {
+  return db
     .selectFrom('organizations')
     .selectAll()
     .where('tenant_id', '=', tenantId)
+    .where(sql`lower(name)`, '=', name.toLowerCase())
     .where('deleted_at', 'is', null)
-    .orderBy(sql`lower(name)`)
     .orderBy('id')
-    .limit(page.limit);
-  if (page.q) {
-    const pattern = `%${page.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    query = query.where((eb) => eb.or([eb(sql`lower(name)`, 'like', pattern), eb(sql`lower(coalesce(domain, ''))`, 'like', pattern)]));
-  }
-  if (page.after) {
-    const after = page.after;
-    query = query.where(sql<boolean>`(lower(name), id) > (${after.name}, ${after.id}::uuid)`);
-  }
-  return query.execute();
+    .limit(1)
+    .executeTakeFirst();
 }
 
-export async function updateOrganization(
-  db: Kysely<Database>,
-  tenantId: string,
-  id: string,
-  expectedVersion: number,
-  values: Partial<OrganizationValues>,
-) {
+export type OrganizationSort = 'name' | '-name' | 'createdAt' | '-createdAt' | 'updatedAt' | '-updatedAt';
+
+export interface OrganizationListQuery {
+  sort: OrganizationSort;
+  after: { key: string | number | null; id: string } | null;
+  limit: number;
+  q?: string;
+  ownerId?: string;
+  tag?: string;
+  industry?: string;
+  createdFrom?: Date;
+  createdTo?: Date;
+  updatedFrom?: Date;
+  updatedTo?: Date;
+}
+
+/** A page in the requested order; by name it is case-insensitive. */
+export async function listOrganizations(db: Kysely<Database>, tenantId: string, q: OrganizationListQuery) {
+  const field = q.sort.replace('-', '');
+  const k: Keyset =
+    field === 'name'
+      ? { column: 'organizations.name_key', id: 'organizations.id', descending: q.sort.startsWith('-') }
+      : { column: `organizations.${field === 'createdAt' ? 'created_at' : 'updated_at'}`, id: 'organizations.id', descending: q.sort.startsWith('-'), cast: 'timestamptz' };
+  // name_key is lower(name), computed in a subquery so keyset and order use the indexed expression.
+  let query = db
+    .selectFrom((eb) => eb.selectFrom('organizations').selectAll().select(sql<string>`lower(name)`.as('name_key')).where('tenant_id', '=', tenantId).where('deleted_at', 'is', null).as('organizations'))
+    .selectAll()
+    .select(sortKey(k).as('sort_key'))
+    .limit(q.limit);
+  if (q.q) {
+    const pattern = `%${q.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    query = query.where((eb) => eb.or([eb('name_key', 'like', pattern), eb(sql`lower(coalesce(domain, ''))`, 'like', pattern)]));
+  }
+  if (q.ownerId) query = query.where('owner_id', '=', q.ownerId);
+  if (q.industry) query = query.where(sql`lower(coalesce(industry, ''))`, '=', q.industry.toLowerCase());
+  if (q.tag) query = query.where(taggedWith('organizations', sql.ref('organizations.id'), tenantId, q.tag));
+  if (q.createdFrom) query = query.where('created_at', '>=', q.createdFrom);
+  if (q.createdTo) query = query.where('created_at', '<', q.createdTo);
+  if (q.updatedFrom) query = query.where('updated_at', '>=', q.updatedFrom);
+  if (q.updatedTo) query = query.where('updated_at', '<', q.updatedTo);
+  if (q.after) query = query.where(after(k, q.after));
+  const [first, second] = orderBy(k);
+  return query.orderBy(first).orderBy(second).execute();
+}
+
+export async function updateOrganization(db: Kysely<Database>, tenantId: string, id: string, expectedVersion: number, values: Partial<OrganizationValues>) {
   return db
     .updateTable('organizations')
     .set((eb) => ({ ...values, version: eb('version', '+', 1), updated_at: new Date() }))
@@ -72,13 +103,14 @@ export async function updateOrganization(
     .executeTakeFirst();
 }
 
-export async function softDeleteOrganization(db: Kysely<Database>, tenantId: string, id: string): Promise<boolean> {
+/** Into the recycle bin (a date) or back out of it (null). */
+export async function setOrganizationDeleted(db: Kysely<Database>, tenantId: string, id: string, deleted: Date | null): Promise<boolean> {
   const result = await db
     .updateTable('organizations')
-    .set({ deleted_at: new Date() })
+    .set((eb) => ({ deleted_at: deleted, version: eb('version', '+', 1), updated_at: new Date() }))
     .where('tenant_id', '=', tenantId)
     .where('id', '=', id)
-    .where('deleted_at', 'is', null)
+    .where('deleted_at', deleted ? 'is' : 'is not', null)
     .executeTakeFirst();
   return result.numUpdatedRows === 1n;
 }

@@ -4,9 +4,13 @@ import type { Authenticated } from '../identity/identity.service.js';
 import { newId } from '../shared/ids.js';
 import { CrmError } from './crm.errors.js';
 import { decodeCursor, pageOf, pageSize } from './cursor.js';
+import { fieldsOf, mergeCustomValues, type CustomValues } from './custom-fields.service.js';
 import * as repo from './organizations.repository.js';
+import type { OrganizationSort } from './organizations.repository.js';
+import { ownerOf, type Address } from './people.js';
+import { setRecordTags, tagNames, tagsOf } from './tags.service.js';
 
-/** Organizations: company data, stored and searched in plain SQL. */
+/** Organizations: company data, stored, searched and sorted in plain SQL. */
 
 export interface Organization {
   id: string;
@@ -16,6 +20,9 @@ export interface Organization {
   industry: string | null;
   website: string | null;
   phone: string | null;
+  address: Address | null;
+  tags: string[];
+  custom: CustomValues;
   version: number;
   createdAt: Date;
   updatedAt: Date;
@@ -27,11 +34,15 @@ export interface OrganizationInput {
   industry?: string | null;
   website?: string | null;
   phone?: string | null;
+  address?: Partial<Address> | null;
+  ownerId?: string;
+  tags?: string[];
+  custom?: Record<string, unknown>;
 }
 
 type Row = NonNullable<Awaited<ReturnType<typeof repo.findOrganization>>>;
 
-function toOrganization(row: Row): Organization {
+function toOrganization(row: Row, tags: string[]): Organization {
   return {
     id: row.id,
     ownerId: row.owner_id,
@@ -40,6 +51,9 @@ function toOrganization(row: Row): Organization {
     industry: row.industry,
     website: row.website,
     phone: row.phone,
+    address: (row.address as Address | null) ?? null,
+    tags,
+    custom: row.custom as CustomValues,
     version: row.version,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -53,48 +67,112 @@ function optional(value: string | null | undefined, field: string, max = 200): s
   return trimmed || null;
 }
 
-function values(input: OrganizationInput, current?: Organization): repo.OrganizationValues {
+function address(value: Partial<Address> | null): Address | null {
+  if (value === null) return null;
+  const result: Address = {
+    street: optional(value.street, 'address.street'),
+    postalCode: optional(value.postalCode, 'address.postalCode', 20),
+    city: optional(value.city, 'address.city', 100),
+    region: optional(value.region, 'address.region', 100),
+    country: optional(value.country, 'address.country', 100),
+  };
+  return Object.values(result).some((v) => v !== null) ? result : null;
+}
+
+async function values(db: Kysely<Database>, actor: Authenticated, input: OrganizationInput, current?: Organization): Promise<repo.OrganizationValues> {
   const name = (input.name ?? current?.name ?? '').trim();
   if (!name || name.length > 200) throw new CrmError('invalid_field', 'name must be 1 to 200 characters');
-  const domain = input.domain !== undefined ? optional(input.domain, 'domain')?.toLowerCase() ?? null : (current?.domain ?? null);
+  const domain = input.domain !== undefined ? (optional(input.domain, 'domain')?.toLowerCase() ?? null) : (current?.domain ?? null);
   if (domain && !/^[a-z0-9.-]+\.[a-z]{2,}$/.test(domain)) throw new CrmError('invalid_field', 'domain must look like example.com');
   const website = input.website !== undefined ? optional(input.website, 'website', 500) : (current?.website ?? null);
   if (website && !/^https?:\/\//.test(website)) throw new CrmError('invalid_field', 'website must start with http:// or https://');
+  const custom = mergeCustomValues(await fieldsOf(db, actor.tenantId, 'organizations'), { plain: current?.custom ?? {}, personal: {} }, input.custom);
+  const addr = input.address !== undefined ? address(input.address) : (current?.address ?? null);
   return {
     name,
     domain,
     website,
     industry: input.industry !== undefined ? optional(input.industry, 'industry') : (current?.industry ?? null),
     phone: input.phone !== undefined ? optional(input.phone, 'phone', 50) : (current?.phone ?? null),
+    address: addr ? JSON.stringify(addr) : null,
+    owner_id: await ownerOf(db, actor, input.ownerId, current?.ownerId),
+    custom: JSON.stringify(custom.plain),
   };
 }
 
+function inTransaction<T>(db: Kysely<Database>, run: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+  return db.isTransaction ? run(db) : db.transaction().execute(run);
+}
+
 export async function createOrganization(db: Kysely<Database>, actor: Authenticated, input: OrganizationInput): Promise<Organization> {
-  return toOrganization(await repo.insertOrganization(db, actor.tenantId, { ...values(input), id: newId(), owner_id: actor.user.id }));
+  const names = tagNames(input.tags);
+  return inTransaction(db, async (trx) => {
+    const row = await repo.insertOrganization(trx, actor.tenantId, { ...(await values(trx, actor, input)), id: newId() });
+    return toOrganization(row, await setRecordTags(trx, actor.tenantId, 'organizations', row.id, names));
+  });
 }
 
-export async function getOrganization(db: Kysely<Database>, actor: Authenticated, id: string): Promise<Organization> {
-  const row = await repo.findOrganization(db, actor.tenantId, id);
+export async function getOrganization(db: Kysely<Database>, actor: Authenticated, id: string, options: { deleted?: boolean } = {}): Promise<Organization> {
+  const row = await repo.findOrganization(db, actor.tenantId, id, options);
   if (!row) throw new CrmError('record_not_found', 'no such organization');
-  return toOrganization(row);
+  return toOrganization(row, (await tagsOf(db, actor.tenantId, 'organizations', [id])).get(id) ?? []);
 }
 
-/** Organizations by name; `q` matches part of the name or domain. */
+/** The first organization of this name (any case), for lead conversion and imports. */
+export async function findOrganizationByName(db: Kysely<Database>, actor: Authenticated, name: string): Promise<Organization | undefined> {
+  const row = await repo.findOrganizationByName(db, actor.tenantId, name.trim());
+  return row ? toOrganization(row, []) : undefined;
+}
+
+export interface OrganizationListParams {
+  limit?: number;
+  cursor?: string;
+  sort?: OrganizationSort;
+  q?: string;
+  ownerId?: string;
+  tag?: string;
+  industry?: string;
+  createdFrom?: string;
+  createdTo?: string;
+  updatedFrom?: string;
+  updatedTo?: string;
+}
+
+function instant(value: string | undefined, field: string): Date | undefined {
+  if (value === undefined) return undefined;
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) throw new CrmError('invalid_field', `${field} must be a date or date-time`);
+  return date;
+}
+
+/** Organizations by name (or another sort); `q` matches part of the name or domain. */
 export async function listOrganizations(
   db: Kysely<Database>,
   actor: Authenticated,
-  query: { limit?: number; cursor?: string; q?: string },
+  params: OrganizationListParams,
 ): Promise<{ items: Organization[]; nextCursor: string | null }> {
-  const limit = pageSize(query.limit);
-  const after = decodeCursor(query.cursor, 'name');
-  if (after && typeof after.key !== 'string') throw new CrmError('invalid_cursor', 'cursor is not one this API gave out');
+  const limit = pageSize(params.limit);
+  const sort = params.sort ?? 'name';
+  const last = decodeCursor(params.cursor, sort);
+  const ranges = {
+    createdFrom: instant(params.createdFrom, 'createdFrom'),
+    createdTo: instant(params.createdTo, 'createdTo'),
+    updatedFrom: instant(params.updatedFrom, 'updatedFrom'),
+    updatedTo: instant(params.updatedTo, 'updatedTo'),
+  };
   const rows = await repo.listOrganizations(db, actor.tenantId, {
-    after: after ? { id: after.id, name: after.key as string } : null,
+    sort,
+    after: last ? { key: last.key ?? null, id: last.id } : null,
     limit: limit + 1,
-    ...(query.q ? { q: query.q } : {}),
+    ...(params.q ? { q: params.q } : {}),
+    ...(params.ownerId ? { ownerId: params.ownerId } : {}),
+    ...(params.tag ? { tag: params.tag } : {}),
+    ...(params.industry ? { industry: params.industry } : {}),
+    ...Object.fromEntries(Object.entries(ranges).filter(([, v]) => v !== undefined)),
   });
-  const page = pageOf(rows, limit, (r) => r.name.toLowerCase(), 'name');
-  return { items: page.rows.map(toOrganization), nextCursor: page.nextCursor };
+  const page = pageOf(rows, limit, (r) => r.sort_key, sort);
+  const tags = await tagsOf(db, actor.tenantId, 'organizations', page.rows.map((r) => r.id));
+  return { items: page.rows.map((r) => toOrganization(r, tags.get(r.id) ?? [])), nextCursor: page.nextCursor };
 }
 
 export async function updateOrganization(
@@ -104,13 +182,17 @@ export async function updateOrganization(
   input: OrganizationInput & { version?: number },
   ifMatch?: number,
 ): Promise<Organization> {
-  const current = await getOrganization(db, actor, id);
-  const expected = ifMatch ?? input.version ?? current.version;
-  const row = await repo.updateOrganization(db, actor.tenantId, id, expected, values(input, current));
-  if (!row) throw new CrmError('version_conflict', `the organization changed since version ${expected}; reload and try again`);
-  return toOrganization(row);
+  return inTransaction(db, async (trx) => {
+    const current = await getOrganization(trx, actor, id);
+    const expected = ifMatch ?? input.version ?? current.version;
+    const row = await repo.updateOrganization(trx, actor.tenantId, id, expected, await values(trx, actor, input, current));
+    if (!row) throw new CrmError('version_conflict', `the organization changed since version ${expected}; reload and try again`);
+    const tags = input.tags !== undefined ? await setRecordTags(trx, actor.tenantId, 'organizations', id, tagNames(input.tags)) : current.tags;
+    return toOrganization(row, tags);
+  });
 }
 
+/** Soft delete into the recycle bin. */
 export async function deleteOrganization(db: Kysely<Database>, actor: Authenticated, id: string): Promise<void> {
-  if (!(await repo.softDeleteOrganization(db, actor.tenantId, id))) throw new CrmError('record_not_found', 'no such organization');
+  if (!(await repo.setOrganizationDeleted(db, actor.tenantId, id, new Date()))) throw new CrmError('record_not_found', 'no such organization');
 }

@@ -330,6 +330,121 @@ export interface NotesTable {
   deleted_at: Timestamp | null;
 }
 
+export type StageKind = 'open' | 'won' | 'lost';
+export type DealStatus = StageKind;
+
+export interface PipelinesTable {
+  tenant_id: string;
+  id: string;
+  name: string;
+  position: ColumnType<number, number | undefined, number>;
+  is_default: ColumnType<boolean, boolean | undefined, boolean>;
+  version: ColumnType<number, number | undefined, number>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+  deleted_at: Timestamp | null;
+}
+
+export interface PipelineStagesTable {
+  tenant_id: string;
+  id: string;
+  pipeline_id: string;
+  name: string;
+  position: number;
+  /** Chance of winning, 0 to 100 percent. */
+  probability: number;
+  kind: ColumnType<StageKind, StageKind | undefined, StageKind>;
+  created_at: CreatedAt;
+  deleted_at: Timestamp | null;
+}
+
+export interface DealsTable {
+  tenant_id: string;
+  id: string;
+  title: string;
+  /** Integer minor units of `currency` (1250 EUR = EUR 12.50); int8 reads as a safe integer. */
+  amount_minor: ColumnType<number, number | undefined, number>;
+  /** ISO 4217 code. */
+  currency: string;
+  /** 'YYYY-MM-DD'. */
+  expected_close_date: string | null;
+  organization_id: string | null;
+  pipeline_id: string;
+  stage_id: string;
+  owner_id: string;
+  status: ColumnType<DealStatus, DealStatus | undefined, DealStatus>;
+  lost_reason: string | null;
+  closed_at: Timestamp | null;
+  custom: Json;
+  version: ColumnType<number, number | undefined, number>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+  deleted_at: Timestamp | null;
+}
+
+export interface DealContactsTable {
+  tenant_id: string;
+  deal_id: string;
+  contact_id: string;
+}
+
+export interface DealStageHistoryTable {
+  tenant_id: string;
+  id: string;
+  deal_id: string;
+  from_stage_id: string | null;
+  to_stage_id: string;
+  changed_by: string;
+  changed_at: CreatedAt;
+}
+
+export type ActivityType = 'task' | 'call' | 'meeting';
+
+export interface ActivitiesTable {
+  tenant_id: string;
+  id: string;
+  type: ActivityType;
+  subject: string;
+  /** The subject whose key seals the description. */
+  subject_id: string;
+  description_enc: Buffer | null;
+  due_at: Timestamp | null;
+  start_at: Timestamp | null;
+  end_at: Timestamp | null;
+  done: ColumnType<boolean, boolean | undefined, boolean>;
+  done_at: Timestamp | null;
+  assignee_id: string;
+  owner_id: string;
+  contact_id: string | null;
+  lead_id: string | null;
+  organization_id: string | null;
+  deal_id: string | null;
+  custom: Json;
+  version: ColumnType<number, number | undefined, number>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+  deleted_at: Timestamp | null;
+}
+
+export type EmailDirection = 'inbound' | 'outbound';
+
+export interface EmailMessagesTable {
+  tenant_id: string;
+  id: string;
+  direction: EmailDirection;
+  subject_id: string;
+  from_enc: Buffer;
+  to_enc: Buffer;
+  subject_enc: Buffer;
+  body_enc: Buffer;
+  sent_at: Timestamp;
+  contact_id: string | null;
+  deal_id: string | null;
+  logged_by: string;
+  created_at: CreatedAt;
+  deleted_at: Timestamp | null;
+}
+
 export interface Database {
   tenants: TenantsTable;
   users: UsersTable;
@@ -354,6 +469,13 @@ export interface Database {
   tags: TagsTable;
   record_tags: RecordTagsTable;
   custom_fields: CustomFieldsTable;
+  pipelines: PipelinesTable;
+  pipeline_stages: PipelineStagesTable;
+  deals: DealsTable;
+  deal_contacts: DealContactsTable;
+  deal_stage_history: DealStageHistoryTable;
+  activities: ActivitiesTable;
+  email_messages: EmailMessagesTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;

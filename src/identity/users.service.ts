@@ -77,6 +77,12 @@ export async function listTenantUsers(
   return records.map(toUser).sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
 }
 
+/** Whether a user id names an active user of the tenant (record owners, assignees). */
+export async function isActiveUser(db: Kysely<Database>, tenantId: string, userId: string): Promise<boolean> {
+  const row = await users.findUserById(db, tenantId, userId);
+  return row !== undefined && row.status === 'active';
+}
+
 export async function getTenantUser(
   db: Kysely<Database>,
   settings: IdentitySettings,

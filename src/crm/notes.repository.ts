@@ -1,0 +1,77 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+
+// The only SQL for notes. Every function takes the tenant scope.
+
+export async function insertNote(
+  db: Kysely<Database>,
+  tenantId: string,
+  row: {
+    id: string;
+    contact_id?: string;
+    lead_id?: string;
+    organization_id?: string;
+    deal_id?: string;
+    subject_id: string;
+    author_id: string;
+    body_enc: Buffer;
+  },
+) {
+  return db
+    .insertInto('notes')
+    .values({ ...row, tenant_id: tenantId, updated_at: new Date() })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function findNote(db: Kysely<Database>, tenantId: string, id: string, options: { deleted?: boolean } = {}) {
+  return db
+    .selectFrom('notes')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .where('deleted_at', options.deleted ? 'is not' : 'is', null)
+    .executeTakeFirst();
+}
+
+/** Newest first; with a parent, only its notes. */
+export async function listNotes(
+  db: Kysely<Database>,
+  tenantId: string,
+  page: { parent?: { column: 'contact_id' | 'lead_id' | 'organization_id' | 'deal_id'; id: string }; afterId: string | null; limit: number },
+) {
+  let query = db
+    .selectFrom('notes')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('deleted_at', 'is', null)
+    .orderBy('id', 'desc')
+    .limit(page.limit);
+  if (page.parent) query = query.where(page.parent.column, '=', page.parent.id);
+  if (page.afterId) query = query.where('id', '<', page.afterId);
+  return query.execute();
+}
+
+export async function updateNote(db: Kysely<Database>, tenantId: string, id: string, expectedVersion: number, bodyEnc: Buffer) {
+  return db
+    .updateTable('notes')
+    .set((eb) => ({ body_enc: bodyEnc, version: eb('version', '+', 1), updated_at: new Date() }))
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .where('version', '=', expectedVersion)
+    .where('deleted_at', 'is', null)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** Into the recycle bin (a date) or back out of it (null). */
+export async function setNoteDeleted(db: Kysely<Database>, tenantId: string, id: string, deleted: Date | null): Promise<boolean> {
+  const result = await db
+    .updateTable('notes')
+    .set({ deleted_at: deleted })
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .where('deleted_at', deleted ? 'is' : 'is not', null)
+    .executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}

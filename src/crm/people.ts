@@ -1,0 +1,279 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import type { Authenticated } from '../identity/identity.service.js';
+import { isActiveUser } from '../identity/users.service.js';
+import { EMAIL_INDEX, foldWords, NAME_INDEX, nameQueryTerms, normalizeEmail, PHONE_INDEX, type BlindIndexSpec } from '../keys/blind-index.js';
+import { decryptField, encryptField, fieldKey } from '../keys/field-crypto.js';
+import type { Keyring } from '../keys/keyring.js';
+import { findCandidates, indexRecord } from '../keys/keys.service.js';
+import { CrmError } from './crm.errors.js';
+import type { CustomValues } from './custom-fields.service.js';
+import type { PersonTable } from './people.repository.js';
+
+/**
+ * What contacts and leads share: a person's fields, every one of them
+ * ciphertext under the person's own subject key, bound to tenant, table, row
+ * and field; and the blind indexes that find them by e-mail, phone and name.
+ */
+
+export const LAWFUL_BASES = ['consent', 'contract', 'legal_obligation', 'vital_interests', 'public_task', 'legitimate_interests'] as const;
+export type LawfulBasis = (typeof LAWFUL_BASES)[number];
+
+export interface LabelledValue {
+  value: string;
+  label: string | null;
+}
+
+export interface Address {
+  street: string | null;
+  postalCode: string | null;
+  city: string | null;
+  region: string | null;
+  country: string | null;
+}
+
+/** The personal fields of a contact or lead, in the clear. */
+export interface PersonFields {
+  firstName: string;
+  lastName: string;
+  emails: LabelledValue[];
+  phones: LabelledValue[];
+  jobTitle: string | null;
+  address: Address | null;
+  birthday: string | null;
+  language: string | null;
+}
+
+export type LabelledInput = Array<string | { value: string; label?: string | null }>;
+
+export interface PersonInput {
+  firstName?: string;
+  lastName?: string;
+  emails?: LabelledInput;
+  phones?: LabelledInput;
+  jobTitle?: string | null;
+  address?: Partial<Address> | null;
+  birthday?: string | null;
+  language?: string | null;
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+export function isEmail(value: string): boolean {
+  return EMAIL.test(value) && value.length <= 254;
+}
+
+function labelled(values: LabelledInput, kind: 'e-mail' | 'phone'): LabelledValue[] {
+  return values.map((v) => {
+    const value = (typeof v === 'string' ? v : v.value).trim();
+    const label = typeof v === 'string' ? null : (v.label?.trim() ?? null);
+    if (!value || value.length > 254) throw new CrmError('invalid_field', `each ${kind} must be 1 to 254 characters`);
+    if (kind === 'e-mail' && !isEmail(value)) throw new CrmError('invalid_field', 'an e-mail address is not valid');
+    if (kind === 'phone' && !/^[+()0-9 ./-]{3,40}$/.test(value)) throw new CrmError('invalid_field', 'a phone number holds digits, spaces and + ( ) . / - only');
+    return { value, label: label || null };
+  });
+}
+
+function text(value: string | null | undefined, field: string, max: number): string | null {
+  if (value === undefined || value === null) return null;
+  const trimmed = value.trim();
+  if (trimmed.length > max) throw new CrmError('invalid_field', `${field} must be at most ${max} characters`);
+  return trimmed || null;
+}
+
+function birthday(value: string | null | undefined): string | null {
+  if (value === undefined || value === null || value === '') return null;
+  const date = new Date(`${value}T00:00:00Z`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== value) {
+    throw new CrmError('invalid_field', 'birthday must be a date as YYYY-MM-DD');
+  }
+  if (date.getTime() > Date.now()) throw new CrmError('invalid_field', 'birthday cannot be in the future');
+  return value;
+}
+
+function language(value: string | null | undefined): string | null {
+  if (value === undefined || value === null || value === '') return null;
+  if (!/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/.test(value)) throw new CrmError('invalid_field', 'language must be a language tag such as "nl" or "en-GB"');
+  return value;
+}
+
+function address(value: Partial<Address> | null | undefined): Address | null {
+  if (value === undefined || value === null) return null;
+  const result: Address = {
+    street: text(value.street, 'address.street', 200),
+    postalCode: text(value.postalCode, 'address.postalCode', 20),
+    city: text(value.city, 'address.city', 100),
+    region: text(value.region, 'address.region', 100),
+    country: text(value.country, 'address.country', 100),
+  };
+  return Object.values(result).some((v) => v !== null) ? result : null;
+}
+
+/** Validates a create (no `current`) or an update (fields absent from the input keep their value). */
+export function personFields(input: PersonInput, current?: PersonFields): PersonFields {
+  const next: PersonFields = {
+    firstName: input.firstName !== undefined ? (text(input.firstName, 'firstName', 200) ?? '') : (current?.firstName ?? ''),
+    lastName: input.lastName !== undefined ? (text(input.lastName, 'lastName', 200) ?? '') : (current?.lastName ?? ''),
+    emails: input.emails !== undefined ? labelled(input.emails, 'e-mail') : (current?.emails ?? []),
+    phones: input.phones !== undefined ? labelled(input.phones, 'phone') : (current?.phones ?? []),
+    jobTitle: input.jobTitle !== undefined ? text(input.jobTitle, 'jobTitle', 200) : (current?.jobTitle ?? null),
+    address: input.address !== undefined ? address(input.address) : (current?.address ?? null),
+    birthday: input.birthday !== undefined ? birthday(input.birthday) : (current?.birthday ?? null),
+    language: input.language !== undefined ? language(input.language) : (current?.language ?? null),
+  };
+  if (!next.firstName && !next.lastName) throw new CrmError('invalid_field', 'a person needs a first or last name');
+  return next;
+}
+
+export function lawfulBasis(value: string | null | undefined): LawfulBasis | null {
+  if (value === undefined || value === null) return null;
+  if (!(LAWFUL_BASES as readonly string[]).includes(value)) {
+    throw new CrmError('invalid_field', `lawfulBasis must be one of ${LAWFUL_BASES.join(', ')}`);
+  }
+  return value as LawfulBasis;
+}
+
+/** The record owner: the actor by default, else an active user of the same tenant. */
+export async function ownerOf(db: Kysely<Database>, actor: Authenticated, ownerId: string | undefined, current?: string): Promise<string> {
+  if (ownerId === undefined || ownerId === current) return current ?? actor.user.id;
+  if (!(await isActiveUser(db, actor.tenantId, ownerId))) throw new CrmError('invalid_field', 'ownerId does not name an active user');
+  return ownerId;
+}
+
+// --- sealing ----------------------------------------------------------------------------
+
+const SUBJECT_KEY_VERSION = 1;
+
+export interface SealedPerson {
+  first_name_enc: Buffer;
+  last_name_enc: Buffer;
+  emails_enc: Buffer;
+  phones_enc: Buffer;
+  details_enc: Buffer;
+}
+
+interface Details {
+  jobTitle: string | null;
+  address: Address | null;
+  birthday: string | null;
+  language: string | null;
+  custom: CustomValues;
+}
+
+export function sealPerson(
+  subjectKey: Buffer,
+  where: { tenantId: string; table: PersonTable; id: string },
+  fields: PersonFields,
+  personalCustom: CustomValues,
+): SealedPerson {
+  const key = fieldKey(subjectKey);
+  const seal = (field: string, value: string) =>
+    encryptField(key, SUBJECT_KEY_VERSION, { tenantId: where.tenantId, table: where.table, rowId: where.id, field }, value);
+  const details: Details = { jobTitle: fields.jobTitle, address: fields.address, birthday: fields.birthday, language: fields.language, custom: personalCustom };
+  return {
+    first_name_enc: seal('first_name', fields.firstName),
+    last_name_enc: seal('last_name', fields.lastName),
+    emails_enc: seal('emails', JSON.stringify(fields.emails)),
+    phones_enc: seal('phones', JSON.stringify(fields.phones)),
+    details_enc: seal('details', JSON.stringify(details)),
+  };
+}
+
+export function openPerson(
+  subjectKey: Buffer,
+  where: { tenantId: string; table: PersonTable; id: string },
+  row: { first_name_enc: Buffer; last_name_enc: Buffer; emails_enc: Buffer; phones_enc: Buffer; details_enc: Buffer | null },
+): { fields: PersonFields; personalCustom: CustomValues } {
+  const key = fieldKey(subjectKey);
+  const open = (field: string, value: Buffer) => decryptField(key, { tenantId: where.tenantId, table: where.table, rowId: where.id, field }, value);
+  const details: Details = row.details_enc
+    ? (JSON.parse(open('details', row.details_enc)) as Details)
+    : { jobTitle: null, address: null, birthday: null, language: null, custom: {} };
+  return {
+    fields: {
+      firstName: open('first_name', row.first_name_enc),
+      lastName: open('last_name', row.last_name_enc),
+      emails: JSON.parse(open('emails', row.emails_enc)) as LabelledValue[],
+      phones: JSON.parse(open('phones', row.phones_enc)) as LabelledValue[],
+      jobTitle: details.jobTitle,
+      address: details.address,
+      birthday: details.birthday,
+      language: details.language,
+    },
+    personalCustom: details.custom,
+  };
+}
+
+// --- search -----------------------------------------------------------------------------
+
+export interface PersonIndexes {
+  email: BlindIndexSpec;
+  phone: BlindIndexSpec;
+  name: BlindIndexSpec;
+}
+
+/** Blind index specs per table; contacts keep the names they were first written under. */
+export function indexesOf(table: PersonTable): PersonIndexes {
+  const prefix = table === 'contacts' ? 'contact' : 'lead';
+  return {
+    email: { ...EMAIL_INDEX, name: `${prefix}_email` },
+    phone: { ...PHONE_INDEX, name: `${prefix}_phone` },
+    name: { ...NAME_INDEX, name: `${prefix}_name` },
+  };
+}
+
+export async function indexPerson(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  where: { tenantId: string; table: PersonTable; id: string; subjectId: string },
+  fields: PersonFields,
+): Promise<void> {
+  const specs = indexesOf(where.table);
+  await indexRecord(db, keyring, where.tenantId, { table: where.table, id: where.id, subjectId: where.subjectId }, [
+    { spec: specs.email, values: fields.emails.map((e) => e.value) },
+    { spec: specs.phone, values: fields.phones.map((p) => p.value) },
+    { spec: specs.name, values: [`${fields.firstName} ${fields.lastName}`] },
+  ]);
+}
+
+export interface PersonSearch {
+  email?: string;
+  phone?: string;
+  q?: string;
+}
+
+/** Ids whose index terms match the search (candidates), or undefined when nothing is searched. */
+export async function personCandidates(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  tenantId: string,
+  table: PersonTable,
+  search: PersonSearch,
+): Promise<string[] | undefined> {
+  const specs = indexesOf(table);
+  let ids: string[] | undefined;
+  const narrow = (found: string[]) => {
+    ids = ids ? ids.filter((id) => found.includes(id)) : found;
+  };
+  if (search.email !== undefined) narrow(await findCandidates(db, keyring, tenantId, table, specs.email, normalizeEmail(search.email)));
+  if (search.phone !== undefined) narrow(await findCandidates(db, keyring, tenantId, table, specs.phone, specs.phone.normalize(search.phone)));
+  if (search.q !== undefined) narrow(await findCandidates(db, keyring, tenantId, table, specs.name, nameQueryTerms(search.q)));
+  return ids;
+}
+
+/** Blind index matches are candidates (truncated terms collide): the decrypted values decide. */
+export function matchesSearch(fields: PersonFields, search: PersonSearch): boolean {
+  const email = search.email?.trim().toLowerCase();
+  if (email && !fields.emails.some((e) => e.value.toLowerCase() === email)) return false;
+  if (search.phone !== undefined) {
+    const spec = PHONE_INDEX;
+    const wanted = new Set(spec.normalize(search.phone));
+    if (!fields.phones.some((p) => spec.normalize(p.value).some((n) => wanted.has(n)))) return false;
+  }
+  if (search.q !== undefined) {
+    const wantedWords = foldWords(search.q);
+    const words = foldWords(`${fields.firstName} ${fields.lastName}`);
+    return wantedWords.every((w, i) => (i < wantedWords.length - 1 ? words.includes(w) : words.some((x) => x.startsWith(w))));
+  }
+  return true;
+}

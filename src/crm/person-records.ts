@@ -1,0 +1,271 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import type { Authenticated } from '../identity/identity.service.js';
+import type { Keyring } from '../keys/keyring.js';
+import { createSubject, subjectKey, subjectKeys } from '../keys/keys.service.js';
+import { newId } from '../shared/ids.js';
+import { CrmError } from './crm.errors.js';
+import { decodeCursor, pageOf, pageSize } from './cursor.js';
+import { fieldsOf, mergeCustomValues, type CustomField, type CustomValues } from './custom-fields.service.js';
+import {
+  indexPerson,
+  lawfulBasis,
+  matchesSearch,
+  openPerson,
+  ownerOf,
+  personCandidates,
+  personFields,
+  sealPerson,
+  type LawfulBasis,
+  type PersonFields,
+  type PersonInput,
+  type PersonSearch,
+} from './people.js';
+import * as repo from './people.repository.js';
+import type { PersonListQuery, PersonSort, PersonTable } from './people.repository.js';
+import { setRecordTags, tagNames, tagsOf } from './tags.service.js';
+
+/**
+ * The life of a person record, shared by contacts and leads: create under a
+ * fresh subject key (or an existing one, when a lead becomes a contact), read,
+ * list and search through blind indexes, update with a version check, and the
+ * recycle bin. Each kind adds its plain columns through a small descriptor.
+ */
+
+export interface PersonRecord extends PersonFields {
+  id: string;
+  ownerId: string;
+  subjectId: string;
+  tags: string[];
+  custom: CustomValues;
+  lawfulBasis: LawfulBasis | null;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface PersonRecordInput extends PersonInput {
+  ownerId?: string;
+  tags?: string[];
+  custom?: Record<string, unknown>;
+  lawfulBasis?: string | null;
+}
+
+type Row = Record<string, unknown> & {
+  tenant_id: string;
+  id: string;
+  subject_id: string;
+  owner_id: string;
+  first_name_enc: Buffer;
+  last_name_enc: Buffer;
+  emails_enc: Buffer;
+  phones_enc: Buffer;
+  details_enc: Buffer | null;
+  custom: CustomValues;
+  lawful_basis: LawfulBasis | null;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+};
+
+export interface PersonKind<R extends PersonRecord, I extends PersonRecordInput> {
+  table: PersonTable;
+  noun: string;
+  /** The kind's own plain columns from the input (and the current record on update). */
+  plainColumns(db: Kysely<Database>, actor: Authenticated, input: I, current?: R): Promise<Record<string, unknown>>;
+  /** The API record: the shared part plus the kind's own columns. */
+  toRecord(base: PersonRecord, row: Record<string, unknown>): R;
+}
+
+function openRow<R extends PersonRecord>(kind: PersonKind<R, never>, key: Buffer, row: Row, tags: string[]): R {
+  const { fields, personalCustom } = openPerson(key, { tenantId: row.tenant_id, table: kind.table, id: row.id }, row);
+  return kind.toRecord(
+    {
+      id: row.id,
+      ownerId: row.owner_id,
+      subjectId: row.subject_id,
+      ...fields,
+      tags,
+      custom: { ...row.custom, ...personalCustom },
+      lawfulBasis: row.lawful_basis,
+      version: row.version,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+    },
+    row,
+  );
+}
+
+function split(record: PersonRecord, fields: CustomField[]): { plain: CustomValues; personal: CustomValues } {
+  const personalKeys = new Set(fields.filter((f) => f.personal).map((f) => f.key));
+  const plain: CustomValues = {};
+  const personal: CustomValues = {};
+  for (const [k, v] of Object.entries(record.custom)) (personalKeys.has(k) ? personal : plain)[k] = v;
+  return { plain, personal };
+}
+
+export async function createPerson<R extends PersonRecord, I extends PersonRecordInput>(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  actor: Authenticated,
+  kind: PersonKind<R, I>,
+  input: I,
+  options: { subject?: { id: string; key: Buffer }; extra?: Record<string, unknown> } = {},
+): Promise<R> {
+  const fields = personFields(input);
+  const names = tagNames(input.tags);
+  const basis = lawfulBasis(input.lawfulBasis);
+  const definitions = await fieldsOf(db, actor.tenantId, kind.table);
+  const custom = mergeCustomValues(definitions, { plain: {}, personal: {} }, input.custom);
+  const run = async (trx: Kysely<Database>) => {
+    const plain = await kind.plainColumns(trx, actor, input);
+    const ownerId = await ownerOf(trx, actor, input.ownerId);
+    const subject = options.subject ?? (await createSubject(trx, keyring, actor.tenantId, 'person'));
+    const id = newId();
+    const row = (await repo.insertPerson(trx, kind.table, {
+      tenant_id: actor.tenantId,
+      id,
+      subject_id: subject.id,
+      owner_id: ownerId,
+      ...sealPerson(subject.key, { tenantId: actor.tenantId, table: kind.table, id }, fields, custom.personal),
+      custom: JSON.stringify(custom.plain),
+      lawful_basis: basis,
+      updated_at: new Date(),
+      ...plain,
+      ...options.extra,
+    } as never)) as Row;
+    await indexPerson(trx, keyring, { tenantId: actor.tenantId, table: kind.table, id, subjectId: subject.id }, fields);
+    const tags = await setRecordTags(trx, actor.tenantId, kind.table, id, names);
+    return openRow(kind, subject.key, row, tags);
+  };
+  return db.isTransaction ? run(db) : db.transaction().execute(run);
+}
+
+/** The record, or record_not_found (also for an erased person: gone for every purpose). */
+export async function getPerson<R extends PersonRecord>(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  actor: Authenticated,
+  kind: PersonKind<R, never>,
+  id: string,
+  options: { deleted?: boolean } = {},
+): Promise<R> {
+  const row = (await repo.findPerson(db, kind.table, actor.tenantId, id, options)) as Row | undefined;
+  if (!row) throw new CrmError('record_not_found', `no such ${kind.noun}`);
+  let key: Buffer;
+  try {
+    key = await subjectKey(db, keyring, actor.tenantId, row.subject_id);
+  } catch {
+    throw new CrmError('record_not_found', `no such ${kind.noun}`);
+  }
+  const tags = (await tagsOf(db, actor.tenantId, kind.table, [id])).get(id) ?? [];
+  return openRow(kind, key, row, tags);
+}
+
+export interface PersonListParams extends PersonSearch {
+  limit?: number;
+  cursor?: string;
+  sort?: PersonSort;
+  ownerId?: string;
+  tag?: string;
+  createdFrom?: string;
+  createdTo?: string;
+  updatedFrom?: string;
+  updatedTo?: string;
+}
+
+function instant(value: string | undefined, field: string): Date | undefined {
+  if (value === undefined) return undefined;
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) throw new CrmError('invalid_field', `${field} must be a date or date-time`);
+  return date;
+}
+
+/** Opens a page of rows, leaving out erased people. */
+export async function openPeople<R extends PersonRecord>(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  tenantId: string,
+  kind: PersonKind<R, never>,
+  rows: Row[],
+): Promise<R[]> {
+  const keys = await subjectKeys(db, keyring, tenantId, rows.map((r) => r.subject_id));
+  const tags = await tagsOf(db, tenantId, kind.table, rows.map((r) => r.id));
+  return rows.filter((r) => keys.has(r.subject_id)).map((r) => openRow(kind, keys.get(r.subject_id)!, r, tags.get(r.id) ?? []));
+}
+
+/** A page of people; `email`/`phone` find by exact value, `q` by name words and prefixes. */
+export async function listPeople<R extends PersonRecord>(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  actor: Authenticated,
+  kind: PersonKind<R, never>,
+  params: PersonListParams,
+  equals: Record<string, string> = {},
+): Promise<{ items: R[]; nextCursor: string | null }> {
+  const limit = pageSize(params.limit);
+  const sort = params.sort ?? 'createdAt';
+  const after = decodeCursor(params.cursor, sort);
+  const search = { ...(params.email !== undefined ? { email: params.email } : {}), ...(params.phone !== undefined ? { phone: params.phone } : {}), ...(params.q !== undefined ? { q: params.q } : {}) };
+  const ids = await personCandidates(db, keyring, actor.tenantId, kind.table, search);
+  const query: PersonListQuery = {
+    limit: limit + 1,
+    sort,
+    after: after ? { key: after.key ?? null, id: after.id } : null,
+    equals,
+    ...(ids ? { ids } : {}),
+    ...(params.ownerId ? { ownerId: params.ownerId } : {}),
+    ...(params.tag ? { tag: params.tag } : {}),
+  };
+  for (const [name, value] of [
+    ['createdFrom', params.createdFrom],
+    ['createdTo', params.createdTo],
+    ['updatedFrom', params.updatedFrom],
+    ['updatedTo', params.updatedTo],
+  ] as const) {
+    const date = instant(value, name);
+    if (date) query[name] = date;
+  }
+  const rows = (await repo.listPeople(db, kind.table, actor.tenantId, query)) as Array<Row & { sort_key: string | null }>;
+  const page = pageOf(rows, limit, (r) => r.sort_key, sort);
+  const items = (await openPeople(db, keyring, actor.tenantId, kind, page.rows)).filter((r) => matchesSearch(r, search));
+  return { items, nextCursor: page.nextCursor };
+}
+
+export async function updatePerson<R extends PersonRecord, I extends PersonRecordInput>(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  actor: Authenticated,
+  kind: PersonKind<R, I>,
+  id: string,
+  input: I & { version?: number },
+  ifMatch?: number,
+  extra: Record<string, unknown> = {},
+): Promise<R> {
+  const run = async (trx: Kysely<Database>) => {
+    const current = await getPerson(trx, keyring, actor, kind as PersonKind<R, never>, id);
+    const expected = ifMatch ?? input.version ?? current.version;
+    const fields = personFields(input, current);
+    const definitions = await fieldsOf(trx, actor.tenantId, kind.table);
+    const custom = mergeCustomValues(definitions, split(current, definitions), input.custom);
+    const key = await subjectKey(trx, keyring, actor.tenantId, current.subjectId);
+    const row = (await repo.updatePerson(trx, kind.table, actor.tenantId, id, expected, {
+      ...sealPerson(key, { tenantId: actor.tenantId, table: kind.table, id }, fields, custom.personal),
+      custom: JSON.stringify(custom.plain),
+      owner_id: await ownerOf(trx, actor, input.ownerId, current.ownerId),
+      ...(input.lawfulBasis !== undefined ? { lawful_basis: lawfulBasis(input.lawfulBasis) } : {}),
+      ...(await kind.plainColumns(trx, actor, input, current)),
+      ...extra,
+    } as never)) as Row | undefined;
+    if (!row) throw new CrmError('version_conflict', `the ${kind.noun} changed since version ${expected}; reload and try again`);
+    await indexPerson(trx, keyring, { tenantId: actor.tenantId, table: kind.table, id, subjectId: current.subjectId }, fields);
+    const tags = input.tags !== undefined ? await setRecordTags(trx, actor.tenantId, kind.table, id, tagNames(input.tags)) : current.tags;
+    return openRow(kind, key, row, tags);
+  };
+  return db.isTransaction ? run(db) : db.transaction().execute(run);
+}
+
+/** Soft delete into the recycle bin; erasure is a separate, final act. */
+export async function deletePerson(db: Kysely<Database>, actor: Authenticated, kind: { table: PersonTable; noun: string }, id: string): Promise<void> {
+  if (!(await repo.setPersonDeleted(db, kind.table, actor.tenantId, id, new Date()))) throw new CrmError('record_not_found', `no such ${kind.noun}`);
+}
