@@ -18,6 +18,8 @@ export interface Config {
   databasePoolMax: number;
   logLevel: LogLevel;
   bodyLimitBytes: number;
+  /** Largest CSV import body (streamed, never held in memory). */
+  importLimitBytes: number;
   shutdownTimeoutMs: number;
   trustProxy: boolean;
   tenantDeletionGraceDays: number;
@@ -188,6 +190,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     databasePoolMax: integer(env, 'DATABASE_POOL_MAX', 10, 1, 1000),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', LOG_LEVELS),
     bodyLimitBytes: integer(env, 'CUSTODIA_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    importLimitBytes: integer(env, 'CUSTODIA_IMPORT_LIMIT_BYTES', 256 * 1024 * 1024, 1024, 16 * 1024 * 1024 * 1024),
     shutdownTimeoutMs: integer(env, 'CUSTODIA_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     trustProxy: boolean(env, 'CUSTODIA_TRUST_PROXY', false),
     tenantDeletionGraceDays: integer(env, 'CUSTODIA_TENANT_DELETION_GRACE_DAYS', 30, 0, 30),

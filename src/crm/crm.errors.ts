@@ -30,7 +30,7 @@ const kinds: Record<CrmErrorCode, ErrorKind> = {
   restore_expired: 'conflict',
   lawful_basis_required: 'invalid',
   invalid_csv: 'invalid',
-  import_too_large: 'invalid',
+  import_too_large: 'too_large',
   invalid_stage: 'invalid',
   stage_in_use: 'conflict',
   pipeline_in_use: 'conflict',

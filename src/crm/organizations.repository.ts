@@ -46,6 +46,11 @@ export async function findOrganizationByName(db: Kysely<Database>, tenantId: str
     .executeTakeFirst();
 }
 
+export async function findNames(db: Kysely<Database>, tenantId: string, ids: string[]) {
+  if (ids.length === 0) return [];
+  return db.selectFrom('organizations').select(['id', 'name']).where('tenant_id', '=', tenantId).where('id', 'in', ids).execute();
+}
+
 export type OrganizationSort = 'name' | '-name' | 'createdAt' | '-createdAt' | 'updatedAt' | '-updatedAt';
 
 export interface OrganizationListQuery {

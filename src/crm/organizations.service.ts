@@ -124,6 +124,11 @@ export async function findOrganizationByName(db: Kysely<Database>, actor: Authen
   return row ? toOrganization(row, []) : undefined;
 }
 
+/** Names of organizations by id (deleted ones too: a contact still names its former company). */
+export async function organizationNames(db: Kysely<Database>, actor: Authenticated, ids: string[]): Promise<Map<string, string>> {
+  return new Map((await repo.findNames(db, actor.tenantId, [...new Set(ids)])).map((r) => [r.id, r.name]));
+}
+
 export interface OrganizationListParams {
   limit?: number;
   cursor?: string;

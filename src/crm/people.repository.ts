@@ -23,6 +23,28 @@ export async function insertPerson(db: Kysely<Database>, table: PersonTable, val
     .executeTakeFirstOrThrow() as Promise<Record<string, unknown>>;
 }
 
+/** Many new people in few statements (imports). */
+export async function insertPeople(db: Kysely<Database>, table: PersonTable, rows: Values[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += 500) {
+    await db
+      .insertInto(as(table))
+      .values(rows.slice(i, i + 500) as Insertable<ContactsTable>[])
+      .execute();
+  }
+}
+
+/** Rows by id (not deleted), for confirming blind index candidates in bulk. */
+export async function findPeople(db: Kysely<Database>, table: PersonTable, tenantId: string, ids: string[]) {
+  if (ids.length === 0) return [];
+  return db
+    .selectFrom(as(table))
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('id', 'in', ids)
+    .where('deleted_at', 'is', null)
+    .execute() as Promise<Array<Record<string, unknown>>>;
+}
+
 export async function findPerson(db: Kysely<Database>, table: PersonTable, tenantId: string, id: string, options: { deleted?: boolean } = {}) {
   return db
     .selectFrom(as(table))

@@ -2,12 +2,13 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { Authenticated } from '../identity/identity.service.js';
 import type { Keyring } from '../keys/keyring.js';
-import { createSubject, subjectKey, subjectKeys } from '../keys/keys.service.js';
+import { createSubject, createSubjects, indexNewRecords, subjectKey, subjectKeys } from '../keys/keys.service.js';
 import { newId } from '../shared/ids.js';
 import { CrmError } from './crm.errors.js';
 import { decodeCursor, pageOf, pageSize } from './cursor.js';
 import { fieldsOf, mergeCustomValues, type CustomField, type CustomValues } from './custom-fields.service.js';
 import {
+  indexesOf,
   indexPerson,
   lawfulBasis,
   matchesSearch,
@@ -23,7 +24,7 @@ import {
 } from './people.js';
 import * as repo from './people.repository.js';
 import type { PersonListQuery, PersonSort, PersonTable } from './people.repository.js';
-import { setRecordTags, tagNames, tagsOf } from './tags.service.js';
+import { setRecordTags, tagNames, tagNewRecords, tagsOf } from './tags.service.js';
 
 /**
  * The life of a person record, shared by contacts and leads: create under a
@@ -139,6 +140,73 @@ export async function createPerson<R extends PersonRecord, I extends PersonRecor
     return openRow(kind, subject.key, row, tags);
   };
   return db.isTransaction ? run(db) : db.transaction().execute(run);
+}
+
+/** A person ready to insert in bulk: validated fields, custom values split, plain columns resolved. */
+export interface NewPerson {
+  fields: PersonFields;
+  custom: { plain: CustomValues; personal: CustomValues };
+  tags: string[];
+  lawfulBasis: LawfulBasis | null;
+  plain: Record<string, unknown>;
+}
+
+/** Creates many people in a handful of statements (imports); returns their ids in order. */
+export async function createPeopleInBulk(
+  trx: Kysely<Database>,
+  keyring: Keyring,
+  actor: Authenticated,
+  table: PersonTable,
+  people: NewPerson[],
+): Promise<string[]> {
+  if (people.length === 0) return [];
+  const subjects = await createSubjects(trx, keyring, actor.tenantId, 'person', people.length);
+  const now = new Date();
+  const ids = people.map(() => newId());
+  await repo.insertPeople(
+    trx,
+    table,
+    people.map((p, i) => ({
+      tenant_id: actor.tenantId,
+      id: ids[i]!,
+      subject_id: subjects[i]!.id,
+      owner_id: actor.user.id,
+      ...sealPerson(subjects[i]!.key, { tenantId: actor.tenantId, table, id: ids[i]! }, p.fields, p.custom.personal),
+      custom: JSON.stringify(p.custom.plain),
+      lawful_basis: p.lawfulBasis,
+      updated_at: now,
+      ...p.plain,
+    })) as never,
+  );
+  const specs = indexesOf(table);
+  await indexNewRecords(
+    trx,
+    keyring,
+    actor.tenantId,
+    people.map((p, i) => ({
+      table,
+      id: ids[i]!,
+      subjectId: subjects[i]!.id,
+      entries: [
+        { spec: specs.email, values: p.fields.emails.map((e) => e.value) },
+        { spec: specs.phone, values: p.fields.phones.map((e) => e.value) },
+        { spec: specs.name, values: [`${p.fields.firstName} ${p.fields.lastName}`] },
+      ],
+    })),
+  );
+  await tagNewRecords(trx, actor.tenantId, table, people.map((p, i) => ({ recordId: ids[i]!, names: p.tags })).filter((e) => e.names.length > 0));
+  return ids;
+}
+
+/** Opens rows fetched by id (candidates of a bulk lookup); erased people are left out. */
+export async function peopleByIds<R extends PersonRecord>(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  actor: Authenticated,
+  kind: PersonKind<R, never>,
+  ids: string[],
+): Promise<R[]> {
+  return openPeople(db, keyring, actor.tenantId, kind, (await repo.findPeople(db, kind.table, actor.tenantId, ids)) as Row[]);
 }
 
 /** The record, or record_not_found (also for an erased person: gone for every purpose). */

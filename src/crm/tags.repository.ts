@@ -51,6 +51,15 @@ export async function replaceRecordTags(db: Kysely<Database>, tenantId: string, 
     .execute();
 }
 
+export async function insertRecordTags(db: Kysely<Database>, tenantId: string, module: string, links: Array<{ recordId: string; tagId: string }>) {
+  for (let i = 0; i < links.length; i += 1000) {
+    await db
+      .insertInto('record_tags')
+      .values(links.slice(i, i + 1000).map((l) => ({ tenant_id: tenantId, module, record_id: l.recordId, tag_id: l.tagId })))
+      .execute();
+  }
+}
+
 /** Tag names per record, for a page of records. */
 export async function tagNamesOf(db: Kysely<Database>, tenantId: string, module: string, recordIds: string[]) {
   if (recordIds.length === 0) return [];

@@ -79,6 +79,15 @@ export async function setRecordTags(db: Kysely<Database>, tenantId: string, modu
   return tags.map((t) => t.name).sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase()));
 }
 
+/** Tags for many new records at once (imports). */
+export async function tagNewRecords(db: Kysely<Database>, tenantId: string, module: string, entries: Array<{ recordId: string; names: string[] }>): Promise<void> {
+  const names = [...new Map(entries.flatMap((e) => e.names).map((n) => [n.toLowerCase(), n])).values()];
+  if (names.length === 0) return;
+  const byName = new Map((await repo.ensureTags(db, tenantId, names)).map((t) => [t.name.toLowerCase(), t.id]));
+  const links = entries.flatMap((e) => [...new Set(e.names.map((n) => byName.get(n.toLowerCase())!))].map((tagId) => ({ recordId: e.recordId, tagId })));
+  await repo.insertRecordTags(db, tenantId, module, links);
+}
+
 /** Tag names of each record on a page. */
 export async function tagsOf(db: Kysely<Database>, tenantId: string, module: string, recordIds: string[]): Promise<Map<string, string[]>> {
   const result = new Map<string, string[]>(recordIds.map((id) => [id, []]));

@@ -151,6 +151,20 @@ export async function ensureRecordsSubject(
   return { id: candidate.id, created: true };
 }
 
+/** Many subjects in two statements (imports). */
+export async function insertSubjects(
+  db: Kysely<Database>,
+  tenantId: string,
+  rows: Array<{ id: string; kind: SubjectKind; wrapped: Buffer; tenantKeyVersion: number }>,
+): Promise<void> {
+  if (rows.length === 0) return;
+  await db.insertInto('subjects').values(rows.map((r) => ({ tenant_id: tenantId, id: r.id, kind: r.kind }))).execute();
+  await db
+    .insertInto('subject_keys')
+    .values(rows.map((r) => ({ tenant_id: tenantId, subject_id: r.id, wrapped_key: r.wrapped, tenant_key_version: r.tenantKeyVersion })))
+    .execute();
+}
+
 export async function findSubjectKey(db: Kysely<Database>, tenantId: string, subjectId: string) {
   return db
     .selectFrom('subject_keys')
@@ -275,6 +289,51 @@ export async function deleteTermsOfVersion(db: Kysely<Database>, tenantId: strin
  * Records having every one of `terms` (one index), under any of `versions`.
  * Terms are AND-ed per key version: all must come from the same version.
  */
+/** Index terms of records that have none yet, many records in one statement. */
+export async function insertTerms(
+  db: Kysely<Database>,
+  tenantId: string,
+  rows: Array<TermRow & { table: string; recordId: string; subjectId: string }>,
+): Promise<void> {
+  for (let i = 0; i < rows.length; i += 5000) {
+    await db
+      .insertInto('blind_index_terms')
+      .values(
+        rows.slice(i, i + 5000).map((t) => ({
+          tenant_id: tenantId,
+          index_name: t.indexName,
+          key_version: t.keyVersion,
+          term: t.term,
+          record_table: t.table,
+          record_id: t.recordId,
+          subject_id: t.subjectId,
+        })),
+      )
+      .execute();
+  }
+}
+
+/** Which records hold any of these terms, term by term (one query for many lookups). */
+export async function findRecordsPerTerm(
+  db: Kysely<Database>,
+  tenantId: string,
+  table: string,
+  indexName: string,
+  version: number,
+  terms: number[],
+): Promise<Array<{ record_id: string; term: number }>> {
+  if (terms.length === 0) return [];
+  return db
+    .selectFrom('blind_index_terms')
+    .select(['record_id', 'term'])
+    .where('tenant_id', '=', tenantId)
+    .where('record_table', '=', table)
+    .where('index_name', '=', indexName)
+    .where('key_version', '=', version)
+    .where('term', 'in', [...new Set(terms)])
+    .execute();
+}
+
 export async function findRecordsByTerms(
   db: Kysely<Database>,
   tenantId: string,

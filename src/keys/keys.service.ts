@@ -143,6 +143,25 @@ export async function recordsSubjectId(db: Kysely<Database>, keyring: Keyring, t
   return subject.id;
 }
 
+/** Many new subjects at once (imports): one tenant key lookup, two statements. */
+export async function createSubjects(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  tenantId: string,
+  kind: SubjectKind,
+  count: number,
+): Promise<Array<{ id: string; key: Buffer }>> {
+  const { version, key: tk } = await activeTenantKey(db, keyring, tenantId);
+  const subjects = Array.from({ length: count }, () => ({ id: newId(), key: randomBytes(32) }));
+  await repo.insertSubjects(
+    db,
+    tenantId,
+    subjects.map((s) => ({ id: s.id, kind, wrapped: seal(tk, s.key, subjectContext(tenantId, s.id)), tenantKeyVersion: version })),
+  );
+  for (const s of subjects) keyring.subjectKeys.set(`${tenantId}:${s.id}`, { key: s.key, version: 1 });
+  return subjects;
+}
+
 /** The subject's key, or subject_erased once it has been shredded. */
 export async function subjectKey(db: Kysely<Database>, keyring: Keyring, tenantId: string, subjectId: string): Promise<Buffer> {
   const cached = keyring.subjectKeys.get(`${tenantId}:${subjectId}`);
@@ -252,6 +271,57 @@ export async function indexRecord(
   const versions = onlyVersion !== undefined ? [onlyVersion] : await repo.searchableKeyVersions(db, tenantId);
   const terms = (await Promise.all(versions.map((v) => termsFor(db, keyring, tenantId, v, entries)))).flat();
   await repo.replaceRecordTerms(db, tenantId, record, terms, onlyVersion);
+}
+
+/** Index terms for records that have none yet (new records of an import), in bulk. */
+export async function indexNewRecords(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  tenantId: string,
+  records: Array<{ table: string; id: string; subjectId: string; entries: IndexedValue[] }>,
+): Promise<void> {
+  const versions = await repo.searchableKeyVersions(db, tenantId);
+  const rows = [];
+  for (const version of versions) {
+    for (const record of records) {
+      for (const term of await termsFor(db, keyring, tenantId, version, record.entries)) {
+        rows.push({ ...term, table: record.table, recordId: record.id, subjectId: record.subjectId });
+      }
+    }
+  }
+  await repo.insertTerms(db, tenantId, rows);
+}
+
+/**
+ * For each value, the records whose index holds its first normalized term:
+ * candidates for many exact lookups (an import's e-mails) in one query per key version.
+ */
+export async function findCandidatesPerValue(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  tenantId: string,
+  table: string,
+  spec: BlindIndexSpec,
+  values: string[],
+): Promise<Map<string, string[]>> {
+  const result = new Map<string, string[]>(values.map((v) => [v, []]));
+  for (const version of await repo.searchableKeyVersions(db, tenantId)) {
+    const key = indexKey(await tenantKey(db, keyring, tenantId, version), spec);
+    const byTerm = new Map<number, string[]>();
+    for (const value of values) {
+      const normalized = spec.normalize(value)[0];
+      if (normalized === undefined) continue;
+      const term = indexTermOf(key, spec, normalized);
+      byTerm.set(term, [...(byTerm.get(term) ?? []), value]);
+    }
+    for (const row of await repo.findRecordsPerTerm(db, tenantId, table, spec.name, version, [...byTerm.keys()])) {
+      for (const value of byTerm.get(row.term) ?? []) {
+        const ids = result.get(value)!;
+        if (!ids.includes(row.record_id)) ids.push(row.record_id);
+      }
+    }
+  }
+  return result;
 }
 
 /**

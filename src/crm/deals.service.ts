@@ -1,0 +1,378 @@
+import type { Kysely } from 'kysely';
+import type { Database, DealStatus } from '../db/schema.js';
+import { inTransaction } from '../db/transaction.js';
+import type { Authenticated } from '../identity/identity.service.js';
+import { isActiveUser } from '../identity/users.service.js';
+import { newId } from '../shared/ids.js';
+import { CrmError } from './crm.errors.js';
+import { decodeCursor, pageOf, pageSize } from './cursor.js';
+import * as repo from './deals.repository.js';
+import { liveContactIds, liveRecordExists } from './links.repository.js';
+import { defaultPipeline, ensureDefaultPipeline, findStage, lockPipeline, type Pipeline, type Stage } from './pipelines.service.js';
+
+/**
+ * Deals: money in integer minor units of an ISO 4217 currency, moving through
+ * the stages of a pipeline. The stage decides the status: a won or lost stage
+ * closes the deal, and every move is written to the deal's stage history.
+ */
+
+export interface Deal {
+  id: string;
+  title: string;
+  /** Integer minor units of `currency`: 1250 with EUR is EUR 12.50. */
+  amount: number;
+  currency: string;
+  pipelineId: string;
+  stageId: string;
+  status: DealStatus;
+  probability: number;
+  lostReason: string | null;
+  closedAt: Date | null;
+  expectedCloseDate: string | null;
+  organizationId: string | null;
+  contactIds: string[];
+  ownerId: string;
+  custom: Record<string, unknown>;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface DealInput {
+  title?: string;
+  amount?: number;
+  currency?: string;
+  pipelineId?: string;
+  stageId?: string;
+  /** Moves the deal to its pipeline's first stage of this kind (unless stageId says which). */
+  status?: DealStatus;
+  expectedCloseDate?: string | null;
+  organizationId?: string | null;
+  contactIds?: string[];
+  ownerId?: string;
+  lostReason?: string | null;
+  custom?: Record<string, unknown>;
+}
+
+export interface StageChange {
+  id: string;
+  fromStageId: string | null;
+  fromStageName: string | null;
+  toStageId: string;
+  toStageName: string;
+  changedBy: string;
+  changedAt: Date;
+}
+
+export const DEAL_SORTS = ['createdAt', '-createdAt', 'updatedAt', '-updatedAt', 'amount', '-amount', 'expectedCloseDate', 'title'] as const;
+export type DealSort = (typeof DEAL_SORTS)[number];
+
+/** How long a deleted deal or activity stays in the recycle bin. */
+export const RECYCLE_DAYS = 30;
+
+const CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
+const MAX_CONTACTS = 50;
+
+type Row = NonNullable<Awaited<ReturnType<typeof repo.findDeal>>>;
+
+function toDeal(row: Row, contactIds: string[]): Deal {
+  return {
+    id: row.id,
+    title: row.title,
+    amount: row.amount_minor,
+    currency: row.currency,
+    pipelineId: row.pipeline_id,
+    stageId: row.stage_id,
+    status: row.status,
+    probability: row.probability,
+    lostReason: row.lost_reason,
+    closedAt: row.closed_at,
+    expectedCloseDate: row.expected_close_date,
+    organizationId: row.organization_id,
+    contactIds,
+    ownerId: row.owner_id,
+    custom: row.custom,
+    version: row.version,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function title(value: string | undefined): string {
+  const trimmed = (value ?? '').trim();
+  if (!trimmed || trimmed.length > 300) throw new CrmError('invalid_field', 'title must be 1 to 300 characters');
+  return trimmed;
+}
+
+function amount(value: number | undefined): number {
+  const n = value ?? 0;
+  if (!Number.isSafeInteger(n) || n < 0) {
+    throw new CrmError('invalid_field', 'amount must be a whole, non-negative number of minor units (1250 is 12.50)');
+  }
+  return n;
+}
+
+function currency(value: string | undefined): string {
+  if (value === undefined || !/^[A-Z]{3}$/.test(value) || !CURRENCIES.has(value)) {
+    throw new CrmError('invalid_field', 'currency must be an upper-case ISO 4217 code such as EUR');
+  }
+  return value;
+}
+
+/** A calendar date, YYYY-MM-DD, that exists. */
+export function calendarDate(value: string | null | undefined, field: string): string | null {
+  if (value === undefined || value === null) return null;
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  const date = match ? new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]))) : null;
+  if (!date || Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== value) {
+    throw new CrmError('invalid_field', `${field} must be a calendar date, YYYY-MM-DD`);
+  }
+  return value;
+}
+
+function lostReason(value: string | null | undefined): string | null {
+  if (value === undefined || value === null) return null;
+  const trimmed = value.trim();
+  if (trimmed.length > 1000) throw new CrmError('invalid_field', 'lostReason must be at most 1,000 characters');
+  return trimmed || null;
+}
+
+function custom(value: Record<string, unknown> | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new CrmError('invalid_field', 'custom must be an object');
+  const json = JSON.stringify(value);
+  if (json.length > 32_000) throw new CrmError('invalid_field', 'custom values are too large');
+  return json;
+}
+
+async function organizationOf(db: Kysely<Database>, actor: Authenticated, id: string | null | undefined): Promise<string | null> {
+  if (id === undefined || id === null) return null;
+  if (!(await liveRecordExists(db, 'organizations', actor.tenantId, id))) {
+    throw new CrmError('invalid_field', 'organizationId does not name an organization');
+  }
+  return id;
+}
+
+async function contactsOf(db: Kysely<Database>, actor: Authenticated, ids: string[] | undefined): Promise<string[]> {
+  const wanted = [...new Set(ids ?? [])];
+  if (wanted.length > MAX_CONTACTS) throw new CrmError('invalid_field', `a deal has at most ${MAX_CONTACTS} contacts`);
+  const live = new Set(await liveContactIds(db, actor.tenantId, wanted));
+  const missing = wanted.find((id) => !live.has(id));
+  if (missing) throw new CrmError('invalid_field', `contactIds: ${missing} does not name a contact`);
+  return wanted;
+}
+
+async function ownerOf(db: Kysely<Database>, actor: Authenticated, id: string | undefined): Promise<string> {
+  if (id === undefined || id === actor.user.id) return actor.user.id;
+  if (!(await isActiveUser(db, actor.tenantId, id))) throw new CrmError('invalid_field', 'ownerId does not name an active user');
+  return id;
+}
+
+/**
+ * The pipeline and stage a deal goes to: the stage named, else the first of
+ * the asked kind, else (for a new deal or a new pipeline) the first stage.
+ * A stage must belong to the pipeline. The pipeline's row stays share-locked
+ * until the transaction ends, so its stages cannot be removed meanwhile.
+ */
+async function placement(
+  db: Kysely<Database>,
+  actor: Authenticated,
+  input: DealInput,
+  current?: { pipelineId: string; stageId: string },
+): Promise<{ pipeline: Pipeline; stage: Stage }> {
+  let pipelineId = input.pipelineId ?? current?.pipelineId;
+  if (pipelineId === undefined && input.stageId !== undefined) pipelineId = (await findStage(db, actor.tenantId, input.stageId))?.pipelineId;
+  const pipeline = pipelineId !== undefined ? await lockPipeline(db, actor.tenantId, pipelineId) : await defaultPipeline(db, actor.tenantId);
+  if (!pipeline) {
+    if (input.pipelineId !== undefined) throw new CrmError('invalid_field', 'pipelineId does not name a pipeline');
+    throw new CrmError('invalid_stage', 'stageId does not name a stage');
+  }
+  let stage: Stage | undefined;
+  if (input.stageId !== undefined) {
+    stage = pipeline.stages.find((s) => s.id === input.stageId);
+    if (!stage) throw new CrmError('invalid_stage', 'stageId is not a stage of the deal\'s pipeline');
+    if (input.status !== undefined && stage.kind !== input.status) throw new CrmError('invalid_stage', `the stage is ${stage.kind}, not ${input.status}`);
+  } else if (input.status !== undefined) {
+    const onStage = current && current.pipelineId === pipeline.id ? pipeline.stages.find((s) => s.id === current.stageId) : undefined;
+    stage = onStage?.kind === input.status ? onStage : pipeline.stages.find((s) => s.kind === input.status);
+    if (!stage) throw new CrmError('invalid_stage', `the pipeline has no ${input.status} stage`);
+  } else if (current && current.pipelineId === pipeline.id) {
+    stage = pipeline.stages.find((s) => s.id === current.stageId);
+  } else {
+    stage = pipeline.stages[0];
+  }
+  if (!stage) throw new CrmError('invalid_stage', 'the pipeline has no stages');
+  return { pipeline, stage };
+}
+
+/** What the stage's kind makes of the deal: status, when it closed, and why it was lost. */
+function outcome(stage: Stage, previous: { status: DealStatus; closedAt: Date | null; lostReason: string | null } | undefined, reason: string | null | undefined) {
+  if (stage.kind !== 'lost' && reason) throw new CrmError('invalid_field', 'lostReason is for lost deals only');
+  const closedAt = stage.kind === 'open' ? null : previous?.status === stage.kind && previous.closedAt ? previous.closedAt : new Date();
+  const lost = stage.kind === 'lost' ? (reason !== undefined ? lostReason(reason) : (previous?.lostReason ?? null)) : null;
+  return { status: stage.kind, closed_at: closedAt, lost_reason: lost };
+}
+
+async function load(db: Kysely<Database>, actor: Authenticated, id: string): Promise<Deal> {
+  const row = await repo.findDeal(db, actor.tenantId, id);
+  if (!row) throw new CrmError('record_not_found', 'no such deal');
+  return toDeal(row, (await repo.contactsOfDeals(db, actor.tenantId, [id])).get(id) ?? []);
+}
+
+export async function createDeal(db: Kysely<Database>, actor: Authenticated, input: DealInput): Promise<Deal> {
+  const values = {
+    title: title(input.title),
+    amount_minor: amount(input.amount),
+    currency: currency(input.currency),
+    expected_close_date: calendarDate(input.expectedCloseDate, 'expectedCloseDate'),
+    custom: custom(input.custom) ?? '{}',
+  };
+  await ensureDefaultPipeline(db, actor.tenantId);
+  return inTransaction(db, async (trx) => {
+    const { pipeline, stage } = await placement(trx, actor, input);
+    const id = newId();
+    await repo.insertDeal(trx, actor.tenantId, {
+      ...values,
+      id,
+      pipeline_id: pipeline.id,
+      stage_id: stage.id,
+      organization_id: await organizationOf(trx, actor, input.organizationId),
+      owner_id: await ownerOf(trx, actor, input.ownerId),
+      ...outcome(stage, undefined, input.lostReason),
+    });
+    await repo.replaceDealContacts(trx, actor.tenantId, id, await contactsOf(trx, actor, input.contactIds));
+    await repo.insertStageChange(trx, actor.tenantId, { id: newId(), deal_id: id, from_stage_id: null, to_stage_id: stage.id, changed_by: actor.user.id });
+    return load(trx, actor, id);
+  });
+}
+
+export async function getDeal(db: Kysely<Database>, actor: Authenticated, id: string): Promise<Deal> {
+  return load(db, actor, id);
+}
+
+export interface DealListQuery {
+  limit?: number;
+  cursor?: string;
+  sort?: DealSort;
+  ownerId?: string;
+  pipelineId?: string;
+  stageId?: string;
+  status?: DealStatus;
+  organizationId?: string;
+  contactId?: string;
+  createdFrom?: string | Date;
+  createdTo?: string | Date;
+  updatedFrom?: string | Date;
+  updatedTo?: string | Date;
+}
+
+function instant(value: string | Date | undefined, field: string): Date | undefined {
+  if (value === undefined) return undefined;
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) throw new CrmError('invalid_field', `${field} must be a date-time`);
+  return date;
+}
+
+/** A page of deals with filters, in a stable order on non-personal columns. */
+export async function listDeals(db: Kysely<Database>, actor: Authenticated, query: DealListQuery): Promise<{ items: Deal[]; nextCursor: string | null }> {
+  const limit = pageSize(query.limit);
+  const sort = query.sort ?? 'createdAt';
+  if (!DEAL_SORTS.includes(sort)) throw new CrmError('invalid_field', `sort must be one of ${DEAL_SORTS.join(', ')}`);
+  const after = decodeCursor(query.cursor, sort);
+  if (after && after.key !== null && typeof after.key !== 'string') throw new CrmError('invalid_cursor', 'cursor is not one this API gave out');
+  const filters = {
+    createdFrom: instant(query.createdFrom, 'createdFrom'),
+    createdTo: instant(query.createdTo, 'createdTo'),
+    updatedFrom: instant(query.updatedFrom, 'updatedFrom'),
+    updatedTo: instant(query.updatedTo, 'updatedTo'),
+  };
+  const rows = await repo.listDeals(db, actor.tenantId, {
+    sort,
+    after: after ? { id: after.id, key: (after.key as string | null | undefined) ?? null } : null,
+    limit: limit + 1,
+    ...(query.ownerId ? { ownerId: query.ownerId } : {}),
+    ...(query.pipelineId ? { pipelineId: query.pipelineId } : {}),
+    ...(query.stageId ? { stageId: query.stageId } : {}),
+    ...(query.status ? { status: query.status } : {}),
+    ...(query.organizationId ? { organizationId: query.organizationId } : {}),
+    ...(query.contactId ? { contactId: query.contactId } : {}),
+    ...Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== undefined)),
+  });
+  const page = pageOf(rows, limit, (r) => r.sort_key, sort);
+  const contacts = await repo.contactsOfDeals(db, actor.tenantId, page.rows.map((r) => r.id));
+  return { items: page.rows.map((r) => toDeal(r, contacts.get(r.id) ?? [])), nextCursor: page.nextCursor };
+}
+
+/**
+ * Changes a deal. A new stage (or pipeline, or status) is written to the
+ * stage history, and a won or lost stage closes the deal. A stale If-Match
+ * or `version` answers version_conflict.
+ */
+export async function updateDeal(
+  db: Kysely<Database>,
+  actor: Authenticated,
+  id: string,
+  input: DealInput & { version?: number },
+  ifMatch?: number,
+): Promise<Deal> {
+  return inTransaction(db, async (trx) => {
+    const current = await load(trx, actor, id);
+    const expected = ifMatch ?? input.version ?? current.version;
+    const moves = input.pipelineId !== undefined || input.stageId !== undefined || input.status !== undefined;
+    const { pipeline, stage } = await placement(trx, actor, moves ? input : {}, current);
+    const values: Partial<repo.DealValues> = {
+      ...(input.title !== undefined ? { title: title(input.title) } : {}),
+      ...(input.amount !== undefined ? { amount_minor: amount(input.amount) } : {}),
+      ...(input.currency !== undefined ? { currency: currency(input.currency) } : {}),
+      ...(input.expectedCloseDate !== undefined ? { expected_close_date: calendarDate(input.expectedCloseDate, 'expectedCloseDate') } : {}),
+      ...(input.organizationId !== undefined ? { organization_id: await organizationOf(trx, actor, input.organizationId) } : {}),
+      ...(input.ownerId !== undefined ? { owner_id: await ownerOf(trx, actor, input.ownerId) } : {}),
+      ...(input.custom !== undefined ? { custom: custom(input.custom)! } : {}),
+      pipeline_id: pipeline.id,
+      stage_id: stage.id,
+      ...outcome(stage, current, input.lostReason),
+    };
+    if (!(await repo.updateDeal(trx, actor.tenantId, id, expected, values))) {
+      throw new CrmError('version_conflict', `the deal changed since version ${expected}; reload and try again`);
+    }
+    if (input.contactIds !== undefined) await repo.replaceDealContacts(trx, actor.tenantId, id, await contactsOf(trx, actor, input.contactIds));
+    if (stage.id !== current.stageId) {
+      await repo.insertStageChange(trx, actor.tenantId, { id: newId(), deal_id: id, from_stage_id: current.stageId, to_stage_id: stage.id, changed_by: actor.user.id });
+    }
+    return load(trx, actor, id);
+  });
+}
+
+/** Soft delete: the deal goes to the recycle bin for RECYCLE_DAYS days. */
+export async function deleteDeal(db: Kysely<Database>, actor: Authenticated, id: string): Promise<void> {
+  if (!(await repo.softDeleteDeal(db, actor.tenantId, id))) throw new CrmError('record_not_found', 'no such deal');
+}
+
+/** Takes a deal out of the recycle bin, within RECYCLE_DAYS days of its deletion. */
+export async function restoreDeal(db: Kysely<Database>, actor: Authenticated, id: string): Promise<Deal> {
+  const since = new Date(Date.now() - RECYCLE_DAYS * 24 * 3600 * 1000);
+  if (!(await repo.restoreDeal(db, actor.tenantId, id, since))) {
+    if (await repo.findDeal(db, actor.tenantId, id, { deleted: true })) {
+      throw new CrmError('restore_expired', `the deal was deleted more than ${RECYCLE_DAYS} days ago`);
+    }
+    throw new CrmError('not_in_recycle_bin', 'no such deal in the recycle bin');
+  }
+  return load(db, actor, id);
+}
+
+/** The stages a deal went through, oldest first. */
+export async function dealHistory(db: Kysely<Database>, actor: Authenticated, id: string): Promise<{ items: StageChange[] }> {
+  await load(db, actor, id);
+  const rows = await repo.stageHistory(db, actor.tenantId, id);
+  return {
+    items: rows.map((r) => ({
+      id: r.id,
+      fromStageId: r.from_stage_id,
+      fromStageName: r.from_stage_name,
+      toStageId: r.to_stage_id,
+      toStageName: r.to_stage_name,
+      changedBy: r.changed_by,
+      changedAt: r.changed_at,
+    })),
+  };
+}

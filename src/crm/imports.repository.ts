@@ -1,0 +1,61 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+
+// The only SQL over import records.
+
+interface Progress {
+  rows: number;
+  created: number;
+  updated: number;
+  skipped: number;
+  errorCount: number;
+  bytes: number;
+}
+
+export async function insertImport(
+  db: Kysely<Database>,
+  tenantId: string,
+  row: { id: string; module: string; dryRun: boolean; lawfulBasis: string; duplicates: string; startedBy: string },
+): Promise<void> {
+  await db
+    .insertInto('imports')
+    .values({
+      tenant_id: tenantId,
+      id: row.id,
+      module: row.module,
+      status: 'running',
+      dry_run: row.dryRun,
+      lawful_basis: row.lawfulBasis,
+      duplicates: row.duplicates,
+      started_by: row.startedBy,
+      updated_at: new Date(),
+    })
+    .execute();
+}
+
+function counters(p: Progress) {
+  return { rows: p.rows, created: p.created, updated: p.updated, skipped: p.skipped, error_count: p.errorCount, bytes: p.bytes, updated_at: new Date() };
+}
+
+export async function recordProgress(db: Kysely<Database>, tenantId: string, id: string, progress: Progress): Promise<void> {
+  await db.updateTable('imports').set(counters(progress)).where('tenant_id', '=', tenantId).where('id', '=', id).execute();
+}
+
+export async function finishImport(
+  db: Kysely<Database>,
+  tenantId: string,
+  id: string,
+  status: 'done' | 'failed',
+  progress: Progress & { errors: Array<{ line: number; message: string }> },
+): Promise<void> {
+  await db
+    .updateTable('imports')
+    .set({ ...counters(progress), status, errors: JSON.stringify(progress.errors), finished_at: new Date() })
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function findImport(db: Kysely<Database>, tenantId: string, id: string) {
+  return db.selectFrom('imports').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+}
