@@ -445,6 +445,27 @@ export interface EmailMessagesTable {
   deleted_at: Timestamp | null;
 }
 
+export interface ImportsTable {
+  tenant_id: string;
+  id: string;
+  module: string;
+  status: 'running' | 'done' | 'failed';
+  dry_run: boolean;
+  lawful_basis: string;
+  duplicates: string;
+  rows: ColumnType<number, number | undefined, number>;
+  created: ColumnType<number, number | undefined, number>;
+  updated: ColumnType<number, number | undefined, number>;
+  skipped: ColumnType<number, number | undefined, number>;
+  error_count: ColumnType<number, number | undefined, number>;
+  errors: ColumnType<Array<{ line: number; message: string }>, string | undefined, string>;
+  bytes: ColumnType<string, number | undefined, number>;
+  started_by: string;
+  started_at: CreatedAt;
+  updated_at: Timestamp;
+  finished_at: Timestamp | null;
+}
+
 export interface Database {
   tenants: TenantsTable;
   users: UsersTable;
@@ -469,6 +490,7 @@ export interface Database {
   tags: TagsTable;
   record_tags: RecordTagsTable;
   custom_fields: CustomFieldsTable;
+  imports: ImportsTable;
   pipelines: PipelinesTable;
   pipeline_stages: PipelineStagesTable;
   deals: DealsTable;

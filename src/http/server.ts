@@ -12,6 +12,7 @@ import type { IdentitySettings } from '../identity/identity.service.js';
 import type { Keyring } from '../keys/keyring.js';
 import { registerUserRoutes } from '../identity/users.routes.js';
 import { registerCrmRoutes } from '../crm/crm.routes.js';
+import { registerImportRoutes } from '../crm/imports.routes.js';
 import { registerTenantRoutes } from '../tenants/tenants.routes.js';
 import { loggerOptions } from './logging.js';
 import { installMetrics } from './metrics.js';
@@ -127,5 +128,6 @@ export async function buildServer({ config, database, keyring, logger, logStream
   registerUserRoutes(app, database, identity);
   registerTenantRoutes(app, database, identity);
   registerCrmRoutes(app, database, identity);
+  registerImportRoutes(app, database, identity, { maxBytes: config.importLimitBytes });
   return app;
 }
