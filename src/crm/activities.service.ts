@@ -1,0 +1,338 @@
+import type { Kysely } from 'kysely';
+import type { ActivityType, Database } from '../db/schema.js';
+import { inTransaction } from '../db/transaction.js';
+import type { Authenticated } from '../identity/identity.service.js';
+import { isActiveUser } from '../identity/users.service.js';
+import { KeyError } from '../keys/keys.errors.js';
+import type { Keyring } from '../keys/keyring.js';
+import { openField, recordsSubjectId, sealField } from '../keys/keys.service.js';
+import { newId } from '../shared/ids.js';
+import * as repo from './activities.repository.js';
+import { CrmError } from './crm.errors.js';
+import { decodeCursor, pageOf, pageSize } from './cursor.js';
+import { RECYCLE_DAYS } from './deals.service.js';
+import { liveRecordExists, livePerson } from './links.repository.js';
+
+/**
+ * Activities: tasks, calls and meetings, each assigned to a user and linked
+ * to any record. The subject line is plain so lists can show and sort it;
+ * the description is free text that may describe a person, so it is
+ * ciphertext under the linked contact's or lead's key (or the tenant's
+ * records key when no person is linked) and goes when that person is erased.
+ */
+
+export interface Activity {
+  id: string;
+  type: ActivityType;
+  subject: string;
+  description: string | null;
+  dueAt: Date | null;
+  startAt: Date | null;
+  endAt: Date | null;
+  done: boolean;
+  doneAt: Date | null;
+  assigneeId: string;
+  ownerId: string;
+  contactId: string | null;
+  leadId: string | null;
+  organizationId: string | null;
+  dealId: string | null;
+  custom: Record<string, unknown>;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+type Instant = string | Date | null;
+
+export interface ActivityInput {
+  type?: ActivityType;
+  subject?: string;
+  description?: string | null;
+  dueAt?: Instant;
+  startAt?: Instant;
+  endAt?: Instant;
+  done?: boolean;
+  assigneeId?: string;
+  ownerId?: string;
+  contactId?: string | null;
+  leadId?: string | null;
+  organizationId?: string | null;
+  dealId?: string | null;
+  custom?: Record<string, unknown>;
+}
+
+export const ACTIVITY_TYPES: ActivityType[] = ['task', 'call', 'meeting'];
+export const ACTIVITY_SORTS = ['dueAt', 'createdAt', '-createdAt'] as const;
+export type ActivitySort = (typeof ACTIVITY_SORTS)[number];
+
+type Row = NonNullable<Awaited<ReturnType<typeof repo.findActivity>>>;
+
+function ref(tenantId: string, id: string, subjectId: string) {
+  return { tenantId, subjectId, table: 'activities', rowId: id, field: 'description' };
+}
+
+/** The description, or null once the person it was sealed for has been erased. */
+async function description(db: Kysely<Database>, keyring: Keyring, row: Row): Promise<string | null> {
+  if (!row.description_enc) return null;
+  try {
+    return await openField(db, keyring, ref(row.tenant_id, row.id, row.subject_id), row.description_enc);
+  } catch (error) {
+    if (error instanceof KeyError && error.code === 'subject_erased') return null;
+    throw error;
+  }
+}
+
+async function toActivity(db: Kysely<Database>, keyring: Keyring, row: Row): Promise<Activity> {
+  return {
+    id: row.id,
+    type: row.type,
+    subject: row.subject,
+    description: await description(db, keyring, row),
+    dueAt: row.due_at,
+    startAt: row.start_at,
+    endAt: row.end_at,
+    done: row.done,
+    doneAt: row.done_at,
+    assigneeId: row.assignee_id,
+    ownerId: row.owner_id,
+    contactId: row.contact_id,
+    leadId: row.lead_id,
+    organizationId: row.organization_id,
+    dealId: row.deal_id,
+    custom: row.custom,
+    version: row.version,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function activityType(value: ActivityType | undefined): ActivityType {
+  if (value === undefined || !ACTIVITY_TYPES.includes(value)) throw new CrmError('invalid_field', 'type must be task, call or meeting');
+  return value;
+}
+
+function subjectLine(value: string | undefined): string {
+  const trimmed = (value ?? '').trim();
+  if (!trimmed || trimmed.length > 300) throw new CrmError('invalid_field', 'subject must be 1 to 300 characters');
+  return trimmed;
+}
+
+function descriptionText(value: string | null | undefined): string | null {
+  if (value === undefined || value === null) return null;
+  const trimmed = value.trim();
+  if (trimmed.length > 100_000) throw new CrmError('invalid_field', 'description must be at most 100,000 characters');
+  return trimmed || null;
+}
+
+function instant(value: Instant | undefined, field: string): Date | null {
+  if (value === undefined || value === null) return null;
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime()) || (typeof value === 'string' && !/^\d{4}-\d{2}-\d{2}T/.test(value))) {
+    throw new CrmError('invalid_field', `${field} must be a date-time such as 2025-03-01T09:00:00Z`);
+  }
+  return date;
+}
+
+function customJson(value: Record<string, unknown> | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new CrmError('invalid_field', 'custom must be an object');
+  const json = JSON.stringify(value);
+  if (json.length > 32_000) throw new CrmError('invalid_field', 'custom values are too large');
+  return json;
+}
+
+async function userOf(db: Kysely<Database>, actor: Authenticated, id: string | undefined, field: string): Promise<string> {
+  if (id === undefined || id === actor.user.id) return actor.user.id;
+  if (!(await isActiveUser(db, actor.tenantId, id))) throw new CrmError('invalid_field', `${field} does not name an active user`);
+  return id;
+}
+
+interface Links {
+  contact_id: string | null;
+  lead_id: string | null;
+  organization_id: string | null;
+  deal_id: string | null;
+}
+
+/** Checks the links that change, and answers the subject whose key seals the description. */
+async function linksOf(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  actor: Authenticated,
+  input: ActivityInput,
+  current?: Links & { subject_id: string },
+): Promise<Links & { subject_id: string }> {
+  const links: Links = {
+    contact_id: input.contactId !== undefined ? input.contactId : (current?.contact_id ?? null),
+    lead_id: input.leadId !== undefined ? input.leadId : (current?.lead_id ?? null),
+    organization_id: input.organizationId !== undefined ? input.organizationId : (current?.organization_id ?? null),
+    deal_id: input.dealId !== undefined ? input.dealId : (current?.deal_id ?? null),
+  };
+  const checks = [
+    ['organizationId', 'organizations', input.organizationId],
+    ['dealId', 'deals', input.dealId],
+  ] as const;
+  for (const [field, table, id] of checks) {
+    if (id && !(await liveRecordExists(db, table, actor.tenantId, id))) throw new CrmError('invalid_field', `${field} does not name a record`);
+  }
+  // The description stays under its person's key until the person linked changes.
+  if (current && input.contactId === undefined && input.leadId === undefined) return { ...links, subject_id: current.subject_id };
+  const contact = links.contact_id ? await livePerson(db, 'contacts', actor.tenantId, links.contact_id) : undefined;
+  if (input.contactId && !contact) throw new CrmError('invalid_field', 'contactId does not name a contact');
+  const lead = links.lead_id ? await livePerson(db, 'leads', actor.tenantId, links.lead_id) : undefined;
+  if (input.leadId && !lead) throw new CrmError('invalid_field', 'leadId does not name a lead');
+  const subjectId = contact?.subject_id ?? lead?.subject_id ?? (await recordsSubjectId(db, keyring, actor.tenantId));
+  return { ...links, subject_id: subjectId };
+}
+
+function checkTimes(values: { start_at: Date | null; end_at: Date | null }): void {
+  if (values.start_at && values.end_at && values.end_at < values.start_at) throw new CrmError('invalid_field', 'endAt must not be before startAt');
+}
+
+export async function createActivity(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, input: ActivityInput): Promise<Activity> {
+  const type = activityType(input.type);
+  const subject = subjectLine(input.subject);
+  const text = descriptionText(input.description);
+  const times = { due_at: instant(input.dueAt, 'dueAt'), start_at: instant(input.startAt, 'startAt'), end_at: instant(input.endAt, 'endAt') };
+  checkTimes(times);
+  const custom = customJson(input.custom) ?? '{}';
+  return inTransaction(db, async (trx) => {
+    const links = await linksOf(trx, keyring, actor, input);
+    const id = newId();
+    const row = await repo.insertActivity(trx, actor.tenantId, {
+      id,
+      type,
+      subject,
+      ...times,
+      ...links,
+      description_enc: text === null ? null : await sealField(trx, keyring, ref(actor.tenantId, id, links.subject_id), text),
+      done: input.done ?? false,
+      done_at: input.done ? new Date() : null,
+      assignee_id: await userOf(trx, actor, input.assigneeId, 'assigneeId'),
+      owner_id: await userOf(trx, actor, input.ownerId, 'ownerId'),
+      custom,
+    });
+    return toActivity(trx, keyring, row);
+  });
+}
+
+export async function getActivity(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, id: string): Promise<Activity> {
+  const row = await repo.findActivity(db, actor.tenantId, id);
+  if (!row) throw new CrmError('record_not_found', 'no such activity');
+  return toActivity(db, keyring, row);
+}
+
+export interface ActivityListQuery {
+  limit?: number;
+  cursor?: string;
+  sort?: ActivitySort;
+  type?: ActivityType;
+  assigneeId?: string;
+  /** The actor's own activities (assigned to them). */
+  mine?: boolean;
+  /** Only those not done. */
+  open?: boolean;
+  /** Not done and past their due time. */
+  overdue?: boolean;
+  contactId?: string;
+  leadId?: string;
+  organizationId?: string;
+  dealId?: string;
+  dueFrom?: string | Date;
+  dueTo?: string | Date;
+}
+
+/** A page of activities; `mine&open` is "my open tasks", `overdue` what is late. */
+export async function listActivities(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  actor: Authenticated,
+  query: ActivityListQuery,
+): Promise<{ items: Activity[]; nextCursor: string | null }> {
+  const limit = pageSize(query.limit);
+  const sort = query.sort ?? 'dueAt';
+  if (!ACTIVITY_SORTS.includes(sort)) throw new CrmError('invalid_field', `sort must be one of ${ACTIVITY_SORTS.join(', ')}`);
+  const after = decodeCursor(query.cursor, sort);
+  if (after && after.key !== null && typeof after.key !== 'string') throw new CrmError('invalid_cursor', 'cursor is not one this API gave out');
+  if (query.mine && query.assigneeId && query.assigneeId !== actor.user.id) return { items: [], nextCursor: null };
+  const assigneeId = query.mine ? actor.user.id : query.assigneeId;
+  const dueFrom = instant(query.dueFrom ?? null, 'dueFrom');
+  const dueTo = instant(query.dueTo ?? null, 'dueTo');
+  const rows = await repo.listActivities(db, actor.tenantId, {
+    sort,
+    after: after ? { id: after.id, key: (after.key as string | null | undefined) ?? null } : null,
+    limit: limit + 1,
+    ...(query.type ? { type: query.type } : {}),
+    ...(assigneeId ? { assigneeId } : {}),
+    ...(query.open ? { open: true } : {}),
+    ...(query.overdue ? { overdueAt: new Date() } : {}),
+    ...(query.contactId ? { contactId: query.contactId } : {}),
+    ...(query.leadId ? { leadId: query.leadId } : {}),
+    ...(query.organizationId ? { organizationId: query.organizationId } : {}),
+    ...(query.dealId ? { dealId: query.dealId } : {}),
+    ...(dueFrom ? { dueFrom } : {}),
+    ...(dueTo ? { dueTo } : {}),
+  });
+  const page = pageOf(rows, limit, (r) => r.sort_key, sort);
+  return { items: await Promise.all(page.rows.map((r) => toActivity(db, keyring, r))), nextCursor: page.nextCursor };
+}
+
+/**
+ * Changes an activity. Marking it done stamps when; linking it to another
+ * person re-seals the description under that person's key.
+ */
+export async function updateActivity(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  actor: Authenticated,
+  id: string,
+  input: ActivityInput & { version?: number },
+  ifMatch?: number,
+): Promise<Activity> {
+  return inTransaction(db, async (trx) => {
+    const row = await repo.findActivity(trx, actor.tenantId, id);
+    if (!row) throw new CrmError('record_not_found', 'no such activity');
+    const expected = ifMatch ?? input.version ?? row.version;
+    const links = await linksOf(trx, keyring, actor, input, row);
+    const text = input.description !== undefined ? descriptionText(input.description) : await description(trx, keyring, row);
+    const times = {
+      due_at: input.dueAt !== undefined ? instant(input.dueAt, 'dueAt') : row.due_at,
+      start_at: input.startAt !== undefined ? instant(input.startAt, 'startAt') : row.start_at,
+      end_at: input.endAt !== undefined ? instant(input.endAt, 'endAt') : row.end_at,
+    };
+    checkTimes(times);
+    const done = input.done ?? row.done;
+    const values: Partial<repo.ActivityValues> = {
+      ...(input.type !== undefined ? { type: activityType(input.type) } : {}),
+      ...(input.subject !== undefined ? { subject: subjectLine(input.subject) } : {}),
+      ...times,
+      ...links,
+      description_enc: text === null ? null : await sealField(trx, keyring, ref(actor.tenantId, id, links.subject_id), text),
+      done,
+      done_at: done ? (row.done_at ?? new Date()) : null,
+      ...(input.assigneeId !== undefined ? { assignee_id: await userOf(trx, actor, input.assigneeId, 'assigneeId') } : {}),
+      ...(input.ownerId !== undefined ? { owner_id: await userOf(trx, actor, input.ownerId, 'ownerId') } : {}),
+      ...(input.custom !== undefined ? { custom: customJson(input.custom)! } : {}),
+    };
+    const updated = await repo.updateActivity(trx, actor.tenantId, id, expected, values);
+    if (!updated) throw new CrmError('version_conflict', `the activity changed since version ${expected}; reload and try again`);
+    return toActivity(trx, keyring, updated);
+  });
+}
+
+/** Soft delete: the activity goes to the recycle bin for RECYCLE_DAYS days. */
+export async function deleteActivity(db: Kysely<Database>, actor: Authenticated, id: string): Promise<void> {
+  if (!(await repo.softDeleteActivity(db, actor.tenantId, id))) throw new CrmError('record_not_found', 'no such activity');
+}
+
+/** Takes an activity out of the recycle bin, within RECYCLE_DAYS days of its deletion. */
+export async function restoreActivity(db: Kysely<Database>, actor: Authenticated, id: string): Promise<void> {
+  const since = new Date(Date.now() - RECYCLE_DAYS * 24 * 3600 * 1000);
+  if (!(await repo.restoreActivity(db, actor.tenantId, id, since))) {
+    if (await repo.findActivity(db, actor.tenantId, id, { deleted: true })) {
+      throw new CrmError('restore_expired', `the activity was deleted more than ${RECYCLE_DAYS} days ago`);
+    }
+    throw new CrmError('not_in_recycle_bin', 'no such activity in the recycle bin');
+  }
+}

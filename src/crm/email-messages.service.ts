@@ -1,0 +1,163 @@
+import type { Kysely } from 'kysely';
+import type { Database, EmailDirection } from '../db/schema.js';
+import { inTransaction } from '../db/transaction.js';
+import type { Authenticated } from '../identity/identity.service.js';
+import { KeyError } from '../keys/keys.errors.js';
+import type { Keyring } from '../keys/keyring.js';
+import { openField, recordsSubjectId, sealField } from '../keys/keys.service.js';
+import { newId } from '../shared/ids.js';
+import { CrmError } from './crm.errors.js';
+import { decodeCursor, pageOf, pageSize } from './cursor.js';
+import * as repo from './email-messages.repository.js';
+import { liveRecordExists, livePerson } from './links.repository.js';
+
+/**
+ * Logged e-mail messages: what was written to or by a contact, kept on the
+ * contact and/or a deal. Addresses, subject and body are all personal, so
+ * each is ciphertext under the contact's key (the tenant's records key for a
+ * mail logged on a deal alone); erasing the person makes them unreadable.
+ */
+
+export interface EmailMessage {
+  id: string;
+  direction: EmailDirection;
+  from: string;
+  to: string[];
+  subject: string;
+  body: string;
+  sentAt: Date;
+  contactId: string | null;
+  dealId: string | null;
+  loggedBy: string;
+  createdAt: Date;
+}
+
+export interface EmailMessageInput {
+  direction: EmailDirection;
+  from: string;
+  to: string[];
+  subject?: string;
+  body: string;
+  sentAt?: string | Date;
+  contactId?: string;
+  dealId?: string;
+}
+
+const SORT = '-sentAt';
+// A bare address or "Display Name <address>".
+const ADDRESS = /^(?:[^<>]*<\s*[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+\s*>|[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+)$/;
+type Field = 'from' | 'to' | 'subject' | 'body';
+
+type Row = NonNullable<Awaited<ReturnType<typeof repo.findEmailMessage>>>;
+
+function ref(tenantId: string, id: string, subjectId: string, field: Field) {
+  return { tenantId, subjectId, table: 'email_messages', rowId: id, field };
+}
+
+/** The message, or undefined once the person it was sealed for has been erased. */
+async function open(db: Kysely<Database>, keyring: Keyring, row: Row): Promise<EmailMessage | undefined> {
+  const read = (field: Field, ciphertext: Buffer) => openField(db, keyring, ref(row.tenant_id, row.id, row.subject_id, field), ciphertext);
+  try {
+    return {
+      id: row.id,
+      direction: row.direction,
+      from: await read('from', row.from_enc),
+      to: JSON.parse(await read('to', row.to_enc)) as string[],
+      subject: await read('subject', row.subject_enc),
+      body: await read('body', row.body_enc),
+      sentAt: row.sent_at,
+      contactId: row.contact_id,
+      dealId: row.deal_id,
+      loggedBy: row.logged_by,
+      createdAt: row.created_at,
+    };
+  } catch (error) {
+    if (error instanceof KeyError && error.code === 'subject_erased') return undefined;
+    throw error;
+  }
+}
+
+function address(value: string, field: string): string {
+  const trimmed = value.trim();
+  if (trimmed.length > 320 || !ADDRESS.test(trimmed)) throw new CrmError('invalid_field', `${field} must be an e-mail address`);
+  return trimmed;
+}
+
+function validate(input: EmailMessageInput) {
+  if (input.direction !== 'inbound' && input.direction !== 'outbound') throw new CrmError('invalid_field', 'direction must be inbound or outbound');
+  if (!Array.isArray(input.to) || input.to.length < 1 || input.to.length > 100) throw new CrmError('invalid_field', 'to lists 1 to 100 addresses');
+  const subject = (input.subject ?? '').trim();
+  if (subject.length > 1000) throw new CrmError('invalid_field', 'subject must be at most 1,000 characters');
+  if (input.body.length > 1_000_000) throw new CrmError('invalid_field', 'body must be at most 1,000,000 characters');
+  const sentAt = input.sentAt === undefined ? new Date() : new Date(input.sentAt);
+  if (Number.isNaN(sentAt.getTime())) throw new CrmError('invalid_field', 'sentAt must be a date-time');
+  return {
+    from: address(input.from, 'from'),
+    to: input.to.map((a, i) => address(a, `to[${i}]`)),
+    subject,
+    body: input.body,
+    sentAt,
+  };
+}
+
+/** Logs a mail on a contact and/or a deal of the actor's tenant. */
+export async function logEmailMessage(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, input: EmailMessageInput): Promise<EmailMessage> {
+  const mail = validate(input);
+  if (!input.contactId && !input.dealId) throw new CrmError('invalid_field', 'a logged e-mail needs a contactId or a dealId');
+  return inTransaction(db, async (trx) => {
+    const contact = input.contactId ? await livePerson(trx, 'contacts', actor.tenantId, input.contactId) : undefined;
+    if (input.contactId && !contact) throw new CrmError('invalid_field', 'contactId does not name a contact');
+    if (input.dealId && !(await liveRecordExists(trx, 'deals', actor.tenantId, input.dealId))) {
+      throw new CrmError('invalid_field', 'dealId does not name a deal');
+    }
+    const subjectId = contact?.subject_id ?? (await recordsSubjectId(trx, keyring, actor.tenantId));
+    const id = newId();
+    const seal = (field: Field, value: string) => sealField(trx, keyring, ref(actor.tenantId, id, subjectId, field), value);
+    const row = await repo.insertEmailMessage(trx, actor.tenantId, {
+      id,
+      direction: input.direction,
+      subject_id: subjectId,
+      from_enc: await seal('from', mail.from),
+      to_enc: await seal('to', JSON.stringify(mail.to)),
+      subject_enc: await seal('subject', mail.subject),
+      body_enc: await seal('body', mail.body),
+      sent_at: mail.sentAt,
+      contact_id: input.contactId ?? null,
+      deal_id: input.dealId ?? null,
+      logged_by: actor.user.id,
+    });
+    return (await open(trx, keyring, row))!;
+  });
+}
+
+export async function getEmailMessage(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, id: string): Promise<EmailMessage> {
+  const row = await repo.findEmailMessage(db, actor.tenantId, id);
+  const message = row && (await open(db, keyring, row));
+  if (!message) throw new CrmError('record_not_found', 'no such e-mail message');
+  return message;
+}
+
+/** Logged mails, newest first, of one contact or deal (or all). */
+export async function listEmailMessages(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  actor: Authenticated,
+  query: { limit?: number; cursor?: string; contactId?: string; dealId?: string },
+): Promise<{ items: EmailMessage[]; nextCursor: string | null }> {
+  const limit = pageSize(query.limit);
+  const after = decodeCursor(query.cursor, SORT);
+  if (after && typeof after.key !== 'string') throw new CrmError('invalid_cursor', 'cursor is not one this API gave out');
+  const rows = await repo.listEmailMessages(db, actor.tenantId, {
+    after: after ? { id: after.id, key: after.key as string } : null,
+    limit: limit + 1,
+    ...(query.contactId ? { contactId: query.contactId } : {}),
+    ...(query.dealId ? { dealId: query.dealId } : {}),
+  });
+  const page = pageOf(rows, limit, (r) => r.sort_key, SORT);
+  const items = (await Promise.all(page.rows.map((r) => open(db, keyring, r)))).filter((m): m is EmailMessage => m !== undefined);
+  return { items, nextCursor: page.nextCursor };
+}
+
+export async function deleteEmailMessage(db: Kysely<Database>, actor: Authenticated, id: string): Promise<void> {
+  if (!(await repo.softDeleteEmailMessage(db, actor.tenantId, id))) throw new CrmError('record_not_found', 'no such e-mail message');
+}
