@@ -12,6 +12,7 @@ import type { IdentitySettings } from '../identity/identity.service.js';
 import type { Keyring } from '../keys/keyring.js';
 import { registerUserRoutes } from '../identity/users.routes.js';
 import { registerCrmRoutes } from '../crm/crm.routes.js';
+import { registerDealRoutes } from '../crm/deals.routes.js';
 import { registerImportRoutes } from '../crm/imports.routes.js';
 import { registerTenantRoutes } from '../tenants/tenants.routes.js';
 import { loggerOptions } from './logging.js';
@@ -128,6 +129,7 @@ export async function buildServer({ config, database, keyring, logger, logStream
   registerUserRoutes(app, database, identity);
   registerTenantRoutes(app, database, identity);
   registerCrmRoutes(app, database, identity);
+  registerDealRoutes(app, database, identity);
   registerImportRoutes(app, database, identity, { maxBytes: config.importLimitBytes });
   return app;
 }
