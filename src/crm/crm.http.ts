@@ -50,8 +50,10 @@ export const AddressInput = Type.Object(
 
 const CustomValue = Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Array(Type.String())]);
 export const CustomValuesSchema = Type.Record(Type.String(), CustomValue, { description: 'Custom field values by key' });
-export const CustomValuesInput = Type.Record(Type.String({ maxLength: 64 }), Type.Union([CustomValue, Type.Null()]), {
-  description: 'Custom field values by key; null removes one',
+// Values are checked against their field's type by the service: a schema union here would let the
+// validator coerce 12 into "12" before anyone could tell a number from text.
+export const CustomValuesInput = Type.Record(Type.String({ maxLength: 64 }), Type.Unknown(), {
+  description: 'Custom field values by key (text, number, boolean, YYYY-MM-DD, an option or a list of options); null removes one',
 });
 export const TagsInput = Type.Array(Type.String({ minLength: 1, maxLength: 50 }), { maxItems: 50, description: 'Tag names; new names create tags' });
 

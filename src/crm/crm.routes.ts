@@ -26,6 +26,7 @@ import { CUSTOM_FIELD_MODULES, CUSTOM_FIELD_TYPES, createCustomField, deleteCust
 import { createNote, deleteNote, getNote, listNotes, updateNote } from './notes.service.js';
 import { createOrganization, deleteOrganization, getOrganization, listOrganizations, updateOrganization } from './organizations.service.js';
 import { registerPeopleRoutes } from './people.routes.js';
+import { registerRecycleBinRoutes } from './recycle-bin.routes.js';
 import { createTag, deleteTag, listTags, updateTag } from './tags.service.js';
 
 const NullableText = (max: number) => Type.Optional(Nullable(Type.String({ maxLength: max })));
@@ -97,6 +98,7 @@ export function registerCrmRoutes(server: FastifyInstance, database: DatabaseHan
   const auth = requireAuth(db, settings);
 
   registerPeopleRoutes(server, database, settings);
+  registerRecycleBinRoutes(server, database, settings);
 
   app.get(
     '/api/v1/organizations',

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely, type SqlBool } from 'kysely';
 import type { Database } from '../db/schema.js';
 
 // The only SQL for notes. Every function takes the tenant scope.
@@ -48,6 +48,19 @@ export async function listNotes(
     .orderBy('id', 'desc')
     .limit(page.limit);
   if (page.parent) query = query.where(page.parent.column, '=', page.parent.id);
+  else {
+    // Notes of a record in the recycle bin are hidden with it.
+    for (const [column, table] of [
+      ['contact_id', 'contacts'],
+      ['lead_id', 'leads'],
+      ['organization_id', 'organizations'],
+      ['deal_id', 'deals'],
+    ] as const) {
+      query = query.where(
+        sql<SqlBool>`not exists (select 1 from ${sql.table(table)} p where p.tenant_id = notes.tenant_id and p.id = ${sql.ref(`notes.${column}`)} and p.deleted_at is not null)`,
+      );
+    }
+  }
   if (page.afterId) query = query.where('id', '<', page.afterId);
   return query.execute();
 }

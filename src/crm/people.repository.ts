@@ -33,15 +33,15 @@ export async function insertPeople(db: Kysely<Database>, table: PersonTable, row
   }
 }
 
-/** Rows by id (not deleted), for confirming blind index candidates in bulk. */
-export async function findPeople(db: Kysely<Database>, table: PersonTable, tenantId: string, ids: string[]) {
+/** Rows by id (not deleted, or only deleted ones), for confirming blind index candidates in bulk. */
+export async function findPeople(db: Kysely<Database>, table: PersonTable, tenantId: string, ids: string[], options: { deleted?: boolean } = {}) {
   if (ids.length === 0) return [];
   return db
     .selectFrom(as(table))
     .selectAll()
     .where('tenant_id', '=', tenantId)
     .where('id', 'in', ids)
-    .where('deleted_at', 'is', null)
+    .where('deleted_at', options.deleted ? 'is not' : 'is', null)
     .execute() as Promise<Array<Record<string, unknown>>>;
 }
 

@@ -265,12 +265,15 @@ export function registerPeopleRoutes(server: FastifyInstance, database: Database
     '/api/v1/leads/:id/convert',
     {
       onRequest: auth,
+      // An empty POST converts with the defaults.
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
       schema: {
         tags: ['leads'],
         summary: 'Convert a lead into a contact of the same person, optionally with an organization and a deal',
         params: IdParams,
-        body: Type.Optional(
-          Type.Object(
+        body: Type.Object(
             {
               organizationId: Type.Optional(Uuid()),
               createOrganization: Type.Optional(Type.Boolean({ description: 'Make (or reuse by name) an organization from the company; default true' })),
@@ -287,13 +290,12 @@ export function registerPeopleRoutes(server: FastifyInstance, database: Database
             },
             { additionalProperties: false, examples: [{ deal: { title: 'First order', amount: 250000, currency: 'EUR' } }] },
           ),
-        ),
         response: {
           200: Type.Object({ contactId: Uuid(), organizationId: Nullable(Uuid()), dealId: Nullable(Uuid()), contact: ContactSchema }),
           ...Problems,
         },
       },
     },
-    async (request) => convertLead(db, keyring, actorOf(request), request.params.id, request.body ?? {}),
+    async (request) => convertLead(db, keyring, actorOf(request), request.params.id, request.body),
   );
 }

@@ -205,8 +205,9 @@ export async function peopleByIds<R extends PersonRecord>(
   actor: Authenticated,
   kind: PersonKind<R, never>,
   ids: string[],
+  options: { deleted?: boolean } = {},
 ): Promise<R[]> {
-  return openPeople(db, keyring, actor.tenantId, kind, (await repo.findPeople(db, kind.table, actor.tenantId, ids)) as Row[]);
+  return openPeople(db, keyring, actor.tenantId, kind, (await repo.findPeople(db, kind.table, actor.tenantId, ids, options)) as Row[]);
 }
 
 /** The record, or record_not_found (also for an erased person: gone for every purpose). */

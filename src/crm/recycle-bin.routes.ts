@@ -1,0 +1,97 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import type { DatabaseHandle } from '../db/database.js';
+import { actorOf, requireAuth } from '../http/auth.js';
+import { DateTime } from '../http/schemas.js';
+import type { IdentitySettings } from '../identity/identity.service.js';
+import { Nullable, OneOf, Page, PageOf, Problems, Uuid } from './crm.http.js';
+import { listRecycleBin, purgeFromBin, restoreFromBin } from './recycle-bin.service.js';
+import { searchEverything } from './search.service.js';
+
+// HTTP for the recycle bin and the global search.
+
+const Module = OneOf(['contacts', 'leads', 'organizations', 'deals', 'activities', 'notes', 'email-messages']);
+const BinParams = Type.Object({ module: Module, id: Uuid() });
+const BinItemSchema = Type.Object({
+  module: Type.String(),
+  id: Uuid(),
+  title: Nullable(Type.String()),
+  deletedAt: DateTime(),
+  purgeAfter: DateTime({ description: 'When it is purged for good; restorable until then' }),
+});
+const HitSchema = Type.Object({
+  module: OneOf(['contacts', 'leads', 'organizations', 'deals']),
+  id: Uuid(),
+  title: Type.String(),
+  detail: Nullable(Type.String()),
+});
+
+export function registerRecycleBinRoutes(server: FastifyInstance, database: DatabaseHandle, settings: IdentitySettings): void {
+  const app = server.withTypeProvider<TypeBoxTypeProvider>();
+  const { db } = database;
+  const { keyring } = settings;
+  const auth = requireAuth(db, settings);
+
+  app.get(
+    '/api/v1/recycle-bin',
+    {
+      onRequest: auth,
+      schema: {
+        tags: ['recycle bin'],
+        summary: 'Deleted records, newest first (administrators see all, others their own); purged 30 days after deletion',
+        querystring: Type.Object({ ...Page, module: Type.Optional(Module) }, { additionalProperties: false }),
+        response: { 200: PageOf(BinItemSchema), ...Problems },
+      },
+    },
+    async (request) => listRecycleBin(db, keyring, actorOf(request), request.query),
+  );
+
+  app.post(
+    '/api/v1/recycle-bin/:module/:id/restore',
+    {
+      onRequest: auth,
+      schema: {
+        tags: ['recycle bin'],
+        summary: 'Restore a deleted record (within 30 days)',
+        params: BinParams,
+        response: { 200: Type.Object({ module: Type.String(), id: Uuid() }), ...Problems },
+      },
+    },
+    async (request) => restoreFromBin(db, actorOf(request), request.params.module, request.params.id),
+  );
+
+  app.delete(
+    '/api/v1/recycle-bin/:module/:id',
+    {
+      onRequest: auth,
+      schema: {
+        tags: ['recycle bin'],
+        summary: 'Purge a deleted record now, for good (administrators); a person’s key goes with their last record',
+        params: BinParams,
+        response: { 204: Type.Null(), ...Problems },
+      },
+    },
+    async (request, reply) => {
+      await purgeFromBin(db, keyring, actorOf(request), request.params.module, request.params.id);
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.get(
+    '/api/v1/search',
+    {
+      onRequest: auth,
+      schema: {
+        tags: ['search'],
+        summary: 'Search contacts, leads, organizations and deals at once: an e-mail, a phone number or name words',
+        querystring: Type.Object(
+          { q: Type.String({ minLength: 2, maxLength: 100 }), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 20, default: 5, description: 'Hits per module' })) },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ items: Type.Array(HitSchema) }), ...Problems },
+      },
+    },
+    async (request) => searchEverything(db, keyring, actorOf(request), request.query),
+  );
+}

@@ -1,0 +1,28 @@
+import type { LightMyRequestResponse } from 'fastify';
+import { bearer, signInAdmin } from './auth.js';
+import { createTestTenant, type TestTenant } from './factories.js';
+import type { TestServer } from './server.js';
+
+/** A tenant with its admin signed in, and JSON verbs that act as that admin. */
+export interface CrmSession {
+  tt: TestTenant;
+  token: string;
+  get(url: string): Promise<LightMyRequestResponse>;
+  post(url: string, payload?: object): Promise<LightMyRequestResponse>;
+  patch(url: string, payload: object, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
+  del(url: string): Promise<LightMyRequestResponse>;
+}
+
+export async function crmSession(t: TestServer): Promise<CrmSession> {
+  const tt = await createTestTenant(t.handle.db);
+  const token = await signInAdmin(t.app, tt);
+  const headers = bearer(token);
+  return {
+    tt,
+    token,
+    get: (url) => t.app.inject({ url, headers }),
+    post: (url, payload) => t.app.inject({ method: 'POST', url, headers, ...(payload ? { payload } : {}) }),
+    patch: (url, payload, extra = {}) => t.app.inject({ method: 'PATCH', url, headers: { ...headers, ...extra }, payload }),
+    del: (url) => t.app.inject({ method: 'DELETE', url, headers }),
+  };
+}
