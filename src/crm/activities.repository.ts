@@ -126,14 +126,3 @@ export async function softDeleteActivity(db: Kysely<Database>, tenantId: string,
   return result.numUpdatedRows === 1n;
 }
 
-/** Takes an activity out of the recycle bin if it went in after `since`. */
-export async function restoreActivity(db: Kysely<Database>, tenantId: string, id: string, since: Date): Promise<boolean> {
-  const result = await db
-    .updateTable('activities')
-    .set({ deleted_at: null, updated_at: new Date() })
-    .where('tenant_id', '=', tenantId)
-    .where('id', '=', id)
-    .where('deleted_at', '>=', since)
-    .executeTakeFirst();
-  return result.numUpdatedRows === 1n;
-}

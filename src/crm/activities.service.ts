@@ -10,7 +10,6 @@ import { newId } from '../shared/ids.js';
 import * as repo from './activities.repository.js';
 import { CrmError } from './crm.errors.js';
 import { decodeCursor, pageOf, pageSize } from './cursor.js';
-import { RECYCLE_DAYS } from './deals.service.js';
 import { liveRecordExists, livePerson } from './links.repository.js';
 
 /**
@@ -321,18 +320,8 @@ export async function updateActivity(
   });
 }
 
-/** Soft delete: the activity goes to the recycle bin for RECYCLE_DAYS days. */
+/** Soft delete: the activity goes to the recycle bin for 30 days. */
 export async function deleteActivity(db: Kysely<Database>, actor: Authenticated, id: string): Promise<void> {
   if (!(await repo.softDeleteActivity(db, actor.tenantId, id))) throw new CrmError('record_not_found', 'no such activity');
 }
 
-/** Takes an activity out of the recycle bin, within RECYCLE_DAYS days of its deletion. */
-export async function restoreActivity(db: Kysely<Database>, actor: Authenticated, id: string): Promise<void> {
-  const since = new Date(Date.now() - RECYCLE_DAYS * 24 * 3600 * 1000);
-  if (!(await repo.restoreActivity(db, actor.tenantId, id, since))) {
-    if (await repo.findActivity(db, actor.tenantId, id, { deleted: true })) {
-      throw new CrmError('restore_expired', `the activity was deleted more than ${RECYCLE_DAYS} days ago`);
-    }
-    throw new CrmError('not_in_recycle_bin', 'no such activity in the recycle bin');
-  }
-}

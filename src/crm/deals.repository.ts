@@ -186,18 +186,6 @@ export async function softDeleteDeal(db: Kysely<Database>, tenantId: string, id:
   return result.numUpdatedRows === 1n;
 }
 
-/** Takes a deal out of the recycle bin if it went in after `since`. */
-export async function restoreDeal(db: Kysely<Database>, tenantId: string, id: string, since: Date): Promise<boolean> {
-  const result = await db
-    .updateTable('deals')
-    .set({ deleted_at: null, updated_at: new Date() })
-    .where('tenant_id', '=', tenantId)
-    .where('id', '=', id)
-    .where('deleted_at', '>=', since)
-    .executeTakeFirst();
-  return result.numUpdatedRows === 1n;
-}
-
 export async function insertStageChange(
   db: Kysely<Database>,
   tenantId: string,

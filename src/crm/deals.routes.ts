@@ -9,7 +9,6 @@ import { ACTIVITY_SORTS, createActivity, deleteActivity, getActivity, listActivi
 import { IdParams, ifMatch, Nullable, Page, PageOf, Problems, Uuid, Version } from './crm.http.js';
 import { createDeal, DEAL_SORTS, dealHistory, deleteDeal, getDeal, listDeals, updateDeal } from './deals.service.js';
 import { deleteEmailMessage, getEmailMessage, listEmailMessages, logEmailMessage } from './email-messages.service.js';
-import { registerConversionDealMaker } from './leads.service.js';
 import { createPipeline, deletePipeline, getPipeline, listPipelines, updatePipeline } from './pipelines.service.js';
 
 // Deals and their pipelines, activities and logged e-mail messages.
@@ -167,8 +166,6 @@ export function registerDealRoutes(server: FastifyInstance, database: DatabaseHa
   const { keyring } = settings;
   const auth = requireAuth(db, settings);
   const noContent = { 204: Type.Null(), ...Problems };
-  // A lead converted with a deal gets it from here, inside the conversion's transaction.
-  registerConversionDealMaker(createDeal);
 
   // --- pipelines ------------------------------------------------------------------
 

@@ -68,8 +68,6 @@ export const DEAL_SORTS = ['createdAt', '-createdAt', 'updatedAt', '-updatedAt',
 export type DealSort = (typeof DEAL_SORTS)[number];
 
 /** How long a deleted deal or activity stays in the recycle bin. */
-export const RECYCLE_DAYS = 30;
-
 const CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
 const MAX_CONTACTS = 50;
 
@@ -343,21 +341,9 @@ export async function updateDeal(
   });
 }
 
-/** Soft delete: the deal goes to the recycle bin for RECYCLE_DAYS days. */
+/** Soft delete: the deal goes to the recycle bin for 30 days. */
 export async function deleteDeal(db: Kysely<Database>, actor: Authenticated, id: string): Promise<void> {
   if (!(await repo.softDeleteDeal(db, actor.tenantId, id))) throw new CrmError('record_not_found', 'no such deal');
-}
-
-/** Takes a deal out of the recycle bin, within RECYCLE_DAYS days of its deletion. */
-export async function restoreDeal(db: Kysely<Database>, actor: Authenticated, id: string): Promise<Deal> {
-  const since = new Date(Date.now() - RECYCLE_DAYS * 24 * 3600 * 1000);
-  if (!(await repo.restoreDeal(db, actor.tenantId, id, since))) {
-    if (await repo.findDeal(db, actor.tenantId, id, { deleted: true })) {
-      throw new CrmError('restore_expired', `the deal was deleted more than ${RECYCLE_DAYS} days ago`);
-    }
-    throw new CrmError('not_in_recycle_bin', 'no such deal in the recycle bin');
-  }
-  return load(db, actor, id);
 }
 
 /** The stages a deal went through, oldest first. */

@@ -4,7 +4,7 @@ import { bearer, signInAdmin } from '../../test/auth.js';
 import { createTestTenant } from '../../test/factories.js';
 import { useTestServer } from '../../test/server.js';
 import { authenticate } from '../identity/identity.service.js';
-import { restoreDeal } from './deals.service.js';
+import { restoreFromBin } from './recycle-bin.service.js';
 
 const t = useTestServer();
 
@@ -336,13 +336,12 @@ describe('deals', () => {
     const raw = await sql<{ deleted_at: Date | null }>`select deleted_at from deals where id = ${d.id}`.execute(t.handle.db);
     expect(raw.rows[0]!.deleted_at).toBeInstanceOf(Date);
     const actor = await authenticate(t.handle.db, { ...t.config, keyring: t.keyring }, token);
-    const restored = await restoreDeal(t.handle.db, actor, d.id);
-    expect(restored).toMatchObject({ id: d.id, title: 'Binned' });
-    expect((await get(token, `/api/v1/deals/${d.id}`)).statusCode).toBe(200);
-    await expect(restoreDeal(t.handle.db, actor, d.id)).rejects.toMatchObject({ code: 'not_in_recycle_bin' });
+    expect(await restoreFromBin(t.handle.db, actor, 'deals', d.id)).toEqual({ module: 'deals', id: d.id });
+    expect((await get(token, `/api/v1/deals/${d.id}`)).json()).toMatchObject({ id: d.id, title: 'Binned' });
+    await expect(restoreFromBin(t.handle.db, actor, 'deals', d.id)).rejects.toMatchObject({ code: 'not_in_recycle_bin' });
     await call(token, 'DELETE', `/api/v1/deals/${d.id}`);
     await sql`update deals set deleted_at = now() - interval '31 days' where id = ${d.id}`.execute(t.handle.db);
-    await expect(restoreDeal(t.handle.db, actor, d.id)).rejects.toMatchObject({ code: 'restore_expired' });
+    await expect(restoreFromBin(t.handle.db, actor, 'deals', d.id)).rejects.toMatchObject({ code: 'restore_expired' });
     expect((await get(token, `/api/v1/deals/${d.id}`)).statusCode).toBe(404);
     expect(tt.tenant.id).toBe(actor.tenantId);
   });

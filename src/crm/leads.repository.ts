@@ -39,7 +39,18 @@ export async function markConverted(
     .execute();
 }
 
-/** The lead's notes now hang on the contact it became; their ciphertext is bound to the note, not the parent. */
+/**
+ * The lead's notes now hang on the contact it became, and its activities name
+ * the contact too; their ciphertext is bound to the note or activity, not to
+ * the parent, so nothing is re-encrypted.
+ */
 export async function moveHistoryToContact(db: Kysely<Database>, tenantId: string, leadId: string, contactId: string): Promise<void> {
   await db.updateTable('notes').set({ contact_id: contactId, lead_id: null }).where('tenant_id', '=', tenantId).where('lead_id', '=', leadId).execute();
+  await db
+    .updateTable('activities')
+    .set({ contact_id: contactId })
+    .where('tenant_id', '=', tenantId)
+    .where('lead_id', '=', leadId)
+    .where('contact_id', 'is', null)
+    .execute();
 }

@@ -5,6 +5,7 @@ import type { Keyring } from '../keys/keyring.js';
 import { subjectKey } from '../keys/keys.service.js';
 import { contactKind, organizationOf, type Contact } from './contacts.service.js';
 import { CrmError } from './crm.errors.js';
+import { createDeal } from './deals.service.js';
 import { fieldsOf } from './custom-fields.service.js';
 import * as leadsRepo from './leads.repository.js';
 import { createOrganization, findOrganizationByName } from './organizations.service.js';
@@ -130,18 +131,6 @@ export interface ConvertLeadInput {
   deal?: { title?: string; amount: number; currency: string };
 }
 
-/** Creates the deal of a conversion; registered by the deals module so leads need not import it. */
-export type ConversionDealMaker = (
-  db: Kysely<Database>,
-  actor: Authenticated,
-  deal: { title: string; amount: number; currency: string; organizationId: string | null; contactIds: string[]; ownerId: string },
-) => Promise<{ id: string }>;
-
-let makeDeal: ConversionDealMaker | undefined;
-export function registerConversionDealMaker(maker: ConversionDealMaker): void {
-  makeDeal = maker;
-}
-
 export async function convertLead(
   db: Kysely<Database>,
   keyring: Keyring,
@@ -152,7 +141,6 @@ export async function convertLead(
   return db.transaction().execute(async (trx) => {
     const lead = await getLead(trx, keyring, actor, id);
     if (lead.status === 'converted') throw new CrmError('lead_already_converted', 'this lead was converted already');
-    if (input.deal && !makeDeal) throw new CrmError('invalid_field', 'deals are not available');
     if (!(await leadsRepo.lockLead(trx, actor.tenantId, id, lead.version))) {
       throw new CrmError('version_conflict', 'the lead changed meanwhile; reload and try again');
     }
@@ -198,8 +186,8 @@ export async function convertLead(
     );
 
     let dealId: string | null = null;
-    if (input.deal && makeDeal) {
-      const deal = await makeDeal(trx, actor, {
+    if (input.deal) {
+      const deal = await createDeal(trx, actor, {
         title: input.deal.title?.trim() || `${lead.company ?? `${lead.firstName} ${lead.lastName}`.trim()}`,
         amount: input.deal.amount,
         currency: input.deal.currency,

@@ -7,6 +7,7 @@ import { recordsSubjectId, subjectKey, subjectKeys } from '../keys/keys.service.
 import { newId } from '../shared/ids.js';
 import { getContact } from './contacts.service.js';
 import { CrmError } from './crm.errors.js';
+import { getDeal } from './deals.service.js';
 import * as repo from './notes.repository.js';
 import { decodeCursor, pageOf, pageSize } from './cursor.js';
 import { getLead } from './leads.service.js';
@@ -36,13 +37,6 @@ export interface Note {
 }
 
 export type NoteParentRef = Partial<Record<NoteParent, string>>;
-
-/** How the deals module lets notes check that a deal exists for the actor. */
-export type DealLookup = (db: Kysely<Database>, actor: Authenticated, id: string) => Promise<unknown>;
-let findDeal: DealLookup | undefined;
-export function registerNoteDealLookup(lookup: DealLookup): void {
-  findDeal = lookup;
-}
 
 type Row = NonNullable<Awaited<ReturnType<typeof repo.findNote>>>;
 
@@ -91,8 +85,7 @@ async function parentSubject(db: Kysely<Database>, keyring: Keyring, actor: Auth
       await getOrganization(db, actor, id);
       return recordsSubjectId(db, keyring, actor.tenantId);
     case 'dealId':
-      if (!findDeal) throw new CrmError('invalid_field', 'deals are not available');
-      await findDeal(db, actor, id);
+      await getDeal(db, actor, id);
       return recordsSubjectId(db, keyring, actor.tenantId);
   }
 }

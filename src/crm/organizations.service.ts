@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
+import { inTransaction } from '../db/transaction.js';
 import type { Authenticated } from '../identity/identity.service.js';
 import { newId } from '../shared/ids.js';
 import { CrmError } from './crm.errors.js';
@@ -98,10 +99,6 @@ async function values(db: Kysely<Database>, actor: Authenticated, input: Organiz
     owner_id: await ownerOf(db, actor, input.ownerId, current?.ownerId),
     custom: JSON.stringify(custom.plain),
   };
-}
-
-function inTransaction<T>(db: Kysely<Database>, run: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
-  return db.isTransaction ? run(db) : db.transaction().execute(run);
 }
 
 export async function createOrganization(db: Kysely<Database>, actor: Authenticated, input: OrganizationInput): Promise<Organization> {

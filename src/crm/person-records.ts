@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
+import { inTransaction } from '../db/transaction.js';
 import type { Authenticated } from '../identity/identity.service.js';
 import type { Keyring } from '../keys/keyring.js';
 import { createSubject, createSubjects, indexNewRecords, subjectKey, subjectKeys } from '../keys/keys.service.js';
@@ -139,7 +140,7 @@ export async function createPerson<R extends PersonRecord, I extends PersonRecor
     const tags = await setRecordTags(trx, actor.tenantId, kind.table, id, names);
     return openRow(kind, subject.key, row, tags);
   };
-  return db.isTransaction ? run(db) : db.transaction().execute(run);
+  return inTransaction(db, run);
 }
 
 /** A person ready to insert in bulk: validated fields, custom values split, plain columns resolved. */
@@ -331,7 +332,7 @@ export async function updatePerson<R extends PersonRecord, I extends PersonRecor
     const tags = input.tags !== undefined ? await setRecordTags(trx, actor.tenantId, kind.table, id, tagNames(input.tags)) : current.tags;
     return openRow(kind, key, row, tags);
   };
-  return db.isTransaction ? run(db) : db.transaction().execute(run);
+  return inTransaction(db, run);
 }
 
 /** Soft delete into the recycle bin; erasure is a separate, final act. */
