@@ -85,6 +85,11 @@ function toPipeline(row: PipelineRow, stages: StageRow[]): Pipeline {
  * made before pipelines existed have none, so every pipeline and deal path
  * calls this first; concurrent first calls agree on a single pipeline.
  */
+/** Pipelines shape everyone's board: administrators change them, everyone uses them. */
+function assertAdmin(actor: Authenticated): void {
+  if (!actor.user.isAdmin) throw new CrmError('admin_required', 'only administrators change pipelines');
+}
+
 export async function ensureDefaultPipeline(db: Kysely<Database>, tenantId: string): Promise<void> {
   if (await repo.hasDefaultPipeline(db, tenantId)) return;
   await inTransaction(db, (trx) =>
@@ -152,6 +157,7 @@ export async function createPipeline(
   actor: Authenticated,
   input: { name: string; stages: StageInput[]; position?: number; isDefault?: boolean },
 ): Promise<Pipeline> {
+  assertAdmin(actor);
   const name = pipelineName(input.name);
   const stages = stageValues(input.stages);
   if (stages.some((s) => s.id !== undefined)) throw new CrmError('invalid_stage', 'new stages do not carry an id');
@@ -178,6 +184,7 @@ export async function updatePipeline(
   input: PipelineInput & { version?: number },
   ifMatch?: number,
 ): Promise<Pipeline> {
+  assertAdmin(actor);
   const name = input.name !== undefined ? pipelineName(input.name) : undefined;
   const stages = input.stages !== undefined ? stageValues(input.stages) : undefined;
   await ensureDefaultPipeline(db, actor.tenantId);
@@ -234,6 +241,7 @@ async function replaceStages(
 
 /** Removes a pipeline; never the default one, nor one that holds deals (recycled ones included). */
 export async function deletePipeline(db: Kysely<Database>, actor: Authenticated, id: string): Promise<void> {
+  assertAdmin(actor);
   await ensureDefaultPipeline(db, actor.tenantId);
   await inTransaction(db, async (trx) => {
     const current = await repo.findPipeline(trx, actor.tenantId, id, 'update');

@@ -54,7 +54,7 @@ describe('tags and custom fields', () => {
     expect(cleared.json().custom).toEqual({ dietary_needs: marker, segment: 'smb' });
   });
 
-  it('lets only administrators define custom fields and rename tags', async () => {
+  it('lets only administrators define custom fields, rename tags and change pipelines', async () => {
     const s = await crmSession(t);
     const password = `Rep-${randomBytes(8).toString('hex')}`;
     const email = `rep-${randomBytes(4).toString('hex')}@example.test`;
@@ -67,6 +67,9 @@ describe('tags and custom fields', () => {
     const tag = (await s.post('/api/v1/tags', { name: 'T' })).json();
     expect((await t.app.inject({ method: 'PATCH', url: `/api/v1/tags/${tag.id}`, headers: rep, payload: { name: 'U' } })).statusCode).toBe(403);
     expect((await t.app.inject({ method: 'POST', url: '/api/v1/contacts', headers: rep, payload: { firstName: 'Rep', tags: ['T', 'fresh'] } })).statusCode).toBe(201);
+    const pipeline = await t.app.inject({ method: 'POST', url: '/api/v1/pipelines', headers: rep, payload: { name: 'Mine', stages: [{ name: 'One', probability: 10 }] } });
+    expect(pipeline.statusCode).toBe(403);
+    expect((await t.app.inject({ method: 'POST', url: '/api/v1/deals', headers: rep, payload: { title: 'Rep deal', amount: 100, currency: 'EUR' } })).statusCode).toBe(201);
   });
 });
 
