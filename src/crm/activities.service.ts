@@ -9,6 +9,7 @@ import { openField, recordsSubjectId, sealField } from '../keys/keys.service.js'
 import { newId } from '../shared/ids.js';
 import * as repo from './activities.repository.js';
 import { CrmError } from './crm.errors.js';
+import { plainCustomValues } from './custom-fields.service.js';
 import { decodeCursor, pageOf, pageSize } from './cursor.js';
 import { liveRecordExists, livePerson } from './links.repository.js';
 
@@ -133,14 +134,6 @@ function instant(value: Instant | undefined, field: string): Date | null {
   return date;
 }
 
-function customJson(value: Record<string, unknown> | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new CrmError('invalid_field', 'custom must be an object');
-  const json = JSON.stringify(value);
-  if (json.length > 32_000) throw new CrmError('invalid_field', 'custom values are too large');
-  return json;
-}
-
 async function userOf(db: Kysely<Database>, actor: Authenticated, id: string | undefined, field: string): Promise<string> {
   if (id === undefined || id === actor.user.id) return actor.user.id;
   if (!(await isActiveUser(db, actor.tenantId, id))) throw new CrmError('invalid_field', `${field} does not name an active user`);
@@ -195,7 +188,6 @@ export async function createActivity(db: Kysely<Database>, keyring: Keyring, act
   const text = descriptionText(input.description);
   const times = { due_at: instant(input.dueAt, 'dueAt'), start_at: instant(input.startAt, 'startAt'), end_at: instant(input.endAt, 'endAt') };
   checkTimes(times);
-  const custom = customJson(input.custom) ?? '{}';
   return inTransaction(db, async (trx) => {
     const links = await linksOf(trx, keyring, actor, input);
     const id = newId();
@@ -210,7 +202,7 @@ export async function createActivity(db: Kysely<Database>, keyring: Keyring, act
       done_at: input.done ? new Date() : null,
       assignee_id: await userOf(trx, actor, input.assigneeId, 'assigneeId'),
       owner_id: await userOf(trx, actor, input.ownerId, 'ownerId'),
-      custom,
+      custom: await plainCustomValues(trx, actor.tenantId, 'activities', {}, input.custom),
     });
     return toActivity(trx, keyring, row);
   });
@@ -312,7 +304,7 @@ export async function updateActivity(
       done_at: done ? (row.done_at ?? new Date()) : null,
       ...(input.assigneeId !== undefined ? { assignee_id: await userOf(trx, actor, input.assigneeId, 'assigneeId') } : {}),
       ...(input.ownerId !== undefined ? { owner_id: await userOf(trx, actor, input.ownerId, 'ownerId') } : {}),
-      ...(input.custom !== undefined ? { custom: customJson(input.custom)! } : {}),
+      ...(input.custom !== undefined ? { custom: await plainCustomValues(trx, actor.tenantId, 'activities', row.custom, input.custom) } : {}),
     };
     const updated = await repo.updateActivity(trx, actor.tenantId, id, expected, values);
     if (!updated) throw new CrmError('version_conflict', `the activity changed since version ${expected}; reload and try again`);

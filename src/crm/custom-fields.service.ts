@@ -180,3 +180,15 @@ export function mergeCustomValues(
   }
   return { plain, personal };
 }
+
+/** For modules without personal fields: the record's custom values validated and merged, as the jsonb to store. */
+export async function plainCustomValues(
+  db: Kysely<Database>,
+  tenantId: string,
+  module: Exclude<CustomFieldModule, 'contacts' | 'leads'>,
+  current: Record<string, unknown>,
+  input: Record<string, unknown> | undefined,
+): Promise<string> {
+  const merged = mergeCustomValues(await fieldsOf(db, tenantId, module), { plain: current as CustomValues, personal: {} }, input);
+  return JSON.stringify(merged.plain);
+}

@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { taggedWith } from './tags.repository.js';
 import type { Database, DealStatus } from '../db/schema.js';
 import { after, orderBy, sortKey, type Keyset } from './pagination.js';
 
@@ -46,6 +47,8 @@ export interface DealListQuery {
   status?: DealStatus;
   organizationId?: string;
   contactId?: string;
+  tag?: string;
+  q?: string;
   createdFrom?: Date;
   createdTo?: Date;
   updatedFrom?: Date;
@@ -109,6 +112,8 @@ export async function listDeals(db: Kysely<Database>, tenantId: string, q: DealL
   if (q.stageId) query = query.where('deals.stage_id', '=', q.stageId);
   if (q.status) query = query.where('deals.status', '=', q.status);
   if (q.organizationId) query = query.where('deals.organization_id', '=', q.organizationId);
+  if (q.tag) query = query.where(taggedWith('deals', sql.ref('deals.id'), tenantId, q.tag));
+  if (q.q) query = query.where(sql`lower(deals.title)`, 'like', `%${q.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
   if (q.contactId) {
     const contactId = q.contactId;
     query = query.where(({ exists, selectFrom }) =>

@@ -6,7 +6,7 @@ import { actorOf, requireAuth } from '../http/auth.js';
 import { DateTime } from '../http/schemas.js';
 import type { IdentitySettings } from '../identity/identity.service.js';
 import { ACTIVITY_SORTS, createActivity, deleteActivity, getActivity, listActivities, updateActivity } from './activities.service.js';
-import { IdParams, ifMatch, Nullable, Page, PageOf, Problems, Uuid, Version } from './crm.http.js';
+import { IdParams, ifMatch, Nullable, Page, PageOf, Problems, TagsInput, Uuid, Version } from './crm.http.js';
 import { createDeal, DEAL_SORTS, dealHistory, deleteDeal, getDeal, listDeals, updateDeal } from './deals.service.js';
 import { deleteEmailMessage, getEmailMessage, listEmailMessages, logEmailMessage } from './email-messages.service.js';
 import { createPipeline, deletePipeline, getPipeline, listPipelines, updatePipeline } from './pipelines.service.js';
@@ -76,6 +76,7 @@ const DealSchema = Type.Object({
   expectedCloseDate: Nullable(Type.String({ format: 'date' })),
   organizationId: Nullable(Uuid()),
   contactIds: Type.Array(Uuid()),
+  tags: Type.Array(Type.String()),
   ownerId: Uuid(),
   custom: Custom,
   version: Type.Integer(),
@@ -88,6 +89,7 @@ const DealFields = {
   expectedCloseDate: Type.Optional(Nullable(CalendarDate)),
   organizationId: Type.Optional(Nullable(Uuid())),
   contactIds: Type.Optional(Type.Array(Uuid(), { maxItems: 50 })),
+  tags: Type.Optional(TagsInput),
   ownerId: Type.Optional(Uuid()),
   lostReason: Type.Optional(Nullable(Type.String({ maxLength: 1000 }))),
   custom: Type.Optional(Custom),
@@ -283,6 +285,8 @@ export function registerDealRoutes(server: FastifyInstance, database: DatabaseHa
             status: Type.Optional(DealStatus),
             organizationId: Type.Optional(Uuid()),
             contactId: Type.Optional(Uuid()),
+            tag: Type.Optional(Type.String({ minLength: 1, maxLength: 50, description: 'Only deals with this tag (by name)' })),
+            q: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'Part of the title' })),
             createdFrom: Range('created').from,
             createdTo: Range('created').to,
             updatedFrom: Range('changed').from,

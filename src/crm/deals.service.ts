@@ -5,6 +5,8 @@ import type { Authenticated } from '../identity/identity.service.js';
 import { isActiveUser } from '../identity/users.service.js';
 import { newId } from '../shared/ids.js';
 import { CrmError } from './crm.errors.js';
+import { plainCustomValues } from './custom-fields.service.js';
+import { setRecordTags, tagNames, tagsOf } from './tags.service.js';
 import { decodeCursor, pageOf, pageSize } from './cursor.js';
 import * as repo from './deals.repository.js';
 import { liveContactIds, liveRecordExists } from './links.repository.js';
@@ -31,6 +33,7 @@ export interface Deal {
   expectedCloseDate: string | null;
   organizationId: string | null;
   contactIds: string[];
+  tags: string[];
   ownerId: string;
   custom: Record<string, unknown>;
   version: number;
@@ -49,6 +52,7 @@ export interface DealInput {
   expectedCloseDate?: string | null;
   organizationId?: string | null;
   contactIds?: string[];
+  tags?: string[];
   ownerId?: string;
   lostReason?: string | null;
   custom?: Record<string, unknown>;
@@ -73,7 +77,7 @@ const MAX_CONTACTS = 50;
 
 type Row = NonNullable<Awaited<ReturnType<typeof repo.findDeal>>>;
 
-function toDeal(row: Row, contactIds: string[]): Deal {
+function toDeal(row: Row, contactIds: string[], tags: string[]): Deal {
   return {
     id: row.id,
     title: row.title,
@@ -88,6 +92,7 @@ function toDeal(row: Row, contactIds: string[]): Deal {
     expectedCloseDate: row.expected_close_date,
     organizationId: row.organization_id,
     contactIds,
+    tags,
     ownerId: row.owner_id,
     custom: row.custom,
     version: row.version,
@@ -133,14 +138,6 @@ function lostReason(value: string | null | undefined): string | null {
   const trimmed = value.trim();
   if (trimmed.length > 1000) throw new CrmError('invalid_field', 'lostReason must be at most 1,000 characters');
   return trimmed || null;
-}
-
-function custom(value: Record<string, unknown> | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new CrmError('invalid_field', 'custom must be an object');
-  const json = JSON.stringify(value);
-  if (json.length > 32_000) throw new CrmError('invalid_field', 'custom values are too large');
-  return json;
 }
 
 async function organizationOf(db: Kysely<Database>, actor: Authenticated, id: string | null | undefined): Promise<string | null> {
@@ -214,7 +211,7 @@ function outcome(stage: Stage, previous: { status: DealStatus; closedAt: Date | 
 async function load(db: Kysely<Database>, actor: Authenticated, id: string): Promise<Deal> {
   const row = await repo.findDeal(db, actor.tenantId, id);
   if (!row) throw new CrmError('record_not_found', 'no such deal');
-  return toDeal(row, (await repo.contactsOfDeals(db, actor.tenantId, [id])).get(id) ?? []);
+  return toDeal(row, (await repo.contactsOfDeals(db, actor.tenantId, [id])).get(id) ?? [], (await tagsOf(db, actor.tenantId, 'deals', [id])).get(id) ?? []);
 }
 
 export async function createDeal(db: Kysely<Database>, actor: Authenticated, input: DealInput): Promise<Deal> {
@@ -223,14 +220,15 @@ export async function createDeal(db: Kysely<Database>, actor: Authenticated, inp
     amount_minor: amount(input.amount),
     currency: currency(input.currency),
     expected_close_date: calendarDate(input.expectedCloseDate, 'expectedCloseDate'),
-    custom: custom(input.custom) ?? '{}',
   };
+  const names = tagNames(input.tags);
   await ensureDefaultPipeline(db, actor.tenantId);
   return inTransaction(db, async (trx) => {
     const { pipeline, stage } = await placement(trx, actor, input);
     const id = newId();
     await repo.insertDeal(trx, actor.tenantId, {
       ...values,
+      custom: await plainCustomValues(trx, actor.tenantId, 'deals', {}, input.custom),
       id,
       pipeline_id: pipeline.id,
       stage_id: stage.id,
@@ -239,6 +237,7 @@ export async function createDeal(db: Kysely<Database>, actor: Authenticated, inp
       ...outcome(stage, undefined, input.lostReason),
     });
     await repo.replaceDealContacts(trx, actor.tenantId, id, await contactsOf(trx, actor, input.contactIds));
+    await setRecordTags(trx, actor.tenantId, 'deals', id, names);
     await repo.insertStageChange(trx, actor.tenantId, { id: newId(), deal_id: id, from_stage_id: null, to_stage_id: stage.id, changed_by: actor.user.id });
     return load(trx, actor, id);
   });
@@ -258,6 +257,8 @@ export interface DealListQuery {
   status?: DealStatus;
   organizationId?: string;
   contactId?: string;
+  tag?: string;
+  q?: string;
   createdFrom?: string | Date;
   createdTo?: string | Date;
   updatedFrom?: string | Date;
@@ -294,11 +295,14 @@ export async function listDeals(db: Kysely<Database>, actor: Authenticated, quer
     ...(query.status ? { status: query.status } : {}),
     ...(query.organizationId ? { organizationId: query.organizationId } : {}),
     ...(query.contactId ? { contactId: query.contactId } : {}),
+    ...(query.tag ? { tag: query.tag } : {}),
+    ...(query.q ? { q: query.q } : {}),
     ...Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== undefined)),
   });
   const page = pageOf(rows, limit, (r) => r.sort_key, sort);
   const contacts = await repo.contactsOfDeals(db, actor.tenantId, page.rows.map((r) => r.id));
-  return { items: page.rows.map((r) => toDeal(r, contacts.get(r.id) ?? [])), nextCursor: page.nextCursor };
+  const tags = await tagsOf(db, actor.tenantId, 'deals', page.rows.map((r) => r.id));
+  return { items: page.rows.map((r) => toDeal(r, contacts.get(r.id) ?? [], tags.get(r.id) ?? [])), nextCursor: page.nextCursor };
 }
 
 /**
@@ -325,7 +329,7 @@ export async function updateDeal(
       ...(input.expectedCloseDate !== undefined ? { expected_close_date: calendarDate(input.expectedCloseDate, 'expectedCloseDate') } : {}),
       ...(input.organizationId !== undefined ? { organization_id: await organizationOf(trx, actor, input.organizationId) } : {}),
       ...(input.ownerId !== undefined ? { owner_id: await ownerOf(trx, actor, input.ownerId) } : {}),
-      ...(input.custom !== undefined ? { custom: custom(input.custom)! } : {}),
+      ...(input.custom !== undefined ? { custom: await plainCustomValues(trx, actor.tenantId, 'deals', current.custom, input.custom) } : {}),
       pipeline_id: pipeline.id,
       stage_id: stage.id,
       ...outcome(stage, current, input.lostReason),
@@ -334,6 +338,7 @@ export async function updateDeal(
       throw new CrmError('version_conflict', `the deal changed since version ${expected}; reload and try again`);
     }
     if (input.contactIds !== undefined) await repo.replaceDealContacts(trx, actor.tenantId, id, await contactsOf(trx, actor, input.contactIds));
+    if (input.tags !== undefined) await setRecordTags(trx, actor.tenantId, 'deals', id, tagNames(input.tags));
     if (stage.id !== current.stageId) {
       await repo.insertStageChange(trx, actor.tenantId, { id: newId(), deal_id: id, from_stage_id: current.stageId, to_stage_id: stage.id, changed_by: actor.user.id });
     }

@@ -119,14 +119,20 @@ describe('deals', () => {
     const ann = (await post(token, '/api/v1/contacts', { firstName: 'Ann', lastName: 'Acme' })).json();
     const bob = (await post(token, '/api/v1/contacts', { firstName: 'Bob', lastName: 'Acme' })).json();
     const rep = (await post(token, '/api/v1/users', { email: `rep@${tt.tenant.slug}.test`, name: 'Rep', password: 'Rep-p4ssw0rd-long-enough!' })).json();
+    await post(token, '/api/v1/custom-fields', { module: 'deals', key: 'region', label: 'Region', type: 'select', options: ['north', 'south'] });
+    await post(token, '/api/v1/custom-fields', { module: 'deals', key: 'seats', label: 'Seats', type: 'number' });
     const d = await deal(token, {
+      tags: ['renewal'],
       organizationId: org.id,
       contactIds: [ann.id, bob.id, ann.id],
       ownerId: rep.id,
       expectedCloseDate: '2025-06-30',
       custom: { region: 'north', seats: 12 },
     });
-    expect(d).toMatchObject({ organizationId: org.id, ownerId: rep.id, expectedCloseDate: '2025-06-30', custom: { region: 'north', seats: 12 } });
+    expect(d).toMatchObject({ organizationId: org.id, ownerId: rep.id, expectedCloseDate: '2025-06-30', custom: { region: 'north', seats: 12 }, tags: ['renewal'] });
+    expect((await get(token, '/api/v1/deals?tag=RENEWAL')).json().items.map((x: { id: string }) => x.id)).toEqual([d.id]);
+    expect((await get(token, '/api/v1/deals?tag=other')).json().items).toEqual([]);
+    expect((await post(token, '/api/v1/deals', { title: 'X', amount: 1, currency: 'EUR', custom: { region: 'east' } })).statusCode).toBe(400);
     expect((d.contactIds as string[]).slice().sort()).toEqual([ann.id, bob.id].sort());
     const changed = await patch(token, `/api/v1/deals/${d.id}`, { contactIds: [bob.id], organizationId: null });
     expect(changed.json()).toMatchObject({ contactIds: [bob.id], organizationId: null, version: 2 });
