@@ -6,7 +6,8 @@ import { runHttpBenchmark, type Mode, type ModeResult } from './http.bench.js';
 import { run as personCrypto } from './person-crypto.bench.js';
 import { httpSection, httpTable, machine, mergeResults, sectionTitle, targetLines, targets } from './report.js';
 
-// `npm run bench [-- --quick] [--contacts N] [--mode pglite|postgres|both] [--no-http] [--profile DIR]`:
+// `npm run bench [-- --quick] [--contacts N] [--mode pglite|postgres|both] [--no-http] [--profile DIR]
+//   [--cases get,list,search-email,search-name,create,import]`:
 // runs every benchmark and writes bench/RESULTS.md.
 
 const { values: args } = parseArgs({
@@ -17,6 +18,7 @@ const { values: args } = parseArgs({
     'import-rows': { type: 'string' },
     'no-http': { type: 'boolean', default: false },
     profile: { type: 'string' },
+    cases: { type: 'string' },
   },
 });
 const whole = (name: string, raw: string | undefined, fallback: number) => {
@@ -56,6 +58,7 @@ if (!args['no-http']) {
       load,
       postgresUrl,
       ...(args.profile ? { profileDir: path.resolve(args.profile) } : {}),
+      ...(args.cases ? { only: args.cases.split(',').map((c) => c.trim()) } : {}),
     });
     if ('skipped' in result) {
       skipped.push(`${mode}: ${result.skipped}`);
