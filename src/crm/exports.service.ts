@@ -91,7 +91,8 @@ export async function exportContacts(
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
   }
-  const csv = stringify({ bom: true, record_delimiter: '\r\n' });
+  // A lone LF or CR inside a value must be quoted too, not only the CRLF that ends records.
+  const csv = stringify({ bom: true, record_delimiter: '\r\n', quoted_match: /[\r\n]/ });
   const source = Readable.from(rows());
   source.on('error', (error) => csv.destroy(error));
   return source.pipe(csv);

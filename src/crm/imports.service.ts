@@ -178,7 +178,7 @@ export async function importContacts(
           }
           tally.created++;
         } catch (error) {
-          fail(line, `line ${line}: ${reason(error)}`);
+          fail(line, reason(error));
         }
       }
       await createPeopleInBulk(trx, keyring, actor, 'contacts', fresh);
@@ -218,10 +218,14 @@ export async function importContacts(
       parse({ bom: true, delimiter: sniffed.delimiter, relax_column_count: true, relax_quotes: true, skip_empty_lines: true, info: true, max_record_size: 1_000_000 }),
     );
     let batch: Array<{ line: number; contact: CsvContact }> = [];
+    let overcount = 0;
     try {
       for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-        // The line a record starts on: where it ends, less the line breaks quoted inside it.
-        const line = info.lines - record.reduce((n, v) => n + (v.match(/\n/g)?.length ?? 0), 0);
+        // The line a record starts on: where it ends, less the line breaks quoted inside it. The parser
+        // counts a quoted CRLF as two lines (and keeps counting so), which `overcount` takes back.
+        const count = (pattern: RegExp) => record.reduce((n, v) => n + (v.match(pattern)?.length ?? 0), 0);
+        overcount += count(/\r\n/g);
+        const line = info.lines - overcount - count(/\r\n|\r|\n/g);
         if (!mapping) {
           mapping = mapHeader(record);
           continue;
@@ -230,7 +234,7 @@ export async function importContacts(
         try {
           batch.push({ line, contact: rowToContact(mapping, record) });
         } catch (error) {
-          fail(line, `line ${line}: ${reason(error)}`);
+          fail(line, reason(error));
         }
         if (batch.length >= IMPORT_BATCH) {
           await runBatch(batch);
@@ -241,7 +245,7 @@ export async function importContacts(
       if (!(error instanceof CsvError)) throw error;
       // A broken quote ends the readable part of the file: what came before stands.
       const line = (error as CsvError & { lines?: number }).lines ?? counts.rows + 1;
-      fail(line, `line ${line}: the CSV cannot be read from here on (${error.code.toLowerCase().replace(/^csv_/, '').replace(/_/g, ' ')})`);
+      fail(line, `the CSV cannot be read from here on (${error.code.toLowerCase().replace(/^csv_/, '').replace(/_/g, ' ')})`);
     }
     if (batch.length > 0) await runBatch(batch);
     if (!mapping) throw new CrmError('invalid_csv', 'the file is empty; it needs a header line and rows');

@@ -93,7 +93,9 @@ describe('CSV import', () => {
     const csv = 'firstName,lastName,email\n"A\nB",One,one@example.test\nTwo,Two,one@example.test\n,,three@example.test\n';
     const res = await importCsv(token, csv);
     expect(res.json()).toMatchObject({ created: 1, skipped: 1, errorCount: 1 });
-    expect(res.json().errors).toEqual([{ line: 5, message: 'line 5: has no name' }]);
+    expect(res.json().errors).toEqual([{ line: 5, message: 'has no name' }]);
+    const crlf = await importCsv(token, 'firstName,lastName,email\r\n"A\r\nB",Four,four@example.test\r\nNo,Mail,not-mail\r\n');
+    expect(crlf.json().errors).toEqual([{ line: 4, message: expect.stringContaining('e-mail') }]);
   });
 
   it('refuses an import without a lawful basis, an empty file and a header that names nothing', async () => {
@@ -146,5 +148,10 @@ describe('CSV import', () => {
 
     const foreign = await t.app.inject({ url: `/api/v1/imports/${back.json().id}`, headers: bearer(token) });
     expect(foreign.statusCode).toBe(404);
+
+    // A line break inside a value is quoted, so the CSV stays one row per record.
+    await importCsv(token, 'firstName,lastName,email\n"Greet","van der\nBerg",greet@example.test\n');
+    const again = (await t.app.inject({ url: '/api/v1/exports/contacts.csv', headers: bearer(token) })).body;
+    expect(again).toContain('"van der\nBerg"');
   });
 });

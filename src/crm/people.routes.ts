@@ -78,7 +78,7 @@ const PersonQuery = {
   ),
   email: Type.Optional(Type.String({ minLength: 3, maxLength: 254, description: 'Exact e-mail address, any case' })),
   phone: Type.Optional(Type.String({ minLength: 3, maxLength: 40, description: 'Phone number, any formatting' })),
-  q: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'Name words; the last may be a prefix' })),
+  q: Type.Optional(Type.String({ minLength: 2, maxLength: 100, description: 'Name words; the last may be a prefix of 2 letters or more' })),
 };
 
 const ContactSchema = Type.Object({ ...PersonOut, organizationId: Nullable(Uuid()), leadId: Nullable(Uuid()) });
