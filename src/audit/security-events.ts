@@ -31,6 +31,7 @@ export type SecurityEventType =
   | 'user.deactivated'
   | 'user.reactivated'
   | 'tenant.security_policy_changed'
+  | 'access.changed'
   | 'key.subject_shredded'
   | 'key.tenant_destroyed'
   | 'key.tenant_rotated'

@@ -38,6 +38,8 @@ export interface ActivityListQuery {
   limit: number;
   type?: ActivityType;
   assigneeId?: string;
+  /** The actor's reach: activities of these owners, or assigned to them. */
+  reach?: { ownerIds: string[]; assigneeId: string };
   /** Only activities not done yet. */
   open?: boolean;
   /** Not done and due before this moment. */
@@ -85,6 +87,10 @@ export async function listActivities(db: Kysely<Database>, tenantId: string, q: 
   if (q.after) query = query.where(after(k, q.after));
   if (q.type) query = query.where('type', '=', q.type);
   if (q.assigneeId) query = query.where('assignee_id', '=', q.assigneeId);
+  if (q.reach) {
+    const reach = q.reach;
+    query = query.where((eb) => eb.or([eb('owner_id', 'in', reach.ownerIds), eb('assignee_id', '=', reach.assigneeId)]));
+  }
   if (q.open) query = query.where('done', '=', false);
   if (q.overdueAt) query = query.where('done', '=', false).where('due_at', '<', q.overdueAt);
   if (q.contactId) query = query.where('contact_id', '=', q.contactId);

@@ -1,4 +1,7 @@
 import type { Kysely } from 'kysely';
+import { AccessError } from '../access/access.errors.js';
+import { assertWritable, redact, requirePermission } from '../access/access.service.js';
+import type { Access } from '../access/policy.js';
 import type { ActivityType, Database } from '../db/schema.js';
 import { inTransaction } from '../db/transaction.js';
 import type { Authenticated } from '../identity/identity.service.js';
@@ -182,7 +185,26 @@ function checkTimes(values: { start_at: Date | null; end_at: Date | null }): voi
   if (values.start_at && values.end_at && values.end_at < values.start_at) throw new CrmError('invalid_field', 'endAt must not be before startAt');
 }
 
+/** An activity is reached by its owner's reach under the sharing model, and always by its assignee. */
+function reaches(access: Access, row: { owner_id: string; assignee_id: string }, mode: 'read' | 'write'): boolean {
+  if (row.assignee_id === access.userId) return true;
+  return mode === 'read' ? access.mayRead('activities', row.owner_id) : access.mayWrite('activities', row.owner_id);
+}
+
+async function activityRow(db: Kysely<Database>, actor: Authenticated, id: string, action: 'view' | 'edit' | 'delete') {
+  const access = await requirePermission(db, actor, 'activities', 'view');
+  const row = await repo.findActivity(db, actor.tenantId, id);
+  if (!row || !reaches(access, row, 'read')) throw new CrmError('record_not_found', 'no such activity');
+  if (action !== 'view') {
+    await requirePermission(db, actor, 'activities', action);
+    if (!reaches(access, row, 'write')) throw new AccessError('permission_denied', 'you may see this activity but not change it');
+  }
+  return { row, access };
+}
+
 export async function createActivity(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, input: ActivityInput): Promise<Activity> {
+  const access = await requirePermission(db, actor, 'activities', 'create');
+  assertWritable(access, 'activities', input);
   const type = activityType(input.type);
   const subject = subjectLine(input.subject);
   const text = descriptionText(input.description);
@@ -204,14 +226,13 @@ export async function createActivity(db: Kysely<Database>, keyring: Keyring, act
       owner_id: await userOf(trx, actor, input.ownerId, 'ownerId'),
       custom: await plainCustomValues(trx, actor.tenantId, 'activities', {}, input.custom),
     });
-    return toActivity(trx, keyring, row);
+    return redact(access, 'activities', await toActivity(trx, keyring, row));
   });
 }
 
 export async function getActivity(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, id: string): Promise<Activity> {
-  const row = await repo.findActivity(db, actor.tenantId, id);
-  if (!row) throw new CrmError('record_not_found', 'no such activity');
-  return toActivity(db, keyring, row);
+  const { row, access } = await activityRow(db, actor, id, 'view');
+  return redact(access, 'activities', await toActivity(db, keyring, row));
 }
 
 export interface ActivityListQuery {
@@ -241,6 +262,8 @@ export async function listActivities(
   actor: Authenticated,
   query: ActivityListQuery,
 ): Promise<{ items: Activity[]; nextCursor: string | null }> {
+  const access = await requirePermission(db, actor, 'activities', 'view');
+  const scope = access.owners('activities', 'read');
   const limit = pageSize(query.limit);
   const sort = query.sort ?? 'dueAt';
   if (!ACTIVITY_SORTS.includes(sort)) throw new CrmError('invalid_field', `sort must be one of ${ACTIVITY_SORTS.join(', ')}`);
@@ -264,9 +287,10 @@ export async function listActivities(
     ...(query.dealId ? { dealId: query.dealId } : {}),
     ...(dueFrom ? { dueFrom } : {}),
     ...(dueTo ? { dueTo } : {}),
+    ...(scope.all ? {} : { reach: { ownerIds: scope.ownerIds, assigneeId: actor.user.id } }),
   });
   const page = pageOf(rows, limit, (r) => r.sort_key, sort);
-  return { items: await Promise.all(page.rows.map((r) => toActivity(db, keyring, r))), nextCursor: page.nextCursor };
+  return { items: await Promise.all(page.rows.map(async (r) => redact(access, 'activities', await toActivity(db, keyring, r)))), nextCursor: page.nextCursor };
 }
 
 /**
@@ -282,8 +306,8 @@ export async function updateActivity(
   ifMatch?: number,
 ): Promise<Activity> {
   return inTransaction(db, async (trx) => {
-    const row = await repo.findActivity(trx, actor.tenantId, id);
-    if (!row) throw new CrmError('record_not_found', 'no such activity');
+    const { row, access } = await activityRow(trx, actor, id, 'edit');
+    assertWritable(access, 'activities', input);
     const expected = ifMatch ?? input.version ?? row.version;
     const links = await linksOf(trx, keyring, actor, input, row);
     const text = input.description !== undefined ? descriptionText(input.description) : await description(trx, keyring, row);
@@ -308,12 +332,13 @@ export async function updateActivity(
     };
     const updated = await repo.updateActivity(trx, actor.tenantId, id, expected, values);
     if (!updated) throw new CrmError('version_conflict', `the activity changed since version ${expected}; reload and try again`);
-    return toActivity(trx, keyring, updated);
+    return redact(access, 'activities', await toActivity(trx, keyring, updated));
   });
 }
 
 /** Soft delete: the activity goes to the recycle bin for 30 days. */
 export async function deleteActivity(db: Kysely<Database>, actor: Authenticated, id: string): Promise<void> {
+  await activityRow(db, actor, id, 'delete');
   if (!(await repo.softDeleteActivity(db, actor.tenantId, id))) throw new CrmError('record_not_found', 'no such activity');
 }
 

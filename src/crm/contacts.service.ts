@@ -98,6 +98,6 @@ export function updateContact(
 }
 
 /** Soft delete: the record leaves every list and read; erasure is a separate, final act. */
-export function deleteContact(db: Kysely<Database>, actor: Authenticated, id: string): Promise<void> {
-  return deletePerson(db, actor, contactKind, id);
+export function deleteContact(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, id: string): Promise<void> {
+  return deletePerson(db, keyring, actor, kind, id);
 }

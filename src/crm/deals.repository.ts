@@ -49,6 +49,7 @@ export interface DealListQuery {
   contactId?: string;
   tag?: string;
   q?: string;
+  ownerIds?: string[];
   createdFrom?: Date;
   createdTo?: Date;
   updatedFrom?: Date;
@@ -112,6 +113,7 @@ export async function listDeals(db: Kysely<Database>, tenantId: string, q: DealL
   if (q.stageId) query = query.where('deals.stage_id', '=', q.stageId);
   if (q.status) query = query.where('deals.status', '=', q.status);
   if (q.organizationId) query = query.where('deals.organization_id', '=', q.organizationId);
+  if (q.ownerIds) query = query.where('deals.owner_id', 'in', q.ownerIds);
   if (q.tag) query = query.where(taggedWith('deals', sql.ref('deals.id'), tenantId, q.tag));
   if (q.q) query = query.where(sql`lower(deals.title)`, 'like', `%${q.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
   if (q.contactId) {

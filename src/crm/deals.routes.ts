@@ -63,20 +63,22 @@ const Custom = Type.Record(Type.String({ maxLength: 100 }), Type.Unknown(), { de
 const DealStatus = Type.Union([Type.Literal('open'), Type.Literal('won'), Type.Literal('lost')]);
 const CalendarDate = Type.String({ format: 'date', description: 'YYYY-MM-DD' });
 
+// Fields a profile hides are absent from answers, so each of them is optional here.
 const DealSchema = Type.Object({
   id: Uuid(),
   title: Type.String(),
-  ...Money,
+  amount: Type.Optional(Money.amount),
+  currency: Type.Optional(Money.currency),
   pipelineId: Uuid(),
   stageId: Uuid(),
   status: DealStatus,
   probability: Type.Integer(),
-  lostReason: Nullable(Type.String()),
+  lostReason: Type.Optional(Nullable(Type.String())),
   closedAt: Nullable(DateTime()),
-  expectedCloseDate: Nullable(Type.String({ format: 'date' })),
-  organizationId: Nullable(Uuid()),
-  contactIds: Type.Array(Uuid()),
-  tags: Type.Array(Type.String()),
+  expectedCloseDate: Type.Optional(Nullable(Type.String({ format: 'date' }))),
+  organizationId: Type.Optional(Nullable(Uuid())),
+  contactIds: Type.Optional(Type.Array(Uuid())),
+  tags: Type.Optional(Type.Array(Type.String())),
   ownerId: Uuid(),
   custom: Custom,
   version: Type.Integer(),
@@ -109,18 +111,18 @@ const ActivitySchema = Type.Object({
   id: Uuid(),
   type: ActivityType,
   subject: Type.String(),
-  description: Nullable(Type.String()),
-  dueAt: Nullable(DateTime()),
-  startAt: Nullable(DateTime()),
-  endAt: Nullable(DateTime()),
+  description: Type.Optional(Nullable(Type.String())),
+  dueAt: Type.Optional(Nullable(DateTime())),
+  startAt: Type.Optional(Nullable(DateTime())),
+  endAt: Type.Optional(Nullable(DateTime())),
   done: Type.Boolean(),
   doneAt: Nullable(DateTime()),
   assigneeId: Uuid(),
   ownerId: Uuid(),
-  contactId: Nullable(Uuid()),
-  leadId: Nullable(Uuid()),
-  organizationId: Nullable(Uuid()),
-  dealId: Nullable(Uuid()),
+  contactId: Type.Optional(Nullable(Uuid())),
+  leadId: Type.Optional(Nullable(Uuid())),
+  organizationId: Type.Optional(Nullable(Uuid())),
+  dealId: Type.Optional(Nullable(Uuid())),
   custom: Custom,
   version: Type.Integer(),
   createdAt: DateTime(),
@@ -530,7 +532,7 @@ export function registerDealRoutes(server: FastifyInstance, database: DatabaseHa
     '/api/v1/email-messages/:id',
     { onRequest: auth, schema: { tags: ['email-messages'], summary: 'Delete a logged e-mail message', params: IdParams, response: noContent } },
     async (request, reply) => {
-      await deleteEmailMessage(db, actorOf(request), request.params.id);
+      await deleteEmailMessage(db, keyring, actorOf(request), request.params.id);
       return reply.status(204).send(null);
     },
   );

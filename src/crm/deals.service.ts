@@ -1,4 +1,6 @@
 import type { Kysely } from 'kysely';
+import { AccessError } from '../access/access.errors.js';
+import { accessOf, assertWritable, redact, requirePermission } from '../access/access.service.js';
 import type { Database, DealStatus } from '../db/schema.js';
 import { inTransaction } from '../db/transaction.js';
 import type { Authenticated } from '../identity/identity.service.js';
@@ -208,13 +210,24 @@ function outcome(stage: Stage, previous: { status: DealStatus; closedAt: Date | 
   return { status: stage.kind, closed_at: closedAt, lost_reason: lost };
 }
 
-async function load(db: Kysely<Database>, actor: Authenticated, id: string): Promise<Deal> {
+/** The deal, or record_not_found also when the actor may not see it; `raw` keeps hidden fields (for changes). */
+async function load(db: Kysely<Database>, actor: Authenticated, id: string, options: { raw?: boolean } = {}): Promise<Deal> {
+  const access = await requirePermission(db, actor, 'deals', 'view');
   const row = await repo.findDeal(db, actor.tenantId, id);
-  if (!row) throw new CrmError('record_not_found', 'no such deal');
-  return toDeal(row, (await repo.contactsOfDeals(db, actor.tenantId, [id])).get(id) ?? [], (await tagsOf(db, actor.tenantId, 'deals', [id])).get(id) ?? []);
+  if (!row || !access.mayRead('deals', row.owner_id)) throw new CrmError('record_not_found', 'no such deal');
+  const deal = toDeal(row, (await repo.contactsOfDeals(db, actor.tenantId, [id])).get(id) ?? [], (await tagsOf(db, actor.tenantId, 'deals', [id])).get(id) ?? []);
+  return options.raw ? deal : redact(access, 'deals', deal);
+}
+
+async function dealForChange(db: Kysely<Database>, actor: Authenticated, id: string, action: 'edit' | 'delete'): Promise<Deal> {
+  const deal = await load(db, actor, id, { raw: true });
+  const access = await requirePermission(db, actor, 'deals', action);
+  if (!access.mayWrite('deals', deal.ownerId)) throw new AccessError('permission_denied', 'you may see this deal but not change it');
+  return deal;
 }
 
 export async function createDeal(db: Kysely<Database>, actor: Authenticated, input: DealInput): Promise<Deal> {
+  assertWritable(await requirePermission(db, actor, 'deals', 'create'), 'deals', input);
   const values = {
     title: title(input.title),
     amount_minor: amount(input.amount),
@@ -274,6 +287,8 @@ function instant(value: string | Date | undefined, field: string): Date | undefi
 
 /** A page of deals with filters, in a stable order on non-personal columns. */
 export async function listDeals(db: Kysely<Database>, actor: Authenticated, query: DealListQuery): Promise<{ items: Deal[]; nextCursor: string | null }> {
+  const access = await requirePermission(db, actor, 'deals', 'view');
+  const scope = access.owners('deals', 'read');
   const limit = pageSize(query.limit);
   const sort = query.sort ?? 'createdAt';
   if (!DEAL_SORTS.includes(sort)) throw new CrmError('invalid_field', `sort must be one of ${DEAL_SORTS.join(', ')}`);
@@ -297,12 +312,13 @@ export async function listDeals(db: Kysely<Database>, actor: Authenticated, quer
     ...(query.contactId ? { contactId: query.contactId } : {}),
     ...(query.tag ? { tag: query.tag } : {}),
     ...(query.q ? { q: query.q } : {}),
+    ...(scope.all ? {} : { ownerIds: scope.ownerIds }),
     ...Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== undefined)),
   });
   const page = pageOf(rows, limit, (r) => r.sort_key, sort);
   const contacts = await repo.contactsOfDeals(db, actor.tenantId, page.rows.map((r) => r.id));
   const tags = await tagsOf(db, actor.tenantId, 'deals', page.rows.map((r) => r.id));
-  return { items: page.rows.map((r) => toDeal(r, contacts.get(r.id) ?? [], tags.get(r.id) ?? [])), nextCursor: page.nextCursor };
+  return { items: page.rows.map((r) => redact(access, 'deals', toDeal(r, contacts.get(r.id) ?? [], tags.get(r.id) ?? []))), nextCursor: page.nextCursor };
 }
 
 /**
@@ -318,7 +334,8 @@ export async function updateDeal(
   ifMatch?: number,
 ): Promise<Deal> {
   return inTransaction(db, async (trx) => {
-    const current = await load(trx, actor, id);
+    const current = await dealForChange(trx, actor, id, 'edit');
+    assertWritable(await accessOf(trx, actor), 'deals', input);
     const expected = ifMatch ?? input.version ?? current.version;
     const moves = input.pipelineId !== undefined || input.stageId !== undefined || input.status !== undefined;
     const { pipeline, stage } = await placement(trx, actor, moves ? input : {}, current);
@@ -348,6 +365,7 @@ export async function updateDeal(
 
 /** Soft delete: the deal goes to the recycle bin for 30 days. */
 export async function deleteDeal(db: Kysely<Database>, actor: Authenticated, id: string): Promise<void> {
+  await dealForChange(db, actor, id, 'delete');
   if (!(await repo.softDeleteDeal(db, actor.tenantId, id))) throw new CrmError('record_not_found', 'no such deal');
 }
 

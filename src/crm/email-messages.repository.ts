@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { parentInReach, type ParentModule, type Reach } from './reach.js';
 import type { Database, EmailDirection } from '../db/schema.js';
 import { after, orderBy, sortKey, type Keyset } from './pagination.js';
 
@@ -43,7 +44,7 @@ export async function findEmailMessage(db: Kysely<Database>, tenantId: string, i
 export async function listEmailMessages(
   db: Kysely<Database>,
   tenantId: string,
-  q: { after: { key: string; id: string } | null; limit: number; contactId?: string; dealId?: string },
+  q: { after: { key: string; id: string } | null; limit: number; contactId?: string; dealId?: string; reach?: Partial<Record<ParentModule, Reach>> },
 ) {
   const [first, second] = orderBy(BY_SENT);
   let query = db
@@ -58,6 +59,10 @@ export async function listEmailMessages(
   if (q.after) query = query.where(after(BY_SENT, q.after));
   if (q.contactId) query = query.where('contact_id', '=', q.contactId);
   if (q.dealId) query = query.where('deal_id', '=', q.dealId);
+  for (const [parent, column] of [['contacts', 'email_messages.contact_id'], ['deals', 'email_messages.deal_id']] as const) {
+    const condition = q.reach?.[parent] ? parentInReach(column, parent, q.reach[parent]) : null;
+    if (condition) query = query.where(condition);
+  }
   return query.execute();
 }
 

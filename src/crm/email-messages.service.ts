@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { accessOf } from '../access/access.service.js';
 import type { Database, EmailDirection } from '../db/schema.js';
 import { inTransaction } from '../db/transaction.js';
 import type { Authenticated } from '../identity/identity.service.js';
@@ -9,7 +10,9 @@ import { newId } from '../shared/ids.js';
 import { CrmError } from './crm.errors.js';
 import { decodeCursor, pageOf, pageSize } from './cursor.js';
 import * as repo from './email-messages.repository.js';
-import { liveRecordExists, livePerson } from './links.repository.js';
+import { getContact } from './contacts.service.js';
+import { getDeal } from './deals.service.js';
+import { reachOf } from './reach.js';
 
 /**
  * Logged e-mail messages: what was written to or by a contact, kept on the
@@ -105,12 +108,8 @@ export async function logEmailMessage(db: Kysely<Database>, keyring: Keyring, ac
   const mail = validate(input);
   if (!input.contactId && !input.dealId) throw new CrmError('invalid_field', 'a logged e-mail needs a contactId or a dealId');
   return inTransaction(db, async (trx) => {
-    const contact = input.contactId ? await livePerson(trx, 'contacts', actor.tenantId, input.contactId) : undefined;
-    if (input.contactId && !contact) throw new CrmError('invalid_field', 'contactId does not name a contact');
-    if (input.dealId && !(await liveRecordExists(trx, 'deals', actor.tenantId, input.dealId))) {
-      throw new CrmError('invalid_field', 'dealId does not name a deal');
-    }
-    const subjectId = contact?.subject_id ?? (await recordsSubjectId(trx, keyring, actor.tenantId));
+    const parents = await visibleParents(trx, keyring, actor, input, 'invalid_field');
+    const subjectId = parents.contact?.subjectId ?? (await recordsSubjectId(trx, keyring, actor.tenantId));
     const id = newId();
     const seal = (field: Field, value: string) => sealField(trx, keyring, ref(actor.tenantId, id, subjectId, field), value);
     const row = await repo.insertEmailMessage(trx, actor.tenantId, {
@@ -130,8 +129,34 @@ export async function logEmailMessage(db: Kysely<Database>, keyring: Keyring, ac
   });
 }
 
+/**
+ * A logged mail is seen with its contact and deal: each one named must be a
+ * record the actor sees. For a link being made, a miss is a bad field; for a
+ * mail being read, it is no such mail.
+ */
+async function visibleParents(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  actor: Authenticated,
+  links: { contactId?: string | null; dealId?: string | null },
+  miss: 'invalid_field' | 'record_not_found',
+) {
+  try {
+    return {
+      contact: links.contactId ? await getContact(db, keyring, actor, links.contactId) : undefined,
+      deal: links.dealId ? await getDeal(db, actor, links.dealId) : undefined,
+    };
+  } catch (error) {
+    if (!(error instanceof CrmError) || error.code !== 'record_not_found') throw error;
+    throw miss === 'invalid_field'
+      ? new CrmError('invalid_field', links.contactId ? 'contactId (or dealId) does not name a record you can see' : 'dealId does not name a deal')
+      : new CrmError('record_not_found', 'no such e-mail message');
+  }
+}
+
 export async function getEmailMessage(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, id: string): Promise<EmailMessage> {
   const row = await repo.findEmailMessage(db, actor.tenantId, id);
+  if (row) await visibleParents(db, keyring, actor, { contactId: row.contact_id, dealId: row.deal_id }, 'record_not_found');
   const message = row && (await open(db, keyring, row));
   if (!message) throw new CrmError('record_not_found', 'no such e-mail message');
   return message;
@@ -147,7 +172,9 @@ export async function listEmailMessages(
   const limit = pageSize(query.limit);
   const after = decodeCursor(query.cursor, SORT);
   if (after && typeof after.key !== 'string') throw new CrmError('invalid_cursor', 'cursor is not one this API gave out');
+  await visibleParents(db, keyring, actor, query, 'record_not_found');
   const rows = await repo.listEmailMessages(db, actor.tenantId, {
+    reach: reachOf(await accessOf(db, actor), ['contacts', 'deals']),
     after: after ? { id: after.id, key: after.key as string } : null,
     limit: limit + 1,
     ...(query.contactId ? { contactId: query.contactId } : {}),
@@ -158,6 +185,7 @@ export async function listEmailMessages(
   return { items, nextCursor: page.nextCursor };
 }
 
-export async function deleteEmailMessage(db: Kysely<Database>, actor: Authenticated, id: string): Promise<void> {
+export async function deleteEmailMessage(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, id: string): Promise<void> {
+  await getEmailMessage(db, keyring, actor, id);
   if (!(await repo.softDeleteEmailMessage(db, actor.tenantId, id))) throw new CrmError('record_not_found', 'no such e-mail message');
 }

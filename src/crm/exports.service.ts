@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { stringify } from 'csv-stringify';
 import type { Kysely } from 'kysely';
+import { requirePermission } from '../access/access.service.js';
 import type { Database } from '../db/schema.js';
 import type { Authenticated } from '../identity/identity.service.js';
 import type { Keyring } from '../keys/keyring.js';
@@ -43,18 +44,33 @@ const BASE_COLUMNS = [
   'updatedAt',
 ];
 
+/** The CSV columns that carry each field a profile can hide. */
+const COLUMNS_OF: Record<string, string[]> = {
+  firstName: ['firstName'],
+  lastName: ['lastName'],
+  emails: ['email', 'email2', 'email3'],
+  phones: ['phone', 'phone2'],
+  organizationId: ['organization'],
+  jobTitle: ['jobTitle'],
+  address: ['street', 'postalCode', 'city', 'region', 'country'],
+  birthday: ['birthday'],
+  language: ['language'],
+  tags: ['tags'],
+  lawfulBasis: ['lawfulBasis'],
+};
+
 function cells(contact: Contact, organization: string | null, customKeys: string[]): string[] {
   const v = (value: string | number | boolean | string[] | null | undefined) =>
     value === null || value === undefined ? '' : Array.isArray(value) ? value.join('; ') : String(value);
   return [
     contact.id,
-    contact.firstName,
-    contact.lastName,
-    v(contact.emails[0]?.value),
-    v(contact.emails[1]?.value),
-    v(contact.emails.slice(2).map((e) => e.value)),
-    v(contact.phones[0]?.value),
-    v(contact.phones.slice(1).map((p) => p.value)),
+    v(contact.firstName),
+    v(contact.lastName),
+    v(contact.emails?.[0]?.value),
+    v(contact.emails?.[1]?.value),
+    v(contact.emails?.slice(2).map((e) => e.value)),
+    v(contact.phones?.[0]?.value),
+    v(contact.phones?.slice(1).map((p) => p.value)),
     v(organization),
     v(contact.jobTitle),
     v(contact.address?.street),
@@ -80,14 +96,19 @@ export async function exportContacts(
   actor: Authenticated,
   filters: Omit<ContactListParams, 'limit' | 'cursor'>,
 ): Promise<Readable> {
+  const access = await requirePermission(db, actor, 'contacts', 'export');
   const customKeys = (await fieldsOf(db, actor.tenantId, 'contacts')).map((f) => f.key);
+  // Columns of fields the actor's profile hides are left out altogether.
+  const hidden = new Set(Object.entries(COLUMNS_OF).flatMap(([field, columns]) => (access.field('contacts', field) === 'hidden' ? columns : [])));
+  const keep = [...BASE_COLUMNS, ...customKeys.map((k) => `custom.${k}`)].map((c) => !hidden.has(c));
+  const visible = <T>(row: T[]) => row.filter((_v, i) => keep[i]);
   async function* rows() {
-    yield [...BASE_COLUMNS, ...customKeys.map((k) => `custom.${k}`)];
+    yield visible([...BASE_COLUMNS, ...customKeys.map((k) => `custom.${k}`)]);
     let cursor: string | undefined;
     do {
       const page = await listContacts(db, keyring, actor, { ...filters, limit: EXPORT_PAGE, ...(cursor ? { cursor } : {}) });
       const names = await organizationNames(db, actor, page.items.map((c) => c.organizationId).filter((id): id is string => id !== null));
-      for (const contact of page.items) yield cells(contact, contact.organizationId ? (names.get(contact.organizationId) ?? null) : null, customKeys);
+      for (const contact of page.items) yield visible(cells(contact, contact.organizationId ? (names.get(contact.organizationId) ?? null) : null, customKeys));
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
   }

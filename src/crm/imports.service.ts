@@ -1,6 +1,8 @@
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
 import type { Kysely } from 'kysely';
+import { requirePermission } from '../access/access.service.js';
+import { DomainError } from '../shared/domain-error.js';
 import type { Database } from '../db/schema.js';
 import type { Authenticated } from '../identity/identity.service.js';
 import type { Keyring } from '../keys/keyring.js';
@@ -110,7 +112,7 @@ interface Counts {
 class DryRunRollback extends Error {}
 
 function reason(error: unknown): string {
-  if (error instanceof CrmError) return error.message;
+  if (error instanceof DomainError && error.kind !== 'unavailable') return error.message;
   throw error;
 }
 
@@ -122,6 +124,7 @@ export async function importContacts(
   options: ImportOptions,
 ): Promise<ImportResult> {
   const basis = requireLawfulBasis(options.lawfulBasis);
+  await requirePermission(db, actor, 'contacts', 'create');
   const id = newId();
   await repo.insertImport(db, actor.tenantId, { id, module: 'contacts', dryRun: options.dryRun, lawfulBasis: basis, duplicates: options.duplicates, startedBy: actor.user.id });
   const counts: Counts = { rows: 0, created: 0, updated: 0, skipped: 0, errorCount: 0, errors: [] };

@@ -14,6 +14,7 @@ import {
   deletePerson,
   getPerson,
   listPeople,
+  personForChange,
   updatePerson,
   type PersonKind,
   type PersonListParams,
@@ -118,8 +119,8 @@ export function updateLead(
   return updatePerson(db, keyring, actor, leadKind, id, input, ifMatch);
 }
 
-export function deleteLead(db: Kysely<Database>, actor: Authenticated, id: string): Promise<void> {
-  return deletePerson(db, actor, leadKind, id);
+export function deleteLead(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, id: string): Promise<void> {
+  return deletePerson(db, keyring, actor, kind, id);
 }
 
 export interface ConvertLeadInput {
@@ -139,7 +140,8 @@ export async function convertLead(
   input: ConvertLeadInput,
 ): Promise<{ contactId: string; organizationId: string | null; dealId: string | null; contact: Contact }> {
   return db.transaction().execute(async (trx) => {
-    const lead = await getLead(trx, keyring, actor, id);
+    // Converting changes the lead and creates a contact (and maybe an organization and a deal): each needs its right.
+    const lead = await personForChange(trx, keyring, actor, kind, id, 'edit');
     if (lead.status === 'converted') throw new CrmError('lead_already_converted', 'this lead was converted already');
     if (!(await leadsRepo.lockLead(trx, actor.tenantId, id, lead.version))) {
       throw new CrmError('version_conflict', 'the lead changed meanwhile; reload and try again');

@@ -1,4 +1,5 @@
 import { sql, type Kysely, type SqlBool } from 'kysely';
+import { parentInReach, type ParentModule, type Reach } from './reach.js';
 import type { Database } from '../db/schema.js';
 
 // The only SQL for notes. Every function takes the tenant scope.
@@ -34,11 +35,19 @@ export async function findNote(db: Kysely<Database>, tenantId: string, id: strin
     .executeTakeFirst();
 }
 
+const PARENT_COLUMN = { contacts: 'contact_id', leads: 'lead_id', organizations: 'organization_id', deals: 'deal_id' } as const;
+
 /** Newest first; with a parent, only its notes. */
 export async function listNotes(
   db: Kysely<Database>,
   tenantId: string,
-  page: { parent?: { column: 'contact_id' | 'lead_id' | 'organization_id' | 'deal_id'; id: string }; afterId: string | null; limit: number },
+  page: {
+    parent?: { column: 'contact_id' | 'lead_id' | 'organization_id' | 'deal_id'; id: string };
+    /** The actor's reach per parent module. */
+    reach?: Partial<Record<ParentModule, Reach>>;
+    afterId: string | null;
+    limit: number;
+  },
 ) {
   let query = db
     .selectFrom('notes')
@@ -62,6 +71,10 @@ export async function listNotes(
     }
   }
   if (page.afterId) query = query.where('id', '<', page.afterId);
+  for (const [parent, reach] of Object.entries(page.reach ?? {}) as Array<[ParentModule, Reach]>) {
+    const condition = parentInReach(`notes.${PARENT_COLUMN[parent]}`, parent, reach);
+    if (condition) query = query.where(condition);
+  }
   return query.execute();
 }
 

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { requirePermission } from '../access/access.service.js';
 import type { Database } from '../db/schema.js';
 import type { Authenticated } from '../identity/identity.service.js';
 import { decryptField, encryptField, fieldKey } from '../keys/field-crypto.js';
@@ -12,6 +13,7 @@ import * as repo from './notes.repository.js';
 import { decodeCursor, pageOf, pageSize } from './cursor.js';
 import { getLead } from './leads.service.js';
 import { getOrganization } from './organizations.service.js';
+import { reachOf } from './reach.js';
 
 /**
  * Notes on any record. A body is free text, so it is personal: under the
@@ -104,6 +106,7 @@ export async function createNote(
   actor: Authenticated,
   input: { body: string } & NoteParentRef,
 ): Promise<Note> {
+  await requirePermission(db, actor, 'notes', 'create');
   const text = bodyOf(input.body);
   const [parent, parentId] = parentOf(input);
   return db.transaction().execute(async (trx) => {
@@ -122,6 +125,7 @@ export async function createNote(
 }
 
 async function load(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, id: string, options: { deleted?: boolean } = {}): Promise<Note> {
+  await requirePermission(db, actor, 'notes', 'view');
   const row = await repo.findNote(db, actor.tenantId, id, options);
   if (!row) throw new CrmError('record_not_found', 'no such note');
   const [parent, parentId] = parentOfRow(row);
@@ -145,13 +149,16 @@ export async function listNotes(
   actor: Authenticated,
   query: NoteParentRef & { limit?: number; cursor?: string },
 ): Promise<{ items: Note[]; nextCursor: string | null }> {
+  const access = await requirePermission(db, actor, 'notes', 'view');
   const limit = pageSize(query.limit);
   const afterId = decodeCursor(query.cursor)?.id ?? null;
   const given = NOTE_PARENTS.filter((p) => query[p] !== undefined);
   if (given.length > 1) throw new CrmError('invalid_field', `filter by one of ${NOTE_PARENTS.join(', ')} at a time`);
   const parent = given[0];
   if (parent) await parentSubject(db, keyring, actor, parent, query[parent]!);
-  const rows = await repo.listNotes(db, actor.tenantId, { ...(parent ? { parent: { column: COLUMNS[parent], id: query[parent]! } } : {}), afterId, limit: limit + 1 });
+  // A note is seen with its record: only notes whose parent the actor reaches.
+  const reach = reachOf(access, ['contacts', 'leads', 'organizations', 'deals']);
+  const rows = await repo.listNotes(db, actor.tenantId, { ...(parent ? { parent: { column: COLUMNS[parent], id: query[parent]! } } : {}), reach, afterId, limit: limit + 1 });
   const page = pageOf(rows, limit);
   const keys = await subjectKeys(db, keyring, actor.tenantId, page.rows.map((r) => r.subject_id));
   const items = page.rows
@@ -168,6 +175,7 @@ export async function updateNote(
   input: { body: string; version?: number },
   ifMatch?: number,
 ): Promise<Note> {
+  await requirePermission(db, actor, 'notes', 'edit');
   const text = bodyOf(input.body);
   return db.transaction().execute(async (trx) => {
     const current = await load(trx, keyring, actor, id);
@@ -183,6 +191,7 @@ export async function updateNote(
 /** Soft delete into the recycle bin. */
 export async function deleteNote(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, id: string): Promise<void> {
   await load(db, keyring, actor, id);
+  await requirePermission(db, actor, 'notes', 'delete');
   if (!(await repo.setNoteDeleted(db, actor.tenantId, id, new Date()))) throw new CrmError('record_not_found', 'no such note');
 }
 

@@ -59,6 +59,7 @@ export interface OrganizationListQuery {
   limit: number;
   q?: string;
   ownerId?: string;
+  ownerIds?: string[];
   tag?: string;
   industry?: string;
   createdFrom?: Date;
@@ -85,6 +86,7 @@ export async function listOrganizations(db: Kysely<Database>, tenantId: string, 
     query = query.where((eb) => eb.or([eb('name_key', 'like', pattern), eb(sql`lower(coalesce(domain, ''))`, 'like', pattern)]));
   }
   if (q.ownerId) query = query.where('owner_id', '=', q.ownerId);
+  if (q.ownerIds) query = query.where('owner_id', 'in', q.ownerIds);
   if (q.industry) query = query.where(sql`lower(coalesce(industry, ''))`, '=', q.industry.toLowerCase());
   if (q.tag) query = query.where(taggedWith('organizations', sql.ref('organizations.id'), tenantId, q.tag));
   if (q.createdFrom) query = query.where('created_at', '>=', q.createdFrom);

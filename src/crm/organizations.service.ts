@@ -1,4 +1,6 @@
 import type { Kysely } from 'kysely';
+import { AccessError } from '../access/access.errors.js';
+import { assertWritable, redact, requirePermission } from '../access/access.service.js';
 import type { Database } from '../db/schema.js';
 import { inTransaction } from '../db/transaction.js';
 import type { Authenticated } from '../identity/identity.service.js';
@@ -102,17 +104,29 @@ async function values(db: Kysely<Database>, actor: Authenticated, input: Organiz
 }
 
 export async function createOrganization(db: Kysely<Database>, actor: Authenticated, input: OrganizationInput): Promise<Organization> {
+  const access = await requirePermission(db, actor, 'organizations', 'create');
+  assertWritable(access, 'organizations', input);
   const names = tagNames(input.tags);
   return inTransaction(db, async (trx) => {
     const row = await repo.insertOrganization(trx, actor.tenantId, { ...(await values(trx, actor, input)), id: newId() });
-    return toOrganization(row, await setRecordTags(trx, actor.tenantId, 'organizations', row.id, names));
+    return redact(access, 'organizations', toOrganization(row, await setRecordTags(trx, actor.tenantId, 'organizations', row.id, names)));
   });
 }
 
-export async function getOrganization(db: Kysely<Database>, actor: Authenticated, id: string, options: { deleted?: boolean } = {}): Promise<Organization> {
+/** The organization, or record_not_found also when the actor may not see it; `raw` keeps hidden fields (for changes). */
+export async function getOrganization(db: Kysely<Database>, actor: Authenticated, id: string, options: { deleted?: boolean; raw?: boolean } = {}): Promise<Organization> {
+  const access = await requirePermission(db, actor, 'organizations', 'view');
   const row = await repo.findOrganization(db, actor.tenantId, id, options);
-  if (!row) throw new CrmError('record_not_found', 'no such organization');
-  return toOrganization(row, (await tagsOf(db, actor.tenantId, 'organizations', [id])).get(id) ?? []);
+  if (!row || !access.mayRead('organizations', row.owner_id)) throw new CrmError('record_not_found', 'no such organization');
+  const organization = toOrganization(row, (await tagsOf(db, actor.tenantId, 'organizations', [id])).get(id) ?? []);
+  return options.raw ? organization : redact(access, 'organizations', organization);
+}
+
+async function organizationForChange(db: Kysely<Database>, actor: Authenticated, id: string, action: 'edit' | 'delete'): Promise<Organization> {
+  const organization = await getOrganization(db, actor, id, { raw: true });
+  const access = await requirePermission(db, actor, 'organizations', action);
+  if (!access.mayWrite('organizations', organization.ownerId)) throw new AccessError('permission_denied', 'you may see this organization but not change it');
+  return organization;
 }
 
 /** The first organization of this name (any case), for lead conversion and imports. */
@@ -153,6 +167,8 @@ export async function listOrganizations(
   actor: Authenticated,
   params: OrganizationListParams,
 ): Promise<{ items: Organization[]; nextCursor: string | null }> {
+  const access = await requirePermission(db, actor, 'organizations', 'view');
+  const scope = access.owners('organizations', 'read');
   const limit = pageSize(params.limit);
   const sort = params.sort ?? 'name';
   const last = decodeCursor(params.cursor, sort);
@@ -170,11 +186,12 @@ export async function listOrganizations(
     ...(params.ownerId ? { ownerId: params.ownerId } : {}),
     ...(params.tag ? { tag: params.tag } : {}),
     ...(params.industry ? { industry: params.industry } : {}),
+    ...(scope.all ? {} : { ownerIds: scope.ownerIds }),
     ...Object.fromEntries(Object.entries(ranges).filter(([, v]) => v !== undefined)),
   });
   const page = pageOf(rows, limit, (r) => r.sort_key, sort);
   const tags = await tagsOf(db, actor.tenantId, 'organizations', page.rows.map((r) => r.id));
-  return { items: page.rows.map((r) => toOrganization(r, tags.get(r.id) ?? [])), nextCursor: page.nextCursor };
+  return { items: page.rows.map((r) => redact(access, 'organizations', toOrganization(r, tags.get(r.id) ?? []))), nextCursor: page.nextCursor };
 }
 
 export async function updateOrganization(
@@ -185,16 +202,19 @@ export async function updateOrganization(
   ifMatch?: number,
 ): Promise<Organization> {
   return inTransaction(db, async (trx) => {
-    const current = await getOrganization(trx, actor, id);
+    const current = await organizationForChange(trx, actor, id, 'edit');
+    const access = await requirePermission(trx, actor, 'organizations', 'edit');
+    assertWritable(access, 'organizations', input);
     const expected = ifMatch ?? input.version ?? current.version;
     const row = await repo.updateOrganization(trx, actor.tenantId, id, expected, await values(trx, actor, input, current));
     if (!row) throw new CrmError('version_conflict', `the organization changed since version ${expected}; reload and try again`);
     const tags = input.tags !== undefined ? await setRecordTags(trx, actor.tenantId, 'organizations', id, tagNames(input.tags)) : current.tags;
-    return toOrganization(row, tags);
+    return redact(access, 'organizations', toOrganization(row, tags));
   });
 }
 
 /** Soft delete into the recycle bin. */
 export async function deleteOrganization(db: Kysely<Database>, actor: Authenticated, id: string): Promise<void> {
+  await organizationForChange(db, actor, id, 'delete');
   if (!(await repo.setOrganizationDeleted(db, actor.tenantId, id, new Date()))) throw new CrmError('record_not_found', 'no such organization');
 }

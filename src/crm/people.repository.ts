@@ -66,6 +66,8 @@ export interface PersonListQuery {
   /** Restricts to these ids (blind index candidates). */
   ids?: string[];
   ownerId?: string;
+  /** Only records of these owners: the actor's reach under the sharing model. */
+  ownerIds?: string[];
   tag?: string;
   createdFrom?: Date;
   createdTo?: Date;
@@ -98,6 +100,7 @@ export async function listPeople(db: Kysely<Database>, table: PersonTable, tenan
     .limit(q.limit);
   if (q.ids) query = query.where('id', 'in', q.ids);
   if (q.ownerId) query = query.where('owner_id', '=', q.ownerId);
+  if (q.ownerIds) query = query.where('owner_id', 'in', q.ownerIds);
   if (q.tag) query = query.where(taggedWith(table, sql.ref(`${table}.id`), tenantId, q.tag));
   if (q.createdFrom) query = query.where('created_at', '>=', q.createdFrom);
   if (q.createdTo) query = query.where('created_at', '<', q.createdTo);

@@ -39,17 +39,17 @@ const PersonOut = {
   id: Uuid(),
   subjectId: Type.String({ format: 'uuid', description: 'The data subject (the person) this record is about' }),
   ownerId: Uuid(),
-  firstName: Type.String(),
-  lastName: Type.String(),
-  emails: Type.Array(LabelledOut),
-  phones: Type.Array(LabelledOut),
-  jobTitle: Nullable(Type.String()),
-  address: Nullable(AddressSchema),
-  birthday: Nullable(Type.String({ format: 'date' })),
-  language: Nullable(Type.String()),
-  tags: Type.Array(Type.String()),
+  firstName: Type.Optional(Type.String()),
+  lastName: Type.Optional(Type.String()),
+  emails: Type.Optional(Type.Array(LabelledOut)),
+  phones: Type.Optional(Type.Array(LabelledOut)),
+  jobTitle: Type.Optional(Nullable(Type.String())),
+  address: Type.Optional(Nullable(AddressSchema)),
+  birthday: Type.Optional(Nullable(Type.String({ format: 'date' }))),
+  language: Type.Optional(Nullable(Type.String())),
+  tags: Type.Optional(Type.Array(Type.String())),
   custom: CustomValuesSchema,
-  lawfulBasis: Nullable(LawfulBasis),
+  lawfulBasis: Type.Optional(Nullable(LawfulBasis)),
   version: Type.Integer(),
   createdAt: DateTime(),
   updatedAt: DateTime(),
@@ -81,17 +81,18 @@ const PersonQuery = {
   q: Type.Optional(Type.String({ minLength: 2, maxLength: 100, description: 'Name words; the last may be a prefix of 2 letters or more' })),
 };
 
-const ContactSchema = Type.Object({ ...PersonOut, organizationId: Nullable(Uuid()), leadId: Nullable(Uuid()) });
+// Fields a profile hides are absent, so each of them is optional here.
+const ContactSchema = Type.Object({ ...PersonOut, organizationId: Type.Optional(Nullable(Uuid())), leadId: Nullable(Uuid()) });
 const ContactBody = { ...PersonIn, organizationId: Type.Optional(Nullable(Uuid())) };
 
 const LeadStatus = OneOf(LEAD_STATUSES);
 const LeadRating = OneOf(LEAD_RATINGS);
 const LeadSchema = Type.Object({
   ...PersonOut,
-  company: Nullable(Type.String()),
-  source: Nullable(Type.String()),
-  status: LeadStatus,
-  rating: Nullable(LeadRating),
+  company: Type.Optional(Nullable(Type.String())),
+  source: Type.Optional(Nullable(Type.String())),
+  status: Type.Optional(LeadStatus),
+  rating: Type.Optional(Nullable(LeadRating)),
   convertedAt: Nullable(DateTime()),
   convertedContactId: Nullable(Uuid()),
   convertedOrganizationId: Nullable(Uuid()),
@@ -180,7 +181,7 @@ export function registerPeopleRoutes(server: FastifyInstance, database: Database
       schema: { tags: ['contacts'], summary: 'Move a contact to the recycle bin (restorable for 30 days)', params: IdParams, response: { 204: Type.Null(), ...Problems } },
     },
     async (request, reply) => {
-      await deleteContact(db, actorOf(request), request.params.id);
+      await deleteContact(db, keyring, actorOf(request), request.params.id);
       return reply.status(204).send(null);
     },
   );
@@ -256,7 +257,7 @@ export function registerPeopleRoutes(server: FastifyInstance, database: Database
       schema: { tags: ['leads'], summary: 'Move a lead to the recycle bin (restorable for 30 days)', params: IdParams, response: { 204: Type.Null(), ...Problems } },
     },
     async (request, reply) => {
-      await deleteLead(db, actorOf(request), request.params.id);
+      await deleteLead(db, keyring, actorOf(request), request.params.id);
       return reply.status(204).send(null);
     },
   );

@@ -1,4 +1,6 @@
 import type { Kysely } from 'kysely';
+import { accessOf, assertWritable, redact, requirePermission } from '../access/access.service.js';
+import { AccessError } from '../access/access.errors.js';
 import type { Database } from '../db/schema.js';
 import { inTransaction } from '../db/transaction.js';
 import type { Authenticated } from '../identity/identity.service.js';
@@ -114,6 +116,8 @@ export async function createPerson<R extends PersonRecord, I extends PersonRecor
   input: I,
   options: { subject?: { id: string; key: Buffer }; extra?: Record<string, unknown> } = {},
 ): Promise<R> {
+  const access = await requirePermission(db, actor, kind.table, 'create');
+  assertWritable(access, kind.table, input);
   const fields = personFields(input);
   const names = tagNames(input.tags);
   const basis = lawfulBasis(input.lawfulBasis);
@@ -138,7 +142,7 @@ export async function createPerson<R extends PersonRecord, I extends PersonRecor
     } as never)) as Row;
     await indexPerson(trx, keyring, { tenantId: actor.tenantId, table: kind.table, id, subjectId: subject.id }, fields);
     const tags = await setRecordTags(trx, actor.tenantId, kind.table, id, names);
-    return openRow(kind, subject.key, row, tags);
+    return redact(access, kind.table, openRow(kind, subject.key, row, tags));
   };
   return inTransaction(db, run);
 }
@@ -211,17 +215,22 @@ export async function peopleByIds<R extends PersonRecord>(
   return openPeople(db, keyring, actor.tenantId, kind, (await repo.findPeople(db, kind.table, actor.tenantId, ids, options)) as Row[]);
 }
 
-/** The record, or record_not_found (also for an erased person: gone for every purpose). */
+/**
+ * The record, or record_not_found — also for a record the actor may not see
+ * and for an erased person: either is gone for them. `raw` skips taking out
+ * the fields the actor's profile hides, for callers that change the record.
+ */
 export async function getPerson<R extends PersonRecord>(
   db: Kysely<Database>,
   keyring: Keyring,
   actor: Authenticated,
   kind: PersonKind<R, never>,
   id: string,
-  options: { deleted?: boolean } = {},
+  options: { deleted?: boolean; raw?: boolean } = {},
 ): Promise<R> {
+  const access = await requirePermission(db, actor, kind.table, 'view');
   const row = (await repo.findPerson(db, kind.table, actor.tenantId, id, options)) as Row | undefined;
-  if (!row) throw new CrmError('record_not_found', `no such ${kind.noun}`);
+  if (!row || !access.mayRead(kind.table, row.owner_id)) throw new CrmError('record_not_found', `no such ${kind.noun}`);
   let key: Buffer;
   try {
     key = await subjectKey(db, keyring, actor.tenantId, row.subject_id);
@@ -229,7 +238,23 @@ export async function getPerson<R extends PersonRecord>(
     throw new CrmError('record_not_found', `no such ${kind.noun}`);
   }
   const tags = (await tagsOf(db, actor.tenantId, kind.table, [id])).get(id) ?? [];
-  return openRow(kind, key, row, tags);
+  const record = openRow(kind, key, row, tags);
+  return options.raw ? record : redact(access, kind.table, record);
+}
+
+/** The record as its owner sees it, for a change: it must be visible (404) and changeable by the actor (403). */
+export async function personForChange<R extends PersonRecord>(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  actor: Authenticated,
+  kind: PersonKind<R, never>,
+  id: string,
+  action: 'edit' | 'delete',
+): Promise<R> {
+  const record = await getPerson(db, keyring, actor, kind, id, { raw: true });
+  const access = await requirePermission(db, actor, kind.table, action);
+  if (!access.mayWrite(kind.table, record.ownerId)) throw new AccessError('permission_denied', `you may see this ${kind.noun} but not change it`);
+  return record;
 }
 
 export interface PersonListParams extends PersonSearch {
@@ -273,9 +298,17 @@ export async function listPeople<R extends PersonRecord>(
   params: PersonListParams,
   equals: Record<string, string> = {},
 ): Promise<{ items: R[]; nextCursor: string | null }> {
+  const access = await requirePermission(db, actor, kind.table, 'view');
   const limit = pageSize(params.limit);
   const sort = params.sort ?? 'createdAt';
   const after = decodeCursor(params.cursor, sort);
+  // Searching by a field one may not see would tell what it holds.
+  for (const [param, field] of [['email', 'emails'], ['phone', 'phones'], ['q', 'lastName'], ['q', 'firstName']] as const) {
+    if (params[param] !== undefined && access.field(kind.table, field) === 'hidden') {
+      throw new AccessError('permission_denied', `your profile hides ${field}, so you cannot search by it`);
+    }
+  }
+  const scope = access.owners(kind.table, 'read');
   const search = { ...(params.email !== undefined ? { email: params.email } : {}), ...(params.phone !== undefined ? { phone: params.phone } : {}), ...(params.q !== undefined ? { q: params.q } : {}) };
   const ids = await personCandidates(db, keyring, actor.tenantId, kind.table, search);
   const query: PersonListQuery = {
@@ -286,6 +319,7 @@ export async function listPeople<R extends PersonRecord>(
     ...(ids ? { ids } : {}),
     ...(params.ownerId ? { ownerId: params.ownerId } : {}),
     ...(params.tag ? { tag: params.tag } : {}),
+    ...(scope.all ? {} : { ownerIds: scope.ownerIds }),
   };
   for (const [name, value] of [
     ['createdFrom', params.createdFrom],
@@ -299,7 +333,7 @@ export async function listPeople<R extends PersonRecord>(
   const rows = (await repo.listPeople(db, kind.table, actor.tenantId, query)) as Array<Row & { sort_key: string | null }>;
   const page = pageOf(rows, limit, (r) => r.sort_key, sort);
   const items = (await openPeople(db, keyring, actor.tenantId, kind, page.rows)).filter((r) => matchesSearch(r, search));
-  return { items, nextCursor: page.nextCursor };
+  return { items: items.map((r) => redact(access, kind.table, r)), nextCursor: page.nextCursor };
 }
 
 export async function updatePerson<R extends PersonRecord, I extends PersonRecordInput>(
@@ -313,7 +347,9 @@ export async function updatePerson<R extends PersonRecord, I extends PersonRecor
   extra: Record<string, unknown> = {},
 ): Promise<R> {
   const run = async (trx: Kysely<Database>) => {
-    const current = await getPerson(trx, keyring, actor, kind as PersonKind<R, never>, id);
+    const current = await personForChange(trx, keyring, actor, kind as PersonKind<R, never>, id, 'edit');
+    const access = await accessOf(trx, actor);
+    assertWritable(access, kind.table, input);
     const expected = ifMatch ?? input.version ?? current.version;
     const fields = personFields(input, current);
     const definitions = await fieldsOf(trx, actor.tenantId, kind.table);
@@ -330,12 +366,19 @@ export async function updatePerson<R extends PersonRecord, I extends PersonRecor
     if (!row) throw new CrmError('version_conflict', `the ${kind.noun} changed since version ${expected}; reload and try again`);
     await indexPerson(trx, keyring, { tenantId: actor.tenantId, table: kind.table, id, subjectId: current.subjectId }, fields);
     const tags = input.tags !== undefined ? await setRecordTags(trx, actor.tenantId, kind.table, id, tagNames(input.tags)) : current.tags;
-    return openRow(kind, key, row, tags);
+    return redact(access, kind.table, openRow(kind, key, row, tags));
   };
   return inTransaction(db, run);
 }
 
 /** Soft delete into the recycle bin; erasure is a separate, final act. */
-export async function deletePerson(db: Kysely<Database>, actor: Authenticated, kind: { table: PersonTable; noun: string }, id: string): Promise<void> {
+export async function deletePerson<R extends PersonRecord>(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  actor: Authenticated,
+  kind: PersonKind<R, never>,
+  id: string,
+): Promise<void> {
+  await personForChange(db, keyring, actor, kind, id, 'delete');
   if (!(await repo.setPersonDeleted(db, kind.table, actor.tenantId, id, new Date()))) throw new CrmError('record_not_found', `no such ${kind.noun}`);
 }

@@ -8,14 +8,15 @@ function containing(text: string): string {
   return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
-export async function dealsTitled(db: Kysely<Database>, tenantId: string, text: string, limit: number) {
-  return db
+export async function dealsTitled(db: Kysely<Database>, tenantId: string, text: string, limit: number, scope: { all: true } | { all: false; ownerIds: string[] }) {
+  let query = db
     .selectFrom('deals')
     .select(['id', 'title', 'amount_minor', 'currency', 'status'])
     .where('tenant_id', '=', tenantId)
     .where('deleted_at', 'is', null)
     .where(sql`lower(title)`, 'like', containing(text))
     .orderBy('updated_at', 'desc')
-    .limit(limit)
-    .execute();
+    .limit(limit);
+  if (!scope.all) query = query.where('owner_id', 'in', scope.ownerIds);
+  return query.execute();
 }

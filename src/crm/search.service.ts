@@ -1,4 +1,6 @@
 import type { Kysely } from 'kysely';
+import { AccessError } from '../access/access.errors.js';
+import { accessOf } from '../access/access.service.js';
 import type { Database } from '../db/schema.js';
 import type { Authenticated } from '../identity/identity.service.js';
 import type { Keyring } from '../keys/keyring.js';
@@ -25,6 +27,16 @@ export interface SearchHit {
 
 const PHONE = /^[+()0-9 ./-]{6,}$/;
 
+/** A module the actor may not see or search this way adds nothing to the results. */
+async function orNothing<T>(page: Promise<{ items: T[] }>): Promise<{ items: T[] }> {
+  try {
+    return await page;
+  } catch (error) {
+    if (error instanceof AccessError) return { items: [] };
+    throw error;
+  }
+}
+
 /** Minor units as a readable amount: 1250 EUR → "EUR 12.50", 1250 JPY → "JPY 1250". */
 function money(minor: number, currency: string): string {
   const digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
@@ -41,17 +53,19 @@ export async function searchEverything(
   if (text.length < 2) throw new CrmError('invalid_field', 'search for at least 2 characters');
   const limit = Math.min(Math.max(query.limit ?? 5, 1), 20);
   const person = isEmail(text) ? { email: text } : PHONE.test(text) ? { phone: text } : { q: text };
-  const [contacts, leads, organizations, deals] = await Promise.all([
-    listContacts(db, keyring, actor, { ...person, limit }),
-    listLeads(db, keyring, actor, { ...person, limit }),
-    listOrganizations(db, actor, { q: text, limit }),
-    repo.dealsTitled(db, actor.tenantId, text, limit),
+  const access = await accessOf(db, actor);
+  const deals = access.can('deals', 'view') ? await repo.dealsTitled(db, actor.tenantId, text, limit, access.owners('deals', 'read')) : [];
+  const [contacts, leads, organizations] = await Promise.all([
+    orNothing(listContacts(db, keyring, actor, { ...person, limit })),
+    orNothing(listLeads(db, keyring, actor, { ...person, limit })),
+    orNothing(listOrganizations(db, actor, { q: text, limit })),
   ]);
-  const name = (p: { firstName: string; lastName: string }) => `${p.firstName} ${p.lastName}`.trim();
+  // A profile may hide names or e-mails: what is absent stays absent here too.
+  const name = (p: { firstName?: string; lastName?: string }) => `${p.firstName ?? ''} ${p.lastName ?? ''}`.trim() || '—';
   return {
     items: [
-      ...contacts.items.map((c) => ({ module: 'contacts' as const, id: c.id, title: name(c), detail: c.emails[0]?.value ?? null })),
-      ...leads.items.map((l) => ({ module: 'leads' as const, id: l.id, title: name(l), detail: l.company })),
+      ...contacts.items.map((c) => ({ module: 'contacts' as const, id: c.id, title: name(c), detail: c.emails?.[0]?.value ?? null })),
+      ...leads.items.map((l) => ({ module: 'leads' as const, id: l.id, title: name(l), detail: l.company ?? null })),
       ...organizations.items.map((o) => ({ module: 'organizations' as const, id: o.id, title: o.name, detail: o.domain })),
       ...deals.map((d) => ({ module: 'deals' as const, id: d.id, title: d.title, detail: `${d.status} · ${money(Number(d.amount_minor), d.currency)}` })),
     ],

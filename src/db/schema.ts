@@ -24,6 +24,7 @@ export interface TenantsTable {
   /** When a terminated tenant's data is purged (at most 30 days after termination). */
   deletion_due_at: Timestamp | null;
   require_mfa: ColumnType<boolean, boolean | undefined, boolean>;
+  access_version: ColumnType<string, never, never>;
 }
 
 export type UserStatus = 'active' | 'deactivated';
@@ -51,6 +52,10 @@ export interface UsersTable {
   totp_pending_secret: Buffer | null;
   totp_enabled_at: Timestamp | null;
   totp_last_step: number | null;
+  /** Null: the tenant's root role. */
+  role_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Null: Administrator for admins, Standard for everyone else. */
+  profile_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export type Language = 'en' | 'nl';
@@ -466,6 +471,66 @@ export interface ImportsTable {
   finished_at: Timestamp | null;
 }
 
+export interface RolesTable {
+  tenant_id: string;
+  id: string;
+  name: string;
+  parent_id: string | null;
+  path: string;
+  created_at: CreatedAt;
+}
+
+export type ModuleActions = Partial<Record<'view' | 'create' | 'edit' | 'delete' | 'export', boolean>>;
+
+export interface ProfilesTable {
+  tenant_id: string;
+  id: string;
+  name: string;
+  is_admin: ColumnType<boolean, boolean | undefined, boolean>;
+  permissions: ColumnType<Record<string, ModuleActions>, string | undefined, string>;
+  fields: ColumnType<Record<string, Record<string, 'hidden' | 'readonly'>>, string | undefined, string>;
+  created_at: CreatedAt;
+}
+
+export interface GroupsTable {
+  tenant_id: string;
+  id: string;
+  name: string;
+  created_at: CreatedAt;
+}
+
+export interface GroupMembersTable {
+  tenant_id: string;
+  group_id: string;
+  user_id: string;
+}
+
+export interface GroupRolesTable {
+  tenant_id: string;
+  group_id: string;
+  role_id: string;
+}
+
+export type SharingLevel = 'private' | 'public_read' | 'public_write';
+
+export interface SharingDefaultsTable {
+  tenant_id: string;
+  module: string;
+  level: SharingLevel;
+}
+
+export interface SharingRulesTable {
+  tenant_id: string;
+  id: string;
+  module: string;
+  from_kind: 'role' | 'group';
+  from_id: string;
+  to_kind: 'role' | 'group';
+  to_id: string;
+  access: 'read' | 'write';
+  created_at: CreatedAt;
+}
+
 export interface Database {
   tenants: TenantsTable;
   users: UsersTable;
@@ -491,6 +556,13 @@ export interface Database {
   record_tags: RecordTagsTable;
   custom_fields: CustomFieldsTable;
   imports: ImportsTable;
+  roles: RolesTable;
+  profiles: ProfilesTable;
+  groups: GroupsTable;
+  group_members: GroupMembersTable;
+  group_roles: GroupRolesTable;
+  sharing_defaults: SharingDefaultsTable;
+  sharing_rules: SharingRulesTable;
   pipelines: PipelinesTable;
   pipeline_stages: PipelineStagesTable;
   deals: DealsTable;

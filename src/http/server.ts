@@ -11,6 +11,7 @@ import { registerIdentityRoutes } from '../identity/identity.routes.js';
 import type { IdentitySettings } from '../identity/identity.service.js';
 import type { Keyring } from '../keys/keyring.js';
 import { registerUserRoutes } from '../identity/users.routes.js';
+import { registerAccessRoutes } from '../access/access.routes.js';
 import { registerCrmRoutes } from '../crm/crm.routes.js';
 import { registerDealRoutes } from '../crm/deals.routes.js';
 import { registerImportRoutes } from '../crm/imports.routes.js';
@@ -128,6 +129,7 @@ export async function buildServer({ config, database, keyring, logger, logStream
   registerIdentityRoutes(app, database, identity, background);
   registerUserRoutes(app, database, identity);
   registerTenantRoutes(app, database, identity);
+  registerAccessRoutes(app, database, identity);
   registerCrmRoutes(app, database, identity);
   registerDealRoutes(app, database, identity);
   registerImportRoutes(app, database, identity, { maxBytes: config.importLimitBytes });

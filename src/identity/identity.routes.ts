@@ -46,6 +46,8 @@ export const UserSchema = Type.Object({
   status: Type.Union([Type.Literal('active'), Type.Literal('deactivated')]),
   language: LanguageSchema,
   mfaEnabled: Type.Boolean(),
+  roleId: Type.Union([Type.String({ format: 'uuid' }), Type.Null()], { description: 'Null: the root role' }),
+  profileId: Type.Union([Type.String({ format: 'uuid' }), Type.Null()], { description: 'Null: Administrator or Standard, after isAdmin' }),
   createdAt: DateTime(),
 });
 

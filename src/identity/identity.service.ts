@@ -33,6 +33,10 @@ export interface User {
   status: UserRow['status'];
   language: Language;
   mfaEnabled: boolean;
+  /** Null: the tenant's root role. */
+  roleId: string | null;
+  /** Null: the built-in Administrator or Standard profile, after isAdmin. */
+  profileId: string | null;
   createdAt: Date;
 }
 
@@ -46,6 +50,8 @@ export function toUser(row: UserRecord): User {
     status: row.status,
     language: row.language,
     mfaEnabled: row.totp_enabled_at !== null,
+    roleId: row.role_id ?? null,
+    profileId: row.profile_id ?? null,
     createdAt: row.created_at,
   };
 }

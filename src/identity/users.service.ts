@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { accessChanged, assignUserAccess } from '../access/access.service.js';
 import { recordSecurityEvent } from '../audit/security-events.js';
 import type { Database, Language, UserStatus, UserUpdate } from '../db/schema.js';
 import * as credentials from './credentials.repository.js';
@@ -40,7 +41,7 @@ export async function createUserByAdmin(
   db: Kysely<Database>,
   settings: IdentitySettings,
   actor: Authenticated,
-  input: { email: string; name: string; password: string; isAdmin?: boolean; language?: Language } & RequestOrigin,
+  input: { email: string; name: string; password: string; isAdmin?: boolean; language?: Language; roleId?: string; profileId?: string } & RequestOrigin,
 ): Promise<User> {
   assertAdmin(actor);
   const passwordHash = await preparePassword(input.password, input.email, settings.argon2);
@@ -60,7 +61,10 @@ export async function createUserByAdmin(
       ...origin(input),
       details: { isAdmin: user.isAdmin },
     });
-    return user;
+    const access = { ...(input.roleId ? { roleId: input.roleId } : {}), ...(input.profileId ? { profileId: input.profileId } : {}) };
+    await assignUserAccess(trx, actor, user.id, access, (t) => users.countOtherActiveAdmins(t, actor.tenantId, user.id));
+    await accessChanged(trx, actor.tenantId);
+    return toUser(await findInTenant(trx, settings, actor, user.id));
   });
 }
 
@@ -98,6 +102,8 @@ export interface UserChanges {
   language?: Language;
   isAdmin?: boolean;
   status?: UserStatus;
+  roleId?: string;
+  profileId?: string;
 }
 
 /** An admin's change to a user. Deactivation ends the user's sessions and tokens at once. */
@@ -119,9 +125,14 @@ export async function updateUserByAdmin(
       throw new IdentityError('last_admin', 'this is the last active administrator of the tenant');
     }
     const extra: UserUpdate = {};
-    if (changes.isAdmin !== undefined) extra.is_admin = changes.isAdmin;
+    // The flag and the profile say the same: setting the flag returns the user to the built-in profile.
+    if (changes.isAdmin !== undefined) Object.assign(extra, { is_admin: changes.isAdmin, profile_id: null });
     if (changes.status !== undefined) extra.status = changes.status;
-    const updated = await saveProfile(trx, settings, user, changes, extra);
+    await saveProfile(trx, settings, user, changes, extra);
+    const access = { ...(changes.roleId ? { roleId: changes.roleId } : {}), ...(changes.profileId ? { profileId: changes.profileId } : {}) };
+    await assignUserAccess(trx, actor, user.id, access, (t) => users.countOtherActiveAdmins(t, actor.tenantId, user.id));
+    await accessChanged(trx, actor.tenantId);
+    const updated = await findInTenant(trx, settings, actor, user.id);
     if (changes.status === 'deactivated' && user.status !== 'deactivated') {
       await sessions.deleteSessionsOfUser(trx, actor.tenantId, user.id);
       await credentials.revokeAllApiTokens(trx, actor.tenantId, user.id);
