@@ -8,6 +8,7 @@ import { encryptLegacyUsers } from './identity/user-crypto.js';
 import { openKeys } from './keys/keys.service.js';
 import { startMailSender, type MailSender } from './mail/mail.service.js';
 import { startRecycleBinPurger } from './crm/purge-job.js';
+import { startAuditSealer, type AuditSealer } from './audit/sealer.js';
 import { listTenants } from './tenants/tenants.service.js';
 
 export interface RunningApp {
@@ -25,9 +26,11 @@ export async function startApp(config: Config, options: { logger?: false } = {})
   let adminSocket: { close(): Promise<void> } | undefined;
   let mailSender: MailSender | undefined;
   let purger: { stop(): Promise<void> } | undefined;
+  let sealer: AuditSealer | undefined;
   const cleanUp = async () => {
     await mailSender?.stop(); // before the database closes under a batch in flight
     await purger?.stop();
+    await sealer?.stop(); // seals what the last requests recorded
     await adminSocket?.close();
     await database.close();
     lock?.release();
@@ -55,6 +58,7 @@ export async function startApp(config: Config, options: { logger?: false } = {})
     const url = await app.listen({ host: config.host, port: config.port });
     mailSender = startMailSender({ db: database.db, config, log: app.log, keyring });
     purger = startRecycleBinPurger({ db: database.db, keyring, log: app.log });
+    sealer = startAuditSealer({ db: database.db, keyring, log: app.log });
     if (lock?.holder.socket) {
       adminSocket = await serveAdminSocket(lock.holder.socket, { config, database, keyring }, app.log);
     }

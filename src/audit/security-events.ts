@@ -1,11 +1,12 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { newId } from '../shared/ids.js';
+import { recordChange, type AuditActor } from './recorder.js';
 
 /**
  * Every security-relevant event goes through recordSecurityEvent, in the
- * transaction of the change it describes. The audit work will chain these
- * entries to make them tamper-evident; callers will not change.
+ * transaction of the change it describes. Each is also written as an entry
+ * of the tamper-evident audit trail (recorder.ts); callers did not change.
  * Details must never hold personal data or secrets: ids, counts, reasons.
  */
 
@@ -63,6 +64,26 @@ export async function recordSecurityEvent(db: Kysely<Database>, event: SecurityE
       details: JSON.stringify(event.details ?? {}),
     })
     .execute();
+  // The same event as a chained audit entry, in the same transaction.
+  await recordChange(db, undefined, {
+    tenantId: event.tenantId,
+    actor: securityActor(event),
+    action: event.type,
+    entity: event.userId ? 'users' : null,
+    entityId: event.userId ?? null,
+    details: event.details ?? {},
+  });
+}
+
+// Attempts by someone not (yet) signed in are anonymous; the user they aimed at is the entity.
+const ANONYMOUS: ReadonlySet<SecurityEventType> = new Set(['sign_in.failed', 'sign_in.throttled', 'sign_in.mfa_failed', 'password.reset_requested']);
+
+function securityActor(event: SecurityEvent): AuditActor {
+  const origin = { ip: event.ip ?? null, userAgent: event.userAgent ?? null };
+  if (event.actorUserId) return { kind: 'user', userId: event.actorUserId, origin };
+  if (event.userId && !ANONYMOUS.has(event.type)) return { kind: 'user', userId: event.userId, origin };
+  if (event.userId || event.ip) return { kind: 'anonymous', origin };
+  return { kind: 'system', label: event.type.startsWith('key.') ? 'keys' : 'custodia', origin };
 }
 
 export interface SecurityEventView {

@@ -7,6 +7,8 @@ import { DomainError } from '../shared/domain-error.js';
 import * as tenants from '../tenants/tenants.service.js';
 import { reindexUsers } from '../identity/user-crypto.js';
 import { keyStatus, rotateMasterKey, rotateTenantKey } from '../keys/rotation.js';
+import { useAuditKeyring } from '../audit/audit.service.js';
+import { currentCheckpoint, parseCheckpoint, verifyTenant } from '../audit/verify.js';
 
 /**
  * Operator commands, callable in two ways with the same result: by the CLI
@@ -109,6 +111,18 @@ export const operatorCommands = {
     const tenant = await tenants.getTenant(database.db, required(args, 'tenant', 'tenant'));
     return rotateTenantKey(database.db, keyring, tenant.id, [reindexUsers]);
   },
+
+  /** Seals what is pending, then re-computes the tenant's whole trail (and checks it against a saved head). */
+  async 'audit.verify'({ database, keyring }: OperatorContext, args: CommandArgs) {
+    const tenant = await tenants.getTenant(database.db, required(args, 'tenant', 'tenant'));
+    const checkpoint = typeof args.checkpoint === 'string' ? parseCheckpoint(args.checkpoint) : undefined;
+    return { slug: tenant.slug, ...(await verifyTenant(database.db, keyring, tenant.id, checkpoint ? { checkpoint } : {})) };
+  },
+
+  async 'audit.checkpoint'({ database, keyring }: OperatorContext, args: CommandArgs) {
+    const tenant = await tenants.getTenant(database.db, required(args, 'tenant', 'tenant'));
+    return currentCheckpoint(database.db, keyring, tenant.id);
+  },
 } satisfies Record<string, (ctx: OperatorContext, args: CommandArgs) => Promise<unknown>>;
 
 export type CommandName = keyof typeof operatorCommands;
@@ -119,6 +133,8 @@ export function isCommandName(name: string): name is CommandName {
 
 /** Runs a command and returns its result as plain JSON, identical to what the admin socket returns. */
 export async function runOperatorCommand(ctx: OperatorContext, name: CommandName, args: CommandArgs): Promise<unknown> {
+  // Security events written by a command join the audit trail under this keyring's MAC key.
+  useAuditKeyring(ctx.keyring);
   const result = await operatorCommands[name](ctx, args);
   return JSON.parse(JSON.stringify(result)) as unknown;
 }

@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, loadDotEnv, type Config } from '../config.js';
 import { migrateToLatest } from '../db/database.js';
@@ -28,6 +29,11 @@ const USAGE = `usage: custodia <command>
                                         (the old one given as CUSTODIA_PREVIOUS_MASTER_KEY)
   keys rotate-tenant --tenant <slug>    new tenant key version; re-wraps subject keys and re-computes
                                         blind indexes in batches; resumable, servers keep serving
+  audit verify --tenant <slug> [--checkpoint <file or JSON>] [--json]
+                                        seal pending entries, then re-compute the tenant's whole audit trail;
+                                        exits 0 when intact, 1 naming the first entry changed, removed or inserted;
+                                        with --checkpoint also checks the log against a head saved earlier
+  audit checkpoint --tenant <slug>      print the current signed head of the trail (JSON): keep it outside the database
 
 Configuration comes from the environment and .env (see README). With DATABASE_URL
 the command runs on that PostgreSQL server; otherwise on the embedded database in
@@ -62,6 +68,7 @@ function parse(argv: string[]): Parsed | 'help' {
       status: { type: 'string' },
       limit: { type: 'string' },
       tenant: { type: 'string' },
+      checkpoint: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -78,6 +85,7 @@ function parse(argv: string[]): Parsed | 'help' {
     status: values.status,
     limit: values.limit,
     tenant: values.tenant,
+    checkpoint: checkpointText(values.checkpoint),
   };
   const json = values.json ?? false;
   if (group === 'migrate' && action === undefined) return { command: 'migrate', args, json };
@@ -88,7 +96,41 @@ function parse(argv: string[]): Parsed | 'help' {
   if (group === 'keys' && ['status', 'rotate-master', 'rotate-tenant'].includes(action ?? '')) {
     return { command: `keys.${action}` as CommandName, args, json };
   }
+  if (group === 'audit' && ['verify', 'checkpoint'].includes(action ?? '')) return { command: `audit.${action}` as CommandName, args, json };
   throw new UsageError(`unknown command "${positionals.join(' ')}"; run custodia --help`);
+}
+
+// A saved checkpoint is given as a file or as the JSON itself; the command gets the text either way.
+function checkpointText(value: string | undefined): string | undefined {
+  if (value === undefined || value.trim().startsWith('{')) return value;
+  if (!existsSync(value)) throw new UsageError(`--checkpoint: no such file ${value}`);
+  return readFileSync(value, 'utf8');
+}
+
+interface VerifyLine {
+  slug: string;
+  ok: boolean;
+  entries: number;
+  sealedNow: number;
+  archivedUpTo: number;
+  head: { size: number; headHash: string };
+  publicKey: string;
+  checkpoint: string;
+  problems: Array<{ position: number | null; id: string | null; problem: string }>;
+}
+
+function renderVerify(r: VerifyLine): string {
+  const lines = [
+    r.ok ? `audit trail of ${r.slug} is intact: ${r.entries} entries verified` : `audit trail of ${r.slug} is NOT intact: ${r.problems[0]?.problem ?? 'unknown problem'}`,
+    `head: ${r.head.size} entries, hash ${r.head.headHash}`,
+    `signing key (Ed25519, base64): ${r.publicKey}`,
+  ];
+  if (r.sealedNow > 0) lines.push(`sealed ${r.sealedNow} pending entries first`);
+  if (r.archivedUpTo > 0) lines.push(`entries 1 to ${r.archivedUpTo} were archived; checked from the signed anchor`);
+  if (r.checkpoint === 'matched') lines.push('the saved checkpoint matches the log');
+  if (r.checkpoint === 'before_archive') lines.push('the saved checkpoint predates the archived part: it cannot be compared');
+  for (const p of r.problems.slice(1)) lines.push(`also: ${p.problem}`);
+  return lines.join('\n');
 }
 
 /** Runs on the database directly, or through the server that holds the embedded data dir. */
@@ -175,7 +217,8 @@ function renderOutbox(messages: OutboxLine[]): string {
 
 function render(command: CommandName, result: unknown, json: boolean): string {
   if (command === 'tenant.create' || json) return JSON.stringify(result);
-  if (command === 'keys.status') return JSON.stringify(result, null, 2);
+  if (command === 'keys.status' || command === 'audit.checkpoint') return JSON.stringify(result, null, 2);
+  if (command === 'audit.verify') return renderVerify(result as VerifyLine);
   if (command === 'keys.rotate-master' || command === 'keys.rotate-tenant') {
     const r = result as { rewrapped: number; reindexed: number; fromVersion?: number; toVersion?: number };
     const versions = r.toVersion ? ` (version ${r.fromVersion} → ${r.toVersion})` : '';
@@ -209,6 +252,11 @@ export async function main(argv: string[]): Promise<number> {
     const config = loadConfig();
     const result = await execute(config, parsed.command, parsed.args);
     process.stdout.write(`${render(parsed.command, result, parsed.json)}\n`);
+    if (parsed.command === 'audit.verify' && !(result as VerifyLine).ok) {
+      const first = (result as VerifyLine).problems[0];
+      process.stderr.write(`custodia: audit trail is not intact: ${first?.problem ?? 'unknown problem'}\n`);
+      return 1;
+    }
     return 0;
   } catch (error) {
     const [code, message] = describe(error);

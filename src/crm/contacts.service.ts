@@ -10,6 +10,7 @@ import {
   deletePerson,
   getPerson,
   listPeople,
+  personSubjectId,
   updatePerson,
   type PersonKind,
   type PersonListParams,
@@ -66,6 +67,11 @@ const kind = contactKind as PersonKind<Contact, never>;
 
 export function createContact(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, input: ContactInput): Promise<Contact> {
   return createPerson(db, keyring, actor, contactKind, input);
+}
+
+/** The contact's data subject, for its access log: visibility is checked, nothing personal is read. */
+export function contactSubjectId(db: Kysely<Database>, actor: Authenticated, id: string): Promise<string> {
+  return personSubjectId(db, actor, kind, id);
 }
 
 export function getContact(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, id: string): Promise<Contact> {

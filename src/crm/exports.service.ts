@@ -106,7 +106,7 @@ export async function exportContacts(
     yield visible([...BASE_COLUMNS, ...customKeys.map((k) => `custom.${k}`)]);
     let cursor: string | undefined;
     do {
-      const page = await listContacts(db, keyring, actor, { ...filters, limit: EXPORT_PAGE, ...(cursor ? { cursor } : {}) });
+      const page = await listContacts(db, keyring, actor, { ...filters, limit: EXPORT_PAGE, auditAs: 'export', ...(cursor ? { cursor } : {}) });
       const names = await organizationNames(db, actor, page.items.map((c) => c.organizationId).filter((id): id is string => id !== null));
       for (const contact of page.items) yield visible(cells(contact, contact.organizationId ? (names.get(contact.organizationId) ?? null) : null, customKeys));
       cursor = page.nextCursor ?? undefined;

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database, LeadStatus } from '../db/schema.js';
 import type { Authenticated } from '../identity/identity.service.js';
 import type { Keyring } from '../keys/keyring.js';
+import { auditActorOf, recordChange } from '../audit/audit.service.js';
 import { subjectKey } from '../keys/keys.service.js';
 import { contactKind, organizationOf, type Contact } from './contacts.service.js';
 import { CrmError } from './crm.errors.js';
@@ -14,6 +15,7 @@ import {
   deletePerson,
   getPerson,
   listPeople,
+  personSubjectId,
   personForChange,
   updatePerson,
   type PersonKind,
@@ -90,6 +92,11 @@ const kind = leadKind as PersonKind<Lead, never>;
 
 export function createLead(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, input: LeadInput): Promise<Lead> {
   return createPerson(db, keyring, actor, leadKind, input);
+}
+
+/** The lead's data subject, for its access log: visibility is checked, nothing personal is read. */
+export function leadSubjectId(db: Kysely<Database>, actor: Authenticated, id: string): Promise<string> {
+  return personSubjectId(db, actor, kind, id);
 }
 
 export function getLead(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, id: string): Promise<Lead> {
@@ -203,6 +210,10 @@ export async function convertLead(
     // Notes and activities follow the person; they are sealed under the same subject, so nothing is re-encrypted.
     await leadsRepo.moveHistoryToContact(trx, actor.tenantId, lead.id, contact.id);
     await leadsRepo.markConverted(trx, actor.tenantId, lead.id, { contactId: contact.id, organizationId, dealId });
+    await recordChange(trx, keyring, {
+      tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'lead.converted', entity: 'leads', entityId: lead.id,
+      subjectIds: [lead.subjectId], details: { contactId: contact.id, organizationId, dealId },
+    });
     return { contactId: contact.id, organizationId, dealId, contact };
   });
 }

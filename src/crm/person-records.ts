@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { accessOf, assertWritable, redact, requirePermission } from '../access/access.service.js';
 import { AccessError } from '../access/access.errors.js';
+import { auditActorOf, changesBetween, fieldsShown, recordChange, recordRead } from '../audit/audit.service.js';
 import type { Database } from '../db/schema.js';
 import { inTransaction } from '../db/transaction.js';
 import type { Authenticated } from '../identity/identity.service.js';
@@ -142,7 +143,13 @@ export async function createPerson<R extends PersonRecord, I extends PersonRecor
     } as never)) as Row;
     await indexPerson(trx, keyring, { tenantId: actor.tenantId, table: kind.table, id, subjectId: subject.id }, fields);
     const tags = await setRecordTags(trx, actor.tenantId, kind.table, id, names);
-    return redact(access, kind.table, openRow(kind, subject.key, row, tags));
+    const created = openRow(kind, subject.key, row, tags);
+    const { fields: changed, values } = changesBetween(null, created);
+    await recordChange(trx, keyring, {
+      tenantId: actor.tenantId, actor: auditActorOf(actor), action: `${kind.noun}.created`, entity: kind.table, entityId: id,
+      subjectIds: [subject.id], fields: changed, values: { subjectId: subject.id, data: values },
+    });
+    return redact(access, kind.table, created);
   };
   return inTransaction(db, run);
 }
@@ -200,6 +207,10 @@ export async function createPeopleInBulk(
     })),
   );
   await tagNewRecords(trx, actor.tenantId, table, people.map((p, i) => ({ recordId: ids[i]!, names: p.tags })).filter((e) => e.names.length > 0));
+  await recordChange(trx, keyring, {
+    tenantId: actor.tenantId, actor: auditActorOf(actor), action: `${table === 'contacts' ? 'contact' : 'lead'}.imported`, entity: table,
+    subjectIds: subjects.map((s) => s.id), details: { count: ids.length },
+  });
   return ids;
 }
 
@@ -239,7 +250,13 @@ export async function getPerson<R extends PersonRecord>(
   }
   const tags = (await tagsOf(db, actor.tenantId, kind.table, [id])).get(id) ?? [];
   const record = openRow(kind, key, row, tags);
-  return options.raw ? record : redact(access, kind.table, record);
+  if (options.raw) return record;
+  const shown = redact(access, kind.table, record);
+  await recordRead(db, keyring, {
+    tenantId: actor.tenantId, actor: auditActorOf(actor), action: `${kind.noun}.read`, entity: kind.table, entityId: id,
+    subjectIds: [row.subject_id], fields: fieldsShown(shown),
+  });
+  return shown;
 }
 
 /** The record as its owner sees it, for a change: it must be visible (404) and changeable by the actor (403). */
@@ -261,6 +278,8 @@ export interface PersonListParams extends PersonSearch {
   limit?: number;
   cursor?: string;
   sort?: PersonSort;
+  /** What the page is for, as the audit trail records it (a list by default). */
+  auditAs?: 'export' | 'search';
   ownerId?: string;
   tag?: string;
   createdFrom?: string;
@@ -333,7 +352,16 @@ export async function listPeople<R extends PersonRecord>(
   const rows = (await repo.listPeople(db, kind.table, actor.tenantId, query)) as Array<Row & { sort_key: string | null }>;
   const page = pageOf(rows, limit, (r) => r.sort_key, sort);
   const items = (await openPeople(db, keyring, actor.tenantId, kind, page.rows)).filter((r) => matchesSearch(r, search));
-  return { items: items.map((r) => redact(access, kind.table, r)), nextCursor: page.nextCursor };
+  const shown = items.map((r) => redact(access, kind.table, r));
+  if (shown.length > 0) {
+    // One entry for the page, naming every person shown; never the search terms, which are personal.
+    await recordRead(db, keyring, {
+      tenantId: actor.tenantId, actor: auditActorOf(actor), action: `${kind.noun}.${params.auditAs === 'export' ? 'exported' : params.auditAs === 'search' ? 'searched' : 'listed'}`,
+      entity: kind.table, subjectIds: items.map((r) => r.subjectId), fields: fieldsShown(shown[0]!),
+      details: { count: shown.length, searchBy: Object.keys(search).sort().join(',') || null },
+    });
+  }
+  return { items: shown, nextCursor: page.nextCursor };
 }
 
 export async function updatePerson<R extends PersonRecord, I extends PersonRecordInput>(
@@ -366,7 +394,13 @@ export async function updatePerson<R extends PersonRecord, I extends PersonRecor
     if (!row) throw new CrmError('version_conflict', `the ${kind.noun} changed since version ${expected}; reload and try again`);
     await indexPerson(trx, keyring, { tenantId: actor.tenantId, table: kind.table, id, subjectId: current.subjectId }, fields);
     const tags = input.tags !== undefined ? await setRecordTags(trx, actor.tenantId, kind.table, id, tagNames(input.tags)) : current.tags;
-    return redact(access, kind.table, openRow(kind, key, row, tags));
+    const updated = openRow(kind, key, row, tags);
+    const { fields: changed, values } = changesBetween(current, updated);
+    await recordChange(trx, keyring, {
+      tenantId: actor.tenantId, actor: auditActorOf(actor), action: `${kind.noun}.updated`, entity: kind.table, entityId: id,
+      subjectIds: [current.subjectId], fields: changed, values: { subjectId: current.subjectId, data: values }, details: { version: updated.version },
+    });
+    return redact(access, kind.table, updated);
   };
   return inTransaction(db, run);
 }
@@ -379,6 +413,17 @@ export async function deletePerson<R extends PersonRecord>(
   kind: PersonKind<R, never>,
   id: string,
 ): Promise<void> {
-  await personForChange(db, keyring, actor, kind, id, 'delete');
-  if (!(await repo.setPersonDeleted(db, kind.table, actor.tenantId, id, new Date()))) throw new CrmError('record_not_found', `no such ${kind.noun}`);
+  await inTransaction(db, async (trx) => {
+    const record = await personForChange(trx, keyring, actor, kind, id, 'delete');
+    if (!(await repo.setPersonDeleted(trx, kind.table, actor.tenantId, id, new Date()))) throw new CrmError('record_not_found', `no such ${kind.noun}`);
+    await recordChange(trx, keyring, { tenantId: actor.tenantId, actor: auditActorOf(actor), action: `${kind.noun}.deleted`, entity: kind.table, entityId: id, subjectIds: [record.subjectId] });
+  });
+}
+
+/** The data subject of a record the actor may see (for its access log), without reading any personal field. */
+export async function personSubjectId<R extends PersonRecord>(db: Kysely<Database>, actor: Authenticated, kind: PersonKind<R, never>, id: string): Promise<string> {
+  const access = await requirePermission(db, actor, kind.table, 'view');
+  const row = (await repo.findPerson(db, kind.table, actor.tenantId, id)) as Row | undefined;
+  if (!row || !access.mayRead(kind.table, row.owner_id)) throw new CrmError('record_not_found', `no such ${kind.noun}`);
+  return row.subject_id;
 }

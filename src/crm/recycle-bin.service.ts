@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { auditActorOf, recordChange } from '../audit/audit.service.js';
 import type { Database } from '../db/schema.js';
 import type { Authenticated } from '../identity/identity.service.js';
 import type { Keyring } from '../keys/keyring.js';
@@ -106,6 +107,10 @@ export async function restoreFromBin(db: Kysely<Database>, actor: Authenticated,
       throw new CrmError('restore_expired', `records can be restored for ${RESTORE_DAYS} days after deletion`);
     }
     await repo.restore(trx, actor.tenantId, table, id);
+    await recordChange(trx, undefined, {
+      tenantId: actor.tenantId, actor: auditActorOf(actor), action: `${table === 'activities' ? 'activity' : table.replace(/s$/, '')}.restored`, entity: table, entityId: id,
+      subjectIds: row.subject_id ? [row.subject_id] : [],
+    });
     return { module, id };
   });
 }

@@ -56,8 +56,8 @@ export async function searchEverything(
   const access = await accessOf(db, actor);
   const deals = access.can('deals', 'view') ? await repo.dealsTitled(db, actor.tenantId, text, limit, access.owners('deals', 'read')) : [];
   const [contacts, leads, organizations] = await Promise.all([
-    orNothing(listContacts(db, keyring, actor, { ...person, limit })),
-    orNothing(listLeads(db, keyring, actor, { ...person, limit })),
+    orNothing(listContacts(db, keyring, actor, { ...person, limit, auditAs: 'search' })),
+    orNothing(listLeads(db, keyring, actor, { ...person, limit, auditAs: 'search' })),
     orNothing(listOrganizations(db, actor, { q: text, limit })),
   ]);
   // A profile may hide names or e-mails: what is absent stays absent here too.

@@ -531,6 +531,51 @@ export interface SharingRulesTable {
   created_at: CreatedAt;
 }
 
+export type AuditActorKind = 'user' | 'token' | 'system' | 'subject' | 'anonymous';
+
+export interface AuditEntriesTable {
+  tenant_id: string;
+  id: string;
+  /** Chain position, given by the sealer; null while pending. */
+  seq: number | null;
+  at: Timestamp;
+  actor_kind: AuditActorKind;
+  actor_user_id: string | null;
+  actor_token_id: string | null;
+  actor_label: string | null;
+  action: string;
+  entity: string | null;
+  entity_id: string | null;
+  subject_ids: string[];
+  fields: string[];
+  request_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  /** Canonical JSON, stored as hashed. */
+  details: string;
+  values_subject_id: string | null;
+  values_enc: Buffer | null;
+  mac: Buffer | null;
+  prev_id: string | null;
+  chain_hash: Buffer | null;
+  rejected_at: Timestamp | null;
+}
+
+export interface AuditHeadsTable {
+  tenant_id: string;
+  size: ColumnType<number, number | undefined, number>;
+  head_hash: Buffer;
+  last_id: string | null;
+  signature: Buffer | null;
+  signed_at: Timestamp | null;
+  anchor_seq: ColumnType<number, number | undefined, number>;
+  anchor_hash: Buffer;
+  anchor_id: string | null;
+  anchor_signature: Buffer | null;
+  archived_at: Timestamp | null;
+  retention_days: ColumnType<number, number | undefined, number>;
+}
+
 export interface Database {
   tenants: TenantsTable;
   users: UsersTable;
@@ -570,6 +615,8 @@ export interface Database {
   deal_stage_history: DealStageHistoryTable;
   activities: ActivitiesTable;
   email_messages: EmailMessagesTable;
+  audit_entries: AuditEntriesTable;
+  audit_heads: AuditHeadsTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;

@@ -75,7 +75,8 @@ export function requireAuth(db: Kysely<Database>, settings: IdentitySettings, op
         'your organization requires two-factor sign-in: enrol first (POST /api/v1/me/mfa/totp)',
       );
     }
-    request.auth = actor;
+    // Where the request came from travels with the actor, for the audit trail.
+    request.auth = { ...actor, origin: { requestId: request.id, ip: request.ip, userAgent: request.headers['user-agent'] ?? null } };
   };
 }
 

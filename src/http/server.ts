@@ -12,6 +12,7 @@ import type { IdentitySettings } from '../identity/identity.service.js';
 import type { Keyring } from '../keys/keyring.js';
 import { registerUserRoutes } from '../identity/users.routes.js';
 import { registerAccessRoutes } from '../access/access.routes.js';
+import { registerAuditRoutes } from '../audit/audit.routes.js';
 import { registerCrmRoutes } from '../crm/crm.routes.js';
 import { registerDealRoutes } from '../crm/deals.routes.js';
 import { registerImportRoutes } from '../crm/imports.routes.js';
@@ -133,5 +134,6 @@ export async function buildServer({ config, database, keyring, logger, logStream
   registerCrmRoutes(app, database, identity);
   registerDealRoutes(app, database, identity);
   registerImportRoutes(app, database, identity, { maxBytes: config.importLimitBytes });
+  registerAuditRoutes(app, database, identity);
   return app;
 }

@@ -1,0 +1,18 @@
+import { DomainError, type ErrorKind } from '../shared/domain-error.js';
+
+export type AuditErrorCode = 'invalid_filter' | 'invalid_cursor' | 'invalid_checkpoint' | 'invalid_setting' | 'audit_keys_unavailable';
+
+const kinds: Record<AuditErrorCode, ErrorKind> = {
+  invalid_filter: 'invalid',
+  invalid_cursor: 'invalid',
+  invalid_checkpoint: 'invalid',
+  invalid_setting: 'invalid',
+  audit_keys_unavailable: 'unavailable',
+};
+
+export class AuditError extends DomainError<AuditErrorCode> {
+  constructor(code: AuditErrorCode, message: string) {
+    super(code, kinds[code], message);
+    this.name = 'AuditError';
+  }
+}

@@ -1,0 +1,253 @@
+import { Readable } from 'node:stream';
+import { stringify } from 'csv-stringify';
+import type { Kysely } from 'kysely';
+import { accessOf, requirePermission } from '../access/access.service.js';
+import { contactSubjectId } from '../crm/contacts.service.js';
+import { leadSubjectId } from '../crm/leads.service.js';
+import type { Database } from '../db/schema.js';
+import type { Authenticated } from '../identity/identity.service.js';
+import { decryptField, fieldKey } from '../keys/field-crypto.js';
+import type { Keyring } from '../keys/keyring.js';
+import { subjectKeys } from '../keys/keys.service.js';
+import { AuditError } from './audit.errors.js';
+import * as repo from './audit.repository.js';
+import { GENESIS } from './chain.js';
+import { auditActorOf, recordChange, recordRead, VALUES_CONTEXT } from './recorder.js';
+
+/**
+ * Reading the trail: entries about a person (for anyone who may see that
+ * person: "who accessed this person"), or any filter for holders of the
+ * audit module. Personal values are decrypted only for the latter, and
+ * only while the person's key exists.
+ */
+
+export { recordChange, recordRead, auditActorOf, systemActor, changesBetween, fieldsShown, useAuditKeyring } from './recorder.js';
+export type { AuditActor, AuditOrigin, AuditRecord } from './recorder.js';
+
+export interface AuditQuery {
+  contactId?: string;
+  leadId?: string;
+  subjectId?: string;
+  entity?: string;
+  entityId?: string;
+  actorId?: string;
+  action?: string;
+  from?: string;
+  to?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface AuditEntryView {
+  id: string;
+  /** Chain position; null until sealed (within about a second). */
+  position: number | null;
+  at: Date;
+  actor: { kind: string; userId: string | null; tokenId: string | null; label: string | null };
+  action: string;
+  entity: string | null;
+  entityId: string | null;
+  subjectIds: string[];
+  fields: string[];
+  requestId: string | null;
+  /** Only for holders of the audit module. */
+  ip?: string | null;
+  userAgent?: string | null;
+  details: Record<string, unknown>;
+  /**
+   * Old and new values, for holders of the audit module: undefined when the
+   * entry has none, null when they may not see them or the person was erased.
+   */
+  changes?: Record<string, unknown> | null;
+  valuesErased?: boolean;
+}
+
+const MAX_PAGE = 200;
+
+function encodeCursor(row: { at: Date; id: string }): string {
+  return Buffer.from(JSON.stringify({ at: row.at.toISOString(), id: row.id })).toString('base64url');
+}
+
+function decodeCursor(cursor: string | undefined): { at: Date; id: string } | null {
+  if (!cursor) return null;
+  try {
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { at?: unknown; id?: unknown };
+    const at = typeof value.at === 'string' ? new Date(value.at) : undefined;
+    if (at && !Number.isNaN(at.getTime()) && typeof value.id === 'string' && /^[0-9a-f-]{36}$/.test(value.id)) return { at, id: value.id };
+  } catch {
+    // refused below
+  }
+  throw new AuditError('invalid_cursor', 'cursor is not one this API gave out');
+}
+
+function instant(value: string | undefined, name: string): Date | undefined {
+  if (value === undefined) return undefined;
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) throw new AuditError('invalid_filter', `${name} must be a date-time`);
+  return date;
+}
+
+/** Turns the query into a repository filter; who may ask what is decided here. */
+async function filterFor(db: Kysely<Database>, actor: Authenticated, query: AuditQuery): Promise<{ filter: repo.EntryFilter; auditor: boolean }> {
+  const access = await accessOf(db, actor);
+  const auditor = access.can('audit', 'view');
+  const filter: repo.EntryFilter = {};
+  const people = [query.contactId, query.leadId].filter((v) => v !== undefined).length;
+  if (people > 1) throw new AuditError('invalid_filter', 'give contactId or leadId, not both');
+  // The access log of a person is open to whoever may see that person; anything wider needs the audit module.
+  if (query.contactId) filter.record = { entity: 'contacts', id: query.contactId, subjectId: await contactSubjectId(db, actor, query.contactId) };
+  else if (query.leadId) filter.record = { entity: 'leads', id: query.leadId, subjectId: await leadSubjectId(db, actor, query.leadId) };
+  else if (!auditor) await requirePermission(db, actor, 'audit', 'view');
+  if (query.subjectId) filter.subjectId = query.subjectId;
+  if (query.entity || query.entityId) {
+    if (!query.entity || !query.entityId) throw new AuditError('invalid_filter', 'entity and entityId go together');
+    if (filter.record) throw new AuditError('invalid_filter', 'give a person (contactId, leadId) or a record (entity, entityId), not both');
+    filter.record = { entity: query.entity, id: query.entityId };
+  }
+  if (query.actorId) filter.actorUserId = query.actorId;
+  if (query.action) filter.action = query.action;
+  const from = instant(query.from, 'from');
+  const to = instant(query.to, 'to');
+  if (from) filter.from = from;
+  if (to) filter.to = to;
+  return { filter, auditor };
+}
+
+async function toViews(db: Kysely<Database>, keyring: Keyring, tenantId: string, rows: repo.EntryRow[], auditor: boolean): Promise<AuditEntryView[]> {
+  const keys = auditor ? await subjectKeys(db, keyring, tenantId, rows.flatMap((r) => (r.values_subject_id ? [r.values_subject_id] : []))) : new Map<string, Buffer>();
+  return rows.map((r) => {
+    const view: AuditEntryView = {
+      id: r.id,
+      position: r.seq === null ? null : Number(r.seq),
+      at: r.at,
+      actor: { kind: r.actor_kind, userId: r.actor_user_id, tokenId: r.actor_token_id, label: r.actor_label },
+      action: r.action,
+      entity: r.entity,
+      entityId: r.entity_id,
+      subjectIds: r.subject_ids,
+      fields: r.fields,
+      requestId: r.request_id,
+      details: JSON.parse(r.details) as Record<string, unknown>,
+    };
+    if (auditor) {
+      view.ip = r.ip;
+      view.userAgent = r.user_agent;
+    }
+    if (r.values_enc && r.values_subject_id) {
+      const key = keys.get(r.values_subject_id);
+      view.changes = null;
+      if (auditor && !key) view.valuesErased = true;
+      if (key) {
+        const context = { tenantId, table: VALUES_CONTEXT.table, rowId: r.id, field: VALUES_CONTEXT.field };
+        view.changes = JSON.parse(decryptField(fieldKey(key), context, r.values_enc)) as Record<string, unknown>;
+      }
+    }
+    return view;
+  });
+}
+
+/** A page of entries, newest first. */
+export async function listAuditEntries(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  actor: Authenticated,
+  query: AuditQuery,
+): Promise<{ items: AuditEntryView[]; nextCursor: string | null }> {
+  const { filter, auditor } = await filterFor(db, actor, query);
+  const limit = Math.min(Math.max(query.limit ?? 50, 1), MAX_PAGE);
+  const rows = await repo.listEntries(db, actor.tenantId, filter, decodeCursor(query.cursor), limit + 1);
+  const page = rows.slice(0, limit);
+  const items = await toViews(db, keyring, actor.tenantId, page, auditor);
+  // Seeing personal values in the trail is itself a read of them.
+  const disclosed = [...new Set(items.flatMap((i, n) => (i.changes ? [page[n]!.values_subject_id!] : [])))];
+  if (disclosed.length > 0) {
+    await recordRead(db, keyring, { tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'audit.values_read', subjectIds: disclosed, details: { entries: items.length } });
+  }
+  const last = page[page.length - 1];
+  return { items, nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
+}
+
+const CSV_COLUMNS = [
+  'position',
+  'at',
+  'actorKind',
+  'actorUserId',
+  'actorTokenId',
+  'actorLabel',
+  'action',
+  'entity',
+  'entityId',
+  'subjectIds',
+  'fields',
+  'requestId',
+  'ip',
+  'userAgent',
+  'details',
+  'changes',
+  'id',
+];
+
+// A cell that a spreadsheet would run as a formula is prefixed, as contact exports do.
+const cell = (value: unknown): string => {
+  const text = value === null || value === undefined ? '' : typeof value === 'string' ? value : JSON.stringify(value);
+  return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+};
+
+/** The entries matching the filters as a CSV stream, for auditors (audit module: export). */
+export async function exportAuditCsv(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, query: Omit<AuditQuery, 'limit' | 'cursor'>): Promise<Readable> {
+  await requirePermission(db, actor, 'audit', 'export');
+  const { filter } = await filterFor(db, actor, query);
+  await recordRead(db, keyring, {
+    tenantId: actor.tenantId,
+    actor: auditActorOf(actor),
+    action: 'audit.exported',
+    details: { filters: Object.keys(query).filter((k) => query[k as keyof typeof query] !== undefined).sort() },
+  });
+  async function* rows() {
+    yield CSV_COLUMNS;
+    let after: { at: Date; id: string } | null = null;
+    for (;;) {
+      const page = await repo.listEntries(db, actor.tenantId, filter, after, 500);
+      for (const v of await toViews(db, keyring, actor.tenantId, page, true)) {
+        yield [v.position, v.at.toISOString(), v.actor.kind, v.actor.userId, v.actor.tokenId, v.actor.label, v.action, v.entity, v.entityId, v.subjectIds.join(' '), v.fields.join(' '), v.requestId, v.ip, v.userAgent, v.details, v.valuesErased ? 'erased' : v.changes, v.id].map(cell);
+      }
+      const last = page[page.length - 1];
+      if (page.length < 500 || !last) break;
+      after = { at: last.at, id: last.id };
+    }
+  }
+  const csv = stringify({ bom: true, record_delimiter: '\r\n', quoted_match: /[\r\n]/ });
+  const source = Readable.from(rows());
+  source.on('error', (error) => csv.destroy(error));
+  return source.pipe(csv);
+}
+
+// --- settings ------------------------------------------------------------------------------------
+
+export interface AuditSettings {
+  retentionDays: number;
+  archivedUpTo: number;
+  archivedAt: Date | null;
+}
+
+export async function auditSettings(db: Kysely<Database>, actor: Authenticated): Promise<AuditSettings> {
+  await requirePermission(db, actor, 'audit', 'view');
+  await repo.ensureHead(db, actor.tenantId, GENESIS);
+  const head = (await repo.findHead(db, actor.tenantId))!;
+  return { retentionDays: head.retention_days, archivedUpTo: Number(head.anchor_seq), archivedAt: head.archived_at };
+}
+
+/** How long the trail is kept (default 6 years); older entries are archived behind a signed anchor. */
+export async function setAuditRetention(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, retentionDays: number): Promise<AuditSettings> {
+  const access = await accessOf(db, actor);
+  if (!access.isAdmin) throw new AuditError('invalid_setting', 'only administrators change how long the audit trail is kept');
+  if (!Number.isInteger(retentionDays) || retentionDays < 30 || retentionDays > 36525) {
+    throw new AuditError('invalid_setting', 'retentionDays must be a whole number from 30 to 36525');
+  }
+  await repo.ensureHead(db, actor.tenantId, GENESIS);
+  await db.transaction().execute(async (trx) => {
+    await repo.setRetention(trx, actor.tenantId, retentionDays);
+    await recordChange(trx, keyring, { tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'audit.retention_changed', details: { retentionDays } });
+  });
+  return auditSettings(db, actor);
+}

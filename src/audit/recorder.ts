@@ -1,0 +1,251 @@
+import type { Kysely } from 'kysely';
+import type { AuditActorKind, Database } from '../db/schema.js';
+import type { Authenticated } from '../identity/identity.service.js';
+import { encryptField, fieldKey } from '../keys/field-crypto.js';
+import type { Keyring } from '../keys/keyring.js';
+import { subjectKey } from '../keys/keys.service.js';
+import { newId } from '../shared/ids.js';
+import * as repo from './audit.repository.js';
+import { canonicalDetails, entryMac, leafHash, type EntryContent } from './chain.js';
+
+/**
+ * Writing audit entries. Changes are written in the caller's transaction, so
+ * an entry exists exactly when its change does. Reads are written outside any
+ * transaction, before the record is handed out, through a group-commit writer:
+ * concurrent requests share one INSERT, and each waits for it, so a read is on
+ * record even when its request fails afterwards.
+ */
+
+/** Where a request came from; the HTTP auth hook puts it on the actor. */
+export interface AuditOrigin {
+  requestId?: string | null;
+  ip?: string | null;
+  userAgent?: string | null;
+}
+
+declare module '../identity/identity.service.js' {
+  interface Authenticated {
+    /** The request this actor is acting in (set by the HTTP auth hook). */
+    origin?: AuditOrigin;
+  }
+}
+
+export interface AuditActor {
+  kind: AuditActorKind;
+  userId?: string | null;
+  tokenId?: string | null;
+  /** A system job's name, or how a data subject reached us (e.g. a public consent page). */
+  label?: string | null;
+  origin?: AuditOrigin;
+}
+
+export type DetailValue = string | number | boolean | null | string[];
+
+export interface AuditRecord {
+  tenantId: string;
+  actor: AuditActor;
+  /** `<noun>.<verb>`, e.g. contact.read, lead.converted, sign_in.failed. */
+  action: string;
+  entity?: string | null;
+  entityId?: string | null;
+  /** The data subjects (people) the entry is about. */
+  subjectIds?: readonly string[];
+  /** Names of the fields read or changed. */
+  fields?: readonly string[];
+  /** Non-personal facts only: ids, counts, reasons. */
+  details?: Record<string, DetailValue | undefined>;
+  /** Personal values (old/new), encrypted under this subject's key. */
+  values?: { subjectId: string; data: unknown };
+}
+
+/** The actor of a signed-in request. */
+export function auditActorOf(actor: Authenticated): AuditActor {
+  return {
+    kind: actor.via === 'token' ? 'token' : 'user',
+    userId: actor.user.id,
+    tokenId: actor.tokenId ?? null,
+    ...(actor.origin ? { origin: actor.origin } : {}),
+  };
+}
+
+export function systemActor(label: string): AuditActor {
+  return { kind: 'system', label };
+}
+
+// The keyring of this process, for writers that are not handed one (security
+// events keep their old signature). Set at start by the server and the CLI.
+let processKeyring: Keyring | undefined;
+
+export function useAuditKeyring(keyring: Keyring): void {
+  processKeyring = keyring;
+}
+
+export function auditKeyring(): Keyring | undefined {
+  return processKeyring;
+}
+
+const uuid = (value: string | null | undefined): string | null => (value ? value.toLowerCase() : null);
+// Text PostgreSQL cannot store (NUL) or that would make logs and CSV ambiguous goes; cut by code point,
+// so no half of a surrogate pair is stored differently from what was hashed.
+const clean = (value: string | null | undefined, max: number): string | null =>
+  value ? Array.from(value).slice(0, max).map((c) => (c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f ? ' ' : c)).join('') : null;
+
+export const VALUES_CONTEXT = { table: 'audit_entries', field: 'values' } as const;
+
+async function buildEntry(db: Kysely<Database>, keyring: Keyring | undefined, record: AuditRecord): Promise<repo.NewAuditEntry> {
+  const id = newId();
+  const at = new Date();
+  const tenantId = record.tenantId.toLowerCase();
+  let valuesEnc: Buffer | null = null;
+  let valuesSubjectId: string | null = null;
+  if (record.values && keyring) {
+    valuesSubjectId = uuid(record.values.subjectId);
+    const key = fieldKey(await subjectKey(db, keyring, tenantId, valuesSubjectId!));
+    valuesEnc = encryptField(key, 1, { tenantId, table: VALUES_CONTEXT.table, rowId: id, field: VALUES_CONTEXT.field }, JSON.stringify(record.values.data));
+  }
+  const origin = record.actor.origin ?? {};
+  const content: EntryContent = {
+    tenantId,
+    id,
+    atMicros: at.getTime() * 1000,
+    actorKind: record.actor.kind,
+    actorUserId: uuid(record.actor.userId),
+    actorTokenId: uuid(record.actor.tokenId),
+    actorLabel: clean(record.actor.label, 100),
+    action: record.action,
+    entity: record.entity ?? null,
+    entityId: uuid(record.entityId),
+    subjectIds: [...new Set((record.subjectIds ?? []).map((s) => s.toLowerCase()))],
+    fields: [...(record.fields ?? [])],
+    requestId: clean(origin.requestId, 64),
+    ip: clean(origin.ip, 64),
+    userAgent: clean(origin.userAgent, 512),
+    details: canonicalDetails(record.details),
+    valuesSubjectId,
+    valuesEnc,
+  };
+  return {
+    tenant_id: tenantId,
+    id,
+    at,
+    actor_kind: content.actorKind as AuditActorKind,
+    actor_user_id: content.actorUserId,
+    actor_token_id: content.actorTokenId,
+    actor_label: content.actorLabel,
+    action: content.action,
+    entity: content.entity,
+    entity_id: content.entityId,
+    subject_ids: [...content.subjectIds],
+    fields: [...content.fields],
+    request_id: content.requestId,
+    ip: content.ip,
+    user_agent: content.userAgent,
+    details: content.details,
+    values_subject_id: valuesSubjectId,
+    values_enc: valuesEnc,
+    // Without the keyring there is no MAC, and the sealer will refuse the entry: set it at start.
+    mac: keyring ? entryMac(keyring, tenantId, leafHash(content)) : null,
+  };
+}
+
+/** Records a change in the caller's transaction: it commits or rolls back with the change. */
+export async function recordChange(db: Kysely<Database>, keyring: Keyring | undefined, record: AuditRecord): Promise<void> {
+  await repo.insertEntries(db, [await buildEntry(db, keyring ?? processKeyring, record)]);
+}
+
+// --- group commit for reads ------------------------------------------------------------------
+
+interface Batch {
+  rows: repo.NewAuditEntry[];
+  waiters: Array<{ resolve(): void; reject(error: unknown): void }>;
+}
+
+const CHUNK = 500;
+
+class GroupWriter {
+  private next: Batch | null = null;
+  private draining = false;
+
+  constructor(private readonly db: Kysely<Database>) {}
+
+  write(row: repo.NewAuditEntry): Promise<void> {
+    const batch = (this.next ??= { rows: [], waiters: [] });
+    batch.rows.push(row);
+    const done = new Promise<void>((resolve, reject) => batch.waiters.push({ resolve, reject }));
+    if (!this.draining) {
+      this.draining = true;
+      setImmediate(() => void this.drain());
+    }
+    return done;
+  }
+
+  // While one INSERT is under way the next batch fills; it goes as soon as the first is done.
+  private async drain(): Promise<void> {
+    while (this.next) {
+      const batch = this.next;
+      this.next = null;
+      try {
+        for (let i = 0; i < batch.rows.length; i += CHUNK) await repo.insertEntries(this.db, batch.rows.slice(i, i + CHUNK));
+        for (const w of batch.waiters) w.resolve();
+      } catch (error) {
+        for (const w of batch.waiters) w.reject(error);
+      }
+    }
+    this.draining = false;
+  }
+}
+
+const writers = new WeakMap<Kysely<Database>, GroupWriter>();
+
+/**
+ * Records a read of personal data and resolves once it is stored. Outside a
+ * transaction (the usual case) it shares an INSERT with concurrent reads.
+ */
+export async function recordRead(db: Kysely<Database>, keyring: Keyring | undefined, record: AuditRecord): Promise<void> {
+  const row = await buildEntry(db, keyring ?? processKeyring, record);
+  if (db.isTransaction) return repo.insertEntries(db, [row]);
+  let writer = writers.get(db);
+  if (!writer) writers.set(db, (writer = new GroupWriter(db)));
+  return writer.write(row);
+}
+
+// --- what changed ------------------------------------------------------------------------------
+
+const NOT_COMPARED = new Set(['id', 'subjectId', 'version', 'createdAt', 'updatedAt']);
+
+/** The fields whose values differ between two versions of a record, with old and new values; custom values per key. */
+export function changesBetween(
+  before: object | null,
+  after: object,
+): { fields: string[]; values: Record<string, { old?: unknown; new?: unknown }> } {
+  const flat = (record: object | null) => {
+    const out = new Map<string, unknown>();
+    if (!record) return out;
+    for (const [k, v] of Object.entries(record)) {
+      if (NOT_COMPARED.has(k)) continue;
+      if (k === 'custom' && v && typeof v === 'object') for (const [ck, cv] of Object.entries(v)) out.set(`custom.${ck}`, cv);
+      else out.set(k, v);
+    }
+    return out;
+  };
+  const a = flat(before);
+  const b = flat(after);
+  const fields: string[] = [];
+  const values: Record<string, { old?: unknown; new?: unknown }> = {};
+  for (const key of new Set([...a.keys(), ...b.keys()])) {
+    const oldValue = a.get(key) ?? null;
+    const newValue = b.get(key) ?? null;
+    if (JSON.stringify(oldValue) === JSON.stringify(newValue)) continue;
+    if (!before && (newValue === null || (Array.isArray(newValue) && newValue.length === 0))) continue;
+    fields.push(key);
+    values[key] = before ? { old: oldValue, new: newValue } : { new: newValue };
+  }
+  return { fields: fields.sort(), values };
+}
+
+const META = new Set(['id', 'subjectId', 'version', 'createdAt', 'updatedAt', 'ownerId', 'ownerGroupId']);
+
+/** The personal and business fields a read handed out (what a profile hides is absent). */
+export function fieldsShown(record: object): string[] {
+  return Object.keys(record).filter((k) => !META.has(k)).sort();
+}

@@ -1,0 +1,219 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import type { Keyring } from '../keys/keyring.js';
+import { AuditError } from './audit.errors.js';
+import * as repo from './audit.repository.js';
+import { chainStep, GENESIS, headSignatureValid, leafHash, macMatches, signingKey } from './chain.js';
+import { contentOf, sealTenant } from './sealer.js';
+
+/**
+ * Verification of a tenant's trail: every entry's MAC, the chain from the
+ * (signed) archive anchor to the (signed) head with contiguous positions, and
+ * optionally a head saved outside the database. Streams keyset pages, so a
+ * million entries never sit in memory.
+ */
+
+export const CHECKPOINT_FORMAT = 'custodia-audit-checkpoint/1';
+
+export interface Checkpoint {
+  format: typeof CHECKPOINT_FORMAT;
+  tenantId: string;
+  size: number;
+  headHash: string;
+  lastId: string | null;
+  signedAt: string | null;
+  /** Ed25519 public key (raw, base64) that signed it. */
+  publicKey: string;
+  signature: string;
+}
+
+export interface Problem {
+  /** Chain position, when the entry has one. */
+  position: number | null;
+  id: string | null;
+  problem: string;
+}
+
+export interface VerifyReport {
+  tenantId: string;
+  ok: boolean;
+  /** Entries checked (sealed, after the archive anchor). */
+  entries: number;
+  sealedNow: number;
+  archivedUpTo: number;
+  head: { size: number; headHash: string; lastId: string | null };
+  publicKey: string;
+  checkpoint: 'matched' | 'not_given' | 'before_archive';
+  /** The first problems found, in chain order; the first one is the first bad entry. */
+  problems: Problem[];
+}
+
+const PAGE = 10_000;
+const MAX_PROBLEMS = 20;
+
+export function parseCheckpoint(text: string): Checkpoint {
+  let value: Partial<Checkpoint> | undefined;
+  try {
+    value = JSON.parse(text) as Partial<Checkpoint>;
+  } catch {
+    throw new AuditError('invalid_checkpoint', 'the checkpoint is not JSON; give what `custodia audit checkpoint` printed');
+  }
+  if (
+    !value ||
+    value.format !== CHECKPOINT_FORMAT ||
+    typeof value.tenantId !== 'string' ||
+    !Number.isSafeInteger(value.size) ||
+    typeof value.headHash !== 'string' ||
+    !/^[0-9a-f]{64}$/.test(value.headHash) ||
+    typeof value.publicKey !== 'string' ||
+    typeof value.signature !== 'string'
+  ) {
+    throw new AuditError('invalid_checkpoint', `the checkpoint lacks fields of ${CHECKPOINT_FORMAT}`);
+  }
+  return value as Checkpoint;
+}
+
+/** The tenant's current signed head, to keep outside the database. Seals pending entries first. */
+export async function currentCheckpoint(db: Kysely<Database>, keyring: Keyring, tenantId: string): Promise<Checkpoint> {
+  await sealTenant(db, keyring, tenantId, { wait: true });
+  const head = (await repo.findHead(db, tenantId))!;
+  return {
+    format: CHECKPOINT_FORMAT,
+    tenantId,
+    size: Number(head.size),
+    headHash: head.head_hash.toString('hex'),
+    lastId: head.last_id,
+    signedAt: head.signed_at ? head.signed_at.toISOString() : null,
+    publicKey: signingKey(keyring).publicKey.toString('base64'),
+    signature: head.signature ? head.signature.toString('base64') : '',
+  };
+}
+
+export async function verifyTenant(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  tenantId: string,
+  options: { checkpoint?: Checkpoint; seal?: boolean } = {},
+): Promise<VerifyReport> {
+  const problems: Problem[] = [];
+  const report = (p: Problem) => {
+    if (problems.length < MAX_PROBLEMS) problems.push(p);
+  };
+  const publicKey = signingKey(keyring).publicKey;
+  const sealedNow = options.seal === false ? 0 : (await sealTenant(db, keyring, tenantId, { wait: true })).sealed;
+  const head = await repo.findHead(db, tenantId);
+  const size = head ? Number(head.size) : 0;
+  const headHash = head?.head_hash ?? GENESIS;
+  const anchorSeq = head ? Number(head.anchor_seq) : 0;
+
+  if (head && size > 0 && !headSignatureValid(publicKey, { kind: 'head', tenantId, size, headHash, lastId: head.last_id }, head.signature)) {
+    report({ position: size, id: head.last_id, problem: 'the signed head was altered: its signature does not match' });
+  }
+  if (head && anchorSeq > 0) {
+    const anchor = { kind: 'anchor' as const, tenantId, size: anchorSeq, headHash: head.anchor_hash, lastId: head.anchor_id };
+    if (!headSignatureValid(publicKey, anchor, head.anchor_signature)) {
+      report({ position: anchorSeq, id: head.anchor_id, problem: 'the archive anchor was altered: its signature does not match' });
+    }
+  }
+
+  const saved = options.checkpoint;
+  let checkpoint: VerifyReport['checkpoint'] = 'not_given';
+  if (saved) {
+    if (saved.tenantId !== tenantId) throw new AuditError('invalid_checkpoint', 'the checkpoint belongs to another tenant');
+    const savedHead = { kind: 'head' as const, tenantId, size: saved.size, headHash: Buffer.from(saved.headHash, 'hex'), lastId: saved.lastId };
+    if (saved.publicKey !== publicKey.toString('base64')) {
+      report({ position: null, id: null, problem: 'the saved checkpoint was signed by another key than this installation’s' });
+    } else if (!headSignatureValid(publicKey, savedHead, Buffer.from(saved.signature, 'base64'))) {
+      report({ position: null, id: null, problem: 'the saved checkpoint’s signature does not match its contents' });
+    }
+    if (saved.size < anchorSeq) checkpoint = 'before_archive';
+    if (saved.size === anchorSeq && head) checkpoint = head.anchor_hash.equals(savedHead.headHash) ? 'matched' : checkpoint;
+    if (saved.size === 0) checkpoint = 'matched';
+  }
+
+  // Walk the chain from the anchor.
+  let hash = head?.anchor_hash ?? GENESIS;
+  let lastId: string | null = head?.anchor_id ?? null;
+  let position = anchorSeq;
+  let checked = 0;
+  for (;;) {
+    const rows = await repo.sealedPage(db, tenantId, position, PAGE);
+    for (const row of rows) {
+      const seq = Number(row.seq);
+      const leaf = leafHash(contentOf(row));
+      const macOk = macMatches(keyring, tenantId, leaf, row.mac);
+      const inPlace = seq === position + 1;
+      if (!inPlace) {
+        report({
+          position: position + 1,
+          id: row.prev_id,
+          problem:
+            seq === position + 2
+              ? `entry ${position + 1}${row.prev_id ? ` (id ${row.prev_id})` : ''} was removed: entry ${seq} follows entry ${position}`
+              : `entries ${position + 1} to ${seq - 1} were removed (the last of them was id ${row.prev_id ?? 'unknown'})`,
+        });
+      }
+      if (!macOk) {
+        report({ position: seq, id: row.id, problem: `entry ${seq} (id ${row.id}) was changed or written outside Custodia: its MAC does not match its contents` });
+      } else if (inPlace && row.prev_id !== lastId) {
+        report({ position: seq, id: row.id, problem: `entry ${seq} (id ${row.id}) is out of place: it was sealed after ${row.prev_id ?? 'the start'}, not after ${lastId ?? 'the start'}` });
+      }
+      const expected = chainStep(hash, seq, leaf);
+      const follows = row.chain_hash !== null && expected.equals(row.chain_hash);
+      if (!follows && inPlace && macOk && row.prev_id === lastId) {
+        report({ position: seq, id: row.id, problem: `entry ${seq} (id ${row.id}) does not follow from the chain: reordered or rewritten` });
+      }
+      // After a problem, carry on from what the entry claims, so later problems are found too.
+      hash = follows ? expected : (row.chain_hash ?? expected);
+      position = seq;
+      lastId = row.id;
+      checked += 1;
+      if (saved && seq === saved.size) {
+        if (hash.equals(Buffer.from(saved.headHash, 'hex')) && lastId === saved.lastId) checkpoint = 'matched';
+        else report({ position: seq, id: row.id, problem: `the log up to entry ${seq} differs from the saved checkpoint: it was rewritten` });
+      }
+    }
+    if (rows.length < PAGE) break;
+  }
+
+  if (position < size) {
+    const tailId = head?.last_id ?? null;
+    report({
+      position: position + 1,
+      id: position + 1 === size ? tailId : null,
+      problem:
+        position + 1 === size
+          ? `entry ${size}${tailId ? ` (id ${tailId})` : ''} was removed from the end: the signed head covers ${size} entries`
+          : `entries ${position + 1} to ${size} were removed from the end (the last was id ${tailId ?? 'unknown'}): the signed head covers ${size} entries`,
+    });
+  } else if (position > size) {
+    report({ position: size + 1, id: null, problem: `entries ${size + 1} to ${position} were added after the signed head without a signature` });
+  } else if (head && size > anchorSeq && !hash.equals(headHash)) {
+    report({ position: size, id: head.last_id, problem: 'the chain does not end in the signed head hash' });
+  }
+  if (saved && saved.size > position) {
+    report({ position: position + 1, id: saved.lastId, problem: `the log was truncated: the saved checkpoint covers ${saved.size} entries, the log ends at ${position}` });
+  }
+
+  for (const row of await repo.unsealedEntries(db, tenantId, MAX_PROBLEMS)) {
+    report({
+      position: null,
+      id: row.id,
+      problem: row.rejected_at
+        ? `entry id ${row.id} was written outside Custodia (no valid MAC) and refused by the sealer`
+        : `entry id ${row.id} is not sealed yet`,
+    });
+  }
+
+  return {
+    tenantId,
+    ok: problems.length === 0,
+    entries: checked,
+    sealedNow,
+    archivedUpTo: anchorSeq,
+    head: { size, headHash: headHash.toString('hex'), lastId: head?.last_id ?? null },
+    publicKey: publicKey.toString('base64'),
+    checkpoint,
+    problems,
+  };
+}
