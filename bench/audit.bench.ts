@@ -27,6 +27,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '16' },
   },
 });
+const say = (line: string) => process.stdout.write(`${line}\n`);
 const seconds = Number(values.seconds);
 const concurrency = Number(values.concurrency);
 const entries = Number(values.entries);
@@ -61,17 +62,17 @@ async function throughput(name: string, read: (id: string) => Promise<unknown>):
     }),
   );
   const perSecond = done / seconds;
-  console.log(`${name.padEnd(44)} ${perSecond.toFixed(0).padStart(8)} reads/s`);
+  say(`${name.padEnd(44)} ${perSecond.toFixed(0).padStart(8)} reads/s`);
   return perSecond;
 }
 
-console.log(`database: ${handle.kind}, concurrency ${concurrency}, ${seconds} s each`);
+say(`database: ${handle.kind}, concurrency ${concurrency}, ${seconds} s each`);
 const kind = contactKind as PersonKind<Contact, never>;
 // Warm caches (keys, access snapshot) on both paths first.
 await throughput('warm-up', (id) => getContact(handle.db, keyring, actor(), id));
 const without = await throughput('get contact, read not recorded', (id) => getPerson(handle.db, keyring, actor(), kind, id, { raw: true }));
 const withAudit = await throughput('get contact, read recorded (group commit)', (id) => getContact(handle.db, keyring, actor(), id));
-console.log(`recorded / not recorded: ${((withAudit / without) * 100).toFixed(0)}%`);
+say(`recorded / not recorded: ${((withAudit / without) * 100).toFixed(0)}%`);
 
 // A large trail: bulk entries written through the same recorder, then sealed and verified.
 const started = Date.now();
@@ -81,14 +82,14 @@ for (let i = 0; i < entries; i++) {
   if (writes.length >= 5000) await Promise.all(writes.splice(0));
 }
 await Promise.all(writes);
-console.log(`recorded ${entries} entries in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+say(`recorded ${entries} entries in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 let t0 = Date.now();
 const sealed = await sealTenant(handle.db, keyring, tenant.id, { wait: true });
-console.log(`sealed ${sealed.sealed} entries in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+say(`sealed ${sealed.sealed} entries in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 t0 = Date.now();
 const report = await verifyTenant(handle.db, keyring, tenant.id, { seal: false });
 const took = (Date.now() - t0) / 1000;
-console.log(`verified ${report.entries} entries in ${took.toFixed(1)} s (${(report.entries / took).toFixed(0)}/s; 1,000,000 ≈ ${((1_000_000 / report.entries) * took).toFixed(1)} s), ok=${report.ok}`);
+say(`verified ${report.entries} entries in ${took.toFixed(1)} s (${(report.entries / took).toFixed(0)}/s; 1,000,000 ≈ ${((1_000_000 / report.entries) * took).toFixed(1)} s), ok=${report.ok}`);
 const size = await sql<{ size: string }>`select pg_size_pretty(pg_total_relation_size('audit_entries')) as size`.execute(handle.db);
-console.log(`audit_entries on disk: ${size.rows[0]!.size}`);
+say(`audit_entries on disk: ${size.rows[0]!.size}`);
 await handle.close();
