@@ -228,8 +228,37 @@ describe('who reaches a contact owned by ann', () => {
   ];
   it.each(cases)('%s with %s defaults (rules: %j) → read %s, write %s', (actor, level, rules, read, write) => {
     const access = accessFor(snapshot(level, rules), actor);
-    expect(access.mayRead('contacts', 'ann')).toBe(read);
-    expect(access.mayWrite('contacts', 'ann')).toBe(write);
+    expect(access.mayRead('contacts', { ownerId: 'ann' })).toBe(read);
+    expect(access.mayWrite('contacts', { ownerId: 'ann' })).toBe(write);
+  });
+});
+
+describe('who reaches a contact owned by sue and assigned to the group "team" (gil)', () => {
+  const shareTeamWithReps: AccessSnapshot['rules'] = [{ module: 'contacts', from: { kind: 'group', id: 'team' }, to: { kind: 'role', id: 'rep' }, access: 'read' }];
+  // actor, default, rules, may read, may write
+  const cases: Array<[string, 'private' | 'public_read', AccessSnapshot['rules'], boolean, boolean]> = [
+    ['gil', 'private', [], true, true], // a member: owner access
+    ['sue', 'private', [], true, true], // the owning user keeps hers
+    ['ann', 'private', [], false, false], // neither owner nor member
+    ['boss', 'private', [], false, false], // above other people, not above sue or the group
+    ['ann', 'private', shareTeamWithReps, true, false], // a rule sharing the group's records with reps
+    ['ann', 'public_read', [], true, false],
+  ];
+  it.each(cases)('%s with %s defaults (rules: %j) → read %s, write %s', (actor, level, rules, read, write) => {
+    const access = accessFor(snapshot(level, rules), actor);
+    const record = { ownerId: 'sue', ownerGroupId: 'team' };
+    expect(access.mayRead('contacts', record)).toBe(read);
+    expect(access.mayWrite('contacts', record)).toBe(write);
+  });
+
+  it('makes members of a role in the group members too', () => {
+    const s = snapshot('private');
+    s.groups.set('reps', { userIds: new Set(), roleIds: new Set(['rep']) });
+    const record = { ownerId: 'sue', ownerGroupId: 'reps' };
+    expect(accessFor(s, 'ann').mayWrite('contacts', record)).toBe(true);
+    expect(accessFor(s, 'bob').mayRead('contacts', record)).toBe(true);
+    expect(accessFor(s, 'gil').mayRead('contacts', record)).toBe(false);
+    expect(accessFor(s, 'ann').owners('contacts', 'read')).toMatchObject({ all: false, groupIds: ['reps'] });
   });
 
   it('never lets a list reach further than the single-record check (random models)', () => {
@@ -239,9 +268,10 @@ describe('who reaches a contact owned by ann', () => {
         fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 4, maxLength: 4 }), // parent index of roles r1..r4 (r0 is root)
         fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 6, maxLength: 6 }), // role of each user
         fc.constantFrom('private' as const, 'public_read' as const, 'public_write' as const),
-        fc.array(fc.record({ from: fc.integer({ min: 0, max: 4 }), to: fc.integer({ min: 0, max: 4 }), write: fc.boolean() }), { maxLength: 3 }),
+        fc.array(fc.record({ from: fc.integer({ min: 0, max: 5 }), to: fc.integer({ min: 0, max: 5 }), write: fc.boolean() }), { maxLength: 3 }),
         fc.constantFrom(...users),
-        (parents, roleOf, level, ruleSpecs, actor) => {
+        fc.subarray(users), // members of group g0 (r5 and g0 stand for the group in rules)
+        (parents, roleOf, level, ruleSpecs, actor, members) => {
           const paths = new Map<string, string>([['r0', '/r0/']]);
           for (let i = 1; i <= 4; i++) {
             const parent = `r${Math.min(parents[i - 1]!, i - 1)}`;
@@ -252,16 +282,24 @@ describe('who reaches a contact owned by ann', () => {
             rootRoleId: 'r0',
             rolePaths: paths,
             users: new Map(users.map((u, i) => [u, { roleId: `r${roleOf[i]}`, profileId: 'std', active: true }])),
-            rules: ruleSpecs.map((r) => ({ module: 'contacts', from: { kind: 'role', id: `r${r.from}` }, to: { kind: 'role', id: `r${r.to}` }, access: r.write ? 'write' : 'read' })),
+            groups: new Map([['g0', { userIds: new Set(members), roleIds: new Set<string>() }]]),
+            rules: ruleSpecs.map((r) => {
+              const party = (i: number) => (i === 5 ? { kind: 'group' as const, id: 'g0' } : { kind: 'role' as const, id: `r${i}` });
+              return { module: 'contacts', from: party(r.from), to: party(r.to), access: r.write ? 'write' : 'read' };
+            }),
           };
           const access = accessFor(s, actor);
           const listed = access.owners('contacts', 'read');
           for (const owner of users) {
-            const inList = listed.all || listed.ownerIds.includes(owner);
-            expect(inList).toBe(access.mayRead('contacts', owner));
-            if (access.mayWrite('contacts', owner)) expect(access.mayRead('contacts', owner)).toBe(true);
+            for (const ownerGroupId of [null, 'g0']) {
+              const record = { ownerId: owner, ownerGroupId };
+              const inList = listed.all || listed.ownerIds.includes(owner) || (ownerGroupId !== null && listed.groupIds.includes(ownerGroupId));
+              expect(inList).toBe(access.mayRead('contacts', record));
+              if (access.mayWrite('contacts', record)) expect(access.mayRead('contacts', record)).toBe(true);
+            }
           }
-          expect(access.mayRead('contacts', actor)).toBe(true);
+          expect(access.mayRead('contacts', { ownerId: actor })).toBe(true);
+          if (members.includes(actor)) expect(access.mayWrite('contacts', { ownerId: 'nobody', ownerGroupId: 'g0' })).toBe(true);
         },
       ),
       { numRuns: 300 },
@@ -312,5 +350,78 @@ describe('lists against single reads, in the database', () => {
       ),
       { numRuns: 8 },
     );
+  });
+});
+
+describe('records owned by a group', () => {
+  const modules = [
+    { path: 'organizations', create: { name: 'Group Org' }, change: { industry: 'Shipping' } },
+    { path: 'contacts', create: { firstName: 'Group', lastName: 'Contact' }, change: { jobTitle: 'Buyer' } },
+    { path: 'leads', create: { firstName: 'Group', lastName: 'Lead' }, change: { jobTitle: 'Buyer' } },
+    { path: 'deals', create: { title: 'Group deal', amount: 1000, currency: 'EUR' }, change: { title: 'Bigger deal' } },
+    { path: 'activities', create: { type: 'task', subject: 'Call back' }, change: { subject: 'Call back soon' } },
+  ] as const;
+
+  it.each(modules)('gives every member of the group owner access to $path, and nobody else more', async ({ path, create, change }) => {
+    const admin = await crmSession(t);
+    const privateDefaults = { organizations: 'private', contacts: 'private', leads: 'private', deals: 'private', activities: 'private' };
+    const put = await t.app.inject({ method: 'PUT', url: '/api/v1/sharing/defaults', headers: { authorization: `Bearer ${admin.token}` }, payload: privateDefaults });
+    expect(put.statusCode, put.body).toBe(200);
+    const standard = ((await admin.get('/api/v1/profiles')).json().items as Array<{ id: string; name: string }>).find((p) => p.name === 'Standard')!;
+    const ann = await member(admin, { profileId: standard.id, name: 'Ann' });
+    const bob = await member(admin, { profileId: standard.id, name: 'Bob' });
+    const carl = await member(admin, { profileId: standard.id, name: 'Carl' });
+    const team = (await admin.post('/api/v1/groups', { name: 'Key accounts', memberIds: [ann.id, bob.id] })).json();
+
+    const created = await ann.post(`/api/v1/${path}`, { ...create, ownerGroupId: team.id });
+    expect(created.statusCode, created.body).toBe(201);
+    expect(created.json()).toMatchObject({ ownerId: ann.id, ownerGroupId: team.id });
+    const id = created.json().id as string;
+
+    // Bob, a fellow member, reaches it in the list, by id and to change it.
+    expect((await bob.get(`/api/v1/${path}/${id}`)).statusCode).toBe(200);
+    expect(ids(await bob.get(`/api/v1/${path}?limit=200`))).toContain(id);
+    const changed = await bob.patch(`/api/v1/${path}/${id}`, change);
+    expect(changed.statusCode, changed.body).toBe(200);
+    // Carl, a peer outside the group, does not know it exists.
+    expect((await carl.get(`/api/v1/${path}/${id}`)).statusCode).toBe(404);
+    expect(ids(await carl.get(`/api/v1/${path}?limit=200`))).not.toContain(id);
+    expect((await carl.patch(`/api/v1/${path}/${id}`, change)).statusCode).toBe(404);
+    // Nobody hands records to a group they are not in, or to one that does not exist.
+    const foreign = await carl.post(`/api/v1/${path}`, { ...create, ownerGroupId: team.id });
+    expect(foreign.statusCode).toBe(403);
+    expect(foreign.json().code).toBe('permission_denied');
+    const unknown = await ann.post(`/api/v1/${path}`, { ...create, ownerGroupId: '00000000-0000-4000-8000-000000000000' });
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.json().code).toBe('invalid_field');
+    // The filter finds what the group holds.
+    expect(ids(await admin.get(`/api/v1/${path}?ownerGroupId=${team.id}`))).toEqual([id]);
+
+    // A group of another tenant is no group here.
+    const other = await crmSession(t);
+    const otherGroup = (await other.post('/api/v1/groups', { name: 'Theirs', memberIds: [] })).json();
+    expect((await admin.post(`/api/v1/${path}`, { ...create, ownerGroupId: otherGroup.id })).statusCode).toBe(400);
+
+    // Deleting the group hands the record back to its user owner alone.
+    expect((await admin.del(`/api/v1/groups/${team.id}`)).statusCode).toBe(204);
+    expect((await bob.get(`/api/v1/${path}/${id}`)).statusCode).toBe(404);
+    const back = await ann.get(`/api/v1/${path}/${id}`);
+    expect(back.statusCode).toBe(200);
+    expect(back.json().ownerGroupId).toBeNull();
+  });
+
+  it('reaches notes through a group-owned parent', async () => {
+    const admin = await crmSession(t);
+    await t.app.inject({ method: 'PUT', url: '/api/v1/sharing/defaults', headers: { authorization: `Bearer ${admin.token}` }, payload: { contacts: 'private' } });
+    const standard = ((await admin.get('/api/v1/profiles')).json().items as Array<{ id: string; name: string }>).find((p) => p.name === 'Standard')!;
+    const ann = await member(admin, { profileId: standard.id });
+    const bob = await member(admin, { profileId: standard.id });
+    const carl = await member(admin, { profileId: standard.id });
+    const team = (await admin.post('/api/v1/groups', { name: 'Team', memberIds: [ann.id, bob.id] })).json();
+    const contact = (await ann.post('/api/v1/contacts', { firstName: 'Noted', lastName: 'Person', ownerGroupId: team.id })).json();
+    const note = await ann.post('/api/v1/notes', { body: 'Met at the fair', contactId: contact.id });
+    expect(note.statusCode, note.body).toBe(201);
+    expect(ids(await bob.get(`/api/v1/notes?contactId=${contact.id}`))).toEqual([note.json().id]);
+    expect(ids(await carl.get('/api/v1/notes'))).not.toContain(note.json().id);
   });
 });

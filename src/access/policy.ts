@@ -56,8 +56,14 @@ export interface AccessSnapshot {
   rules: SharingRule[];
 }
 
-/** A decided set of owners: every record, or those owned by these users. */
-export type OwnerScope = { all: true } | { all: false; ownerIds: string[] };
+/** A decided set of owners: every record, or those owned by these users or assigned to these groups. */
+export type OwnerScope = { all: true } | { all: false; ownerIds: string[]; groupIds: string[] };
+
+/** Who owns a record: its user, and the group it is assigned to, if any. */
+export interface Ownership {
+  ownerId: string;
+  ownerGroupId?: string | null;
+}
 
 export interface Access {
   userId: string;
@@ -65,8 +71,11 @@ export interface Access {
   can(module: Module, action: Action): boolean;
   /** Whose records the actor reaches in a module, to read or to change. */
   owners(module: RecordModule, mode: 'read' | 'write'): OwnerScope;
-  mayRead(module: RecordModule, ownerId: string): boolean;
-  mayWrite(module: RecordModule, ownerId: string): boolean;
+  mayRead(module: RecordModule, owner: Ownership): boolean;
+  mayWrite(module: RecordModule, owner: Ownership): boolean;
+  /** Groups the actor belongs to, directly or through their role. */
+  groupIds: ReadonlySet<string>;
+  groupExists(groupId: string): boolean;
   field(module: RecordModule, field: string): FieldRule | undefined;
 }
 
@@ -113,13 +122,16 @@ export function accessFor(snapshot: AccessSnapshot, userId: string): Access {
     if (isAdmin || level === 'public_write' || (mode === 'read' && level === 'public_read')) scope = { all: true };
     else {
       const ids = new Set<string>([userId, ...below]);
+      // A record assigned to one of my groups is mine as much as its owner's.
+      const groups = new Set<string>(myGroups);
       for (const rule of snapshot.rules) {
         if (rule.module !== module || (mode === 'write' && rule.access !== 'write')) continue;
         const applies = rule.to.kind === 'role' ? rule.to.id === myRole : myGroups.has(rule.to.id);
         if (!applies) continue;
+        if (rule.from.kind === 'group') groups.add(rule.from.id);
         for (const id of rule.from.kind === 'role' ? usersOfRole(snapshot, rule.from.id) : usersOfGroup(snapshot, rule.from.id)) ids.add(id);
       }
-      scope = { all: false, ownerIds: [...ids].sort() };
+      scope = { all: false, ownerIds: [...ids].sort(), groupIds: [...groups].sort() };
     }
     cache.set(key, scope);
     return scope;
@@ -131,15 +143,18 @@ export function accessFor(snapshot: AccessSnapshot, userId: string): Access {
     return profile?.permissions[module]?.[action] === true;
   };
 
-  const reaches = (scope: OwnerScope, ownerId: string) => scope.all || scope.ownerIds.includes(ownerId);
+  const reaches = (scope: OwnerScope, owner: Ownership) =>
+    scope.all || scope.ownerIds.includes(owner.ownerId) || (owner.ownerGroupId != null && scope.groupIds.includes(owner.ownerGroupId));
 
   return {
     userId,
     isAdmin,
     can,
     owners,
-    mayRead: (module, ownerId) => can(module, 'view') && reaches(owners(module, 'read'), ownerId),
-    mayWrite: (module, ownerId) => can(module, 'view') && reaches(owners(module, 'write'), ownerId),
+    mayRead: (module, owner) => can(module, 'view') && reaches(owners(module, 'read'), owner),
+    mayWrite: (module, owner) => can(module, 'view') && reaches(owners(module, 'write'), owner),
+    groupIds: myGroups,
+    groupExists: (groupId) => snapshot.groups.has(groupId),
     field: (module, field) => (isAdmin ? undefined : profile?.fields[module]?.[field]),
   };
 }

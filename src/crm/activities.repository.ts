@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { ActivityType, Database } from '../db/schema.js';
 import { after, orderBy, sortKey, type Keyset } from './pagination.js';
+import { ownedBy, type Owners } from './ownership.js';
 
 // The only SQL for activities (tasks, calls, meetings).
 
@@ -16,6 +17,7 @@ export type ActivityValues = {
   done_at: Date | null;
   assignee_id: string;
   owner_id: string;
+  owner_group_id: string | null;
   contact_id: string | null;
   lead_id: string | null;
   organization_id: string | null;
@@ -39,7 +41,8 @@ export interface ActivityListQuery {
   type?: ActivityType;
   assigneeId?: string;
   /** The actor's reach: activities of these owners, or assigned to them. */
-  reach?: { ownerIds: string[]; assigneeId: string };
+  reach?: { owners: Owners; assigneeId: string };
+  ownerGroupId?: string;
   /** Only activities not done yet. */
   open?: boolean;
   /** Not done and due before this moment. */
@@ -89,8 +92,9 @@ export async function listActivities(db: Kysely<Database>, tenantId: string, q: 
   if (q.assigneeId) query = query.where('assignee_id', '=', q.assigneeId);
   if (q.reach) {
     const reach = q.reach;
-    query = query.where((eb) => eb.or([eb('owner_id', 'in', reach.ownerIds), eb('assignee_id', '=', reach.assigneeId)]));
+    query = query.where((eb) => eb.or([ownedBy(reach.owners, 'activities'), eb('assignee_id', '=', reach.assigneeId)]));
   }
+  if (q.ownerGroupId) query = query.where('owner_group_id', '=', q.ownerGroupId);
   if (q.open) query = query.where('done', '=', false);
   if (q.overdueAt) query = query.where('done', '=', false).where('due_at', '<', q.overdueAt);
   if (q.contactId) query = query.where('contact_id', '=', q.contactId);

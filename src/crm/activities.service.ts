@@ -13,6 +13,7 @@ import { newId } from '../shared/ids.js';
 import * as repo from './activities.repository.js';
 import { CrmError } from './crm.errors.js';
 import { plainCustomValues } from './custom-fields.service.js';
+import { ownerGroupOf } from './ownership.js';
 import { decodeCursor, pageOf, pageSize } from './cursor.js';
 import { liveRecordExists, livePerson } from './links.repository.js';
 
@@ -36,6 +37,7 @@ export interface Activity {
   doneAt: Date | null;
   assigneeId: string;
   ownerId: string;
+  ownerGroupId: string | null;
   contactId: string | null;
   leadId: string | null;
   organizationId: string | null;
@@ -58,6 +60,7 @@ export interface ActivityInput {
   done?: boolean;
   assigneeId?: string;
   ownerId?: string;
+  ownerGroupId?: string | null;
   contactId?: string | null;
   leadId?: string | null;
   organizationId?: string | null;
@@ -99,6 +102,7 @@ async function toActivity(db: Kysely<Database>, keyring: Keyring, row: Row): Pro
     doneAt: row.done_at,
     assigneeId: row.assignee_id,
     ownerId: row.owner_id,
+    ownerGroupId: row.owner_group_id,
     contactId: row.contact_id,
     leadId: row.lead_id,
     organizationId: row.organization_id,
@@ -186,9 +190,10 @@ function checkTimes(values: { start_at: Date | null; end_at: Date | null }): voi
 }
 
 /** An activity is reached by its owner's reach under the sharing model, and always by its assignee. */
-function reaches(access: Access, row: { owner_id: string; assignee_id: string }, mode: 'read' | 'write'): boolean {
+function reaches(access: Access, row: { owner_id: string; owner_group_id: string | null; assignee_id: string }, mode: 'read' | 'write'): boolean {
   if (row.assignee_id === access.userId) return true;
-  return mode === 'read' ? access.mayRead('activities', row.owner_id) : access.mayWrite('activities', row.owner_id);
+  const owner = { ownerId: row.owner_id, ownerGroupId: row.owner_group_id };
+  return mode === 'read' ? access.mayRead('activities', owner) : access.mayWrite('activities', owner);
 }
 
 async function activityRow(db: Kysely<Database>, actor: Authenticated, id: string, action: 'view' | 'edit' | 'delete') {
@@ -224,6 +229,7 @@ export async function createActivity(db: Kysely<Database>, keyring: Keyring, act
       done_at: input.done ? new Date() : null,
       assignee_id: await userOf(trx, actor, input.assigneeId, 'assigneeId'),
       owner_id: await userOf(trx, actor, input.ownerId, 'ownerId'),
+      owner_group_id: ownerGroupOf(access, input.ownerGroupId),
       custom: await plainCustomValues(trx, actor.tenantId, 'activities', {}, input.custom),
     });
     return redact(access, 'activities', await toActivity(trx, keyring, row));
@@ -241,6 +247,7 @@ export interface ActivityListQuery {
   sort?: ActivitySort;
   type?: ActivityType;
   assigneeId?: string;
+  ownerGroupId?: string;
   /** The actor's own activities (assigned to them). */
   mine?: boolean;
   /** Only those not done. */
@@ -287,7 +294,8 @@ export async function listActivities(
     ...(query.dealId ? { dealId: query.dealId } : {}),
     ...(dueFrom ? { dueFrom } : {}),
     ...(dueTo ? { dueTo } : {}),
-    ...(scope.all ? {} : { reach: { ownerIds: scope.ownerIds, assigneeId: actor.user.id } }),
+    ...(query.ownerGroupId ? { ownerGroupId: query.ownerGroupId } : {}),
+    ...(scope.all ? {} : { reach: { owners: scope, assigneeId: actor.user.id } }),
   });
   const page = pageOf(rows, limit, (r) => r.sort_key, sort);
   return { items: await Promise.all(page.rows.map(async (r) => redact(access, 'activities', await toActivity(db, keyring, r)))), nextCursor: page.nextCursor };
@@ -328,6 +336,7 @@ export async function updateActivity(
       done_at: done ? (row.done_at ?? new Date()) : null,
       ...(input.assigneeId !== undefined ? { assignee_id: await userOf(trx, actor, input.assigneeId, 'assigneeId') } : {}),
       ...(input.ownerId !== undefined ? { owner_id: await userOf(trx, actor, input.ownerId, 'ownerId') } : {}),
+      ...(input.ownerGroupId !== undefined ? { owner_group_id: ownerGroupOf(access, input.ownerGroupId, row.owner_group_id) } : {}),
       ...(input.custom !== undefined ? { custom: await plainCustomValues(trx, actor.tenantId, 'activities', row.custom, input.custom) } : {}),
     };
     const updated = await repo.updateActivity(trx, actor.tenantId, id, expected, values);

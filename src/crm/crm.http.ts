@@ -59,6 +59,7 @@ export const TagsInput = Type.Array(Type.String({ minLength: 1, maxLength: 50 })
 
 export const Ranges = {
   ownerId: Type.Optional(Uuid()),
+  ownerGroupId: Type.Optional(Type.String({ format: 'uuid', description: 'Only records assigned to this group' })),
   tag: Type.Optional(Type.String({ minLength: 1, maxLength: 50, description: 'Only records with this tag (by name)' })),
   createdFrom: Type.Optional(Type.String({ format: 'date-time', description: 'Created at or after' })),
   createdTo: Type.Optional(Type.String({ format: 'date-time', description: 'Created before' })),

@@ -38,12 +38,14 @@ const OrganizationBody = {
   phone: NullableText(50),
   address: Type.Optional(Nullable(AddressInput)),
   ownerId: Type.Optional(Uuid()),
+  ownerGroupId: Type.Optional(Nullable(Type.String({ format: 'uuid', description: 'Assign to a group (one you belong to, unless you are an administrator); null unassigns' }))),
   tags: Type.Optional(TagsInput),
   custom: Type.Optional(CustomValuesInput),
 };
 const OrganizationSchema = Type.Object({
   id: Uuid(),
   ownerId: Uuid(),
+  ownerGroupId: Type.Optional(Nullable(Type.String({ format: 'uuid', description: 'The group the record is assigned to: every member has owner access' }))),
   name: Type.String(),
   domain: Type.Optional(Nullable(Type.String())),
   industry: Type.Optional(Nullable(Type.String())),

@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import { taggedWith } from './tags.repository.js';
 import type { Database, DealStatus } from '../db/schema.js';
 import { after, orderBy, sortKey, type Keyset } from './pagination.js';
+import { ownedBy, type Owners } from './ownership.js';
 
 // The only SQL for deals, their contacts and their stage history.
 
@@ -14,6 +15,7 @@ export type DealValues = {
   pipeline_id: string;
   stage_id: string;
   owner_id: string;
+  owner_group_id: string | null;
   status: DealStatus;
   lost_reason: string | null;
   closed_at: Date | null;
@@ -49,7 +51,8 @@ export interface DealListQuery {
   contactId?: string;
   tag?: string;
   q?: string;
-  ownerIds?: string[];
+  ownerGroupId?: string;
+  owners?: Owners;
   createdFrom?: Date;
   createdTo?: Date;
   updatedFrom?: Date;
@@ -113,7 +116,8 @@ export async function listDeals(db: Kysely<Database>, tenantId: string, q: DealL
   if (q.stageId) query = query.where('deals.stage_id', '=', q.stageId);
   if (q.status) query = query.where('deals.status', '=', q.status);
   if (q.organizationId) query = query.where('deals.organization_id', '=', q.organizationId);
-  if (q.ownerIds) query = query.where('deals.owner_id', 'in', q.ownerIds);
+  if (q.ownerGroupId) query = query.where('deals.owner_group_id', '=', q.ownerGroupId);
+  if (q.owners) query = query.where(ownedBy(q.owners, 'deals'));
   if (q.tag) query = query.where(taggedWith('deals', sql.ref('deals.id'), tenantId, q.tag));
   if (q.q) query = query.where(sql`lower(deals.title)`, 'like', `%${q.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
   if (q.contactId) {

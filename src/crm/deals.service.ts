@@ -8,6 +8,7 @@ import { isActiveUser } from '../identity/users.service.js';
 import { newId } from '../shared/ids.js';
 import { CrmError } from './crm.errors.js';
 import { plainCustomValues } from './custom-fields.service.js';
+import { ownerGroupOf, ownersOf } from './ownership.js';
 import { setRecordTags, tagNames, tagsOf } from './tags.service.js';
 import { decodeCursor, pageOf, pageSize } from './cursor.js';
 import * as repo from './deals.repository.js';
@@ -37,6 +38,7 @@ export interface Deal {
   contactIds: string[];
   tags: string[];
   ownerId: string;
+  ownerGroupId: string | null;
   custom: Record<string, unknown>;
   version: number;
   createdAt: Date;
@@ -56,6 +58,7 @@ export interface DealInput {
   contactIds?: string[];
   tags?: string[];
   ownerId?: string;
+  ownerGroupId?: string | null;
   lostReason?: string | null;
   custom?: Record<string, unknown>;
 }
@@ -96,6 +99,7 @@ function toDeal(row: Row, contactIds: string[], tags: string[]): Deal {
     contactIds,
     tags,
     ownerId: row.owner_id,
+    ownerGroupId: row.owner_group_id,
     custom: row.custom,
     version: row.version,
     createdAt: row.created_at,
@@ -214,7 +218,7 @@ function outcome(stage: Stage, previous: { status: DealStatus; closedAt: Date | 
 async function load(db: Kysely<Database>, actor: Authenticated, id: string, options: { raw?: boolean } = {}): Promise<Deal> {
   const access = await requirePermission(db, actor, 'deals', 'view');
   const row = await repo.findDeal(db, actor.tenantId, id);
-  if (!row || !access.mayRead('deals', row.owner_id)) throw new CrmError('record_not_found', 'no such deal');
+  if (!row || !access.mayRead('deals', { ownerId: row.owner_id, ownerGroupId: row.owner_group_id })) throw new CrmError('record_not_found', 'no such deal');
   const deal = toDeal(row, (await repo.contactsOfDeals(db, actor.tenantId, [id])).get(id) ?? [], (await tagsOf(db, actor.tenantId, 'deals', [id])).get(id) ?? []);
   return options.raw ? deal : redact(access, 'deals', deal);
 }
@@ -222,12 +226,13 @@ async function load(db: Kysely<Database>, actor: Authenticated, id: string, opti
 async function dealForChange(db: Kysely<Database>, actor: Authenticated, id: string, action: 'edit' | 'delete'): Promise<Deal> {
   const deal = await load(db, actor, id, { raw: true });
   const access = await requirePermission(db, actor, 'deals', action);
-  if (!access.mayWrite('deals', deal.ownerId)) throw new AccessError('permission_denied', 'you may see this deal but not change it');
+  if (!access.mayWrite('deals', deal)) throw new AccessError('permission_denied', 'you may see this deal but not change it');
   return deal;
 }
 
 export async function createDeal(db: Kysely<Database>, actor: Authenticated, input: DealInput): Promise<Deal> {
-  assertWritable(await requirePermission(db, actor, 'deals', 'create'), 'deals', input);
+  const access = await requirePermission(db, actor, 'deals', 'create');
+  assertWritable(access, 'deals', input);
   const values = {
     title: title(input.title),
     amount_minor: amount(input.amount),
@@ -247,6 +252,7 @@ export async function createDeal(db: Kysely<Database>, actor: Authenticated, inp
       stage_id: stage.id,
       organization_id: await organizationOf(trx, actor, input.organizationId),
       owner_id: await ownerOf(trx, actor, input.ownerId),
+      owner_group_id: ownerGroupOf(access, input.ownerGroupId),
       ...outcome(stage, undefined, input.lostReason),
     });
     await repo.replaceDealContacts(trx, actor.tenantId, id, await contactsOf(trx, actor, input.contactIds));
@@ -265,6 +271,7 @@ export interface DealListQuery {
   cursor?: string;
   sort?: DealSort;
   ownerId?: string;
+  ownerGroupId?: string;
   pipelineId?: string;
   stageId?: string;
   status?: DealStatus;
@@ -312,7 +319,8 @@ export async function listDeals(db: Kysely<Database>, actor: Authenticated, quer
     ...(query.contactId ? { contactId: query.contactId } : {}),
     ...(query.tag ? { tag: query.tag } : {}),
     ...(query.q ? { q: query.q } : {}),
-    ...(scope.all ? {} : { ownerIds: scope.ownerIds }),
+    ...(query.ownerGroupId ? { ownerGroupId: query.ownerGroupId } : {}),
+    ...ownersOf(scope),
     ...Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== undefined)),
   });
   const page = pageOf(rows, limit, (r) => r.sort_key, sort);
@@ -335,7 +343,8 @@ export async function updateDeal(
 ): Promise<Deal> {
   return inTransaction(db, async (trx) => {
     const current = await dealForChange(trx, actor, id, 'edit');
-    assertWritable(await accessOf(trx, actor), 'deals', input);
+    const access = await accessOf(trx, actor);
+    assertWritable(access, 'deals', input);
     const expected = ifMatch ?? input.version ?? current.version;
     const moves = input.pipelineId !== undefined || input.stageId !== undefined || input.status !== undefined;
     const { pipeline, stage } = await placement(trx, actor, moves ? input : {}, current);
@@ -346,6 +355,7 @@ export async function updateDeal(
       ...(input.expectedCloseDate !== undefined ? { expected_close_date: calendarDate(input.expectedCloseDate, 'expectedCloseDate') } : {}),
       ...(input.organizationId !== undefined ? { organization_id: await organizationOf(trx, actor, input.organizationId) } : {}),
       ...(input.ownerId !== undefined ? { owner_id: await ownerOf(trx, actor, input.ownerId) } : {}),
+      ...(input.ownerGroupId !== undefined ? { owner_group_id: ownerGroupOf(access, input.ownerGroupId, current.ownerGroupId) } : {}),
       ...(input.custom !== undefined ? { custom: await plainCustomValues(trx, actor.tenantId, 'deals', current.custom, input.custom) } : {}),
       pipeline_id: pipeline.id,
       stage_id: stage.id,

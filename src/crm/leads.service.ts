@@ -191,7 +191,8 @@ export async function convertLead(
         ownerId: lead.ownerId,
         organizationId,
       },
-      { subject: { id: lead.subjectId, key }, extra: { lead_id: lead.id } },
+      // The contact stays with the lead's group, whoever converts it.
+      { subject: { id: lead.subjectId, key }, extra: { lead_id: lead.id, owner_group_id: lead.ownerGroupId } },
     );
 
     let dealId: string | null = null;

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { after, orderBy, sortKey, type Keyset } from './pagination.js';
+import { ownedBy, type Owners } from './ownership.js';
 import { taggedWith } from './tags.repository.js';
 
 // The only SQL for organizations (company data: plain columns).
@@ -13,6 +14,7 @@ export type OrganizationValues = {
   phone: string | null;
   address: string | null;
   owner_id: string;
+  owner_group_id: string | null;
   custom: string;
 };
 
@@ -59,7 +61,8 @@ export interface OrganizationListQuery {
   limit: number;
   q?: string;
   ownerId?: string;
-  ownerIds?: string[];
+  ownerGroupId?: string;
+  owners?: Owners;
   tag?: string;
   industry?: string;
   createdFrom?: Date;
@@ -86,7 +89,8 @@ export async function listOrganizations(db: Kysely<Database>, tenantId: string, 
     query = query.where((eb) => eb.or([eb('name_key', 'like', pattern), eb(sql`lower(coalesce(domain, ''))`, 'like', pattern)]));
   }
   if (q.ownerId) query = query.where('owner_id', '=', q.ownerId);
-  if (q.ownerIds) query = query.where('owner_id', 'in', q.ownerIds);
+  if (q.ownerGroupId) query = query.where('owner_group_id', '=', q.ownerGroupId);
+  if (q.owners) query = query.where(ownedBy(q.owners, 'organizations'));
   if (q.industry) query = query.where(sql`lower(coalesce(industry, ''))`, '=', q.industry.toLowerCase());
   if (q.tag) query = query.where(taggedWith('organizations', sql.ref('organizations.id'), tenantId, q.tag));
   if (q.createdFrom) query = query.where('created_at', '>=', q.createdFrom);

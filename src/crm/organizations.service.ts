@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { AccessError } from '../access/access.errors.js';
-import { assertWritable, redact, requirePermission } from '../access/access.service.js';
+import { accessOf, assertWritable, redact, requirePermission } from '../access/access.service.js';
 import type { Database } from '../db/schema.js';
 import { inTransaction } from '../db/transaction.js';
 import type { Authenticated } from '../identity/identity.service.js';
@@ -10,6 +10,7 @@ import { decodeCursor, pageOf, pageSize } from './cursor.js';
 import { fieldsOf, mergeCustomValues, type CustomValues } from './custom-fields.service.js';
 import * as repo from './organizations.repository.js';
 import type { OrganizationSort } from './organizations.repository.js';
+import { ownerGroupOf, ownersOf } from './ownership.js';
 import { ownerOf, type Address } from './people.js';
 import { setRecordTags, tagNames, tagsOf } from './tags.service.js';
 
@@ -18,6 +19,7 @@ import { setRecordTags, tagNames, tagsOf } from './tags.service.js';
 export interface Organization {
   id: string;
   ownerId: string;
+  ownerGroupId: string | null;
   name: string;
   domain: string | null;
   industry: string | null;
@@ -39,6 +41,7 @@ export interface OrganizationInput {
   phone?: string | null;
   address?: Partial<Address> | null;
   ownerId?: string;
+  ownerGroupId?: string | null;
   tags?: string[];
   custom?: Record<string, unknown>;
 }
@@ -49,6 +52,7 @@ function toOrganization(row: Row, tags: string[]): Organization {
   return {
     id: row.id,
     ownerId: row.owner_id,
+    ownerGroupId: row.owner_group_id,
     name: row.name,
     domain: row.domain,
     industry: row.industry,
@@ -99,6 +103,7 @@ async function values(db: Kysely<Database>, actor: Authenticated, input: Organiz
     phone: input.phone !== undefined ? optional(input.phone, 'phone', 50) : (current?.phone ?? null),
     address: addr ? JSON.stringify(addr) : null,
     owner_id: await ownerOf(db, actor, input.ownerId, current?.ownerId),
+    owner_group_id: ownerGroupOf(await accessOf(db, actor), input.ownerGroupId, current?.ownerGroupId),
     custom: JSON.stringify(custom.plain),
   };
 }
@@ -117,7 +122,7 @@ export async function createOrganization(db: Kysely<Database>, actor: Authentica
 export async function getOrganization(db: Kysely<Database>, actor: Authenticated, id: string, options: { deleted?: boolean; raw?: boolean } = {}): Promise<Organization> {
   const access = await requirePermission(db, actor, 'organizations', 'view');
   const row = await repo.findOrganization(db, actor.tenantId, id, options);
-  if (!row || !access.mayRead('organizations', row.owner_id)) throw new CrmError('record_not_found', 'no such organization');
+  if (!row || !access.mayRead('organizations', { ownerId: row.owner_id, ownerGroupId: row.owner_group_id })) throw new CrmError('record_not_found', 'no such organization');
   const organization = toOrganization(row, (await tagsOf(db, actor.tenantId, 'organizations', [id])).get(id) ?? []);
   return options.raw ? organization : redact(access, 'organizations', organization);
 }
@@ -125,7 +130,7 @@ export async function getOrganization(db: Kysely<Database>, actor: Authenticated
 async function organizationForChange(db: Kysely<Database>, actor: Authenticated, id: string, action: 'edit' | 'delete'): Promise<Organization> {
   const organization = await getOrganization(db, actor, id, { raw: true });
   const access = await requirePermission(db, actor, 'organizations', action);
-  if (!access.mayWrite('organizations', organization.ownerId)) throw new AccessError('permission_denied', 'you may see this organization but not change it');
+  if (!access.mayWrite('organizations', organization)) throw new AccessError('permission_denied', 'you may see this organization but not change it');
   return organization;
 }
 
@@ -146,6 +151,7 @@ export interface OrganizationListParams {
   sort?: OrganizationSort;
   q?: string;
   ownerId?: string;
+  ownerGroupId?: string;
   tag?: string;
   industry?: string;
   createdFrom?: string;
@@ -184,9 +190,10 @@ export async function listOrganizations(
     limit: limit + 1,
     ...(params.q ? { q: params.q } : {}),
     ...(params.ownerId ? { ownerId: params.ownerId } : {}),
+    ...(params.ownerGroupId ? { ownerGroupId: params.ownerGroupId } : {}),
     ...(params.tag ? { tag: params.tag } : {}),
     ...(params.industry ? { industry: params.industry } : {}),
-    ...(scope.all ? {} : { ownerIds: scope.ownerIds }),
+    ...ownersOf(scope),
     ...Object.fromEntries(Object.entries(ranges).filter(([, v]) => v !== undefined)),
   });
   const page = pageOf(rows, limit, (r) => r.sort_key, sort);

@@ -2,6 +2,7 @@ import { sql, type Insertable, type Kysely, type Updateable } from 'kysely';
 import { after, orderBy, sortKey, type Keyset } from './pagination.js';
 import type { ContactsTable, Database, LeadsTable } from '../db/schema.js';
 import { taggedWith } from './tags.repository.js';
+import { ownedBy, type Owners } from './ownership.js';
 
 // The only SQL over people: contacts and leads share their personal columns,
 // so one set of queries serves both tables. Every function takes the tenant.
@@ -66,8 +67,10 @@ export interface PersonListQuery {
   /** Restricts to these ids (blind index candidates). */
   ids?: string[];
   ownerId?: string;
+  /** Only records assigned to this group. */
+  ownerGroupId?: string;
   /** Only records of these owners: the actor's reach under the sharing model. */
-  ownerIds?: string[];
+  owners?: Owners;
   tag?: string;
   createdFrom?: Date;
   createdTo?: Date;
@@ -100,7 +103,8 @@ export async function listPeople(db: Kysely<Database>, table: PersonTable, tenan
     .limit(q.limit);
   if (q.ids) query = query.where('id', 'in', q.ids);
   if (q.ownerId) query = query.where('owner_id', '=', q.ownerId);
-  if (q.ownerIds) query = query.where('owner_id', 'in', q.ownerIds);
+  if (q.ownerGroupId) query = query.where('owner_group_id', '=', q.ownerGroupId);
+  if (q.owners) query = query.where(ownedBy(q.owners, table));
   if (q.tag) query = query.where(taggedWith(table, sql.ref(`${table}.id`), tenantId, q.tag));
   if (q.createdFrom) query = query.where('created_at', '>=', q.createdFrom);
   if (q.createdTo) query = query.where('created_at', '<', q.createdTo);

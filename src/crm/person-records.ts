@@ -26,6 +26,7 @@ import {
   type PersonInput,
   type PersonSearch,
 } from './people.js';
+import { ownerGroupOf, ownersOf } from './ownership.js';
 import * as repo from './people.repository.js';
 import type { PersonListQuery, PersonSort, PersonTable } from './people.repository.js';
 import { setRecordTags, tagNames, tagNewRecords, tagsOf } from './tags.service.js';
@@ -40,6 +41,8 @@ import { setRecordTags, tagNames, tagNewRecords, tagsOf } from './tags.service.j
 export interface PersonRecord extends PersonFields {
   id: string;
   ownerId: string;
+  /** The group the record is assigned to: its members have owner access. */
+  ownerGroupId: string | null;
   subjectId: string;
   tags: string[];
   custom: CustomValues;
@@ -51,6 +54,7 @@ export interface PersonRecord extends PersonFields {
 
 export interface PersonRecordInput extends PersonInput {
   ownerId?: string;
+  ownerGroupId?: string | null;
   tags?: string[];
   custom?: Record<string, unknown>;
   lawfulBasis?: string | null;
@@ -61,6 +65,7 @@ type Row = Record<string, unknown> & {
   id: string;
   subject_id: string;
   owner_id: string;
+  owner_group_id: string | null;
   first_name_enc: Buffer;
   last_name_enc: Buffer;
   emails_enc: Buffer;
@@ -88,6 +93,7 @@ function openRow<R extends PersonRecord>(kind: PersonKind<R, never>, key: Buffer
     {
       id: row.id,
       ownerId: row.owner_id,
+      ownerGroupId: row.owner_group_id,
       subjectId: row.subject_id,
       ...fields,
       tags,
@@ -134,6 +140,7 @@ export async function createPerson<R extends PersonRecord, I extends PersonRecor
       id,
       subject_id: subject.id,
       owner_id: ownerId,
+      owner_group_id: ownerGroupOf(access, input.ownerGroupId),
       ...sealPerson(subject.key, { tenantId: actor.tenantId, table: kind.table, id }, fields, custom.personal),
       custom: JSON.stringify(custom.plain),
       lawful_basis: basis,
@@ -241,7 +248,7 @@ export async function getPerson<R extends PersonRecord>(
 ): Promise<R> {
   const access = await requirePermission(db, actor, kind.table, 'view');
   const row = (await repo.findPerson(db, kind.table, actor.tenantId, id, options)) as Row | undefined;
-  if (!row || !access.mayRead(kind.table, row.owner_id)) throw new CrmError('record_not_found', `no such ${kind.noun}`);
+  if (!row || !access.mayRead(kind.table, { ownerId: row.owner_id, ownerGroupId: row.owner_group_id })) throw new CrmError('record_not_found', `no such ${kind.noun}`);
   let key: Buffer;
   try {
     key = await subjectKey(db, keyring, actor.tenantId, row.subject_id);
@@ -270,7 +277,7 @@ export async function personForChange<R extends PersonRecord>(
 ): Promise<R> {
   const record = await getPerson(db, keyring, actor, kind, id, { raw: true });
   const access = await requirePermission(db, actor, kind.table, action);
-  if (!access.mayWrite(kind.table, record.ownerId)) throw new AccessError('permission_denied', `you may see this ${kind.noun} but not change it`);
+  if (!access.mayWrite(kind.table, record)) throw new AccessError('permission_denied', `you may see this ${kind.noun} but not change it`);
   return record;
 }
 
@@ -281,6 +288,7 @@ export interface PersonListParams extends PersonSearch {
   /** What the page is for, as the audit trail records it (a list by default). */
   auditAs?: 'export' | 'search';
   ownerId?: string;
+  ownerGroupId?: string;
   tag?: string;
   createdFrom?: string;
   createdTo?: string;
@@ -338,7 +346,8 @@ export async function listPeople<R extends PersonRecord>(
     ...(ids ? { ids } : {}),
     ...(params.ownerId ? { ownerId: params.ownerId } : {}),
     ...(params.tag ? { tag: params.tag } : {}),
-    ...(scope.all ? {} : { ownerIds: scope.ownerIds }),
+    ...(params.ownerGroupId ? { ownerGroupId: params.ownerGroupId } : {}),
+    ...ownersOf(scope),
   };
   for (const [name, value] of [
     ['createdFrom', params.createdFrom],
@@ -387,6 +396,7 @@ export async function updatePerson<R extends PersonRecord, I extends PersonRecor
       ...sealPerson(key, { tenantId: actor.tenantId, table: kind.table, id }, fields, custom.personal),
       custom: JSON.stringify(custom.plain),
       owner_id: await ownerOf(trx, actor, input.ownerId, current.ownerId),
+      owner_group_id: ownerGroupOf(access, input.ownerGroupId, current.ownerGroupId),
       ...(input.lawfulBasis !== undefined ? { lawful_basis: lawfulBasis(input.lawfulBasis) } : {}),
       ...(await kind.plainColumns(trx, actor, input, current)),
       ...extra,
@@ -424,6 +434,6 @@ export async function deletePerson<R extends PersonRecord>(
 export async function personSubjectId<R extends PersonRecord>(db: Kysely<Database>, actor: Authenticated, kind: PersonKind<R, never>, id: string): Promise<string> {
   const access = await requirePermission(db, actor, kind.table, 'view');
   const row = (await repo.findPerson(db, kind.table, actor.tenantId, id)) as Row | undefined;
-  if (!row || !access.mayRead(kind.table, row.owner_id)) throw new CrmError('record_not_found', `no such ${kind.noun}`);
+  if (!row || !access.mayRead(kind.table, { ownerId: row.owner_id, ownerGroupId: row.owner_group_id })) throw new CrmError('record_not_found', `no such ${kind.noun}`);
   return row.subject_id;
 }

@@ -1,5 +1,6 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import type { Access } from '../access/policy.js';
+import { ownedBy, type Owners } from './ownership.js';
 
 /**
  * Records that hang on others (notes, logged e-mails) are seen with their
@@ -9,14 +10,14 @@ import type { Access } from '../access/policy.js';
 
 export type ParentModule = 'contacts' | 'leads' | 'organizations' | 'deals';
 /** Per parent module: every record, none, or those of these owners. */
-export type Reach = 'all' | 'none' | string[];
+export type Reach = 'all' | 'none' | Owners;
 
 export function reachOf(access: Access, modules: readonly ParentModule[]): Partial<Record<ParentModule, Reach>> {
   return Object.fromEntries(
     modules.map((m) => {
       if (!access.can(m, 'view')) return [m, 'none'];
       const scope = access.owners(m, 'read');
-      return [m, scope.all ? 'all' : scope.ownerIds];
+      return [m, scope.all ? 'all' : scope];
     }),
   );
 }
@@ -26,5 +27,5 @@ export function parentInReach(column: string, parent: ParentModule, reach: Reach
   const ref = sql.ref(column);
   if (reach === 'all') return null;
   if (reach === 'none') return sql<SqlBool>`${ref} is null`;
-  return sql<SqlBool>`(${ref} is null or exists (select 1 from ${sql.table(parent)} p where p.id = ${ref} and p.owner_id in (${sql.join(reach)})))`;
+  return sql<SqlBool>`(${ref} is null or exists (select 1 from ${sql.table(parent)} p where p.id = ${ref} and ${ownedBy(reach, 'p')}))`;
 }

@@ -1,5 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
+import type { OwnerScope } from '../access/policy.js';
+import { ownedBy } from './ownership.js';
 
 // Global search over the plain columns of company records. People are searched
 // through their blind indexes by their own services.
@@ -8,7 +10,7 @@ function containing(text: string): string {
   return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
-export async function dealsTitled(db: Kysely<Database>, tenantId: string, text: string, limit: number, scope: { all: true } | { all: false; ownerIds: string[] }) {
+export async function dealsTitled(db: Kysely<Database>, tenantId: string, text: string, limit: number, scope: OwnerScope) {
   let query = db
     .selectFrom('deals')
     .select(['id', 'title', 'amount_minor', 'currency', 'status'])
@@ -17,6 +19,6 @@ export async function dealsTitled(db: Kysely<Database>, tenantId: string, text: 
     .where(sql`lower(title)`, 'like', containing(text))
     .orderBy('updated_at', 'desc')
     .limit(limit);
-  if (!scope.all) query = query.where('owner_id', 'in', scope.ownerIds);
+  if (!scope.all) query = query.where(ownedBy(scope, 'deals'));
   return query.execute();
 }

@@ -226,6 +226,7 @@ export interface ContactsTable {
   id: string;
   subject_id: string;
   owner_id: string;
+  owner_group_id: Generated<string | null>;
   first_name_enc: Buffer;
   last_name_enc: Buffer;
   /** JSON array of { value, label } under encryption. */
@@ -251,6 +252,7 @@ export interface LeadsTable {
   id: string;
   subject_id: string;
   owner_id: string;
+  owner_group_id: Generated<string | null>;
   first_name_enc: Buffer;
   last_name_enc: Buffer;
   emails_enc: Buffer;
@@ -306,6 +308,7 @@ export interface OrganizationsTable {
   tenant_id: string;
   id: string;
   owner_id: string;
+  owner_group_id: Generated<string | null>;
   name: string;
   domain: string | null;
   industry: string | null;
@@ -377,6 +380,7 @@ export interface DealsTable {
   pipeline_id: string;
   stage_id: string;
   owner_id: string;
+  owner_group_id: Generated<string | null>;
   status: ColumnType<DealStatus, DealStatus | undefined, DealStatus>;
   lost_reason: string | null;
   closed_at: Timestamp | null;
@@ -420,6 +424,7 @@ export interface ActivitiesTable {
   done_at: Timestamp | null;
   assignee_id: string;
   owner_id: string;
+  owner_group_id: Generated<string | null>;
   contact_id: string | null;
   lead_id: string | null;
   organization_id: string | null;

@@ -8,6 +8,7 @@ import * as m0006 from './0006_leads_tags_custom_fields.js';
 import * as m0007 from './0007_deals_activities.js';
 import * as m0008 from './0008_imports.js';
 import * as m0009 from './0009_access_control.js';
+import * as m0010 from './0010_group_ownership.js';
 import * as m0011 from './0011_audit.js';
 
 /** Every migration, in order. Names sort in the order they must run. */
@@ -21,5 +22,6 @@ export const migrations: Record<string, Migration> = {
   '0007_deals_activities': m0007,
   '0008_imports': m0008,
   '0009_access_control': m0009,
+  '0010_group_ownership': m0010,
   '0011_audit': m0011,
 };
