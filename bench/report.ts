@@ -94,7 +94,7 @@ export function targetLines(list: Target[]): string {
 export function httpSection(r: ModeResult, settings: { connections: number; durationSeconds: number }): string {
   const parts = [
     `Measured ${new Date().toISOString()} on ${machine()}.`,
-    `Seeding ${f0(r.contacts)} encrypted contacts through the CRM's bulk path (createPeopleInBulk: subject and wrapped key, 5 sealed fields, ~16 blind index terms each) took ` +
+    `Seeding ${f0(r.contacts)} encrypted contacts through the CRM's bulk path (createPeopleInBulk: subject and wrapped key, 5 sealed fields, ~12 blind index terms each) took ` +
       `${r.seedSeconds.toFixed(1)} s (${f0(r.contacts / r.seedSeconds)} contacts/s); the same people in the baseline's plain table ` +
       `${r.plainSeedSeconds.toFixed(1)} s. autocannon, ${settings.connections} connections, ${settings.durationSeconds} s per case after a warm-up; ` +
       `the whole mode took ${(r.totalSeconds / 60).toFixed(1)} min.`,

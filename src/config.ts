@@ -182,7 +182,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
             namespace: read(env, 'CUSTODIA_VAULT_NAMESPACE'),
           }
         : undefined,
-    keyCacheSize: integer(env, 'CUSTODIA_KEY_CACHE_SIZE', 10_000, 100, 10_000_000),
+    keyCacheSize: integer(env, 'CUSTODIA_KEY_CACHE_SIZE', 200_000, 100, 10_000_000),
     host: host(env, 'HOST', '0.0.0.0'),
     port: integer(env, 'PORT', 3000, 0, 65535),
     dataDir,

@@ -14,7 +14,7 @@ import { CrmError } from './crm.errors.js';
 import * as repo from './imports.repository.js';
 import { createOrganization, findOrganizationByName } from './organizations.service.js';
 import { LAWFUL_BASES, lawfulBasis, personFields, type LawfulBasis } from './people.js';
-import { createPeopleInBulk, peopleByIds, updatePerson, type NewPerson, type PersonKind } from './person-records.js';
+import { createPeopleInBulk, emailsOfPeople, peopleByIds, updatePerson, type NewPerson, type PersonKind } from './person-records.js';
 import { tagNames } from './tags.service.js';
 
 /**
@@ -143,7 +143,11 @@ export async function importContacts(
     const apply = async (trx: Kysely<Database>) => {
       const emails = [...new Set(batch.flatMap((r) => (r.contact.input.emails ?? []).map((e) => (typeof e === 'string' ? e : e.value).toLowerCase())))];
       const candidates = await findCandidatesPerValue(trx, keyring, actor.tenantId, 'contacts', CONTACT_EMAIL_INDEX, emails);
-      const existing = await peopleByIds(trx, keyring, actor, kind, [...new Set([...candidates.values()].flat())]);
+      // Candidates are mostly collisions of the truncated index: their addresses decide, and only real matches are opened whole.
+      const candidateEmails = await emailsOfPeople(trx, keyring, actor.tenantId, 'contacts', [...new Set([...candidates.values()].flat())]);
+      const wanted = new Set(emails);
+      const matches = [...candidateEmails].filter(([, own]) => own.some((e) => wanted.has(e))).map(([contactId]) => contactId);
+      const existing = await peopleByIds(trx, keyring, actor, kind, matches);
       const byEmail = new Map<string, Contact | 'new'>();
       for (const c of existing) for (const e of c.emails) byEmail.set(e.value.toLowerCase(), c);
       const fresh: NewPerson[] = [];
@@ -202,6 +206,28 @@ export async function importContacts(
     await repo.recordProgress(db, actor.tenantId, id, { ...counts, bytes: limit.bytes });
   };
 
+  /**
+   * Two batches in flight when they cannot depend on each other: one writes
+   * while the next is parsed, checked and sealed. A batch waits for the one
+   * before when they share an e-mail address or it names an organization not
+   * yet resolved, and always when duplicates are updated (an update must see
+   * what the batch before wrote).
+   */
+  let inFlight: { done: Promise<void>; emails: Set<string> } | undefined;
+  const queueBatch = async (batch: Array<{ line: number; contact: CsvContact }>) => {
+    const emails = new Set(batch.flatMap((r) => (r.contact.input.emails ?? []).map((e) => (typeof e === 'string' ? e : e.value).toLowerCase())));
+    const previous = inFlight;
+    const independent =
+      options.duplicates === 'skip' &&
+      !batch.some((r) => r.contact.organization && !organizations.has(r.contact.organization.trim().toLowerCase())) &&
+      ![...emails].some((e) => previous?.emails.has(e));
+    if (previous && !independent) await previous.done;
+    const done = runBatch(batch);
+    done.catch(() => undefined); // awaited below, or by the next batch, or at the end
+    inFlight = { done, emails };
+    if (previous && independent) await previous.done;
+  };
+
   /** The organization named in a row: found by name, else created (not in a dry run). */
   async function organizationFor(trx: Kysely<Database>, name: string | null): Promise<string | null | undefined> {
     if (!name) return undefined;
@@ -240,7 +266,7 @@ export async function importContacts(
           fail(line, reason(error));
         }
         if (batch.length >= IMPORT_BATCH) {
-          await runBatch(batch);
+          await queueBatch(batch);
           batch = [];
         }
       }
@@ -250,11 +276,14 @@ export async function importContacts(
       const line = (error as CsvError & { lines?: number }).lines ?? counts.rows + 1;
       fail(line, `the CSV cannot be read from here on (${error.code.toLowerCase().replace(/^csv_/, '').replace(/_/g, ' ')})`);
     }
-    if (batch.length > 0) await runBatch(batch);
+    if (batch.length > 0) await queueBatch(batch);
+    await inFlight?.done;
     if (!mapping) throw new CrmError('invalid_csv', 'the file is empty; it needs a header line and rows');
+    counts.errors.sort((a, b) => a.line - b.line); // batches in flight together report as they go
     await repo.finishImport(db, actor.tenantId, id, 'done', { ...counts, bytes: limit.bytes });
     return { id, dryRun: options.dryRun, ...counts, ignoredColumns: mapping.ignored };
   } catch (error) {
+    await inFlight?.done.catch(() => undefined);
     await repo.finishImport(db, actor.tenantId, id, 'failed', { ...counts, bytes: limit.bytes });
     body.resume(); // drain what is left so the connection can answer
     throw error;

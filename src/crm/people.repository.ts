@@ -46,6 +46,18 @@ export async function findPeople(db: Kysely<Database>, table: PersonTable, tenan
     .execute() as Promise<Array<Record<string, unknown>>>;
 }
 
+/** Just the sealed e-mail addresses of people by id (not deleted), for an import's duplicate check. */
+export async function findPeopleEmails(db: Kysely<Database>, table: PersonTable, tenantId: string, ids: string[]) {
+  if (ids.length === 0) return [];
+  return db
+    .selectFrom(as(table))
+    .select(['id', 'subject_id', 'emails_enc'])
+    .where('tenant_id', '=', tenantId)
+    .where('id', 'in', ids)
+    .where('deleted_at', 'is', null)
+    .execute();
+}
+
 export async function findPerson(db: Kysely<Database>, table: PersonTable, tenantId: string, id: string, options: { deleted?: boolean } = {}) {
   return db
     .selectFrom(as(table))
@@ -54,6 +66,35 @@ export async function findPerson(db: Kysely<Database>, table: PersonTable, tenan
     .where('id', '=', id)
     .where('deleted_at', options.deleted ? 'is not' : 'is', null)
     .executeTakeFirst() as Promise<Record<string, unknown> | undefined>;
+}
+
+/** What reading one record needs beyond its row, fetched with it in one statement. */
+export interface PersonReadExtras {
+  /** Its tag names, in the order lists show them. */
+  tag_names: string[];
+  /** The person's wrapped subject key (null once erased), so that a cold key cache costs no extra query. */
+  subject_wrapped_key: Buffer | null;
+  subject_tenant_key_version: number | null;
+}
+
+/** `findPerson` for a read: the row with its tags and wrapped subject key, in one round trip. */
+export async function findPersonToRead(db: Kysely<Database>, table: PersonTable, tenantId: string, id: string, options: { deleted?: boolean } = {}) {
+  return db
+    .selectFrom(as(table))
+    .leftJoin('subject_keys', (j) => j.onRef('subject_keys.tenant_id', '=', `${as(table)}.tenant_id`).onRef('subject_keys.subject_id', '=', `${as(table)}.subject_id`))
+    .selectAll(as(table))
+    .select([
+      'subject_keys.wrapped_key as subject_wrapped_key',
+      'subject_keys.tenant_key_version as subject_tenant_key_version',
+      sql<string[]>`array(
+        select t.name from record_tags rt join tags t on t.tenant_id = rt.tenant_id and t.id = rt.tag_id
+        where rt.tenant_id = ${sql.ref(`${table}.tenant_id`)} and rt.module = ${table} and rt.record_id = ${sql.ref(`${table}.id`)}
+        order by lower(t.name))`.as('tag_names'),
+    ])
+    .where(`${as(table)}.tenant_id`, '=', tenantId)
+    .where(`${as(table)}.id`, '=', id)
+    .where(`${as(table)}.deleted_at`, options.deleted ? 'is not' : 'is', null)
+    .executeTakeFirst() as Promise<(Record<string, unknown> & PersonReadExtras) | undefined>;
 }
 
 export type PersonSort = 'createdAt' | '-createdAt' | 'updatedAt' | '-updatedAt' | 'company' | '-company';

@@ -6,7 +6,8 @@ import type { Database } from '../db/schema.js';
 import { inTransaction } from '../db/transaction.js';
 import type { Authenticated } from '../identity/identity.service.js';
 import type { Keyring } from '../keys/keyring.js';
-import { createSubject, createSubjects, indexNewRecords, subjectKey, subjectKeys } from '../keys/keys.service.js';
+import { decryptField, fieldKey } from '../keys/field-crypto.js';
+import { createSubject, createSubjects, indexNewRecords, subjectKey, subjectKeyOf, subjectKeys } from '../keys/keys.service.js';
 import { newId } from '../shared/ids.js';
 import { CrmError } from './crm.errors.js';
 import { decodeCursor, pageOf, pageSize } from './cursor.js';
@@ -170,6 +171,8 @@ export interface NewPerson {
   plain: Record<string, unknown>;
 }
 
+const BULK_SLICE = 100;
+
 /** Creates many people in a handful of statements (imports); returns their ids in order. */
 export async function createPeopleInBulk(
   trx: Kysely<Database>,
@@ -182,21 +185,27 @@ export async function createPeopleInBulk(
   const subjects = await createSubjects(trx, keyring, actor.tenantId, 'person', people.length);
   const now = new Date();
   const ids = people.map(() => newId());
-  await repo.insertPeople(
-    trx,
-    table,
-    people.map((p, i) => ({
-      tenant_id: actor.tenantId,
-      id: ids[i]!,
-      subject_id: subjects[i]!.id,
-      owner_id: actor.user.id,
-      ...sealPerson(subjects[i]!.key, { tenantId: actor.tenantId, table, id: ids[i]! }, p.fields, p.custom.personal),
-      custom: JSON.stringify(p.custom.plain),
-      lawful_basis: p.lawfulBasis,
-      updated_at: now,
-      ...p.plain,
-    })) as never,
-  );
+  // Sealed a slice at a time, each slice's INSERT sent before the next is sealed: PostgreSQL writes while this encrypts.
+  const inserting: Promise<void>[] = [];
+  for (let start = 0; start < people.length; start += BULK_SLICE) {
+    const rows = people.slice(start, start + BULK_SLICE).map((p, j) => {
+      const i = start + j;
+      return {
+        tenant_id: actor.tenantId,
+        id: ids[i]!,
+        subject_id: subjects[i]!.id,
+        owner_id: actor.user.id,
+        ...sealPerson(subjects[i]!.key, { tenantId: actor.tenantId, table, id: ids[i]! }, p.fields, p.custom.personal),
+        custom: JSON.stringify(p.custom.plain),
+        lawful_basis: p.lawfulBasis,
+        updated_at: now,
+        ...p.plain,
+      };
+    });
+    inserting.push(repo.insertPeople(trx, table, rows as never));
+    inserting.at(-1)!.catch(() => undefined);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
   const specs = indexesOf(table);
   await indexNewRecords(
     trx,
@@ -213,12 +222,31 @@ export async function createPeopleInBulk(
       ],
     })),
   );
+  await Promise.all(inserting);
   await tagNewRecords(trx, actor.tenantId, table, people.map((p, i) => ({ recordId: ids[i]!, names: p.tags })).filter((e) => e.names.length > 0));
   await recordChange(trx, keyring, {
     tenantId: actor.tenantId, actor: auditActorOf(actor), action: `${table === 'contacts' ? 'contact' : 'lead'}.imported`, entity: table,
     subjectIds: subjects.map((s) => s.id), details: { count: ids.length },
   });
   return ids;
+}
+
+/**
+ * The e-mail addresses (lower case) of people by id, for an import's
+ * duplicate check: blind index candidates are mostly collisions, so only the
+ * one sealed field that decides is opened; erased people are left out.
+ */
+export async function emailsOfPeople(db: Kysely<Database>, keyring: Keyring, tenantId: string, table: PersonTable, ids: string[]): Promise<Map<string, string[]>> {
+  const rows = await repo.findPeopleEmails(db, table, tenantId, ids);
+  const keys = await subjectKeys(db, keyring, tenantId, rows.map((r) => r.subject_id));
+  const emails = new Map<string, string[]>();
+  for (const row of rows) {
+    const key = keys.get(row.subject_id);
+    if (!key) continue;
+    const values = JSON.parse(decryptField(fieldKey(key), { tenantId, table, rowId: row.id, field: 'emails' }, row.emails_enc)) as Array<{ value: string }>;
+    emails.set(row.id, values.map((e) => e.value.toLowerCase()));
+  }
+  return emails;
 }
 
 /** Opens rows fetched by id (candidates of a bulk lookup); erased people are left out. */
@@ -247,15 +275,15 @@ export async function getPerson<R extends PersonRecord>(
   options: { deleted?: boolean; raw?: boolean } = {},
 ): Promise<R> {
   const access = await requirePermission(db, actor, kind.table, 'view');
-  const row = (await repo.findPerson(db, kind.table, actor.tenantId, id, options)) as Row | undefined;
+  const row = (await repo.findPersonToRead(db, kind.table, actor.tenantId, id, options)) as (Row & repo.PersonReadExtras) | undefined;
   if (!row || !access.mayRead(kind.table, { ownerId: row.owner_id, ownerGroupId: row.owner_group_id })) throw new CrmError('record_not_found', `no such ${kind.noun}`);
   let key: Buffer;
   try {
-    key = await subjectKey(db, keyring, actor.tenantId, row.subject_id);
+    key = await subjectKeyOf(db, keyring, actor.tenantId, row.subject_id, { wrapped_key: row.subject_wrapped_key, tenant_key_version: row.subject_tenant_key_version });
   } catch {
     throw new CrmError('record_not_found', `no such ${kind.noun}`);
   }
-  const tags = (await tagsOf(db, actor.tenantId, kind.table, [id])).get(id) ?? [];
+  const tags = row.tag_names;
   const record = openRow(kind, key, row, tags);
   if (options.raw) return record;
   const shown = redact(access, kind.table, record);

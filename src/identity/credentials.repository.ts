@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { ApiTokenScope, Database } from '../db/schema.js';
+import { fenceCredential, fenceUser } from './auth-cache.js';
 
 // Second factors, sign-in challenges, reset tokens, API tokens and sign-in
 // throttles. Every secret is stored as a hash only.
@@ -168,6 +169,29 @@ export async function findApiTokenByHash(db: Kysely<Database>, hash: Buffer) {
   return db.selectFrom('api_tokens').selectAll().where('token_hash', '=', hash).executeTakeFirst();
 }
 
+/** An API token with its user, the tenant's status and the user's wrapped subject key, in one round trip. */
+export async function findApiTokenForRequest(db: Kysely<Database>, hash: Buffer) {
+  return db
+    .selectFrom('api_tokens')
+    .innerJoin('users', (j) => j.onRef('users.tenant_id', '=', 'api_tokens.tenant_id').onRef('users.id', '=', 'api_tokens.user_id'))
+    .innerJoin('tenants', 'tenants.id', 'api_tokens.tenant_id')
+    .leftJoin('subject_keys', (j) => j.onRef('subject_keys.tenant_id', '=', 'users.tenant_id').onRef('subject_keys.subject_id', '=', 'users.subject_id'))
+    .selectAll('users')
+    .select([
+      'api_tokens.id as token_id',
+      'api_tokens.scopes as token_scopes',
+      'api_tokens.expires_at as token_expires_at',
+      'api_tokens.last_used_at as token_last_used_at',
+      'api_tokens.revoked_at as token_revoked_at',
+      'tenants.status as tenant_status',
+      'subject_keys.wrapped_key as subject_wrapped_key',
+      'subject_keys.key_version as subject_key_version',
+      'subject_keys.tenant_key_version as subject_tenant_key_version',
+    ])
+    .where('api_tokens.token_hash', '=', hash)
+    .executeTakeFirst();
+}
+
 export async function listApiTokens(db: Kysely<Database>, tenantId: string, userId: string) {
   return db
     .selectFrom('api_tokens')
@@ -180,6 +204,7 @@ export async function listApiTokens(db: Kysely<Database>, tenantId: string, user
 }
 
 export async function revokeApiToken(db: Kysely<Database>, tenantId: string, userId: string, id: string): Promise<boolean> {
+  fenceCredential(tenantId, id); // in this process's authentication cache (auth-cache.ts)
   const result = await db
     .updateTable('api_tokens')
     .set({ revoked_at: new Date() })
@@ -192,6 +217,7 @@ export async function revokeApiToken(db: Kysely<Database>, tenantId: string, use
 }
 
 export async function revokeAllApiTokens(db: Kysely<Database>, tenantId: string, userId: string): Promise<void> {
+  fenceUser(tenantId, userId);
   await db
     .updateTable('api_tokens')
     .set({ revoked_at: new Date() })

@@ -5,15 +5,17 @@ import type { Config } from '../config.js';
 import type { ApiTokenScope, Database, Language, UserRow } from '../db/schema.js';
 import { KeyError } from '../keys/keys.errors.js';
 import type { Keyring } from '../keys/keyring.js';
+import { subjectKeyOf } from '../keys/keys.service.js';
 import { deriveKey } from '../keys/secret-box.js';
 import { newId } from '../shared/ids.js';
-import { findActiveTenantBySlug, isTenantActive, lockTenant } from '../tenants/tenants.service.js';
+import { findActiveTenantBySlug, lockTenant } from '../tenants/tenants.service.js';
+import { cachedCredential, rememberCredential, type CachedCredential } from './auth-cache.js';
 import * as credentials from './credentials.repository.js';
 import { IdentityError } from './identity.errors.js';
 import { assertPasswordAcceptable, hashPassword, needsRehash, verifyPassword, type Argon2Params } from './passwords.js';
 import * as sessions from './sessions.repository.js';
 import { assertNotThrottled, recordFailure, recordSuccess, throttleKeys, type ThrottleKeys } from './throttle.js';
-import { findUserByEmail, indexUser, loadUser, newUserSubject, sealUserFields, type UserRecord } from './user-crypto.js';
+import { findUserByEmail, indexUser, newUserSubject, openUser, sealUserFields, type UserRecord } from './user-crypto.js';
 import * as users from './users.repository.js';
 
 export type IdentitySettings = Pick<
@@ -302,60 +304,132 @@ export async function authenticate(
   return secret.startsWith(API_TOKEN_PREFIX) ? authenticateToken(db, settings, secret) : authenticateSession(db, settings, secret);
 }
 
-async function activeUser(db: Kysely<Database>, keyring: Keyring, tenantId: string, userId: string): Promise<UserRecord> {
+type CredentialRow = NonNullable<Awaited<ReturnType<typeof sessions.findSessionForRequest>>> | NonNullable<Awaited<ReturnType<typeof credentials.findApiTokenForRequest>>>;
+
+/** The user of a credential row, decrypted, if tenant and user may act right now. */
+async function activeUserOf(db: Kysely<Database>, keyring: Keyring, row: CredentialRow): Promise<UserRecord> {
   // The tenant first: a terminated tenant's keys are gone, so its users cannot even be read.
-  if (!(await isTenantActive(db, tenantId))) throw unauthenticated();
-  let user: UserRecord | undefined;
+  if (row.tenant_status !== 'active' || row.status !== 'active') throw unauthenticated();
+  const { tenant_status: _t, subject_wrapped_key, subject_key_version: _v, subject_tenant_key_version, ...user } = row;
+  const userRow: UserRow = {
+    tenant_id: user.tenant_id,
+    id: user.id,
+    email: user.email,
+    name: user.name,
+    subject_id: user.subject_id,
+    email_enc: user.email_enc,
+    name_enc: user.name_enc,
+    password_hash: user.password_hash,
+    is_admin: user.is_admin,
+    status: user.status,
+    created_at: user.created_at,
+    updated_at: user.updated_at,
+    language: user.language,
+    password_changed_at: user.password_changed_at,
+    totp_secret: user.totp_secret,
+    totp_pending_secret: user.totp_pending_secret,
+    totp_enabled_at: user.totp_enabled_at,
+    totp_last_step: user.totp_last_step,
+    role_id: user.role_id,
+    profile_id: user.profile_id,
+  };
   try {
-    user = await loadUser(db, keyring, tenantId, userId);
+    // The subject key came with the row: opening the fields costs no further query.
+    if (userRow.subject_id) {
+      await subjectKeyOf(db, keyring, userRow.tenant_id, userRow.subject_id, {
+        wrapped_key: subject_wrapped_key,
+        tenant_key_version: subject_tenant_key_version,
+      });
+    }
+    return await openUser(db, keyring, userRow);
   } catch (error) {
     if (error instanceof KeyError) throw unauthenticated(); // the user was erased
     throw error;
   }
-  if (!user || user.status !== 'active') throw unauthenticated();
-  return user;
+}
+
+/** A fresh actor per request: per-request state (the access decision) hangs off its identity. */
+function actorFrom(c: CachedCredential): Authenticated {
+  return {
+    tenantId: c.tenantId,
+    user: { ...c.user },
+    via: c.via,
+    ...(c.via === 'session' ? { sessionId: c.credentialId } : { tokenId: c.credentialId }),
+    scopes: [...c.scopes],
+    mfaEnrolmentRequired: c.mfaEnrolmentRequired,
+  };
+}
+
+/** A remembered credential, if its user's key is still held (erasure drops it from the keyring). */
+function remembered(keyring: Keyring, hash: string, now: number): Authenticated | undefined {
+  const hit = cachedCredential(hash, now);
+  if (!hit || (hit.userSubjectId !== null && !keyring.subjectKeys.has(hit.tenantId, hit.userSubjectId))) return undefined;
+  return actorFrom(hit);
 }
 
 async function authenticateSession(db: Kysely<Database>, settings: IdentitySettings, token: string): Promise<Authenticated> {
-  const session = await sessions.findSessionByTokenHash(db, hashSecret(token));
+  const tokenHash = hashSecret(token);
+  const cacheKey = tokenHash.toString('base64');
   const now = new Date();
-  if (!session) throw unauthenticated();
-  if (session.idle_expires_at <= now || session.absolute_expires_at <= now) {
-    await sessions.deleteSession(db, session.tenant_id, session.id);
+  const hit = remembered(settings.keyring, cacheKey, now.getTime());
+  if (hit) return hit;
+  const row = await sessions.findSessionForRequest(db, tokenHash);
+  if (!row) throw unauthenticated();
+  if (row.session_idle_expires_at <= now || row.session_absolute_expires_at <= now) {
+    await sessions.deleteSession(db, row.tenant_id, row.session_id);
     throw unauthenticated();
   }
-  const user = await activeUser(db, settings.keyring, session.tenant_id, session.user_id);
-  if (now.getTime() - session.last_seen_at.getTime() > TOUCH_INTERVAL_MS) {
-    const idle = Math.min(now.getTime() + settings.sessionIdleMinutes * 60_000, session.absolute_expires_at.getTime());
-    await sessions.touchSession(db, session.tenant_id, session.id, now, new Date(idle));
+  const user = await activeUserOf(db, settings.keyring, row);
+  let lastSeen = row.session_last_seen_at.getTime();
+  let idleExpires = row.session_idle_expires_at.getTime();
+  if (now.getTime() - lastSeen > TOUCH_INTERVAL_MS) {
+    idleExpires = Math.min(now.getTime() + settings.sessionIdleMinutes * 60_000, row.session_absolute_expires_at.getTime());
+    lastSeen = now.getTime();
+    await sessions.touchSession(db, row.tenant_id, row.session_id, now, new Date(idleExpires));
   }
-  return {
-    tenantId: session.tenant_id,
+  const credential: CachedCredential = {
+    tenantId: row.tenant_id,
+    userId: user.id,
+    userSubjectId: user.subject_id,
     user: toUser(user),
     via: 'session',
-    sessionId: session.id,
+    credentialId: row.session_id,
     scopes: ALL_SCOPES,
-    mfaEnrolmentRequired: session.mfa_enrolment_required,
+    mfaEnrolmentRequired: row.session_mfa_enrolment_required,
+    recheckAt: Math.min(idleExpires, row.session_absolute_expires_at.getTime(), lastSeen + TOUCH_INTERVAL_MS),
   };
+  rememberCredential(cacheKey, credential);
+  return actorFrom(credential);
 }
 
 async function authenticateToken(db: Kysely<Database>, settings: IdentitySettings, secret: string): Promise<Authenticated> {
-  const token = await credentials.findApiTokenByHash(db, hashSecret(secret));
+  const tokenHash = hashSecret(secret);
+  const cacheKey = tokenHash.toString('base64');
   const now = new Date();
-  if (!token || token.revoked_at || token.expires_at <= now) throw unauthenticated();
-  const user = await activeUser(db, settings.keyring, token.tenant_id, token.user_id);
-  if (!token.last_used_at || now.getTime() - token.last_used_at.getTime() > TOUCH_INTERVAL_MS) {
-    await credentials.touchApiToken(db, token.tenant_id, token.id, now);
+  const hit = remembered(settings.keyring, cacheKey, now.getTime());
+  if (hit) return hit;
+  const row = await credentials.findApiTokenForRequest(db, tokenHash);
+  if (!row || row.token_revoked_at || row.token_expires_at <= now) throw unauthenticated();
+  const user = await activeUserOf(db, settings.keyring, row);
+  let lastUsed = row.token_last_used_at?.getTime();
+  if (lastUsed === undefined || now.getTime() - lastUsed > TOUCH_INTERVAL_MS) {
+    lastUsed = now.getTime();
+    await credentials.touchApiToken(db, row.tenant_id, row.token_id, now);
   }
-  return {
-    tenantId: token.tenant_id,
+  const credential: CachedCredential = {
+    tenantId: row.tenant_id,
+    userId: user.id,
+    userSubjectId: user.subject_id,
     user: toUser(user),
     via: 'token',
-    tokenId: token.id,
+    credentialId: row.token_id,
     // A token never grants more than its user has: admin scope needs an admin.
-    scopes: token.scopes.filter((s) => s !== 'admin' || user.is_admin),
+    scopes: row.token_scopes.filter((s) => s !== 'admin' || user.is_admin),
     mfaEnrolmentRequired: false,
+    recheckAt: Math.min(row.token_expires_at.getTime(), lastUsed + TOUCH_INTERVAL_MS),
   };
+  rememberCredential(cacheKey, credential);
+  return actorFrom(credential);
 }
 
 // --- sessions ------------------------------------------------------------------------------

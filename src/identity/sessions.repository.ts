@@ -1,5 +1,10 @@
 import type { Kysely } from 'kysely';
 import type { Database, NewSessionRow, SessionRow } from '../db/schema.js';
+import { fenceCredential, fenceUser } from './auth-cache.js';
+
+// Every write here that ends or changes a session fences it in this
+// process's authentication cache (auth-cache.ts) before it runs, so no
+// service can forget to.
 
 export async function insertSession(
   db: Kysely<Database>,
@@ -19,6 +24,33 @@ export async function insertSession(
  */
 export async function findSessionByTokenHash(db: Kysely<Database>, tokenHash: Buffer): Promise<SessionRow | undefined> {
   return db.selectFrom('sessions').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+}
+
+/**
+ * What authenticating a request needs, in one round trip: the session, its
+ * user, the tenant's status and the user's wrapped subject key (null once
+ * erased), so that personal fields can be opened without another query.
+ */
+export async function findSessionForRequest(db: Kysely<Database>, tokenHash: Buffer) {
+  return db
+    .selectFrom('sessions')
+    .innerJoin('users', (j) => j.onRef('users.tenant_id', '=', 'sessions.tenant_id').onRef('users.id', '=', 'sessions.user_id'))
+    .innerJoin('tenants', 'tenants.id', 'sessions.tenant_id')
+    .leftJoin('subject_keys', (j) => j.onRef('subject_keys.tenant_id', '=', 'users.tenant_id').onRef('subject_keys.subject_id', '=', 'users.subject_id'))
+    .selectAll('users')
+    .select([
+      'sessions.id as session_id',
+      'sessions.last_seen_at as session_last_seen_at',
+      'sessions.idle_expires_at as session_idle_expires_at',
+      'sessions.absolute_expires_at as session_absolute_expires_at',
+      'sessions.mfa_enrolment_required as session_mfa_enrolment_required',
+      'tenants.status as tenant_status',
+      'subject_keys.wrapped_key as subject_wrapped_key',
+      'subject_keys.key_version as subject_key_version',
+      'subject_keys.tenant_key_version as subject_tenant_key_version',
+    ])
+    .where('sessions.token_hash', '=', tokenHash)
+    .executeTakeFirst();
 }
 
 export async function touchSession(
@@ -54,6 +86,7 @@ export async function deleteSessionOfUser(
   userId: string,
   id: string,
 ): Promise<boolean> {
+  fenceCredential(tenantId, id);
   const result = await db
     .deleteFrom('sessions')
     .where('tenant_id', '=', tenantId)
@@ -70,6 +103,7 @@ export async function deleteSessionsOfUser(
   userId: string,
   exceptId?: string,
 ): Promise<number> {
+  fenceUser(tenantId, userId);
   let query = db.deleteFrom('sessions').where('tenant_id', '=', tenantId).where('user_id', '=', userId);
   if (exceptId) query = query.where('id', '!=', exceptId);
   const result = await query.executeTakeFirst();
@@ -77,6 +111,7 @@ export async function deleteSessionsOfUser(
 }
 
 export async function requireEnrolmentForUser(db: Kysely<Database>, tenantId: string, userId: string, required: boolean) {
+  fenceUser(tenantId, userId);
   await db
     .updateTable('sessions')
     .set({ mfa_enrolment_required: required })
@@ -86,5 +121,6 @@ export async function requireEnrolmentForUser(db: Kysely<Database>, tenantId: st
 }
 
 export async function deleteSession(db: Kysely<Database>, tenantId: string, id: string): Promise<void> {
+  fenceCredential(tenantId, id);
   await db.deleteFrom('sessions').where('tenant_id', '=', tenantId).where('id', '=', id).execute();
 }

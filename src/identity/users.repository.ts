@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database, NewUserRow, UserRow, UserUpdate } from '../db/schema.js';
+import { fenceUser } from './auth-cache.js';
 
 export async function insertUser(
   db: Kysely<Database>,
@@ -59,6 +60,7 @@ export async function updateUser(
   id: string,
   update: UserUpdate,
 ): Promise<UserRow | undefined> {
+  fenceUser(tenantId, id); // status, profile, second factor …: authentication must look again
   return db
     .updateTable('users')
     .set({ ...update, updated_at: new Date() })
@@ -110,6 +112,7 @@ export async function updatePasswordHash(
   id: string,
   passwordHash: string,
 ): Promise<void> {
+  fenceUser(tenantId, id);
   await db
     .updateTable('users')
     .set({ password_hash: passwordHash, password_changed_at: new Date(), updated_at: new Date() })

@@ -18,12 +18,14 @@ describe('blind index normalization', () => {
     expect(foldWords('Ångström Çelik')).toEqual(['angstrom', 'celik']);
   });
 
-  it('indexes every word and its prefixes from two letters', () => {
-    expect(wordsAndPrefixes('Anna de')).toEqual(['w:anna', 'p:an', 'p:ann', 'p:anna', 'w:de', 'p:de']);
+  it('indexes the prefixes of every word from two letters up to eight, a one-letter word whole', () => {
+    expect(wordsAndPrefixes('Anna de')).toEqual(['p:an', 'p:ann', 'p:anna', 'p:de']);
+    expect(wordsAndPrefixes("J. van Oudenrijnhuizen")).toEqual(['w:j', 'p:va', 'p:van', 'p:ou', 'p:oud', 'p:oude', 'p:ouden', 'p:oudenr', 'p:oudenri', 'p:oudenrij']);
   });
 
-  it('looks up the last word of a query as a prefix and the others as words', () => {
-    expect(nameQueryTerms('Anna Jans')).toEqual(['w:anna', 'p:jans']);
+  it('looks up each word of a query by its prefix, a one-letter word whole', () => {
+    expect(nameQueryTerms('Anna Jans')).toEqual(['p:anna', 'p:jans']);
+    expect(nameQueryTerms('J Oudenrijnhuizen')).toEqual(['w:j', 'p:oudenrij']);
     expect(nameQueryTerms('j')).toEqual([]);
   });
 

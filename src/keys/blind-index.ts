@@ -33,26 +33,36 @@ export function foldWords(value: string): string[] {
 }
 
 export const MIN_PREFIX = 2;
-const MAX_PREFIX = 12;
+// Longer prefixes would add a term per letter for little selectivity: a
+// query's longer words are cut to this and confirmed after decryption.
+const MAX_PREFIX = 8;
 
-/** Every word and its prefixes from two letters on (capped), for prefix search. */
+/**
+ * The prefixes of every word, from two letters up to eight, for word and
+ * prefix search; a one-letter word is indexed whole. A whole word needs no
+ * term of its own: a query looks it up by its (capped) prefix and the
+ * decrypted name confirms it. Terms written before (words as `w:` and
+ * prefixes up to twelve letters) still answer these queries.
+ */
 export function wordsAndPrefixes(value: string): string[] {
   const terms = new Set<string>();
   for (const word of foldWords(value)) {
-    terms.add(`w:${word}`);
     const chars = [...word];
+    if (chars.length < MIN_PREFIX) terms.add(`w:${word}`);
     for (let n = MIN_PREFIX; n <= Math.min(chars.length, MAX_PREFIX); n++) terms.add(`p:${chars.slice(0, n).join('')}`);
   }
   return [...terms];
 }
 
-/** What a search for a name-like query looks up: the last word as a prefix, the others as words. */
+/** What a search for a name-like query looks up: each word by its prefix; a one-letter last word adds nothing. */
 export function nameQueryTerms(query: string): string[] {
   const words = foldWords(query);
-  if (words.length === 0) return [];
-  const last = [...words[words.length - 1]!];
-  const lastTerm = last.length >= MIN_PREFIX ? `p:${last.slice(0, MAX_PREFIX).join('')}` : undefined;
-  return [...words.slice(0, -1).map((w) => `w:${w}`), ...(lastTerm ? [lastTerm] : [])];
+  const terms = words.map((word, i) => {
+    const chars = [...word];
+    if (chars.length >= MIN_PREFIX) return `p:${chars.slice(0, MAX_PREFIX).join('')}`;
+    return i < words.length - 1 ? `w:${word}` : undefined;
+  });
+  return [...new Set(terms.filter((t): t is string => t !== undefined))];
 }
 
 export function normalizeEmail(value: string): string[] {

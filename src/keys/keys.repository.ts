@@ -286,31 +286,21 @@ export async function deleteTermsOfVersion(db: Kysely<Database>, tenantId: strin
 }
 
 /**
- * Records having every one of `terms` (one index), under any of `versions`.
- * Terms are AND-ed per key version: all must come from the same version.
+ * Index terms of records that have none yet, many records in one statement:
+ * the rows travel as seven arrays (unnest), not seven parameters per row.
  */
-/** Index terms of records that have none yet, many records in one statement. */
 export async function insertTerms(
   db: Kysely<Database>,
   tenantId: string,
   rows: Array<TermRow & { table: string; recordId: string; subjectId: string }>,
 ): Promise<void> {
-  for (let i = 0; i < rows.length; i += 5000) {
-    await db
-      .insertInto('blind_index_terms')
-      .values(
-        rows.slice(i, i + 5000).map((t) => ({
-          tenant_id: tenantId,
-          index_name: t.indexName,
-          key_version: t.keyVersion,
-          term: t.term,
-          record_table: t.table,
-          record_id: t.recordId,
-          subject_id: t.subjectId,
-        })),
-      )
-      .execute();
-  }
+  if (rows.length === 0) return;
+  await sql`
+    insert into blind_index_terms (tenant_id, index_name, key_version, term, record_table, record_id, subject_id)
+    select ${tenantId}::uuid, t.* from unnest(
+      ${rows.map((r) => r.indexName)}::text[], ${rows.map((r) => r.keyVersion)}::int4[], ${rows.map((r) => r.term)}::int4[],
+      ${rows.map((r) => r.table)}::text[], ${rows.map((r) => r.recordId)}::uuid[], ${rows.map((r) => r.subjectId)}::uuid[]
+    ) as t`.execute(db);
 }
 
 /** Which records hold any of these terms, term by term (one query for many lookups). */
@@ -334,6 +324,10 @@ export async function findRecordsPerTerm(
     .execute();
 }
 
+/**
+ * Records having every one of `terms` (one index), under any of `versions`.
+ * Terms are AND-ed per key version: all must come from the same version.
+ */
 export async function findRecordsByTerms(
   db: Kysely<Database>,
   tenantId: string,

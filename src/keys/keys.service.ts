@@ -122,7 +122,7 @@ export async function createSubject(
   const id = newId();
   const key = randomBytes(32);
   await repo.insertSubject(db, tenantId, { id, kind, wrapped: seal(tk, key, subjectContext(tenantId, id)), tenantKeyVersion: version });
-  keyring.subjectKeys.set(`${tenantId}:${id}`, { key, version: 1 });
+  keyring.subjectKeys.set(tenantId, id, key);
   return { id, key };
 }
 
@@ -158,19 +158,47 @@ export async function createSubjects(
     tenantId,
     subjects.map((s) => ({ id: s.id, kind, wrapped: seal(tk, s.key, subjectContext(tenantId, s.id)), tenantKeyVersion: version })),
   );
-  for (const s of subjects) keyring.subjectKeys.set(`${tenantId}:${s.id}`, { key: s.key, version: 1 });
+  for (const s of subjects) keyring.subjectKeys.set(tenantId, s.id, s.key);
   return subjects;
 }
 
 /** The subject's key, or subject_erased once it has been shredded. */
 export async function subjectKey(db: Kysely<Database>, keyring: Keyring, tenantId: string, subjectId: string): Promise<Buffer> {
-  const cached = keyring.subjectKeys.get(`${tenantId}:${subjectId}`);
-  if (cached) return cached.key;
+  const cached = keyring.subjectKeys.get(tenantId, subjectId);
+  if (cached) return cached;
   const row = await repo.findSubjectKey(db, tenantId, subjectId);
   if (!row) throw new KeyError('subject_erased', 'the personal data of this subject has been erased');
+  return unwrapSubjectKey(db, keyring, tenantId, subjectId, row);
+}
+
+/**
+ * A subject key whose wrapped form came joined to another row (a session's
+ * user, say), so it costs no query of its own; cached like `subjectKey`'s.
+ * A null row means the subject was erased.
+ */
+export async function subjectKeyOf(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  tenantId: string,
+  subjectId: string,
+  row: { wrapped_key: Buffer | null; tenant_key_version: number | null },
+): Promise<Buffer> {
+  const cached = keyring.subjectKeys.get(tenantId, subjectId);
+  if (cached) return cached;
+  if (!row.wrapped_key || row.tenant_key_version === null) throw new KeyError('subject_erased', 'the personal data of this subject has been erased');
+  return unwrapSubjectKey(db, keyring, tenantId, subjectId, { wrapped_key: row.wrapped_key, tenant_key_version: row.tenant_key_version });
+}
+
+async function unwrapSubjectKey(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  tenantId: string,
+  subjectId: string,
+  row: { wrapped_key: Buffer; tenant_key_version: number },
+): Promise<Buffer> {
   const tk = await tenantKey(db, keyring, tenantId, row.tenant_key_version);
   const key = open(tk, row.wrapped_key, subjectContext(tenantId, subjectId));
-  keyring.subjectKeys.set(`${tenantId}:${subjectId}`, { key, version: row.key_version });
+  keyring.subjectKeys.set(tenantId, subjectId, key);
   return key;
 }
 
@@ -184,15 +212,12 @@ export async function subjectKeys(
   const result = new Map<string, Buffer>();
   const missing: string[] = [];
   for (const id of new Set(subjectIds)) {
-    const cached = keyring.subjectKeys.get(`${tenantId}:${id}`);
-    if (cached) result.set(id, cached.key);
+    const cached = keyring.subjectKeys.get(tenantId, id);
+    if (cached) result.set(id, cached);
     else missing.push(id);
   }
   for (const row of await repo.findSubjectKeys(db, tenantId, missing)) {
-    const tk = await tenantKey(db, keyring, tenantId, row.tenant_key_version);
-    const key = open(tk, row.wrapped_key, subjectContext(tenantId, row.subject_id));
-    keyring.subjectKeys.set(`${tenantId}:${row.subject_id}`, { key, version: row.key_version });
-    result.set(row.subject_id, key);
+    result.set(row.subject_id, await unwrapSubjectKey(db, keyring, tenantId, row.subject_id, row));
   }
   return result;
 }
@@ -280,17 +305,30 @@ export async function indexNewRecords(
   tenantId: string,
   records: Array<{ table: string; id: string; subjectId: string; entries: IndexedValue[] }>,
 ): Promise<void> {
-  const versions = await repo.searchableKeyVersions(db, tenantId);
-  const rows = [];
-  for (const version of versions) {
-    for (const record of records) {
-      for (const term of await termsFor(db, keyring, tenantId, version, record.entries)) {
-        rows.push({ ...term, table: record.table, recordId: record.id, subjectId: record.subjectId });
+  const sending: Promise<void>[] = [];
+  for (const version of await repo.searchableKeyVersions(db, tenantId)) {
+    const tk = await tenantKey(db, keyring, tenantId, version);
+    // One HMAC key per index, not one per record and index.
+    const keys = new Map<string, Buffer>();
+    const keyOf = (spec: BlindIndexSpec) => keys.get(spec.name) ?? keys.set(spec.name, indexKey(tk, spec)).get(spec.name)!;
+    for (let i = 0; i < records.length; i += TERMS_SLICE) {
+      const rows: Array<repo.TermRow & { table: string; recordId: string; subjectId: string }> = [];
+      for (const record of records.slice(i, i + TERMS_SLICE)) {
+        for (const { spec, values } of record.entries) {
+          const terms = new Set(values.flatMap((v) => blindIndexTerms(keyOf(spec), spec, v)));
+          for (const term of terms) rows.push({ indexName: spec.name, keyVersion: version, term, table: record.table, recordId: record.id, subjectId: record.subjectId });
+        }
       }
+      // The statement goes out before the next slice is computed, so PostgreSQL writes while this computes.
+      sending.push(repo.insertTerms(db, tenantId, rows));
+      sending.at(-1)!.catch(() => undefined);
+      await new Promise((resolve) => setImmediate(resolve));
     }
   }
-  await repo.insertTerms(db, tenantId, rows);
+  await Promise.all(sending);
 }
+
+const TERMS_SLICE = 250;
 
 /**
  * For each value, the records whose index holds its first normalized term:

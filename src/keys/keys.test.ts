@@ -16,7 +16,7 @@ import { createTenant, terminateTenant } from '../tenants/tenants.service.js';
 import { decryptField, encryptField, FieldDecryptionError, fieldKey } from './field-crypto.js';
 import { KeyError } from './keys.errors.js';
 import { createSubject, createTenantKey, eraseSubject, initializeKeys, openField, sealField, subjectKey } from './keys.service.js';
-import { Keyring } from './keyring.js';
+import { Keyring, SubjectKeyCache } from './keyring.js';
 import { LocalMasterKey } from './master-key-provider.js';
 import { keyStatus, rotateMasterKey, rotateTenantKey } from './rotation.js';
 
@@ -115,6 +115,34 @@ describe('the key hierarchy', () => {
       .where('type', '=', 'key.subject_shredded')
       .execute();
     expect(event).toHaveLength(1);
+  });
+
+  it("never serves a shredded subject's key from the cache, nor lets a late read put it back", async () => {
+    const { tenant } = await tenantWithPerson(t.keyring);
+    const subject = await createSubject(t.handle.db, t.keyring, tenant.id, 'person');
+    const key = await subjectKey(t.handle.db, t.keyring, tenant.id, subject.id);
+    expect(t.keyring.subjectKeys.has(tenant.id, subject.id)).toBe(true);
+    await eraseSubject(t.handle.db, t.keyring, tenant.id, subject.id);
+    expect(t.keyring.subjectKeys.has(tenant.id, subject.id)).toBe(false);
+    await expect(subjectKey(t.handle.db, t.keyring, tenant.id, subject.id)).rejects.toMatchObject({ code: 'subject_erased' });
+    // A read that fetched the wrapped key before the erasure committed finishes after it: not cached again.
+    t.keyring.subjectKeys.set(tenant.id, subject.id, key);
+    expect(t.keyring.subjectKeys.has(tenant.id, subject.id)).toBe(false);
+    await expect(subjectKey(t.handle.db, t.keyring, tenant.id, subject.id)).rejects.toMatchObject({ code: 'subject_erased' });
+  });
+
+  it('caches subject keys in a bounded LRU whose evictions never change a key already handed out', () => {
+    const cache = new SubjectKeyCache(3);
+    const keys = Array.from({ length: 5 }, () => randomBytes(32));
+    cache.set('t', 's0', keys[0]!);
+    const held = cache.get('t', 's0')!;
+    for (let i = 1; i < 5; i++) cache.set('t', `s${i}`, keys[i]!);
+    expect(cache.size).toBe(3);
+    expect(cache.get('t', 's0')).toBeUndefined();
+    expect(held.equals(keys[0]!)).toBe(true);
+    for (let i = 2; i < 5; i++) expect(cache.get('t', `s${i}`)!.equals(keys[i]!)).toBe(true);
+    cache.forgetTenant('t');
+    expect(cache.size).toBe(0);
   });
 
   it("keeps one tenant's keys away from another (cross-tenant)", async () => {

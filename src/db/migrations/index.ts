@@ -10,6 +10,7 @@ import * as m0008 from './0008_imports.js';
 import * as m0009 from './0009_access_control.js';
 import * as m0010 from './0010_group_ownership.js';
 import * as m0011 from './0011_audit.js';
+import * as m0012 from './0012_list_indexes.js';
 
 /** Every migration, in order. Names sort in the order they must run. */
 export const migrations: Record<string, Migration> = {
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   '0009_access_control': m0009,
   '0010_group_ownership': m0010,
   '0011_audit': m0011,
+  '0012_list_indexes': m0012,
 };
