@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { AccessError } from '../access/access.errors.js';
 import { assertWritable, redact, requirePermission } from '../access/access.service.js';
 import type { Access } from '../access/policy.js';
+import { auditActorOf, changesBetween, fieldsShown, recordChange, recordRead } from '../audit/audit.service.js';
 import type { ActivityType, Database } from '../db/schema.js';
 import { inTransaction } from '../db/transaction.js';
 import type { Authenticated } from '../identity/identity.service.js';
@@ -189,6 +190,9 @@ function checkTimes(values: { start_at: Date | null; end_at: Date | null }): voi
   if (values.start_at && values.end_at && values.end_at < values.start_at) throw new CrmError('invalid_field', 'endAt must not be before startAt');
 }
 
+/** The person an activity is about, for the audit trail: its contact's or lead's. */
+const aboutPeople = (row: Pick<Row, 'contact_id' | 'lead_id' | 'subject_id'>): string[] => (row.contact_id || row.lead_id ? [row.subject_id] : []);
+
 /** An activity is reached by its owner's reach under the sharing model, and always by its assignee. */
 function reaches(access: Access, row: { owner_id: string; owner_group_id: string | null; assignee_id: string }, mode: 'read' | 'write'): boolean {
   if (row.assignee_id === access.userId) return true;
@@ -232,13 +236,25 @@ export async function createActivity(db: Kysely<Database>, keyring: Keyring, act
       owner_group_id: ownerGroupOf(access, input.ownerGroupId),
       custom: await plainCustomValues(trx, actor.tenantId, 'activities', {}, input.custom),
     });
-    return redact(access, 'activities', await toActivity(trx, keyring, row));
+    const created = await toActivity(trx, keyring, row);
+    const { fields, values } = changesBetween(null, created);
+    await recordChange(trx, keyring, {
+      tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'activity.created', entity: 'activities', entityId: id,
+      subjectIds: aboutPeople(row), fields, values: { subjectId: row.subject_id, data: values },
+    });
+    return redact(access, 'activities', created);
   });
 }
 
 export async function getActivity(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, id: string): Promise<Activity> {
   const { row, access } = await activityRow(db, actor, id, 'view');
-  return redact(access, 'activities', await toActivity(db, keyring, row));
+  const shown = redact(access, 'activities', await toActivity(db, keyring, row));
+  if (row.description_enc) {
+    await recordRead(db, keyring, {
+      tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'activity.read', entity: 'activities', entityId: id, subjectIds: aboutPeople(row), fields: fieldsShown(shown),
+    });
+  }
+  return shown;
 }
 
 export interface ActivityListQuery {
@@ -298,7 +314,16 @@ export async function listActivities(
     ...(scope.all ? {} : { reach: { owners: scope, assigneeId: actor.user.id } }),
   });
   const page = pageOf(rows, limit, (r) => r.sort_key, sort);
-  return { items: await Promise.all(page.rows.map(async (r) => redact(access, 'activities', await toActivity(db, keyring, r)))), nextCursor: page.nextCursor };
+  const items = await Promise.all(page.rows.map(async (r) => redact(access, 'activities', await toActivity(db, keyring, r))));
+  // Descriptions are personal; a page that shows none of them reads nothing personal.
+  const personal = page.rows.filter((r) => r.description_enc);
+  if (personal.length > 0 && items[0] && 'description' in items[0]) {
+    await recordRead(db, keyring, {
+      tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'activity.listed', entity: 'activities',
+      subjectIds: [...new Set(personal.flatMap(aboutPeople))], fields: fieldsShown(items[0]), details: { count: items.length },
+    });
+  }
+  return { items, nextCursor: page.nextCursor };
 }
 
 /**
@@ -341,13 +366,22 @@ export async function updateActivity(
     };
     const updated = await repo.updateActivity(trx, actor.tenantId, id, expected, values);
     if (!updated) throw new CrmError('version_conflict', `the activity changed since version ${expected}; reload and try again`);
-    return redact(access, 'activities', await toActivity(trx, keyring, updated));
+    const after = await toActivity(trx, keyring, updated);
+    const { fields, values: changes } = changesBetween(await toActivity(trx, keyring, row), after);
+    await recordChange(trx, keyring, {
+      tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'activity.updated', entity: 'activities', entityId: id,
+      subjectIds: [...new Set([...aboutPeople(row), ...aboutPeople(updated)])], fields, values: { subjectId: updated.subject_id, data: changes }, details: { version: updated.version },
+    });
+    return redact(access, 'activities', after);
   });
 }
 
 /** Soft delete: the activity goes to the recycle bin for 30 days. */
 export async function deleteActivity(db: Kysely<Database>, actor: Authenticated, id: string): Promise<void> {
-  await activityRow(db, actor, id, 'delete');
-  if (!(await repo.softDeleteActivity(db, actor.tenantId, id))) throw new CrmError('record_not_found', 'no such activity');
+  await inTransaction(db, async (trx) => {
+    const { row } = await activityRow(trx, actor, id, 'delete');
+    if (!(await repo.softDeleteActivity(trx, actor.tenantId, id))) throw new CrmError('record_not_found', 'no such activity');
+    await recordChange(trx, undefined, { tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'activity.deleted', entity: 'activities', entityId: id, subjectIds: aboutPeople(row) });
+  });
 }
 

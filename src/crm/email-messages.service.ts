@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { accessOf } from '../access/access.service.js';
+import { auditActorOf, recordChange, recordRead } from '../audit/audit.service.js';
 import type { Database, EmailDirection } from '../db/schema.js';
 import { inTransaction } from '../db/transaction.js';
 import type { Authenticated } from '../identity/identity.service.js';
@@ -103,6 +104,10 @@ function validate(input: EmailMessageInput) {
   };
 }
 
+/** The person a logged mail is about, for the audit trail: its contact's, when it has one. */
+const aboutPeople = (row: Pick<Row, 'contact_id' | 'subject_id'>): string[] => (row.contact_id ? [row.subject_id] : []);
+const MAIL_FIELDS = ['from', 'to', 'subject', 'body'];
+
 /** Logs a mail on a contact and/or a deal of the actor's tenant. */
 export async function logEmailMessage(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, input: EmailMessageInput): Promise<EmailMessage> {
   const mail = validate(input);
@@ -124,6 +129,10 @@ export async function logEmailMessage(db: Kysely<Database>, keyring: Keyring, ac
       contact_id: input.contactId ?? null,
       deal_id: input.dealId ?? null,
       logged_by: actor.user.id,
+    });
+    await recordChange(trx, keyring, {
+      tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'email_message.logged', entity: 'email_messages', entityId: id,
+      subjectIds: aboutPeople(row), fields: MAIL_FIELDS, details: { direction: input.direction },
     });
     return (await open(trx, keyring, row))!;
   });
@@ -154,11 +163,20 @@ async function visibleParents(
   }
 }
 
-export async function getEmailMessage(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, id: string): Promise<EmailMessage> {
+/** The message and its row, when the actor sees its parents; record_not_found otherwise. */
+async function load(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, id: string): Promise<{ message: EmailMessage; row: Row }> {
   const row = await repo.findEmailMessage(db, actor.tenantId, id);
   if (row) await visibleParents(db, keyring, actor, { contactId: row.contact_id, dealId: row.deal_id }, 'record_not_found');
   const message = row && (await open(db, keyring, row));
-  if (!message) throw new CrmError('record_not_found', 'no such e-mail message');
+  if (!row || !message) throw new CrmError('record_not_found', 'no such e-mail message');
+  return { message, row };
+}
+
+export async function getEmailMessage(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, id: string): Promise<EmailMessage> {
+  const { message, row } = await load(db, keyring, actor, id);
+  await recordRead(db, keyring, {
+    tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'email_message.read', entity: 'email_messages', entityId: id, subjectIds: aboutPeople(row), fields: MAIL_FIELDS,
+  });
   return message;
 }
 
@@ -181,11 +199,22 @@ export async function listEmailMessages(
     ...(query.dealId ? { dealId: query.dealId } : {}),
   });
   const page = pageOf(rows, limit, (r) => r.sort_key, SORT);
-  const items = (await Promise.all(page.rows.map((r) => open(db, keyring, r)))).filter((m): m is EmailMessage => m !== undefined);
+  const opened = await Promise.all(page.rows.map((r) => open(db, keyring, r)));
+  const items = opened.filter((m): m is EmailMessage => m !== undefined);
+  if (items.length > 0) {
+    await recordRead(db, keyring, {
+      tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'email_message.listed', entity: 'email_messages',
+      subjectIds: [...new Set(page.rows.filter((_, i) => opened[i]).flatMap(aboutPeople))], fields: MAIL_FIELDS, details: { count: items.length },
+    });
+  }
   return { items, nextCursor: page.nextCursor };
 }
 
 export async function deleteEmailMessage(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, id: string): Promise<void> {
-  await getEmailMessage(db, keyring, actor, id);
-  if (!(await repo.softDeleteEmailMessage(db, actor.tenantId, id))) throw new CrmError('record_not_found', 'no such e-mail message');
+  await load(db, keyring, actor, id);
+  await inTransaction(db, async (trx) => {
+    const row = await repo.findEmailMessage(trx, actor.tenantId, id);
+    if (!row || !(await repo.softDeleteEmailMessage(trx, actor.tenantId, id))) throw new CrmError('record_not_found', 'no such e-mail message');
+    await recordChange(trx, keyring, { tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'email_message.deleted', entity: 'email_messages', entityId: id, subjectIds: aboutPeople(row) });
+  });
 }

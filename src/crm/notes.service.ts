@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { requirePermission } from '../access/access.service.js';
+import { auditActorOf, recordChange, recordRead } from '../audit/audit.service.js';
 import type { Database } from '../db/schema.js';
 import type { Authenticated } from '../identity/identity.service.js';
 import { decryptField, encryptField, fieldKey } from '../keys/field-crypto.js';
@@ -44,6 +45,11 @@ type Row = NonNullable<Awaited<ReturnType<typeof repo.findNote>>>;
 
 function ctx(row: Pick<Row, 'tenant_id' | 'id'>) {
   return { tenantId: row.tenant_id, table: 'notes', rowId: row.id, field: 'body' };
+}
+
+/** The people a note is about, for the audit trail: its person, when its parent is a contact or lead. */
+function aboutPeople(row: Pick<Row, 'contact_id' | 'lead_id' | 'subject_id'>): string[] {
+  return row.contact_id || row.lead_id ? [row.subject_id] : [];
 }
 
 function bodyOf(value: string): string {
@@ -120,11 +126,19 @@ export async function createNote(
       author_id: actor.user.id,
       body_enc: encryptField(key, 1, ctx({ tenant_id: actor.tenantId, id }), text),
     });
+    await recordChange(trx, keyring, {
+      tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'note.created', entity: 'notes', entityId: id,
+      subjectIds: aboutPeople(row), fields: ['body'], values: { subjectId, data: { body: { new: text } } }, details: { parent },
+    });
     return toNote(row, text);
   });
 }
 
 async function load(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, id: string, options: { deleted?: boolean } = {}): Promise<Note> {
+  return (await loadWithRow(db, keyring, actor, id, options)).note;
+}
+
+async function loadWithRow(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, id: string, options: { deleted?: boolean } = {}): Promise<{ note: Note; row: Row }> {
   await requirePermission(db, actor, 'notes', 'view');
   const row = await repo.findNote(db, actor.tenantId, id, options);
   if (!row) throw new CrmError('record_not_found', 'no such note');
@@ -132,14 +146,16 @@ async function load(db: Kysely<Database>, keyring: Keyring, actor: Authenticated
   await parentSubject(db, keyring, actor, parent, parentId);
   try {
     const key = fieldKey(await subjectKey(db, keyring, actor.tenantId, row.subject_id));
-    return toNote(row, decryptField(key, ctx(row), row.body_enc));
+    return { note: toNote(row, decryptField(key, ctx(row), row.body_enc)), row };
   } catch {
     throw new CrmError('record_not_found', 'no such note');
   }
 }
 
-export function getNote(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, id: string): Promise<Note> {
-  return load(db, keyring, actor, id);
+export async function getNote(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, id: string): Promise<Note> {
+  const { note, row } = await loadWithRow(db, keyring, actor, id);
+  await recordRead(db, keyring, { tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'note.read', entity: 'notes', entityId: id, subjectIds: aboutPeople(row), fields: ['body'] });
+  return note;
 }
 
 /** Notes newest first, of one parent record or of every record. */
@@ -161,9 +177,14 @@ export async function listNotes(
   const rows = await repo.listNotes(db, actor.tenantId, { ...(parent ? { parent: { column: COLUMNS[parent], id: query[parent]! } } : {}), reach, afterId, limit: limit + 1 });
   const page = pageOf(rows, limit);
   const keys = await subjectKeys(db, keyring, actor.tenantId, page.rows.map((r) => r.subject_id));
-  const items = page.rows
-    .filter((r) => keys.has(r.subject_id)) // the person was erased: nothing left to show
-    .map((r) => toNote(r, decryptField(fieldKey(keys.get(r.subject_id)!), ctx(r), r.body_enc)));
+  const shown = page.rows.filter((r) => keys.has(r.subject_id)); // the person was erased: nothing left to show
+  const items = shown.map((r) => toNote(r, decryptField(fieldKey(keys.get(r.subject_id)!), ctx(r), r.body_enc)));
+  if (items.length > 0) {
+    await recordRead(db, keyring, {
+      tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'note.listed', entity: 'notes',
+      subjectIds: [...new Set(shown.flatMap(aboutPeople))], fields: ['body'], details: { count: items.length },
+    });
+  }
   return { items, nextCursor: page.nextCursor };
 }
 
@@ -184,6 +205,11 @@ export async function updateNote(
     const key = fieldKey(await subjectKey(trx, keyring, actor.tenantId, row.subject_id));
     const updated = await repo.updateNote(trx, actor.tenantId, id, expected, encryptField(key, 1, ctx(row), text));
     if (!updated) throw new CrmError('version_conflict', `the note changed since version ${expected}; reload and try again`);
+    await recordChange(trx, keyring, {
+      tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'note.updated', entity: 'notes', entityId: id,
+      subjectIds: aboutPeople(row), fields: current.body === text ? [] : ['body'],
+      values: { subjectId: row.subject_id, data: current.body === text ? {} : { body: { old: current.body, new: text } } }, details: { version: updated.version },
+    });
     return toNote(updated, text);
   });
 }
@@ -192,7 +218,11 @@ export async function updateNote(
 export async function deleteNote(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, id: string): Promise<void> {
   await load(db, keyring, actor, id);
   await requirePermission(db, actor, 'notes', 'delete');
-  if (!(await repo.setNoteDeleted(db, actor.tenantId, id, new Date()))) throw new CrmError('record_not_found', 'no such note');
+  await db.transaction().execute(async (trx) => {
+    const row = await repo.findNote(trx, actor.tenantId, id);
+    if (!row || !(await repo.setNoteDeleted(trx, actor.tenantId, id, new Date()))) throw new CrmError('record_not_found', 'no such note');
+    await recordChange(trx, keyring, { tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'note.deleted', entity: 'notes', entityId: id, subjectIds: aboutPeople(row) });
+  });
 }
 
 /** A note in the recycle bin, checked against its parent, for restoring. */

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { recordSecurityEvent } from '../audit/security-events.js';
 import type { Config } from '../config.js';
 import type { Database, TenantRow, TenantStatus } from '../db/schema.js';
 import { createUser, preparePassword, type User } from '../identity/identity.service.js';
@@ -98,6 +99,7 @@ export async function createTenant(
         passwordHash,
         isAdmin: true,
       });
+      await recordSecurityEvent(trx, { tenantId: row.id, type: 'tenant.created', details: { adminUserId: admin.id } });
       return { tenant: toTenant(row), admin };
     });
   } catch (error) {
@@ -150,7 +152,7 @@ async function changeStatus(
   slug: string,
   allowedFrom: TenantStatus[],
   change: (row: TenantRow, now: Date) => Parameters<typeof repo.updateTenant>[2],
-  verb: string,
+  verb: 'suspend' | 'reactivate' | 'terminate',
 ): Promise<Tenant> {
   return db.transaction().execute(async (trx) => {
     const row = await repo.lockTenantBySlug(trx, slug);
@@ -158,7 +160,10 @@ async function changeStatus(
     if (!allowedFrom.includes(row.status)) {
       throw new TenantError('tenant_invalid_transition', `cannot ${verb} tenant "${slug}": it is ${row.status}`);
     }
-    return toTenant(await repo.updateTenant(trx, row.id, change(row, new Date())));
+    const changed = toTenant(await repo.updateTenant(trx, row.id, change(row, new Date())));
+    const type = ({ suspend: 'tenant.suspended', reactivate: 'tenant.reactivated', terminate: 'tenant.terminated' } as const)[verb];
+    await recordSecurityEvent(trx, { tenantId: row.id, type, details: { from: row.status } });
+    return changed;
   });
 }
 

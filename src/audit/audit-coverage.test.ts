@@ -1,0 +1,115 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { crmSession, type CrmSession } from '../../test/crm.js';
+import { useTestServer } from '../../test/server.js';
+import { reactivateTenant, suspendTenant } from '../tenants/tenants.service.js';
+
+// What the trail records beyond contacts and leads: notes, logged e-mails and
+// activities about a person (free text, so personal), and a tenant's lifecycle.
+
+const t = useTestServer();
+
+interface Entry {
+  action: string;
+  actor: { kind: string; userId: string | null };
+  entity: string | null;
+  entityId: string | null;
+  subjectIds: string[];
+  fields: string[];
+  changes?: Record<string, { old?: unknown; new?: unknown }> | null;
+}
+
+async function entries(s: CrmSession, query: string): Promise<Entry[]> {
+  const res = await s.get(`/api/v1/audit?limit=200&${query}`);
+  expect(res.statusCode, res.body).toBe(200);
+  return res.json().items as Entry[];
+}
+
+async function person(s: CrmSession) {
+  const res = await s.post('/api/v1/contacts', { firstName: 'Femke', lastName: 'Bakker', emails: [`${randomBytes(4).toString('hex')}@example.test`] });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json() as { id: string; subjectId: string };
+}
+
+const actionsOn = (list: Entry[], entityId: string) => list.filter((e) => e.entityId === entityId).map((e) => e.action).sort();
+
+describe('recording notes, logged e-mails and activities about a person', () => {
+  it('records a note created, read, listed, changed (old and new text) and deleted, naming the person', async () => {
+    const s = await crmSession(t);
+    const contact = await person(s);
+    const note = (await s.post('/api/v1/notes', { body: 'Prefers calls after five', contactId: contact.id })).json();
+    expect((await s.get(`/api/v1/notes/${note.id}`)).statusCode).toBe(200);
+    expect((await s.get(`/api/v1/notes?contactId=${contact.id}`)).json().items).toHaveLength(1);
+    expect((await s.patch(`/api/v1/notes/${note.id}`, { body: 'Prefers calls after six' })).statusCode).toBe(200);
+    expect((await s.del(`/api/v1/notes/${note.id}`)).statusCode).toBe(204);
+
+    const list = await entries(s, `contactId=${contact.id}`);
+    expect(actionsOn(list, note.id)).toEqual(['note.created', 'note.deleted', 'note.read', 'note.updated']);
+    expect(list.map((e) => e.action)).toContain('note.listed');
+    for (const e of list.filter((x) => x.entity === 'notes')) {
+      expect(e.subjectIds).toEqual([contact.subjectId]);
+      expect(e.actor).toMatchObject({ kind: 'user', userId: s.tt.admin.id });
+    }
+    const update = list.find((e) => e.action === 'note.updated')!;
+    expect(update.fields).toEqual(['body']);
+    expect(update.changes).toEqual({ body: { old: 'Prefers calls after five', new: 'Prefers calls after six' } });
+  });
+
+  it('names no person for a note on an organization, which is company data', async () => {
+    const s = await crmSession(t);
+    const org = (await s.post('/api/v1/organizations', { name: 'Bakkerij BV' })).json();
+    const note = (await s.post('/api/v1/notes', { body: 'Closed on Mondays', organizationId: org.id })).json();
+    const list = await entries(s, `entity=notes&entityId=${note.id}`);
+    expect(list.map((e) => e.action)).toEqual(['note.created']);
+    expect(list[0]!.subjectIds).toEqual([]);
+  });
+
+  it('records a logged e-mail logged, read, listed and deleted', async () => {
+    const s = await crmSession(t);
+    const contact = await person(s);
+    const mail = await s.post('/api/v1/email-messages', {
+      direction: 'inbound', from: 'femke@example.test', to: ['sales@example.test'], subject: 'Offer', body: 'Can you send the offer?', contactId: contact.id,
+    });
+    expect(mail.statusCode, mail.body).toBe(201);
+    const id = mail.json().id as string;
+    expect((await s.get(`/api/v1/email-messages/${id}`)).statusCode).toBe(200);
+    expect((await s.get(`/api/v1/email-messages?contactId=${contact.id}`)).json().items).toHaveLength(1);
+    expect((await s.del(`/api/v1/email-messages/${id}`)).statusCode).toBe(204);
+    const list = await entries(s, `contactId=${contact.id}`);
+    expect(actionsOn(list, id)).toEqual(['email_message.deleted', 'email_message.logged', 'email_message.read']);
+    expect(list.map((e) => e.action)).toContain('email_message.listed');
+    expect(list.find((e) => e.action === 'email_message.read')!.fields).toEqual(['from', 'to', 'subject', 'body']);
+  });
+
+  it('records an activity about a person with its description changes, and nothing for a failed change', async () => {
+    const s = await crmSession(t);
+    const contact = await person(s);
+    const activity = (await s.post('/api/v1/activities', { type: 'call', subject: 'Follow up', description: 'Ask about the budget', contactId: contact.id })).json();
+    expect((await s.get(`/api/v1/activities/${activity.id}`)).statusCode).toBe(200);
+    expect((await s.patch(`/api/v1/activities/${activity.id}`, { description: 'Budget is 10k' })).statusCode).toBe(200);
+    // A stale version changes nothing and leaves no entry.
+    expect((await s.patch(`/api/v1/activities/${activity.id}`, { description: 'Never written', version: 1 })).statusCode).toBe(409);
+    expect((await s.del(`/api/v1/activities/${activity.id}`)).statusCode).toBe(204);
+    const list = await entries(s, `contactId=${contact.id}`);
+    expect(actionsOn(list, activity.id)).toEqual(['activity.created', 'activity.deleted', 'activity.read', 'activity.updated']);
+    const update = list.find((e) => e.action === 'activity.updated')!;
+    expect(update.changes).toMatchObject({ description: { old: 'Ask about the budget', new: 'Budget is 10k' } });
+    expect(JSON.stringify(list)).not.toContain('Never written');
+  });
+});
+
+describe('recording a tenant’s lifecycle', () => {
+  it('records the tenant created, suspended and reactivated', async () => {
+    const s = await crmSession(t);
+    await suspendTenant(t.handle.db, s.tt.tenant.slug);
+    await reactivateTenant(t.handle.db, s.tt.tenant.slug);
+    // The admin's session ended with the suspension; sign in again to read the trail.
+    const login = await t.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { tenant: s.tt.tenant.slug, email: s.tt.adminEmail, password: s.tt.adminPassword } });
+    const headers = { authorization: `Bearer ${login.json().token as string}` };
+    const res = await t.app.inject({ url: '/api/v1/audit?limit=200&action=tenant.*', headers });
+    expect(res.statusCode, res.body).toBe(200);
+    const list = res.json().items as Entry[];
+    expect(list.map((e) => e.action).sort()).toEqual(['tenant.created', 'tenant.reactivated', 'tenant.suspended']);
+    for (const e of list) expect(e.actor.kind).toBe('system');
+  });
+});
