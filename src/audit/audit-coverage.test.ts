@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { crmSession, type CrmSession } from '../../test/crm.js';
 import { useTestServer } from '../../test/server.js';
+import { keyringOf } from '../../test/db.js';
+import { purgeExpired } from '../crm/recycle-bin.service.js';
 import { reactivateTenant, suspendTenant } from '../tenants/tenants.service.js';
 
 // What the trail records beyond contacts and leads: notes, logged e-mails and
@@ -95,6 +97,30 @@ describe('recording notes, logged e-mails and activities about a person', () => 
     const update = list.find((e) => e.action === 'activity.updated')!;
     expect(update.changes).toMatchObject({ description: { old: 'Ask about the budget', new: 'Budget is 10k' } });
     expect(JSON.stringify(list)).not.toContain('Never written');
+  });
+});
+
+describe('recording the recycle bin', () => {
+  it('records the bin listing the people it names, a restore, and the purge by the admin and by the daily job', async () => {
+    const s = await crmSession(t);
+    const kept = await person(s);
+    const purged = await person(s);
+    const expired = await person(s);
+    for (const p of [kept, purged, expired]) expect((await s.del(`/api/v1/contacts/${p.id}`)).statusCode).toBe(204);
+    expect((await s.get('/api/v1/recycle-bin?module=contacts')).json().items).toHaveLength(3);
+    expect((await s.post(`/api/v1/recycle-bin/contacts/${kept.id}/restore`)).statusCode).toBe(200);
+    expect((await s.del(`/api/v1/recycle-bin/contacts/${purged.id}`)).statusCode).toBe(204);
+    expect(await purgeExpired(t.handle.db, keyringOf(t.handle.db), new Date(Date.now() + 31 * 86_400_000))).toBeGreaterThanOrEqual(1);
+
+    const listed = (await entries(s, `contactId=${kept.id}`)).find((e) => e.action === 'recycle_bin.listed')!;
+    expect(listed.subjectIds.sort()).toEqual([kept.subjectId, purged.subjectId, expired.subjectId].sort());
+    expect(listed.fields).toEqual(['firstName', 'lastName']);
+    expect((await entries(s, `contactId=${kept.id}`)).map((e) => e.action)).toContain('contact.restored');
+    const byAdmin = (await entries(s, `entity=contacts&entityId=${purged.id}`)).find((e) => e.action === 'contact.purged')!;
+    expect(byAdmin.actor).toMatchObject({ kind: 'user', userId: s.tt.admin.id });
+    const byJob = (await entries(s, `entity=contacts&entityId=${expired.id}`)).find((e) => e.action === 'contact.purged')!;
+    expect(byJob.actor.kind).toBe('system');
+    expect(byJob.subjectIds).toEqual([expired.subjectId]);
   });
 });
 

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { auditActorOf, recordChange } from '../audit/audit.service.js';
+import { auditActorOf, recordChange, recordRead, systemActor, type AuditActor } from '../audit/audit.service.js';
 import type { Database } from '../db/schema.js';
 import type { Authenticated } from '../identity/identity.service.js';
 import type { Keyring } from '../keys/keyring.js';
@@ -70,6 +70,7 @@ export async function listRecycleBin(
   const page = pageOf(rows, limit, (r) => r.deleted_key, 'deleted');
   const titles = await repo.plainTitles(db, actor.tenantId, page.rows);
   const people = new Map<string, string>();
+  const shownSubjects: string[] = [];
   for (const [table, kind] of [
     ['contacts', contactKind],
     ['leads', leadKind],
@@ -78,7 +79,15 @@ export async function listRecycleBin(
     if (ids.length === 0) continue;
     for (const p of await peopleByIds(db, keyring, actor, kind as PersonKind<Contact | Lead, never>, ids, { deleted: true })) {
       people.set(p.id, `${p.firstName} ${p.lastName}`.trim());
+      shownSubjects.push(p.subjectId);
     }
+  }
+  if (shownSubjects.length > 0) {
+    // The bin shows deleted people by name: a read of their data like any list.
+    await recordRead(db, keyring, {
+      tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'recycle_bin.listed', entity: null,
+      subjectIds: [...new Set(shownSubjects)], fields: ['firstName', 'lastName'], details: { count: shownSubjects.length },
+    });
   }
   return {
     items: page.rows.map((r) => ({
@@ -115,8 +124,12 @@ export async function restoreFromBin(db: Kysely<Database>, actor: Authenticated,
   });
 }
 
-async function purgeRecord(db: Kysely<Database>, keyring: Keyring, tenantId: string, table: BinTable, id: string, subjectId: string | null, userId: string | null) {
+async function purgeRecord(db: Kysely<Database>, keyring: Keyring, tenantId: string, table: BinTable, id: string, subjectId: string | null, actor: AuditActor, userId: string | null) {
   await repo.purge(db, tenantId, table, id);
+  await recordChange(db, keyring, {
+    tenantId, actor, action: `${table === 'activities' ? 'activity' : table.replace(/s$/, '')}.purged`, entity: table, entityId: id,
+    subjectIds: subjectId && (table === 'contacts' || table === 'leads') ? [subjectId] : [],
+  });
   // The person's key goes when their last record goes: nothing about them remains readable, in any backup.
   if ((table === 'contacts' || table === 'leads') && subjectId && !(await repo.subjectInUse(db, tenantId, subjectId))) {
     await eraseSubject(db, keyring, tenantId, subjectId, { userId });
@@ -129,7 +142,7 @@ export async function purgeFromBin(db: Kysely<Database>, keyring: Keyring, actor
   const table = tableOf(module);
   await db.transaction().execute(async (trx) => {
     const row = await binned(trx, actor, table, id);
-    await purgeRecord(trx, keyring, actor.tenantId, table, id, row.subject_id, actor.user.id);
+    await purgeRecord(trx, keyring, actor.tenantId, table, id, row.subject_id, auditActorOf(actor), actor.user.id);
   });
 }
 
@@ -148,7 +161,7 @@ export async function purgeExpired(db: Kysely<Database>, keyring: Keyring, now =
         await db.transaction().execute(async (trx) => {
           const found = await repo.findInBin(trx, row.tenant_id, table, row.id);
           if (!found || new Date(found.deleted_at) >= cutoff) return; // restored meanwhile
-          await purgeRecord(trx, keyring, row.tenant_id, table, row.id, found.subject_id, null);
+          await purgeRecord(trx, keyring, row.tenant_id, table, row.id, found.subject_id, systemActor('recycle-bin purge'), null);
           purged++;
         });
       }
