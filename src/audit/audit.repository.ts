@@ -1,5 +1,8 @@
-import { sql, type Insertable, type Kysely, type SqlBool } from 'kysely';
+import { Kysely, PostgresDialect, sql, type Insertable, type PostgresPool, type SqlBool } from 'kysely';
+import type pg from 'pg';
+import { pgPoolOf } from '../db/database.js';
 import type { AuditEntriesTable, Database } from '../db/schema.js';
+import { ENCODED_ROW } from './chain.js';
 
 // The only SQL over the audit trail: entries, the per-tenant signed head.
 
@@ -36,38 +39,14 @@ export async function findHead(db: Kysely<Database>, tenantId: string) {
   return db.selectFrom('audit_heads').selectAll().where('tenant_id', '=', tenantId).executeTakeFirst();
 }
 
-const VERIFIED_COLUMNS = [
-  'tenant_id',
-  'id',
-  'seq',
-  'at',
-  'actor_kind',
-  'actor_user_id',
-  'actor_token_id',
-  'actor_label',
-  'action',
-  'entity',
-  'entity_id',
-  'subject_ids',
-  'fields',
-  'request_id',
-  'ip',
-  'user_agent',
-  'details',
-  'values_subject_id',
-  'values_enc',
-  'mac',
-  'prev_id',
-  'chain_hash',
-] as const;
+// The canonical encoding of each entry, computed by PostgreSQL from the stored columns (see chain.ts).
+const ENCODING = `pg_catalog.record_send(${ENCODED_ROW})`;
 
-// The time as whole microseconds: a Date would drop a shift below a millisecond.
-const atMicros = sql<number>`round(extract(epoch from at) * 1000000)::int8`.as('at_us');
-
+/** Pending entries in sealing order, with their MACs and encodings. */
 export async function pendingEntries(db: Kysely<Database>, tenantId: string, limit: number) {
   return db
     .selectFrom('audit_entries')
-    .select([...VERIFIED_COLUMNS, atMicros])
+    .select(['id', 'mac', sql<Buffer>`${sql.raw(ENCODING)}`.as('encoding')])
     .where('tenant_id', '=', tenantId)
     .where('seq', 'is', null)
     .where('rejected_at', 'is', null)
@@ -77,21 +56,26 @@ export async function pendingEntries(db: Kysely<Database>, tenantId: string, lim
     .execute();
 }
 
-export type VerifiedRow = Awaited<ReturnType<typeof pendingEntries>>[number];
-
-/** Gives entries their positions and chain hashes in one statement. */
+/**
+ * Gives entries their positions and chain hashes in one statement. The rows
+ * are found by primary key (`id = any`), never by "seq is null": after a bulk
+ * of inserts the statistics may still claim few pending rows, and a plan that
+ * scans them all for each batch made sealing a backlog quadratic. The caller
+ * holds the head lock, so nothing else can have sealed them meanwhile.
+ */
 export async function sealEntries(
   db: Kysely<Database>,
   tenantId: string,
   sealed: Array<{ id: string; seq: number; prevId: string | null; hash: Buffer }>,
 ): Promise<void> {
   if (sealed.length === 0) return;
+  const ids = sealed.map((s) => s.id);
   await sql`update audit_entries as a
     set seq = v.seq, prev_id = v.prev_id, chain_hash = decode(v.hash, 'hex')
-    from unnest(${sealed.map((s) => s.id)}::uuid[], ${sealed.map((s) => s.seq)}::int8[],
+    from unnest(${ids}::uuid[], ${sealed.map((s) => s.seq)}::int8[],
                 ${sealed.map((s) => s.prevId)}::uuid[], ${sealed.map((s) => s.hash.toString('hex'))}::text[])
       as v(id, seq, prev_id, hash)
-    where a.tenant_id = ${tenantId} and a.id = v.id and a.seq is null`.execute(db);
+    where a.tenant_id = ${tenantId} and a.id = any(${ids}::uuid[]) and a.id = v.id`.execute(db);
 }
 
 export async function rejectEntries(db: Kysely<Database>, tenantId: string, ids: string[], at: Date): Promise<void> {
@@ -113,16 +97,252 @@ export async function updateHead(
 
 // --- verification ------------------------------------------------------------------------
 
-/** Sealed entries after a position, in chain order: one keyset page. */
-export async function sealedPage(db: Kysely<Database>, tenantId: string, afterSeq: number, limit: number) {
-  return db
-    .selectFrom('audit_entries')
-    .select([...VERIFIED_COLUMNS, atMicros])
-    .where('tenant_id', '=', tenantId)
-    .where('seq', '>', afterSeq)
-    .orderBy('seq')
-    .limit(limit)
-    .execute();
+/**
+ * One sealed entry as verification reads it: offsets into `buf`, which holds
+ * it only while it is visited (length -1: null). Nothing is parsed or copied
+ * on the way: a million entries are a million views.
+ */
+export interface ChainRow {
+  buf: Buffer;
+  seq: number;
+  /** 16 bytes each. */
+  idAt: number;
+  prevIdAt: number;
+  macAt: number;
+  macLength: number;
+  chainAt: number;
+  chainLength: number;
+  encodingAt: number;
+  encodingLength: number;
+}
+
+/** Queries that see one snapshot of the trail (repeatable read, read only). */
+export interface ChainSnapshot {
+  db: Kysely<Database>;
+  /** Visits the sealed entries after a position, in chain order. */
+  sealedEntries(tenantId: string, afterSeq: number, visit: (row: ChainRow) => void): Promise<void>;
+}
+
+const CHAIN_COLUMNS = `seq, id, prev_id, mac, chain_hash, ${ENCODING}`;
+const PAGE = 5000;
+
+/**
+ * Runs `work` in one read-only snapshot, so entries the sealer of a running
+ * server adds meanwhile are neither half-seen nor taken for tampering. On
+ * PostgreSQL the entries stream through binary COPY (PostgreSQL sends the
+ * encodings as raw bytes while the verifier hashes the previous ones); other
+ * databases (PGlite) read keyset pages of the same columns.
+ */
+export async function inChainSnapshot<T>(db: Kysely<Database>, work: (snapshot: ChainSnapshot) => Promise<T>): Promise<T> {
+  const pool = pgPoolOf(db);
+  if (!pool) {
+    if (db.isTransaction) return work({ db, sealedEntries: (tenantId, afterSeq, visit) => pagedEntries(db, tenantId, afterSeq, visit) });
+    return db
+      .transaction()
+      .setIsolationLevel('repeatable read')
+      .setAccessMode('read only')
+      .execute((trx) => work({ db: trx, sealedEntries: (tenantId, afterSeq, visit) => pagedEntries(trx, tenantId, afterSeq, visit) }));
+  }
+  const client = await pool.connect();
+  try {
+    await client.query('begin isolation level repeatable read read only');
+    // The same client under Kysely, so the ordinary queries below share the snapshot.
+    const single: PostgresPool = {
+      connect: async () => ({ query: client.query.bind(client) as never, release: () => undefined }),
+      end: async () => undefined,
+    };
+    const trx = new Kysely<Database>({ dialect: new PostgresDialect({ pool: single }) });
+    const result = await work({ db: trx, sealedEntries: (tenantId, afterSeq, visit) => copiedEntries(client, tenantId, afterSeq, visit) });
+    await client.query('commit');
+    return result;
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+async function copiedEntries(client: pg.PoolClient, tenantId: string, afterSeq: number, visit: (row: ChainRow) => void): Promise<void> {
+  // COPY takes no parameters: both values are checked to be what they claim.
+  if (!UUID_TEXT.test(tenantId) || !Number.isSafeInteger(afterSeq)) throw new TypeError('invalid tenant id or position');
+  // Walk the (tenant_id, seq) index rather than sort a million rows when the statistics are stale;
+  // no JIT compilation for a plan that is one index scan.
+  await client.query('set local enable_sort = off; set local jit = off');
+  const copy = new CopyOut(
+    `copy (select ${CHAIN_COLUMNS} from audit_entries where tenant_id = '${tenantId}' and seq > ${afterSeq} order by seq) to stdout (format binary)`,
+    new CopyTuples(visit),
+  );
+  client.query(copy as unknown as pg.QueryConfig);
+  await copy.done;
+}
+
+/**
+ * A pg "submittable" for COPY … TO STDOUT: node-postgres hands each CopyData
+ * message to `handleCopyData` (PostgreSQL sends one per row), here parsed on
+ * the spot — the message's buffer is reused by the driver afterwards.
+ */
+class CopyOut {
+  readonly done: Promise<void>;
+  private settle!: (error?: unknown) => void;
+  private error: unknown;
+
+  constructor(
+    readonly text: string,
+    private readonly tuples: CopyTuples,
+  ) {
+    this.done = new Promise<void>((resolve, reject) => {
+      this.settle = (error) => (error ? reject(error) : resolve());
+    });
+  }
+
+  submit(connection: { query(text: string): void }): void {
+    connection.query(this.text);
+  }
+
+  handleCopyData(message: { chunk: Buffer }): void {
+    if (this.error) return;
+    try {
+      this.tuples.push(message.chunk);
+    } catch (error) {
+      this.error = error;
+    }
+  }
+
+  handleError(error: unknown): void {
+    this.error ??= error;
+  }
+
+  handleReadyForQuery(): void {
+    this.settle(this.error ?? (this.tuples.finished ? undefined : new Error('audit chain COPY ended early')));
+  }
+
+  handleCommandComplete(): void {}
+  handleRowDescription(): void {}
+  handleDataRow(): void {}
+  handleEmptyQuery(): void {}
+  handlePortalSuspended(): void {}
+  handleCopyInResponse(): void {}
+}
+
+const COPY_SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
+
+/** The binary COPY format: a header, then per row a field count and (length, bytes) per field; -1 ends it. */
+class CopyTuples {
+  finished = false;
+  private started = false;
+  private rest: Buffer | null = null;
+  private readonly offsets = [0, 0, 0, 0, 0, 0];
+  private readonly lengths = [0, 0, 0, 0, 0, 0];
+  private readonly row: ChainRow = { buf: Buffer.alloc(0), seq: 0, idAt: 0, prevIdAt: -1, macAt: -1, macLength: -1, chainAt: -1, chainLength: -1, encodingAt: 0, encodingLength: 0 };
+
+  constructor(private readonly visit: (row: ChainRow) => void) {}
+
+  push(chunk: Buffer): void {
+    let buf = chunk;
+    if (this.rest) {
+      buf = Buffer.concat([this.rest, chunk]);
+      this.rest = null;
+    }
+    let at = 0;
+    if (!this.started) {
+      if (buf.length < 19) return this.keep(buf, 0);
+      if (!buf.subarray(0, 11).equals(COPY_SIGNATURE)) throw new Error('not a binary COPY stream');
+      at = 19 + buf.readInt32BE(15);
+      this.started = true;
+    }
+    while (at + 2 <= buf.length) {
+      const fields = buf.readInt16BE(at);
+      if (fields === -1) {
+        this.finished = true;
+        return;
+      }
+      const end = this.parse(buf, at + 2, fields);
+      if (end < 0) break;
+      at = end;
+    }
+    this.keep(buf, at);
+  }
+
+  // A row split across messages waits for the rest (a copy: the driver reuses its buffer).
+  private keep(buf: Buffer, at: number): void {
+    if (at < buf.length) this.rest = Buffer.from(buf.subarray(at));
+  }
+
+  /** Visits the row at `at`; returns where the next starts, or -1 when the buffer ends inside it. */
+  private parse(buf: Buffer, at: number, fields: number): number {
+    if (fields !== 6) throw new Error(`audit chain COPY: ${fields} fields`);
+    const { offsets, lengths } = this;
+    for (let i = 0; i < 6; i++) {
+      if (at + 4 > buf.length) return -1;
+      const length = buf.readInt32BE(at);
+      at += 4;
+      offsets[i] = at;
+      lengths[i] = length;
+      if (length > 0) at += length;
+      if (at > buf.length) return -1;
+    }
+    visitFields(this.row, this.visit, buf, offsets, lengths);
+    return at;
+  }
+}
+
+function visitFields(row: ChainRow, visit: (row: ChainRow) => void, buf: Buffer, offsets: number[], lengths: number[]): void {
+  if (lengths[0] !== 8 || lengths[1] !== 16 || !(lengths[2] === 16 || lengths[2] === -1) || lengths[5]! < 0) {
+    throw new Error('audit chain row: unexpected column sizes');
+  }
+  row.buf = buf;
+  row.seq = buf.readUInt32BE(offsets[0]!) * 2 ** 32 + buf.readUInt32BE(offsets[0]! + 4);
+  row.idAt = offsets[1]!;
+  row.prevIdAt = lengths[2] === 16 ? offsets[2]! : -1;
+  row.macAt = offsets[3]!;
+  row.macLength = lengths[3]!;
+  row.chainAt = offsets[4]!;
+  row.chainLength = lengths[4]!;
+  row.encodingAt = offsets[5]!;
+  row.encodingLength = lengths[5]!;
+  visit(row);
+}
+
+/**
+ * The same columns for databases without the COPY stream (PGlite): keyset
+ * pages, each one bytea of the rows' `record_send`s back to back (one value
+ * per page, not per row, spares the driver most of its per-row work).
+ */
+async function pagedEntries(db: Kysely<Database>, tenantId: string, afterSeq: number, visit: (row: ChainRow) => void): Promise<void> {
+  const row: ChainRow = { buf: Buffer.alloc(0), seq: 0, idAt: 0, prevIdAt: -1, macAt: -1, macLength: -1, chainAt: -1, chainLength: -1, encodingAt: 0, encodingLength: 0 };
+  const offsets = [0, 0, 0, 0, 0, 0];
+  const lengths = [0, 0, 0, 0, 0, 0];
+  let from = afterSeq;
+  for (;;) {
+    const page = await sql<{ rows: Buffer | null }>`select string_agg(pg_catalog.record_send(row(${sql.raw(CHAIN_COLUMNS)})), ''::bytea order by seq) as rows
+      from audit_entries where tenant_id = ${tenantId} and seq > ${from} and seq <= ${from + PAGE}`.execute(db);
+    const buf = page.rows[0]?.rows;
+    if (buf) {
+      // record_send: the field count, then per field its type OID, length and bytes.
+      for (let at = 0; at < buf.length; ) {
+        if (buf.readInt32BE(at) !== 6) throw new Error('audit chain page: unexpected record');
+        at += 4;
+        for (let i = 0; i < 6; i++) {
+          const length = buf.readInt32BE(at + 4);
+          at += 8;
+          offsets[i] = at;
+          lengths[i] = length;
+          if (length > 0) at += length;
+        }
+        visitFields(row, visit, buf, offsets, lengths);
+      }
+      from += PAGE;
+      continue;
+    }
+    // An empty page: the end, or a gap wider than a page (entries removed).
+    const next = await sql<{ seq: number | null }>`select min(seq) as seq from audit_entries where tenant_id = ${tenantId} and seq > ${from}`.execute(db);
+    const seq = next.rows[0]?.seq;
+    if (seq === null || seq === undefined) return;
+    from = Number(seq) - 1;
+  }
 }
 
 /** Entries the sealer did not (or could not) give a position. */

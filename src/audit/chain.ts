@@ -1,26 +1,31 @@
-import { createHash, createHmac, createPrivateKey, createPublicKey, sign, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
+import { createHmac, createPrivateKey, createPublicKey, createSecretKey, hash, sign, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
 import type { Keyring } from '../keys/keyring.js';
 import { deriveKey } from '../keys/secret-box.js';
 
 /**
  * The tamper evidence of the audit trail (see docs/adr/0006-audit-chain.md):
  *
- * - every entry has a canonical encoding (a JSON array of its columns in a
- *   fixed order, times in microseconds) and a leaf hash of it;
- * - at insert, a MAC of the leaf hash under a per-tenant key derived from the
- *   instance key (which only the master key unwraps, so it is never in the
- *   database in the clear): a row written behind the application's back has
- *   no valid MAC;
+ * - every entry has a canonical encoding: PostgreSQL's binary form of the
+ *   row of its columns (`record_send`), so the database can hand the verifier
+ *   the very bytes that were MAC'd, without any parsing in between;
+ * - at insert, an HMAC-SHA-256 of the encoding under a per-tenant key derived
+ *   from the instance key (which only the master key unwraps, so it is never
+ *   in the database in the clear): a row written behind the application's
+ *   back has no valid MAC;
  * - the sealer gives entries contiguous positions and chains them:
- *   head(n) = SHA-256(0x01 ‖ head(n-1) ‖ n as uint64 ‖ leaf(n));
+ *   head(n) = SHA-256(0x01 ‖ head(n-1) ‖ n as uint64 ‖ encoding(n)), so the
+ *   chain commits to the entries themselves and can be checked without any
+ *   secret;
  * - the head is signed with an Ed25519 key derived from the instance key, so
  *   an operator can keep it outside the database and check the log against it.
  */
 
 export const GENESIS = Buffer.alloc(32);
-const FORMAT = 1;
 
-/** The columns of an entry that its hash covers. */
+/** The first column of every encoding: a change of the encoding gets a new number. */
+export const ENCODING_FORMAT = 2;
+
+/** The columns of an entry that its encoding covers. */
 export interface EntryContent {
   tenantId: string;
   id: string;
@@ -44,39 +49,118 @@ export interface EntryContent {
   valuesEnc: Buffer | null;
 }
 
-export function canonicalEncoding(e: EntryContent): string {
-  return JSON.stringify([
-    FORMAT,
-    e.tenantId,
-    e.id,
-    e.atMicros,
-    e.actorKind,
-    e.actorUserId,
-    e.actorTokenId,
-    e.actorLabel,
-    e.action,
-    e.entity,
-    e.entityId,
-    e.subjectIds,
-    e.fields,
-    e.requestId,
-    e.ip,
-    e.userAgent,
-    e.details,
-    e.valuesSubjectId,
-    e.valuesEnc ? e.valuesEnc.toString('base64') : null,
-  ]);
+/**
+ * The row whose `record_send` is the encoding, in SQL (audit.repository.ts
+ * selects it); `encodeEntry` writes the same bytes from an EntryContent.
+ */
+export const ENCODED_ROW =
+  `row(${ENCODING_FORMAT}::int4, tenant_id, id, at, actor_kind, actor_user_id, actor_token_id, actor_label, action, entity, entity_id, ` +
+  'subject_ids, fields, request_id, ip, user_agent, details, values_subject_id, values_enc)';
+
+// Type OIDs, as record_send and array_send write them.
+const INT4 = 23;
+const UUID = 2950;
+const TIMESTAMPTZ = 1184;
+const TEXT = 25;
+const UUID_ARRAY = 2951;
+const TEXT_ARRAY = 1009;
+const BYTEA = 17;
+const COLUMNS = 19;
+// PostgreSQL counts time in microseconds from 2000-01-01 UTC.
+const POSTGRES_EPOCH_MICROS = 946_684_800_000_000;
+
+function uuidHex(value: string): string {
+  const hex = value.replace(/-/g, '');
+  if (!/^[0-9a-fA-F]{32}$/.test(hex)) throw new TypeError(`not a UUID: ${value}`);
+  return hex;
 }
 
-/** RFC 6962-style domain separation: 0x00 for leaves, 0x01 for chain steps. */
-export function leafHash(e: EntryContent): Buffer {
-  return createHash('sha256').update(Buffer.from([0])).update(canonicalEncoding(e), 'utf8').digest();
-}
+const textSize = (value: string | null) => (value === null ? 0 : Buffer.byteLength(value, 'utf8'));
+const arraySize = (items: readonly string[], itemSize: (item: string) => number) =>
+  12 + (items.length > 0 ? 8 : 0) + items.reduce((sum, item) => sum + 4 + itemSize(item), 0);
 
-export function chainStep(previous: Buffer, position: number, leaf: Buffer): Buffer {
-  const n = Buffer.alloc(8);
-  n.writeBigUInt64BE(BigInt(position));
-  return createHash('sha256').update(Buffer.from([1])).update(previous).update(n).update(leaf).digest();
+/**
+ * The canonical encoding of an entry: the bytes of PostgreSQL's `record_send`
+ * for ENCODED_ROW — the column count, then for each column its type OID, its
+ * length (-1 for null) and its binary value (uuid: 16 bytes; timestamptz:
+ * int8 microseconds since 2000; text: UTF-8; arrays: `array_send`).
+ */
+export function encodeEntry(e: EntryContent): Buffer {
+  const uuids = [e.tenantId, e.id, e.actorUserId, e.actorTokenId, e.entityId, e.valuesSubjectId].filter((u) => u !== null).length;
+  const texts = [e.actorKind, e.actorLabel, e.action, e.entity, e.requestId, e.ip, e.userAgent, e.details];
+  const size =
+    4 +
+    COLUMNS * 8 +
+    4 +
+    uuids * 16 +
+    8 +
+    texts.reduce((sum, t) => sum + textSize(t), 0) +
+    arraySize(e.subjectIds, () => 16) +
+    arraySize(e.fields, (f) => Buffer.byteLength(f, 'utf8')) +
+    (e.valuesEnc?.length ?? 0);
+  const buf = Buffer.allocUnsafe(size);
+  let at = buf.writeInt32BE(COLUMNS, 0);
+  const head = (oid: number, length: number) => {
+    at = buf.writeInt32BE(oid, at);
+    at = buf.writeInt32BE(length, at);
+  };
+  const uuid = (value: string | null) => {
+    if (value === null) return head(UUID, -1);
+    head(UUID, 16);
+    at += buf.write(uuidHex(value), at, 16, 'hex');
+  };
+  const text = (value: string | null) => {
+    if (value === null) return head(TEXT, -1);
+    const length = Buffer.byteLength(value, 'utf8');
+    head(TEXT, length);
+    at += buf.write(value, at, length, 'utf8');
+  };
+  const array = (oid: number, elementOid: number, items: readonly string[], write: (item: string) => void) => {
+    head(oid, arraySize(items, elementOid === UUID ? () => 16 : (f) => Buffer.byteLength(f, 'utf8')));
+    at = buf.writeInt32BE(items.length > 0 ? 1 : 0, at); // dimensions
+    at = buf.writeInt32BE(0, at); // no nulls
+    at = buf.writeInt32BE(elementOid, at);
+    if (items.length > 0) {
+      at = buf.writeInt32BE(items.length, at);
+      at = buf.writeInt32BE(1, at); // lower bound
+    }
+    for (const item of items) write(item);
+  };
+
+  head(INT4, 4);
+  at = buf.writeInt32BE(ENCODING_FORMAT, at);
+  uuid(e.tenantId);
+  uuid(e.id);
+  head(TIMESTAMPTZ, 8);
+  at = buf.writeBigInt64BE(BigInt(e.atMicros - POSTGRES_EPOCH_MICROS), at);
+  text(e.actorKind);
+  uuid(e.actorUserId);
+  uuid(e.actorTokenId);
+  text(e.actorLabel);
+  text(e.action);
+  text(e.entity);
+  uuid(e.entityId);
+  array(UUID_ARRAY, UUID, e.subjectIds, (s) => {
+    at = buf.writeInt32BE(16, at);
+    at += buf.write(uuidHex(s), at, 16, 'hex');
+  });
+  array(TEXT_ARRAY, TEXT, e.fields, (f) => {
+    const length = Buffer.byteLength(f, 'utf8');
+    at = buf.writeInt32BE(length, at);
+    at += buf.write(f, at, length, 'utf8');
+  });
+  text(e.requestId);
+  text(e.ip);
+  text(e.userAgent);
+  text(e.details);
+  uuid(e.valuesSubjectId);
+  if (e.valuesEnc === null) head(BYTEA, -1);
+  else {
+    head(BYTEA, e.valuesEnc.length);
+    at += e.valuesEnc.copy(buf, at);
+  }
+  if (at !== size) throw new Error(`audit entry encoding: wrote ${at} of ${size} bytes`);
+  return buf;
 }
 
 /** Canonical JSON of a flat details object: keys sorted, so the same details always hash alike. */
@@ -87,25 +171,58 @@ export function canonicalDetails(details: Record<string, unknown> | undefined): 
   return JSON.stringify(sorted);
 }
 
+/**
+ * The chain as it is walked: `next(n, encoding)` computes head(n) from the
+ * current head. One scratch buffer holds each step's input, so a step is one
+ * one-shot SHA-256 call (node:crypto's per-call cost dominates at this size).
+ */
+export class ChainWalker {
+  private scratch = Buffer.alloc(41 + 1024);
+
+  constructor(public head: Buffer = GENESIS) {}
+
+  /** Advances the chain by the entry at `position` whose encoding is `source[start, end)`; returns the new head. */
+  next(position: number, source: Buffer, start = 0, end = source.length): Buffer {
+    const length = end - start;
+    if (this.scratch.length < 41 + length) this.scratch = Buffer.alloc(2 * (41 + length));
+    const s = this.scratch;
+    s[0] = 1;
+    this.head.copy(s, 1);
+    s.writeUInt32BE(Math.floor(position / 2 ** 32), 33);
+    s.writeUInt32BE(position >>> 0, 37);
+    source.copy(s, 41, start, end);
+    this.head = hash('sha256', s.subarray(0, 41 + length), 'buffer');
+    return this.head;
+  }
+}
+
+export function chainStep(previous: Buffer, position: number, encoding: Buffer): Buffer {
+  return new ChainWalker(previous).next(position, encoding);
+}
+
 // --- keys derived from the instance key ---------------------------------------------------
 
-const macKeys = new WeakMap<Keyring, Map<string, Buffer>>();
+const macKeys = new WeakMap<Keyring, Map<string, KeyObject>>();
 
-function macKey(keyring: Keyring, tenantId: string): Buffer {
+/** The tenant's MAC key (HKDF of the instance key), as a KeyObject: HMACs with it skip importing the key each time. */
+export function macKey(keyring: Keyring, tenantId: string): KeyObject {
   let perTenant = macKeys.get(keyring);
   if (!perTenant) macKeys.set(keyring, (perTenant = new Map()));
   let key = perTenant.get(tenantId);
-  if (!key) perTenant.set(tenantId, (key = deriveKey(keyring.instanceKey, `audit/mac/${tenantId}`)));
+  if (!key) perTenant.set(tenantId, (key = createSecretKey(deriveKey(keyring.instanceKey, `audit/mac/${tenantId}`))));
   return key;
 }
 
-export function entryMac(keyring: Keyring, tenantId: string, leaf: Buffer): Buffer {
-  return createHmac('sha256', macKey(keyring, tenantId)).update(leaf).digest();
+/** HMAC-SHA-256 of an entry's encoding under the tenant's key. */
+export function entryMac(keyring: Keyring, tenantId: string, entry: EntryContent | Buffer): Buffer {
+  return createHmac('sha256', macKey(keyring, tenantId))
+    .update(Buffer.isBuffer(entry) ? entry : encodeEntry(entry))
+    .digest();
 }
 
-export function macMatches(keyring: Keyring, tenantId: string, leaf: Buffer, mac: Buffer | null): boolean {
+export function macMatches(keyring: Keyring, tenantId: string, encoding: Buffer, mac: Buffer | null): boolean {
   if (!mac || mac.length !== 32) return false;
-  return timingSafeEqual(entryMac(keyring, tenantId, leaf), mac);
+  return timingSafeEqual(entryMac(keyring, tenantId, encoding), mac);
 }
 
 // PKCS#8 and SPKI prefixes of a raw Ed25519 key (RFC 8410).

@@ -6,7 +6,7 @@ import type { Keyring } from '../keys/keyring.js';
 import { subjectKey } from '../keys/keys.service.js';
 import { newId } from '../shared/ids.js';
 import * as repo from './audit.repository.js';
-import { canonicalDetails, entryMac, leafHash, type EntryContent } from './chain.js';
+import { canonicalDetails, entryMac, type EntryContent } from './chain.js';
 
 /**
  * Writing audit entries. Changes are written in the caller's transaction, so
@@ -144,7 +144,7 @@ async function buildEntry(db: Kysely<Database>, keyring: Keyring | undefined, re
     values_subject_id: valuesSubjectId,
     values_enc: valuesEnc,
     // Without the keyring there is no MAC, and the sealer will refuse the entry: set it at start.
-    mac: keyring ? entryMac(keyring, tenantId, leafHash(content)) : null,
+    mac: keyring ? entryMac(keyring, tenantId, content) : null,
   };
 }
 

@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { Keyring } from '../keys/keyring.js';
 import * as repo from './audit.repository.js';
-import { chainStep, GENESIS, leafHash, macMatches, signHead, type EntryContent } from './chain.js';
+import { ChainWalker, GENESIS, macMatches, signHead } from './chain.js';
 import { useAuditKeyring } from './recorder.js';
 
 /**
@@ -14,29 +14,6 @@ import { useAuditKeyring } from './recorder.js';
  */
 
 const BATCH = 2000;
-
-export function contentOf(row: repo.VerifiedRow): EntryContent {
-  return {
-    tenantId: row.tenant_id,
-    id: row.id,
-    atMicros: Number(row.at_us),
-    actorKind: row.actor_kind,
-    actorUserId: row.actor_user_id,
-    actorTokenId: row.actor_token_id,
-    actorLabel: row.actor_label,
-    action: row.action,
-    entity: row.entity,
-    entityId: row.entity_id,
-    subjectIds: row.subject_ids,
-    fields: row.fields,
-    requestId: row.request_id,
-    ip: row.ip,
-    userAgent: row.user_agent,
-    details: row.details,
-    valuesSubjectId: row.values_subject_id,
-    valuesEnc: row.values_enc,
-  };
-}
 
 export interface SealResult {
   sealed: number;
@@ -54,22 +31,21 @@ export async function sealTenant(db: Kysely<Database>, keyring: Keyring, tenantI
       const head = await repo.lockHead(trx, tenantId, options.wait);
       if (!head) return null;
       const rows = await repo.pendingEntries(trx, tenantId, BATCH);
-      let hash = head.head_hash;
+      const chain = new ChainWalker(head.head_hash);
       let size = Number(head.size);
       let lastId = head.last_id;
       const sealed: Array<{ id: string; seq: number; prevId: string | null; hash: Buffer }> = [];
       const refused: string[] = [];
       for (const row of rows) {
-        const leaf = leafHash(contentOf(row));
-        if (!macMatches(keyring, tenantId, leaf, row.mac)) {
+        if (!macMatches(keyring, tenantId, row.encoding, row.mac)) {
           refused.push(row.id);
           continue;
         }
         size += 1;
-        hash = chainStep(hash, size, leaf);
-        sealed.push({ id: row.id, seq: size, prevId: lastId, hash });
+        sealed.push({ id: row.id, seq: size, prevId: lastId, hash: chain.next(size, row.encoding) });
         lastId = row.id;
       }
+      const hash = chain.head;
       await repo.sealEntries(trx, tenantId, sealed);
       await repo.rejectEntries(trx, tenantId, refused, new Date());
       if (sealed.length > 0) {

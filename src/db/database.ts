@@ -94,12 +94,23 @@ export function redactDatabaseUrl(url: string): string {
   return parsed.toString();
 }
 
+const pgPools = new WeakMap<Kysely<Database>, pg.Pool>();
+
+/**
+ * The pg pool behind a PostgreSQL handle's Kysely, for the few statements
+ * Kysely cannot run (audit verification streams the chain with binary COPY).
+ */
+export function pgPoolOf(db: Kysely<Database>): pg.Pool | undefined {
+  return pgPools.get(db);
+}
+
 export async function openPostgres(url: string, max: number): Promise<DatabaseHandle> {
   const { default: pg } = await import('pg');
   const pool = new pg.Pool({ connectionString: url, max, types: pgTypes(pg.types), application_name: 'custodia' });
   // An idle client losing its server connection must not crash the process.
   pool.on('error', () => undefined);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  pgPools.set(db, pool);
   let closed = false;
   return {
     db,

@@ -1,0 +1,92 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { useTestDatabase } from '../../test/db.js';
+import { ChainWalker, chainStep, encodeEntry, ENCODED_ROW, type EntryContent } from './chain.js';
+
+const t = useTestDatabase();
+
+/** What PostgreSQL makes of the same values: the bytes the sealer and the verifier hash. */
+async function encodedByPostgres(e: EntryContent): Promise<Buffer> {
+  const result = await sql<{ encoding: Buffer }>`select pg_catalog.record_send(${sql.raw(ENCODED_ROW)}) as encoding from (select
+      ${e.tenantId}::uuid as tenant_id, ${e.id}::uuid as id,
+      timestamptz 'epoch' + ${e.atMicros}::int8 * interval '1 microsecond' as at,
+      ${e.actorKind}::text as actor_kind, ${e.actorUserId}::uuid as actor_user_id, ${e.actorTokenId}::uuid as actor_token_id,
+      ${e.actorLabel}::text as actor_label, ${e.action}::text as action, ${e.entity}::text as entity, ${e.entityId}::uuid as entity_id,
+      ${`{${e.subjectIds.join(',')}}`}::uuid[] as subject_ids, ${e.fields}::text[] as fields,
+      ${e.requestId}::text as request_id, ${e.ip}::text as ip, ${e.userAgent}::text as user_agent, ${e.details}::text as details,
+      ${e.valuesSubjectId}::uuid as values_subject_id, ${e.valuesEnc}::bytea as values_enc) as audit_entries`.execute(t.handle.db);
+  return result.rows[0]!.encoding;
+}
+
+const bare: EntryContent = {
+  tenantId: randomUUID(),
+  id: randomUUID(),
+  atMicros: 1_732_363_200_123_456,
+  actorKind: 'anonymous',
+  actorUserId: null,
+  actorTokenId: null,
+  actorLabel: null,
+  action: 'sign_in.failed',
+  entity: null,
+  entityId: null,
+  subjectIds: [],
+  fields: [],
+  requestId: null,
+  ip: null,
+  userAgent: null,
+  details: '{}',
+  valuesSubjectId: null,
+  valuesEnc: null,
+};
+
+const full: EntryContent = {
+  ...bare,
+  atMicros: 946_684_799_999_999, // a microsecond before PostgreSQL's epoch
+  actorKind: 'token',
+  actorUserId: randomUUID(),
+  actorTokenId: randomUUID(),
+  actorLabel: 'import job ü 🎉 "quoted" \\ back',
+  action: 'contact.updated',
+  entity: 'contacts',
+  entityId: randomUUID(),
+  subjectIds: [randomUUID(), randomUUID(), randomUUID()],
+  fields: ['custom.a b', 'emails', 'x,y', '"q"', 'NULL', '', 'ünï', '𝄞'],
+  requestId: 'req-1',
+  ip: '2001:db8::1',
+  userAgent: 'Mozilla/5.0 (X11) {curly} \u2028',
+  details: '{"count":3,"reason":"naïve"}',
+  valuesSubjectId: randomUUID(),
+  valuesEnc: randomBytes(97),
+};
+
+describe('the canonical encoding', () => {
+  it('is byte for byte what PostgreSQL’s record_send makes of the stored columns', async () => {
+    for (const entry of [bare, full, { ...full, subjectIds: [full.subjectIds[0]!], fields: ['firstName'], valuesEnc: Buffer.alloc(0) }]) {
+      expect(encodeEntry(entry).toString('hex')).toBe((await encodedByPostgres(entry)).toString('hex'));
+    }
+  });
+
+  it('stores text the way the driver sends it: a lone surrogate becomes U+FFFD on both sides', async () => {
+    const odd = { ...bare, actorLabel: 'half \ud800 pair', fields: ['a\udfffb'] };
+    expect(encodeEntry(odd).equals(await encodedByPostgres(odd))).toBe(true);
+  });
+
+  it('differs when any column does', () => {
+    const base = encodeEntry(full);
+    for (const change of [{ atMicros: full.atMicros + 1 }, { fields: full.fields.slice(1) }, { actorLabel: null }, { details: '{}' }, { valuesEnc: null }]) {
+      expect(encodeEntry({ ...full, ...change }).equals(base)).toBe(false);
+    }
+  });
+});
+
+describe('the chain', () => {
+  it('steps the same whether walked or computed one step at a time', () => {
+    const encodings = [encodeEntry(bare), encodeEntry(full)];
+    const walker = new ChainWalker();
+    const walked = encodings.map((e, i) => Buffer.from(walker.next(i + 1, e)));
+    const stepped = [chainStep(Buffer.alloc(32), 1, encodings[0]!)];
+    stepped.push(chainStep(stepped[0]!, 2, encodings[1]!));
+    expect(walked.map((h) => h.toString('hex'))).toEqual(stepped.map((h) => h.toString('hex')));
+  });
+});
