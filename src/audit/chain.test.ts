@@ -1,8 +1,8 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../../test/db.js';
-import { ChainWalker, chainStep, encodeEntry, ENCODED_ROW, type EntryContent } from './chain.js';
+import { ChainWalker, chainStep, encodeEntry, ENCODED_ROW, MacVerifier, type EntryContent } from './chain.js';
 
 const t = useTestDatabase();
 
@@ -88,5 +88,16 @@ describe('the chain', () => {
     const stepped = [chainStep(Buffer.alloc(32), 1, encodings[0]!)];
     stepped.push(chainStep(stepped[0]!, 2, encodings[1]!));
     expect(walked.map((h) => h.toString('hex'))).toEqual(stepped.map((h) => h.toString('hex')));
+  });
+});
+
+describe('the MAC verifier', () => {
+  it('computes HMAC-SHA-256 exactly as createHmac does, for any length, at any offset', () => {
+    const key = randomBytes(32);
+    const verifier = new MacVerifier(key);
+    for (const length of [0, 1, 55, 56, 63, 64, 65, 500, 3000]) {
+      const source = randomBytes(length + 7);
+      expect(verifier.mac(source, 3, 3 + length).toString('hex')).toBe(createHmac('sha256', key).update(source.subarray(3, 3 + length)).digest('hex'));
+    }
   });
 });

@@ -220,6 +220,45 @@ export function entryMac(keyring: Keyring, tenantId: string, entry: EntryContent
     .digest();
 }
 
+/**
+ * HMAC-SHA-256 under one key for many messages, as RFC 2104 defines it —
+ * SHA-256((K ⊕ opad) ‖ SHA-256((K ⊕ ipad) ‖ m)) — with both hashes one-shot
+ * calls on reused buffers. Measured in verification, node:crypto's Hmac
+ * object (key set-up, stream plumbing, garbage) cost about twice as much per
+ * entry; the test checks it against createHmac.
+ */
+export class MacVerifier {
+  private inner: Buffer;
+  private readonly outer = Buffer.alloc(96);
+
+  constructor(key: Buffer) {
+    if (key.length > 64) throw new RangeError('HMAC keys longer than a block are hashed first; not needed here');
+    this.inner = Buffer.alloc(64 + 1024);
+    for (let i = 0; i < 64; i++) {
+      this.inner[i] = (key[i] ?? 0) ^ 0x36;
+      this.outer[i] = (key[i] ?? 0) ^ 0x5c;
+    }
+  }
+
+  /** The MAC of `source[start, end)`. */
+  mac(source: Buffer, start = 0, end = source.length): Buffer {
+    const length = end - start;
+    if (this.inner.length < 64 + length) {
+      const grown = Buffer.alloc(2 * (64 + length));
+      this.inner.copy(grown, 0, 0, 64);
+      this.inner = grown;
+    }
+    source.copy(this.inner, 64, start, end);
+    hash('sha256', this.inner.subarray(0, 64 + length), 'buffer').copy(this.outer, 64);
+    return hash('sha256', this.outer, 'buffer');
+  }
+}
+
+/** A verifier of the tenant's MACs (the key stays in this process). */
+export function macVerifier(keyring: Keyring, tenantId: string): MacVerifier {
+  return new MacVerifier(macKey(keyring, tenantId).export());
+}
+
 export function macMatches(keyring: Keyring, tenantId: string, encoding: Buffer, mac: Buffer | null): boolean {
   if (!mac || mac.length !== 32) return false;
   return timingSafeEqual(entryMac(keyring, tenantId, encoding), mac);

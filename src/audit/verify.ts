@@ -3,8 +3,7 @@ import type { Database } from '../db/schema.js';
 import type { Keyring } from '../keys/keyring.js';
 import { AuditError } from './audit.errors.js';
 import * as repo from './audit.repository.js';
-import { createHmac } from 'node:crypto';
-import { ChainWalker, GENESIS, headSignatureValid, macKey, signingKey } from './chain.js';
+import { ChainWalker, GENESIS, headSignatureValid, macVerifier, signingKey } from './chain.js';
 import { sealTenant } from './sealer.js';
 
 /**
@@ -147,7 +146,7 @@ export async function verifyTenant(
     }
 
     // Walk the chain from the anchor. Ids stay bytes (16) unless a problem names one.
-    const key = macKey(keyring, tenantId);
+    const macs = macVerifier(keyring, tenantId);
     const chain = new ChainWalker(head?.anchor_hash ?? GENESIS);
     const lastId = Buffer.alloc(16);
     let hasLastId = !!head?.anchor_id;
@@ -158,7 +157,7 @@ export async function verifyTenant(
     await snapshot.sealedEntries(tenantId, anchorSeq, (row) => {
       const { buf, seq } = row;
       const encodingEnd = row.encodingAt + row.encodingLength;
-      const mac = createHmac('sha256', key).update(buf.subarray(row.encodingAt, encodingEnd)).digest();
+      const mac = macs.mac(buf, row.encodingAt, encodingEnd);
       const macOk = row.macLength === 32 && sameBytes(mac, 0, buf, row.macAt, 32);
       const inPlace = seq === position + 1;
       const prevMatches = row.prevIdAt < 0 ? !hasLastId : hasLastId && sameBytes(lastId, 0, buf, row.prevIdAt, 16);
