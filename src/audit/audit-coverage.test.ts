@@ -47,6 +47,8 @@ describe('recording notes, logged e-mails and activities about a person', () => 
 
     const list = await entries(s, `contactId=${contact.id}`);
     expect(actionsOn(list, note.id)).toEqual(['note.created', 'note.deleted', 'note.read', 'note.updated']);
+    // Checking that the contact is visible opens nothing of it: no read of the contact is on record.
+    expect(list.filter((e) => e.action === 'contact.read')).toEqual([]);
     expect(list.map((e) => e.action)).toContain('note.listed');
     for (const e of list.filter((x) => x.entity === 'notes')) {
       expect(e.subjectIds).toEqual([contact.subjectId]);
@@ -80,6 +82,7 @@ describe('recording notes, logged e-mails and activities about a person', () => 
     const list = await entries(s, `contactId=${contact.id}`);
     expect(actionsOn(list, id)).toEqual(['email_message.deleted', 'email_message.logged', 'email_message.read']);
     expect(list.map((e) => e.action)).toContain('email_message.listed');
+    expect(list.filter((e) => e.action === 'contact.read')).toEqual([]);
     expect(list.find((e) => e.action === 'email_message.read')!.fields).toEqual(['from', 'to', 'subject', 'body']);
   });
 

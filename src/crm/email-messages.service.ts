@@ -11,7 +11,7 @@ import { newId } from '../shared/ids.js';
 import { CrmError } from './crm.errors.js';
 import { decodeCursor, pageOf, pageSize } from './cursor.js';
 import * as repo from './email-messages.repository.js';
-import { getContact } from './contacts.service.js';
+import { contactSubjectId } from './contacts.service.js';
 import { getDeal } from './deals.service.js';
 import { reachOf } from './reach.js';
 
@@ -113,8 +113,8 @@ export async function logEmailMessage(db: Kysely<Database>, keyring: Keyring, ac
   const mail = validate(input);
   if (!input.contactId && !input.dealId) throw new CrmError('invalid_field', 'a logged e-mail needs a contactId or a dealId');
   return inTransaction(db, async (trx) => {
-    const parents = await visibleParents(trx, keyring, actor, input, 'invalid_field');
-    const subjectId = parents.contact?.subjectId ?? (await recordsSubjectId(trx, keyring, actor.tenantId));
+    const parents = await visibleParents(trx, actor, input, 'invalid_field');
+    const subjectId = parents.contactSubjectId ?? (await recordsSubjectId(trx, keyring, actor.tenantId));
     const id = newId();
     const seal = (field: Field, value: string) => sealField(trx, keyring, ref(actor.tenantId, id, subjectId, field), value);
     const row = await repo.insertEmailMessage(trx, actor.tenantId, {
@@ -145,14 +145,13 @@ export async function logEmailMessage(db: Kysely<Database>, keyring: Keyring, ac
  */
 async function visibleParents(
   db: Kysely<Database>,
-  keyring: Keyring,
   actor: Authenticated,
   links: { contactId?: string | null; dealId?: string | null },
   miss: 'invalid_field' | 'record_not_found',
 ) {
   try {
     return {
-      contact: links.contactId ? await getContact(db, keyring, actor, links.contactId) : undefined,
+      contactSubjectId: links.contactId ? await contactSubjectId(db, actor, links.contactId) : undefined,
       deal: links.dealId ? await getDeal(db, actor, links.dealId) : undefined,
     };
   } catch (error) {
@@ -166,7 +165,7 @@ async function visibleParents(
 /** The message and its row, when the actor sees its parents; record_not_found otherwise. */
 async function load(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, id: string): Promise<{ message: EmailMessage; row: Row }> {
   const row = await repo.findEmailMessage(db, actor.tenantId, id);
-  if (row) await visibleParents(db, keyring, actor, { contactId: row.contact_id, dealId: row.deal_id }, 'record_not_found');
+  if (row) await visibleParents(db, actor, { contactId: row.contact_id, dealId: row.deal_id }, 'record_not_found');
   const message = row && (await open(db, keyring, row));
   if (!row || !message) throw new CrmError('record_not_found', 'no such e-mail message');
   return { message, row };
@@ -190,7 +189,7 @@ export async function listEmailMessages(
   const limit = pageSize(query.limit);
   const after = decodeCursor(query.cursor, SORT);
   if (after && typeof after.key !== 'string') throw new CrmError('invalid_cursor', 'cursor is not one this API gave out');
-  await visibleParents(db, keyring, actor, query, 'record_not_found');
+  await visibleParents(db, actor, query, 'record_not_found');
   const rows = await repo.listEmailMessages(db, actor.tenantId, {
     reach: reachOf(await accessOf(db, actor), ['contacts', 'deals']),
     after: after ? { id: after.id, key: after.key as string } : null,

@@ -7,12 +7,12 @@ import { decryptField, encryptField, fieldKey } from '../keys/field-crypto.js';
 import type { Keyring } from '../keys/keyring.js';
 import { recordsSubjectId, subjectKey, subjectKeys } from '../keys/keys.service.js';
 import { newId } from '../shared/ids.js';
-import { getContact } from './contacts.service.js';
+import { contactSubjectId } from './contacts.service.js';
 import { CrmError } from './crm.errors.js';
 import { getDeal } from './deals.service.js';
 import * as repo from './notes.repository.js';
 import { decodeCursor, pageOf, pageSize } from './cursor.js';
-import { getLead } from './leads.service.js';
+import { leadSubjectId } from './leads.service.js';
 import { getOrganization } from './organizations.service.js';
 import { reachOf } from './reach.js';
 
@@ -82,13 +82,14 @@ function parentOf(ref: NoteParentRef): [NoteParent, string] {
 /**
  * The subject whose key seals notes on this parent, after checking the actor
  * can see the parent: a parent they cannot see does not exist for them.
+ * Nothing personal of the parent is opened (nor recorded as read) for this.
  */
 async function parentSubject(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, parent: NoteParent, id: string): Promise<string> {
   switch (parent) {
     case 'contactId':
-      return (await getContact(db, keyring, actor, id)).subjectId;
+      return contactSubjectId(db, actor, id);
     case 'leadId':
-      return (await getLead(db, keyring, actor, id)).subjectId;
+      return leadSubjectId(db, actor, id);
     case 'organizationId':
       await getOrganization(db, actor, id);
       return recordsSubjectId(db, keyring, actor.tenantId);
