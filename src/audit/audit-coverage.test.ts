@@ -142,3 +142,32 @@ describe('recording a tenant’s lifecycle', () => {
     for (const e of list) expect(e.actor.kind).toBe('system');
   });
 });
+
+describe('refusing bad input to the trail', () => {
+  const cursorOf = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+  it('refuses forged cursors, an inverted time range and a retention change by a non-administrator', async () => {
+    const s = await crmSession(t);
+    for (const forged of [
+      cursorOf({ id: '-'.repeat(36), key: '2026-01-01T00:00:00.000Z', sort: 'audit' }), // not a UUID
+      cursorOf({ id: '01a20888-1f96-7739-ac78-e0ac3c94e797', key: 'yesterday', sort: 'audit' }), // not a time
+      cursorOf({ id: '01a20888-1f96-7739-ac78-e0ac3c94e797', key: '2026-01-01T00:00:00.000Z', sort: 'createdAt' }), // another list's
+    ]) {
+      const res = await s.get(`/api/v1/audit?cursor=${forged}`);
+      expect(res.statusCode, res.body).toBe(400);
+      expect(res.json().code).toBe('invalid_cursor');
+    }
+    const inverted = await s.get('/api/v1/audit?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z');
+    expect(inverted.statusCode).toBe(400);
+    expect(inverted.json().code).toBe('invalid_filter');
+
+    const password = `Pw-${randomBytes(9).toString('hex')}`;
+    const email = `u-${randomBytes(5).toString('hex')}@example.test`;
+    expect((await s.post('/api/v1/users', { email, name: 'Rep', password })).statusCode).toBe(201);
+    const login = await t.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { tenant: s.tt.tenant.slug, email, password } });
+    const put = await t.app.inject({ method: 'PUT', url: '/api/v1/audit/settings', headers: { authorization: `Bearer ${login.json().token as string}` }, payload: { retentionDays: 30 } });
+    expect(put.statusCode).toBe(403);
+    expect(put.json().code).toBe('admin_required');
+    expect((await s.get('/api/v1/audit/settings')).json().retentionDays).toBe(2192);
+  });
+});

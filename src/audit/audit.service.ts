@@ -1,8 +1,10 @@
 import { Readable } from 'node:stream';
 import { stringify } from 'csv-stringify';
 import type { Kysely } from 'kysely';
+import { AccessError } from '../access/access.errors.js';
 import { accessOf, requirePermission } from '../access/access.service.js';
 import { contactSubjectId } from '../crm/contacts.service.js';
+import { decodeCursor, pageOf, pageSize } from '../crm/cursor.js';
 import { leadSubjectId } from '../crm/leads.service.js';
 import type { Database } from '../db/schema.js';
 import type { Authenticated } from '../identity/identity.service.js';
@@ -62,22 +64,15 @@ export interface AuditEntryView {
   valuesErased?: boolean;
 }
 
-const MAX_PAGE = 200;
+// Pages go newest first on (at, id); the cursor carries the last entry's time as its key.
+const SORT = 'audit';
 
-function encodeCursor(row: { at: Date; id: string }): string {
-  return Buffer.from(JSON.stringify({ at: row.at.toISOString(), id: row.id })).toString('base64url');
-}
-
-function decodeCursor(cursor: string | undefined): { at: Date; id: string } | null {
-  if (!cursor) return null;
-  try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { at?: unknown; id?: unknown };
-    const at = typeof value.at === 'string' ? new Date(value.at) : undefined;
-    if (at && !Number.isNaN(at.getTime()) && typeof value.id === 'string' && /^[0-9a-f-]{36}$/.test(value.id)) return { at, id: value.id };
-  } catch {
-    // refused below
-  }
-  throw new AuditError('invalid_cursor', 'cursor is not one this API gave out');
+function afterCursor(cursor: string | undefined): { at: Date; id: string } | null {
+  const last = decodeCursor(cursor, SORT);
+  if (!last) return null;
+  const at = typeof last.key === 'string' ? new Date(last.key) : undefined;
+  if (!at || Number.isNaN(at.getTime())) throw new AuditError('invalid_cursor', 'cursor is not one this API gave out');
+  return { at, id: last.id };
 }
 
 function instant(value: string | undefined, name: string): Date | undefined {
@@ -108,6 +103,7 @@ async function filterFor(db: Kysely<Database>, actor: Authenticated, query: Audi
   if (query.action) filter.action = query.action;
   const from = instant(query.from, 'from');
   const to = instant(query.to, 'to');
+  if (from && to && from > to) throw new AuditError('invalid_filter', 'from must not be after to');
   if (from) filter.from = from;
   if (to) filter.to = to;
   return { filter, auditor };
@@ -154,17 +150,16 @@ export async function listAuditEntries(
   query: AuditQuery,
 ): Promise<{ items: AuditEntryView[]; nextCursor: string | null }> {
   const { filter, auditor } = await filterFor(db, actor, query);
-  const limit = Math.min(Math.max(query.limit ?? 50, 1), MAX_PAGE);
-  const rows = await repo.listEntries(db, actor.tenantId, filter, decodeCursor(query.cursor), limit + 1);
-  const page = rows.slice(0, limit);
+  const limit = pageSize(query.limit);
+  const rows = await repo.listEntries(db, actor.tenantId, filter, afterCursor(query.cursor), limit + 1);
+  const { rows: page, nextCursor } = pageOf(rows, limit, (r) => r.at.toISOString(), SORT);
   const items = await toViews(db, keyring, actor.tenantId, page, auditor);
   // Seeing personal values in the trail is itself a read of them.
   const disclosed = [...new Set(items.flatMap((i, n) => (i.changes ? [page[n]!.values_subject_id!] : [])))];
   if (disclosed.length > 0) {
     await recordRead(db, keyring, { tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'audit.values_read', subjectIds: disclosed, details: { entries: items.length } });
   }
-  const last = page[page.length - 1];
-  return { items, nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
+  return { items, nextCursor };
 }
 
 const CSV_COLUMNS = [
@@ -240,7 +235,7 @@ export async function auditSettings(db: Kysely<Database>, actor: Authenticated):
 /** How long the trail is kept (default 6 years); older entries are archived behind a signed anchor. */
 export async function setAuditRetention(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, retentionDays: number): Promise<AuditSettings> {
   const access = await accessOf(db, actor);
-  if (!access.isAdmin) throw new AuditError('invalid_setting', 'only administrators change how long the audit trail is kept');
+  if (!access.isAdmin) throw new AccessError('admin_required', 'only administrators change how long the audit trail is kept');
   if (!Number.isInteger(retentionDays) || retentionDays < 30 || retentionDays > 36525) {
     throw new AuditError('invalid_setting', 'retentionDays must be a whole number from 30 to 36525');
   }
