@@ -139,7 +139,8 @@ export async function importContacts(
   const organizations = new Map<string, string | null>();
   const kind = contactKind as PersonKind<Contact, never>;
 
-  const runBatch = async (batch: Array<{ line: number; contact: CsvContact }>) => {
+  /** Runs a batch in its own transaction; `created` collects the organizations it creates (uncommitted until it ends). */
+  const runBatch = async (batch: Array<{ line: number; contact: CsvContact }>, created: Set<string>) => {
     const apply = async (trx: Kysely<Database>) => {
       const emails = [...new Set(batch.flatMap((r) => (r.contact.input.emails ?? []).map((e) => (typeof e === 'string' ? e : e.value).toLowerCase())))];
       const candidates = await findCandidatesPerValue(trx, keyring, actor.tenantId, 'contacts', CONTACT_EMAIL_INDEX, emails);
@@ -162,7 +163,7 @@ export async function importContacts(
           }
           // Validate before anything is written for the row (an organization, say).
           const fields = personFields(contact.input, match ? match : undefined);
-          const organizationId = await organizationFor(trx, contact.organization);
+          const organizationId = await organizationFor(trx, contact.organization, created);
           if (match) {
             await updatePerson(trx, keyring, actor, contactKind, match.id, {
               ...contact.input,
@@ -210,31 +211,37 @@ export async function importContacts(
    * Two batches in flight when they cannot depend on each other: one writes
    * while the next is parsed, checked and sealed. A batch waits for the one
    * before when they share an e-mail address or it names an organization not
-   * yet resolved, and always when duplicates are updated (an update must see
-   * what the batch before wrote).
+   * yet resolved or created by the batch in flight (its transaction has not
+   * committed: a row pointing at it would fail), and always when duplicates
+   * are updated (an update must see what the batch before wrote).
    */
-  let inFlight: { done: Promise<void>; emails: Set<string> } | undefined;
+  let inFlight: { done: Promise<void>; emails: Set<string>; created: Set<string> } | undefined;
   const queueBatch = async (batch: Array<{ line: number; contact: CsvContact }>) => {
     const emails = new Set(batch.flatMap((r) => (r.contact.input.emails ?? []).map((e) => (typeof e === 'string' ? e : e.value).toLowerCase())));
     const previous = inFlight;
     const independent =
       options.duplicates === 'skip' &&
-      !batch.some((r) => r.contact.organization && !organizations.has(r.contact.organization.trim().toLowerCase())) &&
+      !batch.some((r) => {
+        const key = r.contact.organization?.trim().toLowerCase();
+        return key && (!organizations.has(key) || previous?.created.has(key));
+      }) &&
       ![...emails].some((e) => previous?.emails.has(e));
     if (previous && !independent) await previous.done;
-    const done = runBatch(batch);
+    const created = new Set<string>();
+    const done = runBatch(batch, created);
     done.catch(() => undefined); // awaited below, or by the next batch, or at the end
-    inFlight = { done, emails };
+    inFlight = { done, emails, created };
     if (previous && independent) await previous.done;
   };
 
   /** The organization named in a row: found by name, else created (not in a dry run). */
-  async function organizationFor(trx: Kysely<Database>, name: string | null): Promise<string | null | undefined> {
+  async function organizationFor(trx: Kysely<Database>, name: string | null, created: Set<string>): Promise<string | null | undefined> {
     if (!name) return undefined;
     const key = name.trim().toLowerCase();
     if (key.length > 200) throw new CrmError('invalid_field', 'organization must be at most 200 characters');
     if (!organizations.has(key)) {
       const found = await findOrganizationByName(trx, actor, name);
+      if (!found && !options.dryRun) created.add(key);
       organizations.set(key, found ? found.id : options.dryRun ? null : (await createOrganization(trx, actor, { name: name.trim() })).id);
     }
     return organizations.get(key) ?? null;

@@ -155,3 +155,20 @@ describe('CSV import', () => {
     expect(again).toContain('"van der\nBerg"');
   });
 });
+
+describe('CSV import across batches', () => {
+  it('imports a file of several batches (two in flight) in which a new company and a duplicate e-mail recur in later batches', async () => {
+    const { token } = await session();
+    // 1,300 rows: three batches, so batches run while the one before is still writing.
+    const rows = ['firstName,lastName,email,organization'];
+    for (let i = 0; i < 1300; i++) rows.push(`P${i},Batch,p${i}@example.test,${i % 2 === 0 ? 'Newco Across Batches' : `Solo ${i}`}`);
+    rows.push('Again,Batch,p3@example.test,Newco Across Batches'); // a duplicate of a row in the first batch
+    const res = await importCsv(token, `${rows.join('\n')}\n`, 'lawfulBasis=consent&duplicates=skip');
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({ created: 1300, skipped: 1, errors: [] });
+    const orgs = await t.app.inject({ url: '/api/v1/organizations?q=newco%20across&limit=200', headers: bearer(token) });
+    expect(orgs.json().items).toHaveLength(1);
+    const members = await contacts(token, `&organizationId=${orgs.json().items[0].id as string}`);
+    expect(members.length).toBe(200); // the page is full: far more than one batch's worth share the company
+  });
+});
