@@ -9,9 +9,10 @@ export type Owners = Extract<OwnerScope, { all: false }>;
 /** The SQL form of an owner scope, for the table whose owner columns are named (qualified when joined). */
 export function ownedBy(owners: Owners, table?: string): RawBuilder<SqlBool> {
   const column = (name: string) => sql.ref(table ? `${table}.${name}` : name);
-  const byUser = sql<SqlBool>`${column('owner_id')} in (${sql.join(owners.ownerIds)})`;
+  // One array parameter each, not one per owner: with private defaults a manager's reach can be the whole tenant.
+  const byUser = sql<SqlBool>`${column('owner_id')} = any(${owners.ownerIds}::uuid[])`;
   if (owners.groupIds.length === 0) return byUser;
-  return sql<SqlBool>`(${byUser} or ${column('owner_group_id')} in (${sql.join(owners.groupIds)}))`;
+  return sql<SqlBool>`(${byUser} or ${column('owner_group_id')} = any(${owners.groupIds}::uuid[]))`;
 }
 
 /** The scope's owners, or nothing when it reaches every record. */
