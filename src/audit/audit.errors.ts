@@ -1,13 +1,12 @@
 import { DomainError, type ErrorKind } from '../shared/domain-error.js';
 
-export type AuditErrorCode = 'invalid_filter' | 'invalid_cursor' | 'invalid_checkpoint' | 'invalid_setting' | 'audit_keys_unavailable';
+export type AuditErrorCode = 'invalid_filter' | 'invalid_cursor' | 'invalid_checkpoint' | 'invalid_setting';
 
 const kinds: Record<AuditErrorCode, ErrorKind> = {
   invalid_filter: 'invalid',
   invalid_cursor: 'invalid',
   invalid_checkpoint: 'invalid',
   invalid_setting: 'invalid',
-  audit_keys_unavailable: 'unavailable',
 };
 
 export class AuditError extends DomainError<AuditErrorCode> {

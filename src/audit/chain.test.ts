@@ -1,8 +1,8 @@
-import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../../test/db.js';
-import { ChainWalker, chainStep, encodeEntry, ENCODED_ROW, MacVerifier, type EntryContent } from './chain.js';
+import { ChainWalker, encodeEntry, ENCODED_ROW, GENESIS, MacVerifier, type EntryContent } from './chain.js';
 
 const t = useTestDatabase();
 
@@ -81,13 +81,21 @@ describe('the canonical encoding', () => {
 });
 
 describe('the chain', () => {
-  it('steps the same whether walked or computed one step at a time', () => {
+  it('is SHA-256(0x01 ‖ previous head ‖ position as uint64 ‖ encoding), from the genesis head, as ADR 0006 says', () => {
     const encodings = [encodeEntry(bare), encodeEntry(full)];
     const walker = new ChainWalker();
-    const walked = encodings.map((e, i) => Buffer.from(walker.next(i + 1, e)));
-    const stepped = [chainStep(Buffer.alloc(32), 1, encodings[0]!)];
-    stepped.push(chainStep(stepped[0]!, 2, encodings[1]!));
-    expect(walked.map((h) => h.toString('hex'))).toEqual(stepped.map((h) => h.toString('hex')));
+    const walked = encodings.map((e, i) => Buffer.from(walker.next(i + 1, e)).toString('hex'));
+    // Computed here from the documented formula, independently of ChainWalker.
+    let head = GENESIS;
+    const expected = encodings.map((encoding, i) => {
+      const position = Buffer.alloc(8);
+      position.writeBigUInt64BE(BigInt(i + 1));
+      head = createHash('sha256').update(Buffer.concat([Buffer.from([1]), head, position, encoding])).digest();
+      return head.toString('hex');
+    });
+    expect(walked).toEqual(expected);
+    // Position and order are bound into the chain.
+    expect(new ChainWalker().next(2, encodings[0]!).toString('hex')).not.toBe(expected[0]);
   });
 });
 

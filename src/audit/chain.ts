@@ -196,10 +196,6 @@ export class ChainWalker {
   }
 }
 
-export function chainStep(previous: Buffer, position: number, encoding: Buffer): Buffer {
-  return new ChainWalker(previous).next(position, encoding);
-}
-
 // --- keys derived from the instance key ---------------------------------------------------
 
 const macKeys = new WeakMap<Keyring, Map<string, KeyObject>>();

@@ -80,10 +80,6 @@ export function useAuditKeyring(keyring: Keyring): void {
   processKeyring = keyring;
 }
 
-export function auditKeyring(): Keyring | undefined {
-  return processKeyring;
-}
-
 const uuid = (value: string | null | undefined): string | null => (value ? value.toLowerCase() : null);
 // Text PostgreSQL cannot store (NUL) or that would make logs and CSV ambiguous goes; cut by code point,
 // so no half of a surrogate pair is stored differently from what was hashed.
