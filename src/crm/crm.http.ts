@@ -57,6 +57,12 @@ export const CustomValuesInput = Type.Record(Type.String({ maxLength: 64 }), Typ
 });
 export const TagsInput = Type.Array(Type.String({ minLength: 1, maxLength: 50 }), { maxItems: 50, description: 'Tag names; new names create tags' });
 
+/** The group a record is assigned to, in answers and in writes. */
+export const OwnerGroupIdOut = Type.Optional(Nullable(Type.String({ format: 'uuid', description: 'The group the record is assigned to: every member has owner access' })));
+export const OwnerGroupIdInput = Type.Optional(
+  Nullable(Type.String({ format: 'uuid', description: 'Assign to a group (one you belong to, unless you are an administrator); null unassigns' })),
+);
+
 export const Ranges = {
   ownerId: Type.Optional(Uuid()),
   ownerGroupId: Type.Optional(Type.String({ format: 'uuid', description: 'Only records assigned to this group' })),

@@ -6,7 +6,19 @@ import { actorOf, requireAuth } from '../http/auth.js';
 import { DateTime } from '../http/schemas.js';
 import type { IdentitySettings } from '../identity/identity.service.js';
 import { ACTIVITY_SORTS, createActivity, deleteActivity, getActivity, listActivities, updateActivity } from './activities.service.js';
-import { IdParams, ifMatch, Nullable, Page, PageOf, Problems, TagsInput, Uuid, Version } from './crm.http.js';
+import {
+  IdParams,
+  ifMatch,
+  Nullable,
+  OwnerGroupIdInput,
+  OwnerGroupIdOut,
+  Page,
+  PageOf,
+  Problems,
+  TagsInput,
+  Uuid,
+  Version,
+} from './crm.http.js';
 import { createDeal, DEAL_SORTS, dealHistory, deleteDeal, getDeal, listDeals, updateDeal } from './deals.service.js';
 import { deleteEmailMessage, getEmailMessage, listEmailMessages, logEmailMessage } from './email-messages.service.js';
 import { createPipeline, deletePipeline, getPipeline, listPipelines, updatePipeline } from './pipelines.service.js';
@@ -80,7 +92,7 @@ const DealSchema = Type.Object({
   contactIds: Type.Optional(Type.Array(Uuid())),
   tags: Type.Optional(Type.Array(Type.String())),
   ownerId: Uuid(),
-  ownerGroupId: Type.Optional(Nullable(Type.String({ format: 'uuid', description: 'The group the record is assigned to: every member has owner access' }))),
+  ownerGroupId: OwnerGroupIdOut,
   custom: Custom,
   version: Type.Integer(),
   createdAt: DateTime(),
@@ -94,7 +106,7 @@ const DealFields = {
   contactIds: Type.Optional(Type.Array(Uuid(), { maxItems: 50 })),
   tags: Type.Optional(TagsInput),
   ownerId: Type.Optional(Uuid()),
-  ownerGroupId: Type.Optional(Nullable(Type.String({ format: 'uuid', description: 'Assign to a group (one you belong to, unless you are an administrator); null unassigns' }))),
+  ownerGroupId: OwnerGroupIdInput,
   lostReason: Type.Optional(Nullable(Type.String({ maxLength: 1000 }))),
   custom: Type.Optional(Custom),
 };
@@ -121,7 +133,7 @@ const ActivitySchema = Type.Object({
   doneAt: Nullable(DateTime()),
   assigneeId: Uuid(),
   ownerId: Uuid(),
-  ownerGroupId: Type.Optional(Nullable(Type.String({ format: 'uuid', description: 'The group the record is assigned to: every member has owner access' }))),
+  ownerGroupId: OwnerGroupIdOut,
   contactId: Type.Optional(Nullable(Uuid())),
   leadId: Type.Optional(Nullable(Uuid())),
   organizationId: Type.Optional(Nullable(Uuid())),
@@ -140,7 +152,7 @@ const ActivityFields = {
   done: Type.Optional(Type.Boolean()),
   assigneeId: Type.Optional(Uuid()),
   ownerId: Type.Optional(Uuid()),
-  ownerGroupId: Type.Optional(Nullable(Type.String({ format: 'uuid', description: 'Assign to a group (one you belong to, unless you are an administrator); null unassigns' }))),
+  ownerGroupId: OwnerGroupIdInput,
   contactId: Type.Optional(Nullable(Uuid())),
   leadId: Type.Optional(Nullable(Uuid())),
   organizationId: Type.Optional(Nullable(Uuid())),

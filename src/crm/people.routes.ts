@@ -15,6 +15,8 @@ import {
   ifMatch,
   Nullable,
   OneOf,
+  OwnerGroupIdInput,
+  OwnerGroupIdOut,
   Page,
   PageOf,
   Problems,
@@ -39,7 +41,7 @@ const PersonOut = {
   id: Uuid(),
   subjectId: Type.String({ format: 'uuid', description: 'The data subject (the person) this record is about' }),
   ownerId: Uuid(),
-  ownerGroupId: Type.Optional(Nullable(Type.String({ format: 'uuid', description: 'The group the record is assigned to: every member has owner access' }))),
+  ownerGroupId: OwnerGroupIdOut,
   firstName: Type.Optional(Type.String()),
   lastName: Type.Optional(Type.String()),
   emails: Type.Optional(Type.Array(LabelledOut)),
@@ -69,7 +71,7 @@ const PersonIn = {
   custom: Type.Optional(CustomValuesInput),
   lawfulBasis: Type.Optional(Nullable(LawfulBasis)),
   ownerId: Type.Optional(Uuid()),
-  ownerGroupId: Type.Optional(Nullable(Type.String({ format: 'uuid', description: 'Assign to a group (one you belong to, unless you are an administrator); null unassigns' }))),
+  ownerGroupId: OwnerGroupIdInput,
 };
 
 const PersonQuery = {
