@@ -143,6 +143,24 @@ describe('recording a tenant’s lifecycle', () => {
   });
 });
 
+describe('disclosing values through the CSV export', () => {
+  it('records which people the export showed old and new values of', async () => {
+    const s = await crmSession(t);
+    const contact = await person(s);
+    expect((await s.patch(`/api/v1/contacts/${contact.id}`, { jobTitle: 'Baker' })).statusCode).toBe(200);
+    const csv = await s.get(`/api/v1/audit/export.csv?contactId=${contact.id}`);
+    expect(csv.statusCode).toBe(200);
+    expect(csv.body).toContain('Baker');
+    const rows = await t.handle.db
+      .selectFrom('audit_entries')
+      .select(['subject_ids'])
+      .where('tenant_id', '=', s.tt.tenant.id)
+      .where('action', '=', 'audit.values_read')
+      .execute();
+    expect(rows.map((r) => r.subject_ids)).toEqual([[contact.subjectId]]);
+  });
+});
+
 describe('refusing bad input to the trail', () => {
   const cursorOf = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
 

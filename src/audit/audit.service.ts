@@ -82,6 +82,13 @@ function instant(value: string | undefined, name: string): Date | undefined {
   return date;
 }
 
+/** Seeing personal values in the trail (a page, or a page of the CSV export) is itself a read of them. */
+async function recordDisclosure(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, rows: Array<{ values_subject_id: string | null }>, views: AuditEntryView[]): Promise<void> {
+  const disclosed = [...new Set(views.flatMap((v, n) => (v.changes && rows[n]!.values_subject_id ? [rows[n]!.values_subject_id] : [])))];
+  if (disclosed.length === 0) return;
+  await recordRead(db, keyring, { tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'audit.values_read', subjectIds: disclosed, details: { entries: views.length } });
+}
+
 /** Turns the query into a repository filter; who may ask what is decided here. */
 async function filterFor(db: Kysely<Database>, actor: Authenticated, query: AuditQuery): Promise<{ filter: repo.EntryFilter; auditor: boolean }> {
   const access = await accessOf(db, actor);
@@ -154,11 +161,7 @@ export async function listAuditEntries(
   const rows = await repo.listEntries(db, actor.tenantId, filter, afterCursor(query.cursor), limit + 1);
   const { rows: page, nextCursor } = pageOf(rows, limit, (r) => r.at.toISOString(), SORT);
   const items = await toViews(db, keyring, actor.tenantId, page, auditor);
-  // Seeing personal values in the trail is itself a read of them.
-  const disclosed = [...new Set(items.flatMap((i, n) => (i.changes ? [page[n]!.values_subject_id!] : [])))];
-  if (disclosed.length > 0) {
-    await recordRead(db, keyring, { tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'audit.values_read', subjectIds: disclosed, details: { entries: items.length } });
-  }
+  await recordDisclosure(db, keyring, actor, page, items);
   return { items, nextCursor };
 }
 
@@ -203,7 +206,9 @@ export async function exportAuditCsv(db: Kysely<Database>, keyring: Keyring, act
     let after: { at: Date; id: string } | null = null;
     for (;;) {
       const page = await repo.listEntries(db, actor.tenantId, filter, after, 500);
-      for (const v of await toViews(db, keyring, actor.tenantId, page, true)) {
+      const views = await toViews(db, keyring, actor.tenantId, page, true);
+      await recordDisclosure(db, keyring, actor, page, views);
+      for (const v of views) {
         yield [v.position, v.at.toISOString(), v.actor.kind, v.actor.userId, v.actor.tokenId, v.actor.label, v.action, v.entity, v.entityId, v.subjectIds.join(' '), v.fields.join(' '), v.requestId, v.ip, v.userAgent, v.details, v.valuesErased ? 'erased' : v.changes, v.id].map(cell);
       }
       const last = page[page.length - 1];
