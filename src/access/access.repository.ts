@@ -8,6 +8,11 @@ export async function accessVersion(db: Kysely<Database>, tenantId: string): Pro
   return row ? String(row.access_version) : undefined;
 }
 
+/** The tenant's access version as a column of another select, so the record and the version come in one statement. */
+export function accessVersionOf(tenantId: string) {
+  return sql<string | null>`(select access_version from tenants where id = ${tenantId})`;
+}
+
 /** Every change to who may see what moves the version, so every app node reloads. */
 export async function bumpAccessVersion(db: Kysely<Database>, tenantId: string): Promise<void> {
   await sql`update tenants set access_version = access_version + 1 where id = ${tenantId}`.execute(db);

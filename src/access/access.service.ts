@@ -76,11 +76,34 @@ export function accessOf(db: Kysely<Database>, actor: Authenticated): Promise<Ac
   return access;
 }
 
-/** Throws permission_denied unless the actor's profile allows the action on the module. */
-export async function requirePermission(db: Kysely<Database>, actor: Authenticated, module: Module, action: (typeof ACTIONS)[number]): Promise<Access> {
-  const access = await accessOf(db, actor);
+/**
+ * `accessOf` when the tenant's access version was already read in the same
+ * statement as the record it guards (`accessVersionOf` in a select): a read
+ * then costs one statement, and a model changed since the cached snapshot
+ * still reloads before anything is decided.
+ */
+export function accessAt(db: Kysely<Database>, actor: Authenticated, version: string | number | bigint | null | undefined): Promise<Access> {
+  const known = perRequest.get(actor);
+  if (known) return known;
+  const cached = snapshots.get(actor.tenantId);
+  if (!cached || version === null || version === undefined || cached.version !== String(version)) return accessOf(db, actor);
+  const access = Promise.resolve(accessFor(cached, actor.user.id));
+  perRequest.set(actor, access);
+  return access;
+}
+
+/** The tenant's access version as a select column, for `accessAt` (one statement for record and version). */
+export const accessVersionColumn = repo.accessVersionOf;
+
+/** Throws permission_denied unless the access allows the action on the module. */
+export function assertPermitted(access: Access, module: Module, action: (typeof ACTIONS)[number]): Access {
   if (!access.can(module, action)) throw new AccessError('permission_denied', `your profile does not allow ${action} on ${module}`);
   return access;
+}
+
+/** Throws permission_denied unless the actor's profile allows the action on the module. */
+export async function requirePermission(db: Kysely<Database>, actor: Authenticated, module: Module, action: (typeof ACTIONS)[number]): Promise<Access> {
+  return assertPermitted(await accessOf(db, actor), module, action);
 }
 
 /** Fields of a record the actor may not see are taken out of it. */

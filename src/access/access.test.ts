@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
+import { sql } from 'kysely';
 import type { LightMyRequestResponse } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { crmSession, type CrmSession } from '../../test/crm.js';
@@ -121,6 +122,38 @@ describe('access control, as an admin sets it up', () => {
     await t.app.inject({ method: 'PUT', url: '/api/v1/sharing/defaults', headers: { authorization: `Bearer ${admin.token}` }, payload: { contacts: 'public_read' } });
     expect((await w.get(`/api/v1/contacts/${eastern.id}`)).json().firstName).toBe('By the group');
     expect((await w.patch(`/api/v1/contacts/${eastern.id}`, { firstName: 'W' })).statusCode).toBe(403);
+  });
+
+  it('honours a change another app node made, on the next read by id (the version travels with the record)', async () => {
+    const admin = await crmSession(t);
+    const profile = (await admin.post('/api/v1/profiles', { name: 'Viewer', permissions: { contacts: { view: true } } })).json();
+    const viewer = await member(admin, { profileId: profile.id });
+    const contact = (await admin.post('/api/v1/contacts', { firstName: 'Watched', phones: ['+31 20 555 0101'] })).json();
+    expect((await viewer.get(`/api/v1/contacts/${contact.id}`)).json().phones).toHaveLength(1); // this process now holds the snapshot
+    const db = t.handle.db;
+    const changeElsewhere = async (work: () => Promise<unknown>) => {
+      await work();
+      await sql`update tenants set access_version = access_version + 1 where id = ${admin.tt.tenant.id}`.execute(db);
+    };
+
+    // Another node hides phones from the profile: the next read no longer has them.
+    await changeElsewhere(() => sql`update profiles set fields = ${JSON.stringify({ contacts: { phones: 'hidden' } })}::jsonb where id = ${profile.id}`.execute(db));
+    const hidden = await viewer.get(`/api/v1/contacts/${contact.id}`);
+    expect(hidden.statusCode).toBe(200);
+    expect(hidden.json()).not.toHaveProperty('phones');
+    // It takes the view permission away: 403, not the record.
+    await changeElsewhere(() => sql`update profiles set permissions = ${JSON.stringify({ contacts: {} })}::jsonb where id = ${profile.id}`.execute(db));
+    const denied = await viewer.get(`/api/v1/contacts/${contact.id}`);
+    expect(denied.statusCode).toBe(403);
+    expect(denied.json().code).toBe('permission_denied');
+    expect(denied.body).not.toContain('Watched');
+    // It gives the permission back but makes contacts private: the admin's record is out of reach.
+    await changeElsewhere(async () => {
+      await sql`update profiles set permissions = ${JSON.stringify({ contacts: { view: true } })}::jsonb where id = ${profile.id}`.execute(db);
+      await sql`insert into sharing_defaults (tenant_id, module, level) values (${admin.tt.tenant.id}, 'contacts', 'private')
+        on conflict (tenant_id, module) do update set level = excluded.level`.execute(db);
+    });
+    expect((await viewer.get(`/api/v1/contacts/${contact.id}`)).statusCode).toBe(404);
   });
 
   it('keeps the role tree a tree and the tenant with an administrator', async () => {

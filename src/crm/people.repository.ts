@@ -1,4 +1,5 @@
-import { sql, type Insertable, type Kysely, type Updateable } from 'kysely';
+import { sql, type Compilable, type Insertable, type Kysely, type RawBuilder, type Updateable } from 'kysely';
+import { precompiled } from '../db/prepared.js';
 import { after, orderBy, sortKey, type Keyset } from './pagination.js';
 import type { ContactsTable, Database, LeadsTable } from '../db/schema.js';
 import { taggedWith } from './tags.repository.js';
@@ -75,26 +76,50 @@ export interface PersonReadExtras {
   /** The person's wrapped subject key (null once erased), so that a cold key cache costs no extra query. */
   subject_wrapped_key: Buffer | null;
   subject_tenant_key_version: number | null;
+  /** The tenant's access version, read in the same statement (see accessAt). */
+  access_version: string | null;
 }
 
-/** `findPerson` for a read: the row with its tags and wrapped subject key, in one round trip. */
-export async function findPersonToRead(db: Kysely<Database>, table: PersonTable, tenantId: string, id: string, options: { deleted?: boolean } = {}) {
-  return db
-    .selectFrom(as(table))
-    .leftJoin('subject_keys', (j) => j.onRef('subject_keys.tenant_id', '=', `${as(table)}.tenant_id`).onRef('subject_keys.subject_id', '=', `${as(table)}.subject_id`))
-    .selectAll(as(table))
-    .select([
-      'subject_keys.wrapped_key as subject_wrapped_key',
-      'subject_keys.tenant_key_version as subject_tenant_key_version',
-      sql<string[]>`array(
-        select t.name from record_tags rt join tags t on t.tenant_id = rt.tenant_id and t.id = rt.tag_id
-        where rt.tenant_id = ${sql.ref(`${table}.tenant_id`)} and rt.module = ${table} and rt.record_id = ${sql.ref(`${table}.id`)}
-        order by lower(t.name))`.as('tag_names'),
-    ])
-    .where(`${as(table)}.tenant_id`, '=', tenantId)
-    .where(`${as(table)}.id`, '=', id)
-    .where(`${as(table)}.deleted_at`, options.deleted ? 'is not' : 'is', null)
-    .executeTakeFirst() as Promise<(Record<string, unknown> & PersonReadExtras) | undefined>;
+type PersonReadRow = Record<string, unknown> & PersonReadExtras;
+const personReads = new Map<string, (db: Kysely<Database>, values: Record<'tenantId' | 'id', unknown>) => Promise<PersonReadRow[]>>();
+
+/**
+ * `findPerson` for a read: the row with its tags, wrapped subject key and the
+ * tenant's access version (`accessVersion` gives that column), in one round
+ * trip. The hottest statement of the API, so precompiled and prepared.
+ */
+export async function findPersonToRead(
+  db: Kysely<Database>,
+  table: PersonTable,
+  tenantId: string,
+  id: string,
+  options: { deleted?: boolean; accessVersion: (tenantId: string) => RawBuilder<string | null> },
+): Promise<PersonReadRow | undefined> {
+  const variant = `${table}:${options.deleted ? 'deleted' : 'live'}`;
+  let read = personReads.get(variant);
+  if (!read) {
+    read = precompiled<'tenantId' | 'id', PersonReadRow>((param) =>
+      db
+        .selectFrom(as(table))
+        .leftJoin('subject_keys', (j) => j.onRef('subject_keys.tenant_id', '=', `${as(table)}.tenant_id`).onRef('subject_keys.subject_id', '=', `${as(table)}.subject_id`))
+        .selectAll(as(table))
+        .select([
+          'subject_keys.wrapped_key as subject_wrapped_key',
+          'subject_keys.tenant_key_version as subject_tenant_key_version',
+          sql<string[]>`array(
+            select t.name from record_tags rt join tags t on t.tenant_id = rt.tenant_id and t.id = rt.tag_id
+            where rt.tenant_id = ${sql.ref(`${table}.tenant_id`)} and rt.module = ${sql.lit(table)} and rt.record_id = ${sql.ref(`${table}.id`)}
+            order by lower(t.name))`.as('tag_names'),
+          options.accessVersion(param('tenantId')).as('access_version'),
+        ])
+        .where(`${as(table)}.tenant_id`, '=', param('tenantId'))
+        .where(`${as(table)}.id`, '=', param('id'))
+        .where(`${as(table)}.deleted_at`, options.deleted ? 'is not' : 'is', null) as unknown as Compilable<PersonReadRow>,
+    );
+    personReads.set(variant, read);
+  }
+  const [row] = await read(db, { tenantId, id });
+  return row;
 }
 
 export type PersonSort = 'createdAt' | '-createdAt' | 'updatedAt' | '-updatedAt' | 'company' | '-company';

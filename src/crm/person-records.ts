@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { accessOf, assertWritable, redact, requirePermission } from '../access/access.service.js';
+import { accessAt, accessOf, accessVersionColumn, assertPermitted, assertWritable, redact, requirePermission } from '../access/access.service.js';
 import { AccessError } from '../access/access.errors.js';
 import { auditActorOf, changesBetween, fieldsShown, recordChange, recordRead } from '../audit/audit.service.js';
 import type { Database } from '../db/schema.js';
@@ -274,8 +274,11 @@ export async function getPerson<R extends PersonRecord>(
   id: string,
   options: { deleted?: boolean; raw?: boolean } = {},
 ): Promise<R> {
-  const access = await requirePermission(db, actor, kind.table, 'view');
-  const row = (await repo.findPersonToRead(db, kind.table, actor.tenantId, id, options)) as (Row & repo.PersonReadExtras) | undefined;
+  // The record and the tenant's access version in one statement; nothing is decided or handed out before access is.
+  const row = (await repo.findPersonToRead(db, kind.table, actor.tenantId, id, { ...options, accessVersion: accessVersionColumn })) as
+    | (Row & repo.PersonReadExtras)
+    | undefined;
+  const access = assertPermitted(await accessAt(db, actor, row?.access_version), kind.table, 'view');
   if (!row || !access.mayRead(kind.table, { ownerId: row.owner_id, ownerGroupId: row.owner_group_id })) throw new CrmError('record_not_found', `no such ${kind.noun}`);
   let key: Buffer;
   try {

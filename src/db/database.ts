@@ -3,6 +3,7 @@ import { Kysely, Migrator, PostgresDialect, type MigrationResult } from 'kysely'
 import type pg from 'pg';
 import { migrations } from './migrations/index.js';
 import { PGlitePool } from './pglite-pool.js';
+import { prepareRegisteredStatements } from './prepared.js';
 import type { Database } from './schema.js';
 
 export type DatabaseKind = 'pglite' | 'postgres';
@@ -109,6 +110,7 @@ export async function openPostgres(url: string, max: number): Promise<DatabaseHa
   const pool = new pg.Pool({ connectionString: url, max, types: pgTypes(pg.types), application_name: 'custodia' });
   // An idle client losing its server connection must not crash the process.
   pool.on('error', () => undefined);
+  pool.on('connect', prepareRegisteredStatements);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   pgPools.set(db, pool);
   let closed = false;
