@@ -1,4 +1,4 @@
-import { createHmac, createPrivateKey, createPublicKey, createSecretKey, hash, sign, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, createSecretKey, hash, sign, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
 import type { Keyring } from '../keys/keyring.js';
 import { deriveKey } from '../keys/secret-box.js';
 
@@ -209,11 +209,15 @@ export function macKey(keyring: Keyring, tenantId: string): KeyObject {
   return key;
 }
 
-/** HMAC-SHA-256 of an entry's encoding under the tenant's key. */
+const macCalculators = new WeakMap<Keyring, Map<string, MacVerifier>>();
+
+/** HMAC-SHA-256 of an entry's encoding under the tenant's key (one reused calculator per tenant: every read records an entry). */
 export function entryMac(keyring: Keyring, tenantId: string, entry: EntryContent | Buffer): Buffer {
-  return createHmac('sha256', macKey(keyring, tenantId))
-    .update(Buffer.isBuffer(entry) ? entry : encodeEntry(entry))
-    .digest();
+  let perTenant = macCalculators.get(keyring);
+  if (!perTenant) macCalculators.set(keyring, (perTenant = new Map()));
+  let calculator = perTenant.get(tenantId);
+  if (!calculator) perTenant.set(tenantId, (calculator = macVerifier(keyring, tenantId)));
+  return calculator.mac(Buffer.isBuffer(entry) ? entry : encodeEntry(entry));
 }
 
 /**

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { hkdfSync, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +14,7 @@ import { createContact } from '../crm/contacts.service.js';
 import { createNote } from '../crm/notes.service.js';
 import { createTenant, terminateTenant } from '../tenants/tenants.service.js';
 import { decryptField, encryptField, FieldDecryptionError, fieldKey } from './field-crypto.js';
+import { deriveKey } from './secret-box.js';
 import { KeyError } from './keys.errors.js';
 import { createSubject, createTenantKey, eraseSubject, initializeKeys, openField, sealField, subjectKey } from './keys.service.js';
 import { Keyring, SubjectKeyCache } from './keyring.js';
@@ -39,6 +40,20 @@ async function tenantWithPerson(keyring: Keyring, db = t.handle.db) {
   });
   return { tenant, admin, email, name };
 }
+
+describe('key derivation', () => {
+  it('is HKDF-SHA-256 with an empty salt, byte for byte what node:crypto computes', () => {
+    for (const purpose of ['field-encryption', 'blind-index/contact_email', 'audit/mac/01a2', 'ü-purpose']) {
+      for (let i = 0; i < 20; i++) {
+        const parent = randomBytes(32);
+        const expected = Buffer.from(hkdfSync('sha256', parent, Buffer.alloc(0), `custodia/${purpose}`, 32));
+        expect(deriveKey(parent, purpose).equals(expected)).toBe(true);
+      }
+    }
+    const parent = randomBytes(32);
+    expect(deriveKey(parent, 'a').equals(deriveKey(parent, 'b'))).toBe(false);
+  });
+});
 
 describe('field encryption', () => {
   const ctx = { tenantId: 't1', table: 'contacts', rowId: 'r1', field: 'first_name' };

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 
 /**
  * Authenticated encryption of small secrets (AES-256-GCM, random 96-bit
@@ -21,8 +21,15 @@ export class SecretBoxError extends Error {
 
 /** A key for one purpose, derived from a parent key with HKDF-SHA-256. */
 export function deriveKey(parent: Buffer, purpose: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', parent, Buffer.alloc(0), `custodia/${purpose}`, 32));
+  // HKDF-SHA-256 (RFC 5869) with an empty salt and one output block, written
+  // out as its two HMACs: the same bytes as hkdfSync (the test compares them)
+  // at half the cost, which a read of every person pays.
+  const prk = createHmac('sha256', EMPTY_SALT).update(parent).digest();
+  return createHmac('sha256', prk).update(`custodia/${purpose}`, 'utf8').update(FIRST_BLOCK).digest();
 }
+
+const EMPTY_SALT = Buffer.alloc(32);
+const FIRST_BLOCK = Buffer.from([1]);
 
 export function seal(key: Buffer, plaintext: Buffer | string, context: string): Buffer {
   const nonce = randomBytes(NONCE_BYTES);
