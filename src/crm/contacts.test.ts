@@ -46,6 +46,27 @@ describe('contacts', () => {
     expect(got.headers.etag).toBe('"1"');
   });
 
+  it('pages e-mail matches only: a blind index collision is not a hit and does not take a place on the page', async () => {
+    const { tt, token } = await session();
+    const get = (url: string) => t.app.inject({ url, headers: bearer(token) });
+    // The collision is made first, so it sorts before the real match.
+    const other = (await post(token, '/api/v1/contacts', { firstName: 'Other', emails: ['other.person@example.test'] })).json();
+    const wanted = (await post(token, '/api/v1/contacts', { firstName: 'Wanted', emails: ['wanted.person@example.test'] })).json();
+    // Truncated terms collide (1 in 65,536 per pair; ~15 per address at 1,000,000 contacts): make
+    // `other` a candidate of the wanted address, as a collision in a large tenant would.
+    const copied = await sql`insert into blind_index_terms (tenant_id, index_name, key_version, term, record_table, record_id, subject_id)
+      select tenant_id, index_name, key_version, term, record_table, ${other.id}::uuid, ${other.subjectId}::uuid from blind_index_terms
+      where tenant_id = ${tt.tenant.id} and record_id = ${wanted.id} and index_name = 'contact_email'
+      on conflict do nothing`.execute(t.handle.db);
+    expect(Number(copied.numAffectedRows)).toBeGreaterThan(0);
+
+    const page = await get('/api/v1/contacts?email=WANTED.person@example.test&limit=1');
+    expect(page.statusCode).toBe(200);
+    expect(page.json()).toEqual({ items: [expect.objectContaining({ id: wanted.id })], nextCursor: null });
+    expect((await get('/api/v1/contacts?email=wanted.person@example.test')).json().items.map((c: { id: string }) => c.id)).toEqual([wanted.id]);
+    expect((await get('/api/v1/contacts?email=other.person@example.test')).json().items.map((c: { id: string }) => c.id)).toEqual([other.id]);
+  });
+
   it('stores no personal plaintext in the contacts and notes tables', async () => {
     const { tt, token } = await session();
     const first = marker('first');

@@ -50,12 +50,20 @@ export async function findPeople(db: Kysely<Database>, table: PersonTable, tenan
 /** Just the sealed e-mail addresses of people by id (not deleted), for an import's duplicate check. */
 export async function findPeopleEmails(db: Kysely<Database>, table: PersonTable, tenantId: string, ids: string[]) {
   if (ids.length === 0) return [];
+  // With the wrapped subject keys: most candidates are collisions whose keys are not cached.
   return db
     .selectFrom(as(table))
-    .select(['id', 'subject_id', 'emails_enc'])
-    .where('tenant_id', '=', tenantId)
-    .where('id', 'in', ids)
-    .where('deleted_at', 'is', null)
+    .leftJoin('subject_keys', (j) => j.onRef('subject_keys.tenant_id', '=', `${as(table)}.tenant_id`).onRef('subject_keys.subject_id', '=', `${as(table)}.subject_id`))
+    .select([
+      `${as(table)}.id`,
+      `${as(table)}.subject_id`,
+      `${as(table)}.emails_enc`,
+      'subject_keys.wrapped_key as subject_wrapped_key',
+      'subject_keys.tenant_key_version as subject_tenant_key_version',
+    ])
+    .where(`${as(table)}.tenant_id`, '=', tenantId)
+    .where(`${as(table)}.id`, '=', sql<string>`any(${ids}::uuid[])`)
+    .where(`${as(table)}.deleted_at`, 'is', null)
     .execute();
 }
 

@@ -238,11 +238,10 @@ export async function createPeopleInBulk(
  */
 export async function emailsOfPeople(db: Kysely<Database>, keyring: Keyring, tenantId: string, table: PersonTable, ids: string[]): Promise<Map<string, string[]>> {
   const rows = await repo.findPeopleEmails(db, table, tenantId, ids);
-  const keys = await subjectKeys(db, keyring, tenantId, rows.map((r) => r.subject_id));
   const emails = new Map<string, string[]>();
   for (const row of rows) {
-    const key = keys.get(row.subject_id);
-    if (!key) continue;
+    if (!row.subject_wrapped_key) continue; // erased
+    const key = await subjectKeyOf(db, keyring, tenantId, row.subject_id, { wrapped_key: row.subject_wrapped_key, tenant_key_version: row.subject_tenant_key_version });
     const values = JSON.parse(decryptField(fieldKey(key), { tenantId, table, rowId: row.id, field: 'emails' }, row.emails_enc)) as Array<{ value: string }>;
     emails.set(row.id, values.map((e) => e.value.toLowerCase()));
   }
@@ -368,7 +367,14 @@ export async function listPeople<R extends PersonRecord>(
   }
   const scope = access.owners(kind.table, 'read');
   const search = { ...(params.email !== undefined ? { email: params.email } : {}), ...(params.phone !== undefined ? { phone: params.phone } : {}), ...(params.q !== undefined ? { q: params.q } : {}) };
-  const ids = await personCandidates(db, keyring, actor.tenantId, kind.table, search);
+  let ids = await personCandidates(db, keyring, actor.tenantId, kind.table, search);
+  if (ids && ids.length > 0 && search.email !== undefined) {
+    // E-mail terms are truncated, so in a large tenant most candidates are collisions: confirm
+    // them on the one sealed field that decides before paging, and a page holds matches only.
+    const wanted = search.email.trim().toLowerCase();
+    const emails = await emailsOfPeople(db, keyring, actor.tenantId, kind.table, ids);
+    ids = ids.filter((id) => emails.get(id)?.includes(wanted));
+  }
   const query: PersonListQuery = {
     limit: limit + 1,
     sort,
