@@ -6,7 +6,8 @@ import { useTestServer } from '../../test/server.js';
 import { getContact } from '../crm/contacts.service.js';
 import { eraseSubject } from '../keys/keys.service.js';
 import { archiveExpired, sealTenant } from './sealer.js';
-import { currentCheckpoint, verifyTenant } from './verify.js';
+import { signHead } from './chain.js';
+import { currentCheckpoint, parseCheckpoint, verifyTenant } from './verify.js';
 
 const t = useTestServer();
 
@@ -308,6 +309,27 @@ describe('tamper evidence', () => {
     expect(report.problems[0]!.problem).toContain('truncated');
   });
 
+  it('refuses a checkpoint file that is malformed as invalid_checkpoint, not as evidence of tampering', async () => {
+    const { tenantId } = await sealedTenant();
+    const saved = await currentCheckpoint(t.handle.db, t.keyring, tenantId);
+    expect(parseCheckpoint(JSON.stringify(saved))).toEqual(saved);
+    for (const broken of [
+      { size: -1 },
+      { size: 1.5 },
+      { signature: 'not base64!' },
+      { signature: Buffer.alloc(63).toString('base64') },
+      { signature: '' },
+      { publicKey: Buffer.alloc(31).toString('base64') },
+      { tenantId: 'acme' },
+      { lastId: 42 },
+      { headHash: 'ab' },
+    ]) {
+      expect(() => parseCheckpoint(JSON.stringify({ ...saved, ...broken })), JSON.stringify(broken)).toThrow(
+        expect.objectContaining({ code: 'invalid_checkpoint' }) as Error,
+      );
+    }
+  });
+
   it('refuses a saved checkpoint that was edited', async () => {
     const { tenantId } = await sealedTenant();
     const saved = await currentCheckpoint(t.handle.db, t.keyring, tenantId);
@@ -341,8 +363,17 @@ describe('erasure and retention', () => {
     });
     await sealTenant(t.handle.db, t.keyring, s.tt.tenant.id);
     const before = await verifyTenant(t.handle.db, t.keyring, s.tt.tenant.id);
+    const saved = await currentCheckpoint(t.handle.db, t.keyring, s.tt.tenant.id);
     const archived = await archiveExpired(t.handle.db, t.keyring, s.tt.tenant.id, new Date(Date.now() + 31 * 86_400_000));
     expect(archived).toBe(before.entries);
+    expect(saved.size).toBe(archived);
+    // A head saved exactly where the archive was cut is checked against the signed anchor.
+    expect(await verifyTenant(t.handle.db, t.keyring, s.tt.tenant.id, { checkpoint: saved })).toMatchObject({ ok: true, checkpoint: 'matched' });
+    const otherHistory = { ...saved, headHash: randomBytes(32).toString('hex') };
+    otherHistory.signature = signHead(t.keyring, { kind: 'head', tenantId: saved.tenantId, size: saved.size, headHash: Buffer.from(otherHistory.headHash, 'hex'), lastId: saved.lastId }).toString('base64');
+    const differs = await verifyTenant(t.handle.db, t.keyring, s.tt.tenant.id, { checkpoint: otherHistory });
+    expect(differs.ok).toBe(false);
+    expect(differs.problems.map((p) => p.problem)).toEqual([expect.stringContaining('differs from the saved checkpoint')]);
     await s.get(`/api/v1/contacts/${contact.id}`);
     const after = await verifyTenant(t.handle.db, t.keyring, s.tt.tenant.id);
     expect(after.problems).toEqual([]);

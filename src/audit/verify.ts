@@ -63,15 +63,32 @@ export function parseCheckpoint(text: string): Checkpoint {
     !value ||
     value.format !== CHECKPOINT_FORMAT ||
     typeof value.tenantId !== 'string' ||
+    !UUID.test(value.tenantId) ||
     !Number.isSafeInteger(value.size) ||
     typeof value.headHash !== 'string' ||
     !/^[0-9a-f]{64}$/.test(value.headHash) ||
+    (value.lastId !== null && (typeof value.lastId !== 'string' || !UUID.test(value.lastId))) ||
     typeof value.publicKey !== 'string' ||
     typeof value.signature !== 'string'
   ) {
     throw new AuditError('invalid_checkpoint', `the checkpoint lacks fields of ${CHECKPOINT_FORMAT}`);
   }
+  if ((value.size as number) < 0) throw new AuditError('invalid_checkpoint', 'a checkpoint covers zero or more entries, not a negative number');
+  // A malformed key or signature is a broken file, not evidence of tampering.
+  if (base64Bytes(value.publicKey) !== 32) throw new AuditError('invalid_checkpoint', 'the checkpoint’s public key is not a base64 Ed25519 key');
+  const signatureBytes = base64Bytes(value.signature);
+  if (!(signatureBytes === 64 || (value.signature === '' && value.size === 0))) {
+    throw new AuditError('invalid_checkpoint', 'the checkpoint’s signature is not a base64 Ed25519 signature');
+  }
   return value as Checkpoint;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The length of strict base64 (what Buffer#toString('base64') writes), or -1. */
+function base64Bytes(text: string): number {
+  const bytes = Buffer.from(text, 'base64');
+  return bytes.toString('base64') === text ? bytes.length : -1;
 }
 
 /** The tenant's current signed head, to keep outside the database. Seals pending entries first. */
@@ -141,8 +158,12 @@ export async function verifyTenant(
         report({ position: null, id: null, problem: 'the saved checkpoint’s signature does not match its contents' });
       }
       if (saved.size < anchorSeq) checkpoint = 'before_archive';
-      if (saved.size === anchorSeq && head) checkpoint = head.anchor_hash.equals(savedHead.headHash) ? 'matched' : checkpoint;
       if (saved.size === 0) checkpoint = 'matched';
+      else if (saved.size === anchorSeq && head) {
+        // The saved head is exactly where the archive was cut: the signed anchor must be it.
+        if (head.anchor_hash.equals(savedHead.headHash) && head.anchor_id === saved.lastId) checkpoint = 'matched';
+        else report({ position: anchorSeq, id: head.anchor_id, problem: `the log up to entry ${anchorSeq} (now archived) differs from the saved checkpoint: it was rewritten` });
+      }
     }
 
     // Walk the chain from the anchor. Ids stay bytes (16) unless a problem names one.
