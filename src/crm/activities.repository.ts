@@ -125,14 +125,3 @@ export async function updateActivity(
     .executeTakeFirst();
 }
 
-export async function softDeleteActivity(db: Kysely<Database>, tenantId: string, id: string): Promise<boolean> {
-  const result = await db
-    .updateTable('activities')
-    .set({ deleted_at: new Date() })
-    .where('tenant_id', '=', tenantId)
-    .where('id', '=', id)
-    .where('deleted_at', 'is', null)
-    .executeTakeFirst();
-  return result.numUpdatedRows === 1n;
-}
-

@@ -17,6 +17,7 @@ import { plainCustomValues } from './custom-fields.service.js';
 import { ownerGroupOf } from './ownership.js';
 import { decodeCursor, pageOf, pageSize } from './cursor.js';
 import { liveRecordExists, livePerson } from './links.repository.js';
+import { moveToBin } from './recycle-bin.repository.js';
 
 /**
  * Activities: tasks, calls and meetings, each assigned to a user and linked
@@ -380,7 +381,7 @@ export async function updateActivity(
 export async function deleteActivity(db: Kysely<Database>, actor: Authenticated, id: string): Promise<void> {
   await inTransaction(db, async (trx) => {
     const { row } = await activityRow(trx, actor, id, 'delete');
-    if (!(await repo.softDeleteActivity(trx, actor.tenantId, id))) throw new CrmError('record_not_found', 'no such activity');
+    if (!(await moveToBin(trx, actor.tenantId, 'activities', id))) throw new CrmError('record_not_found', 'no such activity');
     await recordChange(trx, undefined, { tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'activity.deleted', entity: 'activities', entityId: id, subjectIds: aboutPeople(row) });
   });
 }

@@ -186,17 +186,6 @@ export async function updateDeal(
   return result.numUpdatedRows === 1n;
 }
 
-export async function softDeleteDeal(db: Kysely<Database>, tenantId: string, id: string): Promise<boolean> {
-  const result = await db
-    .updateTable('deals')
-    .set({ deleted_at: new Date() })
-    .where('tenant_id', '=', tenantId)
-    .where('id', '=', id)
-    .where('deleted_at', 'is', null)
-    .executeTakeFirst();
-  return result.numUpdatedRows === 1n;
-}
-
 export async function insertStageChange(
   db: Kysely<Database>,
   tenantId: string,

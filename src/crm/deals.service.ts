@@ -14,6 +14,7 @@ import { decodeCursor, pageOf, pageSize } from './cursor.js';
 import * as repo from './deals.repository.js';
 import { liveContactIds, liveRecordExists } from './links.repository.js';
 import { defaultPipeline, ensureDefaultPipeline, findStage, lockPipeline, type Pipeline, type Stage } from './pipelines.service.js';
+import { moveToBin } from './recycle-bin.repository.js';
 
 /**
  * Deals: money in integer minor units of an ISO 4217 currency, moving through
@@ -376,7 +377,7 @@ export async function updateDeal(
 /** Soft delete: the deal goes to the recycle bin for 30 days. */
 export async function deleteDeal(db: Kysely<Database>, actor: Authenticated, id: string): Promise<void> {
   await dealForChange(db, actor, id, 'delete');
-  if (!(await repo.softDeleteDeal(db, actor.tenantId, id))) throw new CrmError('record_not_found', 'no such deal');
+  if (!(await moveToBin(db, actor.tenantId, 'deals', id))) throw new CrmError('record_not_found', 'no such deal');
 }
 
 /** The stages a deal went through, oldest first. */

@@ -343,7 +343,10 @@ describe('deals', () => {
     expect(raw.rows[0]!.deleted_at).toBeInstanceOf(Date);
     const actor = await authenticate(t.handle.db, { ...t.config, keyring: t.keyring }, token);
     expect(await restoreFromBin(t.handle.db, actor, 'deals', d.id)).toEqual({ module: 'deals', id: d.id });
-    expect((await get(token, `/api/v1/deals/${d.id}`)).json()).toMatchObject({ id: d.id, title: 'Binned' });
+    // Into the bin and back out moved the version twice: a change made against the old one is stale.
+    expect((await get(token, `/api/v1/deals/${d.id}`)).json()).toMatchObject({ id: d.id, title: 'Binned', version: d.version + 2 });
+    const stale = await call(token, 'PATCH', `/api/v1/deals/${d.id}`, { title: 'Stale', version: d.version + 1 });
+    expect(stale.statusCode).toBe(409);
     await expect(restoreFromBin(t.handle.db, actor, 'deals', d.id)).rejects.toMatchObject({ code: 'not_in_recycle_bin' });
     await call(token, 'DELETE', `/api/v1/deals/${d.id}`);
     await sql`update deals set deleted_at = now() - interval '31 days' where id = ${d.id}`.execute(t.handle.db);

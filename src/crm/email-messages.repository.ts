@@ -66,13 +66,3 @@ export async function listEmailMessages(
   return query.execute();
 }
 
-export async function softDeleteEmailMessage(db: Kysely<Database>, tenantId: string, id: string): Promise<boolean> {
-  const result = await db
-    .updateTable('email_messages')
-    .set({ deleted_at: new Date() })
-    .where('tenant_id', '=', tenantId)
-    .where('id', '=', id)
-    .where('deleted_at', 'is', null)
-    .executeTakeFirst();
-  return result.numUpdatedRows === 1n;
-}

@@ -14,6 +14,7 @@ import * as repo from './email-messages.repository.js';
 import { contactSubjectId } from './contacts.service.js';
 import { getDeal } from './deals.service.js';
 import { reachOf } from './reach.js';
+import { moveToBin } from './recycle-bin.repository.js';
 
 /**
  * Logged e-mail messages: what was written to or by a contact, kept on the
@@ -213,7 +214,7 @@ export async function deleteEmailMessage(db: Kysely<Database>, keyring: Keyring,
   await load(db, keyring, actor, id);
   await inTransaction(db, async (trx) => {
     const row = await repo.findEmailMessage(trx, actor.tenantId, id);
-    if (!row || !(await repo.softDeleteEmailMessage(trx, actor.tenantId, id))) throw new CrmError('record_not_found', 'no such e-mail message');
+    if (!row || !(await moveToBin(trx, actor.tenantId, 'email_messages', id))) throw new CrmError('record_not_found', 'no such e-mail message');
     await recordChange(trx, keyring, { tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'email_message.deleted', entity: 'email_messages', entityId: id, subjectIds: aboutPeople(row) });
   });
 }

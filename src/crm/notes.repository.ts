@@ -90,14 +90,3 @@ export async function updateNote(db: Kysely<Database>, tenantId: string, id: str
     .executeTakeFirst();
 }
 
-/** Into the recycle bin (a date) or back out of it (null). */
-export async function setNoteDeleted(db: Kysely<Database>, tenantId: string, id: string, deleted: Date | null): Promise<boolean> {
-  const result = await db
-    .updateTable('notes')
-    .set({ deleted_at: deleted })
-    .where('tenant_id', '=', tenantId)
-    .where('id', '=', id)
-    .where('deleted_at', deleted ? 'is' : 'is not', null)
-    .executeTakeFirst();
-  return result.numUpdatedRows === 1n;
-}

@@ -15,6 +15,7 @@ import { decodeCursor, pageOf, pageSize } from './cursor.js';
 import { leadSubjectId } from './leads.service.js';
 import { getOrganization } from './organizations.service.js';
 import { reachOf } from './reach.js';
+import { moveToBin } from './recycle-bin.repository.js';
 
 /**
  * Notes on any record. A body is free text, so it is personal: under the
@@ -221,7 +222,7 @@ export async function deleteNote(db: Kysely<Database>, keyring: Keyring, actor: 
   await requirePermission(db, actor, 'notes', 'delete');
   await db.transaction().execute(async (trx) => {
     const row = await repo.findNote(trx, actor.tenantId, id);
-    if (!row || !(await repo.setNoteDeleted(trx, actor.tenantId, id, new Date()))) throw new CrmError('record_not_found', 'no such note');
+    if (!row || !(await moveToBin(trx, actor.tenantId, 'notes', id))) throw new CrmError('record_not_found', 'no such note');
     await recordChange(trx, keyring, { tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'note.deleted', entity: 'notes', entityId: id, subjectIds: aboutPeople(row) });
   });
 }

@@ -114,14 +114,3 @@ export async function updateOrganization(db: Kysely<Database>, tenantId: string,
     .executeTakeFirst();
 }
 
-/** Into the recycle bin (a date) or back out of it (null). */
-export async function setOrganizationDeleted(db: Kysely<Database>, tenantId: string, id: string, deleted: Date | null): Promise<boolean> {
-  const result = await db
-    .updateTable('organizations')
-    .set((eb) => ({ deleted_at: deleted, version: eb('version', '+', 1), updated_at: new Date() }))
-    .where('tenant_id', '=', tenantId)
-    .where('id', '=', id)
-    .where('deleted_at', deleted ? 'is' : 'is not', null)
-    .executeTakeFirst();
-  return result.numUpdatedRows === 1n;
-}

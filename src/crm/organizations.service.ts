@@ -13,6 +13,7 @@ import type { OrganizationSort } from './organizations.repository.js';
 import { ownerGroupOf, ownersOf } from './ownership.js';
 import { ownerOf, type Address } from './people.js';
 import { setRecordTags, tagNames, tagsOf } from './tags.service.js';
+import { moveToBin } from './recycle-bin.repository.js';
 
 /** Organizations: company data, stored, searched and sorted in plain SQL. */
 
@@ -223,5 +224,5 @@ export async function updateOrganization(
 /** Soft delete into the recycle bin. */
 export async function deleteOrganization(db: Kysely<Database>, actor: Authenticated, id: string): Promise<void> {
   await organizationForChange(db, actor, id, 'delete');
-  if (!(await repo.setOrganizationDeleted(db, actor.tenantId, id, new Date()))) throw new CrmError('record_not_found', 'no such organization');
+  if (!(await moveToBin(db, actor.tenantId, 'organizations', id))) throw new CrmError('record_not_found', 'no such organization');
 }

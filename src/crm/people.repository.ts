@@ -204,14 +204,3 @@ export async function updatePerson(db: Kysely<Database>, table: PersonTable, ten
     .executeTakeFirst() as Promise<Record<string, unknown> | undefined>;
 }
 
-/** Moves a record into the recycle bin (or back out with `deleted: null`). */
-export async function setPersonDeleted(db: Kysely<Database>, table: PersonTable, tenantId: string, id: string, deleted: Date | null): Promise<boolean> {
-  const result = await db
-    .updateTable(as(table))
-    .set((eb) => ({ deleted_at: deleted, version: eb('version', '+', 1), updated_at: new Date() }))
-    .where('tenant_id', '=', tenantId)
-    .where('id', '=', id)
-    .where('deleted_at', deleted ? 'is' : 'is not', null)
-    .executeTakeFirst();
-  return result.numUpdatedRows === 1n;
-}

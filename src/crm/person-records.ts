@@ -31,6 +31,7 @@ import { ownerGroupOf, ownersOf } from './ownership.js';
 import * as repo from './people.repository.js';
 import type { PersonListQuery, PersonSort, PersonTable } from './people.repository.js';
 import { setRecordTags, tagNames, tagNewRecords, tagsOf } from './tags.service.js';
+import { moveToBin } from './recycle-bin.repository.js';
 
 /**
  * The life of a person record, shared by contacts and leads: create under a
@@ -462,7 +463,7 @@ export async function deletePerson<R extends PersonRecord>(
 ): Promise<void> {
   await inTransaction(db, async (trx) => {
     const record = await personForChange(trx, keyring, actor, kind, id, 'delete');
-    if (!(await repo.setPersonDeleted(trx, kind.table, actor.tenantId, id, new Date()))) throw new CrmError('record_not_found', `no such ${kind.noun}`);
+    if (!(await moveToBin(trx, actor.tenantId, kind.table, id))) throw new CrmError('record_not_found', `no such ${kind.noun}`);
     await recordChange(trx, keyring, { tenantId: actor.tenantId, actor: auditActorOf(actor), action: `${kind.noun}.deleted`, entity: kind.table, entityId: id, subjectIds: [record.subjectId] });
   });
 }

@@ -50,10 +50,20 @@ export async function findInBin(db: Kysely<Database>, tenantId: string, table: B
   return result.rows[0];
 }
 
+/** Records with a version for optimistic concurrency: going into the bin or out of it moves it on. */
+const versioned = (table: BinTable) => table !== 'notes' && table !== 'email_messages';
+
+/** The soft delete of every module: into the bin, restorable until purged. False when not there (or already binned). */
+export async function moveToBin(db: Kysely<Database>, tenantId: string, table: BinTable, id: string): Promise<boolean> {
+  const result = await sql`update ${sql.table(table)} set deleted_at = now()
+    ${versioned(table) ? sql`, version = version + 1, updated_at = now()` : sql``}
+    where tenant_id = ${tenantId} and id = ${id} and deleted_at is null`.execute(db);
+  return result.numAffectedRows === 1n;
+}
+
 export async function restore(db: Kysely<Database>, tenantId: string, table: BinTable, id: string): Promise<boolean> {
-  const versioned = table !== 'notes' && table !== 'email_messages';
   const result = await sql`update ${sql.table(table)} set deleted_at = null
-    ${versioned ? sql`, version = version + 1, updated_at = now()` : sql``}
+    ${versioned(table) ? sql`, version = version + 1, updated_at = now()` : sql``}
     where tenant_id = ${tenantId} and id = ${id} and deleted_at is not null`.execute(db);
   return result.numAffectedRows === 1n;
 }
