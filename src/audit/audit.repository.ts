@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect, sql, type Insertable, type PostgresPool, type SqlBool } from 'kysely';
 import type pg from 'pg';
 import { pgPoolOf } from '../db/database.js';
+import { preparedStatement } from '../db/prepared.js';
 import type { AuditEntriesTable, Database } from '../db/schema.js';
 import { ENCODED_ROW } from './chain.js';
 
@@ -8,9 +9,28 @@ import { ENCODED_ROW } from './chain.js';
 
 export type NewAuditEntry = Insertable<AuditEntriesTable>;
 
+const INSERTED = [
+  'tenant_id', 'id', 'at', 'actor_kind', 'actor_user_id', 'actor_token_id', 'actor_label', 'action', 'entity', 'entity_id',
+  'subject_ids', 'fields', 'request_id', 'ip', 'user_agent', 'details', 'values_subject_id', 'values_enc', 'mac',
+] as const satisfies ReadonlyArray<keyof NewAuditEntry>;
+
+// Any number of entries as one JSON parameter: one statement text, prepared once per connection
+// (a multi-row VALUES list would be a new text, parsed and planned, for every batch size).
+const insertJson = preparedStatement(
+  `insert into audit_entries (${INSERTED.join(', ')}) select ${INSERTED.join(', ')} from json_populate_recordset(null::audit_entries, $1::json)`,
+);
+
+const jsonValue = (value: unknown): unknown =>
+  Buffer.isBuffer(value) ? `\\x${value.toString('hex')}` : value instanceof Date ? value.toISOString() : value === undefined ? null : value;
+
 export async function insertEntries(db: Kysely<Database>, rows: NewAuditEntry[]): Promise<void> {
   if (rows.length === 0) return;
-  await db.insertInto('audit_entries').values(rows).execute();
+  const json = rows.map((row) => {
+    const out: Record<string, unknown> = {};
+    for (const column of INSERTED) out[column] = jsonValue(row[column]);
+    return out;
+  });
+  await insertJson(db, [JSON.stringify(json)]);
 }
 
 // --- sealing ------------------------------------------------------------------------------

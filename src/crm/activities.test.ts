@@ -246,7 +246,7 @@ describe('activities', () => {
     await call(token, 'DELETE', `/api/v1/activities/${a.id}`);
     const actor = await authenticate(t.handle.db, { ...t.config, keyring: t.keyring }, token);
     await restoreFromBin(t.handle.db, actor, 'activities', a.id);
-    expect((await get(token, `/api/v1/activities/${a.id}`)).json()).toMatchObject({ subject: 'binned', description: 'kept', version: a.version + 2 });
+    expect((await get(token, `/api/v1/activities/${a.id}`)).json()).toMatchObject({ subject: 'binned', description: 'kept', version: (a.version as number) + 2 });
     await expect(restoreFromBin(t.handle.db, actor, 'activities', a.id)).rejects.toMatchObject({ code: 'not_in_recycle_bin' });
     await call(token, 'DELETE', `/api/v1/activities/${a.id}`);
     await sql`update activities set deleted_at = now() - interval '31 days' where id = ${a.id}`.execute(t.handle.db);

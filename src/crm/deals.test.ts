@@ -344,8 +344,8 @@ describe('deals', () => {
     const actor = await authenticate(t.handle.db, { ...t.config, keyring: t.keyring }, token);
     expect(await restoreFromBin(t.handle.db, actor, 'deals', d.id)).toEqual({ module: 'deals', id: d.id });
     // Into the bin and back out moved the version twice: a change made against the old one is stale.
-    expect((await get(token, `/api/v1/deals/${d.id}`)).json()).toMatchObject({ id: d.id, title: 'Binned', version: d.version + 2 });
-    const stale = await call(token, 'PATCH', `/api/v1/deals/${d.id}`, { title: 'Stale', version: d.version + 1 });
+    expect((await get(token, `/api/v1/deals/${d.id}`)).json()).toMatchObject({ id: d.id, title: 'Binned', version: (d.version as number) + 2 });
+    const stale = await call(token, 'PATCH', `/api/v1/deals/${d.id}`, { title: 'Stale', version: (d.version as number) + 1 });
     expect(stale.statusCode).toBe(409);
     await expect(restoreFromBin(t.handle.db, actor, 'deals', d.id)).rejects.toMatchObject({ code: 'not_in_recycle_bin' });
     await call(token, 'DELETE', `/api/v1/deals/${d.id}`);

@@ -54,6 +54,12 @@ export function precompiled<P extends string, R>(build: (param: (name: P) => str
   };
 }
 
+/** A fixed SQL text run with new parameters each time, prepared like a precompiled query. */
+export function preparedStatement<R>(text: string) {
+  register(text);
+  return async (db: Kysely<Database>, parameters: unknown[]): Promise<R[]> => (await db.executeQuery<R>(CompiledQuery.raw(text, parameters))).rows;
+}
+
 /** Makes a pool connection run registered texts as named prepared statements. */
 export function prepareRegisteredStatements(client: pg.PoolClient): void {
   const query = client.query.bind(client) as (config: unknown, values?: unknown, callback?: unknown) => unknown;
