@@ -66,11 +66,22 @@ async function loadSnapshot(db: Kysely<Database>, tenantId: string): Promise<Acc
   return snapshot;
 }
 
+const decided = new WeakMap<AccessSnapshot, Map<string, Access>>();
+
+/** A user's access under a snapshot, worked out once per snapshot (a new model is a new snapshot). */
+function accessIn(snapshot: AccessSnapshot, userId: string): Access {
+  let perUser = decided.get(snapshot);
+  if (!perUser) decided.set(snapshot, (perUser = new Map()));
+  let access = perUser.get(userId);
+  if (!access) perUser.set(userId, (access = accessFor(snapshot, userId)));
+  return access;
+}
+
 /** What the actor may do, decided once per request. */
 export function accessOf(db: Kysely<Database>, actor: Authenticated): Promise<Access> {
   let access = perRequest.get(actor);
   if (!access) {
-    access = loadSnapshot(db, actor.tenantId).then((s) => accessFor(s, actor.user.id));
+    access = loadSnapshot(db, actor.tenantId).then((s) => accessIn(s, actor.user.id));
     perRequest.set(actor, access);
   }
   return access;
@@ -87,7 +98,7 @@ export function accessAt(db: Kysely<Database>, actor: Authenticated, version: st
   if (known) return known;
   const cached = snapshots.get(actor.tenantId);
   if (!cached || version === null || version === undefined || cached.version !== String(version)) return accessOf(db, actor);
-  const access = Promise.resolve(accessFor(cached, actor.user.id));
+  const access = Promise.resolve(accessIn(cached, actor.user.id));
   perRequest.set(actor, access);
   return access;
 }
