@@ -7,9 +7,9 @@ import type { ActivityType, Database } from '../db/schema.js';
 import { inTransaction } from '../db/transaction.js';
 import type { Authenticated } from '../identity/identity.service.js';
 import { isActiveUser } from '../identity/users.service.js';
-import { KeyError } from '../keys/keys.errors.js';
 import type { Keyring } from '../keys/keyring.js';
-import { openField, recordsSubjectId, sealField } from '../keys/keys.service.js';
+import { decryptField, fieldKey } from '../keys/field-crypto.js';
+import { recordsSubjectId, sealField, subjectKeys } from '../keys/keys.service.js';
 import { newId } from '../shared/ids.js';
 import * as repo from './activities.repository.js';
 import { CrmError } from './crm.errors.js';
@@ -80,23 +80,34 @@ function ref(tenantId: string, id: string, subjectId: string) {
   return { tenantId, subjectId, table: 'activities', rowId: id, field: 'description' };
 }
 
-/** The description, or null once the person it was sealed for has been erased. */
-async function description(db: Kysely<Database>, keyring: Keyring, row: Row): Promise<string | null> {
-  if (!row.description_enc) return null;
-  try {
-    return await openField(db, keyring, ref(row.tenant_id, row.id, row.subject_id), row.description_enc);
-  } catch (error) {
-    if (error instanceof KeyError && error.code === 'subject_erased') return null;
-    throw error;
-  }
+/**
+ * Activities with their descriptions opened: the subject keys of all of them
+ * in one lookup (a page costs one query, not one per row). A description is
+ * null once the person it was sealed for has been erased (no key), and is not
+ * decrypted at all when the actor's profile hides it.
+ */
+async function toActivities(db: Kysely<Database>, keyring: Keyring, rows: Row[], access?: Access): Promise<Activity[]> {
+  const hidden = access?.field('activities', 'description') === 'hidden';
+  const sealed = hidden ? [] : rows.filter((r) => r.description_enc);
+  const keys = sealed.length > 0 ? await subjectKeys(db, keyring, sealed[0]!.tenant_id, sealed.map((r) => r.subject_id)) : new Map<string, Buffer>();
+  return rows.map((row) => {
+    const key = keys.get(row.subject_id);
+    const description = !hidden && row.description_enc && key ? decryptField(fieldKey(key), ref(row.tenant_id, row.id, row.subject_id), row.description_enc) : null;
+    const activity = toActivity(row, description);
+    return access ? redact(access, 'activities', activity) : activity;
+  });
 }
 
-async function toActivity(db: Kysely<Database>, keyring: Keyring, row: Row): Promise<Activity> {
+async function toActivityOpened(db: Kysely<Database>, keyring: Keyring, row: Row, access?: Access): Promise<Activity> {
+  return (await toActivities(db, keyring, [row], access))[0]!;
+}
+
+function toActivity(row: Row, description: string | null): Activity {
   return {
     id: row.id,
     type: row.type,
     subject: row.subject,
-    description: await description(db, keyring, row),
+    description,
     dueAt: row.due_at,
     startAt: row.start_at,
     endAt: row.end_at,
@@ -237,7 +248,7 @@ export async function createActivity(db: Kysely<Database>, keyring: Keyring, act
       owner_group_id: ownerGroupOf(access, input.ownerGroupId),
       custom: await plainCustomValues(trx, actor.tenantId, 'activities', {}, input.custom),
     });
-    const created = await toActivity(trx, keyring, row);
+    const created = await toActivityOpened(trx, keyring, row);
     const { fields, values } = changesBetween(null, created);
     await recordChange(trx, keyring, {
       tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'activity.created', entity: 'activities', entityId: id,
@@ -249,7 +260,7 @@ export async function createActivity(db: Kysely<Database>, keyring: Keyring, act
 
 export async function getActivity(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, id: string): Promise<Activity> {
   const { row, access } = await activityRow(db, actor, id, 'view');
-  const shown = redact(access, 'activities', await toActivity(db, keyring, row));
+  const shown = await toActivityOpened(db, keyring, row, access);
   if (row.description_enc) {
     await recordRead(db, keyring, {
       tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'activity.read', entity: 'activities', entityId: id, subjectIds: aboutPeople(row), fields: fieldsShown(shown),
@@ -315,7 +326,7 @@ export async function listActivities(
     ...(scope.all ? {} : { reach: { owners: scope, assigneeId: actor.user.id } }),
   });
   const page = pageOf(rows, limit, (r) => r.sort_key, sort);
-  const items = await Promise.all(page.rows.map(async (r) => redact(access, 'activities', await toActivity(db, keyring, r))));
+  const items = await toActivities(db, keyring, page.rows, access);
   // Descriptions are personal; a page that shows none of them reads nothing personal.
   const personal = page.rows.filter((r) => r.description_enc);
   if (personal.length > 0 && items[0] && 'description' in items[0]) {
@@ -344,7 +355,8 @@ export async function updateActivity(
     assertWritable(access, 'activities', input);
     const expected = ifMatch ?? input.version ?? row.version;
     const links = await linksOf(trx, keyring, actor, input, row);
-    const text = input.description !== undefined ? descriptionText(input.description) : await description(trx, keyring, row);
+    const before = await toActivityOpened(trx, keyring, row);
+    const text = input.description !== undefined ? descriptionText(input.description) : before.description;
     const times = {
       due_at: input.dueAt !== undefined ? instant(input.dueAt, 'dueAt') : row.due_at,
       start_at: input.startAt !== undefined ? instant(input.startAt, 'startAt') : row.start_at,
@@ -367,8 +379,8 @@ export async function updateActivity(
     };
     const updated = await repo.updateActivity(trx, actor.tenantId, id, expected, values);
     if (!updated) throw new CrmError('version_conflict', `the activity changed since version ${expected}; reload and try again`);
-    const after = await toActivity(trx, keyring, updated);
-    const { fields, values: changes } = changesBetween(await toActivity(trx, keyring, row), after);
+    const after = await toActivityOpened(trx, keyring, updated);
+    const { fields, values: changes } = changesBetween(before, after);
     await recordChange(trx, keyring, {
       tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'activity.updated', entity: 'activities', entityId: id,
       subjectIds: [...new Set([...aboutPeople(row), ...aboutPeople(updated)])], fields, values: { subjectId: updated.subject_id, data: changes }, details: { version: updated.version },
