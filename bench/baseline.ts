@@ -62,6 +62,17 @@ app.get('/api/v1/contacts/:id', async (request, reply) => {
   return rows[0] ? toContact(rows[0]) : reply.status(404).send({ title: 'no such contact' });
 });
 
+// A reference, not a rival: the same read plus one committed row saying who read what,
+// the least a per-read audit trail writes (no MAC, chain, encryption or group commit).
+await query('create table if not exists bench_plain_reads (id uuid primary key, contact_id uuid not null, at timestamptz not null default now())', []);
+app.get('/api/v1/contacts/:id/logged', async (request, reply) => {
+  const id = (request.params as { id: string }).id;
+  const rows = await query('select * from bench_plain_contacts where id = $1', [id]);
+  if (!rows[0]) return reply.status(404).send({ title: 'no such contact' });
+  await query('insert into bench_plain_reads (id, contact_id) values ($1, $2)', [v7(), id]);
+  return toContact(rows[0]);
+});
+
 app.get('/api/v1/contacts', async (request) => {
   const q = request.query as { limit?: string; cursor?: string; email?: string; q?: string };
   const limit = Math.min(Math.max(Number(q.limit ?? 50) || 50, 1), 200);

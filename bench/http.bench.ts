@@ -11,7 +11,7 @@ import { initializeKeys } from '../src/keys/keys.service.js';
 import { loadKeyring } from '../src/keys/master-key.js';
 import { createTenant } from '../src/tenants/tenants.service.js';
 import { startChild, type ServerChild } from './child.js';
-import { cases, importExists, runCase, runImport, writeImportCsv, type CaseResult, type ImportResult, type LoadSettings, type Sample } from './load.js';
+import { cases, importExists, runCase, runImport, writeImportCsv, type CaseKey, type CaseResult, type ImportResult, type LoadSettings, type Sample } from './load.js';
 import { personAt, seedEncryptedContacts, seedPlainContacts } from './seed.js';
 
 /**
@@ -130,7 +130,9 @@ async function checkSeed(url: string, token: string, sample: Sample): Promise<vo
 
 async function runCases(server: ServerChild, token: string, sample: Sample, options: HttpOptions, label: string, runId: string) {
   const results: CaseResult[] = [];
-  for (const definition of cases(sample, runId).filter((c) => !options.only || options.only.includes(c.key))) {
+  const wanted = (c: { key: CaseKey; baselineOnly?: boolean }) =>
+    (!c.baselineOnly || label === 'baseline') && (!options.only || options.only.includes(c.key) || (c.baselineOnly && options.only.includes('get')));
+  for (const definition of cases(sample, runId).filter(wanted)) {
     const result = await runCase(server, token, definition, options.load);
     log(
       `  ${label.padEnd(9)} ${definition.name.padEnd(36)} ${result.requestsPerSecond.toFixed(0).padStart(6)} req/s  ` +

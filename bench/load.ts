@@ -28,7 +28,7 @@ export interface CaseResult {
   sampleItems?: number;
 }
 
-export type CaseKey = 'create' | 'get' | 'list' | 'search-email' | 'search-email-1' | 'search-name';
+export type CaseKey = 'create' | 'get' | 'get-logged' | 'list' | 'search-email' | 'search-email-1' | 'search-name';
 
 export interface Sample {
   ids: string[];
@@ -39,6 +39,8 @@ interface CaseDefinition {
   key: CaseKey;
   name: string;
   request: RequestDefinition;
+  /** Run against the baseline only: a reference figure, with no Custodia counterpart. */
+  baselineOnly?: boolean;
   /** Overrides the settings' connections (1: latency without queueing behind other requests). */
   connections?: number;
   /** A path to try once before the load, whose answer's items are counted. */
@@ -64,6 +66,12 @@ export function cases(sample: Sample, runId: string): CaseDefinition[] {
       key: 'get',
       name: 'get contact by id',
       request: { method: 'GET', setupRequest: (r) => ({ ...r, path: `/api/v1/contacts/${nextId()}` }) },
+    },
+    {
+      key: 'get-logged',
+      name: 'get by id + one committed access-log row',
+      baselineOnly: true,
+      request: { method: 'GET', setupRequest: (r) => ({ ...r, path: `/api/v1/contacts/${nextId()}/logged` }) },
     },
     { key: 'list', name: 'list page (limit=50)', request: { method: 'GET', path: '/api/v1/contacts?limit=50' }, probe: '/api/v1/contacts?limit=50' },
     {

@@ -31,6 +31,9 @@ export function httpTable(r: ModeResult): string {
       `| ${c.name}${failed} | ${f0(c.requestsPerSecond)} | ${ms(c.p50Ms)} | ${ms(c.p99Ms)} | ${b ? f0(b.requestsPerSecond) : '–'} | ${b ? ms(b.p50Ms) : '–'} | ${b ? ms(b.p99Ms) : '–'} | ${b ? (c.requestsPerSecond / b.requestsPerSecond).toFixed(2) : '–'} | ${f0(c.memory.rssMiB)} / ${f0(c.memory.heapUsedMiB)} | ${b ? f0(b.memory.rssMiB) : '–'} |`,
     );
   }
+  for (const b of r.baseline.filter((x) => !r.custodia.some((c) => c.key === x.key))) {
+    lines.push(`| (reference) baseline ${b.name} | – | – | – | ${f0(b.requestsPerSecond)} | ${ms(b.p50Ms)} | ${ms(b.p99Ms)} | – | – | ${f0(b.memory.rssMiB)} |`);
+  }
   if (r.import) {
     const i = r.import;
     lines.push(
