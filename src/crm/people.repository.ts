@@ -88,6 +88,14 @@ export interface PersonReadExtras {
   access_version: string | null;
 }
 
+/** A row's tag names (in the order lists show them) as a column, so reads and pages need no query of their own for tags. */
+function tagNamesColumn(table: PersonTable) {
+  return sql<string[]>`array(
+    select t.name from record_tags rt join tags t on t.tenant_id = rt.tenant_id and t.id = rt.tag_id
+    where rt.tenant_id = ${sql.ref(`${table}.tenant_id`)} and rt.module = ${sql.lit(table)} and rt.record_id = ${sql.ref(`${table}.id`)}
+    order by lower(t.name))`;
+}
+
 type PersonReadRow = Record<string, unknown> & PersonReadExtras;
 const personReads = new Map<string, (db: Kysely<Database>, values: Record<'tenantId' | 'id', unknown>) => Promise<PersonReadRow[]>>();
 
@@ -114,10 +122,7 @@ export async function findPersonToRead(
         .select([
           'subject_keys.wrapped_key as subject_wrapped_key',
           'subject_keys.tenant_key_version as subject_tenant_key_version',
-          sql<string[]>`array(
-            select t.name from record_tags rt join tags t on t.tenant_id = rt.tenant_id and t.id = rt.tag_id
-            where rt.tenant_id = ${sql.ref(`${table}.tenant_id`)} and rt.module = ${sql.lit(table)} and rt.record_id = ${sql.ref(`${table}.id`)}
-            order by lower(t.name))`.as('tag_names'),
+          tagNamesColumn(table).as('tag_names'),
           options.accessVersion(param('tenantId')).as('access_version'),
         ])
         .where(`${as(table)}.tenant_id`, '=', param('tenantId'))
@@ -171,7 +176,7 @@ export async function listPeople(db: Kysely<Database>, table: PersonTable, tenan
   let query = db
     .selectFrom(as(table))
     .selectAll()
-    .select(sortKey(k).as('sort_key'))
+    .select([sortKey(k).as('sort_key'), tagNamesColumn(table).as('tag_names')])
     .where('tenant_id', '=', tenantId)
     .where('deleted_at', 'is', null)
     .limit(q.limit);
@@ -188,7 +193,7 @@ export async function listPeople(db: Kysely<Database>, table: PersonTable, tenan
   if (q.after) query = query.where(after(k, q.after));
   const [first, second] = orderBy(k);
   query = query.orderBy(first).orderBy(second);
-  return query.execute() as Promise<Array<Record<string, unknown> & { sort_key: string | null; id: string }>>;
+  return query.execute() as Promise<Array<Record<string, unknown> & { sort_key: string | null; id: string; tag_names: string[] }>>;
 }
 
 /** Updates when the version still matches; undefined means someone else changed it first. */

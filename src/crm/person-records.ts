@@ -343,8 +343,11 @@ export async function openPeople<R extends PersonRecord>(
   rows: Row[],
 ): Promise<R[]> {
   const keys = await subjectKeys(db, keyring, tenantId, rows.map((r) => r.subject_id));
-  const tags = await tagsOf(db, tenantId, kind.table, rows.map((r) => r.id));
-  return rows.filter((r) => keys.has(r.subject_id)).map((r) => openRow(kind, keys.get(r.subject_id)!, r, tags.get(r.id) ?? []));
+  // Pages come with their tag names (listPeople selects them); other rows look them up.
+  const carried = rows.every((r) => Array.isArray((r as Row & { tag_names?: unknown }).tag_names));
+  const tags = carried ? null : await tagsOf(db, tenantId, kind.table, rows.map((r) => r.id));
+  const tagsOfRow = (r: Row) => (tags ? (tags.get(r.id) ?? []) : (r as Row & { tag_names: string[] }).tag_names);
+  return rows.filter((r) => keys.has(r.subject_id)).map((r) => openRow(kind, keys.get(r.subject_id)!, r, tagsOfRow(r)));
 }
 
 /** A page of people; `email`/`phone` find by exact value, `q` by name words and prefixes. */
@@ -396,7 +399,7 @@ export async function listPeople<R extends PersonRecord>(
     const date = instant(value, name);
     if (date) query[name] = date;
   }
-  const rows = (await repo.listPeople(db, kind.table, actor.tenantId, query)) as Array<Row & { sort_key: string | null }>;
+  const rows = (await repo.listPeople(db, kind.table, actor.tenantId, query)) as unknown as Array<Row & { sort_key: string | null; tag_names: string[] }>;
   const page = pageOf(rows, limit, (r) => r.sort_key, sort);
   const items = (await openPeople(db, keyring, actor.tenantId, kind, page.rows)).filter((r) => matchesSearch(r, search));
   const shown = items.map((r) => redact(access, kind.table, r));

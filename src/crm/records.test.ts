@@ -21,6 +21,10 @@ describe('tags and custom fields', () => {
     expect((await s.get('/api/v1/tags')).json().map((tag: { name: string }) => tag.name)).toEqual(['newsletter', 'VIP']);
     expect((await s.get('/api/v1/contacts?tag=vip')).json().items).toHaveLength(2);
     expect(ids(await s.get('/api/v1/contacts?tag=newsletter'))).toEqual([a.id]);
+    // A page carries each row's tags in the order a read shows them.
+    expect((await s.get('/api/v1/contacts?tag=newsletter')).json().items[0].tags).toEqual(['newsletter', 'VIP']);
+    expect((await s.get(`/api/v1/contacts/${a.id}`)).json().tags).toEqual(['newsletter', 'VIP']);
+    expect(((await s.get('/api/v1/contacts')).json().items as Array<{ tags: string[] }>).map((c) => c.tags).sort()).toEqual([[], ['VIP'], ['newsletter', 'VIP']]);
     const org = (await s.post('/api/v1/organizations', { name: 'Acme', tags: ['vip'] })).json();
     expect(ids(await s.get('/api/v1/organizations?tag=VIP'))).toEqual([org.id]);
     expect((await s.post('/api/v1/tags', { name: 'Vip' })).statusCode).toBe(409);
