@@ -359,6 +359,10 @@ export async function listPeople<R extends PersonRecord>(
   params: PersonListParams,
   equals: Record<string, string> = {},
 ): Promise<{ items: R[]; nextCursor: string | null }> {
+  const search = { ...(params.email !== undefined ? { email: params.email } : {}), ...(params.phone !== undefined ? { phone: params.phone } : {}), ...(params.q !== undefined ? { q: params.q } : {}) };
+  // The blind index lookup runs while access is decided (nothing of it is answered before that).
+  const candidates = personCandidates(db, keyring, actor.tenantId, kind.table, search);
+  candidates.catch(() => undefined); // awaited below, unless access is refused first
   const access = await requirePermission(db, actor, kind.table, 'view');
   const limit = pageSize(params.limit);
   const sort = params.sort ?? 'createdAt';
@@ -370,8 +374,7 @@ export async function listPeople<R extends PersonRecord>(
     }
   }
   const scope = access.owners(kind.table, 'read');
-  const search = { ...(params.email !== undefined ? { email: params.email } : {}), ...(params.phone !== undefined ? { phone: params.phone } : {}), ...(params.q !== undefined ? { q: params.q } : {}) };
-  let ids = await personCandidates(db, keyring, actor.tenantId, kind.table, search);
+  let ids = await candidates;
   if (ids && ids.length > 0 && search.email !== undefined) {
     // E-mail terms are truncated, so in a large tenant most candidates are collisions: confirm
     // them on the one sealed field that decides before paging, and a page holds matches only.
