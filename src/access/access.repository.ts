@@ -10,7 +10,7 @@ export async function accessVersion(db: Kysely<Database>, tenantId: string): Pro
 
 /** The tenant's access version as a column of another select, so the record and the version come in one statement. */
 export function accessVersionOf(tenantId: string) {
-  return sql<string | null>`(select access_version from tenants where id = ${tenantId})`;
+  return sql<number | null>`(select access_version from tenants where id = ${tenantId})`;
 }
 
 /** Every change to who may see what moves the version, so every app node reloads. */

@@ -93,7 +93,7 @@ export function accessOf(db: Kysely<Database>, actor: Authenticated): Promise<Ac
  * then costs one statement, and a model changed since the cached snapshot
  * still reloads before anything is decided.
  */
-export function accessAt(db: Kysely<Database>, actor: Authenticated, version: string | number | bigint | null | undefined): Promise<Access> {
+export function accessAt(db: Kysely<Database>, actor: Authenticated, version: number | null | undefined): Promise<Access> {
   const known = perRequest.get(actor);
   if (known) return known;
   const cached = snapshots.get(actor.tenantId);

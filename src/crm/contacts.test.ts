@@ -46,25 +46,29 @@ describe('contacts', () => {
     expect(got.headers.etag).toBe('"1"');
   });
 
-  it('pages e-mail matches only: a blind index collision is not a hit and does not take a place on the page', async () => {
+  it.each([
+    { by: 'e-mail', index: 'contact_email', query: 'email=WANTED.person@example.test', otherQuery: 'email=other.person@example.test' },
+    { by: 'phone', index: 'contact_phone', query: `phone=${encodeURIComponent('+31 20 555 0001')}`, otherQuery: `phone=${encodeURIComponent('+31 20 555 0002')}` },
+  ])('pages $by matches only: a blind index collision is not a hit and does not take a place on the page', async ({ index, query, otherQuery }) => {
     const { tt, token } = await session();
     const get = (url: string) => t.app.inject({ url, headers: bearer(token) });
+    const ids = async (url: string) => ((await get(url)).json().items as Array<{ id: string }>).map((c) => c.id);
     // The collision is made first, so it sorts before the real match.
-    const other = (await post(token, '/api/v1/contacts', { firstName: 'Other', emails: ['other.person@example.test'] })).json();
-    const wanted = (await post(token, '/api/v1/contacts', { firstName: 'Wanted', emails: ['wanted.person@example.test'] })).json();
+    const other = (await post(token, '/api/v1/contacts', { firstName: 'Other', emails: ['other.person@example.test'], phones: ['+31 20 555 0002'] })).json();
+    const wanted = (await post(token, '/api/v1/contacts', { firstName: 'Wanted', emails: ['wanted.person@example.test'], phones: ['+31 20 555 0001'] })).json();
     // Truncated terms collide (1 in 65,536 per pair; ~15 per address at 1,000,000 contacts): make
-    // `other` a candidate of the wanted address, as a collision in a large tenant would.
+    // `other` a candidate of the wanted value, as a collision in a large tenant would.
     const copied = await sql`insert into blind_index_terms (tenant_id, index_name, key_version, term, record_table, record_id, subject_id)
       select tenant_id, index_name, key_version, term, record_table, ${other.id}::uuid, ${other.subjectId}::uuid from blind_index_terms
-      where tenant_id = ${tt.tenant.id} and record_id = ${wanted.id} and index_name = 'contact_email'
+      where tenant_id = ${tt.tenant.id} and record_id = ${wanted.id} and index_name = ${index}
       on conflict do nothing`.execute(t.handle.db);
     expect(Number(copied.numAffectedRows)).toBeGreaterThan(0);
 
-    const page = await get('/api/v1/contacts?email=WANTED.person@example.test&limit=1');
+    const page = await get(`/api/v1/contacts?${query}&limit=1`);
     expect(page.statusCode).toBe(200);
     expect(page.json()).toEqual({ items: [expect.objectContaining({ id: wanted.id })], nextCursor: null });
-    expect((await get('/api/v1/contacts?email=wanted.person@example.test')).json().items.map((c: { id: string }) => c.id)).toEqual([wanted.id]);
-    expect((await get('/api/v1/contacts?email=other.person@example.test')).json().items.map((c: { id: string }) => c.id)).toEqual([other.id]);
+    expect(await ids(`/api/v1/contacts?${query}`)).toEqual([wanted.id]);
+    expect(await ids(`/api/v1/contacts?${otherQuery}`)).toEqual([other.id]);
   });
 
   it('stores no personal plaintext in the contacts and notes tables', async () => {

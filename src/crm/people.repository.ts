@@ -47,17 +47,23 @@ export async function findPeople(db: Kysely<Database>, table: PersonTable, tenan
     .execute() as Promise<Array<Record<string, unknown>>>;
 }
 
-/** Just the sealed e-mail addresses of people by id (not deleted), for an import's duplicate check. */
-export async function findPeopleEmails(db: Kysely<Database>, table: PersonTable, tenantId: string, ids: string[]) {
+/** Sealed labelled-value columns, the ones a blind index candidate is confirmed on. */
+export type SealedListColumn = 'emails_enc' | 'phones_enc';
+
+/**
+ * Just some sealed columns of people by id (not deleted), with their wrapped
+ * subject keys: blind index candidates are mostly collisions whose keys are not
+ * cached, and only the field that decides is opened.
+ */
+export async function findPeopleSealed(db: Kysely<Database>, table: PersonTable, tenantId: string, ids: string[], columns: readonly SealedListColumn[]) {
   if (ids.length === 0) return [];
-  // With the wrapped subject keys: most candidates are collisions whose keys are not cached.
-  return db
+  const rows = await db
     .selectFrom(as(table))
     .leftJoin('subject_keys', (j) => j.onRef('subject_keys.tenant_id', '=', `${as(table)}.tenant_id`).onRef('subject_keys.subject_id', '=', `${as(table)}.subject_id`))
     .select([
       `${as(table)}.id`,
       `${as(table)}.subject_id`,
-      `${as(table)}.emails_enc`,
+      ...columns.map((c) => `${as(table)}.${c}` as const),
       'subject_keys.wrapped_key as subject_wrapped_key',
       'subject_keys.tenant_key_version as subject_tenant_key_version',
     ])
@@ -65,6 +71,7 @@ export async function findPeopleEmails(db: Kysely<Database>, table: PersonTable,
     .where(`${as(table)}.id`, '=', sql<string>`any(${ids}::uuid[])`)
     .where(`${as(table)}.deleted_at`, 'is', null)
     .execute();
+  return rows as Array<{ id: string; subject_id: string; subject_wrapped_key: Buffer | null; subject_tenant_key_version: number | null } & Partial<Record<SealedListColumn, Buffer>>>;
 }
 
 export async function findPerson(db: Kysely<Database>, table: PersonTable, tenantId: string, id: string, options: { deleted?: boolean } = {}) {
@@ -85,7 +92,7 @@ export interface PersonReadExtras {
   subject_wrapped_key: Buffer | null;
   subject_tenant_key_version: number | null;
   /** The tenant's access version, read in the same statement (see accessAt). */
-  access_version: string | null;
+  access_version: number | null;
 }
 
 /** A row's tag names (in the order lists show them) as a column, so reads and pages need no query of their own for tags. */
@@ -109,7 +116,7 @@ export async function findPersonToRead(
   table: PersonTable,
   tenantId: string,
   id: string,
-  options: { deleted?: boolean; accessVersion: (tenantId: string) => RawBuilder<string | null> },
+  options: { deleted?: boolean; accessVersion: (tenantId: string) => RawBuilder<number | null> },
 ): Promise<PersonReadRow | undefined> {
   const variant = `${table}:${options.deleted ? 'deleted' : 'live'}`;
   let read = personReads.get(variant);

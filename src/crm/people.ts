@@ -262,7 +262,7 @@ export async function personCandidates(
 }
 
 /** Blind index matches are candidates (truncated terms collide): the decrypted values decide. */
-export function matchesSearch(fields: PersonFields, search: PersonSearch): boolean {
+export function matchesSearch(fields: Pick<PersonFields, 'firstName' | 'lastName' | 'emails' | 'phones'>, search: PersonSearch): boolean {
   const email = search.email?.trim().toLowerCase();
   if (email && !fields.emails.some((e) => e.value.toLowerCase() === email)) return false;
   if (search.phone !== undefined) {

@@ -22,6 +22,7 @@ import {
   personCandidates,
   personFields,
   sealPerson,
+  type LabelledValue,
   type LawfulBasis,
   type PersonFields,
   type PersonInput,
@@ -233,19 +234,35 @@ export async function createPeopleInBulk(
 }
 
 /**
- * The e-mail addresses (lower case) of people by id, for an import's
- * duplicate check: blind index candidates are mostly collisions, so only the
- * one sealed field that decides is opened; erased people are left out.
+ * The e-mail addresses and/or phone numbers of people by id, opening only
+ * those sealed fields: blind index candidates are mostly collisions of the
+ * truncated index, so they are confirmed on the field that decides before
+ * anything is opened whole. Erased people are left out.
  */
-export async function emailsOfPeople(db: Kysely<Database>, keyring: Keyring, tenantId: string, table: PersonTable, ids: string[]): Promise<Map<string, string[]>> {
-  const rows = await repo.findPeopleEmails(db, table, tenantId, ids);
-  const emails = new Map<string, string[]>();
+export async function labelledValuesOf(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  tenantId: string,
+  table: PersonTable,
+  ids: string[],
+  fields: ReadonlyArray<'emails' | 'phones'>,
+): Promise<Map<string, Partial<Record<'emails' | 'phones', LabelledValue[]>>>> {
+  const rows = await repo.findPeopleSealed(db, table, tenantId, ids, fields.map((f) => `${f}_enc` as const));
+  const values = new Map<string, Partial<Record<'emails' | 'phones', LabelledValue[]>>>();
   for (const row of rows) {
     if (!row.subject_wrapped_key) continue; // erased
-    const key = await subjectKeyOf(db, keyring, tenantId, row.subject_id, { wrapped_key: row.subject_wrapped_key, tenant_key_version: row.subject_tenant_key_version });
-    const values = JSON.parse(decryptField(fieldKey(key), { tenantId, table, rowId: row.id, field: 'emails' }, row.emails_enc)) as Array<{ value: string }>;
-    emails.set(row.id, values.map((e) => e.value.toLowerCase()));
+    const key = fieldKey(await subjectKeyOf(db, keyring, tenantId, row.subject_id, { wrapped_key: row.subject_wrapped_key, tenant_key_version: row.subject_tenant_key_version }));
+    const opened: Partial<Record<'emails' | 'phones', LabelledValue[]>> = {};
+    for (const field of fields) opened[field] = JSON.parse(decryptField(key, { tenantId, table, rowId: row.id, field }, row[`${field}_enc`]!)) as LabelledValue[];
+    values.set(row.id, opened);
   }
+  return values;
+}
+
+/** The e-mail addresses (lower case) of people by id, for an import's duplicate check. */
+export async function emailsOfPeople(db: Kysely<Database>, keyring: Keyring, tenantId: string, table: PersonTable, ids: string[]): Promise<Map<string, string[]>> {
+  const emails = new Map<string, string[]>();
+  for (const [id, opened] of await labelledValuesOf(db, keyring, tenantId, table, ids, ['emails'])) emails.set(id, opened.emails!.map((e) => e.value.toLowerCase()));
   return emails;
 }
 
@@ -341,13 +358,12 @@ export async function openPeople<R extends PersonRecord>(
   tenantId: string,
   kind: PersonKind<R, never>,
   rows: Row[],
+  /** The rows' tag names when they came with them (a page does); looked up otherwise. */
+  tagsOfRow?: (row: Row) => string[],
 ): Promise<R[]> {
   const keys = await subjectKeys(db, keyring, tenantId, rows.map((r) => r.subject_id));
-  // Pages come with their tag names (listPeople selects them); other rows look them up.
-  const carried = rows.every((r) => Array.isArray((r as Row & { tag_names?: unknown }).tag_names));
-  const tags = carried ? null : await tagsOf(db, tenantId, kind.table, rows.map((r) => r.id));
-  const tagsOfRow = (r: Row) => (tags ? (tags.get(r.id) ?? []) : (r as Row & { tag_names: string[] }).tag_names);
-  return rows.filter((r) => keys.has(r.subject_id)).map((r) => openRow(kind, keys.get(r.subject_id)!, r, tagsOfRow(r)));
+  const tags = tagsOfRow ? undefined : await tagsOf(db, tenantId, kind.table, rows.map((r) => r.id));
+  return rows.filter((r) => keys.has(r.subject_id)).map((r) => openRow(kind, keys.get(r.subject_id)!, r, tagsOfRow ? tagsOfRow(r) : (tags!.get(r.id) ?? [])));
 }
 
 /** A page of people; `email`/`phone` find by exact value, `q` by name words and prefixes. */
@@ -375,12 +391,16 @@ export async function listPeople<R extends PersonRecord>(
   }
   const scope = access.owners(kind.table, 'read');
   let ids = await candidates;
-  if (ids && ids.length > 0 && search.email !== undefined) {
-    // E-mail terms are truncated, so in a large tenant most candidates are collisions: confirm
-    // them on the one sealed field that decides before paging, and a page holds matches only.
-    const wanted = search.email.trim().toLowerCase();
-    const emails = await emailsOfPeople(db, keyring, actor.tenantId, kind.table, ids);
-    ids = ids.filter((id) => emails.get(id)?.includes(wanted));
+  const exact = [...(search.email !== undefined ? (['emails'] as const) : []), ...(search.phone !== undefined ? (['phones'] as const) : [])];
+  if (ids && ids.length > 0 && exact.length > 0) {
+    // E-mail and phone terms are truncated, so in a large tenant most candidates are collisions:
+    // confirm them on the sealed fields that decide before paging, and a page holds matches only.
+    const opened = await labelledValuesOf(db, keyring, actor.tenantId, kind.table, ids, exact);
+    const { q: _names, ...exactSearch } = search;
+    ids = ids.filter((id) => {
+      const values = opened.get(id);
+      return values !== undefined && matchesSearch({ firstName: '', lastName: '', emails: values.emails ?? [], phones: values.phones ?? [] }, exactSearch);
+    });
   }
   const query: PersonListQuery = {
     limit: limit + 1,
@@ -404,7 +424,7 @@ export async function listPeople<R extends PersonRecord>(
   }
   const rows = (await repo.listPeople(db, kind.table, actor.tenantId, query)) as unknown as Array<Row & { sort_key: string | null; tag_names: string[] }>;
   const page = pageOf(rows, limit, (r) => r.sort_key, sort);
-  const items = (await openPeople(db, keyring, actor.tenantId, kind, page.rows)).filter((r) => matchesSearch(r, search));
+  const items = (await openPeople(db, keyring, actor.tenantId, kind, page.rows, (r) => (r as (typeof page.rows)[number]).tag_names)).filter((r) => matchesSearch(r, search));
   const shown = items.map((r) => redact(access, kind.table, r));
   if (shown.length > 0) {
     // One entry for the page, naming every person shown; never the search terms, which are personal.
