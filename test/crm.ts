@@ -1,4 +1,6 @@
 import type { LightMyRequestResponse } from 'fastify';
+import { expect } from 'vitest';
+import type { AuditEntryView } from '../src/audit/audit.service.js';
 import { bearer, signInAdmin } from './auth.js';
 import { createTestTenant, type TestTenant } from './factories.js';
 import type { TestServer } from './server.js';
@@ -25,4 +27,14 @@ export async function crmSession(t: TestServer): Promise<CrmSession> {
     patch: (url, payload, extra = {}) => t.app.inject({ method: 'PATCH', url, headers: { ...headers, ...extra }, payload }),
     del: (url) => t.app.inject({ method: 'DELETE', url, headers }),
   };
+}
+
+/** An audit entry as GET /api/v1/audit answers it (JSON: times as strings; values as old/new pairs). */
+export type AuditEntry = Omit<AuditEntryView, 'at' | 'changes'> & { at: string; changes?: Record<string, { old?: unknown; new?: unknown }> | null };
+
+/** The audit trail as the session's admin sees it, filtered by a query string (up to 200 entries). */
+export async function auditEntries(s: CrmSession, query: string): Promise<AuditEntry[]> {
+  const res = await s.get(`/api/v1/audit?limit=200&${query}`);
+  expect(res.statusCode, res.body).toBe(200);
+  return res.json().items as AuditEntry[];
 }

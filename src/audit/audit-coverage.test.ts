@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { crmSession, type CrmSession } from '../../test/crm.js';
+import { auditEntries, crmSession, type AuditEntry, type CrmSession } from '../../test/crm.js';
 import { useTestServer } from '../../test/server.js';
 import { keyringOf } from '../../test/db.js';
 import { purgeExpired } from '../crm/recycle-bin.service.js';
@@ -11,29 +11,13 @@ import { reactivateTenant, suspendTenant } from '../tenants/tenants.service.js';
 
 const t = useTestServer();
 
-interface Entry {
-  action: string;
-  actor: { kind: string; userId: string | null };
-  entity: string | null;
-  entityId: string | null;
-  subjectIds: string[];
-  fields: string[];
-  changes?: Record<string, { old?: unknown; new?: unknown }> | null;
-}
-
-async function entries(s: CrmSession, query: string): Promise<Entry[]> {
-  const res = await s.get(`/api/v1/audit?limit=200&${query}`);
-  expect(res.statusCode, res.body).toBe(200);
-  return res.json().items as Entry[];
-}
-
 async function person(s: CrmSession) {
   const res = await s.post('/api/v1/contacts', { firstName: 'Femke', lastName: 'Bakker', emails: [`${randomBytes(4).toString('hex')}@example.test`] });
   expect(res.statusCode, res.body).toBe(201);
   return res.json() as { id: string; subjectId: string };
 }
 
-const actionsOn = (list: Entry[], entityId: string) => list.filter((e) => e.entityId === entityId).map((e) => e.action).sort();
+const actionsOn = (list: AuditEntry[], entityId: string) => list.filter((e) => e.entityId === entityId).map((e) => e.action).sort();
 
 describe('recording notes, logged e-mails and activities about a person', () => {
   it('records a note created, read, listed, changed (old and new text) and deleted, naming the person', async () => {
@@ -45,7 +29,7 @@ describe('recording notes, logged e-mails and activities about a person', () => 
     expect((await s.patch(`/api/v1/notes/${note.id}`, { body: 'Prefers calls after six' })).statusCode).toBe(200);
     expect((await s.del(`/api/v1/notes/${note.id}`)).statusCode).toBe(204);
 
-    const list = await entries(s, `contactId=${contact.id}`);
+    const list = await auditEntries(s, `contactId=${contact.id}`);
     expect(actionsOn(list, note.id)).toEqual(['note.created', 'note.deleted', 'note.read', 'note.updated']);
     // Checking that the contact is visible opens nothing of it: no read of the contact is on record.
     expect(list.filter((e) => e.action === 'contact.read')).toEqual([]);
@@ -63,7 +47,7 @@ describe('recording notes, logged e-mails and activities about a person', () => 
     const s = await crmSession(t);
     const org = (await s.post('/api/v1/organizations', { name: 'Bakkerij BV' })).json();
     const note = (await s.post('/api/v1/notes', { body: 'Closed on Mondays', organizationId: org.id })).json();
-    const list = await entries(s, `entity=notes&entityId=${note.id}`);
+    const list = await auditEntries(s, `entity=notes&entityId=${note.id}`);
     expect(list.map((e) => e.action)).toEqual(['note.created']);
     expect(list[0]!.subjectIds).toEqual([]);
   });
@@ -79,7 +63,7 @@ describe('recording notes, logged e-mails and activities about a person', () => 
     expect((await s.get(`/api/v1/email-messages/${id}`)).statusCode).toBe(200);
     expect((await s.get(`/api/v1/email-messages?contactId=${contact.id}`)).json().items).toHaveLength(1);
     expect((await s.del(`/api/v1/email-messages/${id}`)).statusCode).toBe(204);
-    const list = await entries(s, `contactId=${contact.id}`);
+    const list = await auditEntries(s, `contactId=${contact.id}`);
     expect(actionsOn(list, id)).toEqual(['email_message.deleted', 'email_message.logged', 'email_message.read']);
     expect(list.map((e) => e.action)).toContain('email_message.listed');
     expect(list.filter((e) => e.action === 'contact.read')).toEqual([]);
@@ -95,7 +79,7 @@ describe('recording notes, logged e-mails and activities about a person', () => 
     // A stale version changes nothing and leaves no entry.
     expect((await s.patch(`/api/v1/activities/${activity.id}`, { description: 'Never written', version: 1 })).statusCode).toBe(409);
     expect((await s.del(`/api/v1/activities/${activity.id}`)).statusCode).toBe(204);
-    const list = await entries(s, `contactId=${contact.id}`);
+    const list = await auditEntries(s, `contactId=${contact.id}`);
     expect(actionsOn(list, activity.id)).toEqual(['activity.created', 'activity.deleted', 'activity.read', 'activity.updated']);
     const update = list.find((e) => e.action === 'activity.updated')!;
     expect(update.changes).toMatchObject({ description: { old: 'Ask about the budget', new: 'Budget is 10k' } });
@@ -115,13 +99,13 @@ describe('recording the recycle bin', () => {
     expect((await s.del(`/api/v1/recycle-bin/contacts/${purged.id}`)).statusCode).toBe(204);
     expect(await purgeExpired(t.handle.db, keyringOf(t.handle.db), new Date(Date.now() + 31 * 86_400_000))).toBeGreaterThanOrEqual(1);
 
-    const listed = (await entries(s, `contactId=${kept.id}`)).find((e) => e.action === 'recycle_bin.listed')!;
+    const listed = (await auditEntries(s, `contactId=${kept.id}`)).find((e) => e.action === 'recycle_bin.listed')!;
     expect(listed.subjectIds.sort()).toEqual([kept.subjectId, purged.subjectId, expired.subjectId].sort());
     expect(listed.fields).toEqual(['firstName', 'lastName']);
-    expect((await entries(s, `contactId=${kept.id}`)).map((e) => e.action)).toContain('contact.restored');
-    const byAdmin = (await entries(s, `entity=contacts&entityId=${purged.id}`)).find((e) => e.action === 'contact.purged')!;
+    expect((await auditEntries(s, `contactId=${kept.id}`)).map((e) => e.action)).toContain('contact.restored');
+    const byAdmin = (await auditEntries(s, `entity=contacts&entityId=${purged.id}`)).find((e) => e.action === 'contact.purged')!;
     expect(byAdmin.actor).toMatchObject({ kind: 'user', userId: s.tt.admin.id });
-    const byJob = (await entries(s, `entity=contacts&entityId=${expired.id}`)).find((e) => e.action === 'contact.purged')!;
+    const byJob = (await auditEntries(s, `entity=contacts&entityId=${expired.id}`)).find((e) => e.action === 'contact.purged')!;
     expect(byJob.actor.kind).toBe('system');
     expect(byJob.subjectIds).toEqual([expired.subjectId]);
   });
@@ -137,7 +121,7 @@ describe('recording a tenant’s lifecycle', () => {
     const headers = { authorization: `Bearer ${login.json().token as string}` };
     const res = await t.app.inject({ url: '/api/v1/audit?limit=200&action=tenant.*', headers });
     expect(res.statusCode, res.body).toBe(200);
-    const list = res.json().items as Entry[];
+    const list = res.json().items as AuditEntry[];
     expect(list.map((e) => e.action).sort()).toEqual(['tenant.created', 'tenant.reactivated', 'tenant.suspended']);
     for (const e of list) expect(e.actor.kind).toBe('system');
   });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { crmSession, type CrmSession } from '../../test/crm.js';
+import { auditEntries, crmSession, type AuditEntry, type CrmSession } from '../../test/crm.js';
 import { useTestServer } from '../../test/server.js';
 import { getContact } from '../crm/contacts.service.js';
 import { eraseSubject } from '../keys/keys.service.js';
@@ -10,27 +10,6 @@ import { signHead } from './chain.js';
 import { currentCheckpoint, parseCheckpoint, verifyTenant } from './verify.js';
 
 const t = useTestServer();
-
-interface Entry {
-  id: string;
-  position: number | null;
-  action: string;
-  actor: { kind: string; userId: string | null };
-  entity: string | null;
-  entityId: string | null;
-  subjectIds: string[];
-  fields: string[];
-  requestId: string | null;
-  ip?: string | null;
-  changes?: Record<string, { old?: unknown; new?: unknown }> | null;
-  valuesErased?: boolean;
-}
-
-async function entries(s: CrmSession, query: string): Promise<Entry[]> {
-  const res = await s.get(`/api/v1/audit?limit=200&${query}`);
-  expect(res.statusCode, res.body).toBe(200);
-  return res.json().items as Entry[];
-}
 
 async function newContact(s: CrmSession, firstName = 'Anneke') {
   const res = await s.post('/api/v1/contacts', { firstName, lastName: 'de Vries', emails: [`${randomBytes(4).toString('hex')}@example.test`], phones: [] });
@@ -67,7 +46,7 @@ describe('recording', () => {
     expect(patched.statusCode, patched.body).toBe(200);
     expect((await s.get('/api/v1/contacts?q=anne')).json().items).toHaveLength(1);
 
-    const list = await entries(s, `contactId=${contact.id}`);
+    const list = await auditEntries(s, `contactId=${contact.id}`);
     const actions = list.map((e) => e.action);
     expect(actions).toEqual(expect.arrayContaining(['contact.created', 'contact.read', 'contact.updated', 'contact.listed']));
     for (const e of list) expect(e.actor).toMatchObject({ kind: 'user', userId: s.tt.admin.id });
@@ -79,7 +58,7 @@ describe('recording', () => {
     expect(read.fields).toEqual(expect.arrayContaining(['firstName', 'lastName', 'emails']));
     // The same list under the person view's own path.
     // Seeing the values was itself recorded, so the log has grown by that entry.
-    const log = (await s.get(`/api/v1/contacts/${contact.id}/access-log`)).json().items as Entry[];
+    const log = (await s.get(`/api/v1/contacts/${contact.id}/access-log`)).json().items as AuditEntry[];
     expect(log.map((e) => e.id)).toEqual(expect.arrayContaining(list.map((e) => e.id)));
     expect(log[0]).toMatchObject({ action: 'audit.values_read', subjectIds: [contact.subjectId] });
   });
@@ -101,7 +80,7 @@ describe('recording', () => {
     expect(stale.statusCode).toBe(409);
     const bad = await s.post('/api/v1/contacts', { firstName: 'Y', organizationId: '00000000-0000-4000-8000-000000000000' });
     expect(bad.statusCode).toBe(400);
-    const all = await entries(s, 'action=contact.*');
+    const all = await auditEntries(s, 'action=contact.*');
     expect(all.filter((e) => e.action === 'contact.updated')).toHaveLength(0);
     expect(all.filter((e) => e.action === 'contact.created')).toHaveLength(1);
 
@@ -111,7 +90,7 @@ describe('recording', () => {
       throw new Error('the request failed after reading');
     };
     await expect(failingRequest()).rejects.toThrow('failed after reading');
-    expect((await entries(s, `contactId=${contact.id}&action=contact.read`)).length).toBe(1);
+    expect((await auditEntries(s, `contactId=${contact.id}&action=contact.read`)).length).toBe(1);
   });
 
   it('records deletes, restores, lead conversion, imports, exports and searches', async () => {
@@ -132,24 +111,24 @@ describe('recording', () => {
     expect((await s.get('/api/v1/exports/contacts.csv')).statusCode).toBe(200);
     expect((await s.get('/api/v1/search?q=ported')).statusCode).toBe(200);
 
-    const actions = (await entries(s, '')).map((e) => e.action);
+    const actions = (await auditEntries(s, '')).map((e) => e.action);
     for (const action of ['contact.deleted', 'contact.restored', 'lead.converted', 'contact.imported', 'contact.exported', 'contact.searched', 'sign_in.succeeded']) {
       expect(actions, action).toContain(action);
     }
     // The lead's history is the contact's: one person.
-    const person = (await entries(s, `contactId=${converted.json().contactId}`)).map((e) => e.action);
+    const person = (await auditEntries(s, `contactId=${converted.json().contactId}`)).map((e) => e.action);
     expect(person).toEqual(expect.arrayContaining(['lead.created', 'lead.converted', 'contact.created']));
-    const imports = (await entries(s, 'action=contact.imported'))[0]!;
+    const imports = (await auditEntries(s, 'action=contact.imported'))[0]!;
     expect(imports.subjectIds).toHaveLength(2);
   });
 
   it('chains security events: sign-in failures are anonymous, successes name the user', async () => {
     const s = await crmSession(t);
     await t.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { tenant: s.tt.tenant.slug, email: s.tt.adminEmail, password: 'wrong password 123' } });
-    const failed = (await entries(s, 'action=sign_in.failed'))[0]!;
+    const failed = (await auditEntries(s, 'action=sign_in.failed'))[0]!;
     expect(failed.actor.kind).toBe('anonymous');
     expect(failed).toMatchObject({ entity: 'users', entityId: s.tt.admin.id });
-    const ok = (await entries(s, 'action=sign_in.succeeded'))[0]!;
+    const ok = (await auditEntries(s, 'action=sign_in.succeeded'))[0]!;
     expect(ok.actor).toMatchObject({ kind: 'user', userId: s.tt.admin.id });
     await sealTenant(t.handle.db, t.keyring, s.tt.tenant.id);
     expect((await verifyTenant(t.handle.db, t.keyring, s.tt.tenant.id)).ok).toBe(true);
@@ -169,7 +148,7 @@ describe('who may read the trail', () => {
     const rep = await member(admin, { permissions: { contacts: { view: true } } });
     const log = await rep.get(`/api/v1/audit?contactId=${contact.id}`);
     expect(log.statusCode, log.body).toBe(200);
-    const update = (log.json().items as Entry[]).find((e) => e.action === 'contact.updated')!;
+    const update = (log.json().items as AuditEntry[]).find((e) => e.action === 'contact.updated')!;
     expect(update.changes).toBeNull();
     expect(update).not.toHaveProperty('ip');
     const all = await rep.get('/api/v1/audit');
@@ -193,9 +172,9 @@ describe('who may read the trail', () => {
     const other = await b.get(`/api/v1/audit?contactId=${contact.id}`);
     expect(other.statusCode).toBe(404);
     expect(other.json().code).toBe('record_not_found');
-    const bs = await entries(b, `subjectId=${contact.subjectId}`);
+    const bs = await auditEntries(b, `subjectId=${contact.subjectId}`);
     expect(bs).toHaveLength(0);
-    expect((await entries(b, '')).every((e) => e.entityId !== contact.id)).toBe(true);
+    expect((await auditEntries(b, '')).every((e) => e.entityId !== contact.id)).toBe(true);
   });
 
   it('pages with a cursor and refuses a forged one', async () => {
@@ -207,7 +186,7 @@ describe('who may read the trail', () => {
     const second = (await s.get(`/api/v1/audit?contactId=${contact.id}&limit=4&cursor=${first.nextCursor}`)).json();
     expect(second.items).toHaveLength(2);
     expect(second.nextCursor).toBeNull();
-    const ids = new Set([...first.items, ...second.items].map((e: Entry) => e.id));
+    const ids = new Set([...first.items, ...second.items].map((e: AuditEntry) => e.id));
     expect(ids.size).toBe(6);
     const forged = await s.get('/api/v1/audit?cursor=bm9wZQ');
     expect(forged.statusCode).toBe(400);
@@ -345,11 +324,11 @@ describe('erasure and retention', () => {
     const contact = await newContact(s);
     await s.patch(`/api/v1/contacts/${contact.id}`, { firstName: 'Before erasure' });
     await eraseSubject(t.handle.db, t.keyring, s.tt.tenant.id, contact.subjectId, { userId: s.tt.admin.id });
-    const list = await entries(s, `subjectId=${contact.subjectId}`);
+    const list = await auditEntries(s, `subjectId=${contact.subjectId}`);
     const update = list.find((e) => e.action === 'contact.updated')!;
     expect(update).toMatchObject({ changes: null, valuesErased: true, fields: ['firstName'] });
     expect(list.map((e) => e.action)).toEqual(expect.arrayContaining(['contact.created', 'contact.updated']));
-    expect((await entries(s, 'action=key.subject_shredded')).length).toBe(1);
+    expect((await auditEntries(s, 'action=key.subject_shredded')).length).toBe(1);
     const report = await verifyTenant(t.handle.db, t.keyring, s.tt.tenant.id);
     expect(report.problems).toEqual([]);
   });
