@@ -4,8 +4,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Kysely } from 'kysely';
+import { beforeAll } from 'vitest';
 import { openPglite } from '../src/db/database.js';
-import { pgliteTemplate } from './db.js';
+import type { Database } from '../src/db/schema.js';
+import type { Keyring } from '../src/keys/keyring.js';
+import { openKeys } from '../src/keys/keys.service.js';
+import { pgliteTemplate, registerKeyring, testDbKind, type TestDatabase } from './db.js';
+import { testConfig } from './factories.js';
 
 /** Real processes for CLI and server tests: the binary users run, not an import. */
 
@@ -109,4 +115,36 @@ export function runServerToExit(env: Record<string, string>): Promise<CliResult>
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/**
+ * The database a CLI process of this test file opens: a prepared embedded data
+ * dir (pglite project) or the file's own server database (postgres project).
+ * `env` is what the process needs to find it; `on` works on that database in
+ * between (opening the data dir, with the master key the CLI will use, and
+ * letting go of it again, since one process at a time may hold it).
+ */
+export function useCliDatabase(t: TestDatabase) {
+  let dataDir: string | undefined;
+  let env: Record<string, string> = {};
+  beforeAll(async () => {
+    if (testDbKind() === 'pglite') dataDir = await preparedDataDir();
+    env = dataDir ? { CUSTODIA_DATA_DIR: dataDir } : { DATABASE_URL: t.url!, CUSTODIA_MASTER_KEY: t.masterKey };
+  });
+  return {
+    get env() {
+      return env;
+    },
+    async on<T>(work: (db: Kysely<Database>, keyring: Keyring) => Promise<T>): Promise<T> {
+      if (!dataDir) return work(t.handle.db, t.keyring);
+      const handle = await openPglite({ dataDir });
+      const { keyring } = await openKeys(handle, testConfig({ CUSTODIA_DATA_DIR: dataDir }));
+      registerKeyring(handle.db, keyring);
+      try {
+        return await work(handle.db, keyring);
+      } finally {
+        await handle.close();
+      }
+    },
+  };
 }

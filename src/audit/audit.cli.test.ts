@@ -1,16 +1,14 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sql, type Kysely } from 'kysely';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { registerKeyring, testDbKind, useTestDatabase } from '../../test/db.js';
-import { createTestTenant, testConfig } from '../../test/factories.js';
-import { preparedDataDir, runCli, scratchDir } from '../../test/processes.js';
+import { describe, expect, it } from 'vitest';
+import { testDbKind, useTestDatabase } from '../../test/db.js';
+import { createTestTenant } from '../../test/factories.js';
+import { runCli, scratchDir, useCliDatabase } from '../../test/processes.js';
 import { createContact, getContact, updateContact } from '../crm/contacts.service.js';
-import { openPglite } from '../db/database.js';
 import type { Database } from '../db/schema.js';
 import type { Authenticated } from '../identity/identity.service.js';
 import type { Keyring } from '../keys/keyring.js';
-import { openKeys } from '../keys/keys.service.js';
 import { useAuditKeyring } from './audit.service.js';
 import { sealTenant } from './sealer.js';
 
@@ -19,29 +17,14 @@ import { sealTenant } from './sealer.js';
 // or on this file's own server database (postgres project).
 const kind = testDbKind();
 const t = useTestDatabase();
-let env: Record<string, string>;
-let dataDir: string | undefined;
+const cli = useCliDatabase(t);
 
-beforeAll(async () => {
-  if (kind === 'pglite') dataDir = await preparedDataDir();
-  env = dataDir ? { CUSTODIA_DATA_DIR: dataDir } : { DATABASE_URL: t.url!, CUSTODIA_MASTER_KEY: t.masterKey };
-});
-
-/** Runs `work` on the database the CLI will open, then lets go of it. */
-async function onCliDatabase<T>(work: (db: Kysely<Database>, keyring: Keyring) => Promise<T>): Promise<T> {
-  if (!dataDir) {
-    useAuditKeyring(t.keyring);
-    return work(t.handle.db, t.keyring);
-  }
-  const handle = await openPglite({ dataDir });
-  const { keyring } = await openKeys(handle, testConfig({ CUSTODIA_DATA_DIR: dataDir }));
-  registerKeyring(handle.db, keyring);
-  useAuditKeyring(keyring);
-  try {
-    return await work(handle.db, keyring);
-  } finally {
-    await handle.close();
-  }
+/** Runs `work` on the database the CLI will open (with the audit trail's keyring set to its), then lets go of it. */
+function onCliDatabase<T>(work: (db: Kysely<Database>, keyring: Keyring) => Promise<T>): Promise<T> {
+  return cli.on((db, keyring) => {
+    useAuditKeyring(keyring);
+    return work(db, keyring);
+  });
 }
 
 /** A tenant whose admin created, read and changed a person. */
@@ -59,7 +42,7 @@ async function personTouched() {
 describe(`custodia audit (${kind})`, { timeout: 120_000 }, () => {
   it('verifies an intact trail, then names a deleted entry', async () => {
     const { slug, tenantId } = await personTouched();
-    const intact = await runCli(['audit', 'verify', '--tenant', slug], env);
+    const intact = await runCli(['audit', 'verify', '--tenant', slug], cli.env);
     expect(intact.stderr).toBe('');
     expect(intact.code).toBe(0);
     expect(intact.stdout).toContain(`audit trail of ${slug} is intact`);
@@ -70,7 +53,7 @@ describe(`custodia audit (${kind})`, { timeout: 120_000 }, () => {
       await sql`delete from audit_entries where tenant_id = ${tenantId} and id = ${row.id}`.execute(db);
       return row;
     });
-    const broken = await runCli(['audit', 'verify', '--tenant', slug], env);
+    const broken = await runCli(['audit', 'verify', '--tenant', slug], cli.env);
     expect(broken.code).toBe(1);
     expect(broken.stdout).toContain('NOT intact');
     expect(broken.stderr).toContain(victim.id);
@@ -87,7 +70,7 @@ describe(`custodia audit (${kind})`, { timeout: 120_000 }, () => {
       await sql`update audit_entries set at = at + interval '1 second' where tenant_id = ${tenantId} and id = ${row.id}`.execute(db);
       return row.id;
     });
-    const result = await runCli(['audit', 'verify', '--tenant', slug, '--json'], env);
+    const result = await runCli(['audit', 'verify', '--tenant', slug, '--json'], cli.env);
     expect(result.code).toBe(1);
     const report = JSON.parse(result.stdout);
     expect(report.ok).toBe(false);
@@ -96,14 +79,14 @@ describe(`custodia audit (${kind})`, { timeout: 120_000 }, () => {
 
   it('prints a signed checkpoint and finds a truncation against it', async () => {
     const { slug, tenantId } = await personTouched();
-    const printed = await runCli(['audit', 'checkpoint', '--tenant', slug], env);
+    const printed = await runCli(['audit', 'checkpoint', '--tenant', slug], cli.env);
     expect(printed.code, printed.stderr).toBe(0);
     const checkpoint = JSON.parse(printed.stdout);
     expect(checkpoint).toMatchObject({ format: 'custodia-audit-checkpoint/1', tenantId });
     expect(checkpoint.size).toBeGreaterThan(2);
     const file = path.join(await scratchDir(), 'head.json');
     await writeFile(file, printed.stdout);
-    const matched = await runCli(['audit', 'verify', '--tenant', slug, '--checkpoint', file], env);
+    const matched = await runCli(['audit', 'verify', '--tenant', slug, '--checkpoint', file], cli.env);
     expect(matched.code, matched.stderr).toBe(0);
     expect(matched.stdout).toContain('the saved checkpoint matches the log');
 
@@ -113,11 +96,11 @@ describe(`custodia audit (${kind})`, { timeout: 120_000 }, () => {
       await sql`delete from audit_entries where tenant_id = ${tenantId} and seq = ${head.size as number}`.execute(db);
       await sql`update audit_heads set size = size - 1, signature = null where tenant_id = ${tenantId}`.execute(db);
     });
-    const truncated = await runCli(['audit', 'verify', '--tenant', slug, '--checkpoint', printed.stdout], env);
+    const truncated = await runCli(['audit', 'verify', '--tenant', slug, '--checkpoint', printed.stdout], cli.env);
     expect(truncated.code).toBe(1);
     expect(truncated.stdout).toContain('truncated');
 
-    const bad = await runCli(['audit', 'verify', '--tenant', slug, '--checkpoint', '{"format":"nope"}'], env);
+    const bad = await runCli(['audit', 'verify', '--tenant', slug, '--checkpoint', '{"format":"nope"}'], cli.env);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('checkpoint');
   });

@@ -1,37 +1,17 @@
 import type { Kysely } from 'kysely';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { registerKeyring, testDbKind, useTestDatabase } from '../../test/db.js';
-import { createTestTenant, testConfig } from '../../test/factories.js';
-import { preparedDataDir, runCli } from '../../test/processes.js';
-import { openPglite } from '../db/database.js';
+import { describe, expect, it } from 'vitest';
+import { testDbKind, useTestDatabase } from '../../test/db.js';
+import { createTestTenant } from '../../test/factories.js';
+import { runCli, useCliDatabase } from '../../test/processes.js';
 import type { Database } from '../db/schema.js';
-import { openKeys } from '../keys/keys.service.js';
 import { enqueueMail, sendDueMail, type OutboxMessage } from './mail.service.js';
 
 // `custodia mail outbox` through the real binary, on an embedded data dir
 // (pglite project) or on this file's own server database (postgres project).
 const kind = testDbKind();
 const t = useTestDatabase();
-let env: Record<string, string>;
-let dataDir: string | undefined;
-
-beforeAll(async () => {
-  if (kind === 'pglite') dataDir = await preparedDataDir();
-  env = dataDir ? { CUSTODIA_DATA_DIR: dataDir } : { DATABASE_URL: t.url!, CUSTODIA_MASTER_KEY: t.masterKey };
-});
-
-/** Runs `change` on the database the CLI will read, then lets go of it. */
-async function onCliDatabase<T>(change: (db: Kysely<Database>) => Promise<T>): Promise<T> {
-  if (!dataDir) return change(t.handle.db);
-  const handle = await openPglite({ dataDir });
-  // The same master key file the CLI will use in that data dir.
-  registerKeyring(handle.db, (await openKeys(handle, testConfig({ CUSTODIA_DATA_DIR: dataDir }))).keyring);
-  try {
-    return await change(handle.db);
-  } finally {
-    await handle.close();
-  }
-}
+const cli = useCliDatabase(t);
+const onCliDatabase = <T>(change: (db: Kysely<Database>) => Promise<T>): Promise<T> => cli.on((db) => change(db));
 
 type Listed = Omit<OutboxMessage, 'createdAt' | 'nextAttemptAt' | 'sentAt'> & { createdAt: string; sentAt: string | null };
 
@@ -64,7 +44,7 @@ describe(`custodia mail outbox (${kind})`, () => {
       return { reset, changed, delivered };
     });
 
-    const json = await runCli(['mail', 'outbox', '--json'], env);
+    const json = await runCli(['mail', 'outbox', '--json'], cli.env);
     expect(json.stderr).toBe('');
     expect(json.code).toBe(0);
     const listed = JSON.parse(json.stdout) as Listed[];
@@ -79,10 +59,10 @@ describe(`custodia mail outbox (${kind})`, () => {
     expect(listed[1]?.text).toContain('https://crm.example.test/reset?token=cli-token');
     expect(listed[2]).toMatchObject({ status: 'sent', text: '' });
 
-    const pending = JSON.parse((await runCli(['mail', 'outbox', '--json', '--status', 'pending', '--limit', '1'], env)).stdout);
+    const pending = JSON.parse((await runCli(['mail', 'outbox', '--json', '--status', 'pending', '--limit', '1'], cli.env)).stdout);
     expect(pending.map((m: Listed) => m.id)).toEqual([changed.id]);
 
-    const human = await runCli(['mail', 'outbox', '--limit', '3'], env);
+    const human = await runCli(['mail', 'outbox', '--limit', '3'], cli.env);
     expect(human.code).toBe(0);
     const blocks = human.stdout.split(/\n(?=id: {6})/);
     expect(blocks).toHaveLength(3);
@@ -99,13 +79,13 @@ describe(`custodia mail outbox (${kind})`, () => {
     [['mail', 'outbox', '--limit', '0'], /--limit must be a whole number from 1 to 1000/],
     [['mail', 'send'], /unknown command "mail send"/],
   ])('refuses %j with exit 2 and a one-line reason', async (args, reason) => {
-    const result = await runCli(args, env);
+    const result = await runCli(args, cli.env);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(reason);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
   });
 
   it('lists mail outbox in its usage', async () => {
-    expect((await runCli(['--help'], env)).stdout).toContain('mail outbox [--status pending|sent|failed] [--limit N] [--json]');
+    expect((await runCli(['--help'], cli.env)).stdout).toContain('mail outbox [--status pending|sent|failed] [--limit N] [--json]');
   });
 });
