@@ -244,33 +244,47 @@ export async function blockedUntil(db: Kysely<Database>, keys: Buffer[], now: Da
   return times.length ? new Date(Math.max(...times)) : undefined;
 }
 
-/** Counts one failure in the key's hourly window; returns the count and the window start. */
-export async function countFailure(
-  db: Kysely<Database>,
-  key: Buffer,
-  now: Date,
-  windowMs: number,
-): Promise<{ failures: number; windowStartedAt: Date }> {
-  const windowOpen = new Date(now.getTime() - windowMs);
-  const row = await db
-    .insertInto('sign_in_throttles')
-    .values({ key, failures: 1, window_started_at: now, last_failure_at: now, blocked_until: null })
-    .onConflict((oc) =>
-      oc.column('key').doUpdateSet((eb) => ({
-        failures: sql<number>`case when ${eb.ref('sign_in_throttles.window_started_at')} <= ${windowOpen} then 1 else ${eb.ref('sign_in_throttles.failures')} + 1 end`,
-        window_started_at: sql<Date>`case when ${eb.ref('sign_in_throttles.window_started_at')} <= ${windowOpen} then ${now} else ${eb.ref('sign_in_throttles.window_started_at')} end`,
-        last_failure_at: now,
-      })),
-    )
-    .returning(['failures', 'window_started_at'])
-    .executeTakeFirstOrThrow();
-  return { failures: row.failures, windowStartedAt: row.window_started_at };
+export interface AdmissionRule {
+  now: Date;
+  windowMs: number;
+  hourlyCap: number;
+  /** At least 1: a first attempt is always admitted. */
+  freeFailures: number;
+  maxDelaySeconds: number;
 }
 
-export async function blockUntil(db: Kysely<Database>, key: Buffer, until: Date): Promise<void> {
+/**
+ * Counts an attempt on the key and sets its delay, unless a delay is running:
+ * true when the attempt is admitted. One statement, so the row lock orders
+ * parallel attempts and each sees the count and delay of the one before.
+ */
+export async function admitAttempt(db: Kysely<Database>, key: Buffer, rule: AdmissionRule): Promise<boolean> {
+  const now = sql`${rule.now}::timestamptz`;
+  const windowOpen = sql`${new Date(rule.now.getTime() - rule.windowMs)}::timestamptz`;
+  const result = await sql<{ failures: number }>`
+    insert into sign_in_throttles as t (key, failures, window_started_at, last_failure_at, blocked_until)
+    values (${key}, 1, ${now}, ${now}, null)
+    on conflict (key) do update set (failures, window_started_at, last_failure_at, blocked_until) = (
+      select s.n, s.w, ${now},
+        case when s.n >= ${rule.hourlyCap}::int then s.w + ${rule.windowMs}::int8 * interval '1 millisecond'
+             when s.n > ${rule.freeFailures}::int
+               then ${now} + least(power(2, s.n - ${rule.freeFailures}::int), ${rule.maxDelaySeconds}::int) * interval '1 second'
+        end
+      from (select case when t.window_started_at <= ${windowOpen} then 1 else t.failures + 1 end as n,
+                   case when t.window_started_at <= ${windowOpen} then ${now} else t.window_started_at end as w) as s)
+    where t.blocked_until is null or t.blocked_until <= ${now}
+    returning failures`.execute(db);
+  return result.rows.length === 1;
+}
+
+/** Gives back one admitted attempt that succeeded; within the free failures no delay remains. */
+export async function refundAttempt(db: Kysely<Database>, key: Buffer, freeFailures: number): Promise<void> {
   await db
     .updateTable('sign_in_throttles')
-    .set({ blocked_until: sql<Date>`greatest(coalesce(blocked_until, ${until}), ${until})` })
+    .set((eb) => ({
+      failures: sql<number>`greatest(${eb.ref('failures')} - 1, 0)`,
+      blocked_until: sql<Date | null>`case when ${eb.ref('failures')} - 1 <= ${freeFailures}::int then null else ${eb.ref('blocked_until')} end`,
+    }))
     .where('key', '=', key)
     .execute();
 }

@@ -14,7 +14,7 @@ import * as credentials from './credentials.repository.js';
 import { IdentityError } from './identity.errors.js';
 import { assertPasswordAcceptable, hashPassword, needsRehash, verifyPassword, type Argon2Params } from './passwords.js';
 import * as sessions from './sessions.repository.js';
-import { assertNotThrottled, recordFailure, recordSuccess, throttleKeys, type ThrottleKeys } from './throttle.js';
+import { admitAttempt, attemptSucceeded, throttleKeys, type ThrottleKeys } from './throttle.js';
 import { findUserByEmail, indexUser, newUserSubject, openUser, sealUserFields, type UserRecord } from './user-crypto.js';
 import * as users from './users.repository.js';
 
@@ -187,14 +187,13 @@ const invalidCredentials = () =>
  */
 export async function signIn(db: Kysely<Database>, settings: IdentitySettings, input: SignInInput): Promise<SignInResult> {
   const slug = input.tenant.trim().toLowerCase();
-  const keys = throttleKeys(slug, input.email, input.ip);
-  await assertNotThrottled(db, keys);
+  const keys = throttleKeys(settings.keyring, slug, input.email, input.ip);
+  await admitAttempt(db, keys);
 
   const tenant = await findActiveTenantBySlug(db, slug);
   const user = tenant ? await findUserByEmail(db, settings.keyring, tenant.id, input.email.trim()) : undefined;
   const passwordOk = await verifyPassword(user?.password_hash ?? (await dummyHashFor(settings.argon2)), input.password);
   if (!tenant || !user || !passwordOk || user.status !== 'active') {
-    await recordFailure(db, keys);
     if (tenant) {
       await recordSecurityEvent(db, {
         tenantId: tenant.id,
@@ -212,6 +211,8 @@ export async function signIn(db: Kysely<Database>, settings: IdentitySettings, i
   }
 
   if (user.totp_secret) {
+    // The password was right: the second step counts an attempt of its own.
+    await attemptSucceeded(db, keys);
     const challenge = newSecret();
     const expiresAt = new Date(Date.now() + MFA_CHALLENGE_MS);
     await credentials.insertMfaChallenge(db, tenant.id, {
@@ -223,7 +224,7 @@ export async function signIn(db: Kysely<Database>, settings: IdentitySettings, i
     return { mfaRequired: true, challenge, expiresAt };
   }
 
-  await recordSuccess(db, keys);
+  await attemptSucceeded(db, keys, { clearAccount: true });
   const requireEnrolment = tenant.requireMfa;
   return { mfaRequired: false, ...(await startSession(db, settings, user, input, { requireEnrolment, method: 'password' })) };
 }
@@ -265,9 +266,14 @@ export async function startSession(
 }
 
 /** The throttle keys of a known user, the same ones password sign-in uses. */
-export async function throttleKeysOf(db: Kysely<Database>, user: UserRecord, ip: string | undefined): Promise<ThrottleKeys> {
+export async function throttleKeysOf(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  user: UserRecord,
+  ip: string | undefined,
+): Promise<ThrottleKeys> {
   const slug = (await users.tenantSlugOf(db, user.tenant_id)) ?? '';
-  return throttleKeys(slug, user.email, ip);
+  return throttleKeys(keyring, slug, user.email, ip);
 }
 
 // --- authentication of requests ------------------------------------------------------

@@ -20,7 +20,7 @@ import {
 } from './identity.service.js';
 import { verifyPassword } from './passwords.js';
 import * as sessions from './sessions.repository.js';
-import { assertNotThrottled, recordFailure, recordSuccess } from './throttle.js';
+import { admitAttempt, attemptSucceeded } from './throttle.js';
 import { matchTotp, newTotpSecret, otpauthUri, qrCodeSvg } from './totp.js';
 import { loadUser, type UserRecord } from './user-crypto.js';
 import * as users from './users.repository.js';
@@ -168,14 +168,13 @@ export async function completeMfaSignIn(
   }
   const user = await loadUser(db, settings.keyring, challenge.tenant_id, challenge.user_id);
   if (!user || user.status !== 'active') throw invalid();
-  const keys = await throttleKeysOf(db, user, input.ip);
-  await assertNotThrottled(db, keys);
+  const keys = await throttleKeysOf(db, settings.keyring, user, input.ip);
+  await admitAttempt(db, keys);
 
   const result = await checkSecondFactor(db, settings, user, input.code);
   if (!result.ok) {
     const attempts = await credentials.countMfaAttempt(db, challenge.tenant_id, challenge.id);
     if (attempts >= MFA_MAX_ATTEMPTS) await credentials.deleteMfaChallenge(db, challenge.tenant_id, challenge.id);
-    await recordFailure(db, keys);
     await recordSecurityEvent(db, {
       tenantId: user.tenant_id,
       type: 'sign_in.mfa_failed',
@@ -186,7 +185,7 @@ export async function completeMfaSignIn(
     throw new IdentityError('mfa_code_invalid', 'the code is not valid or was already used');
   }
   if (!(await credentials.deleteMfaChallenge(db, challenge.tenant_id, challenge.id))) throw invalid();
-  await recordSuccess(db, keys);
+  await attemptSucceeded(db, keys, { clearAccount: true });
   if (result.method === 'recovery_code') {
     await recordSecurityEvent(db, {
       tenantId: user.tenant_id,
@@ -207,16 +206,15 @@ async function assertPasswordAndCode(
   proof: { password: string; code: string },
   input: RequestOrigin,
 ): Promise<void> {
-  const keys = await throttleKeysOf(db, user, input.ip);
-  await assertNotThrottled(db, keys);
+  const keys = await throttleKeysOf(db, settings.keyring, user, input.ip);
+  await admitAttempt(db, keys);
   if (!(await verifyPassword(user.password_hash, proof.password))) {
-    await recordFailure(db, keys);
     throw new IdentityError('password_incorrect', 'the password is not correct');
   }
   if (!(await checkSecondFactor(db, settings, user, proof.code)).ok) {
-    await recordFailure(db, keys);
     throw new IdentityError('mfa_code_invalid', 'the code is not valid or was already used');
   }
+  await attemptSucceeded(db, keys);
 }
 
 export async function disableTotp(

@@ -17,7 +17,7 @@ import {
 } from './identity.service.js';
 import { assertPasswordAcceptable, hashPassword, verifyPassword } from './passwords.js';
 import * as sessions from './sessions.repository.js';
-import { assertNotThrottled, recordFailure } from './throttle.js';
+import { admitAttempt, attemptSucceeded } from './throttle.js';
 import { findUserByEmail, loadUser } from './user-crypto.js';
 import * as users from './users.repository.js';
 
@@ -35,12 +35,12 @@ export async function changePassword(
 ): Promise<void> {
   const user = await loadUser(db, settings.keyring, actor.tenantId, actor.user.id);
   if (!user) throw new IdentityError('unauthenticated', 'sign in first');
-  const keys = await throttleKeysOf(db, user, input.ip);
-  await assertNotThrottled(db, keys);
+  const keys = await throttleKeysOf(db, settings.keyring, user, input.ip);
+  await admitAttempt(db, keys);
   if (!(await verifyPassword(user.password_hash, input.currentPassword))) {
-    await recordFailure(db, keys);
     throw new IdentityError('password_incorrect', 'the current password is not correct');
   }
+  await attemptSucceeded(db, keys);
   assertPasswordAcceptable(input.newPassword, user.email);
   const hash = await hashPassword(input.newPassword, settings.argon2);
   await db.transaction().execute(async (trx) => {

@@ -99,6 +99,44 @@ describe('sign-in throttling', () => {
     expect(Number(res.headers['retry-after'])).toBeGreaterThan(55 * 60);
   }, 60_000);
 
+  it('admits exactly the free failures plus one of 60 parallel wrong passwords for one account', async () => {
+    const tt = await createTestTenant(t.handle.db);
+    const ip = fromIp().remoteAddress;
+    const answers = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => attempt({ tenant: tt.tenant.slug, email: tt.adminEmail, password: `parallel-${i}-wrong` }, ip)),
+    );
+    const statuses = answers.map((r) => r.statusCode);
+    // One by one, the sixth wrong password is the one that starts the delay: the same six in parallel.
+    expect(statuses.filter((s) => s === 401)).toHaveLength(ACCOUNT.freeFailures + 1);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(60 - ACCOUNT.freeFailures - 1);
+    for (const refused of answers.filter((r) => r.statusCode === 429)) {
+      expect(refused.json().code).toBe('too_many_attempts');
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    }
+    const [row] = await t.handle.db.selectFrom('sign_in_throttles').select('failures').where('failures', '=', ACCOUNT.freeFailures + 1).execute();
+    expect(row).toBeDefined();
+  });
+
+  it('admits exactly the free failures plus one of 60 parallel attempts from one address on many accounts', async () => {
+    const tt = await createTestTenant(t.handle.db);
+    const ip = fromIp().remoteAddress;
+    const statuses = (
+      await Promise.all(
+        Array.from({ length: 60 }, (_, i) => attempt({ tenant: tt.tenant.slug, email: `spray${i}@${tt.tenant.slug}.test`, password: 'Summer2026!' }, ip)),
+      )
+    ).map((r) => r.statusCode);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(IP.freeFailures + 1);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(60 - IP.freeFailures - 1);
+  });
+
+  it('gives a successful attempt back: signing in again and again from one office is never throttled', async () => {
+    const tt = await createTestTenant(t.handle.db);
+    const ip = fromIp().remoteAddress;
+    for (let i = 0; i < IP.freeFailures + 5; i++) {
+      expect((await attempt({ tenant: tt.tenant.slug, email: tt.adminEmail, password: tt.adminPassword }, ip)).statusCode).toBe(200);
+    }
+  }, 60_000);
+
   it('stores neither e-mail addresses nor IPs in the throttle table', async () => {
     const tt = await createTestTenant(t.handle.db);
     await login(t.app, { tenant: tt.tenant.slug, email: tt.adminEmail, password: 'wrong password' });

@@ -1,6 +1,8 @@
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
+import type { Keyring } from '../keys/keyring.js';
+import { deriveKey } from '../keys/secret-box.js';
 import * as repo from './credentials.repository.js';
 import { IdentityError } from './identity.errors.js';
 
@@ -11,6 +13,12 @@ import { IdentityError } from './identity.errors.js';
  * same with 20 free failures, so one office behind NAT is not locked out by
  * a colleague. While a delay lasts every attempt gets 429 with Retry-After,
  * the right password too. A successful sign-in clears the account's count.
+ *
+ * An attempt is counted when it is admitted, before its password is checked:
+ * one statement per key increments the count and sets the delay only if no
+ * delay is running (see credentials.repository.ts `admitAttempt`), so
+ * parallel attempts are admitted exactly as many as one by one. An attempt
+ * that succeeds is given back (`attemptSucceeded`).
  */
 
 const WINDOW_MS = 60 * 60 * 1000;
@@ -29,26 +37,23 @@ export interface ThrottleKeys {
   ip: Buffer | null;
 }
 
-// Digests, so the throttle table holds neither e-mail addresses nor IPs.
-function digest(...parts: string[]): Buffer {
-  return createHash('sha256').update(parts.join('\0')).digest();
+// Keyed digests (HMAC under a key derived from the instance key), so the
+// table holds neither e-mail addresses nor IPs, and neither can be found by
+// hashing guesses: the IPv4 space is small enough to hash whole.
+function digest(keyring: Keyring, ...parts: string[]): Buffer {
+  return createHmac('sha256', deriveKey(keyring.instanceKey, 'sign-in-throttle')).update(parts.join('\0')).digest();
 }
 
-export function throttleKeys(tenantSlug: string, email: string, ip: string | undefined): ThrottleKeys {
+export function throttleKeys(keyring: Keyring, tenantSlug: string, email: string, ip: string | undefined): ThrottleKeys {
   return {
-    account: digest('account', tenantSlug.trim().toLowerCase(), email.trim().toLowerCase()),
-    ip: ip ? digest('ip', ip) : null,
+    account: digest(keyring, 'account', tenantSlug.trim().toLowerCase(), email.trim().toLowerCase()),
+    ip: ip ? digest(keyring, 'ip', ip) : null,
   };
 }
 
-function keysOf(keys: ThrottleKeys): Buffer[] {
-  return keys.ip ? [keys.account, keys.ip] : [keys.account];
-}
-
-/** Throws 429 (with the seconds to wait) while either key is blocked. */
-export async function assertNotThrottled(db: Kysely<Database>, keys: ThrottleKeys, now = new Date()): Promise<void> {
-  const until = await repo.blockedUntil(db, keysOf(keys), now);
-  if (until) throw throttled(until, now);
+function keysOf(keys: ThrottleKeys): Array<{ key: Buffer; policy: ThrottlePolicy }> {
+  const all = [{ key: keys.account, policy: ACCOUNT }];
+  return keys.ip ? [...all, { key: keys.ip, policy: IP }] : all;
 }
 
 export function throttled(until: Date, now: Date): IdentityError {
@@ -63,19 +68,54 @@ export function delayAfter(failures: number, policy: ThrottlePolicy): number {
   return Math.min(2 ** (failures - policy.freeFailures), MAX_DELAY_SECONDS);
 }
 
-async function countOne(db: Kysely<Database>, key: Buffer, policy: ThrottlePolicy, now: Date): Promise<void> {
-  const { failures, windowStartedAt } = await repo.countFailure(db, key, now, WINDOW_MS);
-  let until: Date | undefined;
-  if (failures >= HOURLY_CAP) until = new Date(windowStartedAt.getTime() + WINDOW_MS);
-  else if (delayAfter(failures, policy) > 0) until = new Date(now.getTime() + delayAfter(failures, policy) * 1000);
-  if (until) await repo.blockUntil(db, key, until);
+/**
+ * Counts an attempt against the account and the address, or throws 429 (with
+ * the seconds to wait) while either is blocked. Both counts are taken in one
+ * transaction: an attempt refused by one key is not counted by the other.
+ */
+export async function admitAttempt(db: Kysely<Database>, keys: ThrottleKeys, now = new Date()): Promise<void> {
+  const admit = async (trx: Kysely<Database>) => {
+    for (const { key, policy } of keysOf(keys)) {
+      const admitted = await repo.admitAttempt(trx, key, {
+        now,
+        windowMs: WINDOW_MS,
+        hourlyCap: HOURLY_CAP,
+        freeFailures: policy.freeFailures,
+        maxDelaySeconds: MAX_DELAY_SECONDS,
+      });
+      if (!admitted) return (await repo.blockedUntil(trx, [key], now)) ?? new Date(now.getTime() + 1000);
+    }
+    return null;
+  };
+  // Rolled back when refused, so the key that admitted does not count it either.
+  const refusedUntil = db.isTransaction
+    ? await admit(db)
+    : await db
+        .transaction()
+        .execute(async (trx) => {
+          const until = await admit(trx);
+          if (until) throw new Refused(until);
+          return null;
+        })
+        .catch((error: unknown) => {
+          if (error instanceof Refused) return error.until;
+          throw error;
+        });
+  if (refusedUntil) throw throttled(refusedUntil, now);
 }
 
-export async function recordFailure(db: Kysely<Database>, keys: ThrottleKeys, now = new Date()): Promise<void> {
-  await countOne(db, keys.account, ACCOUNT, now);
-  if (keys.ip) await countOne(db, keys.ip, IP, now);
+class Refused extends Error {
+  constructor(readonly until: Date) {
+    super('refused');
+  }
 }
 
-export async function recordSuccess(db: Kysely<Database>, keys: ThrottleKeys): Promise<void> {
-  await repo.clearThrottle(db, keys.account);
+/**
+ * An admitted attempt that succeeded is not a failure: it is given back to
+ * both counts, and a successful sign-in (`clearAccount`) clears the account's.
+ */
+export async function attemptSucceeded(db: Kysely<Database>, keys: ThrottleKeys, options: { clearAccount?: boolean } = {}): Promise<void> {
+  if (options.clearAccount) await repo.clearThrottle(db, keys.account);
+  else await repo.refundAttempt(db, keys.account, ACCOUNT.freeFailures);
+  if (keys.ip) await repo.refundAttempt(db, keys.ip, IP.freeFailures);
 }
