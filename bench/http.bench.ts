@@ -50,7 +50,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 // Variables of the developer's shell that would point a child elsewhere.
 const INHERITED_OUT = ['DATABASE_URL', 'CUSTODIA_DATA_DIR', 'PORT', 'HOST', 'LOG_LEVEL', 'CUSTODIA_MASTER_KEY', 'CUSTODIA_MASTER_KEY_PROVIDER'];
 
-function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+export function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   const base = { ...process.env };
   for (const name of INHERITED_OUT) delete base[name];
   return { ...base, ...env };
@@ -63,7 +63,7 @@ function seconds(since: bigint): number {
 }
 
 /** A fresh database on the PostgreSQL server, or undefined (with the reason) when it does not answer. */
-async function createBenchDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> } | { unreachable: string }> {
+export async function createBenchDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> } | { unreachable: string }> {
   const name = `custodia_bench_${randomBytes(5).toString('hex')}`;
   const client = new pg.Client({ connectionString: serverUrl, connectionTimeoutMillis: 3000 });
   try {
@@ -106,7 +106,7 @@ function sampleOf(ids: string[], max: number): Sample {
   return { ids: picked.map((n) => ids[n]!), people: picked.map((n) => personAt(n)) };
 }
 
-async function signIn(url: string, body: { tenant: string; email: string; password: string }): Promise<string> {
+export async function signIn(url: string, body: { tenant: string; email: string; password: string }): Promise<string> {
   const res = await fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   if (res.status !== 200) throw new Error(`sign-in failed: ${res.status} ${await res.text()}`);
   return ((await res.json()) as { token: string }).token;

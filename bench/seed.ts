@@ -68,6 +68,8 @@ export interface SeedOptions {
   /** Transactions in flight at once (PGlite runs them one after another anyway). */
   concurrency?: number;
   onProgress?: (done: number) => void;
+  /** The n-th person (personAt by default; the peer benchmark seeds the peer's rows). */
+  person?: (n: number) => Person;
 }
 
 /** Writes `count` encrypted contacts and answers their ids in seed order (id i is personAt(i)). */
@@ -86,7 +88,7 @@ export async function seedEncryptedContacts(db: Kysely<Database>, keyring: Keyri
       next = to;
       const people: NewPerson[] = [];
       for (let n = from; n < to; n++) {
-        const p = personAt(n);
+        const p = (options.person ?? personAt)(n);
         people.push({
           fields: personFields({ firstName: p.firstName, lastName: p.lastName, emails: [p.email], phones: [p.phone] }),
           custom: { plain: {}, personal: {} },
