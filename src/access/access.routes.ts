@@ -33,8 +33,21 @@ const IdParams = Type.Object({ id: Uuid() });
 const Problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema };
 const Level = Type.Enum(['private', 'public_read', 'public_write']);
 const Kind = Type.Enum(['role', 'group']);
-const Actions = Type.Object(Object.fromEntries(ACTIONS.map((a) => [a, Type.Optional(Type.Boolean())])), { additionalProperties: false });
-const Permissions = Type.Record(Type.String({ maxLength: 30 }), Actions, { description: `Per module (${MODULES.join(', ')}): view, create, edit, delete, export (absent = no)` });
+const Actions = Type.Object(
+  {
+    ...Object.fromEntries(ACTIONS.map((a) => [a, Type.Optional(Type.Boolean())])),
+    allValues: Type.Optional(
+      Type.Boolean({
+        description:
+          'audit only: every old and new value in the audit trail, also of records and fields this profile withholds (for a privacy officer; off unless granted; every use is recorded)',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+const Permissions = Type.Record(Type.String({ maxLength: 30 }), Actions, {
+  description: `Per module (${MODULES.join(', ')}): view, create, edit, delete, export (absent = no); the audit module also allValues`,
+});
 const FieldRules = Type.Record(Type.String({ maxLength: 30 }), Type.Record(Type.String({ maxLength: 64 }), Type.Enum(['hidden', 'readonly'])), {
   description: `Per module (${RECORD_MODULES.join(', ')}) and field: hidden or readonly (absent = editable)`,
 });

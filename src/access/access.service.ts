@@ -11,6 +11,7 @@ import {
   accessFor,
   ACTIONS,
   FIELDS,
+  MODULE_ACTIONS,
   MODULES,
   RECORD_MODULES,
   STANDARD_PERMISSIONS,
@@ -250,7 +251,10 @@ function permissionsOf(input: Record<string, Partial<ModuleActions>>): Record<st
   const result: Record<string, ModuleActions> = {};
   for (const [module, actions] of Object.entries(input)) {
     if (!(MODULES as readonly string[]).includes(module)) throw new AccessError('invalid_access', `there is no module "${module}"`);
-    result[module] = Object.fromEntries(ACTIONS.map((a) => [a, actions[a] === true]));
+    const known: readonly string[] = [...ACTIONS, ...(MODULE_ACTIONS[module as Module] ?? [])];
+    const unknown = Object.keys(actions).find((a) => !known.includes(a));
+    if (unknown) throw new AccessError('invalid_access', `${module} has no action "${unknown}" (actions: ${known.join(', ')})`);
+    result[module] = Object.fromEntries(known.map((a) => [a, actions[a as keyof ModuleActions] === true]));
   }
   return result;
 }

@@ -11,7 +11,15 @@ import type { ModuleActions, SharingLevel } from '../db/schema.js';
 export const MODULES = ['organizations', 'contacts', 'leads', 'deals', 'activities', 'notes', 'files', 'privacy', 'audit', 'settings'] as const;
 export type Module = (typeof MODULES)[number];
 export const ACTIONS = ['view', 'create', 'edit', 'delete', 'export'] as const;
-export type Action = (typeof ACTIONS)[number];
+/**
+ * Actions only one module has. `audit.allValues`: every old and new value in
+ * the audit trail, also of records and fields the holder's reach and profile
+ * withhold (a privacy officer's permission; off unless a profile grants it,
+ * every use recorded). Administrators hold it as they hold everything.
+ */
+export const MODULE_ACTIONS: Partial<Record<Module, readonly ModuleAction[]>> = { audit: ['allValues'] };
+export type ModuleAction = 'allValues';
+export type Action = (typeof ACTIONS)[number] | ModuleAction;
 /** Modules whose records have an owner and follow the sharing model. */
 export const RECORD_MODULES = ['organizations', 'contacts', 'leads', 'deals', 'activities'] as const;
 export type RecordModule = (typeof RECORD_MODULES)[number];

@@ -51,9 +51,17 @@ const EntrySchema = Type.Object({
   userAgent: Type.Optional(Nullable(Type.String())),
   details: Type.Record(Type.String(), Type.Unknown()),
   changes: Type.Optional(
-    Nullable(Type.Record(Type.String(), Type.Unknown(), { description: 'Old and new values, decrypted for holders of the audit module; null otherwise' })),
+    Nullable(
+      Type.Record(Type.String(), Type.Unknown(), {
+        description:
+          'Old and new values, for holders of the audit module and only as far as the records show them: of a record the caller could read, ' +
+          'without fields their profile hides (audit.allValues: all). Null when withheld or erased.',
+      }),
+    ),
   ),
   valuesErased: Type.Optional(Type.Boolean({ description: 'The person was erased: the values are gone, the entry stays' })),
+  valuesWithheld: Type.Optional(Type.Boolean({ description: 'Some or all values are withheld from the caller: the record is out of their reach or the field hidden by their profile' })),
+  withheldFields: Type.Optional(Type.Array(Type.String(), { description: 'The fields whose values are withheld' })),
 });
 const EntryPage = Type.Object({ items: Type.Array(EntrySchema), nextCursor: Nullable(Type.String()) });
 const SettingsSchema = Type.Object({
@@ -79,7 +87,9 @@ export function registerAuditRoutes(server: FastifyInstance, database: DatabaseH
         summary: 'Audit entries, newest first: every read, export and change of personal data and every security event',
         description:
           'With contactId or leadId: who accessed and changed this person (open to whoever may see the record). ' +
-          'Any other listing needs the audit module (view); only then are IP, user agent and old/new values shown.',
+          'Any other listing needs the audit module (view); only then are IP, user agent and old/new values shown, and values only as far as ' +
+          'the records show them to the caller (a record out of reach or a hidden field: withheld, marked `valuesWithheld`). ' +
+          'The profile permission audit.allValues shows every value; each page read under it is recorded (audit.values_read, unrestricted).',
         querystring: Type.Object({ ...Filters, ...Page }, { additionalProperties: false }),
         response: { 200: EntryPage, ...Problems },
       },
@@ -114,6 +124,7 @@ export function registerAuditRoutes(server: FastifyInstance, database: DatabaseH
       schema: {
         tags: ['audit'],
         summary: 'The audit entries matching the filters as CSV (streamed), for auditors; needs the audit module (export)',
+        description: 'Values follow the same visibility as the list: a withheld `changes` cell reads `withheld`, and `withheldFields` names the fields withheld.',
         querystring: Type.Object(Filters, { additionalProperties: false }),
         produces: ['text/csv'],
         response: { 200: Type.Unsafe<Readable>({ type: 'string', description: 'CSV, UTF-8 with a BOM' }), ...Problems },

@@ -3,9 +3,11 @@ import { stringify } from 'csv-stringify';
 import type { Kysely } from 'kysely';
 import { AccessError } from '../access/access.errors.js';
 import { accessOf, requirePermission } from '../access/access.service.js';
+import { RECORD_MODULES, type Access, type RecordModule } from '../access/policy.js';
 import { contactSubjectId } from '../crm/contacts.service.js';
 import { decodeCursor, pageOf, pageSize } from '../crm/cursor.js';
 import { leadSubjectId } from '../crm/leads.service.js';
+import { readableRecords } from '../crm/readable.service.js';
 import type { Database } from '../db/schema.js';
 import type { Authenticated } from '../identity/identity.service.js';
 import { decryptField, fieldKey } from '../keys/field-crypto.js';
@@ -19,8 +21,11 @@ import { auditActorOf, recordChange, recordRead, VALUES_CONTEXT } from './record
 /**
  * Reading the trail: entries about a person (for anyone who may see that
  * person: "who accessed this person"), or any filter for holders of the
- * audit module. Personal values are decrypted only for the latter, and
- * only while the person's key exists.
+ * audit module. Every entry is listed; its old and new values are shown only
+ * to holders of the audit module, only while the person's key exists, and
+ * only as far as the records show them: of a record the viewer could read
+ * now, without the fields their profile hides. The rest is withheld and
+ * marked so, unless the viewer holds audit.allValues (each use recorded).
  */
 
 export { recordChange, recordRead, auditActorOf, systemActor, changesBetween, fieldsShown, useAuditKeyring } from './recorder.js';
@@ -62,6 +67,34 @@ export interface AuditEntryView {
    */
   changes?: Record<string, unknown> | null;
   valuesErased?: boolean;
+  /** Some or all of the values are withheld from this viewer (record out of reach, field hidden). */
+  valuesWithheld?: boolean;
+  /** The fields whose values are withheld. */
+  withheldFields?: string[];
+}
+
+/** What a viewer is shown of entries' values. */
+interface ValuesRule {
+  /** Holds the audit module: values may be shown at all. */
+  auditor: boolean;
+  /** Holds audit.allValues: every value, whatever the records show. */
+  unrestricted: boolean;
+  access: Access;
+  /** The records with values on the page that the viewer could read now (`<entity>:<id>`). */
+  readable: Set<string>;
+}
+
+async function valuesRule(db: Kysely<Database>, actor: Authenticated, access: Access, auditor: boolean, rows: repo.EntryRow[]): Promise<ValuesRule> {
+  const refs = auditor ? rows.flatMap((r) => (r.values_enc && r.entity && r.entity_id ? [{ entity: r.entity, id: r.entity_id }] : [])) : [];
+  return { auditor, unrestricted: auditor && access.can('audit', 'allValues'), access, readable: await readableRecords(db, actor, refs) };
+}
+
+/** The fields of an entry whose values the records would not show this viewer: all ('all') or these. */
+function withheldByRecords(rule: ValuesRule, row: repo.EntryRow, changes: Record<string, unknown> | null): 'all' | string[] {
+  if (!row.entity || !row.entity_id || !rule.readable.has(`${row.entity}:${row.entity_id}`)) return 'all';
+  if (!changes || !(RECORD_MODULES as readonly string[]).includes(row.entity)) return [];
+  const module = row.entity as RecordModule;
+  return Object.keys(changes).filter((field) => rule.access.field(module, field) === 'hidden');
 }
 
 // Pages go newest first on (at, id); the cursor carries the last entry's time as its key.
@@ -82,15 +115,21 @@ function instant(value: string | undefined, name: string): Date | undefined {
   return date;
 }
 
-/** Seeing personal values in the trail (a page, or a page of the CSV export) is itself a read of them. */
-async function recordDisclosure(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, rows: Array<{ values_subject_id: string | null }>, views: AuditEntryView[]): Promise<void> {
+/**
+ * Seeing personal values in the trail (a page, or a page of the CSV export) is
+ * itself a read of them. Under audit.allValues it says so (`unrestricted`),
+ * with how many entries showed values the records would have withheld.
+ */
+async function recordDisclosure(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, rows: Array<{ values_subject_id: string | null }>, shown: Shown): Promise<void> {
+  const { views, rule, beyondReach } = shown;
   const disclosed = [...new Set(views.flatMap((v, n) => (v.changes && rows[n]!.values_subject_id ? [rows[n]!.values_subject_id] : [])))];
   if (disclosed.length === 0) return;
-  await recordRead(db, keyring, { tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'audit.values_read', subjectIds: disclosed, details: { entries: views.length } });
+  const details = rule.unrestricted ? { entries: views.length, unrestricted: true, beyondReach } : { entries: views.length };
+  await recordRead(db, keyring, { tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'audit.values_read', subjectIds: disclosed, details });
 }
 
 /** Turns the query into a repository filter; who may ask what is decided here. */
-async function filterFor(db: Kysely<Database>, actor: Authenticated, query: AuditQuery): Promise<{ filter: repo.EntryFilter; auditor: boolean }> {
+async function filterFor(db: Kysely<Database>, actor: Authenticated, query: AuditQuery): Promise<{ filter: repo.EntryFilter; access: Access; auditor: boolean }> {
   const access = await accessOf(db, actor);
   const auditor = access.can('audit', 'view');
   const filter: repo.EntryFilter = {};
@@ -113,12 +152,21 @@ async function filterFor(db: Kysely<Database>, actor: Authenticated, query: Audi
   if (from && to && from > to) throw new AuditError('invalid_filter', 'from must not be after to');
   if (from) filter.from = from;
   if (to) filter.to = to;
-  return { filter, auditor };
+  return { filter, access, auditor };
 }
 
-async function toViews(db: Kysely<Database>, keyring: Keyring, tenantId: string, rows: repo.EntryRow[], auditor: boolean): Promise<AuditEntryView[]> {
+interface Shown {
+  views: AuditEntryView[];
+  rule: ValuesRule;
+  /** Entries whose values were shown only under audit.allValues. */
+  beyondReach: number;
+}
+
+async function toViews(db: Kysely<Database>, keyring: Keyring, tenantId: string, rows: repo.EntryRow[], rule: ValuesRule): Promise<Shown> {
+  const { auditor } = rule;
+  let beyondReach = 0;
   const keys = auditor ? await subjectKeys(db, keyring, tenantId, rows.flatMap((r) => (r.values_subject_id ? [r.values_subject_id] : []))) : new Map<string, Buffer>();
-  return rows.map((r) => {
+  const views = rows.map((r) => {
     const view: AuditEntryView = {
       id: r.id,
       position: r.seq === null ? null : Number(r.seq),
@@ -140,13 +188,27 @@ async function toViews(db: Kysely<Database>, keyring: Keyring, tenantId: string,
       const key = keys.get(r.values_subject_id);
       view.changes = null;
       if (auditor && !key) view.valuesErased = true;
-      if (key) {
+      else if (!key || (!rule.unrestricted && withheldByRecords(rule, r, null) === 'all')) {
+        // Not even decrypted: the entry stays a fact (who, when, which fields) without its values.
+        view.valuesWithheld = true;
+        view.withheldFields = r.fields;
+      } else {
         const context = { tenantId, table: VALUES_CONTEXT.table, rowId: r.id, field: VALUES_CONTEXT.field };
-        view.changes = JSON.parse(decryptField(fieldKey(key), context, r.values_enc)) as Record<string, unknown>;
+        const changes = JSON.parse(decryptField(fieldKey(key), context, r.values_enc)) as Record<string, unknown>;
+        const withheld = withheldByRecords(rule, r, changes);
+        if (rule.unrestricted) {
+          if (withheld === 'all' || withheld.length > 0) beyondReach++;
+        } else if (withheld !== 'all' && withheld.length > 0) {
+          for (const field of withheld) delete changes[field];
+          view.valuesWithheld = true;
+          view.withheldFields = withheld.sort();
+        }
+        view.changes = changes;
       }
     }
     return view;
   });
+  return { views, rule, beyondReach };
 }
 
 /** A page of entries, newest first. */
@@ -156,13 +218,13 @@ export async function listAuditEntries(
   actor: Authenticated,
   query: AuditQuery,
 ): Promise<{ items: AuditEntryView[]; nextCursor: string | null }> {
-  const { filter, auditor } = await filterFor(db, actor, query);
+  const { filter, access, auditor } = await filterFor(db, actor, query);
   const limit = pageSize(query.limit);
   const rows = await repo.listEntries(db, actor.tenantId, filter, afterCursor(query.cursor), limit + 1);
   const { rows: page, nextCursor } = pageOf(rows, limit, (r) => r.at.toISOString(), SORT);
-  const items = await toViews(db, keyring, actor.tenantId, page, auditor);
-  await recordDisclosure(db, keyring, actor, page, items);
-  return { items, nextCursor };
+  const shown = await toViews(db, keyring, actor.tenantId, page, await valuesRule(db, actor, access, auditor, page));
+  await recordDisclosure(db, keyring, actor, page, shown);
+  return { items: shown.views, nextCursor };
 }
 
 const CSV_COLUMNS = [
@@ -183,6 +245,7 @@ const CSV_COLUMNS = [
   'details',
   'changes',
   'id',
+  'withheldFields',
 ];
 
 // A cell that a spreadsheet would run as a formula is prefixed, as contact exports do.
@@ -194,7 +257,7 @@ const cell = (value: unknown): string => {
 /** The entries matching the filters as a CSV stream, for auditors (audit module: export). */
 export async function exportAuditCsv(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, query: Omit<AuditQuery, 'limit' | 'cursor'>): Promise<Readable> {
   await requirePermission(db, actor, 'audit', 'export');
-  const { filter } = await filterFor(db, actor, query);
+  const { filter, access } = await filterFor(db, actor, query);
   await recordRead(db, keyring, {
     tenantId: actor.tenantId,
     actor: auditActorOf(actor),
@@ -206,10 +269,11 @@ export async function exportAuditCsv(db: Kysely<Database>, keyring: Keyring, act
     let after: { at: Date; id: string } | null = null;
     for (;;) {
       const page = await repo.listEntries(db, actor.tenantId, filter, after, 500);
-      const views = await toViews(db, keyring, actor.tenantId, page, true);
-      await recordDisclosure(db, keyring, actor, page, views);
-      for (const v of views) {
-        yield [v.position, v.at.toISOString(), v.actor.kind, v.actor.userId, v.actor.tokenId, v.actor.label, v.action, v.entity, v.entityId, v.subjectIds.join(' '), v.fields.join(' '), v.requestId, v.ip, v.userAgent, v.details, v.valuesErased ? 'erased' : v.changes, v.id].map(cell);
+      const shown = await toViews(db, keyring, actor.tenantId, page, await valuesRule(db, actor, access, true, page));
+      await recordDisclosure(db, keyring, actor, page, shown);
+      for (const v of shown.views) {
+        const changes = v.valuesErased ? 'erased' : v.changes === null && v.valuesWithheld ? 'withheld' : v.changes;
+        yield [v.position, v.at.toISOString(), v.actor.kind, v.actor.userId, v.actor.tokenId, v.actor.label, v.action, v.entity, v.entityId, v.subjectIds.join(' '), v.fields.join(' '), v.requestId, v.ip, v.userAgent, v.details, changes, v.id, v.withheldFields?.join(' ')].map(cell);
       }
       const last = page[page.length - 1];
       if (page.length < 500 || !last) break;

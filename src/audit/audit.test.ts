@@ -156,7 +156,8 @@ describe('who may read the trail', () => {
     expect(all.json().code).toBe('permission_denied');
     expect((await rep.get('/api/v1/audit/export.csv')).statusCode).toBe(403);
 
-    const auditor = await member(admin, { permissions: { audit: { view: true, export: true } } });
+    // Values follow the records: this auditor may see contacts (see audit-values.test.ts for those who may not).
+    const auditor = await member(admin, { permissions: { audit: { view: true, export: true }, contacts: { view: true } } });
     expect((await auditor.get('/api/v1/audit')).statusCode).toBe(200);
     const csv = await auditor.get(`/api/v1/audit/export.csv?subjectId=${contact.subjectId}`);
     expect(csv.statusCode).toBe(200);

@@ -485,7 +485,8 @@ export interface RolesTable {
   created_at: CreatedAt;
 }
 
-export type ModuleActions = Partial<Record<'view' | 'create' | 'edit' | 'delete' | 'export', boolean>>;
+/** A profile's actions on one module; `allValues` exists on the audit module only. */
+export type ModuleActions = Partial<Record<'view' | 'create' | 'edit' | 'delete' | 'export' | 'allValues', boolean>>;
 
 export interface ProfilesTable {
   tenant_id: string;
