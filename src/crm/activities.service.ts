@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { AccessError } from '../access/access.errors.js';
-import { assertWritable, redact, requirePermission } from '../access/access.service.js';
+import { accessOf, assertWritable, redact, requirePermission } from '../access/access.service.js';
 import type { Access } from '../access/policy.js';
 import { auditActorOf, changesBetween, fieldsShown, recordChange, recordRead } from '../audit/audit.service.js';
 import type { ActivityType, Database } from '../db/schema.js';
@@ -16,7 +16,8 @@ import { CrmError } from './crm.errors.js';
 import { plainCustomValues } from './custom-fields.service.js';
 import { ownerGroupOf } from './ownership.js';
 import { decodeCursor, pageOf, pageSize } from './cursor.js';
-import { liveRecordExists, livePerson } from './links.repository.js';
+import { livePerson } from './links.repository.js';
+import { isLinkable, sees } from './links.service.js';
 import { moveToBin } from './recycle-bin.repository.js';
 
 /**
@@ -167,7 +168,11 @@ interface Links {
   deal_id: string | null;
 }
 
-/** Checks the links that change, and answers the subject whose key seals the description. */
+/**
+ * Checks the links named, and answers the subject whose key seals the
+ * description. A link must name a live record of the tenant, and one being
+ * made a record the actor could read: any other id answers alike.
+ */
 async function linksOf(
   db: Kysely<Database>,
   keyring: Keyring,
@@ -182,18 +187,24 @@ async function linksOf(
     deal_id: input.dealId !== undefined ? input.dealId : (current?.deal_id ?? null),
   };
   const checks = [
-    ['organizationId', 'organizations', input.organizationId],
-    ['dealId', 'deals', input.dealId],
+    ['organizationId', 'organizations', input.organizationId, current?.organization_id],
+    ['dealId', 'deals', input.dealId, current?.deal_id],
   ] as const;
-  for (const [field, table, id] of checks) {
-    if (id && !(await liveRecordExists(db, table, actor.tenantId, id))) throw new CrmError('invalid_field', `${field} does not name a record`);
+  for (const [field, table, id, kept] of checks) {
+    if (id && !(await isLinkable(db, actor, table, id, kept))) throw new CrmError('invalid_field', `${field} does not name a record`);
   }
   // The description stays under its person's key until the person linked changes.
   if (current && input.contactId === undefined && input.leadId === undefined) return { ...links, subject_id: current.subject_id };
-  const contact = links.contact_id ? await livePerson(db, 'contacts', actor.tenantId, links.contact_id) : undefined;
-  if (input.contactId && !contact) throw new CrmError('invalid_field', 'contactId does not name a contact');
-  const lead = links.lead_id ? await livePerson(db, 'leads', actor.tenantId, links.lead_id) : undefined;
-  if (input.leadId && !lead) throw new CrmError('invalid_field', 'leadId does not name a lead');
+  const person = async (table: 'contacts' | 'leads', id: string | null, named: string | null | undefined, kept: string | null | undefined) => {
+    const row = id ? await livePerson(db, table, actor.tenantId, id) : undefined;
+    if (!named) return row;
+    if (!row || (named !== kept && !sees(await accessOf(db, actor), table, row))) return null;
+    return row;
+  };
+  const contact = await person('contacts', links.contact_id, input.contactId, current?.contact_id);
+  if (contact === null) throw new CrmError('invalid_field', 'contactId does not name a contact');
+  const lead = await person('leads', links.lead_id, input.leadId, current?.lead_id);
+  if (lead === null) throw new CrmError('invalid_field', 'leadId does not name a lead');
   const subjectId = contact?.subject_id ?? lead?.subject_id ?? (await recordsSubjectId(db, keyring, actor.tenantId));
   return { ...links, subject_id: subjectId };
 }

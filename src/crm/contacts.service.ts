@@ -2,8 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { Authenticated } from '../identity/identity.service.js';
 import type { Keyring } from '../keys/keyring.js';
-import { CrmError } from './crm.errors.js';
-import { findOrganization } from './organizations.repository.js';
+import { organizationOf } from './links.service.js';
 import { indexesOf } from './people.js';
 import {
   createPerson,
@@ -39,15 +38,6 @@ export interface Contact extends PersonRecord {
 
 export interface ContactInput extends PersonRecordInput {
   organizationId?: string | null;
-}
-
-/** The organization a record links to, which must exist (not deleted) in the actor's tenant. */
-export async function organizationOf(db: Kysely<Database>, actor: Authenticated, id: string | null | undefined): Promise<string | null> {
-  if (id === undefined || id === null) return null;
-  if (!(await findOrganization(db, actor.tenantId, id))) {
-    throw new CrmError('invalid_field', 'organizationId does not name an organization');
-  }
-  return id;
 }
 
 export const contactKind: PersonKind<Contact, ContactInput> = {

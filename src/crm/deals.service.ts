@@ -12,7 +12,7 @@ import { ownerGroupOf, ownersOf } from './ownership.js';
 import { setRecordTags, tagNames, tagsOf } from './tags.service.js';
 import { decodeCursor, pageOf, pageSize } from './cursor.js';
 import * as repo from './deals.repository.js';
-import { liveContactIds, liveRecordExists } from './links.repository.js';
+import { linkableIds, organizationOf } from './links.service.js';
 import { defaultPipeline, ensureDefaultPipeline, findStage, lockPipeline, type Pipeline, type Stage } from './pipelines.service.js';
 import { moveToBin } from './recycle-bin.repository.js';
 
@@ -147,20 +147,19 @@ function lostReason(value: string | null | undefined): string | null {
   return trimmed || null;
 }
 
-async function organizationOf(db: Kysely<Database>, actor: Authenticated, id: string | null | undefined): Promise<string | null> {
-  if (id === undefined || id === null) return null;
-  if (!(await liveRecordExists(db, 'organizations', actor.tenantId, id))) {
-    throw new CrmError('invalid_field', 'organizationId does not name an organization');
-  }
-  return id;
-}
-
-async function contactsOf(db: Kysely<Database>, actor: Authenticated, ids: string[] | undefined): Promise<string[]> {
+/**
+ * The contacts a deal links to: live ones of the tenant, each one the actor
+ * could read unless the deal links to it already (`kept`) or it was made in
+ * the same act (a lead's conversion, whose contact may go to an owner whose
+ * contacts the converter does not reach).
+ */
+async function contactsOf(db: Kysely<Database>, actor: Authenticated, ids: string[] | undefined, kept: readonly string[] = []): Promise<string[]> {
   const wanted = [...new Set(ids ?? [])];
   if (wanted.length > MAX_CONTACTS) throw new CrmError('invalid_field', `a deal has at most ${MAX_CONTACTS} contacts`);
-  const live = new Set(await liveContactIds(db, actor.tenantId, wanted));
-  const missing = wanted.find((id) => !live.has(id));
-  if (missing) throw new CrmError('invalid_field', `contactIds: ${missing} does not name a contact`);
+  const linkable = await linkableIds(db, actor, 'contacts', wanted, kept);
+  // Named by position: the answer is then the same whichever id it was.
+  const missing = (ids ?? []).findIndex((id) => !linkable.has(id));
+  if (missing >= 0) throw new CrmError('invalid_field', `contactIds[${missing}] does not name a contact`);
   return wanted;
 }
 
@@ -231,7 +230,8 @@ async function dealForChange(db: Kysely<Database>, actor: Authenticated, id: str
   return deal;
 }
 
-export async function createDeal(db: Kysely<Database>, actor: Authenticated, input: DealInput): Promise<Deal> {
+/** Opens a deal; `madeWith` names contacts created in the same act (a lead's conversion), linked whoever sees them. */
+export async function createDeal(db: Kysely<Database>, actor: Authenticated, input: DealInput, madeWith: { contactIds?: string[] } = {}): Promise<Deal> {
   const access = await requirePermission(db, actor, 'deals', 'create');
   assertWritable(access, 'deals', input);
   const values = {
@@ -256,7 +256,7 @@ export async function createDeal(db: Kysely<Database>, actor: Authenticated, inp
       owner_group_id: ownerGroupOf(access, input.ownerGroupId),
       ...outcome(stage, undefined, input.lostReason),
     });
-    await repo.replaceDealContacts(trx, actor.tenantId, id, await contactsOf(trx, actor, input.contactIds));
+    await repo.replaceDealContacts(trx, actor.tenantId, id, await contactsOf(trx, actor, input.contactIds, madeWith.contactIds));
     await setRecordTags(trx, actor.tenantId, 'deals', id, names);
     await repo.insertStageChange(trx, actor.tenantId, { id: newId(), deal_id: id, from_stage_id: null, to_stage_id: stage.id, changed_by: actor.user.id });
     return load(trx, actor, id);
@@ -354,7 +354,7 @@ export async function updateDeal(
       ...(input.amount !== undefined ? { amount_minor: amount(input.amount) } : {}),
       ...(input.currency !== undefined ? { currency: currency(input.currency) } : {}),
       ...(input.expectedCloseDate !== undefined ? { expected_close_date: calendarDate(input.expectedCloseDate, 'expectedCloseDate') } : {}),
-      ...(input.organizationId !== undefined ? { organization_id: await organizationOf(trx, actor, input.organizationId) } : {}),
+      ...(input.organizationId !== undefined ? { organization_id: await organizationOf(trx, actor, input.organizationId, current.organizationId) } : {}),
       ...(input.ownerId !== undefined ? { owner_id: await ownerOf(trx, actor, input.ownerId) } : {}),
       ...(input.ownerGroupId !== undefined ? { owner_group_id: ownerGroupOf(access, input.ownerGroupId, current.ownerGroupId) } : {}),
       ...(input.custom !== undefined ? { custom: await plainCustomValues(trx, actor.tenantId, 'deals', current.custom, input.custom) } : {}),
@@ -365,7 +365,7 @@ export async function updateDeal(
     if (!(await repo.updateDeal(trx, actor.tenantId, id, expected, values))) {
       throw new CrmError('version_conflict', `the deal changed since version ${expected}; reload and try again`);
     }
-    if (input.contactIds !== undefined) await repo.replaceDealContacts(trx, actor.tenantId, id, await contactsOf(trx, actor, input.contactIds));
+    if (input.contactIds !== undefined) await repo.replaceDealContacts(trx, actor.tenantId, id, await contactsOf(trx, actor, input.contactIds, current.contactIds));
     if (input.tags !== undefined) await setRecordTags(trx, actor.tenantId, 'deals', id, tagNames(input.tags));
     if (stage.id !== current.stageId) {
       await repo.insertStageChange(trx, actor.tenantId, { id: newId(), deal_id: id, from_stage_id: current.stageId, to_stage_id: stage.id, changed_by: actor.user.id });

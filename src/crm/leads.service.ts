@@ -4,11 +4,12 @@ import type { Authenticated } from '../identity/identity.service.js';
 import type { Keyring } from '../keys/keyring.js';
 import { auditActorOf, recordChange } from '../audit/audit.service.js';
 import { subjectKey } from '../keys/keys.service.js';
-import { contactKind, organizationOf, type Contact } from './contacts.service.js';
+import { contactKind, type Contact } from './contacts.service.js';
 import { CrmError } from './crm.errors.js';
 import { createDeal } from './deals.service.js';
 import { fieldsOf } from './custom-fields.service.js';
 import * as leadsRepo from './leads.repository.js';
+import { organizationOf } from './links.service.js';
 import { createOrganization, findOrganizationByName } from './organizations.service.js';
 import {
   createPerson,
@@ -204,7 +205,7 @@ export async function convertLead(
         organizationId,
         contactIds: [contact.id],
         ownerId: lead.ownerId,
-      });
+      }, { contactIds: [contact.id] });
       dealId = deal.id;
     }
 

@@ -36,21 +36,31 @@ export async function findOrganization(db: Kysely<Database>, tenantId: string, i
     .executeTakeFirst();
 }
 
-export async function findOrganizationByName(db: Kysely<Database>, tenantId: string, name: string) {
+/** The first live organization of this name (any case), among those of these owners when given. */
+export async function findOrganizationByName(db: Kysely<Database>, tenantId: string, name: string, reach: { owners?: Owners } = {}) {
   return db
     .selectFrom('organizations')
     .selectAll()
     .where('tenant_id', '=', tenantId)
     .where(sql`lower(name)`, '=', name.toLowerCase())
     .where('deleted_at', 'is', null)
+    .$if(reach.owners !== undefined, (q) => q.where(ownedBy(reach.owners!)))
     .orderBy('id')
     .limit(1)
     .executeTakeFirst();
 }
 
-export async function findNames(db: Kysely<Database>, tenantId: string, ids: string[]) {
+/** Names of live organizations by id, among those of these owners when given. */
+export async function findNames(db: Kysely<Database>, tenantId: string, ids: string[], reach: { owners?: Owners } = {}) {
   if (ids.length === 0) return [];
-  return db.selectFrom('organizations').select(['id', 'name']).where('tenant_id', '=', tenantId).where('id', 'in', ids).execute();
+  return db
+    .selectFrom('organizations')
+    .select(['id', 'name'])
+    .where('tenant_id', '=', tenantId)
+    .where('id', 'in', ids)
+    .where('deleted_at', 'is', null)
+    .$if(reach.owners !== undefined, (q) => q.where(ownedBy(reach.owners!)))
+    .execute();
 }
 
 export type OrganizationSort = 'name' | '-name' | 'createdAt' | '-createdAt' | 'updatedAt' | '-updatedAt';

@@ -135,15 +135,24 @@ async function organizationForChange(db: Kysely<Database>, actor: Authenticated,
   return organization;
 }
 
-/** The first organization of this name (any case), for lead conversion and imports. */
+/**
+ * The first organization of this name (any case) that the actor could read,
+ * for lead conversion and imports: one they cannot see is not theirs to link
+ * to (a new one of the same name is made instead).
+ */
 export async function findOrganizationByName(db: Kysely<Database>, actor: Authenticated, name: string): Promise<Organization | undefined> {
-  const row = await repo.findOrganizationByName(db, actor.tenantId, name.trim());
+  const access = await accessOf(db, actor);
+  if (!access.can('organizations', 'view')) return undefined;
+  const row = await repo.findOrganizationByName(db, actor.tenantId, name.trim(), ownersOf(access.owners('organizations', 'read')));
   return row ? toOrganization(row, []) : undefined;
 }
 
-/** Names of organizations by id (deleted ones too: a contact still names its former company). */
+/** Names of the organizations among these ids that the actor could read (a contact's company, say): others are not named. */
 export async function organizationNames(db: Kysely<Database>, actor: Authenticated, ids: string[]): Promise<Map<string, string>> {
-  return new Map((await repo.findNames(db, actor.tenantId, [...new Set(ids)])).map((r) => [r.id, r.name]));
+  const access = await accessOf(db, actor);
+  if (!access.can('organizations', 'view')) return new Map();
+  const rows = await repo.findNames(db, actor.tenantId, [...new Set(ids)], ownersOf(access.owners('organizations', 'read')));
+  return new Map(rows.map((r) => [r.id, r.name]));
 }
 
 export interface OrganizationListParams {
