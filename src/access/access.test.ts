@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { sql } from 'kysely';
 import type { LightMyRequestResponse } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { crmSession, type CrmSession } from '../../test/crm.js';
+import { crmSession, memberSession, type CrmSession } from '../../test/crm.js';
 import { useTestServer } from '../../test/server.js';
 import { accessFor, type AccessSnapshot, type ProfileRules } from './policy.js';
 
@@ -12,21 +12,7 @@ const t = useTestServer();
 const password = () => `Pw-${randomBytes(9).toString('hex')}`;
 
 /** A user created by the admin and signed in, with JSON verbs acting as them. */
-async function member(admin: CrmSession, body: { roleId?: string; profileId?: string; name?: string }) {
-  const pw = password();
-  const email = `u-${randomBytes(5).toString('hex')}@example.test`;
-  const created = await admin.post('/api/v1/users', { email, name: body.name ?? 'User', password: pw, ...body });
-  expect(created.statusCode, created.body).toBe(201);
-  const signedIn = await t.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { tenant: admin.tt.tenant.slug, email, password: pw } });
-  const headers = { authorization: `Bearer ${signedIn.json().token as string}` };
-  return {
-    id: created.json().id as string,
-    get: (url: string) => t.app.inject({ url, headers }),
-    post: (url: string, payload?: object) => t.app.inject({ method: 'POST', url, headers, ...(payload ? { payload } : {}) }),
-    patch: (url: string, payload: object) => t.app.inject({ method: 'PATCH', url, headers, payload }),
-    del: (url: string) => t.app.inject({ method: 'DELETE', url, headers }),
-  };
-}
+const member = (admin: CrmSession, body: { roleId?: string; profileId?: string; name?: string }) => memberSession(t, admin, body);
 
 const ids = (res: LightMyRequestResponse) => (res.json().items as Array<{ id: string }>).map((i) => i.id).sort();
 
