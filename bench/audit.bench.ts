@@ -6,7 +6,7 @@ import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
 import { inChainSnapshot } from '../src/audit/audit.repository.js';
 import { useAuditKeyring } from '../src/audit/audit.service.js';
-import { canonicalDetails, entryMac, type EntryContent } from '../src/audit/chain.js';
+import { canonicalDetails, ENCODING_FORMAT, entryMac, type EntryContent } from '../src/audit/chain.js';
 import { sealTenant } from '../src/audit/sealer.js';
 import { verifyTenant } from '../src/audit/verify.js';
 import { loadConfig } from '../src/config.js';
@@ -153,8 +153,12 @@ async function seedEntries(database: Kysely<Database>, count: number): Promise<v
         subjectIds: [contact.subjectId],
         fields: change ? ['firstName', 'jobTitle'] : ['emails', 'firstName', 'lastName', 'phones'],
         requestId: `req-${j.toString(36)}`,
-        ip: '203.0.113.7',
-        userAgent,
+        format: ENCODING_FORMAT,
+        // Sealed as the recorder seals it: a sealed origin's size (audit/origin.ts).
+        originSubjectId: contact.subjectId,
+        originEnc: randomBytes(31 + Buffer.byteLength(JSON.stringify({ ip: '203.0.113.7', userAgent }))),
+        ip: null,
+        userAgent: null,
         details: change ? canonicalDetails({ version: j % 7 }) : '{}',
         valuesSubjectId: change ? contact.subjectId : null,
         valuesEnc: change ? randomBytes(96) : null,
@@ -162,16 +166,17 @@ async function seedEntries(database: Kysely<Database>, count: number): Promise<v
     }
     const column = <T>(pick: (e: EntryContent) => T) => rows.map(pick);
     await sql`insert into audit_entries (tenant_id, id, at, actor_kind, actor_user_id, action, entity, entity_id, subject_ids, fields,
-        request_id, ip, user_agent, details, values_subject_id, values_enc, mac)
+        request_id, encoding_format, origin_subject_id, origin_enc, details, values_subject_id, values_enc, mac)
       select ${tenant.id}, id, timestamptz 'epoch' + at * interval '1 microsecond', kind, actor, action, entity, entity_id, subjects::uuid[], fields::text[],
-        request_id, ip, user_agent, details, values_subject_id, decode(values_enc, 'hex'), decode(mac, 'hex')
+        request_id, ${ENCODING_FORMAT}, origin_subject_id, decode(origin_enc, 'hex'), details, values_subject_id, decode(values_enc, 'hex'), decode(mac, 'hex')
       from unnest(${column((e) => e.id)}::uuid[], ${column((e) => e.atMicros)}::int8[], ${column((e) => e.actorKind)}::text[],
         ${column((e) => e.actorUserId)}::uuid[], ${column((e) => e.action)}::text[], ${column((e) => e.entity)}::text[],
         ${column((e) => e.entityId)}::uuid[], ${column((e) => `{${e.subjectIds.join(',')}}`)}::text[], ${column((e) => `{${e.fields.join(',')}}`)}::text[],
-        ${column((e) => e.requestId)}::text[], ${column((e) => e.ip)}::text[], ${column((e) => e.userAgent)}::text[], ${column((e) => e.details)}::text[],
+        ${column((e) => e.requestId)}::text[], ${column((e) => e.originSubjectId)}::uuid[], ${column((e) => e.originEnc?.toString('hex') ?? null)}::text[],
+        ${column((e) => e.details)}::text[],
         ${column((e) => e.valuesSubjectId)}::uuid[], ${column((e) => e.valuesEnc?.toString('hex') ?? null)}::text[],
         ${column((e) => entryMac(keyring, tenant.id, e).toString('hex'))}::text[])
-      as v(id, at, kind, actor, action, entity, entity_id, subjects, fields, request_id, ip, user_agent, details, values_subject_id, values_enc, mac)`.execute(database);
+      as v(id, at, kind, actor, action, entity, entity_id, subjects, fields, request_id, origin_subject_id, origin_enc, details, values_subject_id, values_enc, mac)`.execute(database);
   }
 }
 

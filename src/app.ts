@@ -9,6 +9,7 @@ import { openKeys } from './keys/keys.service.js';
 import { startMailSender, type MailSender } from './mail/mail.service.js';
 import { startRecycleBinPurger } from './crm/purge-job.js';
 import { startAuditSealer, type AuditSealer } from './audit/sealer.js';
+import { sealLegacyOrigins } from './audit/security-events.js';
 import { listTenants } from './tenants/tenants.service.js';
 
 export interface RunningApp {
@@ -46,6 +47,8 @@ export async function startApp(config: Config, options: { logger?: false } = {})
     });
     const moved = await encryptLegacyUsers(database.db, keyring);
     if (moved > 0) app.log.info({ users: moved }, 'moved users written before encryption into ciphertext');
+    const sealedOrigins = await sealLegacyOrigins(database.db, keyring);
+    if (sealedOrigins > 0) app.log.info({ events: sealedOrigins }, 'sealed the IP addresses and user agents of security events written in clear');
     if (createdFile) {
       app.log.warn({ file: createdFile }, 'generated a new master key file');
       if (config.logLevel !== 'silent') {

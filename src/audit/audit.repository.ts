@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { pgPoolOf } from '../db/database.js';
 import { preparedStatement } from '../db/prepared.js';
 import type { AuditEntriesTable, Database } from '../db/schema.js';
-import { ENCODED_ROW } from './chain.js';
+import { ENCODING_SQL } from './chain.js';
 
 // The only SQL over the audit trail: entries, the per-tenant signed head.
 
@@ -11,7 +11,7 @@ export type NewAuditEntry = Insertable<AuditEntriesTable>;
 
 const INSERTED = [
   'tenant_id', 'id', 'at', 'actor_kind', 'actor_user_id', 'actor_token_id', 'actor_label', 'action', 'entity', 'entity_id',
-  'subject_ids', 'fields', 'request_id', 'ip', 'user_agent', 'details', 'values_subject_id', 'values_enc', 'mac',
+  'subject_ids', 'fields', 'request_id', 'encoding_format', 'origin_subject_id', 'origin_enc', 'details', 'values_subject_id', 'values_enc', 'mac',
 ] as const satisfies ReadonlyArray<keyof NewAuditEntry>;
 
 // Any number of entries as one JSON parameter: one statement text, prepared once per connection
@@ -60,7 +60,7 @@ export async function findHead(db: Kysely<Database>, tenantId: string) {
 }
 
 // The canonical encoding of each entry, computed by PostgreSQL from the stored columns (see chain.ts).
-const ENCODING = `pg_catalog.record_send(${ENCODED_ROW})`;
+const ENCODING = ENCODING_SQL;
 
 /** Pending entries in sealing order, with their MACs and encodings. */
 export async function pendingEntries(db: Kysely<Database>, tenantId: string, limit: number) {
@@ -472,3 +472,35 @@ export async function listEntries(
 }
 
 export type EntryRow = Awaited<ReturnType<typeof listEntries>>[number];
+
+// --- origins --------------------------------------------------------------------------------
+
+/** The subject of a user, whose key seals where their requests came from (null: not yet encrypted). */
+export async function userSubjectId(db: Kysely<Database>, tenantId: string, userId: string): Promise<string | null> {
+  const row = await db.selectFrom('users').select('subject_id').where('tenant_id', '=', tenantId).where('id', '=', userId).executeTakeFirst();
+  return row?.subject_id ?? null;
+}
+
+/** Security events written before origins were sealed (migration 0013), a batch at a time. */
+export async function legacyOriginEvents(db: Kysely<Database>, limit: number) {
+  return db
+    .selectFrom('security_events')
+    .select(['tenant_id', 'id', 'type', 'user_id', 'actor_user_id', 'ip', 'user_agent'])
+    .where((eb) => eb.or([eb('ip', 'is not', null), eb('user_agent', 'is not', null)]))
+    .limit(limit)
+    .execute();
+}
+
+export async function sealEventOrigin(
+  db: Kysely<Database>,
+  tenantId: string,
+  id: string,
+  sealed: { origin_subject_id: string | null; origin_enc: Buffer | null },
+): Promise<void> {
+  await db
+    .updateTable('security_events')
+    .set({ ...sealed, ip: null, user_agent: null })
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .execute();
+}

@@ -16,6 +16,7 @@ import { subjectKeys } from '../keys/keys.service.js';
 import { AuditError } from './audit.errors.js';
 import * as repo from './audit.repository.js';
 import { GENESIS } from './chain.js';
+import { openOrigins, type Origin } from './origin.js';
 import { auditActorOf, recordChange, recordRead, VALUES_CONTEXT } from './recorder.js';
 
 /**
@@ -166,6 +167,8 @@ async function toViews(db: Kysely<Database>, keyring: Keyring, tenantId: string,
   const { auditor } = rule;
   let beyondReach = 0;
   const keys = auditor ? await subjectKeys(db, keyring, tenantId, rows.flatMap((r) => (r.values_subject_id ? [r.values_subject_id] : []))) : new Map<string, Buffer>();
+  // Sealed since migration 0013; older (format 2) entries hold them in clear.
+  const origins = auditor ? await openOrigins(db, keyring, tenantId, VALUES_CONTEXT.table, rows) : new Map<string, Origin>();
   const views = rows.map((r) => {
     const view: AuditEntryView = {
       id: r.id,
@@ -181,8 +184,8 @@ async function toViews(db: Kysely<Database>, keyring: Keyring, tenantId: string,
       details: JSON.parse(r.details) as Record<string, unknown>,
     };
     if (auditor) {
-      view.ip = r.ip;
-      view.userAgent = r.user_agent;
+      view.ip = origins.get(r.id)?.ip ?? r.ip;
+      view.userAgent = origins.get(r.id)?.userAgent ?? r.user_agent;
     }
     if (r.values_enc && r.values_subject_id) {
       const key = keys.get(r.values_subject_id);

@@ -2,19 +2,20 @@ import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../../test/db.js';
-import { ChainWalker, encodeEntry, ENCODED_ROW, GENESIS, MacVerifier, type EntryContent } from './chain.js';
+import { ChainWalker, encodeEntry, ENCODING_FORMAT, ENCODING_SQL, GENESIS, LEGACY_ENCODING_FORMAT, MacVerifier, type EntryContent } from './chain.js';
 
 const t = useTestDatabase();
 
 /** What PostgreSQL makes of the same values: the bytes the sealer and the verifier hash. */
 async function encodedByPostgres(e: EntryContent): Promise<Buffer> {
-  const result = await sql<{ encoding: Buffer }>`select pg_catalog.record_send(${sql.raw(ENCODED_ROW)}) as encoding from (select
+  const result = await sql<{ encoding: Buffer }>`select ${sql.raw(ENCODING_SQL)} as encoding from (select ${e.format}::int2 as encoding_format,
       ${e.tenantId}::uuid as tenant_id, ${e.id}::uuid as id,
       timestamptz 'epoch' + ${e.atMicros}::int8 * interval '1 microsecond' as at,
       ${e.actorKind}::text as actor_kind, ${e.actorUserId}::uuid as actor_user_id, ${e.actorTokenId}::uuid as actor_token_id,
       ${e.actorLabel}::text as actor_label, ${e.action}::text as action, ${e.entity}::text as entity, ${e.entityId}::uuid as entity_id,
       ${`{${e.subjectIds.join(',')}}`}::uuid[] as subject_ids, ${e.fields}::text[] as fields,
       ${e.requestId}::text as request_id, ${e.ip}::text as ip, ${e.userAgent}::text as user_agent, ${e.details}::text as details,
+      ${e.originSubjectId}::uuid as origin_subject_id, ${e.originEnc}::bytea as origin_enc,
       ${e.valuesSubjectId}::uuid as values_subject_id, ${e.valuesEnc}::bytea as values_enc) as audit_entries`.execute(t.handle.db);
   return result.rows[0]!.encoding;
 }
@@ -33,6 +34,9 @@ const bare: EntryContent = {
   subjectIds: [],
   fields: [],
   requestId: null,
+  format: ENCODING_FORMAT,
+  originSubjectId: null,
+  originEnc: null,
   ip: null,
   userAgent: null,
   details: '{}',
@@ -53,11 +57,21 @@ const full: EntryContent = {
   subjectIds: [randomUUID(), randomUUID(), randomUUID()],
   fields: ['custom.a b', 'emails', 'x,y', '"q"', 'NULL', '', 'ünï', '𝄞'],
   requestId: 'req-1',
-  ip: '2001:db8::1',
-  userAgent: 'Mozilla/5.0 (X11) {curly} \u2028',
+  originSubjectId: randomUUID(),
+  originEnc: randomBytes(80),
   details: '{"count":3,"reason":"naïve"}',
   valuesSubjectId: randomUUID(),
   valuesEnc: randomBytes(97),
+};
+
+// An entry written before origins were sealed (migration 0013): its MAC and chain hash cover the plaintext.
+const legacy: EntryContent = {
+  ...full,
+  format: LEGACY_ENCODING_FORMAT,
+  originSubjectId: null,
+  originEnc: null,
+  ip: '2001:db8::1',
+  userAgent: 'Mozilla/5.0 (X11) {curly} \u2028',
 };
 
 describe('the canonical encoding', () => {
@@ -67,6 +81,14 @@ describe('the canonical encoding', () => {
     }
   });
 
+  it('is still the legacy layout, plaintext origin included, for entries of format 2', async () => {
+    for (const entry of [legacy, { ...bare, format: LEGACY_ENCODING_FORMAT }]) {
+      expect(encodeEntry(entry).toString('hex')).toBe((await encodedByPostgres(entry)).toString('hex'));
+    }
+    // The format is bound into the bytes: the same columns under another format hash differently.
+    expect(encodeEntry({ ...bare, format: LEGACY_ENCODING_FORMAT }).equals(encodeEntry(bare))).toBe(false);
+  });
+
   it('stores text the way the driver sends it: a lone surrogate becomes U+FFFD on both sides', async () => {
     const odd = { ...bare, actorLabel: 'half \ud800 pair', fields: ['a\udfffb'] };
     expect(encodeEntry(odd).equals(await encodedByPostgres(odd))).toBe(true);
@@ -74,7 +96,7 @@ describe('the canonical encoding', () => {
 
   it('differs when any column does', () => {
     const base = encodeEntry(full);
-    for (const change of [{ atMicros: full.atMicros + 1 }, { fields: full.fields.slice(1) }, { actorLabel: null }, { details: '{}' }, { valuesEnc: null }]) {
+    for (const change of [{ atMicros: full.atMicros + 1 }, { fields: full.fields.slice(1) }, { actorLabel: null }, { details: '{}' }, { valuesEnc: null }, { originEnc: randomBytes(80) }, { originSubjectId: null }]) {
       expect(encodeEntry({ ...full, ...change }).equals(base)).toBe(false);
     }
   });

@@ -22,8 +22,13 @@ import { deriveKey } from '../keys/secret-box.js';
 
 export const GENESIS = Buffer.alloc(32);
 
-/** The first column of every encoding: a change of the encoding gets a new number. */
-export const ENCODING_FORMAT = 2;
+/**
+ * The first column of every encoding: a change of the encoding gets a new number.
+ * 3: where a request came from (IP, user agent) is sealed in origin_enc; 2: it was
+ * plaintext (ip, user_agent), as entries sealed before migration 0013 still hold it.
+ */
+export const ENCODING_FORMAT = 3;
+export const LEGACY_ENCODING_FORMAT = 2;
 
 /** The columns of an entry that its encoding covers. */
 export interface EntryContent {
@@ -41,6 +46,13 @@ export interface EntryContent {
   subjectIds: readonly string[];
   fields: readonly string[];
   requestId: string | null;
+  /** ENCODING_FORMAT, or LEGACY_ENCODING_FORMAT for an entry written before origins were sealed. */
+  format: number;
+  /** Whose key seals the origin (format 3). */
+  originSubjectId: string | null;
+  /** The sealed `{ ip, userAgent }` of the request (format 3). */
+  originEnc: Buffer | null;
+  /** Plaintext origin of a legacy (format 2) entry; always null in format 3. */
   ip: string | null;
   userAgent: string | null;
   /** Canonical JSON of the non-personal details, stored as text exactly as hashed. */
@@ -50,12 +62,23 @@ export interface EntryContent {
 }
 
 /**
- * The row whose `record_send` is the encoding, in SQL (audit.repository.ts
- * selects it); `encodeEntry` writes the same bytes from an EntryContent.
+ * The row whose `record_send` is the encoding, in SQL; `encodeEntry` writes
+ * the same bytes from an EntryContent. The format is the stored
+ * encoding_format, so changing it changes the bytes the MAC covers.
  */
 export const ENCODED_ROW =
-  `row(${ENCODING_FORMAT}::int4, tenant_id, id, at, actor_kind, actor_user_id, actor_token_id, actor_label, action, entity, entity_id, ` +
+  'row(encoding_format::int4, tenant_id, id, at, actor_kind, actor_user_id, actor_token_id, actor_label, action, entity, entity_id, ' +
+  'subject_ids, fields, request_id, origin_subject_id, origin_enc, details, values_subject_id, values_enc)';
+
+/** The row of a legacy entry (format 2, sealed before migration 0013): its origin in plaintext. */
+export const LEGACY_ENCODED_ROW =
+  `row(${LEGACY_ENCODING_FORMAT}::int4, tenant_id, id, at, actor_kind, actor_user_id, actor_token_id, actor_label, action, entity, entity_id, ` +
   'subject_ids, fields, request_id, ip, user_agent, details, values_subject_id, values_enc)';
+
+/** Each entry's encoding, in SQL (audit.repository.ts selects it): the layout its format says. */
+export const ENCODING_SQL =
+  `case when encoding_format = ${LEGACY_ENCODING_FORMAT} then pg_catalog.record_send(${LEGACY_ENCODED_ROW}) ` +
+  `else pg_catalog.record_send(${ENCODED_ROW}) end`;
 
 // Type OIDs, as record_send and array_send write them.
 const INT4 = 23;
@@ -86,8 +109,11 @@ const arraySize = (items: readonly string[], itemSize: (item: string) => number)
  * int8 microseconds since 2000; text: UTF-8; arrays: `array_send`).
  */
 export function encodeEntry(e: EntryContent): Buffer {
-  const uuids = [e.tenantId, e.id, e.actorUserId, e.actorTokenId, e.entityId, e.valuesSubjectId].filter((u) => u !== null).length;
-  const texts = [e.actorKind, e.actorLabel, e.action, e.entity, e.requestId, e.ip, e.userAgent, e.details];
+  const legacy = e.format === LEGACY_ENCODING_FORMAT;
+  const uuids = [e.tenantId, e.id, e.actorUserId, e.actorTokenId, e.entityId, e.valuesSubjectId, legacy ? null : e.originSubjectId].filter(
+    (u) => u !== null,
+  ).length;
+  const texts = [e.actorKind, e.actorLabel, e.action, e.entity, e.requestId, e.details, ...(legacy ? [e.ip, e.userAgent] : [])];
   const size =
     4 +
     COLUMNS * 8 +
@@ -97,6 +123,7 @@ export function encodeEntry(e: EntryContent): Buffer {
     texts.reduce((sum, t) => sum + textSize(t), 0) +
     arraySize(e.subjectIds, () => 16) +
     arraySize(e.fields, (f) => Buffer.byteLength(f, 'utf8')) +
+    (legacy ? 0 : (e.originEnc?.length ?? 0)) +
     (e.valuesEnc?.length ?? 0);
   const buf = Buffer.allocUnsafe(size);
   let at = buf.writeInt32BE(COLUMNS, 0);
@@ -115,6 +142,11 @@ export function encodeEntry(e: EntryContent): Buffer {
     head(TEXT, length);
     at += buf.write(value, at, length, 'utf8');
   };
+  const bytea = (value: Buffer | null) => {
+    if (value === null) return head(BYTEA, -1);
+    head(BYTEA, value.length);
+    at += value.copy(buf, at);
+  };
   const array = (oid: number, elementOid: number, items: readonly string[], write: (item: string) => void) => {
     head(oid, arraySize(items, elementOid === UUID ? () => 16 : (f) => Buffer.byteLength(f, 'utf8')));
     at = buf.writeInt32BE(items.length > 0 ? 1 : 0, at); // dimensions
@@ -128,7 +160,7 @@ export function encodeEntry(e: EntryContent): Buffer {
   };
 
   head(INT4, 4);
-  at = buf.writeInt32BE(ENCODING_FORMAT, at);
+  at = buf.writeInt32BE(e.format, at);
   uuid(e.tenantId);
   uuid(e.id);
   head(TIMESTAMPTZ, 8);
@@ -150,15 +182,16 @@ export function encodeEntry(e: EntryContent): Buffer {
     at += buf.write(f, at, length, 'utf8');
   });
   text(e.requestId);
-  text(e.ip);
-  text(e.userAgent);
+  if (legacy) {
+    text(e.ip);
+    text(e.userAgent);
+  } else {
+    uuid(e.originSubjectId);
+    bytea(e.originEnc);
+  }
   text(e.details);
   uuid(e.valuesSubjectId);
-  if (e.valuesEnc === null) head(BYTEA, -1);
-  else {
-    head(BYTEA, e.valuesEnc.length);
-    at += e.valuesEnc.copy(buf, at);
-  }
+  bytea(e.valuesEnc);
   if (at !== size) throw new Error(`audit entry encoding: wrote ${at} of ${size} bytes`);
   return buf;
 }

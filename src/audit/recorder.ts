@@ -6,7 +6,8 @@ import type { Keyring } from '../keys/keyring.js';
 import { subjectKey } from '../keys/keys.service.js';
 import { newId } from '../shared/ids.js';
 import * as repo from './audit.repository.js';
-import { canonicalDetails, entryMac, type EntryContent } from './chain.js';
+import { canonicalDetails, ENCODING_FORMAT, entryMac, type EntryContent } from './chain.js';
+import { sealOrigin } from './origin.js';
 
 /**
  * Writing audit entries. Changes are written in the caller's transaction, so
@@ -33,6 +34,8 @@ declare module '../identity/identity.service.js' {
 export interface AuditActor {
   kind: AuditActorKind;
   userId?: string | null;
+  /** The acting user's subject: their key seals the origin (else the tenant's records subject does). */
+  subjectId?: string | null;
   tokenId?: string | null;
   /** A system job's name, or how a data subject reached us (e.g. a public consent page). */
   label?: string | null;
@@ -63,6 +66,7 @@ export function auditActorOf(actor: Authenticated): AuditActor {
   return {
     kind: actor.via === 'token' ? 'token' : 'user',
     userId: actor.user.id,
+    subjectId: actor.userSubjectId ?? null,
     tokenId: actor.tokenId ?? null,
     ...(actor.origin ? { origin: actor.origin } : {}),
   };
@@ -78,6 +82,11 @@ let processKeyring: Keyring | undefined;
 
 export function useAuditKeyring(keyring: Keyring): void {
   processKeyring = keyring;
+}
+
+/** The keyring set by useAuditKeyring, for writers and readers that are not handed one. */
+export function auditKeyring(): Keyring | undefined {
+  return processKeyring;
 }
 
 const uuid = (value: string | null | undefined): string | null => (value ? value.toLowerCase() : null);
@@ -100,6 +109,12 @@ async function buildEntry(db: Kysely<Database>, keyring: Keyring | undefined, re
     valuesEnc = encryptField(key, 1, { tenantId, table: VALUES_CONTEXT.table, rowId: id, field: VALUES_CONTEXT.field }, JSON.stringify(record.values.data));
   }
   const origin = record.actor.origin ?? {};
+  const ip = clean(origin.ip, 64);
+  const userAgent = clean(origin.userAgent, 512);
+  // Without the keyring an origin cannot be sealed, and it is never stored in clear.
+  const sealedOrigin = keyring
+    ? await sealOrigin(db, keyring, { tenantId, table: VALUES_CONTEXT.table, rowId: id }, uuid(record.actor.subjectId), { ip, userAgent })
+    : null;
   const content: EntryContent = {
     tenantId,
     id,
@@ -114,8 +129,11 @@ async function buildEntry(db: Kysely<Database>, keyring: Keyring | undefined, re
     subjectIds: [...new Set((record.subjectIds ?? []).map((s) => s.toLowerCase()))],
     fields: [...(record.fields ?? [])],
     requestId: clean(origin.requestId, 64),
-    ip: clean(origin.ip, 64),
-    userAgent: clean(origin.userAgent, 512),
+    format: ENCODING_FORMAT,
+    originSubjectId: sealedOrigin?.origin_subject_id ?? null,
+    originEnc: sealedOrigin?.origin_enc ?? null,
+    ip: null,
+    userAgent: null,
     details: canonicalDetails(record.details),
     valuesSubjectId,
     valuesEnc,
@@ -134,8 +152,9 @@ async function buildEntry(db: Kysely<Database>, keyring: Keyring | undefined, re
     subject_ids: [...content.subjectIds],
     fields: [...content.fields],
     request_id: content.requestId,
-    ip: content.ip,
-    user_agent: content.userAgent,
+    encoding_format: content.format,
+    origin_subject_id: content.originSubjectId,
+    origin_enc: content.originEnc,
     details: content.details,
     values_subject_id: valuesSubjectId,
     values_enc: valuesEnc,

@@ -1,7 +1,10 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
+import type { Keyring } from '../keys/keyring.js';
 import { newId } from '../shared/ids.js';
-import { recordChange, type AuditActor } from './recorder.js';
+import * as repo from './audit.repository.js';
+import { NO_ORIGIN, openOrigins, sealOrigin, type Origin } from './origin.js';
+import { auditKeyring, recordChange, type AuditActor } from './recorder.js';
 
 /**
  * Every security-relevant event goes through recordSecurityEvent, in the
@@ -55,23 +58,29 @@ export interface SecurityEvent {
 }
 
 export async function recordSecurityEvent(db: Kysely<Database>, event: SecurityEvent): Promise<void> {
+  const id = newId();
+  const origin = { ip: event.ip ?? null, userAgent: event.userAgent?.slice(0, 512) ?? null };
+  const keyring = auditKeyring();
+  const owner = originOwner(event);
+  const subjectId = owner && keyring && (origin.ip || origin.userAgent) ? await repo.userSubjectId(db, event.tenantId, owner) : null;
+  // Without the keyring an origin cannot be sealed, and it is never stored in clear.
+  const sealed = keyring ? await sealOrigin(db, keyring, { tenantId: event.tenantId, table: 'security_events', rowId: id }, subjectId, origin) : null;
   await db
     .insertInto('security_events')
     .values({
       tenant_id: event.tenantId,
-      id: newId(),
+      id,
       type: event.type,
       user_id: event.userId ?? null,
       actor_user_id: event.actorUserId ?? null,
-      ip: event.ip ?? null,
-      user_agent: event.userAgent?.slice(0, 512) ?? null,
+      ...(sealed ?? NO_ORIGIN),
       details: JSON.stringify(event.details ?? {}),
     })
     .execute();
   // The same event as a chained audit entry, in the same transaction.
   await recordChange(db, undefined, {
     tenantId: event.tenantId,
-    actor: securityActor(event),
+    actor: { ...securityActor(event), subjectId },
     action: event.type,
     entity: event.userId ? 'users' : null,
     entityId: event.userId ?? null,
@@ -82,12 +91,40 @@ export async function recordSecurityEvent(db: Kysely<Database>, event: SecurityE
 // Attempts by someone not (yet) signed in are anonymous; the user they aimed at is the entity.
 const ANONYMOUS: ReadonlySet<SecurityEventType> = new Set(['sign_in.failed', 'sign_in.throttled', 'sign_in.mfa_failed', 'password.reset_requested']);
 
+/** The user whose request it was, whose key seals its origin; none for anonymous attempts. */
+function originOwner(event: Pick<SecurityEvent, 'type' | 'userId' | 'actorUserId'>): string | null {
+  if (event.actorUserId) return event.actorUserId;
+  return event.userId && !ANONYMOUS.has(event.type) ? event.userId : null;
+}
+
 function securityActor(event: SecurityEvent): AuditActor {
   const origin = { ip: event.ip ?? null, userAgent: event.userAgent ?? null };
   if (event.actorUserId) return { kind: 'user', userId: event.actorUserId, origin };
   if (event.userId && !ANONYMOUS.has(event.type)) return { kind: 'user', userId: event.userId, origin };
   if (event.userId || event.ip) return { kind: 'anonymous', origin };
   return { kind: 'system', label: event.type.startsWith('key.') ? 'keys' : 'custodia', origin };
+}
+
+/**
+ * Moves the plaintext origins of events written before migration 0013 under
+ * their keys, a batch at a time. Runs at start; cheap when there is nothing to do.
+ */
+export async function sealLegacyOrigins(db: Kysely<Database>, keyring: Keyring): Promise<number> {
+  let moved = 0;
+  for (;;) {
+    const batch = await repo.legacyOriginEvents(db, 200);
+    if (batch.length === 0) return moved;
+    for (const row of batch) {
+      await db.transaction().execute(async (trx) => {
+        const owner = originOwner({ type: row.type as SecurityEventType, userId: row.user_id, actorUserId: row.actor_user_id });
+        const subjectId = owner ? await repo.userSubjectId(trx, row.tenant_id, owner) : null;
+        const place = { tenantId: row.tenant_id, table: 'security_events', rowId: row.id };
+        const sealed = await sealOrigin(trx, keyring, place, subjectId, { ip: row.ip, userAgent: row.user_agent });
+        await repo.sealEventOrigin(trx, row.tenant_id, row.id, sealed ?? NO_ORIGIN);
+      });
+      moved++;
+    }
+  }
 }
 
 export interface SecurityEventView {
@@ -115,13 +152,15 @@ export async function listSecurityEvents(
   if (filter.userId) query = query.where('user_id', '=', filter.userId);
   if (filter.type) query = query.where('type', '=', filter.type);
   const rows = await query.execute();
+  const keyring = auditKeyring();
+  const origins = keyring ? await openOrigins(db, keyring, tenantId, 'security_events', rows) : new Map<string, Origin>();
   return rows.map((r) => ({
     id: r.id,
     at: r.at,
     type: r.type,
     userId: r.user_id,
     actorUserId: r.actor_user_id,
-    ip: r.ip,
+    ip: origins.get(r.id)?.ip ?? null,
     details: r.details,
   }));
 }

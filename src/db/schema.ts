@@ -70,8 +70,9 @@ export interface SessionsTable {
   last_seen_at: Timestamp;
   idle_expires_at: Timestamp;
   absolute_expires_at: Timestamp;
-  ip: string | null;
-  user_agent: string | null;
+  /** The sealed IP and user agent (audit/origin.ts), under the user's subject key. */
+  origin_subject_id: string | null;
+  origin_enc: Buffer | null;
   mfa_enrolment_required: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
@@ -134,8 +135,12 @@ export interface SecurityEventsTable {
   type: string;
   user_id: string | null;
   actor_user_id: string | null;
-  ip: string | null;
-  user_agent: string | null;
+  /** Plaintext origin of events written before migration 0013, until moved (sealLegacyOrigins); null otherwise. */
+  ip: ColumnType<string | null, never, null>;
+  user_agent: ColumnType<string | null, never, null>;
+  /** The sealed IP and user agent (audit/origin.ts). */
+  origin_subject_id: string | null;
+  origin_enc: Buffer | null;
   details: ColumnType<Record<string, unknown>, string | undefined, never>;
 }
 
@@ -555,8 +560,14 @@ export interface AuditEntriesTable {
   subject_ids: string[];
   fields: string[];
   request_id: string | null;
+  /** The layout of the entry's encoding (audit/chain.ts): 3, or 2 for entries written before migration 0013. */
+  encoding_format: number;
+  /** Plaintext origin of format-2 entries only (their MACs and chain cover it); null in format 3. */
   ip: string | null;
   user_agent: string | null;
+  /** The sealed IP and user agent of format-3 entries (audit/origin.ts). */
+  origin_subject_id: string | null;
+  origin_enc: Buffer | null;
   /** Canonical JSON, stored as hashed. */
   details: string;
   values_subject_id: string | null;

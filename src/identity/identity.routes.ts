@@ -344,7 +344,7 @@ export function registerIdentityRoutes(
       onRequest: auth({ sessionOnly: true }),
       schema: { tags: ['me'], summary: 'Your active sessions', response: { 200: Type.Object({ items: Type.Array(SessionSchema) }), ...Problems } },
     },
-    async (request) => ({ items: await listMySessions(db, actorOf(request)) }),
+    async (request) => ({ items: await listMySessions(db, settings.keyring, actorOf(request)) }),
   );
 
   app.delete(

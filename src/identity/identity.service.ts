@@ -1,5 +1,6 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { NO_ORIGIN, openOrigins, sealOrigin } from '../audit/origin.js';
 import { recordSecurityEvent } from '../audit/security-events.js';
 import type { Config } from '../config.js';
 import type { ApiTokenScope, Database, Language, UserRow } from '../db/schema.js';
@@ -229,7 +230,7 @@ export async function signIn(db: Kysely<Database>, settings: IdentitySettings, i
   return { mfaRequired: false, ...(await startSession(db, settings, user, input, { requireEnrolment, method: 'password' })) };
 }
 
-function origin(input: RequestOrigin): { ip: string | null; userAgent: string | null } {
+function origin(input: { ip?: string | undefined; userAgent?: string | undefined }): { ip: string | null; userAgent: string | null } {
   return { ip: input.ip ?? null, userAgent: input.userAgent ?? null };
 }
 
@@ -244,15 +245,17 @@ export async function startSession(
   const now = new Date();
   const absolute = new Date(now.getTime() + settings.sessionAbsoluteHours * 3_600_000);
   const idle = new Date(Math.min(now.getTime() + settings.sessionIdleMinutes * 60_000, absolute.getTime()));
+  const id = newId();
+  const place = { tenantId: user.tenant_id, table: 'sessions', rowId: id };
+  const sealed = await sealOrigin(db, settings.keyring, place, user.subject_id, origin({ ...input, userAgent: input.userAgent?.slice(0, 512) }));
   await sessions.insertSession(db, user.tenant_id, {
-    id: newId(),
+    id,
     user_id: user.id,
     token_hash: hashSecret(token),
     last_seen_at: now,
     idle_expires_at: idle,
     absolute_expires_at: absolute,
-    ip: input.ip ?? null,
-    user_agent: input.userAgent?.slice(0, 512) ?? null,
+    ...(sealed ?? NO_ORIGIN),
     mfa_enrolment_required: options.requireEnrolment,
   });
   await recordSecurityEvent(db, {
@@ -289,6 +292,8 @@ export interface Authenticated {
   /** What the credential allows; a session allows everything its user may do. */
   scopes: ApiTokenScope[];
   mfaEnrolmentRequired: boolean;
+  /** The user's subject: their key seals where their requests come from (audit/origin.ts). */
+  userSubjectId?: string | null;
 }
 
 export const API_TOKEN_PREFIX = 'cst_';
@@ -363,6 +368,7 @@ function actorFrom(c: CachedCredential): Authenticated {
     ...(c.via === 'session' ? { sessionId: c.credentialId } : { tokenId: c.credentialId }),
     scopes: [...c.scopes],
     mfaEnrolmentRequired: c.mfaEnrolmentRequired,
+    userSubjectId: c.userSubjectId,
   };
 }
 
@@ -455,15 +461,16 @@ export interface SessionView {
   current: boolean;
 }
 
-export async function listMySessions(db: Kysely<Database>, actor: Authenticated): Promise<SessionView[]> {
+export async function listMySessions(db: Kysely<Database>, keyring: Keyring, actor: Authenticated): Promise<SessionView[]> {
   const rows = await sessions.listSessionsOfUser(db, actor.tenantId, actor.user.id, new Date());
+  const origins = await openOrigins(db, keyring, actor.tenantId, 'sessions', rows);
   return rows.map((r) => ({
     id: r.id,
     createdAt: r.created_at,
     lastSeenAt: r.last_seen_at,
     expiresAt: r.idle_expires_at < r.absolute_expires_at ? r.idle_expires_at : r.absolute_expires_at,
-    ip: r.ip,
-    userAgent: r.user_agent,
+    ip: origins.get(r.id)?.ip ?? null,
+    userAgent: origins.get(r.id)?.userAgent ?? null,
     current: r.id === actor.sessionId,
   }));
 }

@@ -11,6 +11,7 @@ import * as m0009 from './0009_access_control.js';
 import * as m0010 from './0010_group_ownership.js';
 import * as m0011 from './0011_audit.js';
 import * as m0012 from './0012_list_indexes.js';
+import * as m0013 from './0013_sealed_origins.js';
 
 /** Every migration, in order. Names sort in the order they must run. */
 export const migrations: Record<string, Migration> = {
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   '0010_group_ownership': m0010,
   '0011_audit': m0011,
   '0012_list_indexes': m0012,
+  '0013_sealed_origins': m0013,
 };
