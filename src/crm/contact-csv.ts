@@ -3,133 +3,297 @@ import type { Address, PersonInput } from './people.js';
 
 /**
  * The CSV shape of a contact: which header names mean which field (ours, and
- * the ones Google Contacts and Outlook export), and how one row becomes a
- * contact's input. Pure functions; the streaming lives in imports.service.
+ * the ones Google Contacts, Outlook classic and new, Apple, HubSpot,
+ * Salesforce, LinkedIn and Dutch or German spreadsheets write), and how one
+ * row becomes a contact's input. Pure functions; the streaming lives in
+ * imports.service.
+ *
+ * The most specific column wins: `Job Title` is the job title and Outlook's
+ * `Title` (an honorific) is then ignored, while Salesforce's `Title`, alone,
+ * is the job title. E-mail and phone columns all count, each with its label
+ * (`Business Phone` → work, `Mobile Phone` → mobile, Google's `Phone 1 - Label`).
+ * Addresses come in groups (business, home, other…): a row takes the first
+ * group it fills. Columns that mean nothing here are listed, never refused.
  */
 
-export type CsvField =
-  | 'firstName'
-  | 'lastName'
-  | 'name'
-  | 'email'
-  | 'phone'
-  | 'organization'
-  | 'jobTitle'
-  | 'street'
-  | 'postalCode'
-  | 'city'
-  | 'region'
-  | 'country'
-  | 'birthday'
-  | 'language'
-  | 'tags';
+/** The fields a column (or an explicit mapping) can name. */
+export const IMPORT_FIELDS = [
+  'firstName',
+  'middleName',
+  'lastNamePrefix',
+  'lastName',
+  'name',
+  'email',
+  'phone',
+  'organization',
+  'jobTitle',
+  'street',
+  'postalCode',
+  'city',
+  'region',
+  'country',
+  'birthday',
+  'language',
+  'tags',
+  'note',
+  'ignore',
+] as const;
 
-/** Header names folded: lower case, letters and digits only ("E-mail Address" → "emailaddress"). */
-function fold(header: string): string {
-  return header.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]/g, '');
+export type SingleField = 'firstName' | 'middleName' | 'lastNamePrefix' | 'lastName' | 'name' | 'organization' | 'jobTitle' | 'birthday' | 'language' | 'tags' | 'note';
+type AddressPart = 'street' | 'street2' | 'street3' | 'postalCode' | 'city' | 'region' | 'country';
+
+export type ColumnSpec =
+  | { kind: 'single'; field: SingleField; rank: number }
+  | { kind: 'email' | 'phone'; label: string | null; pair?: string }
+  | { kind: 'label'; of: string }
+  | { kind: 'address'; group: string; order: number; part: AddressPart };
+
+/** Header names folded: lower case, letters and digits only ("E-mail 2 Address" → "email2address"). */
+export function fold(header: string): string {
+  return header
+    .toLowerCase()
+    .normalize('NFKD')
+    .replace(/[^a-z0-9]/g, '');
 }
 
-const ALIASES: Record<CsvField, string[]> = {
-  firstName: ['firstname', 'givenname', 'first', 'voornaam', 'forename'],
-  lastName: ['lastname', 'surname', 'familyname', 'last', 'achternaam'],
-  name: ['name', 'fullname', 'displayname', 'naam', 'contactname'],
-  email: [
-    'email',
-    'emailaddress',
-    'mail',
-    'primaryemail',
-    'email1',
-    'email1value',
-    'email2',
-    'email2value',
-    'email2address',
-    'email3',
-    'email3value',
-    'email3address',
-    'otheremail',
-    'emails',
-    'workemail',
-    'homeemail',
+// Single-valued fields, most specific name first: a column of a better rank makes the others of that field unused.
+const SINGLE: Record<SingleField, string[]> = {
+  firstName: ['firstname', 'givenname', 'voornaam', 'vorname', 'prenom', 'forename', 'first'],
+  middleName: ['middlename', 'additionalname', 'secondname'],
+  lastNamePrefix: ['tussenvoegsel', 'tussenvoegsels', 'voorvoegsel'],
+  lastName: ['lastname', 'familyname', 'surname', 'achternaam', 'nachname', 'nom', 'last'],
+  name: ['name', 'fullname', 'displayname', 'naam', 'volledigenaam', 'contactname'],
+  organization: [
+    'company',
+    'companyname',
+    'organization',
+    'organisation',
+    'organizationname',
+    'organization1name',
+    'bedrijf',
+    'bedrijfsnaam',
+    'firma',
+    'unternehmen',
+    'employer',
+    'accountname',
+    'associatedcompany',
   ],
-  phone: [
-    'phone',
-    'phonenumber',
-    'telephone',
-    'tel',
-    'mobile',
-    'mobilephone',
-    'cellphone',
-    'businessphone',
-    'homephone',
-    'primaryphone',
-    'phone1value',
-    'phone2',
-    'phone2value',
-    'phone3value',
-    'telefoon',
-    'phones',
-    'workphone',
-  ],
-  organization: ['organization', 'organisation', 'company', 'companyname', 'organization1name', 'account', 'accountname', 'bedrijf', 'employer'],
-  jobTitle: ['jobtitle', 'title', 'organization1title', 'position', 'role', 'functie'],
-  street: ['street', 'address', 'streetaddress', 'businessstreet', 'homestreet', 'address1street', 'adres'],
-  postalCode: ['postalcode', 'zip', 'zipcode', 'postcode', 'businesspostalcode', 'homepostalcode', 'address1postalcode'],
-  city: ['city', 'town', 'businesscity', 'homecity', 'address1city', 'plaats', 'woonplaats'],
-  region: ['region', 'state', 'province', 'businessstate', 'homestate', 'address1region'],
-  country: ['country', 'businesscountry', 'businesscountryregion', 'homecountry', 'homecountryregion', 'address1country', 'land'],
-  birthday: ['birthday', 'birthdate', 'dateofbirth', 'dob', 'geboortedatum'],
-  language: ['language', 'locale', 'taal'],
-  tags: ['tags', 'labels', 'categories', 'grouplabels', 'groupmembership'],
+  jobTitle: ['jobtitle', 'organizationtitle', 'organization1title', 'functie', 'functietitel', 'position', 'occupation', 'title', 'role'],
+  birthday: ['birthday', 'birthdate', 'dateofbirth', 'dob', 'geboortedatum', 'geburtstag', 'geburtsdatum'],
+  language: ['language', 'preferredlanguage', 'locale', 'taal', 'sprache'],
+  tags: ['tags', 'labels', 'categories', 'grouplabels', 'groupmembership', 'groups'],
+  note: ['notes', 'note', 'description', 'comments', 'comment', 'opmerkingen', 'opmerking', 'notities', 'notizen', 'bemerkungen'],
 };
 
-const BY_ALIAS = new Map<string, CsvField>(Object.entries(ALIASES).flatMap(([field, names]) => names.map((n) => [n, field as CsvField])));
+/**
+ * Names too general to stand beside a more specific one: Outlook's `Title` is
+ * an honorific next to its `Job Title`. Other lower-ranked columns stand in,
+ * row by row, where the better one is empty (HubSpot's `Associated Company`).
+ */
+const GENERIC = new Set(['title', 'role', 'first', 'last']);
+
+const EMAILS: Record<string, string | null> = {
+  ...Object.fromEntries(
+    ['email', 'emailaddress', 'mail', 'emails', 'emailadres', 'mailadres', 'primaryemail', 'email1', 'email2', 'email3', 'email2address', 'email3address', 'emailadresse'].map((n) => [n, null]),
+  ),
+  workemail: 'work',
+  businessemail: 'work',
+  homeemail: 'home',
+  personalemail: 'home',
+  privateemail: 'home',
+  otheremail: 'other',
+};
+
+const PHONES: Record<string, string | null> = {
+  ...Object.fromEntries(
+    ['phone', 'phonenumber', 'telephone', 'telephonenumber', 'tel', 'telefoon', 'telefoonnummer', 'telefon', 'telefonnummer', 'phones', 'primaryphone', 'phone1'].map((n) => [n, null]),
+  ),
+  ...Object.fromEntries(['businessphone', 'businessphone2', 'workphone', 'officephone'].map((n) => [n, 'work'])),
+  ...Object.fromEntries(
+    ['mobile', 'mobilephone', 'mobilephonenumber', 'mobilenumber', 'cellphone', 'cell', 'mobiel', 'mobielnummer', 'mobieletelefoon', 'handy', 'mobil', 'mobiltelefon'].map((n) => [n, 'mobile']),
+  ),
+  ...Object.fromEntries(['homephone', 'homephone2'].map((n) => [n, 'home'])),
+  ...Object.fromEntries(['fax', 'faxnumber', 'businessfax', 'homefax', 'otherfax'].map((n) => [n, 'fax'])),
+  otherphone: 'other',
+  companymainphone: 'company',
+  pager: 'pager',
+  carphone: 'car',
+  assistantsphone: 'assistant',
+  assistantphone: 'assistant',
+  callback: 'callback',
+  isdn: 'isdn',
+  radiophone: 'radio',
+  ttytddphone: 'tty',
+};
+
+const ADDRESS_PARTS: Record<string, AddressPart> = {
+  ...Object.fromEntries(['street', 'streetaddress', 'address', 'adres', 'straat', 'strasse', 'street1', 'addressline1'].map((n) => [n, 'street' as const])),
+  ...Object.fromEntries(['street2', 'streetaddress2', 'addressline2', 'extendedaddress'].map((n) => [n, 'street2' as const])),
+  ...Object.fromEntries(['street3', 'streetaddress3', 'addressline3'].map((n) => [n, 'street3' as const])),
+  ...Object.fromEntries(['city', 'town', 'plaats', 'woonplaats', 'ort', 'stad', 'locality'].map((n) => [n, 'city' as const])),
+  ...Object.fromEntries(['state', 'region', 'stateregion', 'province', 'stateprovince', 'provincie', 'bundesland', 'county'].map((n) => [n, 'region' as const])),
+  ...Object.fromEntries(['postalcode', 'zip', 'zipcode', 'zippostalcode', 'postcode', 'plz', 'postleitzahl'].map((n) => [n, 'postalCode' as const])),
+  ...Object.fromEntries(['country', 'countryregion', 'land'].map((n) => [n, 'country' as const])),
+};
+
+/** Address groups in the order a row looks at them: a generic or work address before home, home before other. */
+const ADDRESS_GROUPS: Record<string, number> = { '': 0, business: 1, work: 1, mailing: 1, postal: 1, billing: 2, home: 5, private: 5, prive: 5, other: 9 };
+
+const SINGLE_BY_NAME = new Map<string, { field: SingleField; rank: number }>(
+  Object.entries(SINGLE).flatMap(([field, names]) => names.map((n, rank) => [n, { field: field as SingleField, rank }] as const)),
+);
+
+/** What one header name means, or null. */
+export function classify(header: string): ColumnSpec | null {
+  const name = fold(header);
+  const single = SINGLE_BY_NAME.get(name);
+  if (single) return { kind: 'single', ...single };
+  if (name in EMAILS) return { kind: 'email', label: EMAILS[name]! };
+  if (name in PHONES) return { kind: 'phone', label: PHONES[name]! };
+  // Google: "E-mail 1 - Value" with "E-mail 1 - Label" (or "- Type"), the same for phones.
+  const pair = /^(email|phone)(\d+)(value|label|type)$/.exec(name);
+  if (pair) {
+    const key = `${pair[1]}${pair[2]}`;
+    return pair[3] === 'value' ? { kind: pair[1] as 'email' | 'phone', label: null, pair: key } : { kind: 'label', of: key };
+  }
+  // Google: "Address 1 - Street" …; its "Formatted", "PO Box" and "Label" columns repeat or qualify what the parts say.
+  const google = /^(address\d+)(street|extendedaddress|city|region|postalcode|country)$/.exec(name);
+  if (google) return { kind: 'address', group: google[1]!, order: 1 + Number(google[1]!.slice(7)), part: ADDRESS_PARTS[google[2]!]! };
+  for (const [group, order] of Object.entries(ADDRESS_GROUPS)) {
+    if (!name.startsWith(group)) continue;
+    const part = ADDRESS_PARTS[name.slice(group.length)];
+    if (part) return { kind: 'address', group, order, part };
+  }
+  return null;
+}
 
 export interface HeaderMapping {
-  /** Column index → field (several columns may feed one list field, e.g. e-mails). */
-  columns: Array<CsvField | null>;
-  /** Header names that mean nothing here; reported, never guessed at. */
+  /** Column index → what it means (several columns may feed one list field, e.g. e-mails). */
+  columns: Array<ColumnSpec | null>;
+  /** Header names that are not used; reported, never guessed at. */
   ignored: string[];
 }
 
-export function mapHeader(header: string[]): HeaderMapping {
-  const columns = header.map((h) => BY_ALIAS.get(fold(h)) ?? null);
-  const ignored = header.filter((_h, i) => columns[i] === null).map((h) => h.slice(0, 100));
-  const has = (f: CsvField) => columns.includes(f);
-  if (!has('firstName') && !has('lastName') && !has('name') && !has('email')) {
-    throw new CrmError('invalid_csv', 'the first line must be a header naming contact fields, e.g. firstName,lastName,email,phone,organization');
+/**
+ * An explicit mapping as the query gives it: `Naam:lastName,Mail:email,Mobiel:phone.mobile,Extra:ignore`,
+ * header names matched as folded (case, spaces and punctuation do not count).
+ */
+export function parseMapping(text: string | undefined): Map<string, ColumnSpec | null> | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  const mapping = new Map<string, ColumnSpec | null>();
+  for (const pair of text.split(',')) {
+    const cut = pair.lastIndexOf(':');
+    const column = fold(pair.slice(0, cut));
+    const [field, label] = pair.slice(cut + 1).trim().split('.') as [string, string | undefined];
+    if (cut < 0 || !column || !(IMPORT_FIELDS as readonly string[]).includes(field)) {
+      throw new CrmError('invalid_mapping', `mapping is a list of Column:field pairs; fields are ${IMPORT_FIELDS.join(', ')} (email and phone may take a label: phone.mobile)`);
+    }
+    if (label !== undefined && field !== 'email' && field !== 'phone') throw new CrmError('invalid_mapping', 'only email and phone take a label (e.g. phone.mobile)');
+    let spec: ColumnSpec | null;
+    if (field === 'ignore') spec = null;
+    else if (field === 'email' || field === 'phone') spec = { kind: field, label: label?.trim().slice(0, 50) || null };
+    else if (field === 'street' || field === 'postalCode' || field === 'city' || field === 'region' || field === 'country') spec = { kind: 'address', group: 'mapped', order: -1, part: field };
+    else spec = { kind: 'single', field: field as SingleField, rank: -1 };
+    mapping.set(column, spec);
   }
-  // Single-valued fields: a second column of the same meaning would silently win or lose.
-  for (const field of ['firstName', 'lastName', 'name', 'organization', 'jobTitle', 'birthday', 'language'] as CsvField[]) {
-    if (columns.filter((c) => c === field).length > 1) throw new CrmError('invalid_csv', `the header names ${field} more than once`);
-  }
-  return { columns, ignored };
+  return mapping;
 }
 
+/** Whether a header line (as parsed) names any field a contact needs; preamble lines (LinkedIn's "Notes:") do not. */
+export function looksLikeHeader(header: string[], explicit?: Map<string, ColumnSpec | null>): boolean {
+  return header.some((h) => {
+    if (explicit?.has(fold(h))) return true;
+    const spec = classify(h);
+    return (spec?.kind === 'single' && ['firstName', 'lastName', 'name'].includes(spec.field)) || spec?.kind === 'email';
+  });
+}
+
+export function mapHeader(header: string[], explicit?: Map<string, ColumnSpec | null>): HeaderMapping {
+  const folded = header.map(fold);
+  const columns = header.map((h, i) => (explicit?.has(folded[i]!) ? explicit.get(folded[i]!)! : classify(h)));
+  if (explicit) {
+    const missing = [...explicit.keys()].filter((k) => !folded.includes(k)).length;
+    if (missing > 0) throw new CrmError('invalid_mapping', `the mapping names ${missing} column(s) that the header does not have`);
+  }
+  // The most specific column of a single-valued field wins; the others are unused.
+  const best = new Map<SingleField, number>();
+  for (const c of columns) if (c?.kind === 'single') best.set(c.field, Math.min(best.get(c.field) ?? Infinity, c.rank));
+  const pairs = new Set(columns.flatMap((c) => (c && (c.kind === 'email' || c.kind === 'phone') && c.pair ? [c.pair] : [])));
+  const used = columns.map((c, i) => {
+    if (c?.kind === 'single' && c.rank > best.get(c.field)! && GENERIC.has(folded[i]!)) return null;
+    if (c?.kind === 'label' && !pairs.has(c.of)) return null;
+    return c;
+  });
+  if (!used.some((c) => c?.kind === 'email' || (c?.kind === 'single' && ['firstName', 'lastName', 'name'].includes(c.field)))) {
+    throw new CrmError('invalid_csv', 'the header must name the name or e-mail of a contact, e.g. firstName,lastName,email,phone,organization');
+  }
+  const ignored = header.filter((h, i) => used[i] === null && h.trim() !== '').map((h) => h.slice(0, 100));
+  return { columns: used, ignored: ignored.slice(0, 500) };
+}
+
+/** A contact read from a file: its input, the organization it names and a note to attach. */
 export interface CsvContact {
   input: PersonInput & { tags?: string[] };
   organization: string | null;
+  note: string | null;
 }
 
-/** One data row as a contact's input; throws CrmError with a message naming no personal value. */
+/** A label as exports write it ("* Work", "Mobile", "SMTP" is a transport, not a label). */
+function labelOf(text: string | undefined): string | null {
+  const label = (text ?? '').replace(/^\*\s*/, '').trim().toLowerCase();
+  return label && label !== 'smtp' && label !== 'ex' ? label.slice(0, 50) : null;
+}
+
+/** A cell with several values: Google joins them with " ::: ", others with ";" (and e-mails also with ","). */
+function values(cell: string, kind: 'email' | 'phone' | 'tags'): string[] {
+  const pattern = kind === 'phone' ? /\s*;\s*|\s+:::\s+/ : /\s*[;,]\s*|\s+:::\s+/;
+  return cell.split(pattern).filter(Boolean);
+}
+
+/** One data row as a contact; throws CrmError with a message naming no personal value. */
 export function rowToContact(mapping: HeaderMapping, row: string[]): CsvContact {
-  if (row.length > mapping.columns.length) throw new CrmError('invalid_field', `has ${row.length} fields where the header has ${mapping.columns.length}`);
-  const emails: string[] = [];
-  const phones: string[] = [];
-  const one: Partial<Record<CsvField, string>> = {};
-  const address: Partial<Address> = {};
-  row.forEach((raw, i) => {
-    const field = mapping.columns[i];
-    // A leading ' is how exports keep a cell like +31… or =… from running as a formula.
-    const value = raw.trim().replace(/^'(?=[=+\-@])/, '');
-    if (!field || !value) return;
-    if (field === 'email') emails.push(...value.split(/\s*[;,]\s*|\s+:::\s+/).filter(Boolean));
-    else if (field === 'phone') phones.push(...value.split(/\s*;\s*|\s+:::\s+/).filter(Boolean));
-    else if (field === 'street' || field === 'postalCode' || field === 'city' || field === 'region' || field === 'country') {
-      address[field] = address[field] ? `${address[field]} ${value}` : value;
-    } else one[field] = value;
+  if (row.length > mapping.columns.length && row.slice(mapping.columns.length).some((v) => v.trim() !== '')) {
+    throw new CrmError('invalid_field', `has ${row.length} fields where the header has ${mapping.columns.length}`);
+  }
+  if (row.some((v) => v.includes('\u0000'))) throw new CrmError('invalid_field', 'holds a NUL character');
+  // A leading ' is how exports keep a cell like +31… or =… from running as a formula.
+  const cells = row.map((raw) => raw.trim().replace(/^'(?=[=+\-@])/, ''));
+  const pairLabels = new Map<string, string | null>();
+  mapping.columns.forEach((c, i) => {
+    if (c?.kind === 'label') pairLabels.set(c.of, labelOf(cells[i]));
   });
-  let firstName = one.firstName ?? '';
-  let lastName = one.lastName ?? '';
+  const emails: Array<{ value: string; label: string | null }> = [];
+  const phones: Array<{ value: string; label: string | null }> = [];
+  const one: Partial<Record<SingleField, string>> = {};
+  const rankOf: Partial<Record<SingleField, number>> = {};
+  const groups = new Map<string, { order: number; parts: Partial<Record<AddressPart, string>> }>();
+  mapping.columns.forEach((c, i) => {
+    const value = cells[i];
+    if (!c || !value) return;
+    if (c.kind === 'email' || c.kind === 'phone') {
+      const label = c.pair ? (pairLabels.get(c.pair) ?? null) : c.label;
+      (c.kind === 'email' ? emails : phones).push(...values(value, c.kind).map((v) => ({ value: v, label })));
+    } else if (c.kind === 'address') {
+      const group = groups.get(c.group) ?? { order: c.order, parts: {} };
+      group.parts[c.part] = group.parts[c.part] ? `${group.parts[c.part]} ${value}` : value;
+      groups.set(c.group, group);
+    } else if (c.kind === 'single' && c.rank < (rankOf[c.field] ?? Infinity)) {
+      one[c.field] = value; // the most specific column this row fills
+      rankOf[c.field] = c.rank;
+    }
+  });
+  return contactFrom(one, emails, phones, [...groups.values()].sort((a, b) => a.order - b.order)[0]?.parts);
+}
+
+/** The contact from the fields of one row or one vCard, whatever their source. */
+export function contactFrom(
+  one: Partial<Record<SingleField, string>>,
+  emails: Array<{ value: string; label: string | null }>,
+  phones: Array<{ value: string; label: string | null }>,
+  parts: Partial<Record<AddressPart, string>> | undefined,
+): CsvContact {
+  let firstName = [one.firstName, one.middleName].filter(Boolean).join(' ');
+  let lastName = [one.lastNamePrefix, one.lastName].filter(Boolean).join(' ');
   if (!firstName && !lastName && one.name) {
     const cut = one.name.lastIndexOf(' ');
     firstName = cut > 0 ? one.name.slice(0, cut) : one.name;
@@ -139,20 +303,52 @@ export function rowToContact(mapping: HeaderMapping, row: string[]): CsvContact 
   const input: CsvContact['input'] = {
     firstName,
     lastName,
-    emails: [...new Map(emails.map((e) => [e.toLowerCase(), e])).values()],
-    phones: [...new Set(phones)],
+    emails: [...new Map(emails.map((e) => [e.value.toLowerCase(), e])).values()],
+    phones: [...new Map(phones.map((p) => [p.value, p])).values()],
   };
   if (one.jobTitle) input.jobTitle = one.jobTitle;
-  if (Object.keys(address).length > 0) input.address = address;
-  if (one.birthday) input.birthday = one.birthday;
+  if (parts) {
+    const street = [parts.street, parts.street2, parts.street3].filter(Boolean).join(', ').replace(/\s*[\r\n]+\s*/g, ', ');
+    const address: Partial<Address> = { ...(street ? { street } : {}) };
+    for (const key of ['postalCode', 'city', 'region', 'country'] as const) if (parts[key]) address[key] = parts[key];
+    if (Object.keys(address).length > 0) input.address = address;
+  }
+  const birthday = one.birthday ? isoDate(one.birthday) : null;
+  if (birthday) input.birthday = birthday;
   if (one.language) input.language = one.language;
-  if (one.tags) input.tags = one.tags.split(/\s*[;,]\s*|\s+:::\s+/).map((t) => t.replace(/^\*\s*/, '')).filter(Boolean);
-  return { input, organization: one.organization ?? null };
+  // Google marks its own groups with "* "; "* myContacts" only says the person is in the address book.
+  if (one.tags) input.tags = values(one.tags, 'tags').filter((t) => !/^\*\s*mycontacts$/i.test(t)).map((t) => t.replace(/^\*\s*/, '')).filter(Boolean);
+  return { input, organization: one.organization ?? null, note: one.note?.replace(/\r\n?/g, '\n') ?? null };
+}
+
+/**
+ * A date as exports write it, as YYYY-MM-DD (or --MM-DD without a year): ISO
+ * and vCard forms, Outlook's and Salesforce's M/D/YYYY (D/M when the first
+ * number cannot be a month), Dutch and German D-M-YYYY and D.M.YYYY. Outlook
+ * writes 0/0/00 for none. Anything else is passed on for validation to refuse.
+ */
+export function isoDate(text: string): string | null {
+  const value = text.trim();
+  const pad = (n: string) => n.padStart(2, '0');
+  let m = /^(\d{4})-?(\d{2})-?(\d{2})(?:[T ][\d:.]+Z?)?$/.exec(value);
+  if (m) return `${m[1]}-${m[2]}-${m[3]}`;
+  m = /^--(\d{2})-?(\d{2})$/.exec(value);
+  if (m) return `--${m[1]}-${m[2]}`;
+  m = /^(\d{1,2})\/(\d{1,2})\/(\d{2}|\d{4})$/.exec(value);
+  if (m) {
+    if (Number(m[1]) === 0 || Number(m[2]) === 0) return null;
+    const year = m[3]!.length === 4 ? m[3]! : String((Number(m[3]) > new Date().getFullYear() % 100 ? 1900 : 2000) + Number(m[3]));
+    const [month, day] = Number(m[1]) > 12 ? [m[2]!, m[1]!] : [m[1]!, m[2]!];
+    return `${year}-${pad(month)}-${pad(day)}`;
+  }
+  m = /^(\d{1,2})[-.](\d{1,2})[-.](\d{4})$/.exec(value);
+  if (m) return `${m[3]}-${pad(m[2]!)}-${pad(m[1]!)}`;
+  return value;
 }
 
 /**
  * The separator of a CSV file from its header line: `;` (as Excel writes in
- * much of Europe) or `,`, counting only outside quotes.
+ * much of Europe), a tab (Excel's "Unicode text") or `,`, counting only outside quotes.
  */
 export function detectDelimiter(headerLine: string): ',' | ';' | '\t' {
   const counts = { ',': 0, ';': 0, '\t': 0 };

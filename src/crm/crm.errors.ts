@@ -12,6 +12,9 @@ export type CrmErrorCode =
   | 'restore_expired'
   | 'lawful_basis_required'
   | 'invalid_csv'
+  | 'invalid_vcard'
+  | 'invalid_mapping'
+  | 'unsupported_charset'
   | 'import_too_large'
   | 'invalid_stage'
   | 'stage_in_use'
@@ -30,6 +33,9 @@ const kinds: Record<CrmErrorCode, ErrorKind> = {
   restore_expired: 'conflict',
   lawful_basis_required: 'invalid',
   invalid_csv: 'invalid',
+  invalid_vcard: 'invalid',
+  invalid_mapping: 'invalid',
+  unsupported_charset: 'invalid',
   import_too_large: 'too_large',
   invalid_stage: 'invalid',
   stage_in_use: 'conflict',

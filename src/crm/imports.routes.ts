@@ -1,18 +1,57 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { DatabaseHandle } from '../db/database.js';
 import { actorOf, requireAuth } from '../http/auth.js';
 import { DateTime } from '../http/schemas.js';
 import type { IdentitySettings } from '../identity/identity.service.js';
 import { IdParams, Nullable, OneOf, Problems, Ranges, Uuid } from './crm.http.js';
+import { sendProblem } from '../http/problem.js';
+import { IMPORT_FIELDS } from './contact-csv.js';
 import { exportContacts } from './exports.service.js';
+import { declaredCharset } from './import-decoding.js';
 import { getImport, importContacts, requireLawfulBasis } from './imports.service.js';
 import { LAWFUL_BASES } from './people.js';
 
-// HTTP for CSV: imports stream their body straight into the parser (no body
-// limit of the JSON routes, a limit of their own), exports stream their answer.
+// HTTP for CSV and vCard: imports stream their body straight into the parser
+// (no body limit of the JSON routes, a limit of their own), exports stream
+// their answer.
+
+/** The media types an import takes; browsers on Windows send a .csv file as application/vnd.ms-excel. */
+const CSV_TYPES = ['text/csv', 'application/csv', 'text/comma-separated-values', 'text/tab-separated-values', 'text/plain', 'application/vnd.ms-excel'];
+const VCARD_TYPES = ['text/vcard', 'text/x-vcard', 'text/directory'];
+/** After an answer sent before the body was read, how long and how much more of it is read (so the client sees the answer, not a reset) before the connection closes. */
+const LINGER_MS = 2000;
+const LINGER_BYTES = 8 * 1024 * 1024;
+
+function mediaType(request: FastifyRequest): string {
+  return (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+/**
+ * An answer given before the body is read (a refusal, an error half-way)
+ * closes the connection: the rest of the upload is read and dropped for a
+ * bounded time and size, then the socket is closed, so the client has its
+ * answer at once instead of after uploading the rest, or never.
+ */
+function closeWhenAnsweredEarly(request: FastifyRequest, reply: FastifyReply): void {
+  if (request.raw.complete) return;
+  reply.header('connection', 'close');
+  reply.raw.once('finish', () => {
+    const socket = request.raw.socket as typeof request.raw.socket | undefined;
+    if (!socket || socket.destroyed || typeof socket.destroy !== 'function') return; // (app.inject has no real socket)
+    let bytes = 0;
+    const close = () => socket.destroy();
+    const timer = setTimeout(close, LINGER_MS);
+    socket.once('close', () => clearTimeout(timer));
+    request.raw.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes > LINGER_BYTES) close();
+    });
+    request.raw.resume();
+  });
+}
 
 const ImportErrors = Type.Array(Type.Object({ line: Type.Integer(), message: Type.String() }));
 const ImportResultSchema = Type.Object({
@@ -24,7 +63,8 @@ const ImportResultSchema = Type.Object({
   skipped: Type.Integer({ description: 'Rows matching an existing person by e-mail, left as they were' }),
   errors: ImportErrors,
   errorCount: Type.Integer({ description: 'All bad rows; `errors` lists the first 1,000' }),
-  ignoredColumns: Type.Array(Type.String()),
+  format: OneOf(['csv', 'vcard'], { description: 'How the body was read' }),
+  ignoredColumns: Type.Array(Type.String(), { description: 'Header names (vCard: property names) whose values were not used' }),
 });
 const ImportStatusSchema = Type.Object({
   id: Uuid(),
@@ -51,25 +91,38 @@ export function registerImportRoutes(server: FastifyInstance, database: Database
   const { keyring } = settings;
   const auth = requireAuth(db, settings);
 
-  // CSV is accepted here only, and handed over as the raw stream.
+  // CSV and vCard are accepted here only, and handed over as the raw stream.
   void server.register(async (scope) => {
-    scope.addContentTypeParser(['text/csv', 'application/csv'], (_request, payload, done) => done(null, payload));
+    scope.addContentTypeParser([...CSV_TYPES, ...VCARD_TYPES], (_request, payload, done) => done(null, payload));
+    scope.addHook('onSend', async (request, reply) => closeWhenAnsweredEarly(request, reply));
     const app = scope.withTypeProvider<TypeBoxTypeProvider>();
 
     app.post(
       '/api/v1/imports/contacts',
       {
         onRequest: auth,
-        // The lawful basis is checked before a byte of the file is read.
-        preParsing: async (request) => {
+        // The lawful basis, the media type and its charset are checked before a byte of the file is read.
+        preParsing: async (request, reply) => {
           requireLawfulBasis((request.query as { lawfulBasis?: string }).lawfulBasis);
+          const type = mediaType(request);
+          if (type && !CSV_TYPES.includes(type) && !VCARD_TYPES.includes(type)) {
+            return sendProblem(request, reply, 415, 'unsupported_media_type', `an import is ${[...CSV_TYPES, ...VCARD_TYPES].join(', ')}`);
+          }
+          declaredCharset(request.headers['content-type']);
+          return undefined;
         },
         schema: {
           tags: ['imports'],
-          summary: 'Import contacts from CSV (text/csv), streamed; bad rows are named by line while the good ones go in',
+          summary: 'Import contacts from CSV (text/csv) or vCard (text/vcard), streamed; bad rows are named by line while the good ones go in',
           description:
-            'The header names the fields (firstName, lastName, email, phone, organization, jobTitle, street, postalCode, city, region, country, ' +
-            'birthday, language, tags — and the names Google Contacts and Outlook export). Separator `,` or `;`, a UTF-8 BOM and quoted line breaks are fine. ' +
+            'CSV: the header names the fields (firstName, lastName, email, phone, organization, jobTitle, street, postalCode, city, region, country, ' +
+            'birthday, language, tags, note) or is the header of an export of Google Contacts, Outlook (classic and new), HubSpot, Salesforce, ' +
+            'LinkedIn (its "Notes:" preamble is skipped) or a Dutch or German spreadsheet; the most specific column wins (`Job Title` over ' +
+            'Outlook\'s honorific `Title`), every e-mail and phone column counts with its label, and columns not used are listed in ' +
+            '`ignoredColumns`. `mapping` names columns the header does not explain. Separator `,`, `;` or tab (from the header line); ' +
+            'UTF-8 (BOM or not), UTF-16 with a BOM or Windows-1252 (found from the bytes, or `charset=` on the content-type); CRLF and quoted line breaks are fine. ' +
+            'vCard 2.1, 3.0 and 4.0 (text/vcard, text/x-vcard): N, FN, EMAIL and TEL with their types, ORG, TITLE, ADR, BDAY (also --MMDD), NOTE, ' +
+            'CATEGORIES; folded lines, quoted-printable and escapes are read; PHOTO is skipped. NOTE and a Notes column become notes on new contacts. ' +
             `People are matched by e-mail and skipped (or updated with duplicates=update), never doubled. At most ${limits.maxBytes} bytes. ` +
             'Example body:\n\n```\nfirstName,lastName,email,phone,organization\nAnna,de Vries,anna@example.com,+31 20 123 4567,Acme BV\n```',
           querystring: Type.Object(
@@ -77,20 +130,35 @@ export function registerImportRoutes(server: FastifyInstance, database: Database
               lawfulBasis: Type.Optional(OneOf(LAWFUL_BASES, { description: 'Required: the GDPR basis for holding these people’s data' })),
               dryRun: Type.Optional(Type.Boolean({ default: false, description: 'Only report what would happen' })),
               duplicates: Type.Optional(OneOf(['skip', 'update'], { description: 'What to do with a row whose e-mail is known: skip (default) or update' })),
+              mapping: Type.Optional(
+                Type.String({
+                  maxLength: 4000,
+                  description:
+                    'CSV columns to read as a field, overriding the known header names: `Column:field` pairs separated by commas, ' +
+                    'e.g. `Naam:lastName,Mail:email,Mobiel:phone.mobile,Intern:ignore` (header names match whatever their case, spaces and punctuation). ' +
+                    `Fields: ${IMPORT_FIELDS.join(', ')}; email and phone take a label after a dot.`,
+                }),
+              ),
             },
             { additionalProperties: false },
           ),
-          consumes: ['text/csv'],
-          response: { 200: ImportResultSchema, 413: Problems[400], ...Problems },
+          consumes: [...CSV_TYPES, ...VCARD_TYPES],
+          response: { 200: ImportResultSchema, 413: Problems[400], 415: Problems[400], ...Problems },
         },
       },
       async (request) => {
         const query = request.query;
-        return importContacts(db, keyring, actorOf(request), request.body as Readable, {
+        // No content-type and no body reaches here without a stream: an empty file.
+        const body = request.body instanceof Readable ? request.body : Readable.from([]);
+        const charset = declaredCharset(request.headers['content-type']);
+        return importContacts(db, keyring, actorOf(request), body, {
           lawfulBasis: query.lawfulBasis,
           dryRun: query.dryRun ?? false,
           duplicates: query.duplicates ?? 'skip',
           maxBytes: limits.maxBytes,
+          format: VCARD_TYPES.includes(mediaType(request)) ? 'vcard' : 'csv',
+          ...(charset ? { charset } : {}),
+          ...(query.mapping !== undefined ? { mapping: query.mapping } : {}),
         });
       },
     );

@@ -1,4 +1,4 @@
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
 import type { Kysely } from 'kysely';
 import { requirePermission } from '../access/access.service.js';
@@ -8,35 +8,54 @@ import type { Authenticated } from '../identity/identity.service.js';
 import type { Keyring } from '../keys/keyring.js';
 import { findCandidatesPerValue } from '../keys/keys.service.js';
 import { newId } from '../shared/ids.js';
-import { detectDelimiter, mapHeader, rowToContact, type CsvContact, type HeaderMapping } from './contact-csv.js';
+import { detectDelimiter, looksLikeHeader, mapHeader, parseMapping, rowToContact, type ColumnSpec, type CsvContact, type HeaderMapping } from './contact-csv.js';
+import { readVcards, type ReadRecord } from './contact-vcard.js';
+import { decodeText } from './import-decoding.js';
 import { CONTACT_EMAIL_INDEX, contactKind, type Contact } from './contacts.service.js';
 import { CrmError } from './crm.errors.js';
 import * as repo from './imports.repository.js';
+import { createNote } from './notes.service.js';
 import { createOrganization, findOrganizationByName } from './organizations.service.js';
 import { LAWFUL_BASES, lawfulBasis, personFields, type LawfulBasis } from './people.js';
 import { createPeopleInBulk, emailsOfPeople, peopleByIds, updatePerson, type NewPerson, type PersonKind } from './person-records.js';
 import { tagNames } from './tags.service.js';
 
 /**
- * CSV import of contacts, streamed: the body is parsed as it arrives and
- * written in batches, each in its own transaction, so a file of any length
- * goes in without being held in memory, and a bad row is reported by its
- * line while the good ones go in. People are matched by e-mail through the
- * blind index and updated or skipped, never doubled. Every person imported
- * needs a lawful basis for holding their data.
+ * Import of contacts from CSV or vCard, streamed: the body is decoded
+ * (UTF-8, Windows-1252 or UTF-16) and parsed as it arrives and written in
+ * batches, each in its own transaction, so a file of any length goes in
+ * without being held in memory, and a bad row is reported by its line while
+ * the good ones go in. People are matched by e-mail through the blind index
+ * and updated or skipped, never doubled. Every person imported needs a lawful
+ * basis for holding their data. An import that wrote many rows ends with
+ * ANALYZE of what it filled, so the planner knows the new rows at once.
  */
 
 export const IMPORT_BATCH = 500;
+/** Rows written from which an import refreshes the planner's statistics (ANALYZE costs tens of ms; see docs/performance.md). */
+export const ANALYZE_AFTER_ROWS = 1000;
+/** Lines before the header that are read as a preamble (LinkedIn's "Notes:" and its paragraph). */
+const PREAMBLE_LINES = 20;
+/** How much of the text is read ahead to find the format, the header line and its separator. */
+const SNIFF_CHARS = 64 * 1024;
 /** Errors listed in the answer; the count covers all of them. */
 const LISTED_ERRORS = 1000;
 
 export type DuplicatePolicy = 'skip' | 'update';
+
+export type ImportFormat = 'csv' | 'vcard';
 
 export interface ImportOptions {
   lawfulBasis: string | undefined;
   dryRun: boolean;
   duplicates: DuplicatePolicy;
   maxBytes: number;
+  /** From the content-type; a body that starts with BEGIN:VCARD is read as vCard whatever it says. */
+  format?: ImportFormat;
+  /** A charset the content-type declares (a BOM still wins). */
+  charset?: string;
+  /** An explicit column mapping, `Column:field,…` (see parseMapping). */
+  mapping?: string;
 }
 
 export interface ImportResult {
@@ -48,6 +67,8 @@ export interface ImportResult {
   skipped: number;
   errors: Array<{ line: number; message: string }>;
   errorCount: number;
+  /** The format read: csv, or vcard (whose ignored "columns" are the vCard properties not used). */
+  format: ImportFormat;
   ignoredColumns: string[];
 }
 
@@ -61,43 +82,108 @@ export function requireLawfulBasis(value: string | undefined): LawfulBasis {
   return basis;
 }
 
-/** Fails the stream once more than `max` bytes have passed. */
-class ByteLimit extends Transform {
-  bytes = 0;
-  constructor(private readonly max: number) {
-    super();
-  }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.bytes += chunk.length;
-    if (this.bytes > this.max) done(new CrmError('import_too_large', `an import is at most ${this.max} bytes`));
-    else done(null, chunk);
+/** The body's chunks, failing once more than `max` bytes have passed; the body is left open for the route to answer on. */
+async function* limited(body: Readable, max: number, seen: { bytes: number }): AsyncGenerator<Buffer> {
+  for await (const chunk of body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+    seen.bytes += chunk.length;
+    if (seen.bytes > max) throw new CrmError('import_too_large', `an import is at most ${max} bytes`);
+    yield chunk;
   }
 }
 
-/** The body with its first line read ahead, to pick the separator before parsing. */
-async function sniff(body: Readable): Promise<{ stream: Readable; delimiter: ',' | ';' | '\t' } | null> {
-  const chunks: Buffer[] = [];
-  const iterator = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  let head = Buffer.alloc(0);
+/** The first part of the text read ahead, and the whole text again. */
+async function readAhead(text: AsyncGenerator<string>): Promise<{ head: string; text: AsyncGenerator<string> }> {
+  let head = '';
   let done = false;
-  while (!head.includes(0x0a)) {
-    const next = await iterator.next();
+  while (head.length < SNIFF_CHARS && (head.match(/\n/g)?.length ?? 0) <= PREAMBLE_LINES) {
+    const next = await text.next();
     if (next.done) {
       done = true;
       break;
     }
-    chunks.push(next.value);
-    head = Buffer.concat([head, next.value]);
-    if (head.length > 1_000_000) break;
+    head += next.value;
   }
-  const firstLine = head.toString('utf8').replace(/^\uFEFF/, '').split(/\r?\n/)[0] ?? '';
-  if (!firstLine.trim()) return null;
-  async function* rest() {
-    yield* chunks;
-    if (done) return;
-    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+  async function* whole() {
+    yield head;
+    if (!done) yield* text;
   }
-  return { stream: Readable.from(rest()), delimiter: detectDelimiter(firstLine) };
+  return { head, text: whole() };
+}
+
+/** The separator of the first line that reads as a header (lines before it are a preamble). */
+function delimiterOf(head: string, explicit: Map<string, ColumnSpec | null> | undefined): ',' | ';' | '\t' {
+  const lines = head.split(/\r\n|\r|\n/).slice(0, PREAMBLE_LINES + 1);
+  for (const line of lines) {
+    const delimiter = detectDelimiter(line);
+    if (looksLikeHeader(line.split(delimiter).map((h) => h.replace(/^\s*"|"\s*$/g, '')), explicit)) return delimiter;
+  }
+  return detectDelimiter(lines.find((l) => l.trim() !== '') ?? '');
+}
+
+/** The rows of a CSV text as contacts, after its header (and any preamble before it). */
+async function* readCsv(
+  text: AsyncGenerator<string>,
+  delimiter: ',' | ';' | '\t',
+  explicit: Map<string, ColumnSpec | null> | undefined,
+  header: { mapping?: HeaderMapping },
+): AsyncGenerator<ReadRecord> {
+  // Records are taken as the parser makes them (on_record), one text chunk at a time, so a record
+  // that breaks the file (a broken quote, a field over 1 MB) loses none of those before it.
+  const parsed: Array<{ record: string[]; lines: number }> = [];
+  const parser = parse({
+    delimiter,
+    relax_column_count: true,
+    relax_quotes: true,
+    skip_empty_lines: true,
+    max_record_size: 1_000_000,
+    on_record: (record: string[], context: { lines: number }) => {
+      parsed.push({ record, lines: context.lines });
+      return null;
+    },
+  });
+  parser.on('error', () => undefined); // read from parser.errored below
+  parser.resume();
+  let overcount = 0;
+  let preamble = 0;
+  const take = function* (): Generator<ReadRecord> {
+    for (const { record, lines } of parsed.splice(0)) {
+      // The line a record starts on: where it ends, less the line breaks quoted inside it. The parser
+      // counts a quoted CRLF as two lines (and keeps counting so), which `overcount` takes back.
+      const count = (pattern: RegExp) => record.reduce((n, v) => n + (v.match(pattern)?.length ?? 0), 0);
+      overcount += count(/\r\n/g);
+      const line = lines - overcount - count(/\r\n|\r|\n/g);
+      if (!header.mapping) {
+        if (!looksLikeHeader(record, explicit) && ++preamble <= PREAMBLE_LINES) continue;
+        header.mapping = mapHeader(record, explicit);
+        continue;
+      }
+      if (record.every((v) => v.trim() === '')) continue; // a spreadsheet's empty row: only separators
+      try {
+        yield { line, contact: rowToContact(header.mapping, record) };
+      } catch (error) {
+        yield { line, error };
+      }
+    }
+  };
+  for await (const chunk of text) {
+    parser.write(chunk);
+    yield* take();
+    if (parser.errored) break;
+  }
+  if (!parser.errored) {
+    await new Promise<void>((resolve) => {
+      parser.once('error', () => resolve());
+      parser.end(() => resolve());
+    });
+  }
+  yield* take();
+  const error = parser.errored;
+  if (error) {
+    if (!(error instanceof CsvError)) throw error;
+    // A broken quote ends the readable part of the file: what came before stands.
+    const line = (error as CsvError & { lines?: number }).lines ?? 0;
+    yield { line, unreadable: true, error: new CrmError('invalid_csv', `the CSV cannot be read from here on (${error.code.toLowerCase().replace(/^csv_/, '').replace(/_/g, ' ')})`) };
+  }
 }
 
 interface Counts {
@@ -110,6 +196,13 @@ interface Counts {
 }
 
 class DryRunRollback extends Error {}
+
+/** A note of a contact just created, attached once its batch has committed. */
+interface PendingNote {
+  line: number;
+  contactId: string;
+  body: string;
+}
 
 function reason(error: unknown): string {
   if (error instanceof DomainError && error.kind !== 'unavailable') return error.message;
@@ -124,6 +217,7 @@ export async function importContacts(
   options: ImportOptions,
 ): Promise<ImportResult> {
   const basis = requireLawfulBasis(options.lawfulBasis);
+  const explicit = parseMapping(options.mapping);
   await requirePermission(db, actor, 'contacts', 'create');
   const id = newId();
   await repo.insertImport(db, actor.tenantId, { id, module: 'contacts', dryRun: options.dryRun, lawfulBasis: basis, duplicates: options.duplicates, startedBy: actor.user.id });
@@ -132,8 +226,10 @@ export async function importContacts(
     counts.errorCount++;
     if (counts.errors.length < LISTED_ERRORS) counts.errors.push({ line, message });
   };
-  const limit = new ByteLimit(options.maxBytes);
-  let mapping: HeaderMapping | undefined;
+  const limit = { bytes: 0 };
+  const header: { mapping?: HeaderMapping } = {};
+  let vcard = false;
+  const ignoredProperties = new Set<string>();
   // Dry runs roll every batch back, so duplicates across batches are remembered here instead.
   const dryRunEmails = options.dryRun ? new Set<string>() : undefined;
   const organizations = new Map<string, string | null>();
@@ -152,6 +248,7 @@ export async function importContacts(
       const byEmail = new Map<string, Contact | 'new'>();
       for (const c of existing) for (const e of c.emails) byEmail.set(e.value.toLowerCase(), c);
       const fresh: NewPerson[] = [];
+      const freshNotes: Array<{ index: number; line: number; body: string }> = [];
       const tally = { created: 0, updated: 0, skipped: 0 };
       for (const { line, contact } of batch) {
         const own = (contact.input.emails ?? []).map((e) => (typeof e === 'string' ? e : e.value).toLowerCase());
@@ -180,6 +277,7 @@ export async function importContacts(
             lawfulBasis: basis,
             plain: { organization_id: organizationId ?? null },
           });
+          if (contact.note) freshNotes.push({ index: fresh.length - 1, line, body: contact.note });
           for (const e of own) {
             byEmail.set(e, 'new');
             dryRunEmails?.add(e);
@@ -189,10 +287,10 @@ export async function importContacts(
           fail(line, reason(error));
         }
       }
-      await createPeopleInBulk(trx, keyring, actor, 'contacts', fresh);
-      return tally;
+      const ids = await createPeopleInBulk(trx, keyring, actor, 'contacts', fresh);
+      return { ...tally, notes: freshNotes.map((n) => ({ line: n.line, contactId: ids[n.index]!, body: n.body })) };
     };
-    let tally: { created: number; updated: number; skipped: number } | undefined;
+    let tally: { created: number; updated: number; skipped: number; notes: PendingNote[] } | undefined;
     try {
       await db.transaction().execute(async (trx) => {
         tally = await apply(trx);
@@ -204,6 +302,7 @@ export async function importContacts(
     counts.created += tally!.created;
     counts.updated += tally!.updated;
     counts.skipped += tally!.skipped;
+    if (!options.dryRun) await attachNotes(tally!.notes);
     await repo.recordProgress(db, actor.tenantId, id, { ...counts, bytes: limit.bytes });
   };
 
@@ -234,6 +333,17 @@ export async function importContacts(
     if (previous && independent) await previous.done;
   };
 
+  /** A file's notes (Outlook's Notes column, a vCard's NOTE) become notes on the contacts created, each under its own permission check. */
+  async function attachNotes(list: PendingNote[]): Promise<void> {
+    for (const note of list) {
+      try {
+        await createNote(db, keyring, actor, { body: note.body, contactId: note.contactId });
+      } catch (error) {
+        fail(note.line, `the contact was created but its note was not: ${reason(error)}`);
+      }
+    }
+  }
+
   /** The organization named in a row: found by name, else created (not in a dry run). */
   async function organizationFor(trx: Kysely<Database>, name: string | null, created: Set<string>): Promise<string | null | undefined> {
     if (!name) return undefined;
@@ -248,51 +358,40 @@ export async function importContacts(
   }
 
   try {
-    const sniffed = await sniff(body.pipe(limit));
-    if (!sniffed) throw new CrmError('invalid_csv', 'the file is empty; it needs a header line and rows');
-    const parser = sniffed.stream.pipe(
-      parse({ bom: true, delimiter: sniffed.delimiter, relax_column_count: true, relax_quotes: true, skip_empty_lines: true, info: true, max_record_size: 1_000_000 }),
-    );
+    const ahead = await readAhead(decodeText(limited(body, options.maxBytes, limit), options.charset));
+    if (!ahead.head.trim()) {
+      if (options.format === 'vcard') throw new CrmError('invalid_vcard', 'the file is empty; it needs BEGIN:VCARD … END:VCARD');
+      throw new CrmError('invalid_csv', 'the file is empty; it needs a header line and rows');
+    }
+    vcard = options.format === 'vcard' || /^\s*BEGIN:VCARD/i.test(ahead.head);
+    const records = vcard ? readVcards(ahead.text, ignoredProperties) : readCsv(ahead.text, delimiterOf(ahead.head, explicit), explicit, header);
     let batch: Array<{ line: number; contact: CsvContact }> = [];
-    let overcount = 0;
-    try {
-      for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-        // The line a record starts on: where it ends, less the line breaks quoted inside it. The parser
-        // counts a quoted CRLF as two lines (and keeps counting so), which `overcount` takes back.
-        const count = (pattern: RegExp) => record.reduce((n, v) => n + (v.match(pattern)?.length ?? 0), 0);
-        overcount += count(/\r\n/g);
-        const line = info.lines - overcount - count(/\r\n|\r|\n/g);
-        if (!mapping) {
-          mapping = mapHeader(record);
-          continue;
-        }
-        counts.rows++;
-        try {
-          batch.push({ line, contact: rowToContact(mapping, record) });
-        } catch (error) {
-          fail(line, reason(error));
-        }
-        if (batch.length >= IMPORT_BATCH) {
-          await queueBatch(batch);
-          batch = [];
-        }
+    for await (const record of records) {
+      if ('error' in record) {
+        if (!record.unreadable) counts.rows++;
+        fail(record.line, reason(record.error));
+        continue;
       }
-    } catch (error) {
-      if (!(error instanceof CsvError)) throw error;
-      // A broken quote ends the readable part of the file: what came before stands.
-      const line = (error as CsvError & { lines?: number }).lines ?? counts.rows + 1;
-      fail(line, `the CSV cannot be read from here on (${error.code.toLowerCase().replace(/^csv_/, '').replace(/_/g, ' ')})`);
+      counts.rows++;
+      batch.push(record);
+      if (batch.length >= IMPORT_BATCH) {
+        await queueBatch(batch);
+        batch = [];
+      }
     }
     if (batch.length > 0) await queueBatch(batch);
     await inFlight?.done;
-    if (!mapping) throw new CrmError('invalid_csv', 'the file is empty; it needs a header line and rows');
+    if (!vcard && !header.mapping && explicit) throw new CrmError('invalid_mapping', 'no line of the file has the columns the mapping names');
+    if (!vcard && !header.mapping) throw new CrmError('invalid_csv', 'the file has no header line naming contact fields, e.g. firstName,lastName,email,phone,organization');
+    if (!vcard && counts.rows === 0 && counts.errorCount === 0) throw new CrmError('invalid_csv', 'the file has a header line but no rows');
     counts.errors.sort((a, b) => a.line - b.line); // batches in flight together report as they go
+    if (!options.dryRun && counts.created + counts.updated >= ANALYZE_AFTER_ROWS) await repo.analyzeImportedTables(db);
     await repo.finishImport(db, actor.tenantId, id, 'done', { ...counts, bytes: limit.bytes });
-    return { id, dryRun: options.dryRun, ...counts, ignoredColumns: mapping.ignored };
+    const ignoredColumns = vcard ? [...ignoredProperties].sort() : header.mapping!.ignored;
+    return { id, dryRun: options.dryRun, format: vcard ? 'vcard' : 'csv', ...counts, ignoredColumns };
   } catch (error) {
     await inFlight?.done.catch(() => undefined);
     await repo.finishImport(db, actor.tenantId, id, 'failed', { ...counts, bytes: limit.bytes });
-    body.resume(); // drain what is left so the connection can answer
     throw error;
   }
 }

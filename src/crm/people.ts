@@ -83,9 +83,18 @@ function text(value: string | null | undefined, field: string, max: number): str
 
 function birthday(value: string | null | undefined): string | null {
   if (value === undefined || value === null || value === '') return null;
+  // A birthday without its year (vCard's --MMDD, Google's --MM-DD), as ISO 8601 writes it.
+  const yearless = /^--(\d{2})-(\d{2})$/.exec(value);
+  if (yearless) {
+    const probe = new Date(`2000-${yearless[1]}-${yearless[2]}T00:00:00Z`);
+    if (Number.isNaN(probe.getTime()) || probe.toISOString().slice(5, 10) !== `${yearless[1]}-${yearless[2]}`) {
+      throw new CrmError('invalid_field', 'birthday must be a date as YYYY-MM-DD (or --MM-DD without the year)');
+    }
+    return value;
+  }
   const date = new Date(`${value}T00:00:00Z`);
   if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== value) {
-    throw new CrmError('invalid_field', 'birthday must be a date as YYYY-MM-DD');
+    throw new CrmError('invalid_field', 'birthday must be a date as YYYY-MM-DD (or --MM-DD without the year)');
   }
   if (date.getTime() > Date.now()) throw new CrmError('invalid_field', 'birthday cannot be in the future');
   return value;
