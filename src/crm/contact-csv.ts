@@ -255,7 +255,6 @@ export function rowToContact(mapping: HeaderMapping, row: string[]): CsvContact 
   if (row.length > mapping.columns.length && row.slice(mapping.columns.length).some((v) => v.trim() !== '')) {
     throw new CrmError('invalid_field', `has ${row.length} fields where the header has ${mapping.columns.length}`);
   }
-  if (row.some((v) => v.includes('\u0000'))) throw new CrmError('invalid_field', 'holds a NUL character');
   // A leading ' is how exports keep a cell like +31… or =… from running as a formula.
   const cells = row.map((raw) => raw.trim().replace(/^'(?=[=+\-@])/, ''));
   const pairLabels = new Map<string, string | null>();
@@ -292,6 +291,9 @@ export function contactFrom(
   phones: Array<{ value: string; label: string | null }>,
   parts: Partial<Record<AddressPart, string>> | undefined,
 ): CsvContact {
+  // PostgreSQL text cannot hold NUL (organization and tag names are stored as text): the row is refused, not the file.
+  const texts = [...Object.values(one), ...emails.map((e) => e.value + (e.label ?? '')), ...phones.map((p) => p.value + (p.label ?? '')), ...Object.values(parts ?? {})];
+  if (texts.some((value) => value?.includes('\u0000'))) throw new CrmError('invalid_field', 'holds a NUL character');
   let firstName = [one.firstName, one.middleName].filter(Boolean).join(' ');
   let lastName = [one.lastNamePrefix, one.lastName].filter(Boolean).join(' ');
   if (!firstName && !lastName && one.name) {

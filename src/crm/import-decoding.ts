@@ -98,17 +98,16 @@ export async function* decodeText(bytes: AsyncIterable<Buffer>, declared?: strin
     }
   }
   if (held.length > 0) {
-    if (!decoder) {
-      const bom = first ? (bomCharset(held) ?? declared) : declared;
-      try {
-        decoder = new TextDecoder(bom ?? 'utf-8', { fatal: !bom });
-        yield decoder.decode(held, { stream: true });
-      } catch {
-        decoder = new TextDecoder('windows-1252');
-        yield decoder.decode(held, { stream: true });
-      }
-    } else {
+    const charset = decoder ? undefined : ((first ? bomCharset(held) : undefined) ?? declared);
+    if (charset) decoder = new TextDecoder(charset);
+    if (decoder) {
       yield decoder.decode(held, { stream: true });
+    } else {
+      try {
+        yield new TextDecoder('utf-8', { fatal: true }).decode(held);
+      } catch {
+        yield new TextDecoder('windows-1252').decode(held);
+      }
     }
   }
   const tail = decoder?.decode();

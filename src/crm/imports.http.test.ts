@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -60,6 +61,8 @@ describe('the import route refuses bad input with a code, never a 500', () => {
     const nul = await post('firstName,lastName,email,organization\nA\u0000,B,a@example.test,Org\nC,D,c@example.test,Nul\u0000 BV\nE,F,e@example.test,Fine BV\n');
     expect(nul.statusCode, nul.body).toBe(200);
     expect(nul.json()).toMatchObject({ created: 1, errors: [{ line: 2, message: 'holds a NUL character' }, { line: 3, message: 'holds a NUL character' }] });
+    const card = await post('BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Nul Org\r\nORG:Nul\u0000 BV\r\nEND:VCARD\r\n', { 'content-type': 'text/vcard' });
+    expect(card.json()).toMatchObject({ created: 0, errors: [{ line: 1, message: 'holds a NUL character' }] });
     expectProblem(await post('BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n', { 'content-type': 'text/vcard' }), 400, 'invalid_vcard');
     expectProblem(await post('firstName\nA\n', undefined, 'lawfulBasis=consent&mapping=firstName'), 400, 'invalid_mapping');
   });
@@ -137,6 +140,36 @@ describe('an import refused early answers at once and closes the connection', ()
     expect(result.answeredAt).toBeLessThan(5000);
     expect(result.closedAt - result.answeredAt).toBeLessThan(4000);
     expect(result.sent).toBeLessThan(total);
+  });
+
+  it("Node's own HTTP client gets the 400 while it is still uploading, and its request ends there", async () => {
+    const started = performance.now();
+    let sent = 0;
+    const outcome = await new Promise<{ status: number; body: string; at: number }>((resolve, reject) => {
+      const req = httpRequest(
+        { host: '127.0.0.1', port, method: 'POST', path: '/api/v1/imports/contacts?lawfulBasis=consent', headers: { authorization: `Bearer ${s.token}`, 'content-type': 'text/csv', 'content-length': total } },
+        (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode!, body, at: performance.now() - started }));
+          res.on('error', () => resolve({ status: res.statusCode!, body, at: performance.now() - started }));
+        },
+      );
+      req.on('error', () => undefined); // the server closing the upload: expected once answered
+      setTimeout(() => reject(new Error(`no answer within 15 s, ${sent} bytes sent`)), 15_000).unref();
+      const chunk = Buffer.alloc(256 * 1024, 'z');
+      const pump = () => {
+        while (sent < total && !req.destroyed) {
+          sent += chunk.length;
+          if (!req.write(chunk)) return void req.once('drain', pump);
+        }
+      };
+      pump();
+    });
+    expect(outcome.status).toBe(400);
+    expect(JSON.parse(outcome.body)).toMatchObject({ code: 'invalid_csv' });
+    expect(outcome.at).toBeLessThan(5000);
+    expect(sent).toBeLessThan(total);
   });
 
   it('refusals before the body is read (no lawful basis, wrong media type) close the same way', async () => {
