@@ -37,6 +37,13 @@ export interface Config {
   previousMasterKey: Buffer | undefined;
   vault: { address: string; token: string; keyName: string; mount: string; namespace: string | undefined } | undefined;
   keyCacheSize: number;
+  metrics: {
+    /** When set, /metrics answers only `Authorization: Bearer <token>`. */
+    token: string | undefined;
+    /** When set, /metrics is served only on this port (of `host`), not on the API's. */
+    port: number | undefined;
+    host: string;
+  };
   mail: {
     /** smtp:// or smtps:// URL; without it mail stays in the outbox for `custodia mail outbox`. */
     smtpUrl: string | undefined;
@@ -148,6 +155,27 @@ function mailbox(env: Env, name: string, fallback: string): string {
   return raw;
 }
 
+function metricsToken(env: Env, name: string): string | undefined {
+  const raw = read(env, name);
+  if (raw === undefined) return undefined;
+  // A bearer token's own alphabet (RFC 6750), long enough not to be guessed.
+  if (!/^[A-Za-z0-9\-._~+/]{32,}=*$/.test(raw)) {
+    throw new ConfigError(name, 'must be at least 32 characters of A-Z a-z 0-9 - . _ ~ + / (e.g. `openssl rand -hex 32`)');
+  }
+  return raw;
+}
+
+function metrics(env: Env, apiHost: string, apiPort: number): Config['metrics'] {
+  const port = read(env, 'CUSTODIA_METRICS_PORT') === undefined ? undefined : integer(env, 'CUSTODIA_METRICS_PORT', 0, 0, 65535);
+  if (port === undefined && read(env, 'CUSTODIA_METRICS_HOST') !== undefined) {
+    throw new ConfigError('CUSTODIA_METRICS_HOST', 'only takes effect with CUSTODIA_METRICS_PORT; set that too, or remove it');
+  }
+  if (port !== undefined && port !== 0 && port === apiPort) {
+    throw new ConfigError('CUSTODIA_METRICS_PORT', `must differ from PORT (${apiPort}): it is the listener that serves only /metrics`);
+  }
+  return { token: metricsToken(env, 'CUSTODIA_METRICS_TOKEN'), port, host: host(env, 'CUSTODIA_METRICS_HOST', apiHost) };
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Reads and validates the configuration; throws ConfigError naming the first bad variable. */
@@ -168,6 +196,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     throw new ConfigError('CUSTODIA_MASTER_KEY', 'is required when CUSTODIA_MASTER_KEY_PROVIDER=env');
   }
   const needVault = 'when CUSTODIA_MASTER_KEY_PROVIDER=vault';
+  const apiHost = host(env, 'HOST', '0.0.0.0');
+  const apiPort = integer(env, 'PORT', 3000, 0, 65535);
   return {
     masterKeyProvider: provider,
     masterKeyFile: path.resolve(cwd, read(env, 'CUSTODIA_MASTER_KEY_FILE') ?? path.join(dataDir, 'master.key')),
@@ -183,8 +213,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
           }
         : undefined,
     keyCacheSize: integer(env, 'CUSTODIA_KEY_CACHE_SIZE', 200_000, 100, 10_000_000),
-    host: host(env, 'HOST', '0.0.0.0'),
-    port: integer(env, 'PORT', 3000, 0, 65535),
+    host: apiHost,
+    port: apiPort,
+    metrics: metrics(env, apiHost, apiPort),
     dataDir,
     databaseUrl: databaseUrl(env, 'DATABASE_URL'),
     databasePoolMax: integer(env, 'DATABASE_POOL_MAX', 10, 1, 1000),

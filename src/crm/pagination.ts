@@ -1,4 +1,6 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
+import { CrmError } from './crm.errors.js';
+import { keyFits, type CursorKeyKind } from './cursor.js';
 
 /**
  * Keyset pagination on (sort column, id), shared by every CRM list: a page
@@ -14,8 +16,10 @@ export interface Keyset {
   id: string;
   descending: boolean;
   /** The cast that turns the cursor's text back into the column's type (e.g. `timestamptz`), if any. */
-  cast?: 'timestamptz' | 'date' | 'bigint' | 'numeric';
+  cast?: 'timestamptz' | 'date' | 'bigint';
 }
+
+const KEY_KIND_OF_CAST: Record<NonNullable<Keyset['cast']>, CursorKeyKind> = { timestamptz: 'timestamp', date: 'date', bigint: 'integer' };
 
 /** The sort value as text, selected beside each row for the next cursor. */
 export function sortKey(k: Keyset): RawBuilder<string | null> {
@@ -23,6 +27,10 @@ export function sortKey(k: Keyset): RawBuilder<string | null> {
 }
 
 export function after(k: Keyset, last: { key: string | number | null; id: string }): RawBuilder<SqlBool> {
+  // decodeCursor checked the key against its sort; this holds it to the column's own type as well.
+  if (!keyFits(k.cast ? KEY_KIND_OF_CAST[k.cast] : 'text', last.key)) {
+    throw new CrmError('invalid_cursor', 'cursor is not one this API gave out for this sort');
+  }
   const col = sql.ref(k.column);
   const id = sql.ref(k.id);
   const key = k.cast ? sql`${last.key}::${sql.raw(k.cast)}` : sql`${last.key}`;

@@ -55,10 +55,12 @@ export async function updateTag(db: Kysely<Database>, actor: Authenticated, id: 
   if (!actor.user.isAdmin) throw new CrmError('admin_required', 'only administrators rename or recolor tags');
   if (input.color && !COLOR.test(input.color)) throw new CrmError('invalid_field', 'a color is #rrggbb');
   try {
-    const row = await repo.updateTag(db, actor.tenantId, id, {
+    const values = {
       ...(input.name !== undefined ? { name: tagName(input.name) } : {}),
       ...(input.color !== undefined ? { color: input.color } : {}),
-    });
+    };
+    // An empty change is no change (an UPDATE without columns is not SQL).
+    const row = Object.keys(values).length === 0 ? await repo.findTag(db, actor.tenantId, id) : await repo.updateTag(db, actor.tenantId, id, values);
     if (!row) throw new CrmError('record_not_found', 'no such tag');
     return toTag(row);
   } catch (error) {

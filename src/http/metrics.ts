@@ -1,6 +1,8 @@
-import type { FastifyInstance } from 'fastify';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { PoolStats } from '../db/database.js';
+import { installProblemHandlers, sendProblem } from './problem.js';
 
 /** One registry per server, so several servers in one process (tests) do not collide. */
 export function installMetrics(app: FastifyInstance, poolStats: () => PoolStats): Registry {
@@ -40,4 +42,49 @@ export function installMetrics(app: FastifyInstance, poolStats: () => PoolStats)
     duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
   });
   return registry;
+}
+
+/**
+ * GET /metrics, open to anyone unless a token is configured
+ * (CUSTODIA_METRICS_TOKEN): then only `Authorization: Bearer <token>`.
+ */
+export function registerMetricsRoute(app: FastifyInstance, registry: Registry, token: string | undefined): void {
+  const expected = token === undefined ? undefined : digest(token);
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'Prometheus metrics',
+        description: 'Needs `Authorization: Bearer <CUSTODIA_METRICS_TOKEN>` when that token is configured.',
+      },
+    },
+    async (request, reply) => {
+      if (expected) {
+        const given = /^Bearer +(\S+) *$/i.exec(request.headers.authorization ?? '')?.[1];
+        // Digests of equal length, so the comparison takes the same time whatever was sent.
+        if (given === undefined || !timingSafeEqual(digest(given), expected)) {
+          reply.header('www-authenticate', 'Bearer realm="metrics"');
+          return sendProblem(request, reply, 401, 'metrics_token_required', 'metrics need the bearer token configured as CUSTODIA_METRICS_TOKEN');
+        }
+      }
+      reply.header('content-type', registry.contentType);
+      return registry.metrics();
+    },
+  );
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+/** A listener that serves only /metrics (CUSTODIA_METRICS_PORT), e.g. on an address only the scraper reaches. */
+export function buildMetricsServer(registry: Registry, token: string | undefined, log: FastifyBaseLogger): FastifyInstance {
+  const app = Fastify({ loggerInstance: log.child({ listener: 'metrics' }), forceCloseConnections: true });
+  installProblemHandlers(app, 0);
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('cache-control', 'no-store');
+  });
+  registerMetricsRoute(app, registry, token);
+  return app as unknown as FastifyInstance;
 }

@@ -1,12 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import type { Registry } from 'prom-client';
 import { Type } from 'typebox';
 import { pingDatabase, type DatabaseHandle } from '../db/database.js';
 import { sendProblem } from './problem.js';
 
 const Health = Type.Object({ status: Type.Literal('ok') });
 
-export function registerOpsRoutes(app: FastifyInstance, database: DatabaseHandle, metrics: Registry): void {
+export function registerOpsRoutes(app: FastifyInstance, database: DatabaseHandle): void {
   app.get(
     '/healthz',
     { schema: { tags: ['operations'], summary: 'The process is alive', response: { 200: Health } } },
@@ -29,15 +28,6 @@ export function registerOpsRoutes(app: FastifyInstance, database: DatabaseHandle
       } catch {
         return sendProblem(request, reply, 503, 'database_unavailable', 'the database does not answer');
       }
-    },
-  );
-
-  app.get(
-    '/metrics',
-    { schema: { tags: ['operations'], summary: 'Prometheus metrics', hide: false } },
-    async (_request, reply) => {
-      reply.header('content-type', metrics.contentType);
-      return metrics.metrics();
     },
   );
 }

@@ -39,6 +39,7 @@ const TITLES: Record<number, string> = {
   409: 'Conflict',
   411: 'Length Required',
   413: 'Content Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
   429: 'Too Many Requests',
@@ -93,8 +94,15 @@ const FASTIFY_ERRORS: Record<string, { status: number; code: string; detail: str
   FST_ERR_CTP_INVALID_TYPE: { status: 400, code: 'invalid_content_type', detail: 'content-type header is invalid' },
   FST_ERR_CTP_EMPTY_TYPE: { status: 400, code: 'invalid_content_type', detail: 'content-type header is empty' },
   FST_ERR_BAD_URL: { status: 400, code: 'bad_url', detail: 'request URL is malformed' },
+  FST_ERR_MAX_PARAM_LENGTH: { status: 414, code: 'uri_too_long', detail: 'a segment of the request path is longer than any valid one' },
   FST_ERR_ASYNC_CONSTRAINT: { status: 400, code: 'bad_request', detail: 'request could not be routed' },
 };
+
+/** Fastify's `frameworkErrors`: errors met while routing, before any route's own handler. */
+export function answerFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const known = FASTIFY_ERRORS[error.code] ?? { status: 400, code: 'bad_request', detail: 'request could not be routed' };
+  return sendProblem(request, reply, known.status, known.code, known.detail);
+}
 
 export function installProblemHandlers(app: FastifyInstance, bodyLimitBytes: number): void {
   // A shadow router of every registered route, to tell 405 from 404.

@@ -18,9 +18,11 @@ import { registerDealRoutes } from '../crm/deals.routes.js';
 import { registerImportRoutes } from '../crm/imports.routes.js';
 import { registerTenantRoutes } from '../tenants/tenants.routes.js';
 import { loggerOptions } from './logging.js';
-import { installMetrics } from './metrics.js';
+import { buildMetricsServer, installMetrics, registerMetricsRoute } from './metrics.js';
 import { registerOpsRoutes } from './ops.routes.js';
-import { installProblemHandlers } from './problem.js';
+import { boundDateFormats } from './formats.js';
+import { refuseNulCharacters } from './nul-guard.js';
+import { answerFrameworkError, installProblemHandlers } from './problem.js';
 
 export interface ServerDeps {
   config: Config;
@@ -36,6 +38,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Resolves when every task started after an answer (e.g. reset mail) has finished. */
     backgroundSettled(): Promise<void>;
+    /** The listener serving only /metrics when CUSTODIA_METRICS_PORT is set (its owner listens on it); closes with this server. */
+    metricsServer: FastifyInstance | null;
   }
 }
 
@@ -56,7 +60,9 @@ export async function buildServer({ config, database, keyring, logger, logStream
     },
     forceCloseConnections: 'idle',
     return503OnClosing: true,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true }, onCreate: boundDateFormats },
+    // Routing errors (a malformed URL, an over-long path segment) answer problem+json like every other error.
+    frameworkErrors: answerFrameworkError,
   });
 
   // Many clients send `content-type: application/json` with no body on a bare
@@ -92,8 +98,12 @@ export async function buildServer({ config, database, keyring, logger, logStream
   app.addHook('onClose', settled);
   installProblemHandlers(app, config.bodyLimitBytes);
   const metrics = installMetrics(app, database.poolStats);
+  refuseNulCharacters(app);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    // Answers carry personal data and secrets (records, sessions, audit, exports, errors):
+    // no cache may keep them. Only what sets its own policy (the docs' static files) differs.
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
   });
 
   await app.register(helmet, {
@@ -126,7 +136,17 @@ export async function buildServer({ config, database, keyring, logger, logStream
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   const identity: IdentitySettings = { ...config, keyring };
-  registerOpsRoutes(app, database, metrics);
+  registerOpsRoutes(app, database);
+  if (config.metrics.port === undefined) {
+    registerMetricsRoute(app, metrics, config.metrics.token);
+    app.decorate('metricsServer', null);
+  } else {
+    const metricsServer = buildMetricsServer(metrics, config.metrics.token, app.log);
+    app.decorate('metricsServer', metricsServer);
+    app.addHook('onClose', async () => {
+      await metricsServer.close();
+    });
+  }
   registerIdentityRoutes(app, database, identity, background);
   registerUserRoutes(app, database, identity);
   registerTenantRoutes(app, database, identity);
