@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { crmSession, type CrmSession } from '../../test/crm.js';
+import { crmSession, memberSession, type CrmSession } from '../../test/crm.js';
 import { useTestServer } from '../../test/server.js';
 
 // Real exports, byte for byte as their tools write them (test/fixtures/imports/README.md
@@ -335,6 +335,17 @@ describe('contact exports import with every person and field in place', () => {
     // Imported again, everyone is known by e-mail (Kees has none: he is the one created again).
     const again = await importFile(s, fixture('android-2.1.vcf'), 'text/vcard');
     expect(again.json()).toMatchObject({ created: 1, skipped: 1 });
+  });
+
+  it("a file's notes need the notes permission: without it the contacts go in and each note is reported", async () => {
+    const admin = await crmSession(t);
+    const profile = await admin.post('/api/v1/profiles', { name: 'No notes', permissions: { contacts: { view: true, create: true, edit: true } } });
+    expect(profile.statusCode, profile.body).toBe(201);
+    const rep = await memberSession(t, admin, { profileId: profile.json().id as string });
+    const res = await importFile(rep, 'firstName,lastName,email,notes\nAnna,Noted,anna@noted.example,Private remark\nBert,Plain,bert@plain.example,\n', 'text/csv');
+    expect(res.json()).toMatchObject({ created: 2, errorCount: 1, errors: [{ line: 2, message: expect.stringContaining('not its note') }] });
+    const notes = await admin.get('/api/v1/notes?limit=200');
+    expect(notes.json().items).toEqual([]);
   });
 
   it('an explicit mapping names columns the header does not explain, and a bad mapping is refused before reading', async () => {

@@ -60,6 +60,13 @@ export async function findImport(db: Kysely<Database>, tenantId: string, id: str
   return db.selectFrom('imports').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
 }
 
+/** The subject (the person) of each contact an import has just created. */
+export async function subjectsOfContacts(db: Kysely<Database>, tenantId: string, ids: string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.selectFrom('contacts').select(['id', 'subject_id']).where('tenant_id', '=', tenantId).where('id', 'in', ids).execute();
+  return new Map(rows.map((r) => [r.id, r.subject_id]));
+}
+
 /**
  * The tables a contact import fills, analyzed so the planner knows their new
  * rows at once (autovacuum may be off, and lags minutes where it is on).

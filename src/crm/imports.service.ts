@@ -14,7 +14,7 @@ import { decodeText } from './import-decoding.js';
 import { CONTACT_EMAIL_INDEX, contactKind, type Contact } from './contacts.service.js';
 import { CrmError } from './crm.errors.js';
 import * as repo from './imports.repository.js';
-import { createNote } from './notes.service.js';
+import { bodyOf, createImportedNotes } from './notes.service.js';
 import { createOrganization, findOrganizationByName } from './organizations.service.js';
 import { LAWFUL_BASES, lawfulBasis, personFields, type LawfulBasis } from './people.js';
 import { createPeopleInBulk, emailsOfPeople, peopleByIds, updatePerson, type NewPerson, type PersonKind } from './person-records.js';
@@ -197,12 +197,7 @@ interface Counts {
 
 class DryRunRollback extends Error {}
 
-/** A note of a contact just created, attached once its batch has committed. */
-interface PendingNote {
-  line: number;
-  contactId: string;
-  body: string;
-}
+
 
 function reason(error: unknown): string {
   if (error instanceof DomainError && error.kind !== 'unavailable') return error.message;
@@ -219,6 +214,11 @@ export async function importContacts(
   const basis = requireLawfulBasis(options.lawfulBasis);
   const explicit = parseMapping(options.mapping);
   await requirePermission(db, actor, 'contacts', 'create');
+  // A file's notes go on the contacts created when the profile allows notes; else each is reported.
+  const notesRefused = await requirePermission(db, actor, 'notes', 'create').then(
+    () => null,
+    (error: unknown) => reason(error),
+  );
   const id = newId();
   await repo.insertImport(db, actor.tenantId, { id, module: 'contacts', dryRun: options.dryRun, lawfulBasis: basis, duplicates: options.duplicates, startedBy: actor.user.id });
   const counts: Counts = { rows: 0, created: 0, updated: 0, skipped: 0, errorCount: 0, errors: [] };
@@ -248,7 +248,7 @@ export async function importContacts(
       const byEmail = new Map<string, Contact | 'new'>();
       for (const c of existing) for (const e of c.emails) byEmail.set(e.value.toLowerCase(), c);
       const fresh: NewPerson[] = [];
-      const freshNotes: Array<{ index: number; line: number; body: string }> = [];
+      const freshNotes: Array<{ index: number; body: string }> = [];
       const tally = { created: 0, updated: 0, skipped: 0 };
       for (const { line, contact } of batch) {
         const own = (contact.input.emails ?? []).map((e) => (typeof e === 'string' ? e : e.value).toLowerCase());
@@ -277,7 +277,14 @@ export async function importContacts(
             lawfulBasis: basis,
             plain: { organization_id: organizationId ?? null },
           });
-          if (contact.note) freshNotes.push({ index: fresh.length - 1, line, body: contact.note });
+          if (contact.note) {
+            try {
+              if (notesRefused) throw new CrmError('invalid_field', notesRefused);
+              freshNotes.push({ index: fresh.length - 1, body: bodyOf(contact.note) });
+            } catch (error) {
+              fail(line, `the contact is created but not its note: ${reason(error)}`);
+            }
+          }
           for (const e of own) {
             byEmail.set(e, 'new');
             dryRunEmails?.add(e);
@@ -288,9 +295,14 @@ export async function importContacts(
         }
       }
       const ids = await createPeopleInBulk(trx, keyring, actor, 'contacts', fresh);
-      return { ...tally, notes: freshNotes.map((n) => ({ line: n.line, contactId: ids[n.index]!, body: n.body })) };
+      if (freshNotes.length > 0) {
+        const subjects = await repo.subjectsOfContacts(trx, actor.tenantId, freshNotes.map((n) => ids[n.index]!));
+        const notes = freshNotes.map((n) => ({ contactId: ids[n.index]!, subjectId: subjects.get(ids[n.index]!)!, body: n.body }));
+        await createImportedNotes(trx, keyring, actor, notes);
+      }
+      return tally;
     };
-    let tally: { created: number; updated: number; skipped: number; notes: PendingNote[] } | undefined;
+    let tally: { created: number; updated: number; skipped: number } | undefined;
     try {
       await db.transaction().execute(async (trx) => {
         tally = await apply(trx);
@@ -302,7 +314,6 @@ export async function importContacts(
     counts.created += tally!.created;
     counts.updated += tally!.updated;
     counts.skipped += tally!.skipped;
-    if (!options.dryRun) await attachNotes(tally!.notes);
     await repo.recordProgress(db, actor.tenantId, id, { ...counts, bytes: limit.bytes });
   };
 
@@ -332,17 +343,6 @@ export async function importContacts(
     inFlight = { done, emails, created };
     if (previous && independent) await previous.done;
   };
-
-  /** A file's notes (Outlook's Notes column, a vCard's NOTE) become notes on the contacts created, each under its own permission check. */
-  async function attachNotes(list: PendingNote[]): Promise<void> {
-    for (const note of list) {
-      try {
-        await createNote(db, keyring, actor, { body: note.body, contactId: note.contactId });
-      } catch (error) {
-        fail(note.line, `the contact was created but its note was not: ${reason(error)}`);
-      }
-    }
-  }
 
   /** The organization named in a row: found by name, else created (not in a dry run). */
   async function organizationFor(trx: Kysely<Database>, name: string | null, created: Set<string>): Promise<string | null | undefined> {

@@ -25,6 +25,20 @@ export async function insertNote(
     .executeTakeFirstOrThrow();
 }
 
+/** Many notes in one INSERT (an import's notes on the contacts it created). */
+export async function insertNotes(
+  db: Kysely<Database>,
+  tenantId: string,
+  rows: Array<{ id: string; contact_id: string; subject_id: string; author_id: string; body_enc: Buffer }>,
+): Promise<void> {
+  if (rows.length === 0) return;
+  const now = new Date();
+  await db
+    .insertInto('notes')
+    .values(rows.map((row) => ({ ...row, tenant_id: tenantId, updated_at: now })))
+    .execute();
+}
+
 export async function findNote(db: Kysely<Database>, tenantId: string, id: string, options: { deleted?: boolean } = {}) {
   return db
     .selectFrom('notes')

@@ -53,7 +53,7 @@ function aboutPeople(row: Pick<Row, 'contact_id' | 'lead_id' | 'subject_id'>): s
   return row.contact_id || row.lead_id ? [row.subject_id] : [];
 }
 
-function bodyOf(value: string): string {
+export function bodyOf(value: string): string {
   const trimmed = value.trim();
   if (trimmed.length < 1 || trimmed.length > 100_000) throw new CrmError('invalid_field', 'a note body is 1 to 100,000 characters');
   return trimmed;
@@ -133,6 +133,32 @@ export async function createNote(
       subjectIds: aboutPeople(row), fields: ['body'], values: { subjectId, data: { body: { new: text } } }, details: { parent },
     });
     return toNote(row, text);
+  });
+}
+
+/**
+ * Notes an import attaches to contacts it has just created, in the import
+ * batch's transaction: one INSERT and one audit entry for the lot (as the
+ * contacts themselves are recorded), each body under its person's key.
+ */
+export async function createImportedNotes(
+  trx: Kysely<Database>,
+  keyring: Keyring,
+  actor: Authenticated,
+  notes: Array<{ contactId: string; subjectId: string; body: string }>,
+): Promise<void> {
+  if (notes.length === 0) return;
+  await requirePermission(trx, actor, 'notes', 'create');
+  const keys = await subjectKeys(trx, keyring, actor.tenantId, notes.map((n) => n.subjectId));
+  const rows = notes.map((n) => {
+    const id = newId();
+    const key = fieldKey(keys.get(n.subjectId)!);
+    return { id, contact_id: n.contactId, subject_id: n.subjectId, author_id: actor.user.id, body_enc: encryptField(key, 1, ctx({ tenant_id: actor.tenantId, id }), bodyOf(n.body)) };
+  });
+  await repo.insertNotes(trx, actor.tenantId, rows);
+  await recordChange(trx, keyring, {
+    tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'note.imported', entity: 'notes',
+    subjectIds: [...new Set(notes.map((n) => n.subjectId))], details: { count: rows.length },
   });
 }
 
