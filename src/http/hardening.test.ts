@@ -83,6 +83,20 @@ describe('NUL characters (PostgreSQL text cannot hold U+0000)', () => {
   });
 });
 
+describe('routing errors', () => {
+  it('answers a malformed or over-long URL as problem+json, without echoing it', async () => {
+    const secret = `ann${randomBytes(4).toString('hex')}`;
+    const malformed = await t.app.inject(`/api/v1/contacts/${secret}%E0%A4%A`);
+    expectProblem(malformed, 400, 'bad_url');
+    const long = await t.app.inject(`/api/v1/contacts/${secret}${'x'.repeat(200)}`);
+    expectProblem(long, 414, 'uri_too_long');
+    for (const res of [malformed, long]) {
+      expect(res.body).not.toContain(secret);
+      expect(res.headers['cache-control']).toBe('no-store');
+    }
+  });
+});
+
 describe('forged cursors', () => {
   const id = randomUUID();
 

@@ -68,7 +68,8 @@ export function sendProblem(
     requestId: request.id,
     ...extra,
   };
-  return reply.status(status).header('content-type', 'application/problem+json; charset=utf-8').send(body);
+  // no-store here too: routing errors answer before the server's onSend hooks would add it.
+  return reply.status(status).header('content-type', 'application/problem+json; charset=utf-8').header('cache-control', 'no-store').send(body);
 }
 
 // Fastify's own errors whose messages are safe to show; everything else gets
