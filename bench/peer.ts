@@ -16,7 +16,7 @@ import { createTenant } from '../src/tenants/tenants.service.js';
 import { startChild } from './child.js';
 import { childEnv, createBenchDatabase, signIn } from './http.bench.js';
 import { machine, mergeResults } from './report.js';
-import { seedEncryptedContacts, type Person } from './seed.js';
+import { peerPersonAt, seedEncryptedContacts } from './seed.js';
 
 /**
  * `npm run bench:peer`: Custodia beside the Directus 11.3.5 peer on the same
@@ -49,11 +49,6 @@ const PEER_PORT = process.env.CUSTODIA_PEER_PORT ?? '8055';
 const PEER_TOKEN = 'peer-static-admin-token';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const log = (line: string) => process.stdout.write(`${line}\n`);
-
-/** The peer's rows (directus-setup.sh), the same for Custodia. */
-export function peerPersonAt(i: number): Person {
-  return { firstName: `First${i}`, lastName: `Last${i}`, email: `user${i}@example.com`, phone: `+3120${1_000_000 + i}` };
-}
 
 type CaseName = 'get_by_id' | 'search_email' | 'list_50' | 'create';
 const CASES: Array<{ name: CaseName; title: string }> = [

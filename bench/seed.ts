@@ -59,6 +59,11 @@ export function personAt(n: number): Person {
   };
 }
 
+/** The n-th row of the Directus peer (bench/directus-setup.sh), which Custodia gets too in `npm run bench:peer`. */
+export function peerPersonAt(n: number): Person {
+  return { firstName: `First${n}`, lastName: `Last${n}`, email: `user${n}@example.com`, phone: `+3120${1_000_000 + n}` };
+}
+
 export interface SeedOptions {
   tenantId: string;
   /** The tenant's admin: owner of every seeded contact. */

@@ -74,13 +74,13 @@ export async function findPeople(db: Kysely<Database>, table: PersonTable, tenan
     .execute() as Promise<Array<Record<string, unknown>>>;
 }
 
-/** Sealed labelled-value columns, the ones a blind index candidate is confirmed on. */
+/** Sealed labelled-value columns of rows written before migration 0014 (others have them in `person_enc`). */
 export type SealedListColumn = 'emails_enc' | 'phones_enc';
 
 /**
- * Just some sealed columns of people by id (not deleted), with their wrapped
- * subject keys: blind index candidates are mostly collisions whose keys are not
- * cached, and only the field that decides is opened.
+ * The sealed document (or, in rows not yet rewritten, just some sealed
+ * columns) of people by id (not deleted), with their wrapped subject keys:
+ * blind index candidates are mostly collisions whose keys are not cached.
  */
 export async function findPeopleSealed(db: Kysely<Database>, table: PersonTable, tenantId: string, ids: string[], columns: readonly SealedListColumn[]) {
   if (ids.length === 0) return [];
@@ -90,13 +90,16 @@ export async function findPeopleSealed(db: Kysely<Database>, table: PersonTable,
     .select([
       `${as(table)}.id`,
       `${as(table)}.subject_id`,
+      `${as(table)}.person_enc`,
       ...columns.map((c) => `${as(table)}.${c}` as const),
       'subject_keys.wrapped_key as subject_wrapped_key',
       'subject_keys.tenant_key_version as subject_tenant_key_version',
     ])
     .where(`${as(table)}.deleted_at`, 'is', null)
     .execute();
-  return rows as Array<{ id: string; subject_id: string; subject_wrapped_key: Buffer | null; subject_tenant_key_version: number | null } & Partial<Record<SealedListColumn, Buffer>>>;
+  return rows as Array<
+    { id: string; subject_id: string; person_enc: Buffer | null; subject_wrapped_key: Buffer | null; subject_tenant_key_version: number | null } & Partial<Record<SealedListColumn, Buffer | null>>
+  >;
 }
 
 export async function findPerson(db: Kysely<Database>, table: PersonTable, tenantId: string, id: string, options: { deleted?: boolean } = {}) {

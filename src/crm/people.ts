@@ -153,12 +153,29 @@ export async function ownerOf(db: Kysely<Database>, actor: Authenticated, ownerI
 
 const SUBJECT_KEY_VERSION = 1;
 
+/**
+ * What a person's row stores: since migration 0014 one sealed JSON document
+ * (`person_enc`, associated data field "person"), one AES-GCM operation per
+ * read instead of five; the legacy per-field columns are written as null, so
+ * an update of a row written before also moves it to the document.
+ */
 export interface SealedPerson {
-  first_name_enc: Buffer;
-  last_name_enc: Buffer;
-  emails_enc: Buffer;
-  phones_enc: Buffer;
-  details_enc: Buffer;
+  person_enc: Buffer;
+  first_name_enc: null;
+  last_name_enc: null;
+  emails_enc: null;
+  phones_enc: null;
+  details_enc: null;
+}
+
+/** A person's row as stored: the document, or (rows from before migration 0014) five sealed fields. */
+export interface StoredPerson {
+  person_enc?: Buffer | null;
+  first_name_enc: Buffer | null;
+  last_name_enc: Buffer | null;
+  emails_enc: Buffer | null;
+  phones_enc: Buffer | null;
+  details_enc: Buffer | null;
 }
 
 interface Details {
@@ -169,41 +186,59 @@ interface Details {
   custom: CustomValues;
 }
 
+/** The sealed document: every personal field, and the personal custom values. */
+type PersonDocument = PersonFields & { custom: CustomValues };
+
+const PERSON_FIELD = 'person';
+
 export function sealPerson(
   subjectKey: Buffer,
   where: { tenantId: string; table: PersonTable; id: string },
   fields: PersonFields,
   personalCustom: CustomValues,
 ): SealedPerson {
-  const key = fieldKey(subjectKey);
-  const seal = (field: string, value: string) =>
-    encryptField(key, SUBJECT_KEY_VERSION, { tenantId: where.tenantId, table: where.table, rowId: where.id, field }, value);
-  const details: Details = { jobTitle: fields.jobTitle, address: fields.address, birthday: fields.birthday, language: fields.language, custom: personalCustom };
+  const document: PersonDocument = {
+    firstName: fields.firstName,
+    lastName: fields.lastName,
+    emails: fields.emails,
+    phones: fields.phones,
+    jobTitle: fields.jobTitle,
+    address: fields.address,
+    birthday: fields.birthday,
+    language: fields.language,
+    custom: personalCustom,
+  };
   return {
-    first_name_enc: seal('first_name', fields.firstName),
-    last_name_enc: seal('last_name', fields.lastName),
-    emails_enc: seal('emails', JSON.stringify(fields.emails)),
-    phones_enc: seal('phones', JSON.stringify(fields.phones)),
-    details_enc: seal('details', JSON.stringify(details)),
+    person_enc: encryptField(fieldKey(subjectKey), SUBJECT_KEY_VERSION, { tenantId: where.tenantId, table: where.table, rowId: where.id, field: PERSON_FIELD }, JSON.stringify(document)),
+    first_name_enc: null,
+    last_name_enc: null,
+    emails_enc: null,
+    phones_enc: null,
+    details_enc: null,
   };
 }
 
-export function openPerson(
-  subjectKey: Buffer,
+/** Opens a stored person with the subject's field key (`fieldKey` of the subject key). */
+export function openPersonWith(
+  key: Buffer,
   where: { tenantId: string; table: PersonTable; id: string },
-  row: { first_name_enc: Buffer; last_name_enc: Buffer; emails_enc: Buffer; phones_enc: Buffer; details_enc: Buffer | null },
+  row: StoredPerson,
 ): { fields: PersonFields; personalCustom: CustomValues } {
-  const key = fieldKey(subjectKey);
   const open = (field: string, value: Buffer) => decryptField(key, { tenantId: where.tenantId, table: where.table, rowId: where.id, field }, value);
+  if (row.person_enc) {
+    const { custom, ...fields } = JSON.parse(open(PERSON_FIELD, row.person_enc)) as PersonDocument;
+    return { fields, personalCustom: custom };
+  }
+  // Written before migration 0014 and not yet rewritten by sealLegacyPeople.
   const details: Details = row.details_enc
     ? (JSON.parse(open('details', row.details_enc)) as Details)
     : { jobTitle: null, address: null, birthday: null, language: null, custom: {} };
   return {
     fields: {
-      firstName: open('first_name', row.first_name_enc),
-      lastName: open('last_name', row.last_name_enc),
-      emails: JSON.parse(open('emails', row.emails_enc)) as LabelledValue[],
-      phones: JSON.parse(open('phones', row.phones_enc)) as LabelledValue[],
+      firstName: open('first_name', row.first_name_enc!),
+      lastName: open('last_name', row.last_name_enc!),
+      emails: JSON.parse(open('emails', row.emails_enc!)) as LabelledValue[],
+      phones: JSON.parse(open('phones', row.phones_enc!)) as LabelledValue[],
       jobTitle: details.jobTitle,
       address: details.address,
       birthday: details.birthday,
@@ -211,6 +246,14 @@ export function openPerson(
     },
     personalCustom: details.custom,
   };
+}
+
+export function openPerson(
+  subjectKey: Buffer,
+  where: { tenantId: string; table: PersonTable; id: string },
+  row: StoredPerson,
+): { fields: PersonFields; personalCustom: CustomValues } {
+  return openPersonWith(fieldKey(subjectKey), where, row);
 }
 
 // --- search -----------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { accessAt, accessOf, accessVersionColumn, assertPermitted, assertWritable, redact, requirePermission } from '../access/access.service.js';
 import { AccessError } from '../access/access.errors.js';
 import { auditActorOf, changesBetween, fieldsShown, recordChange, recordRead } from '../audit/audit.service.js';
@@ -18,6 +18,7 @@ import {
   lawfulBasis,
   matchesSearch,
   openPerson,
+  openPersonWith,
   ownerOf,
   personCandidates,
   personFields,
@@ -69,10 +70,11 @@ type Row = Record<string, unknown> & {
   subject_id: string;
   owner_id: string;
   owner_group_id: string | null;
-  first_name_enc: Buffer;
-  last_name_enc: Buffer;
-  emails_enc: Buffer;
-  phones_enc: Buffer;
+  person_enc: Buffer | null;
+  first_name_enc: Buffer | null;
+  last_name_enc: Buffer | null;
+  emails_enc: Buffer | null;
+  phones_enc: Buffer | null;
   details_enc: Buffer | null;
   custom: CustomValues;
   lawful_basis: LawfulBasis | null;
@@ -90,8 +92,14 @@ export interface PersonKind<R extends PersonRecord, I extends PersonRecordInput>
   toRecord(base: PersonRecord, row: Record<string, unknown>): R;
 }
 
+/** The field key of a subject: cached beside the subject key (derived once), else derived now. */
+function fieldKeyOf(keyring: Keyring, tenantId: string, subjectId: string, subjectKey: Buffer): Buffer {
+  return keyring.subjectKeys.getFieldKey(tenantId, subjectId) ?? fieldKey(subjectKey);
+}
+
+/** Opens a row with the subject's field key (fieldKeyOf). */
 function openRow<R extends PersonRecord>(kind: PersonKind<R, never>, key: Buffer, row: Row, tags: string[]): R {
-  const { fields, personalCustom } = openPerson(key, { tenantId: row.tenant_id, table: kind.table, id: row.id }, row);
+  const { fields, personalCustom } = openPersonWith(key, { tenantId: row.tenant_id, table: kind.table, id: row.id }, row);
   return kind.toRecord(
     {
       id: row.id,
@@ -153,7 +161,7 @@ export async function createPerson<R extends PersonRecord, I extends PersonRecor
     } as never)) as Row;
     await indexPerson(trx, keyring, { tenantId: actor.tenantId, table: kind.table, id, subjectId: subject.id }, fields);
     const tags = await setRecordTags(trx, actor.tenantId, kind.table, id, names);
-    const created = openRow(kind, subject.key, row, tags);
+    const created = openRow(kind, fieldKey(subject.key), row, tags);
     const { fields: changed, values } = changesBetween(null, created);
     await recordChange(trx, keyring, {
       tenantId: actor.tenantId, actor: auditActorOf(actor), action: `${kind.noun}.created`, entity: kind.table, entityId: id,
@@ -174,6 +182,8 @@ export interface NewPerson {
 }
 
 const BULK_SLICE = 100;
+
+const LEGACY_NONE = { first_name_enc: null, last_name_enc: null, emails_enc: null, phones_enc: null, details_enc: null };
 
 /** Creates many people in a handful of statements (imports); returns their ids in order. */
 export async function createPeopleInBulk(
@@ -234,10 +244,11 @@ export async function createPeopleInBulk(
 }
 
 /**
- * The e-mail addresses and/or phone numbers of people by id, opening only
- * those sealed fields: blind index candidates are mostly collisions of the
- * truncated index, so they are confirmed on the field that decides before
- * anything is opened whole. Erased people are left out.
+ * The e-mail addresses and/or phone numbers of people by id, from their
+ * sealed document (rows not yet rewritten: only those sealed fields): blind
+ * index candidates are mostly collisions of the truncated index, so they are
+ * confirmed on the field that decides before a page is read and opened.
+ * Erased people are left out.
  */
 export async function labelledValuesOf(
   db: Kysely<Database>,
@@ -251,12 +262,66 @@ export async function labelledValuesOf(
   const values = new Map<string, Partial<Record<'emails' | 'phones', LabelledValue[]>>>();
   for (const row of rows) {
     if (!row.subject_wrapped_key) continue; // erased
-    const key = fieldKey(await subjectKeyOf(db, keyring, tenantId, row.subject_id, { wrapped_key: row.subject_wrapped_key, tenant_key_version: row.subject_tenant_key_version }));
+    const subject = await subjectKeyOf(db, keyring, tenantId, row.subject_id, { wrapped_key: row.subject_wrapped_key, tenant_key_version: row.subject_tenant_key_version });
+    const key = fieldKeyOf(keyring, tenantId, row.subject_id, subject);
     const opened: Partial<Record<'emails' | 'phones', LabelledValue[]>> = {};
-    for (const field of fields) opened[field] = JSON.parse(decryptField(key, { tenantId, table, rowId: row.id, field }, row[`${field}_enc`]!)) as LabelledValue[];
+    if (row.person_enc) {
+      const person = openPersonWith(key, { tenantId, table, id: row.id }, { ...LEGACY_NONE, person_enc: row.person_enc }).fields;
+      for (const field of fields) opened[field] = person[field];
+    } else {
+      for (const field of fields) opened[field] = JSON.parse(decryptField(key, { tenantId, table, rowId: row.id, field }, row[`${field}_enc`]!)) as LabelledValue[];
+    }
     values.set(row.id, opened);
   }
   return values;
+}
+
+/**
+ * Start step: people written before migration 0014 (five sealed fields) are
+ * rewritten as one sealed document, under the same subject key, a batch at a
+ * time. A row changed meanwhile (its version moved) is left for the next start;
+ * erased people, whose fields no key opens any more, stay as they are.
+ * Answers how many rows were rewritten.
+ */
+export async function sealLegacyPeople(db: Kysely<Database>, keyring: Keyring, batch = 500): Promise<number> {
+  let rewritten = 0;
+  for (const table of ['contacts', 'leads'] as const) {
+    let after: { tenant: string; id: string } | null = null;
+    for (;;) {
+      let query = db
+        .selectFrom(table)
+        .innerJoin('subject_keys', (j) => j.onRef('subject_keys.tenant_id', '=', `${table}.tenant_id`).onRef('subject_keys.subject_id', '=', `${table}.subject_id`))
+        .select([
+          `${table}.tenant_id`, `${table}.id`, `${table}.subject_id`, `${table}.version`,
+          `${table}.first_name_enc`, `${table}.last_name_enc`, `${table}.emails_enc`, `${table}.phones_enc`, `${table}.details_enc`,
+          'subject_keys.wrapped_key', 'subject_keys.tenant_key_version',
+        ])
+        .where(`${table}.person_enc`, 'is', null)
+        .orderBy(`${table}.tenant_id`)
+        .orderBy(`${table}.id`)
+        .limit(batch);
+      if (after) query = query.where(sql<boolean>`(${sql.ref(`${table}.tenant_id`)}, ${sql.ref(`${table}.id`)}) > (${after.tenant}::uuid, ${after.id}::uuid)`);
+      const rows = await query.execute();
+      if (rows.length === 0) break;
+      after = { tenant: rows.at(-1)!.tenant_id, id: rows.at(-1)!.id };
+      const sealed: Array<{ tenant: string; id: string; version: number; person: Buffer }> = [];
+      for (const row of rows) {
+        if (!row.wrapped_key) continue; // erased
+        const key = await subjectKeyOf(db, keyring, row.tenant_id, row.subject_id, { wrapped_key: row.wrapped_key, tenant_key_version: row.tenant_key_version });
+        const where = { tenantId: row.tenant_id, table, id: row.id };
+        const { fields, personalCustom } = openPerson(key, where, { ...row, person_enc: null });
+        sealed.push({ tenant: row.tenant_id, id: row.id, version: row.version, person: sealPerson(key, where, fields, personalCustom).person_enc });
+      }
+      if (sealed.length === 0) continue;
+      const result = await sql`
+        update ${sql.table(table)} as p set person_enc = u.person, first_name_enc = null, last_name_enc = null, emails_enc = null, phones_enc = null, details_enc = null
+        from unnest(${sealed.map((r) => r.tenant)}::uuid[], ${sealed.map((r) => r.id)}::uuid[], ${sealed.map((r) => r.version)}::int[], ${sealed.map((r) => r.person)}::bytea[])
+          as u(tenant_id, id, version, person)
+        where p.tenant_id = u.tenant_id and p.id = u.id and p.version = u.version and p.person_enc is null`.execute(db);
+      rewritten += Number(result.numAffectedRows ?? 0);
+    }
+  }
+  return rewritten;
 }
 
 /** The e-mail addresses (lower case) of people by id, for an import's duplicate check. */
@@ -304,7 +369,7 @@ export async function getPerson<R extends PersonRecord>(
     throw new CrmError('record_not_found', `no such ${kind.noun}`);
   }
   const tags = row.tag_names;
-  const record = openRow(kind, key, row, tags);
+  const record = openRow(kind, fieldKeyOf(keyring, actor.tenantId, row.subject_id, key), row, tags);
   if (options.raw) return record;
   const shown = redact(access, kind.table, record);
   await recordRead(db, keyring, {
@@ -363,7 +428,9 @@ export async function openPeople<R extends PersonRecord>(
 ): Promise<R[]> {
   const keys = await subjectKeys(db, keyring, tenantId, rows.map((r) => r.subject_id));
   const tags = tagsOfRow ? undefined : await tagsOf(db, tenantId, kind.table, rows.map((r) => r.id));
-  return rows.filter((r) => keys.has(r.subject_id)).map((r) => openRow(kind, keys.get(r.subject_id)!, r, tagsOfRow ? tagsOfRow(r) : (tags!.get(r.id) ?? [])));
+  return rows
+    .filter((r) => keys.has(r.subject_id))
+    .map((r) => openRow(kind, fieldKeyOf(keyring, tenantId, r.subject_id, keys.get(r.subject_id)!), r, tagsOfRow ? tagsOfRow(r) : (tags!.get(r.id) ?? [])));
 }
 
 /** A page of people; `email`/`phone` find by exact value, `q` by name words and prefixes. */
@@ -468,7 +535,7 @@ export async function updatePerson<R extends PersonRecord, I extends PersonRecor
     if (!row) throw new CrmError('version_conflict', `the ${kind.noun} changed since version ${expected}; reload and try again`);
     await indexPerson(trx, keyring, { tenantId: actor.tenantId, table: kind.table, id, subjectId: current.subjectId }, fields);
     const tags = input.tags !== undefined ? await setRecordTags(trx, actor.tenantId, kind.table, id, tagNames(input.tags)) : current.tags;
-    const updated = openRow(kind, key, row, tags);
+    const updated = openRow(kind, fieldKey(key), row, tags);
     const { fields: changed, values } = changesBetween(current, updated);
     await recordChange(trx, keyring, {
       tenantId: actor.tenantId, actor: auditActorOf(actor), action: `${kind.noun}.updated`, entity: kind.table, entityId: id,

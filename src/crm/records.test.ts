@@ -45,9 +45,9 @@ describe('tags and custom fields', () => {
 
     const created = await s.post('/api/v1/contacts', { firstName: 'Cee', custom: { dietary_needs: marker, segment: 'smb', seats: 12 } });
     expect(created.json().custom).toEqual({ dietary_needs: marker, segment: 'smb', seats: 12 });
-    const raw = await sql<{ custom: unknown; details_enc: Buffer }>`select custom, details_enc from contacts where id = ${created.json().id}`.execute(t.handle.db);
+    const raw = await sql<{ custom: unknown; person_enc: Buffer }>`select custom, person_enc from contacts where id = ${created.json().id}`.execute(t.handle.db);
     expect(raw.rows[0]!.custom).toEqual({ segment: 'smb', seats: 12 });
-    expect(raw.rows[0]!.details_enc.toString('latin1')).not.toContain(marker);
+    expect(raw.rows[0]!.person_enc.toString('latin1')).not.toContain(marker);
 
     for (const custom of [{ segment: 'huge' }, { seats: 'many' }, { unknown_key: 1 }]) {
       const bad = await s.post('/api/v1/contacts', { firstName: 'X', custom });

@@ -232,13 +232,16 @@ export interface ContactsTable {
   subject_id: string;
   owner_id: string;
   owner_group_id: Generated<string | null>;
-  first_name_enc: Buffer;
-  last_name_enc: Buffer;
+  /** The person's fields as one JSON document under encryption (migration 0014); null in rows not yet rewritten. */
+  person_enc: Buffer | null;
+  /** Rows written before migration 0014, until sealLegacyPeople rewrites them: each field on its own; null otherwise. */
+  first_name_enc: Buffer | null;
+  last_name_enc: Buffer | null;
   /** JSON array of { value, label } under encryption. */
-  emails_enc: Buffer;
-  phones_enc: Buffer;
+  emails_enc: Buffer | null;
+  phones_enc: Buffer | null;
   organization_id: ColumnType<string | null, string | null | undefined, string | null>;
-  /** Job title, address, birthday, language and personal custom fields: one JSON document under encryption. */
+  /** Legacy rows: job title, address, birthday, language and personal custom fields as one JSON document under encryption. */
   details_enc: Buffer | null;
   /** Values of non-personal custom fields, plain. */
   custom: Json;
@@ -258,10 +261,12 @@ export interface LeadsTable {
   subject_id: string;
   owner_id: string;
   owner_group_id: Generated<string | null>;
-  first_name_enc: Buffer;
-  last_name_enc: Buffer;
-  emails_enc: Buffer;
-  phones_enc: Buffer;
+  /** As on contacts: the document, or the legacy columns until rewritten. */
+  person_enc: Buffer | null;
+  first_name_enc: Buffer | null;
+  last_name_enc: Buffer | null;
+  emails_enc: Buffer | null;
+  phones_enc: Buffer | null;
   details_enc: Buffer | null;
   custom: Json;
   lawful_basis: string | null;

@@ -160,6 +160,23 @@ describe('the key hierarchy', () => {
     expect(cache.size).toBe(0);
   });
 
+  it('holds each subject key with its field key, derived once, and forgets both together', () => {
+    const cache = new SubjectKeyCache(2);
+    const keys = Array.from({ length: 3 }, () => randomBytes(32));
+    keys.forEach((k, i) => cache.set('t', `s${i}`, k));
+    expect(cache.getFieldKey('t', 's0')).toBeUndefined(); // evicted with its subject key
+    for (const i of [1, 2]) {
+      expect(cache.getFieldKey('t', `s${i}`)!.equals(fieldKey(keys[i]!))).toBe(true);
+      expect(cache.get('t', `s${i}`)!.equals(keys[i]!)).toBe(true);
+    }
+    cache.set('t', 's1', keys[0]!); // a key replaced in place replaces its field key too
+    expect(cache.getFieldKey('t', 's1')!.equals(fieldKey(keys[0]!))).toBe(true);
+    cache.forgetSubject('t', 's2');
+    expect(cache.getFieldKey('t', 's2')).toBeUndefined();
+    cache.set('t', 's2', keys[2]!); // shredded moments ago: not cached again
+    expect(cache.getFieldKey('t', 's2')).toBeUndefined();
+  });
+
   it("keeps one tenant's keys away from another (cross-tenant)", async () => {
     const a = await tenantWithPerson(t.keyring);
     const b = await tenantWithPerson(t.keyring);

@@ -12,7 +12,7 @@ import * as m0010 from './0010_group_ownership.js';
 import * as m0011 from './0011_audit.js';
 import * as m0012 from './0012_list_indexes.js';
 import * as m0013 from './0013_sealed_origins.js';
-import * as m0014 from './0014_lookup_index_order.js';
+import * as m0014 from './0014_person_lookups.js';
 
 /** Every migration, in order. Names sort in the order they must run. */
 export const migrations: Record<string, Migration> = {
@@ -29,5 +29,5 @@ export const migrations: Record<string, Migration> = {
   '0011_audit': m0011,
   '0012_list_indexes': m0012,
   '0013_sealed_origins': m0013,
-  '0014_lookup_index_order': m0014,
+  '0014_person_lookups': m0014,
 };
