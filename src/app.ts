@@ -17,6 +17,8 @@ export interface RunningApp {
   database: DatabaseHandle;
   /** The address the HTTP server listens on. */
   url: string;
+  /** The address of the listener that serves only /metrics, when CUSTODIA_METRICS_PORT is set. */
+  metricsUrl: string | undefined;
   /** Stops accepting, finishes in-flight requests (bounded), closes the database. */
   stop(): Promise<void>;
 }
@@ -59,6 +61,8 @@ export async function startApp(config: Config, options: { logger?: false } = {})
       }
     }
     const url = await app.listen({ host: config.host, port: config.port });
+    const { metricsServer } = app;
+    const metricsUrl = metricsServer && config.metrics.port !== undefined ? await metricsServer.listen({ host: config.metrics.host, port: config.metrics.port }) : undefined;
     mailSender = startMailSender({ db: database.db, config, log: app.log, keyring });
     purger = startRecycleBinPurger({ db: database.db, keyring, log: app.log });
     sealer = startAuditSealer({ db: database.db, keyring, log: app.log });
@@ -70,6 +74,7 @@ export async function startApp(config: Config, options: { logger?: false } = {})
       app: ready,
       database,
       url,
+      metricsUrl,
       async stop() {
         // close() waits for in-flight requests, but a keep-alive connection that
         // finishes its request afterwards would hold it open: close those as
@@ -93,8 +98,8 @@ export async function startApp(config: Config, options: { logger?: false } = {})
 }
 
 /** Tells a new operator where the data is and, on an empty database, what to do first. */
-async function announce({ app, database, url }: RunningApp, config: Config): Promise<void> {
-  app.log.info({ database: database.kind, location: database.location, url }, 'Custodia is ready');
+async function announce({ app, database, url, metricsUrl }: RunningApp, config: Config): Promise<void> {
+  app.log.info({ database: database.kind, location: database.location, url, ...(metricsUrl ? { metricsUrl } : {}) }, 'Custodia is ready');
   const port = new URL(url).port;
   const lines = [
     `Custodia is listening on ${url.replace('0.0.0.0', 'localhost')} (API docs: /api/docs)`,
