@@ -459,7 +459,11 @@ export async function listPeople<R extends PersonRecord>(
   const scope = access.owners(kind.table, 'read');
   let ids = await candidates;
   const exact = [...(search.email !== undefined ? (['emails'] as const) : []), ...(search.phone !== undefined ? (['phones'] as const) : [])];
-  if (ids && ids.length > 0 && exact.length > 0) {
+  // By e-mail or phone alone, the candidates are few (one person and the index's collisions): the page query
+  // takes all of them (filtered by access in SQL, in page order), they are opened once, and the page is cut
+  // from those that match. Combined with a name search, candidates are confirmed on those fields first.
+  const exactOnly = ids !== undefined && exact.length > 0 && search.q === undefined;
+  if (ids && ids.length > 0 && exact.length > 0 && !exactOnly) {
     // E-mail and phone terms are truncated, so in a large tenant most candidates are collisions:
     // confirm them on the sealed fields that decide before paging, and a page holds matches only.
     const opened = await labelledValuesOf(db, keyring, actor.tenantId, kind.table, ids, exact);
@@ -470,7 +474,7 @@ export async function listPeople<R extends PersonRecord>(
     });
   }
   const query: PersonListQuery = {
-    limit: limit + 1,
+    limit: exactOnly ? ids!.length : limit + 1,
     sort,
     after: after ? { key: after.key ?? null, id: after.id } : null,
     equals,
@@ -490,8 +494,17 @@ export async function listPeople<R extends PersonRecord>(
     if (date) query[name] = date;
   }
   const rows = (await repo.listPeople(db, kind.table, actor.tenantId, query)) as unknown as Array<Row & { sort_key: string | null; tag_names: string[] }>;
-  const page = pageOf(rows, limit, (r) => r.sort_key, sort);
-  const items = (await openPeople(db, keyring, actor.tenantId, kind, page.rows, (r) => (r as (typeof page.rows)[number]).tag_names)).filter((r) => matchesSearch(r, search));
+  const tagsOfRow = (r: Row) => (r as (typeof rows)[number]).tag_names;
+  let page: { rows: typeof rows; nextCursor: string | null };
+  let items: R[];
+  if (exactOnly) {
+    const matching = new Map((await openPeople(db, keyring, actor.tenantId, kind, rows, tagsOfRow)).filter((r) => matchesSearch(r, search)).map((r) => [r.id, r]));
+    page = pageOf(rows.filter((r) => matching.has(r.id)), limit, (r) => r.sort_key, sort);
+    items = page.rows.map((r) => matching.get(r.id)!);
+  } else {
+    page = pageOf(rows, limit, (r) => r.sort_key, sort);
+    items = (await openPeople(db, keyring, actor.tenantId, kind, page.rows, tagsOfRow)).filter((r) => matchesSearch(r, search));
+  }
   const shown = items.map((r) => redact(access, kind.table, r));
   if (shown.length > 0) {
     // One entry for the page, naming every person shown; never the search terms, which are personal.
