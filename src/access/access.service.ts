@@ -104,6 +104,19 @@ export function accessAt(db: Kysely<Database>, actor: Authenticated, version: nu
   return access;
 }
 
+/**
+ * The actor's access under the snapshot this process holds, without a
+ * statement and without knowing whether it is still current: only for a
+ * query that reads the access version in its own statement
+ * (`accessVersionColumn`) and confirms with `accessAt` before anything it
+ * found is decided on or handed out — the same object back means the guess
+ * held. Undefined when no snapshot is held.
+ */
+export function cachedAccess(actor: Authenticated): Access | undefined {
+  const cached = snapshots.get(actor.tenantId);
+  return cached ? accessIn(cached, actor.user.id) : undefined;
+}
+
 /** The tenant's access version as a select column, for `accessAt` (one statement for record and version). */
 export const accessVersionColumn = repo.accessVersionOf;
 

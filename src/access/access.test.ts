@@ -142,6 +142,36 @@ describe('access control, as an admin sets it up', () => {
     expect((await viewer.get(`/api/v1/contacts/${contact.id}`)).statusCode).toBe(404);
   });
 
+  it('honours a change another app node made, on the next list page (the version travels with the page)', async () => {
+    const admin = await crmSession(t);
+    const profile = (await admin.post('/api/v1/profiles', { name: 'Lister', permissions: { contacts: { view: true } } })).json();
+    const viewer = await member(admin, { profileId: profile.id });
+    const contact = (await admin.post('/api/v1/contacts', { firstName: 'Listed', phones: ['+31 20 555 0102'] })).json();
+    const page = async () => viewer.get('/api/v1/contacts?limit=50');
+    expect((await page()).json().items.map((c: { id: string; phones?: unknown[] }) => [c.id, c.phones?.length])).toEqual([[contact.id, 1]]); // the snapshot is held
+    const db = t.handle.db;
+    const changeElsewhere = async (work: () => Promise<unknown>) => {
+      await work();
+      await sql`update tenants set access_version = access_version + 1 where id = ${admin.tt.tenant.id}`.execute(db);
+    };
+
+    await changeElsewhere(() => sql`update profiles set fields = ${JSON.stringify({ contacts: { phones: 'hidden' } })}::jsonb where id = ${profile.id}`.execute(db));
+    const hidden = await page();
+    expect(hidden.json().items.map((c: { id: string }) => c.id)).toEqual([contact.id]);
+    expect(hidden.json().items[0]).not.toHaveProperty('phones');
+    await changeElsewhere(async () => {
+      await sql`insert into sharing_defaults (tenant_id, module, level) values (${admin.tt.tenant.id}, 'contacts', 'private')
+        on conflict (tenant_id, module) do update set level = excluded.level`.execute(db);
+    });
+    const privately = await page();
+    expect(privately.statusCode).toBe(200);
+    expect(privately.json().items).toEqual([]);
+    await changeElsewhere(() => sql`update profiles set permissions = ${JSON.stringify({ contacts: {} })}::jsonb where id = ${profile.id}`.execute(db));
+    const denied = await page();
+    expect(denied.statusCode).toBe(403);
+    expect(denied.body).not.toContain('Listed');
+  });
+
   it('keeps the role tree a tree and the tenant with an administrator', async () => {
     const admin = await crmSession(t);
     const a = (await admin.post('/api/v1/roles', { name: 'A' })).json();

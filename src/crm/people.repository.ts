@@ -190,6 +190,8 @@ export interface PersonListQuery {
   updatedTo?: Date;
   /** Equality on plain columns of this table (organization_id, status …). */
   equals?: Record<string, string>;
+  /** Also select the tenant's access version (as `access_version`), for `accessAt`. */
+  accessVersion?: (tenantId: string) => RawBuilder<number | null>;
 }
 
 /**
@@ -224,6 +226,7 @@ export async function listPeople(db: Kysely<Database>, table: PersonTable, tenan
   if (q.updatedTo) query = query.where('updated_at', '<', q.updatedTo);
   for (const [name, value] of Object.entries(q.equals ?? {})) query = query.where(sql.ref(`${table}.${name}`), '=', value);
   if (q.after) query = query.where(after(k, q.after));
+  if (q.accessVersion) query = query.select(q.accessVersion(tenantId).as('access_version'));
   const [first, second] = orderBy(k);
   query = query.orderBy(first).orderBy(second);
   return query.execute() as Promise<Array<Record<string, unknown> & { sort_key: string | null; id: string; tag_names: string[] }>>;

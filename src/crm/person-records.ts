@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
-import { accessAt, accessOf, accessVersionColumn, assertPermitted, assertWritable, redact, requirePermission } from '../access/access.service.js';
+import { accessAt, accessOf, accessVersionColumn, assertPermitted, assertWritable, cachedAccess, redact, requirePermission } from '../access/access.service.js';
+import type { Access } from '../access/policy.js';
 import { AccessError } from '../access/access.errors.js';
 import { auditActorOf, changesBetween, fieldsShown, recordChange, recordRead } from '../audit/audit.service.js';
 import type { Database } from '../db/schema.js';
@@ -446,7 +447,11 @@ export async function listPeople<R extends PersonRecord>(
   // The blind index lookup runs while access is decided (nothing of it is answered before that).
   const candidates = personCandidates(db, keyring, actor.tenantId, kind.table, search);
   candidates.catch(() => undefined); // awaited below, unless access is refused first
-  const access = await requirePermission(db, actor, kind.table, 'view');
+  // A page without a search is built under the snapshot this process holds and reads the tenant's access
+  // version in the same statement; should the version have moved, it is built again under the reloaded
+  // model (below), before anything on it is opened or handed out. One statement fewer per page.
+  const guessed = Object.keys(search).length === 0 ? cachedAccess(actor) : undefined;
+  let access = guessed?.can(kind.table, 'view') ? guessed : await requirePermission(db, actor, kind.table, 'view');
   const limit = pageSize(params.limit);
   const sort = params.sort ?? 'createdAt';
   const after = decodeCursor(params.cursor, sort);
@@ -456,7 +461,6 @@ export async function listPeople<R extends PersonRecord>(
       throw new AccessError('permission_denied', `your profile hides ${field}, so you cannot search by it`);
     }
   }
-  const scope = access.owners(kind.table, 'read');
   let ids = await candidates;
   const exact = [...(search.email !== undefined ? (['emails'] as const) : []), ...(search.phone !== undefined ? (['phones'] as const) : [])];
   // By e-mail or phone alone, the candidates are few (one person and the index's collisions): the page query
@@ -482,7 +486,7 @@ export async function listPeople<R extends PersonRecord>(
     ...(params.ownerId ? { ownerId: params.ownerId } : {}),
     ...(params.tag ? { tag: params.tag } : {}),
     ...(params.ownerGroupId ? { ownerGroupId: params.ownerGroupId } : {}),
-    ...ownersOf(scope),
+    ...(access === guessed ? { accessVersion: accessVersionColumn } : {}),
   };
   for (const [name, value] of [
     ['createdFrom', params.createdFrom],
@@ -493,7 +497,13 @@ export async function listPeople<R extends PersonRecord>(
     const date = instant(value, name);
     if (date) query[name] = date;
   }
-  const rows = (await repo.listPeople(db, kind.table, actor.tenantId, query)) as unknown as Array<Row & { sort_key: string | null; tag_names: string[] }>;
+  type PageRow = Row & { sort_key: string | null; tag_names: string[]; access_version?: number | null };
+  const pageUnder = async (a: Access) => (await repo.listPeople(db, kind.table, actor.tenantId, { ...query, ...ownersOf(a.owners(kind.table, 'read')) })) as unknown as PageRow[];
+  let rows = await pageUnder(access);
+  if (access === guessed) {
+    const current = assertPermitted(await accessAt(db, actor, rows[0]?.access_version), kind.table, 'view');
+    if (current !== access) rows = await pageUnder((access = current));
+  }
   const tagsOfRow = (r: Row) => (r as (typeof rows)[number]).tag_names;
   let page: { rows: typeof rows; nextCursor: string | null };
   let items: R[];
