@@ -10,6 +10,7 @@ import { startMailSender, type MailSender } from './mail/mail.service.js';
 import { startRecycleBinPurger } from './crm/purge-job.js';
 import { startAuditSealer, type AuditSealer } from './audit/sealer.js';
 import { sealLegacyOrigins } from './audit/security-events.js';
+import { sealLegacyPeople } from './crm/person-records.js';
 import { listTenants } from './tenants/tenants.service.js';
 
 export interface RunningApp {
@@ -51,6 +52,8 @@ export async function startApp(config: Config, options: { logger?: false } = {})
     if (moved > 0) app.log.info({ users: moved }, 'moved users written before encryption into ciphertext');
     const sealedOrigins = await sealLegacyOrigins(database.db, keyring);
     if (sealedOrigins > 0) app.log.info({ events: sealedOrigins }, 'sealed the IP addresses and user agents of security events written in clear');
+    const sealedPeople = await sealLegacyPeople(database.db, keyring);
+    if (sealedPeople > 0) app.log.info({ people: sealedPeople }, 'rewrote contacts and leads stored field by field as one sealed document each');
     if (createdFile) {
       app.log.warn({ file: createdFile }, 'generated a new master key file');
       if (config.logLevel !== 'silent') {
