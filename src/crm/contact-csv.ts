@@ -48,10 +48,11 @@ export type ColumnSpec =
   | { kind: 'label'; of: string }
   | { kind: 'address'; group: string; order: number; part: AddressPart };
 
-/** Header names folded: lower case, letters and digits only ("E-mail 2 Address" → "email2address"). */
+/** Header names folded: lower case, letters and digits only ("E-mail 2 Address" → "email2address", "Straße" → "strasse"). */
 export function fold(header: string): string {
   return header
     .toLowerCase()
+    .replace(/ß/g, 'ss')
     .normalize('NFKD')
     .replace(/[^a-z0-9]/g, '');
 }

@@ -350,10 +350,19 @@ describe('contact exports import with every person and field in place', () => {
 
   it('an explicit mapping names columns the header does not explain, and a bad mapping is refused before reading', async () => {
     const s = await crmSession(t);
-    const csv = 'Klantnaam,E-post,GSM,Intern\nJan Peeters,jan@peeters.example,0470 12 34 56,x\n';
+    const csv = 'Klantnaam,E-post,GSM,Intern,Straße,PLZ,Ort\nJan Peeters,jan@peeters.example,0470 12 34 56,x,Hauptstraße 5,10115,Berlin\n';
     const res = await importFile(s, csv, 'text/csv', `&mapping=${encodeURIComponent('Klantnaam:name,E-post:email,gsm:phone.mobile,Intern:ignore')}`);
     expect(res.json()).toMatchObject({ created: 1, errorCount: 0, ignoredColumns: ['Intern'] });
-    expect(await people(s)).toEqual([{ ...none, firstName: 'Jan', lastName: 'Peeters', emails: [v('jan@peeters.example')], phones: [v('0470 12 34 56', 'mobile')] }]);
+    expect(await people(s)).toEqual([
+      {
+        ...none,
+        firstName: 'Jan',
+        lastName: 'Peeters',
+        emails: [v('jan@peeters.example')],
+        phones: [v('0470 12 34 56', 'mobile')],
+        address: address({ street: 'Hauptstraße 5', postalCode: '10115', city: 'Berlin' }),
+      },
+    ]);
 
     const unknownField = await importFile(s, csv, 'text/csv', '&mapping=Klantnaam:nickname');
     expect(unknownField.statusCode).toBe(400);
