@@ -1,5 +1,6 @@
 import { CompiledQuery, sql, type Kysely } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { preparedNameOf } from '../db/prepared.js';
 import type { Database } from '../db/schema.js';
 import type { Authenticated } from '../identity/identity.service.js';
 import { useTestDatabase } from '../../test/db.js';
@@ -115,6 +116,15 @@ describe('hot statements without statistics (a bulk fill, no ANALYZE)', () => {
     ['list page', (db) => listContacts(db, test.keyring, actor, { limit: 50 }), { index: { contacts: ['contacts_created_idx'] } }],
     ['list page, newest first', (db) => listContacts(db, test.keyring, actor, { limit: 50, sort: '-updatedAt' }), { index: { contacts: ['contacts_updated_idx'] } }],
   ];
+
+  it('runs the first page of a list and the read by id as prepared statements (planned once, not per request)', async () => {
+    const db = test.handle.db;
+    for (const run of [() => listContacts(db, test.keyring, actor, { limit: 50 }), () => getContact(db, test.keyring, actor, ids[42]!)]) {
+      const people = (await captured(db, run)).filter((q) => q.sql.includes('"contacts"'));
+      expect(people.length).toBeGreaterThan(0);
+      for (const q of people) expect(preparedNameOf(q.sql), q.sql.slice(0, 80)).toBeDefined();
+    }
+  });
 
   for (const [name, run, expected] of cases) {
     it(`${name}: every people table read through its expected index, none scanned whole`, async () => {

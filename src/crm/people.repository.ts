@@ -199,8 +199,30 @@ export interface PersonListQuery {
  * rows inserted meanwhile neither repeat nor push others off. Each row also
  * carries `sort_key`, the sort value as text, for the next cursor.
  */
-export async function listPeople(db: Kysely<Database>, table: PersonTable, tenantId: string, q: PersonListQuery) {
+type PageRow = Record<string, unknown> & { sort_key: string | null; id: string; tag_names: string[] };
+const firstPages = new Map<string, (db: Kysely<Database>, values: Record<'tenantId', unknown>) => Promise<PageRow[]>>();
+// Page sizes (plus the one row that tells whether a next page exists) whose first page is prepared; the
+// limit is a constant of the text, so PostgreSQL's generic plan knows it and keeps the list index.
+const PREPARED_LIMITS = new Set([11, 21, 26, 51, 101, 201]);
+
+export async function listPeople(db: Kysely<Database>, table: PersonTable, tenantId: string, q: PersonListQuery): Promise<PageRow[]> {
   if (q.ids && q.ids.length === 0) return [];
+  const plain = PREPARED_LIMITS.has(q.limit) && !q.ids && !q.after && !q.owners && !q.ownerId && !q.ownerGroupId && !q.tag && !q.createdFrom && !q.createdTo && !q.updatedFrom && !q.updatedTo && Object.keys(q.equals ?? {}).length === 0;
+  if (plain) {
+    // The first page of a whole list (what a list view opens with): one fixed text, precompiled and
+    // prepared (src/db/prepared.ts) — PostgreSQL spent longer planning it than running it.
+    const variant = `${table}:${q.sort}:${q.limit}:${q.accessVersion ? 'version' : ''}`;
+    let page = firstPages.get(variant);
+    if (!page) {
+      page = precompiled<'tenantId', PageRow>((param) => pageQuery(db, table, param('tenantId'), sql.lit(q.limit), q) as unknown as Compilable<PageRow>);
+      firstPages.set(variant, page);
+    }
+    return page(db, { tenantId });
+  }
+  return pageQuery(db, table, tenantId, q.limit, q).execute() as Promise<PageRow[]>;
+}
+
+function pageQuery(db: Kysely<Database>, table: PersonTable, tenantId: string, limit: unknown, q: PersonListQuery) {
   const column = SORT_COLUMNS[q.sort.replace('-', '') as keyof typeof SORT_COLUMNS];
   const k: Keyset = {
     column: `${table}.${column}`,
@@ -215,7 +237,7 @@ export async function listPeople(db: Kysely<Database>, table: PersonTable, tenan
     .select([sortKey(k).as('sort_key'), tagNamesColumn(table).as('tag_names')])
     .where('tenant_id', '=', tenantId)
     .where('deleted_at', 'is', null)
-    .limit(q.limit);
+    .limit(limit as number); // a number, or a literal for a prepared text
   if (q.ownerId) query = query.where('owner_id', '=', q.ownerId);
   if (q.ownerGroupId) query = query.where('owner_group_id', '=', q.ownerGroupId);
   if (q.owners) query = query.where(ownedBy(q.owners, table));
@@ -228,8 +250,7 @@ export async function listPeople(db: Kysely<Database>, table: PersonTable, tenan
   if (q.after) query = query.where(after(k, q.after));
   if (q.accessVersion) query = query.select(q.accessVersion(tenantId).as('access_version'));
   const [first, second] = orderBy(k);
-  query = query.orderBy(first).orderBy(second);
-  return query.execute() as Promise<Array<Record<string, unknown> & { sort_key: string | null; id: string; tag_names: string[] }>>;
+  return query.orderBy(first).orderBy(second);
 }
 
 /** Updates when the version still matches; undefined means someone else changed it first. */
