@@ -81,6 +81,7 @@ describe('readVcards', () => {
             input: { firstName: 'Janssen', lastName: 'Élle', emails: [{ value: 'e@example.test', label: 'work' }], phones: [{ value: '06-1234 5678', label: 'mobile' }] },
             organization: 'Bakker ; Zn., BV',
             note: 'one\ntwo, three',
+            warnings: [],
           },
         },
         { line: 15, error: expect.objectContaining({ message: 'has no END:VCARD' }) },

@@ -67,6 +67,15 @@ const ImportResultSchema = Type.Object({
   skipped: Type.Integer({ description: 'Rows matching an existing person by e-mail, left as they were' }),
   errors: ImportErrors,
   errorCount: Type.Integer({ description: 'All bad rows; `errors` lists the first 1,000' }),
+  warnings: Type.Array(
+    Type.Object({
+      line: Type.Integer(),
+      field: Type.String({ description: 'The field left out: phones, emails, birthday, language, jobTitle, address.city, organization, tags, note, name …' }),
+      message: Type.String({ description: 'Why; never the value itself' }),
+    }),
+    { description: 'Values left out of people who went in without them (a person is refused only when no name and no e-mail remain)' },
+  ),
+  warningCount: Type.Integer({ description: 'All warnings; `warnings` lists the first 1,000' }),
   format: OneOf(['csv', 'vcard'], { description: 'How the body was read' }),
   ignoredColumns: Type.Array(Type.String(), { description: 'Header names (vCard: property names) whose values were not used' }),
 });

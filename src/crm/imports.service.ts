@@ -8,7 +8,7 @@ import type { Authenticated } from '../identity/identity.service.js';
 import type { Keyring } from '../keys/keyring.js';
 import { findCandidatesPerValue } from '../keys/keys.service.js';
 import { newId } from '../shared/ids.js';
-import { detectDelimiter, looksLikeHeader, mapHeader, parseMapping, rowToContact, type ColumnSpec, type CsvContact, type HeaderMapping } from './contact-csv.js';
+import { detectDelimiter, looksLikeHeader, mapHeader, parseMapping, rowToContact, type ColumnSpec, type CsvContact, type HeaderMapping, type ImportWarning } from './contact-csv.js';
 import { readVcards, type ReadRecord } from './contact-vcard.js';
 import { decodeText } from './import-decoding.js';
 import { CONTACT_EMAIL_INDEX, contactKind, type Contact } from './contacts.service.js';
@@ -38,7 +38,7 @@ export const ANALYZE_AFTER_ROWS = 1000;
 const PREAMBLE_LINES = 20;
 /** How much of the text is read ahead to find the format, the header line and its separator. */
 const SNIFF_CHARS = 64 * 1024;
-/** Errors listed in the answer; the count covers all of them. */
+/** Errors (and warnings) listed in the answer; the count covers all of them. */
 const LISTED_ERRORS = 1000;
 
 export type DuplicatePolicy = 'skip' | 'update';
@@ -58,6 +58,8 @@ export interface ImportOptions {
   mapping?: string;
 }
 
+export type ImportLineWarning = ImportWarning & { line: number };
+
 export interface ImportResult {
   id: string;
   dryRun: boolean;
@@ -67,6 +69,9 @@ export interface ImportResult {
   skipped: number;
   errors: Array<{ line: number; message: string }>;
   errorCount: number;
+  /** Values left out of the people who went in (a phone, a birthday, a language that would not validate), by line and field; never the value. */
+  warnings: ImportLineWarning[];
+  warningCount: number;
   /** The format read: csv, or vcard (whose ignored "columns" are the vCard properties not used). */
   format: ImportFormat;
   ignoredColumns: string[];
@@ -193,6 +198,8 @@ interface Counts {
   skipped: number;
   errorCount: number;
   errors: Array<{ line: number; message: string }>;
+  warningCount: number;
+  warnings: ImportLineWarning[];
 }
 
 class DryRunRollback extends Error {}
@@ -221,10 +228,15 @@ export async function importContacts(
   );
   const id = newId();
   await repo.insertImport(db, actor.tenantId, { id, module: 'contacts', dryRun: options.dryRun, lawfulBasis: basis, duplicates: options.duplicates, startedBy: actor.user.id });
-  const counts: Counts = { rows: 0, created: 0, updated: 0, skipped: 0, errorCount: 0, errors: [] };
+  const counts: Counts = { rows: 0, created: 0, updated: 0, skipped: 0, errorCount: 0, errors: [], warningCount: 0, warnings: [] };
   const fail = (line: number, message: string) => {
     counts.errorCount++;
     if (counts.errors.length < LISTED_ERRORS) counts.errors.push({ line, message });
+  };
+  /** A value the person went in without. */
+  const warn = (line: number, warning: ImportWarning) => {
+    counts.warningCount++;
+    if (counts.warnings.length < LISTED_ERRORS) counts.warnings.push({ line, ...warning });
   };
   const limit = { bytes: 0 };
   const header: { mapping?: HeaderMapping } = {};
@@ -268,6 +280,7 @@ export async function importContacts(
               lawfulBasis: basis,
             });
             tally.updated++;
+            for (const w of contact.warnings) warn(line, w);
             continue;
           }
           fresh.push({
@@ -277,12 +290,13 @@ export async function importContacts(
             lawfulBasis: basis,
             plain: { organization_id: organizationId ?? null },
           });
+          for (const w of contact.warnings) warn(line, w);
           if (contact.note) {
             try {
               if (notesRefused) throw new CrmError('invalid_field', notesRefused);
               freshNotes.push({ index: fresh.length - 1, body: bodyOf(contact.note) });
             } catch (error) {
-              fail(line, `the contact is created but not its note: ${reason(error)}`);
+              warn(line, { field: 'note', message: `the contact is created but not its note: ${reason(error)}` });
             }
           }
           for (const e of own) {
@@ -385,6 +399,7 @@ export async function importContacts(
     if (!vcard && !header.mapping) throw new CrmError('invalid_csv', 'the file has no header line naming contact fields, e.g. firstName,lastName,email,phone,organization');
     if (!vcard && counts.rows === 0 && counts.errorCount === 0) throw new CrmError('invalid_csv', 'the file has a header line but no rows');
     counts.errors.sort((a, b) => a.line - b.line); // batches in flight together report as they go
+    counts.warnings.sort((a, b) => a.line - b.line);
     if (!options.dryRun && counts.created + counts.updated >= ANALYZE_AFTER_ROWS) await repo.analyzeImportedTables(db);
     await repo.finishImport(db, actor.tenantId, id, 'done', { ...counts, bytes: limit.bytes });
     const ignoredColumns = vcard ? [...ignoredProperties].sort() : header.mapping!.ignored;

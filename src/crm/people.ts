@@ -63,14 +63,27 @@ export function isEmail(value: string): boolean {
   return EMAIL.test(value) && value.length <= 254;
 }
 
+/**
+ * An extension after a number as people and tools write it: `x123`, `ext. 12`, `extension 5`, `#12`,
+ * Dutch `toestel`/`tst.`, German `Durchwahl`/`App.`, French `poste`, and a tel: URI's `;ext=5555`.
+ */
+const PHONE_EXTENSION = /^(.*?)\s*(?:;\s*ext=|,?\s*(?:ext(?:ension)?|x|#|toestel|tst|durchwahl|dw|app|poste)\.?:?)\s*(\d{1,10})$/i;
+
+/** A phone number as written, its extension (if any) written as libphonenumber formats it: "+31 20 123 4567 ext. 123". */
+export function phoneNumber(written: string): string {
+  const extension = PHONE_EXTENSION.exec(written.trim());
+  const number = (extension ? extension[1]! : written).trim();
+  if (!/^[+()0-9 ./-]{3,40}$/.test(number)) throw new CrmError('invalid_field', 'a phone number holds digits, spaces and + ( ) . / - only, and may end in an extension (x123, ext. 123)');
+  return extension ? `${number} ext. ${extension[2]}` : number;
+}
+
 function labelled(values: LabelledInput, kind: 'e-mail' | 'phone'): LabelledValue[] {
   return values.map((v) => {
     const value = (typeof v === 'string' ? v : v.value).trim();
     const label = typeof v === 'string' ? null : (v.label?.trim() ?? null);
     if (!value || value.length > 254) throw new CrmError('invalid_field', `each ${kind} must be 1 to 254 characters`);
     if (kind === 'e-mail' && !isEmail(value)) throw new CrmError('invalid_field', 'an e-mail address is not valid');
-    if (kind === 'phone' && !/^[+()0-9 ./-]{3,40}$/.test(value)) throw new CrmError('invalid_field', 'a phone number holds digits, spaces and + ( ) . / - only');
-    return { value, label: label || null };
+    return { value: kind === 'phone' ? phoneNumber(value) : value, label: label || null };
   });
 }
 
@@ -116,6 +129,37 @@ function address(value: Partial<Address> | null | undefined): Address | null {
     country: text(value.country, 'address.country', 100),
   };
   return Object.values(result).some((v) => v !== null) ? result : null;
+}
+
+/**
+ * The input without the values that would not validate, each named by its field: an import takes
+ * the person without them. A phone or an e-mail is left out alone, an address part alone; names are
+ * not looked at (a person cannot be made without one).
+ */
+export function withoutInvalidFields<T extends PersonInput>(input: T): { input: T; left: Array<{ field: string; message: string }> } {
+  const left: Array<{ field: string; message: string }> = [];
+  const valid = (field: string, check: () => unknown): boolean => {
+    try {
+      check();
+      return true;
+    } catch (error) {
+      if (!(error instanceof CrmError)) throw error;
+      left.push({ field, message: error.message });
+      return false;
+    }
+  };
+  const out: T = { ...input };
+  if (input.emails) out.emails = input.emails.filter((e) => valid('emails', () => labelled([e], 'e-mail')));
+  if (input.phones) out.phones = input.phones.filter((p) => valid('phones', () => labelled([p], 'phone')));
+  if (input.jobTitle !== undefined && !valid('jobTitle', () => text(input.jobTitle, 'jobTitle', 200))) delete out.jobTitle;
+  if (input.birthday !== undefined && !valid('birthday', () => birthday(input.birthday))) delete out.birthday;
+  if (input.language !== undefined && !valid('language', () => language(input.language))) delete out.language;
+  if (input.address) {
+    const parts = Object.entries(input.address).filter(([part, value]) => valid(`address.${part}`, () => address({ [part]: value })));
+    if (parts.length > 0) out.address = Object.fromEntries(parts);
+    else delete out.address;
+  }
+  return { input: out, left };
 }
 
 /** Validates a create (no `current`) or an update (fields absent from the input keep their value). */
