@@ -38,6 +38,8 @@ const { values: args } = parseArgs({
     'keep-peer': { type: 'boolean', default: false },
     /** Print the figures without touching RESULTS.md. */
     'no-write': { type: 'boolean', default: false },
+    /** What else ran on the machine meanwhile, for RESULTS.md. */
+    note: { type: 'string' },
   },
 });
 const N = Number(args.contacts);
@@ -301,6 +303,7 @@ try {
   if (!args['no-write']) {
     const body = [
       `Measured ${new Date().toISOString()} on ${machine()}; ${loadAtStart} at the start, ${loadAtEnd} at the end (the machine is shared: other work on its 2 cores slows every figure, so compare the ratios of one round).`,
+      ...(args.note ? [`Also running: ${args.note}`] : []),
       `Both on the same PostgreSQL server with the same ${f0(N)} people (\`First{i} Last{i} user{i}@example.com\`): Directus 11.3.5 (bench/directus-setup.sh, admin static token, cache and rate limiter off) and Custodia's real server (seeded through createPeopleInBulk, signed in as the tenant's admin), \`VACUUM ANALYZE\` of both databases before the first case. autocannon, ${load.connections} connections, ${load.warmup} s warm-up then ${load.duration} s per case; each round runs every case on both servers in turn (Custodia first in odd rounds, Directus first in even ones). The whole run took ${minutes} min.`,
       '',
       table,
