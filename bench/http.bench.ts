@@ -62,6 +62,17 @@ function seconds(since: bigint): number {
   return Number(process.hrtime.bigint() - since) / 1e9;
 }
 
+/** Runs one statement on a database of the server, over a connection of its own. */
+export async function runStatement(url: string, statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
 /** A fresh database on the PostgreSQL server, or undefined (with the reason) when it does not answer. */
 export async function createBenchDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> } | { unreachable: string }> {
   const name = `custodia_bench_${randomBytes(5).toString('hex')}`;
@@ -80,15 +91,7 @@ export async function createBenchDatabase(serverUrl: string): Promise<{ url: str
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: serverUrl });
-      await c.connect();
-      try {
-        await c.query(`drop database if exists ${name} with (force)`);
-      } finally {
-        await c.end();
-      }
-    },
+    drop: () => runStatement(serverUrl, `drop database if exists ${name} with (force)`),
   };
 }
 

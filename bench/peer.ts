@@ -6,7 +6,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon, { type RequestDefinition } from 'autocannon';
-import pg from 'pg';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../src/config.js';
 import { migrateToLatest, openPostgres } from '../src/db/database.js';
@@ -14,7 +13,7 @@ import { initializeKeys } from '../src/keys/keys.service.js';
 import { loadKeyring } from '../src/keys/master-key.js';
 import { createTenant } from '../src/tenants/tenants.service.js';
 import { startChild } from './child.js';
-import { childEnv, createBenchDatabase, signIn } from './http.bench.js';
+import { childEnv, createBenchDatabase, runStatement, signIn } from './http.bench.js';
 import { machine, mergeResults } from './report.js';
 import { peerPersonAt, seedEncryptedContacts } from './seed.js';
 
@@ -151,16 +150,6 @@ function sh(command: string, argv: string[], env: NodeJS.ProcessEnv): Promise<vo
   });
 }
 
-async function onDatabase(url: string, statement: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
-  }
-}
-
 function otherLoad(): string {
   const [one, five] = os.loadavg();
   return `load average ${one!.toFixed(1)} (1 min), ${five!.toFixed(1)} (5 min)`;
@@ -252,9 +241,9 @@ try {
     await handle.close();
   }
   log('VACUUM ANALYZE of both databases …');
-  await onDatabase(benchDb.url, 'vacuum analyze');
-  await onDatabase(peerDbUrl, 'vacuum analyze');
-  await onDatabase(benchDb.url, 'checkpoint');
+  await runStatement(benchDb.url, 'vacuum analyze');
+  await runStatement(peerDbUrl, 'vacuum analyze');
+  await runStatement(benchDb.url, 'checkpoint');
 
   custodiaChild = await startChild(path.join(here, 'custodia-server.ts'), childEnv(env));
   const token = await signIn(custodiaChild.url, admin);
