@@ -176,6 +176,25 @@ function metrics(env: Env, apiHost: string, apiPort: number): Config['metrics'] 
   return { token: metricsToken(env, 'CUSTODIA_METRICS_TOKEN'), port, host: host(env, 'CUSTODIA_METRICS_HOST', apiHost) };
 }
 
+// Far below the OWASP minimum: only for the test suite, which creates a
+// tenant (and hashes its admin's password) in nearly every test.
+const TEST_ONLY_ARGON2: Config['argon2'] = { memoryKiB: 64, timeCost: 1, parallelism: 1 };
+
+function argon2(env: Env): Config['argon2'] {
+  if (boolean(env, 'CUSTODIA_TEST_CHEAP_PASSWORD_HASHING', false)) {
+    if (read(env, 'NODE_ENV') !== 'test') {
+      throw new ConfigError('CUSTODIA_TEST_CHEAP_PASSWORD_HASHING', 'is for the test suite only (NODE_ENV=test); remove it');
+    }
+    return TEST_ONLY_ARGON2;
+  }
+  return {
+    // OWASP Password Storage Cheat Sheet minimum for argon2id: m=19 MiB, t=2, p=1.
+    memoryKiB: integer(env, 'CUSTODIA_ARGON2_MEMORY_KIB', 19 * 1024, 19 * 1024, 4 * 1024 * 1024),
+    timeCost: integer(env, 'CUSTODIA_ARGON2_TIME_COST', 2, 2, 100),
+    parallelism: integer(env, 'CUSTODIA_ARGON2_PARALLELISM', 1, 1, 16),
+  };
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Reads and validates the configuration; throws ConfigError naming the first bad variable. */
@@ -225,12 +244,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     shutdownTimeoutMs: integer(env, 'CUSTODIA_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     trustProxy: boolean(env, 'CUSTODIA_TRUST_PROXY', false),
     tenantDeletionGraceDays: integer(env, 'CUSTODIA_TENANT_DELETION_GRACE_DAYS', 30, 0, 30),
-    argon2: {
-      // OWASP Password Storage Cheat Sheet minimum for argon2id: m=19 MiB, t=2, p=1.
-      memoryKiB: integer(env, 'CUSTODIA_ARGON2_MEMORY_KIB', 19 * 1024, 19 * 1024, 4 * 1024 * 1024),
-      timeCost: integer(env, 'CUSTODIA_ARGON2_TIME_COST', 2, 2, 100),
-      parallelism: integer(env, 'CUSTODIA_ARGON2_PARALLELISM', 1, 1, 16),
-    },
+    argon2: argon2(env),
     sessionIdleMinutes: integer(env, 'CUSTODIA_SESSION_IDLE_MINUTES', 30, 1, 24 * 60),
     sessionAbsoluteHours: integer(env, 'CUSTODIA_SESSION_ABSOLUTE_HOURS', 12, 1, 24 * 30),
     publicUrl: url(env, 'CUSTODIA_PUBLIC_URL', 'http://localhost:3000', ['http:', 'https:']),

@@ -6,10 +6,17 @@ import { createTenant, type Tenant } from '../src/tenants/tenants.service.js';
 import type { User } from '../src/identity/identity.service.js';
 import { keyringOf } from './db.js';
 
-/** The configuration tests run with: defaults, plus what a test overrides. */
+/**
+ * The configuration tests run with: defaults, plus what a test overrides.
+ * Passwords are hashed at a test-only cost (see src/config.ts); a test of the
+ * production parameters passes PRODUCTION_HASHING.
+ */
 export function testConfig(env: Record<string, string> = {}): Config {
-  return loadConfig({ LOG_LEVEL: 'silent', ...env });
+  return loadConfig({ LOG_LEVEL: 'silent', NODE_ENV: 'test', CUSTODIA_TEST_CHEAP_PASSWORD_HASHING: 'true', ...env });
 }
+
+/** testConfig's override for argon2id at the configured (OWASP minimum) cost. */
+export const PRODUCTION_HASHING = { CUSTODIA_TEST_CHEAP_PASSWORD_HASHING: 'false' } as const;
 
 export function uniqueSlug(prefix = 't'): string {
   return `${prefix}-${randomBytes(5).toString('hex')}`;

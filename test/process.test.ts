@@ -124,6 +124,13 @@ describe(`server process (${kind})`, () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('invalid configuration: PORT: must be a whole number');
   }, 60_000);
+
+  it('refuses at start the test suite\'s cheap password hashing', async () => {
+    // As any normal start: no NODE_ENV=test (which the suite's own environment has).
+    const result = await runServerToExit({ ...(await envFor()), NODE_ENV: '', CUSTODIA_TEST_CHEAP_PASSWORD_HASHING: 'true' });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('invalid configuration: CUSTODIA_TEST_CHEAP_PASSWORD_HASHING: is for the test suite only');
+  }, 60_000);
 });
 
 describe.runIf(kind === 'pglite')('embedded data dir between processes', () => {

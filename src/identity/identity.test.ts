@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { createTestTenant, testConfig } from '../../test/factories.js';
+import { createTestTenant, PRODUCTION_HASHING, testConfig } from '../../test/factories.js';
+import { buildServer } from '../http/server.js';
 import { useTestServer } from '../../test/server.js';
 import { suspendTenant } from '../tenants/tenants.service.js';
 import { findUserByEmail } from './user-crypto.js';
@@ -141,9 +142,17 @@ describe('sign-in', () => {
     const { tenant, admin, adminEmail, adminPassword } = await createTestTenant(t.handle.db);
     const weak = await hashPassword(adminPassword, { memoryKiB: 8192, timeCost: 1, parallelism: 1 });
     await updatePasswordHash(t.handle.db, tenant.id, admin.id, weak);
-    expect((await login({ tenant: tenant.slug, email: adminEmail, password: adminPassword })).statusCode).toBe(200);
+    // A server at the production cost (this file's other tests hash at the test-only cost).
+    const config = testConfig(PRODUCTION_HASHING);
+    const app = await buildServer({ config, database: t.handle, keyring: t.keyring, logger: false });
+    try {
+      const res = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { tenant: tenant.slug, email: adminEmail, password: adminPassword } });
+      expect(res.statusCode).toBe(200);
+    } finally {
+      await app.close();
+    }
     const stored = await findUserByEmail(t.handle.db, t.keyring, tenant.id, adminEmail);
-    const { argon2 } = testConfig();
-    expect(stored?.password_hash).toContain(`m=${argon2.memoryKiB},t=${argon2.timeCost},p=${argon2.parallelism}`);
+    expect(config.argon2).toEqual({ memoryKiB: 19 * 1024, timeCost: 2, parallelism: 1 });
+    expect(stored?.password_hash).toContain(`m=${config.argon2.memoryKiB},t=${config.argon2.timeCost},p=${config.argon2.parallelism}`);
   });
 });

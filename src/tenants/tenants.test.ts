@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../../test/db.js';
-import { createTestTenant, testConfig, uniqueSlug } from '../../test/factories.js';
+import { createTestTenant, PRODUCTION_HASHING, testConfig, uniqueSlug } from '../../test/factories.js';
 import { findUserByEmail } from '../identity/user-crypto.js';
 import { TenantError } from './tenants.errors.js';
 import {
@@ -34,7 +34,7 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
 describe('tenants', () => {
   it('creates a tenant with its first admin, password hashed with argon2id', async () => {
     const slug = uniqueSlug();
-    const { tenant, admin } = await createTenant(t.handle.db, config, {
+    const { tenant, admin } = await createTenant(t.handle.db, { ...testConfig(PRODUCTION_HASHING), keyring: t.keyring }, {
       slug,
       name: '  Acme BV ',
       adminEmail: 'Admin@Acme.test',
