@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Kysely } from 'kysely';
 import { beforeAll } from 'vitest';
+import { main } from '../src/cli/main.js';
 import { openPglite } from '../src/db/database.js';
 import type { Database } from '../src/db/schema.js';
 import type { Keyring } from '../src/keys/keyring.js';
@@ -59,6 +60,23 @@ export function runCli(args: string[], env: Record<string, string>, cwd?: string
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/**
+ * The `custodia` command's own main() in this process, with `env` as its whole
+ * environment (no .env): argument handling, configuration, the database and
+ * the output as the binary has them, without a process start per case.
+ * runCli keeps the few cases that are about the process itself.
+ */
+export async function runCliInProcess(args: string[], env: Record<string, string>): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(args, {
+    stdout: (text) => (stdout += text),
+    stderr: (text) => (stderr += text),
+    config: () => testConfig(env),
+  });
+  return { code, stdout, stderr };
 }
 
 export interface ServerProcess {

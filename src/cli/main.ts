@@ -241,26 +241,44 @@ function render(command: CommandName, result: unknown, json: boolean): string {
   return `tenant ${tenant.slug} is ${tenant.status}${due}`;
 }
 
-export async function main(argv: string[]): Promise<number> {
+/** Where a command's configuration comes from and where its output goes. */
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /** Read after the arguments, so that --help needs no configuration. */
+  config(): Config;
+}
+
+// The binary's: the process's own streams, and the environment with .env beneath it.
+const processIo: CliIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  config() {
+    loadDotEnv();
+    return loadConfig();
+  },
+};
+
+/** Runs one command and returns its exit code; tests call it with their own io, the binary with the process's. */
+export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
   try {
     const parsed = parse(argv);
     if (parsed === 'help') {
-      process.stdout.write(`${USAGE}\n`);
+      io.stdout(`${USAGE}\n`);
       return 0;
     }
-    loadDotEnv();
-    const config = loadConfig();
+    const config = io.config();
     const result = await execute(config, parsed.command, parsed.args);
-    process.stdout.write(`${render(parsed.command, result, parsed.json)}\n`);
+    io.stdout(`${render(parsed.command, result, parsed.json)}\n`);
     if (parsed.command === 'audit.verify' && !(result as VerifyLine).ok) {
       const first = (result as VerifyLine).problems[0];
-      process.stderr.write(`custodia: audit trail is not intact: ${first?.problem ?? 'unknown problem'}\n`);
+      io.stderr(`custodia: audit trail is not intact: ${first?.problem ?? 'unknown problem'}\n`);
       return 1;
     }
     return 0;
   } catch (error) {
     const [code, message] = describe(error);
-    process.stderr.write(`custodia: ${message.replace(/\s+/g, ' ')}\n`);
+    io.stderr(`custodia: ${message.replace(/\s+/g, ' ')}\n`);
     return code;
   }
 }

@@ -2,12 +2,13 @@ import type { Kysely } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { testDbKind, useTestDatabase } from '../../test/db.js';
 import { createTestTenant } from '../../test/factories.js';
-import { runCli, useCliDatabase } from '../../test/processes.js';
+import { runCliInProcess as runCli, useCliDatabase } from '../../test/processes.js';
 import type { Database } from '../db/schema.js';
 import { enqueueMail, sendDueMail, type OutboxMessage } from './mail.service.js';
 
-// `custodia mail outbox` through the real binary, on an embedded data dir
-// (pglite project) or on this file's own server database (postgres project).
+// `custodia mail outbox` through the command's main() in this process
+// (test/cli.test.ts runs the binary), on an embedded data dir (pglite
+// project) or on this file's own server database (postgres project).
 const kind = testDbKind();
 const t = useTestDatabase();
 const cli = useCliDatabase(t);
