@@ -4,7 +4,7 @@ import { sql, type Kysely } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { testDbKind, useTestDatabase } from '../../test/db.js';
 import { createTestTenant } from '../../test/factories.js';
-import { runCli, scratchDir, useCliDatabase } from '../../test/processes.js';
+import { runCliInProcess as runCli, scratchDir, useCliDatabase } from '../../test/processes.js';
 import { createContact, getContact, updateContact } from '../crm/contacts.service.js';
 import type { Database } from '../db/schema.js';
 import type { Authenticated } from '../identity/identity.service.js';
@@ -12,9 +12,10 @@ import type { Keyring } from '../keys/keyring.js';
 import { useAuditKeyring } from './audit.service.js';
 import { sealTenant } from './sealer.js';
 
-// `custodia audit verify` and `custodia audit checkpoint` through the real
-// binary, with no server running: on an embedded data dir (pglite project)
-// or on this file's own server database (postgres project).
+// `custodia audit verify` and `custodia audit checkpoint` through the
+// command's main() in this process (test/cli.test.ts runs the binary), with
+// no server running: on an embedded data dir (pglite project) or on this
+// file's own server database (postgres project).
 const kind = testDbKind();
 const t = useTestDatabase();
 const cli = useCliDatabase(t);
