@@ -5,7 +5,6 @@ import { parseArgs } from 'node:util';
 import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
 import { inChainSnapshot } from '../src/audit/audit.repository.js';
-import { useAuditKeyring } from '../src/audit/audit.service.js';
 import { canonicalDetails, ENCODING_FORMAT, entryMac, type EntryContent } from '../src/audit/chain.js';
 import { sealTenant } from '../src/audit/sealer.js';
 import { verifyTenant } from '../src/audit/verify.js';
@@ -82,7 +81,6 @@ const dbTitle = handle.kind === 'postgres' ? 'PostgreSQL 15 server' : 'PGlite (e
 await migrateToLatest(db);
 const keyring = new Keyring(new LocalMasterKey(randomBytes(32), 'bench'));
 await initializeKeys(db, keyring);
-useAuditKeyring(keyring);
 const config = loadConfig({ LOG_LEVEL: 'silent' });
 const { tenant, admin } = await createTenant(db, { ...config, keyring }, {
   slug: `bench-${randomBytes(3).toString('hex')}`,

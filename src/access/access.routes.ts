@@ -68,6 +68,7 @@ const Defaults = Type.Object(Object.fromEntries(RECORD_MODULES.map((m) => [m, Ty
 export function registerAccessRoutes(server: FastifyInstance, database: DatabaseHandle, settings: IdentitySettings): void {
   const app = server.withTypeProvider<TypeBoxTypeProvider>();
   const { db } = database;
+  const { keyring } = settings;
   const auth = requireAuth(db, settings);
   const admin = requireAuth(db, settings, { scope: 'admin' });
   const tags = ['access control'];
@@ -86,7 +87,7 @@ export function registerAccessRoutes(server: FastifyInstance, database: Database
         response: { 201: RoleSchema, ...Problems },
       },
     },
-    async (request, reply) => reply.status(201).send(await createRole(db, actorOf(request), request.body)),
+    async (request, reply) => reply.status(201).send(await createRole(db, keyring, actorOf(request), request.body)),
   );
   app.patch(
     '/api/v1/roles/:id',
@@ -100,7 +101,7 @@ export function registerAccessRoutes(server: FastifyInstance, database: Database
         response: { 200: RoleSchema, ...Problems },
       },
     },
-    async (request) => updateRole(db, actorOf(request), request.params.id, request.body),
+    async (request) => updateRole(db, keyring, actorOf(request), request.params.id, request.body),
   );
   app.delete(
     '/api/v1/roles/:id',
@@ -115,7 +116,7 @@ export function registerAccessRoutes(server: FastifyInstance, database: Database
       },
     },
     async (request, reply) => {
-      await deleteRole(db, actorOf(request), request.params.id, request.query.moveUsersTo);
+      await deleteRole(db, keyring, actorOf(request), request.params.id, request.query.moveUsersTo);
       return reply.status(204).send(null);
     },
   );
@@ -140,7 +141,7 @@ export function registerAccessRoutes(server: FastifyInstance, database: Database
         response: { 201: ProfileSchema, ...Problems },
       },
     },
-    async (request, reply) => reply.status(201).send(await createProfile(db, actorOf(request), request.body)),
+    async (request, reply) => reply.status(201).send(await createProfile(db, keyring, actorOf(request), request.body)),
   );
   app.patch(
     '/api/v1/profiles/:id',
@@ -157,13 +158,13 @@ export function registerAccessRoutes(server: FastifyInstance, database: Database
         response: { 200: ProfileSchema, ...Problems },
       },
     },
-    async (request) => updateProfile(db, actorOf(request), request.params.id, request.body),
+    async (request) => updateProfile(db, keyring, actorOf(request), request.params.id, request.body),
   );
   app.delete(
     '/api/v1/profiles/:id',
     { onRequest: admin, schema: { tags, summary: 'Delete a profile no user has', params: IdParams, response: { 204: Type.Null(), ...Problems } } },
     async (request, reply) => {
-      await deleteProfile(db, actorOf(request), request.params.id);
+      await deleteProfile(db, keyring, actorOf(request), request.params.id);
       return reply.status(204).send(null);
     },
   );
@@ -185,7 +186,7 @@ export function registerAccessRoutes(server: FastifyInstance, database: Database
         response: { 201: GroupSchema, ...Problems },
       },
     },
-    async (request, reply) => reply.status(201).send(await createGroup(db, actorOf(request), request.body)),
+    async (request, reply) => reply.status(201).send(await createGroup(db, keyring, actorOf(request), request.body)),
   );
   app.patch(
     '/api/v1/groups/:id',
@@ -202,13 +203,13 @@ export function registerAccessRoutes(server: FastifyInstance, database: Database
         response: { 200: GroupSchema, ...Problems },
       },
     },
-    async (request) => updateGroup(db, actorOf(request), request.params.id, request.body),
+    async (request) => updateGroup(db, keyring, actorOf(request), request.params.id, request.body),
   );
   app.delete(
     '/api/v1/groups/:id',
     { onRequest: admin, schema: { tags, summary: 'Delete a group and its sharing rules', params: IdParams, response: { 204: Type.Null(), ...Problems } } },
     async (request, reply) => {
-      await deleteGroup(db, actorOf(request), request.params.id);
+      await deleteGroup(db, keyring, actorOf(request), request.params.id);
       return reply.status(204).send(null);
     },
   );
@@ -227,7 +228,7 @@ export function registerAccessRoutes(server: FastifyInstance, database: Database
         response: { 200: Defaults, ...Problems },
       },
     },
-    async (request) => setSharingDefaults(db, actorOf(request), request.body),
+    async (request) => setSharingDefaults(db, keyring, actorOf(request), request.body),
   );
   app.get('/api/v1/sharing/rules', { onRequest: admin, schema: { tags, summary: 'Sharing rules', response: { 200: Type.Object({ items: Type.Array(RuleSchema) }), ...Problems } } }, async (request) => ({
     items: await listSharingRules(db, actorOf(request)),
@@ -243,13 +244,13 @@ export function registerAccessRoutes(server: FastifyInstance, database: Database
         response: { 201: RuleSchema, ...Problems },
       },
     },
-    async (request, reply) => reply.status(201).send(await createSharingRule(db, actorOf(request), request.body)),
+    async (request, reply) => reply.status(201).send(await createSharingRule(db, keyring, actorOf(request), request.body)),
   );
   app.delete(
     '/api/v1/sharing/rules/:id',
     { onRequest: admin, schema: { tags, summary: 'Delete a sharing rule', params: IdParams, response: { 204: Type.Null(), ...Problems } } },
     async (request, reply) => {
-      await deleteSharingRule(db, actorOf(request), request.params.id);
+      await deleteSharingRule(db, keyring, actorOf(request), request.params.id);
       return reply.status(204).send(null);
     },
   );

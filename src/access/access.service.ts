@@ -1,3 +1,4 @@
+import type { Keyring } from '../keys/keyring.js';
 import type { Kysely } from 'kysely';
 import { recordSecurityEvent } from '../audit/security-events.js';
 import type { Database, ModuleActions, SharingLevel } from '../db/schema.js';
@@ -164,12 +165,12 @@ function assertAdmin(access: Access): void {
   if (!access.isAdmin) throw new AccessError('admin_required', 'only administrators change roles, profiles, groups and sharing');
 }
 
-async function adminChange<T>(db: Kysely<Database>, actor: Authenticated, what: string, work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+async function adminChange<T>(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, what: string, work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
   assertAdmin(await accessOf(db, actor));
   return inTransaction(db, async (trx) => {
     const result = await work(trx);
     await repo.bumpAccessVersion(trx, actor.tenantId);
-    await recordSecurityEvent(trx, { tenantId: actor.tenantId, type: 'access.changed', actorUserId: actor.user.id, details: { change: what } });
+    await recordSecurityEvent(trx, keyring, { tenantId: actor.tenantId, type: 'access.changed', actorUserId: actor.user.id, details: { change: what } });
     return result;
   });
 }
@@ -206,9 +207,9 @@ async function roleOrThrow(db: Kysely<Database>, tenantId: string, id: string, f
   return role;
 }
 
-export async function createRole(db: Kysely<Database>, actor: Authenticated, input: { name: string; parentId?: string }): Promise<Role> {
+export async function createRole(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, input: { name: string; parentId?: string }): Promise<Role> {
   const snapshot = await loadSnapshot(db, actor.tenantId);
-  return adminChange(db, actor, 'role.created', async (trx) => {
+  return adminChange(db, keyring, actor, 'role.created', async (trx) => {
     const parent = await roleOrThrow(trx, actor.tenantId, input.parentId ?? snapshot.rootRoleId, 'parent role');
     const id = newId();
     return toRole(await repo.insertRole(trx, actor.tenantId, { id, name: named(input.name, 'role'), parent_id: parent.id, path: `${parent.path}${id}/` }));
@@ -216,8 +217,8 @@ export async function createRole(db: Kysely<Database>, actor: Authenticated, inp
 }
 
 /** Renames and/or moves a role; its subtree moves with it, and it can never go under itself. */
-export async function updateRole(db: Kysely<Database>, actor: Authenticated, id: string, input: { name?: string; parentId?: string }): Promise<Role> {
-  return adminChange(db, actor, 'role.updated', async (trx) => {
+export async function updateRole(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, id: string, input: { name?: string; parentId?: string }): Promise<Role> {
+  return adminChange(db, keyring, actor, 'role.updated', async (trx) => {
     const role = await roleOrThrow(trx, actor.tenantId, id);
     if (input.name !== undefined) await repo.renameRole(trx, actor.tenantId, id, named(input.name, 'role'));
     if (input.parentId !== undefined && input.parentId !== role.parent_id) {
@@ -231,8 +232,8 @@ export async function updateRole(db: Kysely<Database>, actor: Authenticated, id:
 }
 
 /** Deletes a leaf role; its users move to the role named. */
-export async function deleteRole(db: Kysely<Database>, actor: Authenticated, id: string, moveUsersTo: string | undefined): Promise<void> {
-  await adminChange(db, actor, 'role.deleted', async (trx) => {
+export async function deleteRole(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, id: string, moveUsersTo: string | undefined): Promise<void> {
+  await adminChange(db, keyring, actor, 'role.deleted', async (trx) => {
     const role = await roleOrThrow(trx, actor.tenantId, id);
     if (role.parent_id === null) throw new AccessError('in_use', 'the root role cannot be deleted');
     if (await repo.hasChildRoles(trx, actor.tenantId, id)) throw new AccessError('in_use', 'move or delete the roles below it first');
@@ -293,10 +294,11 @@ export async function listProfiles(db: Kysely<Database>, actor: Authenticated): 
 
 export async function createProfile(
   db: Kysely<Database>,
+  keyring: Keyring,
   actor: Authenticated,
   input: { name: string; permissions: Record<string, Partial<ModuleActions>>; fields?: Record<string, Record<string, string>> },
 ): Promise<Profile> {
-  return adminChange(db, actor, 'profile.created', async (trx) =>
+  return adminChange(db, keyring, actor, 'profile.created', async (trx) =>
     toProfile(
       await unique(
         repo.insertProfile(trx, actor.tenantId, {
@@ -313,11 +315,12 @@ export async function createProfile(
 
 export async function updateProfile(
   db: Kysely<Database>,
+  keyring: Keyring,
   actor: Authenticated,
   id: string,
   input: { name?: string; permissions?: Record<string, Partial<ModuleActions>>; fields?: Record<string, Record<string, string>> },
 ): Promise<Profile> {
-  return adminChange(db, actor, 'profile.updated', async (trx) => {
+  return adminChange(db, keyring, actor, 'profile.updated', async (trx) => {
     const current = await repo.findProfile(trx, actor.tenantId, id);
     if (!current) throw new AccessError('not_found', 'no such profile');
     if (current.is_admin) throw new AccessError('invalid_access', 'the Administrator profile always allows everything');
@@ -333,8 +336,8 @@ export async function updateProfile(
   });
 }
 
-export async function deleteProfile(db: Kysely<Database>, actor: Authenticated, id: string): Promise<void> {
-  await adminChange(db, actor, 'profile.deleted', async (trx) => {
+export async function deleteProfile(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, id: string): Promise<void> {
+  await adminChange(db, keyring, actor, 'profile.deleted', async (trx) => {
     const current = await repo.findProfile(trx, actor.tenantId, id);
     if (!current) throw new AccessError('not_found', 'no such profile');
     if (current.is_admin || current.name === 'Standard') throw new AccessError('in_use', 'the built-in profiles stay');
@@ -367,8 +370,8 @@ async function members(trx: Kysely<Database>, tenantId: string, memberIds: strin
   return { users, roles: [...new Set(roleIds)] };
 }
 
-export async function createGroup(db: Kysely<Database>, actor: Authenticated, input: { name: string; memberIds?: string[]; roleIds?: string[] }): Promise<Group> {
-  return adminChange(db, actor, 'group.created', async (trx) => {
+export async function createGroup(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, input: { name: string; memberIds?: string[]; roleIds?: string[] }): Promise<Group> {
+  return adminChange(db, keyring, actor, 'group.created', async (trx) => {
     const m = await members(trx, actor.tenantId, input.memberIds ?? [], input.roleIds ?? []);
     const group = await unique(repo.insertGroup(trx, actor.tenantId, { id: newId(), name: named(input.name, 'group') }), 'group');
     await repo.replaceGroupMembers(trx, actor.tenantId, group.id, m.users, m.roles);
@@ -378,11 +381,12 @@ export async function createGroup(db: Kysely<Database>, actor: Authenticated, in
 
 export async function updateGroup(
   db: Kysely<Database>,
+  keyring: Keyring,
   actor: Authenticated,
   id: string,
   input: { name?: string; memberIds?: string[]; roleIds?: string[] },
 ): Promise<Group> {
-  await adminChange(db, actor, 'group.updated', async (trx) => {
+  await adminChange(db, keyring, actor, 'group.updated', async (trx) => {
     if (!(await repo.findGroup(trx, actor.tenantId, id))) throw new AccessError('not_found', 'no such group');
     if (input.name !== undefined) await unique(repo.renameGroup(trx, actor.tenantId, id, named(input.name, 'group')), 'group');
     if (input.memberIds !== undefined || input.roleIds !== undefined) {
@@ -395,8 +399,8 @@ export async function updateGroup(
   return group!;
 }
 
-export async function deleteGroup(db: Kysely<Database>, actor: Authenticated, id: string): Promise<void> {
-  await adminChange(db, actor, 'group.deleted', async (trx) => {
+export async function deleteGroup(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, id: string): Promise<void> {
+  await adminChange(db, keyring, actor, 'group.deleted', async (trx) => {
     if (!(await repo.findGroup(trx, actor.tenantId, id))) throw new AccessError('not_found', 'no such group');
     await repo.deleteGroup(trx, actor.tenantId, id);
   });
@@ -407,8 +411,8 @@ export async function sharingDefaults(db: Kysely<Database>, actor: Authenticated
   return Object.fromEntries(RECORD_MODULES.map((m) => [m, snapshot.defaults.get(m) ?? 'public_write'])) as Record<RecordModule, SharingLevel>;
 }
 
-export async function setSharingDefaults(db: Kysely<Database>, actor: Authenticated, input: Partial<Record<string, SharingLevel>>): Promise<Record<RecordModule, SharingLevel>> {
-  await adminChange(db, actor, 'sharing.defaults', async (trx) => {
+export async function setSharingDefaults(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, input: Partial<Record<string, SharingLevel>>): Promise<Record<RecordModule, SharingLevel>> {
+  await adminChange(db, keyring, actor, 'sharing.defaults', async (trx) => {
     for (const [module, level] of Object.entries(input)) {
       if (!(RECORD_MODULES as readonly string[]).includes(module)) throw new AccessError('invalid_access', `there is no record module "${module}"`);
       await repo.setSharingDefault(trx, actor.tenantId, module, level!);
@@ -438,8 +442,8 @@ export async function listSharingRules(db: Kysely<Database>, actor: Authenticate
   return (await repo.listSharingRules(db, actor.tenantId)).map(toRule);
 }
 
-export async function createSharingRule(db: Kysely<Database>, actor: Authenticated, input: Omit<SharingRuleView, 'id'>): Promise<SharingRuleView> {
-  return adminChange(db, actor, 'sharing.rule_created', async (trx) => {
+export async function createSharingRule(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, input: Omit<SharingRuleView, 'id'>): Promise<SharingRuleView> {
+  return adminChange(db, keyring, actor, 'sharing.rule_created', async (trx) => {
     if (!(RECORD_MODULES as readonly string[]).includes(input.module)) throw new AccessError('invalid_access', `there is no record module "${input.module}"`);
     for (const end of [input.from, input.to]) {
       if (end.kind === 'role') await roleOrThrow(trx, actor.tenantId, end.id);
@@ -459,8 +463,8 @@ export async function createSharingRule(db: Kysely<Database>, actor: Authenticat
   });
 }
 
-export async function deleteSharingRule(db: Kysely<Database>, actor: Authenticated, id: string): Promise<void> {
-  await adminChange(db, actor, 'sharing.rule_deleted', async (trx) => {
+export async function deleteSharingRule(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, id: string): Promise<void> {
+  await adminChange(db, keyring, actor, 'sharing.rule_deleted', async (trx) => {
     if (!(await repo.deleteSharingRule(trx, actor.tenantId, id))) throw new AccessError('not_found', 'no such sharing rule');
   });
 }
@@ -472,13 +476,14 @@ export async function deleteSharingRule(db: Kysely<Database>, actor: Authenticat
  */
 export async function assignUserAccess(
   db: Kysely<Database>,
+  keyring: Keyring,
   actor: Authenticated,
   userId: string,
   input: { roleId?: string; profileId?: string },
   countOtherActiveAdmins: (trx: Kysely<Database>) => Promise<number>,
 ): Promise<{ isAdmin: boolean | undefined }> {
   if (input.roleId === undefined && input.profileId === undefined) return { isAdmin: undefined };
-  return adminChange(db, actor, 'user.access', async (trx) => {
+  return adminChange(db, keyring, actor, 'user.access', async (trx) => {
     const values: { role_id?: string; profile_id?: string; is_admin?: boolean } = {};
     if (input.roleId !== undefined) values.role_id = (await roleOrThrow(trx, actor.tenantId, input.roleId)).id;
     if (input.profileId !== undefined) {

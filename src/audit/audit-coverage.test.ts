@@ -114,8 +114,8 @@ describe('recording the recycle bin', () => {
 describe('recording a tenant’s lifecycle', () => {
   it('records the tenant created, suspended and reactivated', async () => {
     const s = await crmSession(t);
-    await suspendTenant(t.handle.db, s.tt.tenant.slug);
-    await reactivateTenant(t.handle.db, s.tt.tenant.slug);
+    await suspendTenant(t.handle.db, t.keyring, s.tt.tenant.slug);
+    await reactivateTenant(t.handle.db, t.keyring, s.tt.tenant.slug);
     // The admin's session ended with the suspension; sign in again to read the trail.
     const login = await t.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { tenant: s.tt.tenant.slug, email: s.tt.adminEmail, password: s.tt.adminPassword } });
     const headers = { authorization: `Bearer ${login.json().token as string}` };

@@ -9,7 +9,6 @@ import { createContact, getContact, updateContact } from '../crm/contacts.servic
 import type { Database } from '../db/schema.js';
 import type { Authenticated } from '../identity/identity.service.js';
 import type { Keyring } from '../keys/keyring.js';
-import { useAuditKeyring } from './audit.service.js';
 import { sealTenant } from './sealer.js';
 
 // `custodia audit verify` and `custodia audit checkpoint` through the
@@ -20,12 +19,9 @@ const kind = testDbKind();
 const t = useTestDatabase();
 const cli = useCliDatabase(t);
 
-/** Runs `work` on the database the CLI will open (with the audit trail's keyring set to its), then lets go of it. */
+/** Runs `work` on the database the CLI will open (with its keyring), then lets go of it. */
 function onCliDatabase<T>(work: (db: Kysely<Database>, keyring: Keyring) => Promise<T>): Promise<T> {
-  return cli.on((db, keyring) => {
-    useAuditKeyring(keyring);
-    return work(db, keyring);
-  });
+  return cli.on((db, keyring) => work(db, keyring));
 }
 
 /** A tenant whose admin created, read and changed a person. */

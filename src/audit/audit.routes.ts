@@ -6,7 +6,7 @@ import type { DatabaseHandle } from '../db/database.js';
 import { actorOf, requireAuth } from '../http/auth.js';
 import { DateTime, ProblemSchema } from '../http/schemas.js';
 import type { IdentitySettings } from '../identity/identity.service.js';
-import { auditSettings, exportAuditCsv, listAuditEntries, setAuditRetention, useAuditKeyring } from './audit.service.js';
+import { auditSettings, exportAuditCsv, listAuditEntries, setAuditRetention } from './audit.service.js';
 
 // HTTP for the audit trail: the entries (filtered, paged), a person's access log, CSV for auditors, retention.
 
@@ -75,8 +75,6 @@ export function registerAuditRoutes(server: FastifyInstance, database: DatabaseH
   const { db } = database;
   const { keyring } = settings;
   const auth = requireAuth(db, settings);
-  // Security events reach the trail without a keyring of their own: they use the process's.
-  useAuditKeyring(keyring);
 
   app.get(
     '/api/v1/audit',

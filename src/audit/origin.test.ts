@@ -226,7 +226,7 @@ describe('sealed origins', () => {
     const row = await s.handle.db.selectFrom('security_events').selectAll().where('tenant_id', '=', tt.tenant.id).where('id', '=', id).executeTakeFirstOrThrow();
     expect([row.ip, row.user_agent]).toEqual([null, null]);
     expect(row.origin_subject_id).toBe(await subjectOf(tt));
-    expect((await listSecurityEvents(s.handle.db, tt.tenant.id)).find((e) => e.id === id)?.ip).toBe(IPV4);
+    expect((await listSecurityEvents(s.handle.db, s.keyring, tt.tenant.id)).find((e) => e.id === id)?.ip).toBe(IPV4);
     expect(await sealLegacyOrigins(s.handle.db, s.keyring)).toBe(0);
   });
 

@@ -14,7 +14,9 @@ import { sealOrigin } from './origin.js';
  * an entry exists exactly when its change does. Reads are written outside any
  * transaction, before the record is handed out, through a group-commit writer:
  * concurrent requests share one INSERT, and each waits for it, so a read is on
- * record even when its request fails afterwards.
+ * record even when its request fails afterwards. The keyring is a parameter of
+ * every writer: an entry is sealed (origin, values) and MACed as it is built,
+ * so none is ever written without its MAC.
  */
 
 /** Where a request came from; the HTTP auth hook puts it on the actor. */
@@ -76,19 +78,6 @@ export function systemActor(label: string): AuditActor {
   return { kind: 'system', label };
 }
 
-// The keyring of this process, for writers that are not handed one (security
-// events keep their old signature). Set at start by the server and the CLI.
-let processKeyring: Keyring | undefined;
-
-export function useAuditKeyring(keyring: Keyring): void {
-  processKeyring = keyring;
-}
-
-/** The keyring set by useAuditKeyring, for writers and readers that are not handed one. */
-export function auditKeyring(): Keyring | undefined {
-  return processKeyring;
-}
-
 const uuid = (value: string | null | undefined): string | null => (value ? value.toLowerCase() : null);
 // Text PostgreSQL cannot store (NUL) or that would make logs and CSV ambiguous goes; cut by code point,
 // so no half of a surrogate pair is stored differently from what was hashed.
@@ -97,13 +86,13 @@ const clean = (value: string | null | undefined, max: number): string | null =>
 
 export const VALUES_CONTEXT = { table: 'audit_entries', field: 'values' } as const;
 
-async function buildEntry(db: Kysely<Database>, keyring: Keyring | undefined, record: AuditRecord): Promise<repo.NewAuditEntry> {
+async function buildEntry(db: Kysely<Database>, keyring: Keyring, record: AuditRecord): Promise<repo.NewAuditEntry> {
   const id = newId();
   const at = new Date();
   const tenantId = record.tenantId.toLowerCase();
   let valuesEnc: Buffer | null = null;
   let valuesSubjectId: string | null = null;
-  if (record.values && keyring) {
+  if (record.values) {
     valuesSubjectId = uuid(record.values.subjectId);
     const key = fieldKey(await subjectKey(db, keyring, tenantId, valuesSubjectId!));
     valuesEnc = encryptField(key, 1, { tenantId, table: VALUES_CONTEXT.table, rowId: id, field: VALUES_CONTEXT.field }, JSON.stringify(record.values.data));
@@ -111,10 +100,7 @@ async function buildEntry(db: Kysely<Database>, keyring: Keyring | undefined, re
   const origin = record.actor.origin ?? {};
   const ip = clean(origin.ip, 64);
   const userAgent = clean(origin.userAgent, 512);
-  // Without the keyring an origin cannot be sealed, and it is never stored in clear.
-  const sealedOrigin = keyring
-    ? await sealOrigin(db, keyring, { tenantId, table: VALUES_CONTEXT.table, rowId: id }, uuid(record.actor.subjectId), { ip, userAgent })
-    : null;
+  const sealedOrigin = await sealOrigin(db, keyring, { tenantId, table: VALUES_CONTEXT.table, rowId: id }, uuid(record.actor.subjectId), { ip, userAgent });
   const content: EntryContent = {
     tenantId,
     id,
@@ -158,14 +144,13 @@ async function buildEntry(db: Kysely<Database>, keyring: Keyring | undefined, re
     details: content.details,
     values_subject_id: valuesSubjectId,
     values_enc: valuesEnc,
-    // Without the keyring there is no MAC, and the sealer will refuse the entry: set it at start.
-    mac: keyring ? entryMac(keyring, tenantId, content) : null,
+    mac: entryMac(keyring, tenantId, content),
   };
 }
 
 /** Records a change in the caller's transaction: it commits or rolls back with the change. */
-export async function recordChange(db: Kysely<Database>, keyring: Keyring | undefined, record: AuditRecord): Promise<void> {
-  await repo.insertEntries(db, [await buildEntry(db, keyring ?? processKeyring, record)]);
+export async function recordChange(db: Kysely<Database>, keyring: Keyring, record: AuditRecord): Promise<void> {
+  await repo.insertEntries(db, [await buildEntry(db, keyring, record)]);
 }
 
 // --- group commit for reads ------------------------------------------------------------------
@@ -216,8 +201,8 @@ const writers = new WeakMap<Kysely<Database>, GroupWriter>();
  * Records a read of personal data and resolves once it is stored. Outside a
  * transaction (the usual case) it shares an INSERT with concurrent reads.
  */
-export async function recordRead(db: Kysely<Database>, keyring: Keyring | undefined, record: AuditRecord): Promise<void> {
-  const row = await buildEntry(db, keyring ?? processKeyring, record);
+export async function recordRead(db: Kysely<Database>, keyring: Keyring, record: AuditRecord): Promise<void> {
+  const row = await buildEntry(db, keyring, record);
   if (db.isTransaction) return repo.insertEntries(db, [row]);
   let writer = writers.get(db);
   if (!writer) writers.set(db, (writer = new GroupWriter(db)));

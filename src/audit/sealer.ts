@@ -4,7 +4,6 @@ import type { Database } from '../db/schema.js';
 import type { Keyring } from '../keys/keyring.js';
 import * as repo from './audit.repository.js';
 import { ChainWalker, GENESIS, macMatches, signHead } from './chain.js';
-import { useAuditKeyring } from './recorder.js';
 
 /**
  * The sealer: one per tenant at a time (the head row is locked, other nodes
@@ -103,7 +102,6 @@ export interface AuditSealer {
 /** Runs the sealer every `intervalMs` in this app node, and archiving once an hour. */
 export function startAuditSealer(deps: { db: Kysely<Database>; keyring: Keyring; log: FastifyBaseLogger; intervalMs?: number }): AuditSealer {
   const { db, keyring, log } = deps;
-  useAuditKeyring(keyring);
   let running: Promise<void> = Promise.resolve();
   let lastArchive = 0;
   let stopped = false;

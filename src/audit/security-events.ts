@@ -3,8 +3,8 @@ import type { Database } from '../db/schema.js';
 import type { Keyring } from '../keys/keyring.js';
 import { newId } from '../shared/ids.js';
 import * as repo from './audit.repository.js';
-import { NO_ORIGIN, openOrigins, sealOrigin, type Origin } from './origin.js';
-import { auditKeyring, recordChange, type AuditActor } from './recorder.js';
+import { NO_ORIGIN, openOrigins, sealOrigin } from './origin.js';
+import { recordChange, type AuditActor } from './recorder.js';
 
 /**
  * Every security-relevant event goes through recordSecurityEvent, in the
@@ -57,14 +57,12 @@ export interface SecurityEvent {
   details?: Record<string, string | number | boolean | null>;
 }
 
-export async function recordSecurityEvent(db: Kysely<Database>, event: SecurityEvent): Promise<void> {
+export async function recordSecurityEvent(db: Kysely<Database>, keyring: Keyring, event: SecurityEvent): Promise<void> {
   const id = newId();
   const origin = { ip: event.ip ?? null, userAgent: event.userAgent?.slice(0, 512) ?? null };
-  const keyring = auditKeyring();
   const owner = originOwner(event);
-  const subjectId = owner && keyring && (origin.ip || origin.userAgent) ? await repo.userSubjectId(db, event.tenantId, owner) : null;
-  // Without the keyring an origin cannot be sealed, and it is never stored in clear.
-  const sealed = keyring ? await sealOrigin(db, keyring, { tenantId: event.tenantId, table: 'security_events', rowId: id }, subjectId, origin) : null;
+  const subjectId = owner && (origin.ip || origin.userAgent) ? await repo.userSubjectId(db, event.tenantId, owner) : null;
+  const sealed = await sealOrigin(db, keyring, { tenantId: event.tenantId, table: 'security_events', rowId: id }, subjectId, origin);
   await db
     .insertInto('security_events')
     .values({
@@ -78,7 +76,7 @@ export async function recordSecurityEvent(db: Kysely<Database>, event: SecurityE
     })
     .execute();
   // The same event as a chained audit entry, in the same transaction.
-  await recordChange(db, undefined, {
+  await recordChange(db, keyring, {
     tenantId: event.tenantId,
     actor: { ...securityActor(event), subjectId },
     action: event.type,
@@ -139,6 +137,7 @@ export interface SecurityEventView {
 
 export async function listSecurityEvents(
   db: Kysely<Database>,
+  keyring: Keyring,
   tenantId: string,
   filter: { userId?: string; type?: string; limit?: number } = {},
 ): Promise<SecurityEventView[]> {
@@ -152,8 +151,7 @@ export async function listSecurityEvents(
   if (filter.userId) query = query.where('user_id', '=', filter.userId);
   if (filter.type) query = query.where('type', '=', filter.type);
   const rows = await query.execute();
-  const keyring = auditKeyring();
-  const origins = keyring ? await openOrigins(db, keyring, tenantId, 'security_events', rows) : new Map<string, Origin>();
+  const origins = await openOrigins(db, keyring, tenantId, 'security_events', rows);
   return rows.map((r) => ({
     id: r.id,
     at: r.at,

@@ -7,7 +7,6 @@ import { DomainError } from '../shared/domain-error.js';
 import * as tenants from '../tenants/tenants.service.js';
 import { reindexUsers } from '../identity/user-crypto.js';
 import { keyStatus, rotateMasterKey, rotateTenantKey } from '../keys/rotation.js';
-import { useAuditKeyring } from '../audit/audit.service.js';
 import { currentCheckpoint, parseCheckpoint, verifyTenant } from '../audit/verify.js';
 
 /**
@@ -74,12 +73,12 @@ export const operatorCommands = {
     return tenants.listTenants(database.db, status ? { status: status as TenantStatus } : {});
   },
 
-  async 'tenant.suspend'({ database }: OperatorContext, args: CommandArgs) {
-    return tenants.suspendTenant(database.db, required(args, 'slug', 'slug'));
+  async 'tenant.suspend'({ database, keyring }: OperatorContext, args: CommandArgs) {
+    return tenants.suspendTenant(database.db, keyring, required(args, 'slug', 'slug'));
   },
 
-  async 'tenant.reactivate'({ database }: OperatorContext, args: CommandArgs) {
-    return tenants.reactivateTenant(database.db, required(args, 'slug', 'slug'));
+  async 'tenant.reactivate'({ database, keyring }: OperatorContext, args: CommandArgs) {
+    return tenants.reactivateTenant(database.db, keyring, required(args, 'slug', 'slug'));
   },
 
   async 'tenant.terminate'({ config, database, keyring }: OperatorContext, args: CommandArgs) {
@@ -133,8 +132,6 @@ export function isCommandName(name: string): name is CommandName {
 
 /** Runs a command and returns its result as plain JSON, identical to what the admin socket returns. */
 export async function runOperatorCommand(ctx: OperatorContext, name: CommandName, args: CommandArgs): Promise<unknown> {
-  // Security events written by a command join the audit trail under this keyring's MAC key.
-  useAuditKeyring(ctx.keyring);
   const result = await operatorCommands[name](ctx, args);
   return JSON.parse(JSON.stringify(result)) as unknown;
 }

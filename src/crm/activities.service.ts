@@ -401,11 +401,11 @@ export async function updateActivity(
 }
 
 /** Soft delete: the activity goes to the recycle bin for 30 days. */
-export async function deleteActivity(db: Kysely<Database>, actor: Authenticated, id: string): Promise<void> {
+export async function deleteActivity(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, id: string): Promise<void> {
   await inTransaction(db, async (trx) => {
     const { row } = await activityRow(trx, actor, id, 'delete');
     if (!(await moveToBin(trx, actor.tenantId, 'activities', id))) throw new CrmError('record_not_found', 'no such activity');
-    await recordChange(trx, undefined, { tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'activity.deleted', entity: 'activities', entityId: id, subjectIds: aboutPeople(row) });
+    await recordChange(trx, keyring, { tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'activity.deleted', entity: 'activities', entityId: id, subjectIds: aboutPeople(row) });
   });
 }
 

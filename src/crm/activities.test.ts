@@ -245,12 +245,12 @@ describe('activities', () => {
     const a = await activity(token, { subject: 'binned', description: 'kept' });
     await call(token, 'DELETE', `/api/v1/activities/${a.id}`);
     const actor = await authenticate(t.handle.db, { ...t.config, keyring: t.keyring }, token);
-    await restoreFromBin(t.handle.db, actor, 'activities', a.id);
+    await restoreFromBin(t.handle.db, t.keyring, actor, 'activities', a.id);
     expect((await get(token, `/api/v1/activities/${a.id}`)).json()).toMatchObject({ subject: 'binned', description: 'kept', version: (a.version as number) + 2 });
-    await expect(restoreFromBin(t.handle.db, actor, 'activities', a.id)).rejects.toMatchObject({ code: 'not_in_recycle_bin' });
+    await expect(restoreFromBin(t.handle.db, t.keyring, actor, 'activities', a.id)).rejects.toMatchObject({ code: 'not_in_recycle_bin' });
     await call(token, 'DELETE', `/api/v1/activities/${a.id}`);
     await sql`update activities set deleted_at = now() - interval '31 days' where id = ${a.id}`.execute(t.handle.db);
-    await expect(restoreFromBin(t.handle.db, actor, 'activities', a.id)).rejects.toMatchObject({ code: 'restore_expired' });
+    await expect(restoreFromBin(t.handle.db, t.keyring, actor, 'activities', a.id)).rejects.toMatchObject({ code: 'restore_expired' });
   });
 
   it("keeps another tenant's activities out of reach: 404 for every verb, and no linking to their records", async () => {

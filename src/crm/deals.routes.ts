@@ -480,7 +480,7 @@ export function registerDealRoutes(server: FastifyInstance, database: DatabaseHa
     '/api/v1/activities/:id',
     { onRequest: auth, schema: { tags: ['activities'], summary: 'Delete an activity (to the recycle bin for 30 days)', params: IdParams, response: noContent } },
     async (request, reply) => {
-      await deleteActivity(db, actorOf(request), request.params.id);
+      await deleteActivity(db, keyring, actorOf(request), request.params.id);
       return reply.status(204).send(null);
     },
   );

@@ -342,15 +342,15 @@ describe('deals', () => {
     const raw = await sql<{ deleted_at: Date | null }>`select deleted_at from deals where id = ${d.id}`.execute(t.handle.db);
     expect(raw.rows[0]!.deleted_at).toBeInstanceOf(Date);
     const actor = await authenticate(t.handle.db, { ...t.config, keyring: t.keyring }, token);
-    expect(await restoreFromBin(t.handle.db, actor, 'deals', d.id)).toEqual({ module: 'deals', id: d.id });
+    expect(await restoreFromBin(t.handle.db, t.keyring, actor, 'deals', d.id)).toEqual({ module: 'deals', id: d.id });
     // Into the bin and back out moved the version twice: a change made against the old one is stale.
     expect((await get(token, `/api/v1/deals/${d.id}`)).json()).toMatchObject({ id: d.id, title: 'Binned', version: (d.version as number) + 2 });
     const stale = await call(token, 'PATCH', `/api/v1/deals/${d.id}`, { title: 'Stale', version: (d.version as number) + 1 });
     expect(stale.statusCode).toBe(409);
-    await expect(restoreFromBin(t.handle.db, actor, 'deals', d.id)).rejects.toMatchObject({ code: 'not_in_recycle_bin' });
+    await expect(restoreFromBin(t.handle.db, t.keyring, actor, 'deals', d.id)).rejects.toMatchObject({ code: 'not_in_recycle_bin' });
     await call(token, 'DELETE', `/api/v1/deals/${d.id}`);
     await sql`update deals set deleted_at = now() - interval '31 days' where id = ${d.id}`.execute(t.handle.db);
-    await expect(restoreFromBin(t.handle.db, actor, 'deals', d.id)).rejects.toMatchObject({ code: 'restore_expired' });
+    await expect(restoreFromBin(t.handle.db, t.keyring, actor, 'deals', d.id)).rejects.toMatchObject({ code: 'restore_expired' });
     expect((await get(token, `/api/v1/deals/${d.id}`)).statusCode).toBe(404);
     expect(tt.tenant.id).toBe(actor.tenantId);
   });

@@ -58,7 +58,7 @@ export function registerRecycleBinRoutes(server: FastifyInstance, database: Data
         response: { 200: Type.Object({ module: Type.String(), id: Uuid() }), ...Problems },
       },
     },
-    async (request) => restoreFromBin(db, actorOf(request), request.params.module, request.params.id),
+    async (request) => restoreFromBin(db, settings.keyring, actorOf(request), request.params.module, request.params.id),
   );
 
   app.delete(

@@ -108,7 +108,7 @@ async function binned(db: Kysely<Database>, actor: Authenticated, table: BinTabl
 }
 
 /** Takes a record back out of the bin, within the 30 days. */
-export async function restoreFromBin(db: Kysely<Database>, actor: Authenticated, module: string, id: string): Promise<{ module: string; id: string }> {
+export async function restoreFromBin(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, module: string, id: string): Promise<{ module: string; id: string }> {
   const table = tableOf(module);
   return db.transaction().execute(async (trx) => {
     const row = await binned(trx, actor, table, id);
@@ -116,7 +116,7 @@ export async function restoreFromBin(db: Kysely<Database>, actor: Authenticated,
       throw new CrmError('restore_expired', `records can be restored for ${RESTORE_DAYS} days after deletion`);
     }
     await repo.restore(trx, actor.tenantId, table, id);
-    await recordChange(trx, undefined, {
+    await recordChange(trx, keyring, {
       tenantId: actor.tenantId, actor: auditActorOf(actor), action: `${table === 'activities' ? 'activity' : table.replace(/s$/, '')}.restored`, entity: table, entityId: id,
       subjectIds: row.subject_id ? [row.subject_id] : [],
     });

@@ -577,7 +577,8 @@ export interface AuditEntriesTable {
   details: string;
   values_subject_id: string | null;
   values_enc: Buffer | null;
-  mac: Buffer | null;
+  /** Null only in rows written before every writer was handed the keyring; a new entry must carry one. */
+  mac: ColumnType<Buffer | null, Buffer, never>;
   prev_id: string | null;
   chain_hash: Buffer | null;
   rejected_at: Timestamp | null;

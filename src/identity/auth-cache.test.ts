@@ -125,7 +125,7 @@ describe('the authentication cache', () => {
   it('refuses the sessions of a suspended or terminated tenant on the next request', async () => {
     const suspended = await createTestTenant(t.handle.db);
     const a = await cachedSession(suspended);
-    await suspendTenant(t.handle.db, suspended.tenant.slug);
+    await suspendTenant(t.handle.db, t.keyring, suspended.tenant.slug);
     expect((await me(a)).statusCode).toBe(401);
 
     const terminated = await createTestTenant(t.handle.db);

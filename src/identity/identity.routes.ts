@@ -79,6 +79,7 @@ export function registerIdentityRoutes(
 ): void {
   const app = server.withTypeProvider<TypeBoxTypeProvider>();
   const { db } = database;
+  const { keyring } = settings;
   const auth = (options: AuthOptions = {}) => requireAuth(db, settings, options);
 
   function signedIn(request: FastifyRequest, reply: FastifyReply, result: SignedIn) {
@@ -131,7 +132,7 @@ export function registerIdentityRoutes(
       schema: { tags: ['sign-in'], summary: 'End this session', response: { 204: Type.Null(), ...Problems } },
     },
     async (request, reply) => {
-      await signOut(db, actorOf(request), originOf(request));
+      await signOut(db, keyring, actorOf(request), originOf(request));
       clearSessionCookie(reply);
       return reply.status(204).send(null);
     },
@@ -354,7 +355,7 @@ export function registerIdentityRoutes(
       schema: { tags: ['me'], summary: 'End one of your sessions', params: IdParams, response: { 204: Type.Null(), ...Problems } },
     },
     async (request, reply) => {
-      await revokeMySession(db, actorOf(request), request.params.id, originOf(request));
+      await revokeMySession(db, keyring, actorOf(request), request.params.id, originOf(request));
       return reply.status(204).send(null);
     },
   );
@@ -366,7 +367,7 @@ export function registerIdentityRoutes(
       schema: { tags: ['me'], summary: 'Sign out everywhere: end all your sessions, this one too', response: { 204: Type.Null(), ...Problems } },
     },
     async (request, reply) => {
-      await signOutEverywhere(db, actorOf(request), originOf(request));
+      await signOutEverywhere(db, keyring, actorOf(request), originOf(request));
       clearSessionCookie(reply);
       return reply.status(204).send(null);
     },
@@ -408,7 +409,7 @@ export function registerIdentityRoutes(
         response: { 201: Type.Intersect([TokenSchema, Type.Object({ token: Type.String() })]), ...Problems },
       },
     },
-    async (request, reply) => reply.status(201).send(await createApiToken(db, actorOf(request), { ...request.body, ...originOf(request) })),
+    async (request, reply) => reply.status(201).send(await createApiToken(db, keyring, actorOf(request), { ...request.body, ...originOf(request) })),
   );
 
   app.delete(
@@ -418,7 +419,7 @@ export function registerIdentityRoutes(
       schema: { tags: ['me'], summary: 'Revoke one of your API tokens', params: IdParams, response: { 204: Type.Null(), ...Problems } },
     },
     async (request, reply) => {
-      await revokeApiToken(db, actorOf(request), request.params.id, originOf(request));
+      await revokeApiToken(db, keyring, actorOf(request), request.params.id, originOf(request));
       return reply.status(204).send(null);
     },
   );
@@ -440,7 +441,7 @@ export function registerIdentityRoutes(
     },
     async (request) => {
       const actor = actorOf(request);
-      return { items: await listSecurityEvents(db, actor.tenantId, { userId: actor.user.id, limit: 50 }) };
+      return { items: await listSecurityEvents(db, keyring, actor.tenantId, { userId: actor.user.id, limit: 50 }) };
     },
   );
 }

@@ -196,7 +196,7 @@ export async function signIn(db: Kysely<Database>, settings: IdentitySettings, i
   const passwordOk = await verifyPassword(user?.password_hash ?? (await dummyHashFor(settings.argon2)), input.password);
   if (!tenant || !user || !passwordOk || user.status !== 'active') {
     if (tenant) {
-      await recordSecurityEvent(db, {
+      await recordSecurityEvent(db, settings.keyring, {
         tenantId: tenant.id,
         type: 'sign_in.failed',
         userId: user?.id ?? null,
@@ -258,7 +258,7 @@ export async function startSession(
     ...(sealed ?? NO_ORIGIN),
     mfa_enrolment_required: options.requireEnrolment,
   });
-  await recordSecurityEvent(db, {
+  await recordSecurityEvent(db, settings.keyring, {
     tenantId: user.tenant_id,
     type: 'sign_in.succeeded',
     userId: user.id,
@@ -446,9 +446,9 @@ async function authenticateToken(db: Kysely<Database>, settings: IdentitySetting
 
 // --- sessions ------------------------------------------------------------------------------
 
-export async function signOut(db: Kysely<Database>, actor: Authenticated, input: RequestOrigin): Promise<void> {
+export async function signOut(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, input: RequestOrigin): Promise<void> {
   if (actor.sessionId) await sessions.deleteSession(db, actor.tenantId, actor.sessionId);
-  await recordSecurityEvent(db, { tenantId: actor.tenantId, type: 'sign_out', userId: actor.user.id, ...origin(input) });
+  await recordSecurityEvent(db, keyring, { tenantId: actor.tenantId, type: 'sign_out', userId: actor.user.id, ...origin(input) });
 }
 
 export interface SessionView {
@@ -477,6 +477,7 @@ export async function listMySessions(db: Kysely<Database>, keyring: Keyring, act
 
 export async function revokeMySession(
   db: Kysely<Database>,
+  keyring: Keyring,
   actor: Authenticated,
   sessionId: string,
   input: RequestOrigin,
@@ -484,7 +485,7 @@ export async function revokeMySession(
   if (!(await sessions.deleteSessionOfUser(db, actor.tenantId, actor.user.id, sessionId))) {
     throw new IdentityError('session_not_found', 'no such session');
   }
-  await recordSecurityEvent(db, {
+  await recordSecurityEvent(db, keyring, {
     tenantId: actor.tenantId,
     type: 'sessions.revoked',
     userId: actor.user.id,
@@ -494,9 +495,9 @@ export async function revokeMySession(
 }
 
 /** Sign-out everywhere: every session of the user ends, this one included. */
-export async function signOutEverywhere(db: Kysely<Database>, actor: Authenticated, input: RequestOrigin): Promise<number> {
+export async function signOutEverywhere(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, input: RequestOrigin): Promise<number> {
   const ended = await sessions.deleteSessionsOfUser(db, actor.tenantId, actor.user.id);
-  await recordSecurityEvent(db, {
+  await recordSecurityEvent(db, keyring, {
     tenantId: actor.tenantId,
     type: 'sessions.revoked',
     userId: actor.user.id,

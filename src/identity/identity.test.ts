@@ -74,7 +74,7 @@ describe('sign-in', () => {
   it('refuses sign-in to a suspended tenant and ends the use of its sessions', async () => {
     const { tenant, adminEmail, adminPassword } = await createTestTenant(t.handle.db);
     const { token } = (await login({ tenant: tenant.slug, email: adminEmail, password: adminPassword })).json();
-    await suspendTenant(t.handle.db, tenant.slug);
+    await suspendTenant(t.handle.db, t.keyring, tenant.slug);
     expect((await login({ tenant: tenant.slug, email: adminEmail, password: adminPassword })).statusCode).toBe(401);
     const res = await me(token);
     expect(res.statusCode).toBe(401);

@@ -126,7 +126,7 @@ export async function confirmTotpEnrolment(
   });
   const codes = await issueRecoveryCodes(db, user);
   await sessions.requireEnrolmentForUser(db, user.tenant_id, user.id, false);
-  await recordSecurityEvent(db, { tenantId: user.tenant_id, type: 'mfa.enrolled', userId: user.id, ...origin(input) });
+  await recordSecurityEvent(db, settings.keyring, { tenantId: user.tenant_id, type: 'mfa.enrolled', userId: user.id, ...origin(input) });
   return codes;
 }
 
@@ -175,7 +175,7 @@ export async function completeMfaSignIn(
   if (!result.ok) {
     const attempts = await credentials.countMfaAttempt(db, challenge.tenant_id, challenge.id);
     if (attempts >= MFA_MAX_ATTEMPTS) await credentials.deleteMfaChallenge(db, challenge.tenant_id, challenge.id);
-    await recordSecurityEvent(db, {
+    await recordSecurityEvent(db, settings.keyring, {
       tenantId: user.tenant_id,
       type: 'sign_in.mfa_failed',
       userId: user.id,
@@ -187,7 +187,7 @@ export async function completeMfaSignIn(
   if (!(await credentials.deleteMfaChallenge(db, challenge.tenant_id, challenge.id))) throw invalid();
   await attemptSucceeded(db, keys, { clearAccount: true });
   if (result.method === 'recovery_code') {
-    await recordSecurityEvent(db, {
+    await recordSecurityEvent(db, settings.keyring, {
       tenantId: user.tenant_id,
       type: 'mfa.recovery_code_used',
       userId: user.id,
@@ -231,7 +231,7 @@ export async function disableTotp(
   }
   await assertPasswordAndCode(db, settings, user, proof, input);
   await clearSecondFactor(db, user);
-  await recordSecurityEvent(db, { tenantId: user.tenant_id, type: 'mfa.disabled', userId: user.id, ...origin(input) });
+  await recordSecurityEvent(db, settings.keyring, { tenantId: user.tenant_id, type: 'mfa.disabled', userId: user.id, ...origin(input) });
 }
 
 export async function regenerateRecoveryCodes(
@@ -245,7 +245,7 @@ export async function regenerateRecoveryCodes(
   if (!user.totp_secret) throw new IdentityError('mfa_not_enabled', 'two-factor sign-in is not on');
   await assertPasswordAndCode(db, settings, user, proof, input);
   const codes = await issueRecoveryCodes(db, user);
-  await recordSecurityEvent(db, {
+  await recordSecurityEvent(db, settings.keyring, {
     tenantId: user.tenant_id,
     type: 'mfa.recovery_codes_regenerated',
     userId: user.id,

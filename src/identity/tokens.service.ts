@@ -1,3 +1,4 @@
+import type { Keyring } from '../keys/keyring.js';
 import type { Kysely } from 'kysely';
 import { recordSecurityEvent } from '../audit/security-events.js';
 import type { ApiTokenScope, Database } from '../db/schema.js';
@@ -33,6 +34,7 @@ function toView(row: Awaited<ReturnType<typeof credentials.insertApiToken>>): Ap
 
 export async function createApiToken(
   db: Kysely<Database>,
+  keyring: Keyring,
   actor: Authenticated,
   input: { name: string; scopes: ApiTokenScope[]; expiresInDays?: number } & RequestOrigin,
 ): Promise<ApiTokenView & { token: string }> {
@@ -53,7 +55,7 @@ export async function createApiToken(
       scopes,
       expiresAt: new Date(Date.now() + days * 86_400_000),
     });
-    await recordSecurityEvent(trx, {
+    await recordSecurityEvent(trx, keyring, {
       tenantId: actor.tenantId,
       type: 'api_token.created',
       userId: actor.user.id,
@@ -71,6 +73,7 @@ export async function listApiTokens(db: Kysely<Database>, actor: Authenticated):
 
 export async function revokeApiToken(
   db: Kysely<Database>,
+  keyring: Keyring,
   actor: Authenticated,
   tokenId: string,
   input: RequestOrigin,
@@ -79,7 +82,7 @@ export async function revokeApiToken(
     if (!(await credentials.revokeApiToken(trx, actor.tenantId, actor.user.id, tokenId))) {
       throw new IdentityError('token_not_found', 'no such token');
     }
-    await recordSecurityEvent(trx, {
+    await recordSecurityEvent(trx, keyring, {
       tenantId: actor.tenantId,
       type: 'api_token.revoked',
       userId: actor.user.id,

@@ -53,7 +53,7 @@ export async function createUserByAdmin(
       isAdmin: input.isAdmin ?? false,
       ...(input.language ? { language: input.language } : {}),
     });
-    await recordSecurityEvent(trx, {
+    await recordSecurityEvent(trx, settings.keyring, {
       tenantId: actor.tenantId,
       type: 'user.created',
       userId: user.id,
@@ -62,7 +62,7 @@ export async function createUserByAdmin(
       details: { isAdmin: user.isAdmin },
     });
     const access = { ...(input.roleId ? { roleId: input.roleId } : {}), ...(input.profileId ? { profileId: input.profileId } : {}) };
-    await assignUserAccess(trx, actor, user.id, access, (t) => users.countOtherActiveAdmins(t, actor.tenantId, user.id));
+    await assignUserAccess(trx, settings.keyring, actor, user.id, access, (t) => users.countOtherActiveAdmins(t, actor.tenantId, user.id));
     await accessChanged(trx, actor.tenantId);
     return toUser(await findInTenant(trx, settings, actor, user.id));
   });
@@ -130,7 +130,7 @@ export async function updateUserByAdmin(
     if (changes.status !== undefined) extra.status = changes.status;
     await saveProfile(trx, settings, user, changes, extra);
     const access = { ...(changes.roleId ? { roleId: changes.roleId } : {}), ...(changes.profileId ? { profileId: changes.profileId } : {}) };
-    await assignUserAccess(trx, actor, user.id, access, (t) => users.countOtherActiveAdmins(t, actor.tenantId, user.id));
+    await assignUserAccess(trx, settings.keyring, actor, user.id, access, (t) => users.countOtherActiveAdmins(t, actor.tenantId, user.id));
     await accessChanged(trx, actor.tenantId);
     const updated = await findInTenant(trx, settings, actor, user.id);
     if (changes.status === 'deactivated' && user.status !== 'deactivated') {
@@ -143,7 +143,7 @@ export async function updateUserByAdmin(
         : changes.status === 'active' && user.status !== 'active'
           ? 'user.reactivated'
           : 'user.updated';
-    await recordSecurityEvent(trx, {
+    await recordSecurityEvent(trx, settings.keyring, {
       tenantId: actor.tenantId,
       type,
       userId: user.id,
@@ -168,7 +168,7 @@ export async function resetUserMfa(
     const user = await findInTenant(trx, settings, actor, userId);
     await clearSecondFactor(trx, user);
     await sessions.deleteSessionsOfUser(trx, actor.tenantId, user.id);
-    await recordSecurityEvent(trx, {
+    await recordSecurityEvent(trx, settings.keyring, {
       tenantId: actor.tenantId,
       type: 'mfa.reset_by_admin',
       userId: user.id,

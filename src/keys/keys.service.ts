@@ -102,7 +102,7 @@ export async function destroyTenantKeys(db: Kysely<Database>, keyring: Keyring, 
   const destroyed = await repo.destroyTenantKeys(db, tenantId, new Date());
   await repo.deleteTenantSubjectKeys(db, tenantId);
   keyring.forgetTenant(tenantId);
-  await recordSecurityEvent(db, { tenantId, type: 'key.tenant_destroyed', details: { versions: destroyed } });
+  await recordSecurityEvent(db, keyring, { tenantId, type: 'key.tenant_destroyed', details: { versions: destroyed } });
 }
 
 // --- subjects ----------------------------------------------------------------------------
@@ -238,7 +238,7 @@ export async function eraseSubject(
   if (!subject) throw new KeyError('subject_not_found', 'no such subject');
   await repo.deleteSubjectKey(db, tenantId, subjectId, new Date());
   keyring.forgetSubject(tenantId, subjectId);
-  await recordSecurityEvent(db, {
+  await recordSecurityEvent(db, keyring, {
     tenantId,
     type: 'key.subject_shredded',
     actorUserId: actor.userId ?? null,

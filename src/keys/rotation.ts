@@ -112,7 +112,7 @@ export async function rotateTenantKey(
     await repo.deleteTermsOfVersion(trx, tenantId, from);
     await repo.setTenantKeyState(trx, tenantId, from, 'retired');
     await repo.updateRotation(trx, rotationId, { phase: 'done', done: true });
-    await recordSecurityEvent(trx, { tenantId, type: 'key.tenant_rotated', details: { from, to, subjects: result.rewrapped } });
+    await recordSecurityEvent(trx, keyring, { tenantId, type: 'key.tenant_rotated', details: { from, to, subjects: result.rewrapped } });
   });
   keyring.forgetTenant(tenantId);
   return result;

@@ -18,6 +18,7 @@ const SecurityPolicy = Type.Object({
 export function registerTenantRoutes(server: FastifyInstance, database: DatabaseHandle, settings: IdentitySettings): void {
   const app = server.withTypeProvider<TypeBoxTypeProvider>();
   const { db } = database;
+  const { keyring } = settings;
   const admin = requireAuth(db, settings, { scope: 'admin' });
   const assertAdmin = (isAdmin: boolean) => {
     if (!isAdmin) throw new IdentityError('admin_required', 'only administrators of this tenant can do this');
@@ -48,7 +49,7 @@ export function registerTenantRoutes(server: FastifyInstance, database: Database
       assertAdmin(actor.user.isAdmin);
       const tenant = await db.transaction().execute(async (trx) => {
         const updated = await setMfaRequired(trx, actor.tenantId, request.body.requireMfa);
-        await recordSecurityEvent(trx, {
+        await recordSecurityEvent(trx, keyring, {
           tenantId: actor.tenantId,
           type: 'tenant.security_policy_changed',
           actorUserId: actor.user.id,
@@ -89,7 +90,7 @@ export function registerTenantRoutes(server: FastifyInstance, database: Database
       assertAdmin(actor.user.isAdmin);
       const { userId, type, limit } = request.query;
       return {
-        items: await listSecurityEvents(db, actor.tenantId, {
+        items: await listSecurityEvents(db, keyring, actor.tenantId, {
           ...(userId ? { userId } : {}),
           ...(type ? { type } : {}),
           ...(limit ? { limit } : {}),

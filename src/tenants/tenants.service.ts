@@ -99,7 +99,7 @@ export async function createTenant(
         passwordHash,
         isAdmin: true,
       });
-      await recordSecurityEvent(trx, { tenantId: row.id, type: 'tenant.created', details: { adminUserId: admin.id } });
+      await recordSecurityEvent(trx, settings.keyring, { tenantId: row.id, type: 'tenant.created', details: { adminUserId: admin.id } });
       return { tenant: toTenant(row), admin };
     });
   } catch (error) {
@@ -149,6 +149,7 @@ export async function isTenantActive(db: Kysely<Database>, tenantId: string): Pr
 
 async function changeStatus(
   db: Kysely<Database>,
+  keyring: Keyring,
   slug: string,
   allowedFrom: TenantStatus[],
   change: (row: TenantRow, now: Date) => Parameters<typeof repo.updateTenant>[2],
@@ -162,18 +163,18 @@ async function changeStatus(
     }
     const changed = toTenant(await repo.updateTenant(trx, row.id, change(row, new Date())));
     const type = ({ suspend: 'tenant.suspended', reactivate: 'tenant.reactivated', terminate: 'tenant.terminated' } as const)[verb];
-    await recordSecurityEvent(trx, { tenantId: row.id, type, details: { from: row.status } });
+    await recordSecurityEvent(trx, keyring, { tenantId: row.id, type, details: { from: row.status } });
     return changed;
   });
 }
 
 /** Suspended tenants keep their data but nobody can sign in or use a session. */
-export function suspendTenant(db: Kysely<Database>, slug: string): Promise<Tenant> {
-  return changeStatus(db, slug, ['active'], (_row, now) => ({ status: 'suspended', suspended_at: now }), 'suspend');
+export function suspendTenant(db: Kysely<Database>, keyring: Keyring, slug: string): Promise<Tenant> {
+  return changeStatus(db, keyring, slug, ['active'], (_row, now) => ({ status: 'suspended', suspended_at: now }), 'suspend');
 }
 
-export function reactivateTenant(db: Kysely<Database>, slug: string): Promise<Tenant> {
-  return changeStatus(db, slug, ['suspended'], () => ({ status: 'active', suspended_at: null }), 'reactivate');
+export function reactivateTenant(db: Kysely<Database>, keyring: Keyring, slug: string): Promise<Tenant> {
+  return changeStatus(db, keyring, slug, ['suspended'], () => ({ status: 'active', suspended_at: null }), 'reactivate');
 }
 
 /**
@@ -188,6 +189,7 @@ export async function terminateTenant(
   const graceDays = Math.min(settings.tenantDeletionGraceDays, 30);
   const tenant = await changeStatus(
     db,
+    settings.keyring,
     slug,
     ['active', 'suspended'],
     (_row, now) => ({

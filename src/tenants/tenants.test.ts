@@ -100,10 +100,10 @@ describe('tenants', () => {
 
   it('moves through its lifecycle: suspend, reactivate, terminate with a deletion date', async () => {
     const { tenant } = await createTestTenant(t.handle.db);
-    expect((await suspendTenant(t.handle.db, tenant.slug)).status).toBe('suspended');
-    expect(await codeOf(suspendTenant(t.handle.db, tenant.slug))).toBe('tenant_invalid_transition');
-    expect((await reactivateTenant(t.handle.db, tenant.slug)).status).toBe('active');
-    expect(await codeOf(reactivateTenant(t.handle.db, tenant.slug))).toBe('tenant_invalid_transition');
+    expect((await suspendTenant(t.handle.db, t.keyring, tenant.slug)).status).toBe('suspended');
+    expect(await codeOf(suspendTenant(t.handle.db, t.keyring, tenant.slug))).toBe('tenant_invalid_transition');
+    expect((await reactivateTenant(t.handle.db, t.keyring, tenant.slug)).status).toBe('active');
+    expect(await codeOf(reactivateTenant(t.handle.db, t.keyring, tenant.slug))).toBe('tenant_invalid_transition');
 
     const before = Date.now();
     const terminated = await terminateTenant(t.handle.db, config, tenant.slug);
@@ -112,7 +112,7 @@ describe('tenants', () => {
     expect(due).toBe(30 * 86_400_000);
     expect(terminated.terminatedAt!.getTime()).toBeGreaterThanOrEqual(before - 1000);
     // Terminated is final.
-    expect(await codeOf(reactivateTenant(t.handle.db, tenant.slug))).toBe('tenant_invalid_transition');
+    expect(await codeOf(reactivateTenant(t.handle.db, t.keyring, tenant.slug))).toBe('tenant_invalid_transition');
     expect(await codeOf(terminateTenant(t.handle.db, config, tenant.slug))).toBe('tenant_invalid_transition');
   });
 
@@ -123,7 +123,7 @@ describe('tenants', () => {
   });
 
   it('names an unknown slug', async () => {
-    expect(await codeOf(suspendTenant(t.handle.db, uniqueSlug()))).toBe('tenant_not_found');
+    expect(await codeOf(suspendTenant(t.handle.db, t.keyring, uniqueSlug()))).toBe('tenant_not_found');
   });
 
   it('keeps users of one tenant invisible to another (cross-tenant)', async () => {
