@@ -8,7 +8,7 @@ import { adminSocketPath } from '../src/cli/admin-socket.js';
 import { lockPath } from '../src/db/data-dir-lock.js';
 import { testDbKind, useTestDatabase } from './db.js';
 import { uniqueSlug } from './factories.js';
-import { preparedDataDir, runCli, runServerToExit, startServerProcess, type ServerProcess } from './processes.js';
+import { keyedDataDir, preparedDataDir, runCli, runCliInProcess, runServerToExit, startServerProcess, type ServerProcess } from './processes.js';
 
 // The server as `npm start` runs it: a real process, signals and restarts.
 const kind = testDbKind();
@@ -18,8 +18,8 @@ async function envFor(): Promise<Record<string, string>> {
   return kind === 'pglite' ? { CUSTODIA_DATA_DIR: await preparedDataDir() } : { DATABASE_URL: db.url!, CUSTODIA_MASTER_KEY: db.masterKey };
 }
 
-async function createTenantViaCli(env: Record<string, string>, slug: string) {
-  const result = await runCli(
+async function createTenantViaCli(env: Record<string, string>, slug: string, run = runCli) {
+  const result = await run(
     ['tenant', 'create', '--slug', slug, '--name', 'Acme BV', '--admin-email', `admin@${slug}.test`, '--admin-password', 'correct horse battery staple'],
     env,
   );
@@ -148,9 +148,7 @@ describe.runIf(kind === 'pglite')('embedded data dir between processes', () => {
   }, 60_000);
 
   it('refuses to start with a master key that does not match the data', async () => {
-    const env = await envFor();
-    const server = await startServerProcess(env);
-    expect(await stop(server)).toBe(0);
+    const env = { CUSTODIA_DATA_DIR: await keyedDataDir() };
     const wrong = await runServerToExit({ ...env, CUSTODIA_MASTER_KEY: randomBytes(32).toString('base64') });
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toMatch(/refusing to start: the configured master key \(local:[0-9a-f]+\) is not the one this data was encrypted with/);
@@ -163,7 +161,7 @@ describe.runIf(kind === 'pglite')('embedded data dir between processes', () => {
     const env = await envFor();
     const server = await startServerProcess(env);
     const slug = uniqueSlug('kill');
-    await createTenantViaCli(env, slug);
+    await createTenantViaCli(env, slug, runCliInProcess); // through the server's admin socket
     await stop(server, 'SIGKILL');
     expect(existsSync(lockPath(env.CUSTODIA_DATA_DIR!))).toBe(true);
 
@@ -178,9 +176,7 @@ describe.runIf(kind === 'pglite')('embedded data dir between processes', () => {
 
 describe.runIf(kind === 'pglite')('a missing master key file', () => {
   it('is never replaced for existing data: the start is refused with a clear reason', async () => {
-    const env = await envFor();
-    const server = await startServerProcess(env);
-    expect(await stop(server)).toBe(0);
+    const env = { CUSTODIA_DATA_DIR: await keyedDataDir() };
     const keyFile = path.join(env.CUSTODIA_DATA_DIR!, 'master.key');
     await rename(keyFile, `${keyFile}.away`);
     const refused = await runServerToExit(env);

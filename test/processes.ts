@@ -44,6 +44,18 @@ export async function preparedDataDir(): Promise<string> {
   return dir;
 }
 
+/** A prepared data dir with its keys set up and the key file written, as a first start leaves it. */
+export async function keyedDataDir(): Promise<string> {
+  const dir = await preparedDataDir();
+  const handle = await openPglite({ dataDir: dir });
+  try {
+    await openKeys(handle, testConfig({ CUSTODIA_DATA_DIR: dir }));
+  } finally {
+    await handle.close();
+  }
+  return dir;
+}
+
 export interface CliResult {
   code: number | null;
   stdout: string;
