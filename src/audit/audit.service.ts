@@ -29,9 +29,6 @@ import { auditActorOf, recordChange, recordRead, VALUES_CONTEXT } from './record
  * marked so, unless the viewer holds audit.allValues (each use recorded).
  */
 
-export { recordChange, recordRead, auditActorOf, systemActor, changesBetween, fieldsShown } from './recorder.js';
-export type { AuditActor, AuditOrigin, AuditRecord } from './recorder.js';
-
 export interface AuditQuery {
   contactId?: string;
   leadId?: string;

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { AccessError } from '../access/access.errors.js';
 import { accessOf, assertWritable, redact, requirePermission } from '../access/access.service.js';
 import type { Access } from '../access/policy.js';
-import { auditActorOf, changesBetween, fieldsShown, recordChange, recordRead } from '../audit/audit.service.js';
+import { auditActorOf, changesBetween, fieldsShown, recordChange, recordRead } from '../audit/recorder.js';
 import type { ActivityType, Database } from '../db/schema.js';
 import { inTransaction } from '../db/transaction.js';
 import type { Authenticated } from '../identity/identity.service.js';

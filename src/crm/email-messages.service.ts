@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { accessOf } from '../access/access.service.js';
-import { auditActorOf, recordChange, recordRead } from '../audit/audit.service.js';
+import { auditActorOf, recordChange, recordRead } from '../audit/recorder.js';
 import type { Database, EmailDirection } from '../db/schema.js';
 import { inTransaction } from '../db/transaction.js';
 import type { Authenticated } from '../identity/identity.service.js';

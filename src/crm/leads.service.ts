@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database, LeadStatus } from '../db/schema.js';
 import type { Authenticated } from '../identity/identity.service.js';
 import type { Keyring } from '../keys/keyring.js';
-import { auditActorOf, recordChange } from '../audit/audit.service.js';
+import { auditActorOf, recordChange } from '../audit/recorder.js';
 import { subjectKey } from '../keys/keys.service.js';
 import { contactKind, type Contact } from './contacts.service.js';
 import { CrmError } from './crm.errors.js';

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { requirePermission } from '../access/access.service.js';
-import { auditActorOf, recordChange, recordRead } from '../audit/audit.service.js';
+import { auditActorOf, recordChange, recordRead } from '../audit/recorder.js';
 import type { Database } from '../db/schema.js';
 import type { Authenticated } from '../identity/identity.service.js';
 import { decryptField, encryptField, fieldKey } from '../keys/field-crypto.js';

@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import { accessAt, accessOf, accessVersionColumn, assertPermitted, assertWritable, cachedAccess, redact, requirePermission } from '../access/access.service.js';
 import type { Access } from '../access/policy.js';
 import { AccessError } from '../access/access.errors.js';
-import { auditActorOf, changesBetween, fieldsShown, recordChange, recordRead } from '../audit/audit.service.js';
+import { auditActorOf, changesBetween, fieldsShown, recordChange, recordRead } from '../audit/recorder.js';
 import type { Database } from '../db/schema.js';
 import { inTransaction } from '../db/transaction.js';
 import type { Authenticated } from '../identity/identity.service.js';

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { auditActorOf, recordChange, recordRead, systemActor, type AuditActor } from '../audit/audit.service.js';
+import { auditActorOf, recordChange, recordRead, systemActor, type AuditActor } from '../audit/recorder.js';
 import type { Database } from '../db/schema.js';
 import type { Authenticated } from '../identity/identity.service.js';
 import type { Keyring } from '../keys/keyring.js';
