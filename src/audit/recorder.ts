@@ -1,6 +1,5 @@
 import type { Kysely } from 'kysely';
 import type { AuditActorKind, Database } from '../db/schema.js';
-import type { Authenticated } from '../identity/identity.service.js';
 import { encryptField, fieldKey } from '../keys/field-crypto.js';
 import type { Keyring } from '../keys/keyring.js';
 import { subjectKey } from '../keys/keys.service.js';
@@ -26,11 +25,13 @@ export interface AuditOrigin {
   userAgent?: string | null;
 }
 
-declare module '../identity/identity.service.js' {
-  interface Authenticated {
-    /** The request this actor is acting in (set by the HTTP auth hook). */
-    origin?: AuditOrigin;
-  }
+/** What the writer needs to know of a signed-in actor (identity's Authenticated is one). */
+export interface SignedInActor {
+  via: 'session' | 'token';
+  user: { id: string };
+  userSubjectId?: string | null | undefined;
+  tokenId?: string | undefined;
+  origin?: AuditOrigin | undefined;
 }
 
 export interface AuditActor {
@@ -64,7 +65,7 @@ export interface AuditRecord {
 }
 
 /** The actor of a signed-in request. */
-export function auditActorOf(actor: Authenticated): AuditActor {
+export function auditActorOf(actor: SignedInActor): AuditActor {
   return {
     kind: actor.via === 'token' ? 'token' : 'user',
     userId: actor.user.id,

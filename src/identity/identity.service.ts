@@ -1,6 +1,7 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { NO_ORIGIN, openOrigins, sealOrigin } from '../audit/origin.js';
+import type { AuditOrigin } from '../audit/recorder.js';
 import { recordSecurityEvent } from '../audit/security-events.js';
 import type { Config } from '../config.js';
 import type { ApiTokenScope, Database, Language, UserRow } from '../db/schema.js';
@@ -294,6 +295,8 @@ export interface Authenticated {
   mfaEnrolmentRequired: boolean;
   /** The user's subject: their key seals where their requests come from (audit/origin.ts). */
   userSubjectId?: string | null;
+  /** The request this actor is acting in (set by the HTTP auth hook). */
+  origin?: AuditOrigin;
 }
 
 export const API_TOKEN_PREFIX = 'cst_';
