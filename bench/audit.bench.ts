@@ -18,7 +18,7 @@ import { Keyring } from '../src/keys/keyring.js';
 import { initializeKeys } from '../src/keys/keys.service.js';
 import { LocalMasterKey } from '../src/keys/master-key-provider.js';
 import { newId } from '../src/shared/ids.js';
-import { createTenant } from '../src/tenants/tenants.service.js';
+import { createTenant } from '../src/provisioning/provision.js';
 import { machine } from './report.js';
 
 // The audit trail's costs, on its own (not part of `npm run bench`):

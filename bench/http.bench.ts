@@ -9,7 +9,7 @@ import { loadConfig } from '../src/config.js';
 import { migrateToLatest, openPglite, openPostgres, type DatabaseHandle } from '../src/db/database.js';
 import { initializeKeys } from '../src/keys/keys.service.js';
 import { loadKeyring } from '../src/keys/master-key.js';
-import { createTenant } from '../src/tenants/tenants.service.js';
+import { createTenant } from '../src/provisioning/provision.js';
 import { startChild, type ServerChild } from './child.js';
 import { cases, importExists, runCase, runImport, writeImportCsv, type CaseKey, type CaseResult, type ImportResult, type LoadSettings, type Sample } from './load.js';
 import { personAt, seedEncryptedContacts, seedPlainContacts } from './seed.js';

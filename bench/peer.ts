@@ -11,7 +11,7 @@ import { loadConfig } from '../src/config.js';
 import { migrateToLatest, openPostgres } from '../src/db/database.js';
 import { initializeKeys } from '../src/keys/keys.service.js';
 import { loadKeyring } from '../src/keys/master-key.js';
-import { createTenant } from '../src/tenants/tenants.service.js';
+import { createTenant } from '../src/provisioning/provision.js';
 import { startChild } from './child.js';
 import { childEnv, createBenchDatabase, runStatement, signIn } from './http.bench.js';
 import { machine, mergeResults } from './report.js';

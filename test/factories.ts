@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { loadConfig, type Config } from '../src/config.js';
 import type { Database } from '../src/db/schema.js';
-import { createTenant, type Tenant } from '../src/tenants/tenants.service.js';
+import { createTenant } from '../src/provisioning/provision.js';
+import type { Tenant } from '../src/tenants/tenants.service.js';
 import type { User } from '../src/identity/identity.service.js';
 import { keyringOf } from './db.js';
 

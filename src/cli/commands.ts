@@ -4,6 +4,7 @@ import { migrateToLatest, type DatabaseHandle } from '../db/database.js';
 import type { MailStatus, TenantStatus } from '../db/schema.js';
 import * as mail from '../mail/mail.service.js';
 import { DomainError } from '../shared/domain-error.js';
+import { createTenant } from '../provisioning/provision.js';
 import * as tenants from '../tenants/tenants.service.js';
 import { reindexUsers } from '../identity/user-crypto.js';
 import { keyStatus, rotateMasterKey, rotateTenantKey } from '../keys/rotation.js';
@@ -55,7 +56,7 @@ export const operatorCommands = {
   },
 
   async 'tenant.create'({ config, database, keyring }: OperatorContext, args: CommandArgs) {
-    const { tenant, admin } = await tenants.createTenant(database.db, { ...config, keyring }, {
+    const { tenant, admin } = await createTenant(database.db, { ...config, keyring }, {
       slug: required(args, 'slug', 'slug'),
       name: required(args, 'name', 'name'),
       adminEmail: required(args, 'adminEmail', 'admin-email'),

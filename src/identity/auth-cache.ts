@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { ApiTokenScope } from '../db/schema.js';
-import type { User } from './identity.service.js';
+import type { User } from './user.js';
 
 /**
  * Authenticated credentials, remembered for a few seconds so that a burst of

@@ -18,6 +18,7 @@ import { assertPasswordAcceptable, hashPassword, needsRehash, verifyPassword, ty
 import * as sessions from './sessions.repository.js';
 import { admitAttempt, attemptSucceeded, throttleKeys, type ThrottleKeys } from './throttle.js';
 import { findUserByEmail, indexUser, newUserSubject, openUser, sealUserFields, type UserRecord } from './user-crypto.js';
+import type { User } from './user.js';
 import * as users from './users.repository.js';
 
 export type IdentitySettings = Pick<
@@ -28,21 +29,7 @@ export type IdentitySettings = Pick<
   keyring: Keyring;
 };
 
-export interface User {
-  id: string;
-  tenantId: string;
-  email: string;
-  name: string;
-  isAdmin: boolean;
-  status: UserRow['status'];
-  language: Language;
-  mfaEnabled: boolean;
-  /** Null: the tenant's root role. */
-  roleId: string | null;
-  /** Null: the built-in Administrator or Standard profile, after isAdmin. */
-  profileId: string | null;
-  createdAt: Date;
-}
+export type { User } from './user.js';
 
 export function toUser(row: UserRecord): User {
   return {

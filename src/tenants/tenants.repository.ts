@@ -1,6 +1,5 @@
 import type { Kysely } from 'kysely';
 import type { Database, NewTenantRow, TenantRow, TenantStatus, TenantUpdate } from '../db/schema.js';
-import { fenceTenant } from '../identity/auth-cache.js';
 
 // The tenants table is the root of the tenant model: it is not tenant-owned,
 // so these functions are the only ones that work across tenants.
@@ -33,8 +32,6 @@ export async function listTenants(db: Kysely<Database>, filter: { status?: Tenan
 }
 
 export async function updateTenant(db: Kysely<Database>, id: string, update: TenantUpdate): Promise<TenantRow> {
-  // Status and policy decide whether its sessions may be used: authentication must look again.
-  fenceTenant(id);
   return db
     .updateTable('tenants')
     .set({ ...update, updated_at: new Date() })

@@ -2,9 +2,9 @@ import type { Kysely } from 'kysely';
 import { recordSecurityEvent } from '../audit/security-events.js';
 import type { Config } from '../config.js';
 import type { Database, TenantRow, TenantStatus } from '../db/schema.js';
-import { createUser, preparePassword, type User } from '../identity/identity.service.js';
+import { fenceTenant } from '../identity/auth-cache.js';
 import type { Keyring } from '../keys/keyring.js';
-import { createTenantKey, destroyTenantKeys } from '../keys/keys.service.js';
+import { destroyTenantKeys } from '../keys/keys.service.js';
 import { isUniqueViolation } from '../shared/domain-error.js';
 import { newId } from '../shared/ids.js';
 import { TenantError } from './tenants.errors.js';
@@ -60,51 +60,21 @@ function validateName(name: string): string {
   return trimmed;
 }
 
-export interface CreateTenantInput {
-  slug: string;
-  name: string;
-  adminEmail: string;
-  adminPassword: string;
-  adminName?: string;
-}
-
-export interface CreatedTenant {
-  tenant: Tenant;
-  admin: User;
-}
-
-/** Creates a tenant and its first administrator in one transaction. */
-export async function createTenant(
-  db: Kysely<Database>,
-  settings: Pick<Config, 'argon2'> & { keyring: Keyring },
-  input: CreateTenantInput,
-): Promise<CreatedTenant> {
+/** The checked slug and name of a tenant about to be created (provisioning/provision.ts creates it). */
+export async function checkNewTenant(db: Kysely<Database>, input: { slug: string; name: string }): Promise<{ slug: string; name: string }> {
   const slug = validateSlug(input.slug);
   const name = validateName(input.name);
   if (await repo.findTenantBySlug(db, slug)) throw slugTaken(slug);
-  const passwordHash = await preparePassword(input.adminPassword, input.adminEmail, settings.argon2);
+  return { slug, name };
+}
+
+/** Inserts the tenant row, in the provisioning transaction; a slug taken meanwhile is tenant_slug_taken. */
+export async function insertTenant(db: Kysely<Database>, checked: { slug: string; name: string }): Promise<Tenant> {
   try {
-    return await db.transaction().execute(async (trx) => {
-      const row = await repo.insertTenant(trx, {
-        id: newId(),
-        slug,
-        name,
-        status: 'active',
-        updated_at: new Date(),
-      });
-      await createTenantKey(trx, settings.keyring, row.id);
-      const admin = await createUser(trx, settings.keyring, row.id, {
-        email: input.adminEmail,
-        name: input.adminName ?? 'Administrator',
-        passwordHash,
-        isAdmin: true,
-      });
-      await recordSecurityEvent(trx, settings.keyring, { tenantId: row.id, type: 'tenant.created', details: { adminUserId: admin.id } });
-      return { tenant: toTenant(row), admin };
-    });
+    return toTenant(await repo.insertTenant(db, { id: newId(), slug: checked.slug, name: checked.name, status: 'active', updated_at: new Date() }));
   } catch (error) {
-    // Two creators raced past the check above; the unique index decided.
-    if (isUniqueViolation(error, 'tenants_slug_key')) throw slugTaken(slug);
+    // Two creators raced past checkNewTenant; the unique index decided.
+    if (isUniqueViolation(error, 'tenants_slug_key')) throw slugTaken(checked.slug);
     throw error;
   }
 }
@@ -140,6 +110,8 @@ export async function isMfaRequired(db: Kysely<Database>, tenantId: string): Pro
 
 /** The tenant's own security policy, set by its administrators. */
 export async function setMfaRequired(db: Kysely<Database>, tenantId: string, required: boolean): Promise<Tenant> {
+  // Status and policy decide whether its sessions may be used: authentication must look again.
+  fenceTenant(tenantId);
   return toTenant(await repo.updateTenant(db, tenantId, { require_mfa: required }));
 }
 
@@ -161,6 +133,7 @@ async function changeStatus(
     if (!allowedFrom.includes(row.status)) {
       throw new TenantError('tenant_invalid_transition', `cannot ${verb} tenant "${slug}": it is ${row.status}`);
     }
+    fenceTenant(row.id);
     const changed = toTenant(await repo.updateTenant(trx, row.id, change(row, new Date())));
     const type = ({ suspend: 'tenant.suspended', reactivate: 'tenant.reactivated', terminate: 'tenant.terminated' } as const)[verb];
     await recordSecurityEvent(trx, keyring, { tenantId: row.id, type, details: { from: row.status } });

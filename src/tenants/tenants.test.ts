@@ -3,8 +3,8 @@ import { useTestDatabase } from '../../test/db.js';
 import { createTestTenant, PRODUCTION_HASHING, testConfig, uniqueSlug } from '../../test/factories.js';
 import { findUserByEmail } from '../identity/user-crypto.js';
 import { TenantError } from './tenants.errors.js';
+import { createTenant } from '../provisioning/provision.js';
 import {
-  createTenant,
   getTenant,
   listTenants,
   reactivateTenant,
