@@ -1,36 +1,16 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { lockPath } from '../src/db/data-dir-lock.js';
 import { testDbKind, useTestDatabase } from './db.js';
 import { uniqueSlug } from './factories.js';
-import { preparedDataDir, runCli, scratchDir } from './processes.js';
+import { preparedDataDir, runCli, scratchDir, tenantCreateArgs, useCliDatabase } from './processes.js';
 
 // The real `custodia` binary, on an embedded data dir (pglite project) or on
 // this file's own server database (postgres project).
 const kind = testDbKind();
 const db = useTestDatabase();
-let env: Record<string, string>;
-
-beforeAll(async () => {
-  env = kind === 'pglite' ? { CUSTODIA_DATA_DIR: await preparedDataDir() } : { DATABASE_URL: db.url!, CUSTODIA_MASTER_KEY: db.masterKey };
-});
-
-function createArgs(slug: string, extra: string[] = []) {
-  return [
-    'tenant',
-    'create',
-    '--slug',
-    slug,
-    '--name',
-    'Acme BV',
-    '--admin-email',
-    `admin@${slug}.test`,
-    '--admin-password',
-    'correct horse battery staple',
-    ...extra,
-  ];
-}
+const cli = useCliDatabase(db);
 
 // The binary itself: one JSON object on stdout, exit codes, configuration
 // from the environment and .env, the data dir lock. Every command's arguments
@@ -39,7 +19,7 @@ function createArgs(slug: string, extra: string[] = []) {
 describe(`custodia CLI (${kind})`, { timeout: 120_000 }, () => {
   it('creates a tenant, printing exactly one JSON object, and refuses a second one with exit 1', async () => {
     const slug = uniqueSlug('cli');
-    const created = await runCli(createArgs(slug), env);
+    const created = await runCli(tenantCreateArgs(slug), cli.env);
     expect(created.stderr).toBe('');
     expect(created.code).toBe(0);
     const lines = created.stdout.trim().split('\n');
@@ -48,7 +28,7 @@ describe(`custodia CLI (${kind})`, { timeout: 120_000 }, () => {
     expect(Object.keys(json).sort()).toEqual(['adminUserId', 'slug', 'tenantId']);
     expect(json.slug).toBe(slug);
 
-    const duplicate = await runCli(createArgs(slug), env);
+    const duplicate = await runCli(tenantCreateArgs(slug), cli.env);
     expect(duplicate.code).toBe(1);
     expect(duplicate.stdout).toBe('');
     expect(duplicate.stderr.trim().split('\n')).toHaveLength(1);
@@ -56,7 +36,7 @@ describe(`custodia CLI (${kind})`, { timeout: 120_000 }, () => {
   });
 
   it('stops on a bad configuration value, naming the variable', async () => {
-    const result = await runCli(['tenant', 'list'], { ...env, CUSTODIA_BODY_LIMIT_BYTES: 'lots' });
+    const result = await runCli(['tenant', 'list'], { ...cli.env, CUSTODIA_BODY_LIMIT_BYTES: 'lots' });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^custodia: invalid configuration: CUSTODIA_BODY_LIMIT_BYTES: must be a whole number/);
   });
@@ -64,8 +44,8 @@ describe(`custodia CLI (${kind})`, { timeout: 120_000 }, () => {
   it('reads .env from the working directory, with the environment winning', async () => {
     const cwd = await scratchDir();
     await writeFile(path.join(cwd, '.env'), 'CUSTODIA_BODY_LIMIT_BYTES=not-a-number\n');
-    expect((await runCli(['tenant', 'list'], env, cwd)).stderr).toContain('CUSTODIA_BODY_LIMIT_BYTES');
-    expect((await runCli(['tenant', 'list'], { ...env, CUSTODIA_BODY_LIMIT_BYTES: '2048' }, cwd)).code).toBe(0);
+    expect((await runCli(['tenant', 'list'], cli.env, cwd)).stderr).toContain('CUSTODIA_BODY_LIMIT_BYTES');
+    expect((await runCli(['tenant', 'list'], { ...cli.env, CUSTODIA_BODY_LIMIT_BYTES: '2048' }, cwd)).code).toBe(0);
   });
 });
 

@@ -8,7 +8,7 @@ import { adminSocketPath } from '../src/cli/admin-socket.js';
 import { lockPath } from '../src/db/data-dir-lock.js';
 import { testDbKind, useTestDatabase } from './db.js';
 import { uniqueSlug } from './factories.js';
-import { keyedDataDir, preparedDataDir, runCli, runCliInProcess, runServerToExit, startServerProcess, type ServerProcess } from './processes.js';
+import { keyedDataDir, preparedDataDir, runCli, runCliInProcess, runServerToExit, startServerProcess, tenantCreateArgs, type ServerProcess } from './processes.js';
 
 // The server as `npm start` runs it: a real process, signals and restarts.
 const kind = testDbKind();
@@ -19,10 +19,7 @@ async function envFor(): Promise<Record<string, string>> {
 }
 
 async function createTenantViaCli(env: Record<string, string>, slug: string, run = runCli) {
-  const result = await run(
-    ['tenant', 'create', '--slug', slug, '--name', 'Acme BV', '--admin-email', `admin@${slug}.test`, '--admin-password', 'correct horse battery staple'],
-    env,
-  );
+  const result = await run(tenantCreateArgs(slug), env);
   expect(result.stderr).toBe('');
   expect(result.code).toBe(0);
   return JSON.parse(result.stdout) as { tenantId: string; slug: string; adminUserId: string };
