@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 // The whole suite runs on PGlite, and again on a PostgreSQL server when
@@ -20,6 +21,10 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Vitest's default is one worker fewer than the cores: a single one on
+    // the 2-core CI machine, idle whenever its file waits for PostgreSQL, a
+    // child process or the disk. Two files at a time keep both cores busy.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     projects: serverUrl ? [project('pglite'), project('postgres')] : [project('pglite')],
   },
 });
