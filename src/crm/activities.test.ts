@@ -5,7 +5,8 @@ import { bearer, login, signInAdmin } from '../../test/auth.js';
 import { createTestTenant, type TestTenant } from '../../test/factories.js';
 import { useTestServer } from '../../test/server.js';
 import { authenticate } from '../identity/identity.service.js';
-import { eraseSubject, recordsSubjectId } from '../keys/keys.service.js';
+import { recordsSubjectId } from '../keys/keys.service.js';
+import { eraseSubject } from '../keys/shredding.js';
 import { restoreFromBin } from './recycle-bin.service.js';
 
 const t = useTestServer();

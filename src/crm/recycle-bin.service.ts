@@ -3,7 +3,7 @@ import { auditActorOf, recordChange, recordRead, systemActor, type AuditActor } 
 import type { Database } from '../db/schema.js';
 import type { Authenticated } from '../identity/identity.service.js';
 import type { Keyring } from '../keys/keyring.js';
-import { eraseSubject } from '../keys/keys.service.js';
+import { eraseSubject } from '../keys/shredding.js';
 import { contactKind, type Contact } from './contacts.service.js';
 import { CrmError } from './crm.errors.js';
 import { decodeCursor, pageOf, pageSize } from './cursor.js';

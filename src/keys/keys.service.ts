@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { recordSecurityEvent } from '../audit/security-events.js';
 import type { Database, SubjectKind } from '../db/schema.js';
 import { newId } from '../shared/ids.js';
 import { blindIndexTerms, indexKey, indexTerm, type BlindIndexSpec } from './blind-index.js';
@@ -95,14 +94,6 @@ export async function activeTenantKey(
   const row = await repo.findActiveTenantKey(db, tenantId);
   if (!row) throw new KeyError('tenant_key_destroyed', 'the tenant has no active key');
   return { version: row.version, key: await tenantKey(db, keyring, tenantId, row.version) };
-}
-
-/** Terminating a tenant: every version of its key goes, and with them all its personal data. */
-export async function destroyTenantKeys(db: Kysely<Database>, keyring: Keyring, tenantId: string): Promise<void> {
-  const destroyed = await repo.destroyTenantKeys(db, tenantId, new Date());
-  await repo.deleteTenantSubjectKeys(db, tenantId);
-  keyring.forgetTenant(tenantId);
-  await recordSecurityEvent(db, keyring, { tenantId, type: 'key.tenant_destroyed', details: { versions: destroyed } });
 }
 
 // --- subjects ----------------------------------------------------------------------------
@@ -220,30 +211,6 @@ export async function subjectKeys(
     result.set(row.subject_id, await unwrapSubjectKey(db, keyring, tenantId, row.subject_id, row));
   }
   return result;
-}
-
-/**
- * Crypto-shredding: the subject's key is destroyed (and dropped from the
- * cache), so every field ever encrypted under it, in the database, its
- * files and every backup, is unreadable for good. Their index terms go too.
- */
-export async function eraseSubject(
-  db: Kysely<Database>,
-  keyring: Keyring,
-  tenantId: string,
-  subjectId: string,
-  actor: { userId?: string | null } = {},
-): Promise<void> {
-  const subject = await repo.findSubject(db, tenantId, subjectId);
-  if (!subject) throw new KeyError('subject_not_found', 'no such subject');
-  await repo.deleteSubjectKey(db, tenantId, subjectId, new Date());
-  keyring.forgetSubject(tenantId, subjectId);
-  await recordSecurityEvent(db, keyring, {
-    tenantId,
-    type: 'key.subject_shredded',
-    actorUserId: actor.userId ?? null,
-    details: { subjectId, kind: subject.kind },
-  });
 }
 
 // --- fields ------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ import type { Config } from '../config.js';
 import type { Database, TenantRow, TenantStatus } from '../db/schema.js';
 import { fenceTenant } from '../identity/auth-cache.js';
 import type { Keyring } from '../keys/keyring.js';
-import { destroyTenantKeys } from '../keys/keys.service.js';
+import { destroyTenantKeys } from '../keys/shredding.js';
 import { isUniqueViolation } from '../shared/domain-error.js';
 import { newId } from '../shared/ids.js';
 import { TenantError } from './tenants.errors.js';
