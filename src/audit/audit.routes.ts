@@ -6,7 +6,7 @@ import type { DatabaseHandle } from '../db/database.js';
 import { actorOf, requireAuth } from '../http/auth.js';
 import { DateTime, ProblemSchema } from '../http/schemas.js';
 import type { IdentitySettings } from '../identity/identity.service.js';
-import { auditSettings, exportAuditCsv, listAuditEntries, setAuditRetention } from './audit.service.js';
+import { auditSettings, exportAuditCsv, listAuditEntries, setAuditRetention, type AuditedRecords } from './audit.service.js';
 
 // HTTP for the audit trail: the entries (filtered, paged), a person's access log, CSV for auditors, retention.
 
@@ -70,7 +70,7 @@ const SettingsSchema = Type.Object({
   archivedAt: Nullable(DateTime()),
 });
 
-export function registerAuditRoutes(server: FastifyInstance, database: DatabaseHandle, settings: IdentitySettings): void {
+export function registerAuditRoutes(server: FastifyInstance, database: DatabaseHandle, settings: IdentitySettings, records: AuditedRecords): void {
   const app = server.withTypeProvider<TypeBoxTypeProvider>();
   const { db } = database;
   const { keyring } = settings;
@@ -92,7 +92,7 @@ export function registerAuditRoutes(server: FastifyInstance, database: DatabaseH
         response: { 200: EntryPage, ...Problems },
       },
     },
-    async (request) => listAuditEntries(db, keyring, actorOf(request), request.query),
+    async (request) => listAuditEntries(db, keyring, records, actorOf(request), request.query),
   );
 
   for (const [path, param, tag] of [
@@ -111,7 +111,7 @@ export function registerAuditRoutes(server: FastifyInstance, database: DatabaseH
           response: { 200: EntryPage, ...Problems },
         },
       },
-      async (request) => listAuditEntries(db, keyring, actorOf(request), { ...request.query, [param]: request.params.id }),
+      async (request) => listAuditEntries(db, keyring, records, actorOf(request), { ...request.query, [param]: request.params.id }),
     );
   }
 
@@ -129,7 +129,7 @@ export function registerAuditRoutes(server: FastifyInstance, database: DatabaseH
       },
     },
     async (request, reply) => {
-      const stream = await exportAuditCsv(db, keyring, actorOf(request), request.query);
+      const stream = await exportAuditCsv(db, keyring, records, actorOf(request), request.query);
       const day = new Date().toISOString().slice(0, 10);
       return reply
         .type('text/csv; charset=utf-8')

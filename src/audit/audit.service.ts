@@ -4,10 +4,7 @@ import type { Kysely } from 'kysely';
 import { AccessError } from '../access/access.errors.js';
 import { accessOf, requirePermission } from '../access/access.service.js';
 import { RECORD_MODULES, type Access, type RecordModule } from '../access/policy.js';
-import { contactSubjectId } from '../crm/contacts.service.js';
-import { decodeCursor, pageOf, pageSize } from '../crm/cursor.js';
-import { leadSubjectId } from '../crm/leads.service.js';
-import { readableRecords } from '../crm/readable.service.js';
+import { decodeCursor, pageOf, pageSize } from '../shared/cursor.js';
 import type { Database } from '../db/schema.js';
 import type { Authenticated } from '../identity/identity.service.js';
 import { decryptField, fieldKey } from '../keys/field-crypto.js';
@@ -28,6 +25,18 @@ import { auditActorOf, recordChange, recordRead, VALUES_CONTEXT } from './record
  * now, without the fields their profile hides. The rest is withheld and
  * marked so, unless the viewer holds audit.allValues (each use recorded).
  */
+
+/**
+ * What the trail needs to know of the records it names. The CRM answers
+ * (crm/audited-records.ts, handed in by http/server.ts), so reading the trail
+ * does not import the CRM, which writes to it.
+ */
+export interface AuditedRecords {
+  /** The subject of a contact or lead, if the actor may see it (else the CRM's not-found or access error). */
+  subjectOf(db: Kysely<Database>, actor: Authenticated, entity: 'contacts' | 'leads', id: string): Promise<string>;
+  /** Of these records, the ones the actor could read now, as `<entity>:<id>`. */
+  readable(db: Kysely<Database>, actor: Authenticated, refs: ReadonlyArray<{ entity: string; id: string }>): Promise<Set<string>>;
+}
 
 export interface AuditQuery {
   contactId?: string;
@@ -82,9 +91,16 @@ interface ValuesRule {
   readable: Set<string>;
 }
 
-async function valuesRule(db: Kysely<Database>, actor: Authenticated, access: Access, auditor: boolean, rows: repo.EntryRow[]): Promise<ValuesRule> {
+async function valuesRule(
+  db: Kysely<Database>,
+  records: AuditedRecords,
+  actor: Authenticated,
+  access: Access,
+  auditor: boolean,
+  rows: repo.EntryRow[],
+): Promise<ValuesRule> {
   const refs = auditor ? rows.flatMap((r) => (r.values_enc && r.entity && r.entity_id ? [{ entity: r.entity, id: r.entity_id }] : [])) : [];
-  return { auditor, unrestricted: auditor && access.can('audit', 'allValues'), access, readable: await readableRecords(db, actor, refs) };
+  return { auditor, unrestricted: auditor && access.can('audit', 'allValues'), access, readable: await records.readable(db, actor, refs) };
 }
 
 /** The fields of an entry whose values the records would not show this viewer: all ('all') or these. */
@@ -127,15 +143,15 @@ async function recordDisclosure(db: Kysely<Database>, keyring: Keyring, actor: A
 }
 
 /** Turns the query into a repository filter; who may ask what is decided here. */
-async function filterFor(db: Kysely<Database>, actor: Authenticated, query: AuditQuery): Promise<{ filter: repo.EntryFilter; access: Access; auditor: boolean }> {
+async function filterFor(db: Kysely<Database>, records: AuditedRecords, actor: Authenticated, query: AuditQuery): Promise<{ filter: repo.EntryFilter; access: Access; auditor: boolean }> {
   const access = await accessOf(db, actor);
   const auditor = access.can('audit', 'view');
   const filter: repo.EntryFilter = {};
   const people = [query.contactId, query.leadId].filter((v) => v !== undefined).length;
   if (people > 1) throw new AuditError('invalid_filter', 'give contactId or leadId, not both');
   // The access log of a person is open to whoever may see that person; anything wider needs the audit module.
-  if (query.contactId) filter.record = { entity: 'contacts', id: query.contactId, subjectId: await contactSubjectId(db, actor, query.contactId) };
-  else if (query.leadId) filter.record = { entity: 'leads', id: query.leadId, subjectId: await leadSubjectId(db, actor, query.leadId) };
+  if (query.contactId) filter.record = { entity: 'contacts', id: query.contactId, subjectId: await records.subjectOf(db, actor, 'contacts', query.contactId) };
+  else if (query.leadId) filter.record = { entity: 'leads', id: query.leadId, subjectId: await records.subjectOf(db, actor, 'leads', query.leadId) };
   else if (!auditor) await requirePermission(db, actor, 'audit', 'view');
   if (query.subjectId) filter.subjectId = query.subjectId;
   if (query.entity || query.entityId) {
@@ -215,14 +231,15 @@ async function toViews(db: Kysely<Database>, keyring: Keyring, tenantId: string,
 export async function listAuditEntries(
   db: Kysely<Database>,
   keyring: Keyring,
+  records: AuditedRecords,
   actor: Authenticated,
   query: AuditQuery,
 ): Promise<{ items: AuditEntryView[]; nextCursor: string | null }> {
-  const { filter, access, auditor } = await filterFor(db, actor, query);
+  const { filter, access, auditor } = await filterFor(db, records, actor, query);
   const limit = pageSize(query.limit);
   const rows = await repo.listEntries(db, actor.tenantId, filter, afterCursor(query.cursor), limit + 1);
   const { rows: page, nextCursor } = pageOf(rows, limit, (r) => r.at.toISOString(), SORT);
-  const shown = await toViews(db, keyring, actor.tenantId, page, await valuesRule(db, actor, access, auditor, page));
+  const shown = await toViews(db, keyring, actor.tenantId, page, await valuesRule(db, records, actor, access, auditor, page));
   await recordDisclosure(db, keyring, actor, page, shown);
   return { items: shown.views, nextCursor };
 }
@@ -255,9 +272,15 @@ const cell = (value: unknown): string => {
 };
 
 /** The entries matching the filters as a CSV stream, for auditors (audit module: export). */
-export async function exportAuditCsv(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, query: Omit<AuditQuery, 'limit' | 'cursor'>): Promise<Readable> {
+export async function exportAuditCsv(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  records: AuditedRecords,
+  actor: Authenticated,
+  query: Omit<AuditQuery, 'limit' | 'cursor'>,
+): Promise<Readable> {
   await requirePermission(db, actor, 'audit', 'export');
-  const { filter, access } = await filterFor(db, actor, query);
+  const { filter, access } = await filterFor(db, records, actor, query);
   await recordRead(db, keyring, {
     tenantId: actor.tenantId,
     actor: auditActorOf(actor),
@@ -269,7 +292,7 @@ export async function exportAuditCsv(db: Kysely<Database>, keyring: Keyring, act
     let after: { at: Date; id: string } | null = null;
     for (;;) {
       const page = await repo.listEntries(db, actor.tenantId, filter, after, 500);
-      const shown = await toViews(db, keyring, actor.tenantId, page, await valuesRule(db, actor, access, true, page));
+      const shown = await toViews(db, keyring, actor.tenantId, page, await valuesRule(db, records, actor, access, true, page));
       await recordDisclosure(db, keyring, actor, page, shown);
       for (const v of shown.views) {
         const changes = v.valuesErased ? 'erased' : v.changes === null && v.valuesWithheld ? 'withheld' : v.changes;

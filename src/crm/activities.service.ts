@@ -15,7 +15,7 @@ import * as repo from './activities.repository.js';
 import { CrmError } from './crm.errors.js';
 import { plainCustomValues } from './custom-fields.service.js';
 import { ownerGroupOf } from './ownership.js';
-import { decodeCursor, pageOf, pageSize } from './cursor.js';
+import { decodeCursor, pageOf, pageSize } from '../shared/cursor.js';
 import { livePerson } from './links.repository.js';
 import { isLinkable, sees } from './links.service.js';
 import { moveToBin } from './recycle-bin.repository.js';

@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { Type, type TSchema } from 'typebox';
 import { ProblemSchema } from '../http/schemas.js';
-import { MAX_PAGE } from './cursor.js';
+import { MAX_PAGE } from '../shared/cursor.js';
 import { CrmError } from './crm.errors.js';
 
 // Schema pieces and request helpers every CRM route file shares.

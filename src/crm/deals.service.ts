@@ -10,7 +10,7 @@ import { CrmError } from './crm.errors.js';
 import { plainCustomValues } from './custom-fields.service.js';
 import { ownerGroupOf, ownersOf } from './ownership.js';
 import { setRecordTags, tagNames, tagsOf } from './tags.service.js';
-import { decodeCursor, pageOf, pageSize } from './cursor.js';
+import { decodeCursor, pageOf, pageSize } from '../shared/cursor.js';
 import * as repo from './deals.repository.js';
 import { linkableIds, organizationOf } from './links.service.js';
 import { defaultPipeline, ensureDefaultPipeline, findStage, lockPipeline, type Pipeline, type Stage } from './pipelines.service.js';

@@ -9,7 +9,7 @@ import type { Keyring } from '../keys/keyring.js';
 import { recordsSubjectId, sealField, subjectKeys } from '../keys/keys.service.js';
 import { newId } from '../shared/ids.js';
 import { CrmError } from './crm.errors.js';
-import { decodeCursor, pageOf, pageSize } from './cursor.js';
+import { decodeCursor, pageOf, pageSize } from '../shared/cursor.js';
 import * as repo from './email-messages.repository.js';
 import { contactSubjectId } from './contacts.service.js';
 import { getDeal } from './deals.service.js';

@@ -11,7 +11,7 @@ import { contactSubjectId } from './contacts.service.js';
 import { CrmError } from './crm.errors.js';
 import { getDeal } from './deals.service.js';
 import * as repo from './notes.repository.js';
-import { decodeCursor, pageOf, pageSize } from './cursor.js';
+import { decodeCursor, pageOf, pageSize } from '../shared/cursor.js';
 import { leadSubjectId } from './leads.service.js';
 import { getOrganization } from './organizations.service.js';
 import { reachOf } from './reach.js';

@@ -6,7 +6,7 @@ import { inTransaction } from '../db/transaction.js';
 import type { Authenticated } from '../identity/identity.service.js';
 import { newId } from '../shared/ids.js';
 import { CrmError } from './crm.errors.js';
-import { decodeCursor, pageOf, pageSize } from './cursor.js';
+import { decodeCursor, pageOf, pageSize } from '../shared/cursor.js';
 import { fieldsOf, mergeCustomValues, type CustomValues } from './custom-fields.service.js';
 import * as repo from './organizations.repository.js';
 import type { OrganizationSort } from './organizations.repository.js';

@@ -1,6 +1,6 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import { CrmError } from './crm.errors.js';
-import { keyFits, type CursorKeyKind } from './cursor.js';
+import { keyFits, type CursorKeyKind } from '../shared/cursor.js';
 
 /**
  * Keyset pagination on (sort column, id), shared by every CRM list: a page

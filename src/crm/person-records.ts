@@ -11,7 +11,7 @@ import { decryptField, fieldKey } from '../keys/field-crypto.js';
 import { createSubject, createSubjects, indexNewRecords, subjectKey, subjectKeyOf, subjectKeys } from '../keys/keys.service.js';
 import { newId } from '../shared/ids.js';
 import { CrmError } from './crm.errors.js';
-import { decodeCursor, pageOf, pageSize } from './cursor.js';
+import { decodeCursor, pageOf, pageSize } from '../shared/cursor.js';
 import { fieldsOf, mergeCustomValues, type CustomField, type CustomValues } from './custom-fields.service.js';
 import {
   indexesOf,

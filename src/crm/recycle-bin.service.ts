@@ -6,7 +6,7 @@ import type { Keyring } from '../keys/keyring.js';
 import { eraseSubject } from '../keys/shredding.js';
 import { contactKind, type Contact } from './contacts.service.js';
 import { CrmError } from './crm.errors.js';
-import { decodeCursor, pageOf, pageSize } from './cursor.js';
+import { decodeCursor, pageOf, pageSize } from '../shared/cursor.js';
 import { leadKind, type Lead } from './leads.service.js';
 import type { PersonKind } from './person-records.js';
 import { peopleByIds } from './person-records.js';

@@ -13,6 +13,7 @@ import type { Keyring } from '../keys/keyring.js';
 import { registerUserRoutes } from '../identity/users.routes.js';
 import { registerAccessRoutes } from '../access/access.routes.js';
 import { registerAuditRoutes } from '../audit/audit.routes.js';
+import { auditedRecords } from '../crm/audited-records.js';
 import { registerCrmRoutes } from '../crm/crm.routes.js';
 import { registerDealRoutes } from '../crm/deals.routes.js';
 import { registerImportRoutes } from '../crm/imports.routes.js';
@@ -154,6 +155,6 @@ export async function buildServer({ config, database, keyring, logger, logStream
   registerCrmRoutes(app, database, identity);
   registerDealRoutes(app, database, identity);
   registerImportRoutes(app, database, identity, { maxBytes: config.importLimitBytes });
-  registerAuditRoutes(app, database, identity);
+  registerAuditRoutes(app, database, identity, auditedRecords);
   return app;
 }

@@ -1,4 +1,12 @@
-import { CrmError } from './crm.errors.js';
+import { DomainError } from './domain-error.js';
+
+/** A cursor this API did not give out, or not for this sort: 400 invalid_cursor, whichever list it was. */
+export class CursorError extends DomainError<'invalid_cursor'> {
+  constructor(message: string) {
+    super('invalid_cursor', 'invalid', message);
+    this.name = 'CursorError';
+  }
+}
 
 /**
  * Opaque list cursors: the sort key of the last item (and which sort it was
@@ -38,8 +46,8 @@ export function encodeCursor(cursor: CursorKey): string {
   return Buffer.from(JSON.stringify(cursor)).toString('base64url');
 }
 
-function invalidCursor(): CrmError {
-  return new CrmError('invalid_cursor', 'cursor is not one this API gave out for this sort');
+function invalidCursor(): CursorError {
+  return new CursorError('cursor is not one this API gave out for this sort');
 }
 
 export function decodeCursor(cursor: string | undefined, sort?: string): CursorKey | null {

@@ -2,8 +2,7 @@ import fc from 'fast-check';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../../test/db.js';
-import { CrmError } from './crm.errors.js';
-import { decodeCursor, encodeCursor, keyFits, type CursorKeyKind } from './cursor.js';
+import { CursorError, decodeCursor, encodeCursor, keyFits, type CursorKeyKind } from './cursor.js';
 
 const db = useTestDatabase();
 
@@ -105,9 +104,9 @@ describe('cursor keys', () => {
     const id = '3f2504e0-4f89-41d3-9a0c-0305e82c3301';
     const cursor = encodeCursor({ id, key: '250000', sort: '-amount' });
     expect(decodeCursor(cursor, '-amount')).toEqual({ id, key: '250000', sort: '-amount' });
-    expect(() => decodeCursor(cursor, 'amount')).toThrow(CrmError);
-    expect(() => decodeCursor(encodeCursor({ id, key: 'lots', sort: 'amount' }), 'amount')).toThrow(CrmError);
-    expect(() => decodeCursor(encodeCursor({ id, key: '1', sort: 'unknownSort' }), 'unknownSort')).toThrow(CrmError);
+    expect(() => decodeCursor(cursor, 'amount')).toThrow(CursorError);
+    expect(() => decodeCursor(encodeCursor({ id, key: 'lots', sort: 'amount' }), 'amount')).toThrow(CursorError);
+    expect(() => decodeCursor(encodeCursor({ id, key: '1', sort: 'unknownSort' }), 'unknownSort')).toThrow(CursorError);
     expect(decodeCursor(encodeCursor({ id }), undefined)).toEqual({ id });
   });
 });
