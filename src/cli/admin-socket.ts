@@ -1,9 +1,7 @@
-import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, unlinkSync } from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
+import { adminSocketPath } from '../db/data-dir-lock.js';
 import { DomainError } from '../shared/domain-error.js';
 import { isCommandName, runOperatorCommand, type CommandArgs, type OperatorContext } from './commands.js';
 
@@ -15,15 +13,8 @@ import { isCommandName, runOperatorCommand, type CommandArgs, type OperatorConte
  */
 
 const MAX_REQUEST_BYTES = 64 * 1024;
-// sun_path is 108 bytes on Linux, 104 on macOS.
-const MAX_SOCKET_PATH = 100;
 
-export function adminSocketPath(dataDir: string): string {
-  const inDataDir = path.join(dataDir, 'admin.sock');
-  if (Buffer.byteLength(inDataDir) <= MAX_SOCKET_PATH) return inDataDir;
-  const digest = createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 16);
-  return path.join(os.tmpdir(), `custodia-${digest}.sock`);
-}
+export { adminSocketPath };
 
 export interface CommandFailure {
   code: string;

@@ -1,5 +1,6 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 /**
@@ -139,4 +140,15 @@ export function acquireDataDirLock(dataDir: string, holder: Omit<LockHolder, 'pi
     };
   }
   throw new Error(`could not lock data dir ${dataDir}: the lock file keeps changing`);
+}
+
+// sun_path is 108 bytes on Linux, 104 on macOS.
+const MAX_SOCKET_PATH = 100;
+
+/** Where the admin socket of a server holding this data dir listens (the lock names it; cli/admin-socket.ts serves it). */
+export function adminSocketPath(dataDir: string): string {
+  const inDataDir = path.join(dataDir, 'admin.sock');
+  if (Buffer.byteLength(inDataDir) <= MAX_SOCKET_PATH) return inDataDir;
+  const digest = createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 16);
+  return path.join(os.tmpdir(), `custodia-${digest}.sock`);
 }

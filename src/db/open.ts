@@ -1,7 +1,6 @@
-import { adminSocketPath } from '../cli/admin-socket.js';
 import type { Config } from '../config.js';
 import { openPglite, openPostgres, type DatabaseHandle } from './database.js';
-import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
+import { acquireDataDirLock, adminSocketPath, type DataDirLock } from './data-dir-lock.js';
 
 /**
  * Opens the database the configuration names. For the embedded database the
