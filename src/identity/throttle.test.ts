@@ -117,6 +117,19 @@ describe('sign-in throttling', () => {
     expect(row).toBeDefined();
   });
 
+  it('answers a flood of first attempts on a new tenant with 401 and 429 only: the records subject is never seen without its key', async () => {
+    // Anonymous attempts seal their origin under the tenant's records subject, made on first
+    // use outside any transaction; a subject visible before its key read as erased (404).
+    for (let round = 0; round < 8; round++) {
+      const tt = await createTestTenant(t.handle.db);
+      const ip = fromIp().remoteAddress;
+      const answers = await Promise.all(
+        Array.from({ length: 60 }, (_, i) => attempt({ tenant: tt.tenant.slug, email: tt.adminEmail, password: `flood-${i}-wrong` }, ip)),
+      );
+      expect(answers.map((r) => r.statusCode).filter((s) => s !== 401 && s !== 429)).toEqual([]);
+    }
+  }, 60_000);
+
   it('admits exactly the free failures plus one of 60 parallel attempts from one address on many accounts', async () => {
     const tt = await createTestTenant(t.handle.db);
     const ip = fromIp().remoteAddress;

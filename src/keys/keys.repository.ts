@@ -132,9 +132,15 @@ export async function ensureRecordsSubject(
   tenantId: string,
   candidate: { id: string; wrapped: Buffer; tenantKeyVersion: number },
 ): Promise<{ id: string; created: boolean }> {
+  // One statement inserts the subject and its key, so no caller outside a
+  // transaction can see the subject before its key (it would read as erased).
   const inserted = await sql<{ id: string }>`
-    insert into subjects (tenant_id, id, kind) values (${tenantId}, ${candidate.id}, 'records')
-    on conflict (tenant_id) where kind = 'records' do nothing returning id`.execute(db);
+    with subject as (
+      insert into subjects (tenant_id, id, kind) values (${tenantId}, ${candidate.id}, 'records')
+      on conflict (tenant_id) where kind = 'records' do nothing returning tenant_id, id)
+    insert into subject_keys (tenant_id, subject_id, wrapped_key, tenant_key_version)
+    select tenant_id, id, ${candidate.wrapped}, ${candidate.tenantKeyVersion}::int from subject
+    returning subject_id as id`.execute(db);
   if (inserted.rows.length === 0) {
     const existing = await db
       .selectFrom('subjects')
@@ -144,10 +150,6 @@ export async function ensureRecordsSubject(
       .executeTakeFirstOrThrow();
     return { id: existing.id, created: false };
   }
-  await db
-    .insertInto('subject_keys')
-    .values({ tenant_id: tenantId, subject_id: candidate.id, wrapped_key: candidate.wrapped, tenant_key_version: candidate.tenantKeyVersion })
-    .execute();
   return { id: candidate.id, created: true };
 }
 
