@@ -82,13 +82,23 @@ await migrateToLatest(db);
 const keyring = new Keyring(new LocalMasterKey(randomBytes(32), 'bench'));
 await initializeKeys(db, keyring);
 const config = loadConfig({ LOG_LEVEL: 'silent' });
-const { tenant, admin } = await createTenant(db, { ...config, keyring }, {
-  slug: `bench-${randomBytes(3).toString('hex')}`,
-  name: 'Bench',
-  adminEmail: 'admin@bench.test',
-  adminPassword: 'a long bench passphrase',
+const { tenant, admin } = await createTenant(
+  db,
+  { ...config, keyring },
+  {
+    slug: `bench-${randomBytes(3).toString('hex')}`,
+    name: 'Bench',
+    adminEmail: 'admin@bench.test',
+    adminPassword: 'a long bench passphrase',
+  },
+);
+const actor = (): Authenticated => ({
+  tenantId: tenant.id,
+  user: admin,
+  via: 'session',
+  scopes: ['read', 'write', 'admin'],
+  mfaEnrolmentRequired: false,
 });
-const actor = (): Authenticated => ({ tenantId: tenant.id, user: admin, via: 'session', scopes: ['read', 'write', 'admin'], mfaEnrolmentRequired: false });
 const contacts: Contact[] = [];
 for (let i = 0; i < 200; i++) {
   contacts.push(await createContact(db, keyring, actor(), { firstName: `First${i}`, lastName: `Last${i}`, emails: [`p${i}@bench.test`] }));
@@ -174,7 +184,9 @@ async function seedEntries(database: Kysely<Database>, count: number): Promise<v
         ${column((e) => e.details)}::text[],
         ${column((e) => e.valuesSubjectId)}::uuid[], ${column((e) => e.valuesEnc?.toString('hex') ?? null)}::text[],
         ${column((e) => entryMac(keyring, tenant.id, e).toString('hex'))}::text[])
-      as v(id, at, kind, actor, action, entity, entity_id, subjects, fields, request_id, origin_subject_id, origin_enc, details, values_subject_id, values_enc, mac)`.execute(database);
+      as v(id, at, kind, actor, action, entity, entity_id, subjects, fields, request_id, origin_subject_id, origin_enc, details, values_subject_id, values_enc, mac)`.execute(
+      database,
+    );
   }
 }
 
@@ -202,7 +214,10 @@ const sealing = await timed(async () => {
 say(`sealed ${f0(sealed)} in ${s1(sealing.seconds)} s (${f0(sealed / sealing.seconds)}/s)`);
 // Fresh statistics and visibility, as autovacuum gives a trail that has been sitting for a while.
 await sql`vacuum analyze audit_entries`.execute(db);
-const total = Number((await sql<{ n: string }>`select count(*) as n from audit_entries where tenant_id = ${tenant.id} and seq is not null`.execute(db)).rows[0]!.n);
+const total = Number(
+  (await sql<{ n: string }>`select count(*) as n from audit_entries where tenant_id = ${tenant.id} and seq is not null`.execute(db))
+    .rows[0]!.n,
+);
 
 const stream = (visitEach: (buf: Buffer, at: number, length: number) => void) =>
   timed(() => inChainSnapshot(db, (s) => s.sealedEntries(tenant.id, 0, (row) => visitEach(row.buf, row.encodingAt, row.encodingLength))));
@@ -230,7 +245,8 @@ const loadAfter = load();
 const median = [...verifications].sort((a, b) => a.seconds - b.seconds)[1]!;
 const perMillion = (median.seconds / total) * 1_000_000;
 say(`median ${s1(median.seconds)} s: 1,000,000 ≈ ${s1(perMillion)} s; load average ${loadBefore} → ${loadAfter}`);
-const size = (await sql<{ size: string }>`select pg_size_pretty(pg_total_relation_size('audit_entries')) as size`.execute(db)).rows[0]!.size;
+const size = (await sql<{ size: string }>`select pg_size_pretty(pg_total_relation_size('audit_entries')) as size`.execute(db)).rows[0]!
+  .size;
 say(`audit_entries on disk: ${size} (sink ${sink % 10})`);
 
 // --- bench/RESULTS.md ------------------------------------------------------------------------
@@ -249,7 +265,8 @@ const part = [
   `| baseline: stream the entries with the driver, nothing else | ${s1(streamOnly.seconds)} | ${rate(streamOnly)} | ${s1(streamOnly.cpuSeconds)} | 1.0 |`,
   `| baseline: stream + one SHA-256 per entry | ${s1(streamHash.seconds)} | ${rate(streamHash)} | ${s1(streamHash.cpuSeconds)} | ${(streamHash.seconds / streamOnly.seconds).toFixed(1)} |`,
   ...verifications.map(
-    (t, i) => `| verify, run ${i + 1} (every MAC, the chain, the signed head) | ${s1(t.seconds)} | ${rate(t)} | ${s1(t.cpuSeconds)} | ${(t.seconds / streamOnly.seconds).toFixed(1)} |`,
+    (t, i) =>
+      `| verify, run ${i + 1} (every MAC, the chain, the signed head) | ${s1(t.seconds)} | ${rate(t)} | ${s1(t.cpuSeconds)} | ${(t.seconds / streamOnly.seconds).toFixed(1)} |`,
   ),
   '',
   `Verification: median ${s1(median.seconds)} s, i.e. ${s1(perMillion)} s per 1,000,000 entries. audit_entries on disk: ${size}.`,

@@ -65,7 +65,10 @@ app.get('/api/v1/contacts/:id', async (request, reply) => {
 // A reference, not a rival: the same read plus one committed row saying who read what,
 // the least a per-read audit trail writes (no MAC, chain, encryption or further indexes).
 // Reads waiting at the same time share one INSERT and commit, as Custodia's group commit does.
-await query('create table if not exists bench_plain_reads (id uuid primary key, contact_id uuid not null, at timestamptz not null default now())', []);
+await query(
+  'create table if not exists bench_plain_reads (id uuid primary key, contact_id uuid not null, at timestamptz not null default now())',
+  [],
+);
 let waiting: Array<{ contactId: string; done: () => void; failed: (error: unknown) => void }> = [];
 let flushing = false;
 async function flushReads(): Promise<void> {
@@ -74,7 +77,10 @@ async function flushReads(): Promise<void> {
     const batch = waiting;
     waiting = [];
     try {
-      await query('insert into bench_plain_reads (id, contact_id) select * from unnest($1::uuid[], $2::uuid[])', [batch.map(() => v7()), batch.map((r) => r.contactId)]);
+      await query('insert into bench_plain_reads (id, contact_id) select * from unnest($1::uuid[], $2::uuid[])', [
+        batch.map(() => v7()),
+        batch.map((r) => r.contactId),
+      ]);
       for (const r of batch) r.done();
     } catch (error) {
       for (const r of batch) r.failed(error);

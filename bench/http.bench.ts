@@ -11,7 +11,18 @@ import { initializeKeys } from '../src/keys/keys.service.js';
 import { loadKeyring } from '../src/keys/master-key.js';
 import { createTenant } from '../src/provisioning/provision.js';
 import { startChild, type ServerChild } from './child.js';
-import { cases, importExists, runCase, runImport, writeImportCsv, type CaseKey, type CaseResult, type ImportResult, type LoadSettings, type Sample } from './load.js';
+import {
+  cases,
+  importExists,
+  runCase,
+  runImport,
+  writeImportCsv,
+  type CaseKey,
+  type CaseResult,
+  type ImportResult,
+  type LoadSettings,
+  type Sample,
+} from './load.js';
 import { personAt, seedEncryptedContacts, seedPlainContacts } from './seed.js';
 
 /**
@@ -48,7 +59,15 @@ export interface ModeResult {
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 // Variables of the developer's shell that would point a child elsewhere.
-const INHERITED_OUT = ['DATABASE_URL', 'CUSTODIA_DATA_DIR', 'PORT', 'HOST', 'LOG_LEVEL', 'CUSTODIA_MASTER_KEY', 'CUSTODIA_MASTER_KEY_PROVIDER'];
+const INHERITED_OUT = [
+  'DATABASE_URL',
+  'CUSTODIA_DATA_DIR',
+  'PORT',
+  'HOST',
+  'LOG_LEVEL',
+  'CUSTODIA_MASTER_KEY',
+  'CUSTODIA_MASTER_KEY_PROVIDER',
+];
 
 export function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   const base = { ...process.env };
@@ -110,7 +129,11 @@ function sampleOf(ids: string[], max: number): Sample {
 }
 
 export async function signIn(url: string, body: { tenant: string; email: string; password: string }): Promise<string> {
-  const res = await fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${url}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   if (res.status !== 200) throw new Error(`sign-in failed: ${res.status} ${await res.text()}`);
   return ((await res.json()) as { token: string }).token;
 }
@@ -134,7 +157,8 @@ async function checkSeed(url: string, token: string, sample: Sample): Promise<vo
 async function runCases(server: ServerChild, token: string, sample: Sample, options: HttpOptions, label: string, runId: string) {
   const results: CaseResult[] = [];
   const wanted = (c: { key: CaseKey; baselineOnly?: boolean }) =>
-    (!c.baselineOnly || label === 'baseline') && (!options.only || options.only.includes(c.key) || (c.baselineOnly && options.only.includes('get')));
+    (!c.baselineOnly || label === 'baseline') &&
+    (!options.only || options.only.includes(c.key) || (c.baselineOnly && options.only.includes('get')));
   for (const definition of cases(sample, runId).filter(wanted)) {
     const result = await runCase(server, token, definition, options.load);
     log(
@@ -180,12 +204,16 @@ export async function runHttpBenchmark(mode: Mode, options: HttpOptions): Promis
     await initializeKeys(server.db, keyring);
     const slug = `bench-${runId}`;
     const admin = { tenant: slug, email: `admin@${slug}.test`, password: `pw-${randomBytes(12).toString('base64url')}` };
-    const { tenant, admin: adminUser } = await createTenant(server.db, { argon2: config.argon2, keyring }, {
-      slug,
-      name: 'Benchmark BV',
-      adminEmail: admin.email,
-      adminPassword: admin.password,
-    });
+    const { tenant, admin: adminUser } = await createTenant(
+      server.db,
+      { argon2: config.argon2, keyring },
+      {
+        slug,
+        name: 'Benchmark BV',
+        adminEmail: admin.email,
+        adminPassword: admin.password,
+      },
+    );
     let lastShown = 0;
     const progress = (what: string) => (done: number) => {
       if (done - lastShown >= options.contacts / 10 || done === options.contacts) {
@@ -228,7 +256,8 @@ export async function runHttpBenchmark(mode: Mode, options: HttpOptions): Promis
     const custodiaResults = await runCases(custodia, token, sample, options, 'Custodia', runId);
 
     let imported: ImportResult | undefined;
-    const probe = options.only && !options.only.includes('import') ? { exists: false, answer: 'not asked for' } : await importExists(custodia, token);
+    const probe =
+      options.only && !options.only.includes('import') ? { exists: false, answer: 'not asked for' } : await importExists(custodia, token);
     if (options.only && !options.only.includes('import')) {
       // left out with --cases
     } else if (!probe.exists) {
@@ -239,7 +268,9 @@ export async function runHttpBenchmark(mode: Mode, options: HttpOptions): Promis
       const bytes = await writeImportCsv(file, options.importRows, runId);
       log(`  import: streaming ${options.importRows.toLocaleString('en')} rows (${(bytes / 1024 / 1024).toFixed(1)} MiB) …`);
       imported = await runImport(custodia, token, file, options.importRows);
-      log(`  import: ${imported.status} in ${imported.seconds.toFixed(1)} s (${imported.rowsPerSecond.toFixed(0)} rows/s), peak RSS ${imported.memory.rssMiB.toFixed(0)} MiB: ${imported.summary}`);
+      log(
+        `  import: ${imported.status} in ${imported.seconds.toFixed(1)} s (${imported.rowsPerSecond.toFixed(0)} rows/s), peak RSS ${imported.memory.rssMiB.toFixed(0)} MiB: ${imported.summary}`,
+      );
       if (imported.status < 200 || imported.status >= 300) notes.push(`The import answered ${imported.status}: ${imported.summary}`);
     }
     await custodia.stop();

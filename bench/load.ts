@@ -73,7 +73,12 @@ export function cases(sample: Sample, runId: string): CaseDefinition[] {
       baselineOnly: true,
       request: { method: 'GET', setupRequest: (r) => ({ ...r, path: `/api/v1/contacts/${nextId()}/logged` }) },
     },
-    { key: 'list', name: 'list page (limit=50)', request: { method: 'GET', path: '/api/v1/contacts?limit=50' }, probe: '/api/v1/contacts?limit=50' },
+    {
+      key: 'list',
+      name: 'list page (limit=50)',
+      request: { method: 'GET', path: '/api/v1/contacts?limit=50' },
+      probe: '/api/v1/contacts?limit=50',
+    },
     {
       key: 'search-email',
       name: 'search by e-mail',

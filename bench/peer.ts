@@ -96,7 +96,10 @@ function requestOf(t: Target, name: CaseName): RequestDefinition {
     case 'list_50':
       return { method: 'GET', path: t.list };
     case 'create':
-      return { method: 'POST', setupRequest: (r) => ({ ...r, path: t.create, body: JSON.stringify(t.body(`${process.pid}_${Date.now()}_${seq++}`)) }) };
+      return {
+        method: 'POST',
+        setupRequest: (r) => ({ ...r, path: t.create, body: JSON.stringify(t.body(`${process.pid}_${Date.now()}_${seq++}`)) }),
+      };
   }
 }
 
@@ -120,8 +123,19 @@ async function runCase(t: Target, name: CaseName, round: number): Promise<Figure
   const timer = setInterval(() => (rss = Math.max(rss, rssOf(t.pid))), 200);
   const r = await autocannon({ ...base, duration: load.duration });
   clearInterval(timer);
-  const figure = { target: t.label, round, name, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, failures: r.non2xx + r.errors + r.timeouts, rssMiB: rss };
-  log(`  round ${round} ${t.label.padEnd(8)} ${name.padEnd(13)} ${figure.rps.toFixed(0).padStart(6)} req/s  p50 ${figure.p50} ms  p99 ${figure.p99} ms  rss ${rss.toFixed(0)} MiB${figure.failures ? `  (${figure.failures} failed)` : ''}`);
+  const figure = {
+    target: t.label,
+    round,
+    name,
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    failures: r.non2xx + r.errors + r.timeouts,
+    rssMiB: rss,
+  };
+  log(
+    `  round ${round} ${t.label.padEnd(8)} ${name.padEnd(13)} ${figure.rps.toFixed(0).padStart(6)} req/s  p50 ${figure.p50} ms  p99 ${figure.p99} ms  rss ${rss.toFixed(0)} MiB${figure.failures ? `  (${figure.failures} failed)` : ''}`,
+  );
   return figure;
 }
 
@@ -211,7 +225,14 @@ try {
   if (!args['reuse-peer']) {
     log(`Directus 11.3.5: setting up in ${PEER_DIR} with ${f0(N)} contacts (bench/directus-setup.sh) …`);
     const setupStart = Date.now();
-    await sh('bash', [path.join(here, 'directus-setup.sh')], { ...process.env, N: String(N), DIR: PEER_DIR, PORT: PEER_PORT, PGHOST: server.hostname, PGPORT: server.port || '5432' });
+    await sh('bash', [path.join(here, 'directus-setup.sh')], {
+      ...process.env,
+      N: String(N),
+      DIR: PEER_DIR,
+      PORT: PEER_PORT,
+      PGHOST: server.hostname,
+      PGPORT: server.port || '5432',
+    });
     log(`  set up in ${((Date.now() - setupStart) / 1000).toFixed(0)} s`);
   }
   const peerPid = Number(readFileSync(path.join(PEER_DIR, 'server.pid'), 'utf8').trim());
@@ -235,7 +256,11 @@ try {
     await migrateToLatest(handle.db);
     const { keyring } = await loadKeyring(config);
     await initializeKeys(handle.db, keyring);
-    const { tenant, admin: adminUser } = await createTenant(handle.db, { argon2: config.argon2, keyring }, { slug, name: 'Peer Benchmark BV', adminEmail: admin.email, adminPassword: admin.password });
+    const { tenant, admin: adminUser } = await createTenant(
+      handle.db,
+      { argon2: config.argon2, keyring },
+      { slug, name: 'Peer Benchmark BV', adminEmail: admin.email, adminPassword: admin.password },
+    );
     ids = await seedEncryptedContacts(handle.db, keyring, { tenantId: tenant.id, owner: adminUser, count: N, person: peerPersonAt });
   } finally {
     await handle.close();
@@ -304,7 +329,10 @@ try {
     const file = path.join(here, 'RESULTS.md');
     const existing = existsSync(file) ? readFileSync(file, 'utf8') : '';
     const intro = existing.split(/^## /m)[0]!;
-    writeFileSync(file, mergeResults(existing, intro, [{ title: `Side by side with Directus 11.3.5, PostgreSQL 15 server, ${f0(N)} contacts`, body }]));
+    writeFileSync(
+      file,
+      mergeResults(existing, intro, [{ title: `Side by side with Directus 11.3.5, PostgreSQL 15 server, ${f0(N)} contacts`, body }]),
+    );
     log(`\nWrote bench/RESULTS.md in ${minutes} min.`);
   }
 } finally {

@@ -1,11 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import {
-  blindIndexTerms,
-  EMAIL_INDEX,
-  indexKey,
-  NAME_INDEX,
-  PHONE_INDEX,
-} from '../src/keys/blind-index.js';
+import { blindIndexTerms, EMAIL_INDEX, indexKey, NAME_INDEX, PHONE_INDEX } from '../src/keys/blind-index.js';
 import { openPerson, openPersonWith, personFields, sealPerson } from '../src/crm/people.js';
 import { decryptField, encryptField, fieldKey } from '../src/keys/field-crypto.js';
 import { measure, table, type Measurement } from './harness.js';
@@ -49,10 +43,20 @@ const indexAll = () => [
 
 // The same person as contacts store it: one sealed document (migration 0014), and the five columns of before.
 const where = { tenantId, table: 'contacts' as const, id: rowId };
-const stored = sealPerson(subjectKey, where, personFields({
-  firstName: person.firstName, lastName: person.lastName, emails: [person.email1, person.email2], phones: [person.phone1, person.phone2],
-  address: { street: person.street, city: person.city }, birthday: person.birthday, jobTitle: person.note.slice(0, 60),
-}), {});
+const stored = sealPerson(
+  subjectKey,
+  where,
+  personFields({
+    firstName: person.firstName,
+    lastName: person.lastName,
+    emails: [person.email1, person.email2],
+    phones: [person.phone1, person.phone2],
+    address: { street: person.street, city: person.city },
+    birthday: person.birthday,
+    jobTitle: person.note.slice(0, 60),
+  }),
+  {},
+);
 const opened = openPerson(subjectKey, where, stored).fields;
 const legacySeal = (field: string, value: string) => encryptField(key, 1, ctx(field), value);
 const legacy = {
@@ -60,7 +64,10 @@ const legacy = {
   last_name_enc: legacySeal('last_name', opened.lastName),
   emails_enc: legacySeal('emails', JSON.stringify(opened.emails)),
   phones_enc: legacySeal('phones', JSON.stringify(opened.phones)),
-  details_enc: legacySeal('details', JSON.stringify({ jobTitle: opened.jobTitle, address: opened.address, birthday: opened.birthday, language: null, custom: {} })),
+  details_enc: legacySeal(
+    'details',
+    JSON.stringify({ jobTitle: opened.jobTitle, address: opened.address, birthday: opened.birthday, language: null, custom: {} }),
+  ),
 };
 
 export function run(): { title: string; markdown: string; rows: Measurement[] } {
@@ -74,12 +81,20 @@ export function run(): { title: string; markdown: string; rows: Measurement[] } 
       encryptAll();
       indexAll();
     }),
-    measure('list page of 50 before migration 0014: five sealed fields each, field key derived per person', () => {
-      for (let i = 0; i < 50; i++) openPerson(subjectKey, where, legacy);
-    }, { batch: 5, batches: 30 }),
-    measure('read path of a list page: 50 people, one sealed document each, field key cached', () => {
-      for (let i = 0; i < 50; i++) openPersonWith(key, where, stored);
-    }, { batch: 5, batches: 30 }),
+    measure(
+      'list page of 50 before migration 0014: five sealed fields each, field key derived per person',
+      () => {
+        for (let i = 0; i < 50; i++) openPerson(subjectKey, where, legacy);
+      },
+      { batch: 5, batches: 30 },
+    ),
+    measure(
+      'read path of a list page: 50 people, one sealed document each, field key cached',
+      () => {
+        for (let i = 0; i < 50; i++) openPersonWith(key, where, stored);
+      },
+      { batch: 5, batches: 30 },
+    ),
   ];
   return {
     title: 'Person field crypto (src/keys/field-crypto.ts, blind-index.ts)',

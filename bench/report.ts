@@ -32,7 +32,9 @@ export function httpTable(r: ModeResult): string {
     );
   }
   for (const b of r.baseline.filter((x) => !r.custodia.some((c) => c.key === x.key))) {
-    lines.push(`| (reference) baseline ${b.name} | – | – | – | ${f0(b.requestsPerSecond)} | ${ms(b.p50Ms)} | ${ms(b.p99Ms)} | – | – | ${f0(b.memory.rssMiB)} |`);
+    lines.push(
+      `| (reference) baseline ${b.name} | – | – | – | ${f0(b.requestsPerSecond)} | ${ms(b.p50Ms)} | ${ms(b.p99Ms)} | – | – | ${f0(b.memory.rssMiB)} |`,
+    );
   }
   if (r.import) {
     const i = r.import;

@@ -51,9 +51,11 @@ export async function startApp(config: Config, options: { logger?: false } = {})
     const moved = await encryptLegacyUsers(database.db, keyring);
     if (moved > 0) app.log.info({ users: moved }, 'moved users written before encryption into ciphertext');
     const sealedOrigins = await sealLegacyOrigins(database.db, keyring);
-    if (sealedOrigins > 0) app.log.info({ events: sealedOrigins }, 'sealed the IP addresses and user agents of security events written in clear');
+    if (sealedOrigins > 0)
+      app.log.info({ events: sealedOrigins }, 'sealed the IP addresses and user agents of security events written in clear');
     const sealedPeople = await sealLegacyPeople(database.db, keyring);
-    if (sealedPeople > 0) app.log.info({ people: sealedPeople }, 'rewrote contacts and leads stored field by field as one sealed document each');
+    if (sealedPeople > 0)
+      app.log.info({ people: sealedPeople }, 'rewrote contacts and leads stored field by field as one sealed document each');
     if (createdFile) {
       app.log.warn({ file: createdFile }, 'generated a new master key file');
       if (config.logLevel !== 'silent') {
@@ -65,7 +67,10 @@ export async function startApp(config: Config, options: { logger?: false } = {})
     }
     const url = await app.listen({ host: config.host, port: config.port });
     const { metricsServer } = app;
-    const metricsUrl = metricsServer && config.metrics.port !== undefined ? await metricsServer.listen({ host: config.metrics.host, port: config.metrics.port }) : undefined;
+    const metricsUrl =
+      metricsServer && config.metrics.port !== undefined
+        ? await metricsServer.listen({ host: config.metrics.host, port: config.metrics.port })
+        : undefined;
     mailSender = startMailSender({ db: database.db, config, log: app.log, keyring });
     purger = startRecycleBinPurger({ db: database.db, keyring, log: app.log });
     sealer = startAuditSealer({ db: database.db, keyring, log: app.log });

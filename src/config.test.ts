@@ -40,7 +40,11 @@ describe('loadConfig', () => {
   it('hashes passwords cheaply only for the test suite, and refuses that anywhere else', () => {
     const cheap = { CUSTODIA_TEST_CHEAP_PASSWORD_HASHING: 'true' };
     expect(loadConfig({ ...cheap, NODE_ENV: 'test' }).argon2).toEqual({ memoryKiB: 64, timeCost: 1, parallelism: 1 });
-    expect(loadConfig({ CUSTODIA_TEST_CHEAP_PASSWORD_HASHING: 'false', NODE_ENV: 'test' }).argon2).toEqual({ memoryKiB: 19 * 1024, timeCost: 2, parallelism: 1 });
+    expect(loadConfig({ CUSTODIA_TEST_CHEAP_PASSWORD_HASHING: 'false', NODE_ENV: 'test' }).argon2).toEqual({
+      memoryKiB: 19 * 1024,
+      timeCost: 2,
+      parallelism: 1,
+    });
     for (const env of [cheap, { ...cheap, NODE_ENV: 'production' }, { ...cheap, NODE_ENV: 'development' }]) {
       let caught: unknown;
       try {

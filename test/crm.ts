@@ -34,7 +34,10 @@ export async function crmSession(t: TestServer): Promise<CrmSession> {
 }
 
 /** An audit entry as GET /api/v1/audit answers it (JSON: times as strings; values as old/new pairs). */
-export type AuditEntry = Omit<AuditEntryView, 'at' | 'changes'> & { at: string; changes?: Record<string, { old?: unknown; new?: unknown }> | null };
+export type AuditEntry = Omit<AuditEntryView, 'at' | 'changes'> & {
+  at: string;
+  changes?: Record<string, { old?: unknown; new?: unknown }> | null;
+};
 
 /** The audit trail as the session's admin sees it, filtered by a query string (up to 200 entries). */
 export async function auditEntries(s: CrmSession, query: string): Promise<AuditEntry[]> {

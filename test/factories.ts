@@ -31,18 +31,19 @@ export interface TestTenant {
 }
 
 /** A new tenant with its first admin; every test builds its own, so tests never share data. */
-export async function createTestTenant(
-  db: Kysely<Database>,
-  overrides: { slug?: string; name?: string } = {},
-): Promise<TestTenant> {
+export async function createTestTenant(db: Kysely<Database>, overrides: { slug?: string; name?: string } = {}): Promise<TestTenant> {
   const slug = overrides.slug ?? uniqueSlug();
   const adminEmail = `admin@${slug}.test`;
   const adminPassword = `pw-${randomBytes(9).toString('base64url')}`;
-  const { tenant, admin } = await createTenant(db, { ...testConfig(), keyring: keyringOf(db) }, {
-    slug,
-    name: overrides.name ?? `Tenant ${slug}`,
-    adminEmail,
-    adminPassword,
-  });
+  const { tenant, admin } = await createTenant(
+    db,
+    { ...testConfig(), keyring: keyringOf(db) },
+    {
+      slug,
+      name: overrides.name ?? `Tenant ${slug}`,
+      adminEmail,
+      adminPassword,
+    },
+  );
   return { tenant, admin, adminEmail, adminPassword };
 }

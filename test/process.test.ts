@@ -8,7 +8,16 @@ import { adminSocketPath } from '../src/cli/admin-socket.js';
 import { lockPath } from '../src/db/data-dir-lock.js';
 import { testDbKind, useTestDatabase } from './db.js';
 import { uniqueSlug } from './factories.js';
-import { keyedDataDir, preparedDataDir, runCli, runCliInProcess, runServerToExit, startServerProcess, tenantCreateArgs, type ServerProcess } from './processes.js';
+import {
+  keyedDataDir,
+  preparedDataDir,
+  runCli,
+  runCliInProcess,
+  runServerToExit,
+  startServerProcess,
+  tenantCreateArgs,
+  type ServerProcess,
+} from './processes.js';
 
 // The server as `npm start` runs it: a real process, signals and restarts.
 const kind = testDbKind();
@@ -94,7 +103,13 @@ describe(`server process (${kind})`, () => {
     const body = JSON.stringify({ tenant: 'nobody-here', email: 'x@y.test', password: 'whatever it is' });
     const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
       const req = http.request(
-        { host: '127.0.0.1', port, method: 'POST', path: '/api/v1/auth/login', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: '/api/v1/auth/login',
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
         (res) => {
           let text = '';
           res.on('data', (chunk: Buffer) => (text += chunk.toString()));
@@ -122,7 +137,7 @@ describe(`server process (${kind})`, () => {
     expect(result.stderr).toContain('invalid configuration: PORT: must be a whole number');
   }, 60_000);
 
-  it('refuses at start the test suite\'s cheap password hashing', async () => {
+  it("refuses at start the test suite's cheap password hashing", async () => {
     // As any normal start: no NODE_ENV=test (which the suite's own environment has).
     const result = await runServerToExit({ ...(await envFor()), NODE_ENV: '', CUSTODIA_TEST_CHEAP_PASSWORD_HASHING: 'true' });
     expect(result.code).toBe(2);
@@ -148,7 +163,9 @@ describe.runIf(kind === 'pglite')('embedded data dir between processes', () => {
     const env = { CUSTODIA_DATA_DIR: await keyedDataDir() };
     const wrong = await runServerToExit({ ...env, CUSTODIA_MASTER_KEY: randomBytes(32).toString('base64') });
     expect(wrong.code).toBe(2);
-    expect(wrong.stderr).toMatch(/refusing to start: the configured master key \(local:[0-9a-f]+\) is not the one this data was encrypted with/);
+    expect(wrong.stderr).toMatch(
+      /refusing to start: the configured master key \(local:[0-9a-f]+\) is not the one this data was encrypted with/,
+    );
     // The right key (the generated file) still opens it.
     const again = await startServerProcess(env);
     expect(await stop(again)).toBe(0);

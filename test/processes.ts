@@ -58,7 +58,18 @@ export async function keyedDataDir(): Promise<string> {
 
 /** `custodia tenant create` for a new tenant whose admin is admin@<slug>.test. */
 export function tenantCreateArgs(slug: string): string[] {
-  return ['tenant', 'create', '--slug', slug, '--name', 'Acme BV', '--admin-email', `admin@${slug}.test`, '--admin-password', 'correct horse battery staple'];
+  return [
+    'tenant',
+    'create',
+    '--slug',
+    slug,
+    '--name',
+    'Acme BV',
+    '--admin-email',
+    `admin@${slug}.test`,
+    '--admin-password',
+    'correct horse battery staple',
+  ];
 }
 
 export interface CliResult {

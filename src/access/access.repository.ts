@@ -57,8 +57,16 @@ export async function findRole(db: Kysely<Database>, tenantId: string, id: strin
   return db.selectFrom('roles').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
 }
 
-export async function insertRole(db: Kysely<Database>, tenantId: string, row: { id: string; name: string; parent_id: string; path: string }) {
-  return db.insertInto('roles').values({ ...row, tenant_id: tenantId }).returningAll().executeTakeFirstOrThrow();
+export async function insertRole(
+  db: Kysely<Database>,
+  tenantId: string,
+  row: { id: string; name: string; parent_id: string; path: string },
+) {
+  return db
+    .insertInto('roles')
+    .values({ ...row, tenant_id: tenantId })
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }
 
 export async function renameRole(db: Kysely<Database>, tenantId: string, id: string, name: string) {
@@ -73,7 +81,13 @@ export async function moveSubtree(db: Kysely<Database>, tenantId: string, id: st
 }
 
 export async function hasChildRoles(db: Kysely<Database>, tenantId: string, id: string): Promise<boolean> {
-  const row = await db.selectFrom('roles').select('id').where('tenant_id', '=', tenantId).where('parent_id', '=', id).limit(1).executeTakeFirst();
+  const row = await db
+    .selectFrom('roles')
+    .select('id')
+    .where('tenant_id', '=', tenantId)
+    .where('parent_id', '=', id)
+    .limit(1)
+    .executeTakeFirst();
   return row !== undefined;
 }
 
@@ -82,30 +96,60 @@ export async function moveUsersToRole(db: Kysely<Database>, tenantId: string, fr
 }
 
 export async function deleteRole(db: Kysely<Database>, tenantId: string, id: string) {
-  await db.deleteFrom('sharing_rules').where('tenant_id', '=', tenantId).where((eb) => eb.or([eb.and([eb('from_kind', '=', 'role'), eb('from_id', '=', id)]), eb.and([eb('to_kind', '=', 'role'), eb('to_id', '=', id)])])).execute();
+  await db
+    .deleteFrom('sharing_rules')
+    .where('tenant_id', '=', tenantId)
+    .where((eb) =>
+      eb.or([eb.and([eb('from_kind', '=', 'role'), eb('from_id', '=', id)]), eb.and([eb('to_kind', '=', 'role'), eb('to_id', '=', id)])]),
+    )
+    .execute();
   await db.deleteFrom('roles').where('tenant_id', '=', tenantId).where('id', '=', id).execute();
 }
 
 // --- profiles ------------------------------------------------------------------------------
 
 export async function listProfiles(db: Kysely<Database>, tenantId: string) {
-  return db.selectFrom('profiles').selectAll().where('tenant_id', '=', tenantId).orderBy(sql`lower(name)`).execute();
+  return db
+    .selectFrom('profiles')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .orderBy(sql`lower(name)`)
+    .execute();
 }
 
 export async function findProfile(db: Kysely<Database>, tenantId: string, id: string) {
   return db.selectFrom('profiles').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
 }
 
-export async function insertProfile(db: Kysely<Database>, tenantId: string, row: { id: string; name: string; permissions: string; fields: string }) {
-  return db.insertInto('profiles').values({ ...row, tenant_id: tenantId }).returningAll().executeTakeFirstOrThrow();
+export async function insertProfile(
+  db: Kysely<Database>,
+  tenantId: string,
+  row: { id: string; name: string; permissions: string; fields: string },
+) {
+  return db
+    .insertInto('profiles')
+    .values({ ...row, tenant_id: tenantId })
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }
 
-export async function updateProfile(db: Kysely<Database>, tenantId: string, id: string, values: { name?: string; permissions?: string; fields?: string }) {
+export async function updateProfile(
+  db: Kysely<Database>,
+  tenantId: string,
+  id: string,
+  values: { name?: string; permissions?: string; fields?: string },
+) {
   return db.updateTable('profiles').set(values).where('tenant_id', '=', tenantId).where('id', '=', id).returningAll().executeTakeFirst();
 }
 
 export async function profileInUse(db: Kysely<Database>, tenantId: string, id: string): Promise<boolean> {
-  const row = await db.selectFrom('users').select('id').where('tenant_id', '=', tenantId).where('profile_id', '=', id).limit(1).executeTakeFirst();
+  const row = await db
+    .selectFrom('users')
+    .select('id')
+    .where('tenant_id', '=', tenantId)
+    .where('profile_id', '=', id)
+    .limit(1)
+    .executeTakeFirst();
   return row !== undefined;
 }
 
@@ -116,7 +160,11 @@ export async function deleteProfile(db: Kysely<Database>, tenantId: string, id: 
 // --- groups --------------------------------------------------------------------------------
 
 export async function insertGroup(db: Kysely<Database>, tenantId: string, row: { id: string; name: string }) {
-  return db.insertInto('groups').values({ ...row, tenant_id: tenantId }).returningAll().executeTakeFirstOrThrow();
+  return db
+    .insertInto('groups')
+    .values({ ...row, tenant_id: tenantId })
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }
 
 export async function findGroup(db: Kysely<Database>, tenantId: string, id: string) {
@@ -124,7 +172,12 @@ export async function findGroup(db: Kysely<Database>, tenantId: string, id: stri
 }
 
 export async function listGroups(db: Kysely<Database>, tenantId: string) {
-  return db.selectFrom('groups').selectAll().where('tenant_id', '=', tenantId).orderBy(sql`lower(name)`).execute();
+  return db
+    .selectFrom('groups')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .orderBy(sql`lower(name)`)
+    .execute();
 }
 
 export async function renameGroup(db: Kysely<Database>, tenantId: string, id: string, name: string) {
@@ -135,15 +188,27 @@ export async function replaceGroupMembers(db: Kysely<Database>, tenantId: string
   await db.deleteFrom('group_members').where('tenant_id', '=', tenantId).where('group_id', '=', groupId).execute();
   await db.deleteFrom('group_roles').where('tenant_id', '=', tenantId).where('group_id', '=', groupId).execute();
   if (userIds.length > 0) {
-    await db.insertInto('group_members').values(userIds.map((user_id) => ({ tenant_id: tenantId, group_id: groupId, user_id }))).execute();
+    await db
+      .insertInto('group_members')
+      .values(userIds.map((user_id) => ({ tenant_id: tenantId, group_id: groupId, user_id })))
+      .execute();
   }
   if (roleIds.length > 0) {
-    await db.insertInto('group_roles').values(roleIds.map((role_id) => ({ tenant_id: tenantId, group_id: groupId, role_id }))).execute();
+    await db
+      .insertInto('group_roles')
+      .values(roleIds.map((role_id) => ({ tenant_id: tenantId, group_id: groupId, role_id })))
+      .execute();
   }
 }
 
 export async function deleteGroup(db: Kysely<Database>, tenantId: string, id: string) {
-  await db.deleteFrom('sharing_rules').where('tenant_id', '=', tenantId).where((eb) => eb.or([eb.and([eb('from_kind', '=', 'group'), eb('from_id', '=', id)]), eb.and([eb('to_kind', '=', 'group'), eb('to_id', '=', id)])])).execute();
+  await db
+    .deleteFrom('sharing_rules')
+    .where('tenant_id', '=', tenantId)
+    .where((eb) =>
+      eb.or([eb.and([eb('from_kind', '=', 'group'), eb('from_id', '=', id)]), eb.and([eb('to_kind', '=', 'group'), eb('to_id', '=', id)])]),
+    )
+    .execute();
   await db.deleteFrom('groups').where('tenant_id', '=', tenantId).where('id', '=', id).execute();
 }
 
@@ -160,9 +225,21 @@ export async function setSharingDefault(db: Kysely<Database>, tenantId: string, 
 export async function insertSharingRule(
   db: Kysely<Database>,
   tenantId: string,
-  row: { id: string; module: string; from_kind: 'role' | 'group'; from_id: string; to_kind: 'role' | 'group'; to_id: string; access: 'read' | 'write' },
+  row: {
+    id: string;
+    module: string;
+    from_kind: 'role' | 'group';
+    from_id: string;
+    to_kind: 'role' | 'group';
+    to_id: string;
+    access: 'read' | 'write';
+  },
 ) {
-  return db.insertInto('sharing_rules').values({ ...row, tenant_id: tenantId }).returningAll().executeTakeFirstOrThrow();
+  return db
+    .insertInto('sharing_rules')
+    .values({ ...row, tenant_id: tenantId })
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }
 
 export async function listSharingRules(db: Kysely<Database>, tenantId: string) {
@@ -176,12 +253,23 @@ export async function deleteSharingRule(db: Kysely<Database>, tenantId: string, 
 
 // --- users' role and profile ----------------------------------------------------------------
 
-export async function setUserAccess(db: Kysely<Database>, tenantId: string, userId: string, values: { role_id?: string; profile_id?: string; is_admin?: boolean }) {
+export async function setUserAccess(
+  db: Kysely<Database>,
+  tenantId: string,
+  userId: string,
+  values: { role_id?: string; profile_id?: string; is_admin?: boolean },
+) {
   await db.updateTable('users').set(values).where('tenant_id', '=', tenantId).where('id', '=', userId).execute();
 }
 
 export async function activeUserIds(db: Kysely<Database>, tenantId: string, ids: string[]): Promise<string[]> {
   if (ids.length === 0) return [];
-  const rows = await db.selectFrom('users').select('id').where('tenant_id', '=', tenantId).where('id', 'in', ids).where('status', '=', 'active').execute();
+  const rows = await db
+    .selectFrom('users')
+    .select('id')
+    .where('tenant_id', '=', tenantId)
+    .where('id', 'in', ids)
+    .where('status', '=', 'active')
+    .execute();
   return rows.map((r) => r.id);
 }

@@ -48,9 +48,13 @@ const Actions = Type.Object(
 const Permissions = Type.Record(Type.String({ maxLength: 30 }), Actions, {
   description: `Per module (${MODULES.join(', ')}): view, create, edit, delete, export (absent = no); the audit module also allValues`,
 });
-const FieldRules = Type.Record(Type.String({ maxLength: 30 }), Type.Record(Type.String({ maxLength: 64 }), Type.Enum(['hidden', 'readonly'])), {
-  description: `Per module (${RECORD_MODULES.join(', ')}) and field: hidden or readonly (absent = editable)`,
-});
+const FieldRules = Type.Record(
+  Type.String({ maxLength: 30 }),
+  Type.Record(Type.String({ maxLength: 64 }), Type.Enum(['hidden', 'readonly'])),
+  {
+    description: `Per module (${RECORD_MODULES.join(', ')}) and field: hidden or readonly (absent = editable)`,
+  },
+);
 
 const RoleSchema = Type.Object({ id: Uuid(), name: Type.String(), parentId: Type.Union([Uuid(), Type.Null()]) });
 const ProfileSchema = Type.Object({
@@ -73,9 +77,20 @@ export function registerAccessRoutes(server: FastifyInstance, database: Database
   const admin = requireAuth(db, settings, { scope: 'admin' });
   const tags = ['access control'];
 
-  app.get('/api/v1/roles', { onRequest: auth, schema: { tags, summary: 'The role tree, root first', response: { 200: Type.Object({ items: Type.Array(RoleSchema) }), ...Problems } } }, async (request) => ({
-    items: await listRoles(db, actorOf(request)),
-  }));
+  app.get(
+    '/api/v1/roles',
+    {
+      onRequest: auth,
+      schema: {
+        tags,
+        summary: 'The role tree, root first',
+        response: { 200: Type.Object({ items: Type.Array(RoleSchema) }), ...Problems },
+      },
+    },
+    async (request) => ({
+      items: await listRoles(db, actorOf(request)),
+    }),
+  );
   app.post(
     '/api/v1/roles',
     {
@@ -83,7 +98,10 @@ export function registerAccessRoutes(server: FastifyInstance, database: Database
       schema: {
         tags,
         summary: 'Create a role under another (the root by default)',
-        body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }), parentId: Type.Optional(Uuid()) }, { additionalProperties: false, examples: [{ name: 'Sales manager' }] }),
+        body: Type.Object(
+          { name: Type.String({ minLength: 1, maxLength: 100 }), parentId: Type.Optional(Uuid()) },
+          { additionalProperties: false, examples: [{ name: 'Sales manager' }] },
+        ),
         response: { 201: RoleSchema, ...Problems },
       },
     },
@@ -97,7 +115,10 @@ export function registerAccessRoutes(server: FastifyInstance, database: Database
         tags,
         summary: 'Rename a role or move it (with its subtree) under another; never under itself',
         params: IdParams,
-        body: Type.Object({ name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })), parentId: Type.Optional(Uuid()) }, { additionalProperties: false }),
+        body: Type.Object(
+          { name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })), parentId: Type.Optional(Uuid()) },
+          { additionalProperties: false },
+        ),
         response: { 200: RoleSchema, ...Problems },
       },
     },
@@ -121,9 +142,16 @@ export function registerAccessRoutes(server: FastifyInstance, database: Database
     },
   );
 
-  app.get('/api/v1/profiles', { onRequest: auth, schema: { tags, summary: 'Profiles', response: { 200: Type.Object({ items: Type.Array(ProfileSchema) }), ...Problems } } }, async (request) => ({
-    items: await listProfiles(db, actorOf(request)),
-  }));
+  app.get(
+    '/api/v1/profiles',
+    {
+      onRequest: auth,
+      schema: { tags, summary: 'Profiles', response: { 200: Type.Object({ items: Type.Array(ProfileSchema) }), ...Problems } },
+    },
+    async (request) => ({
+      items: await listProfiles(db, actorOf(request)),
+    }),
+  );
   app.post(
     '/api/v1/profiles',
     {
@@ -135,7 +163,13 @@ export function registerAccessRoutes(server: FastifyInstance, database: Database
           { name: Type.String({ minLength: 1, maxLength: 100 }), permissions: Permissions, fields: Type.Optional(FieldRules) },
           {
             additionalProperties: false,
-            examples: [{ name: 'Sales rep', permissions: { contacts: { view: true, create: true, edit: true } }, fields: { contacts: { phones: 'hidden' } } }],
+            examples: [
+              {
+                name: 'Sales rep',
+                permissions: { contacts: { view: true, create: true, edit: true } },
+                fields: { contacts: { phones: 'hidden' } },
+              },
+            ],
           },
         ),
         response: { 201: ProfileSchema, ...Problems },
@@ -152,7 +186,11 @@ export function registerAccessRoutes(server: FastifyInstance, database: Database
         summary: 'Change a profile (the Administrator profile stays as it is)',
         params: IdParams,
         body: Type.Object(
-          { name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })), permissions: Type.Optional(Permissions), fields: Type.Optional(FieldRules) },
+          {
+            name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+            permissions: Type.Optional(Permissions),
+            fields: Type.Optional(FieldRules),
+          },
           { additionalProperties: false },
         ),
         response: { 200: ProfileSchema, ...Problems },
@@ -162,16 +200,26 @@ export function registerAccessRoutes(server: FastifyInstance, database: Database
   );
   app.delete(
     '/api/v1/profiles/:id',
-    { onRequest: admin, schema: { tags, summary: 'Delete a profile no user has', params: IdParams, response: { 204: Type.Null(), ...Problems } } },
+    {
+      onRequest: admin,
+      schema: { tags, summary: 'Delete a profile no user has', params: IdParams, response: { 204: Type.Null(), ...Problems } },
+    },
     async (request, reply) => {
       await deleteProfile(db, keyring, actorOf(request), request.params.id);
       return reply.status(204).send(null);
     },
   );
 
-  app.get('/api/v1/groups', { onRequest: auth, schema: { tags, summary: 'Groups', response: { 200: Type.Object({ items: Type.Array(GroupSchema) }), ...Problems } } }, async (request) => ({
-    items: await listGroups(db, actorOf(request)),
-  }));
+  app.get(
+    '/api/v1/groups',
+    {
+      onRequest: auth,
+      schema: { tags, summary: 'Groups', response: { 200: Type.Object({ items: Type.Array(GroupSchema) }), ...Problems } },
+    },
+    async (request) => ({
+      items: await listGroups(db, actorOf(request)),
+    }),
+  );
   app.post(
     '/api/v1/groups',
     {
@@ -180,7 +228,11 @@ export function registerAccessRoutes(server: FastifyInstance, database: Database
         tags,
         summary: 'Create a group of users (and of roles: everyone in them)',
         body: Type.Object(
-          { name: Type.String({ minLength: 1, maxLength: 100 }), memberIds: Type.Optional(Type.Array(Uuid(), { maxItems: 10_000 })), roleIds: Type.Optional(Type.Array(Uuid(), { maxItems: 1000 })) },
+          {
+            name: Type.String({ minLength: 1, maxLength: 100 }),
+            memberIds: Type.Optional(Type.Array(Uuid(), { maxItems: 10_000 })),
+            roleIds: Type.Optional(Type.Array(Uuid(), { maxItems: 1000 })),
+          },
           { additionalProperties: false, examples: [{ name: 'Key accounts', memberIds: [] }] },
         ),
         response: { 201: GroupSchema, ...Problems },
@@ -197,7 +249,11 @@ export function registerAccessRoutes(server: FastifyInstance, database: Database
         summary: 'Rename a group or replace its members',
         params: IdParams,
         body: Type.Object(
-          { name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })), memberIds: Type.Optional(Type.Array(Uuid(), { maxItems: 10_000 })), roleIds: Type.Optional(Type.Array(Uuid(), { maxItems: 1000 })) },
+          {
+            name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+            memberIds: Type.Optional(Type.Array(Uuid(), { maxItems: 10_000 })),
+            roleIds: Type.Optional(Type.Array(Uuid(), { maxItems: 1000 })),
+          },
           { additionalProperties: false },
         ),
         response: { 200: GroupSchema, ...Problems },
@@ -207,15 +263,20 @@ export function registerAccessRoutes(server: FastifyInstance, database: Database
   );
   app.delete(
     '/api/v1/groups/:id',
-    { onRequest: admin, schema: { tags, summary: 'Delete a group and its sharing rules', params: IdParams, response: { 204: Type.Null(), ...Problems } } },
+    {
+      onRequest: admin,
+      schema: { tags, summary: 'Delete a group and its sharing rules', params: IdParams, response: { 204: Type.Null(), ...Problems } },
+    },
     async (request, reply) => {
       await deleteGroup(db, keyring, actorOf(request), request.params.id);
       return reply.status(204).send(null);
     },
   );
 
-  app.get('/api/v1/sharing/defaults', { onRequest: auth, schema: { tags, summary: 'Organization-wide defaults per module', response: { 200: Defaults, ...Problems } } }, async (request) =>
-    sharingDefaults(db, actorOf(request)),
+  app.get(
+    '/api/v1/sharing/defaults',
+    { onRequest: auth, schema: { tags, summary: 'Organization-wide defaults per module', response: { 200: Defaults, ...Problems } } },
+    async (request) => sharingDefaults(db, actorOf(request)),
   );
   app.put(
     '/api/v1/sharing/defaults',
@@ -224,15 +285,25 @@ export function registerAccessRoutes(server: FastifyInstance, database: Database
       schema: {
         tags,
         summary: 'Set organization-wide defaults: private (owner and roles above), public_read or public_write',
-        body: Type.Object(Defaults.properties, { additionalProperties: false, examples: [{ contacts: 'private', organizations: 'public_read' }] }),
+        body: Type.Object(Defaults.properties, {
+          additionalProperties: false,
+          examples: [{ contacts: 'private', organizations: 'public_read' }],
+        }),
         response: { 200: Defaults, ...Problems },
       },
     },
     async (request) => setSharingDefaults(db, keyring, actorOf(request), request.body),
   );
-  app.get('/api/v1/sharing/rules', { onRequest: admin, schema: { tags, summary: 'Sharing rules', response: { 200: Type.Object({ items: Type.Array(RuleSchema) }), ...Problems } } }, async (request) => ({
-    items: await listSharingRules(db, actorOf(request)),
-  }));
+  app.get(
+    '/api/v1/sharing/rules',
+    {
+      onRequest: admin,
+      schema: { tags, summary: 'Sharing rules', response: { 200: Type.Object({ items: Type.Array(RuleSchema) }), ...Problems } },
+    },
+    async (request) => ({
+      items: await listSharingRules(db, actorOf(request)),
+    }),
+  );
   app.post(
     '/api/v1/sharing/rules',
     {
@@ -240,7 +311,10 @@ export function registerAccessRoutes(server: FastifyInstance, database: Database
       schema: {
         tags,
         summary: 'Share records owned by a role or group with another role or group, to read or to change',
-        body: Type.Object({ module: Type.Enum([...RECORD_MODULES]), from: End, to: End, access: Type.Enum(['read', 'write']) }, { additionalProperties: false }),
+        body: Type.Object(
+          { module: Type.Enum([...RECORD_MODULES]), from: End, to: End, access: Type.Enum(['read', 'write']) },
+          { additionalProperties: false },
+        ),
         response: { 201: RuleSchema, ...Problems },
       },
     },

@@ -55,13 +55,22 @@ async function loadSnapshot(db: Kysely<Database>, tenantId: string): Promise<Acc
     users: new Map(
       rows.users.map((u) => [
         u.id,
-        { roleId: u.role_id ?? root.id, profileId: u.profile_id ?? (u.is_admin ? adminProfile.id : standardProfile.id), active: u.status === 'active' },
+        {
+          roleId: u.role_id ?? root.id,
+          profileId: u.profile_id ?? (u.is_admin ? adminProfile.id : standardProfile.id),
+          active: u.status === 'active',
+        },
       ]),
     ),
     profiles: new Map(rows.profiles.map((p) => [p.id, { id: p.id, isAdmin: p.is_admin, permissions: p.permissions, fields: p.fields }])),
     groups,
     defaults: new Map(rows.defaults.map((d) => [d.module, d.level])),
-    rules: rows.rules.map((r) => ({ module: r.module, from: { kind: r.from_kind, id: r.from_id }, to: { kind: r.to_kind, id: r.to_id }, access: r.access })),
+    rules: rows.rules.map((r) => ({
+      module: r.module,
+      from: { kind: r.from_kind, id: r.from_id },
+      to: { kind: r.to_kind, id: r.to_id },
+      access: r.access,
+    })),
   };
   // Only a committed model may be remembered: inside a transaction it could still roll back.
   if (!db.isTransaction) snapshots.set(tenantId, snapshot);
@@ -128,7 +137,12 @@ export function assertPermitted(access: Access, module: Module, action: (typeof 
 }
 
 /** Throws permission_denied unless the actor's profile allows the action on the module. */
-export async function requirePermission(db: Kysely<Database>, actor: Authenticated, module: Module, action: (typeof ACTIONS)[number]): Promise<Access> {
+export async function requirePermission(
+  db: Kysely<Database>,
+  actor: Authenticated,
+  module: Module,
+  action: (typeof ACTIONS)[number],
+): Promise<Access> {
   return assertPermitted(await accessOf(db, actor), module, action);
 }
 
@@ -165,12 +179,23 @@ function assertAdmin(access: Access): void {
   if (!access.isAdmin) throw new AccessError('admin_required', 'only administrators change roles, profiles, groups and sharing');
 }
 
-async function adminChange<T>(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, what: string, work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+async function adminChange<T>(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  actor: Authenticated,
+  what: string,
+  work: (trx: Kysely<Database>) => Promise<T>,
+): Promise<T> {
   assertAdmin(await accessOf(db, actor));
   return inTransaction(db, async (trx) => {
     const result = await work(trx);
     await repo.bumpAccessVersion(trx, actor.tenantId);
-    await recordSecurityEvent(trx, keyring, { tenantId: actor.tenantId, type: 'access.changed', actorUserId: actor.user.id, details: { change: what } });
+    await recordSecurityEvent(trx, keyring, {
+      tenantId: actor.tenantId,
+      type: 'access.changed',
+      actorUserId: actor.user.id,
+      details: { change: what },
+    });
     return result;
   });
 }
@@ -207,17 +232,35 @@ async function roleOrThrow(db: Kysely<Database>, tenantId: string, id: string, f
   return role;
 }
 
-export async function createRole(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, input: { name: string; parentId?: string }): Promise<Role> {
+export async function createRole(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  actor: Authenticated,
+  input: { name: string; parentId?: string },
+): Promise<Role> {
   const snapshot = await loadSnapshot(db, actor.tenantId);
   return adminChange(db, keyring, actor, 'role.created', async (trx) => {
     const parent = await roleOrThrow(trx, actor.tenantId, input.parentId ?? snapshot.rootRoleId, 'parent role');
     const id = newId();
-    return toRole(await repo.insertRole(trx, actor.tenantId, { id, name: named(input.name, 'role'), parent_id: parent.id, path: `${parent.path}${id}/` }));
+    return toRole(
+      await repo.insertRole(trx, actor.tenantId, {
+        id,
+        name: named(input.name, 'role'),
+        parent_id: parent.id,
+        path: `${parent.path}${id}/`,
+      }),
+    );
   });
 }
 
 /** Renames and/or moves a role; its subtree moves with it, and it can never go under itself. */
-export async function updateRole(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, id: string, input: { name?: string; parentId?: string }): Promise<Role> {
+export async function updateRole(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  actor: Authenticated,
+  id: string,
+  input: { name?: string; parentId?: string },
+): Promise<Role> {
   return adminChange(db, keyring, actor, 'role.updated', async (trx) => {
     const role = await roleOrThrow(trx, actor.tenantId, id);
     if (input.name !== undefined) await repo.renameRole(trx, actor.tenantId, id, named(input.name, 'role'));
@@ -232,7 +275,13 @@ export async function updateRole(db: Kysely<Database>, keyring: Keyring, actor: 
 }
 
 /** Deletes a leaf role; its users move to the role named. */
-export async function deleteRole(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, id: string, moveUsersTo: string | undefined): Promise<void> {
+export async function deleteRole(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  actor: Authenticated,
+  id: string,
+  moveUsersTo: string | undefined,
+): Promise<void> {
   await adminChange(db, keyring, actor, 'role.deleted', async (trx) => {
     const role = await roleOrThrow(trx, actor.tenantId, id);
     if (role.parent_id === null) throw new AccessError('in_use', 'the root role cannot be deleted');
@@ -253,7 +302,13 @@ export interface Profile {
   fields: Record<string, Record<string, FieldRule>>;
 }
 
-const toProfile = (p: { id: string; name: string; is_admin: boolean; permissions: Record<string, ModuleActions>; fields: Record<string, Record<string, FieldRule>> }): Profile => ({
+const toProfile = (p: {
+  id: string;
+  name: string;
+  is_admin: boolean;
+  permissions: Record<string, ModuleActions>;
+  fields: Record<string, Record<string, FieldRule>>;
+}): Profile => ({
   id: p.id,
   name: p.name,
   isAdmin: p.is_admin,
@@ -276,10 +331,12 @@ function permissionsOf(input: Record<string, Partial<ModuleActions>>): Record<st
 function fieldsOf(input: Record<string, Record<string, string>> | undefined): Record<string, Record<string, FieldRule>> {
   const result: Record<string, Record<string, FieldRule>> = {};
   for (const [module, fields] of Object.entries(input ?? {})) {
-    if (!(RECORD_MODULES as readonly string[]).includes(module)) throw new AccessError('invalid_access', `module "${module}" has no field permissions`);
+    if (!(RECORD_MODULES as readonly string[]).includes(module))
+      throw new AccessError('invalid_access', `module "${module}" has no field permissions`);
     const known = FIELDS[module as RecordModule];
     for (const [field, rule] of Object.entries(fields)) {
-      if (!known.includes(field)) throw new AccessError('invalid_access', `${module} has no field "${field}" (fields: ${known.join(', ')})`);
+      if (!known.includes(field))
+        throw new AccessError('invalid_access', `${module} has no field "${field}" (fields: ${known.join(', ')})`);
       if (rule !== 'hidden' && rule !== 'readonly') throw new AccessError('invalid_access', 'a field is "hidden" or "readonly"');
       (result[module] ??= {})[field] = rule;
     }
@@ -365,12 +422,18 @@ export async function listGroups(db: Kysely<Database>, actor: Authenticated): Pr
 
 async function members(trx: Kysely<Database>, tenantId: string, memberIds: string[], roleIds: string[]) {
   const users = [...new Set(memberIds)];
-  if ((await repo.activeUserIds(trx, tenantId, users)).length !== users.length) throw new AccessError('invalid_access', 'memberIds must name active users');
+  if ((await repo.activeUserIds(trx, tenantId, users)).length !== users.length)
+    throw new AccessError('invalid_access', 'memberIds must name active users');
   for (const roleId of new Set(roleIds)) await roleOrThrow(trx, tenantId, roleId);
   return { users, roles: [...new Set(roleIds)] };
 }
 
-export async function createGroup(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, input: { name: string; memberIds?: string[]; roleIds?: string[] }): Promise<Group> {
+export async function createGroup(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  actor: Authenticated,
+  input: { name: string; memberIds?: string[]; roleIds?: string[] },
+): Promise<Group> {
   return adminChange(db, keyring, actor, 'group.created', async (trx) => {
     const m = await members(trx, actor.tenantId, input.memberIds ?? [], input.roleIds ?? []);
     const group = await unique(repo.insertGroup(trx, actor.tenantId, { id: newId(), name: named(input.name, 'group') }), 'group');
@@ -391,7 +454,12 @@ export async function updateGroup(
     if (input.name !== undefined) await unique(repo.renameGroup(trx, actor.tenantId, id, named(input.name, 'group')), 'group');
     if (input.memberIds !== undefined || input.roleIds !== undefined) {
       const current = (await loadSnapshot(trx, actor.tenantId)).groups.get(id);
-      const m = await members(trx, actor.tenantId, input.memberIds ?? [...(current?.userIds ?? [])], input.roleIds ?? [...(current?.roleIds ?? [])]);
+      const m = await members(
+        trx,
+        actor.tenantId,
+        input.memberIds ?? [...(current?.userIds ?? [])],
+        input.roleIds ?? [...(current?.roleIds ?? [])],
+      );
       await repo.replaceGroupMembers(trx, actor.tenantId, id, m.users, m.roles);
     }
   });
@@ -408,13 +476,22 @@ export async function deleteGroup(db: Kysely<Database>, keyring: Keyring, actor:
 
 export async function sharingDefaults(db: Kysely<Database>, actor: Authenticated): Promise<Record<RecordModule, SharingLevel>> {
   const snapshot = await loadSnapshot(db, actor.tenantId);
-  return Object.fromEntries(RECORD_MODULES.map((m) => [m, snapshot.defaults.get(m) ?? 'public_write'])) as Record<RecordModule, SharingLevel>;
+  return Object.fromEntries(RECORD_MODULES.map((m) => [m, snapshot.defaults.get(m) ?? 'public_write'])) as Record<
+    RecordModule,
+    SharingLevel
+  >;
 }
 
-export async function setSharingDefaults(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, input: Partial<Record<string, SharingLevel>>): Promise<Record<RecordModule, SharingLevel>> {
+export async function setSharingDefaults(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  actor: Authenticated,
+  input: Partial<Record<string, SharingLevel>>,
+): Promise<Record<RecordModule, SharingLevel>> {
   await adminChange(db, keyring, actor, 'sharing.defaults', async (trx) => {
     for (const [module, level] of Object.entries(input)) {
-      if (!(RECORD_MODULES as readonly string[]).includes(module)) throw new AccessError('invalid_access', `there is no record module "${module}"`);
+      if (!(RECORD_MODULES as readonly string[]).includes(module))
+        throw new AccessError('invalid_access', `there is no record module "${module}"`);
       await repo.setSharingDefault(trx, actor.tenantId, module, level!);
     }
   });
@@ -429,7 +506,15 @@ export interface SharingRuleView {
   access: 'read' | 'write';
 }
 
-const toRule = (r: { id: string; module: string; from_kind: 'role' | 'group'; from_id: string; to_kind: 'role' | 'group'; to_id: string; access: 'read' | 'write' }): SharingRuleView => ({
+const toRule = (r: {
+  id: string;
+  module: string;
+  from_kind: 'role' | 'group';
+  from_id: string;
+  to_kind: 'role' | 'group';
+  to_id: string;
+  access: 'read' | 'write';
+}): SharingRuleView => ({
   id: r.id,
   module: r.module,
   from: { kind: r.from_kind, id: r.from_id },
@@ -442,9 +527,15 @@ export async function listSharingRules(db: Kysely<Database>, actor: Authenticate
   return (await repo.listSharingRules(db, actor.tenantId)).map(toRule);
 }
 
-export async function createSharingRule(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, input: Omit<SharingRuleView, 'id'>): Promise<SharingRuleView> {
+export async function createSharingRule(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  actor: Authenticated,
+  input: Omit<SharingRuleView, 'id'>,
+): Promise<SharingRuleView> {
   return adminChange(db, keyring, actor, 'sharing.rule_created', async (trx) => {
-    if (!(RECORD_MODULES as readonly string[]).includes(input.module)) throw new AccessError('invalid_access', `there is no record module "${input.module}"`);
+    if (!(RECORD_MODULES as readonly string[]).includes(input.module))
+      throw new AccessError('invalid_access', `there is no record module "${input.module}"`);
     for (const end of [input.from, input.to]) {
       if (end.kind === 'role') await roleOrThrow(trx, actor.tenantId, end.id);
       else if (!(await repo.findGroup(trx, actor.tenantId, end.id))) throw new AccessError('not_found', 'no such group');

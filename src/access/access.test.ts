@@ -28,7 +28,12 @@ describe('access control, as an admin sets it up', () => {
       fields: { contacts: { phones: 'hidden' } },
     });
     expect(profile.statusCode, profile.body).toBe(201);
-    const defaults = await t.app.inject({ method: 'PUT', url: '/api/v1/sharing/defaults', headers: { authorization: `Bearer ${admin.token}` }, payload: { contacts: 'private' } });
+    const defaults = await t.app.inject({
+      method: 'PUT',
+      url: '/api/v1/sharing/defaults',
+      headers: { authorization: `Bearer ${admin.token}` },
+      payload: { contacts: 'private' },
+    });
     expect(defaults.json()).toMatchObject({ contacts: 'private', deals: 'public_write' });
     const profiles = (await admin.get('/api/v1/profiles')).json().items as Array<{ id: string; name: string }>;
     const standard = profiles.find((p) => p.name === 'Standard')!;
@@ -43,7 +48,9 @@ describe('access control, as an admin sets it up', () => {
     const withPhone = await ann.post('/api/v1/contacts', { firstName: 'X', phones: ['+31 20 000 0000'] });
     expect(withPhone.statusCode).toBe(403);
     expect(withPhone.json().code).toBe('field_not_writable');
-    const bobsContact = (await admin.post('/api/v1/contacts', { firstName: 'Client', lastName: 'OfBob', phones: ['+31 20 123 4567'], ownerId: bob.id })).json();
+    const bobsContact = (
+      await admin.post('/api/v1/contacts', { firstName: 'Client', lastName: 'OfBob', phones: ['+31 20 123 4567'], ownerId: bob.id })
+    ).json();
     const annsId = annsContact.json().id as string;
 
     // Each rep sees only their own.
@@ -82,16 +89,30 @@ describe('access control, as an admin sets it up', () => {
     const admin = await crmSession(t);
     const east = (await admin.post('/api/v1/roles', { name: 'East' })).json();
     const west = (await admin.post('/api/v1/roles', { name: 'West' })).json();
-    const profile = (await admin.post('/api/v1/profiles', { name: 'Seller', permissions: { contacts: { view: true, create: true, edit: true } } })).json();
+    const profile = (
+      await admin.post('/api/v1/profiles', { name: 'Seller', permissions: { contacts: { view: true, create: true, edit: true } } })
+    ).json();
     const e = await member(admin, { roleId: east.id, profileId: profile.id });
     const w = await member(admin, { roleId: west.id, profileId: profile.id });
     const g = await member(admin, { roleId: west.id, profileId: profile.id });
-    await t.app.inject({ method: 'PUT', url: '/api/v1/sharing/defaults', headers: { authorization: `Bearer ${admin.token}` }, payload: { contacts: 'private' } });
+    await t.app.inject({
+      method: 'PUT',
+      url: '/api/v1/sharing/defaults',
+      headers: { authorization: `Bearer ${admin.token}` },
+      payload: { contacts: 'private' },
+    });
     const eastern = (await e.post('/api/v1/contacts', { firstName: 'Eastern' })).json();
     expect((await w.get(`/api/v1/contacts/${eastern.id}`)).statusCode).toBe(404);
 
     // Siblings do not see each other; a rule sharing East's records with West to read does it.
-    const rule = (await admin.post('/api/v1/sharing/rules', { module: 'contacts', from: { kind: 'role', id: east.id }, to: { kind: 'role', id: west.id }, access: 'read' })).json();
+    const rule = (
+      await admin.post('/api/v1/sharing/rules', {
+        module: 'contacts',
+        from: { kind: 'role', id: east.id },
+        to: { kind: 'role', id: west.id },
+        access: 'read',
+      })
+    ).json();
     expect((await w.get(`/api/v1/contacts/${eastern.id}`)).statusCode).toBe(200);
     const change = await w.patch(`/api/v1/contacts/${eastern.id}`, { firstName: 'Changed' });
     expect(change.statusCode).toBe(403);
@@ -101,11 +122,21 @@ describe('access control, as an admin sets it up', () => {
     // A group as the target of a write rule reaches only its members.
     const team = (await admin.post('/api/v1/groups', { name: 'Key accounts', memberIds: [g.id] })).json();
     expect(team.memberIds).toEqual([g.id]);
-    await admin.post('/api/v1/sharing/rules', { module: 'contacts', from: { kind: 'role', id: east.id }, to: { kind: 'group', id: team.id }, access: 'write' });
+    await admin.post('/api/v1/sharing/rules', {
+      module: 'contacts',
+      from: { kind: 'role', id: east.id },
+      to: { kind: 'group', id: team.id },
+      access: 'write',
+    });
     expect((await g.patch(`/api/v1/contacts/${eastern.id}`, { firstName: 'By the group' })).statusCode).toBe(200);
     expect((await w.get(`/api/v1/contacts/${eastern.id}`)).statusCode).toBe(404);
 
-    await t.app.inject({ method: 'PUT', url: '/api/v1/sharing/defaults', headers: { authorization: `Bearer ${admin.token}` }, payload: { contacts: 'public_read' } });
+    await t.app.inject({
+      method: 'PUT',
+      url: '/api/v1/sharing/defaults',
+      headers: { authorization: `Bearer ${admin.token}` },
+      payload: { contacts: 'public_read' },
+    });
     expect((await w.get(`/api/v1/contacts/${eastern.id}`)).json().firstName).toBe('By the group');
     expect((await w.patch(`/api/v1/contacts/${eastern.id}`, { firstName: 'W' })).statusCode).toBe(403);
   });
@@ -123,19 +154,25 @@ describe('access control, as an admin sets it up', () => {
     };
 
     // Another node hides phones from the profile: the next read no longer has them.
-    await changeElsewhere(() => sql`update profiles set fields = ${JSON.stringify({ contacts: { phones: 'hidden' } })}::jsonb where id = ${profile.id}`.execute(db));
+    await changeElsewhere(() =>
+      sql`update profiles set fields = ${JSON.stringify({ contacts: { phones: 'hidden' } })}::jsonb where id = ${profile.id}`.execute(db),
+    );
     const hidden = await viewer.get(`/api/v1/contacts/${contact.id}`);
     expect(hidden.statusCode).toBe(200);
     expect(hidden.json()).not.toHaveProperty('phones');
     // It takes the view permission away: 403, not the record.
-    await changeElsewhere(() => sql`update profiles set permissions = ${JSON.stringify({ contacts: {} })}::jsonb where id = ${profile.id}`.execute(db));
+    await changeElsewhere(() =>
+      sql`update profiles set permissions = ${JSON.stringify({ contacts: {} })}::jsonb where id = ${profile.id}`.execute(db),
+    );
     const denied = await viewer.get(`/api/v1/contacts/${contact.id}`);
     expect(denied.statusCode).toBe(403);
     expect(denied.json().code).toBe('permission_denied');
     expect(denied.body).not.toContain('Watched');
     // It gives the permission back but makes contacts private: the admin's record is out of reach.
     await changeElsewhere(async () => {
-      await sql`update profiles set permissions = ${JSON.stringify({ contacts: { view: true } })}::jsonb where id = ${profile.id}`.execute(db);
+      await sql`update profiles set permissions = ${JSON.stringify({ contacts: { view: true } })}::jsonb where id = ${profile.id}`.execute(
+        db,
+      );
       await sql`insert into sharing_defaults (tenant_id, module, level) values (${admin.tt.tenant.id}, 'contacts', 'private')
         on conflict (tenant_id, module) do update set level = excluded.level`.execute(db);
     });
@@ -155,7 +192,9 @@ describe('access control, as an admin sets it up', () => {
       await sql`update tenants set access_version = access_version + 1 where id = ${admin.tt.tenant.id}`.execute(db);
     };
 
-    await changeElsewhere(() => sql`update profiles set fields = ${JSON.stringify({ contacts: { phones: 'hidden' } })}::jsonb where id = ${profile.id}`.execute(db));
+    await changeElsewhere(() =>
+      sql`update profiles set fields = ${JSON.stringify({ contacts: { phones: 'hidden' } })}::jsonb where id = ${profile.id}`.execute(db),
+    );
     const hidden = await page();
     expect(hidden.json().items.map((c: { id: string }) => c.id)).toEqual([contact.id]);
     expect(hidden.json().items[0]).not.toHaveProperty('phones');
@@ -166,7 +205,9 @@ describe('access control, as an admin sets it up', () => {
     const privately = await page();
     expect(privately.statusCode).toBe(200);
     expect(privately.json().items).toEqual([]);
-    await changeElsewhere(() => sql`update profiles set permissions = ${JSON.stringify({ contacts: {} })}::jsonb where id = ${profile.id}`.execute(db));
+    await changeElsewhere(() =>
+      sql`update profiles set permissions = ${JSON.stringify({ contacts: {} })}::jsonb where id = ${profile.id}`.execute(db),
+    );
     const denied = await page();
     expect(denied.statusCode).toBe(403);
     expect(denied.body).not.toContain('Listed');
@@ -213,13 +254,17 @@ describe('access control, as an admin sets it up', () => {
     expect((await b.patch(`/api/v1/roles/${role.id}`, { name: 'x' })).statusCode).toBe(404);
     expect((await b.post('/api/v1/roles', { name: 'x', parentId: role.id })).statusCode).toBe(404);
     expect((await b.del(`/api/v1/groups/${group.id}`)).statusCode).toBe(404);
-    expect((await b.post('/api/v1/users', { email: 'x@example.test', name: 'x', password: password(), roleId: role.id })).statusCode).toBe(404);
+    expect((await b.post('/api/v1/users', { email: 'x@example.test', name: 'x', password: password(), roleId: role.id })).statusCode).toBe(
+      404,
+    );
     expect((await b.get('/api/v1/roles')).json().items.map((r: { id: string }) => r.id)).not.toContain(role.id);
 
     const readToken = (await a.post('/api/v1/me/tokens', { name: 'read only', scopes: ['read'] })).json().token as string;
     const asToken = { authorization: `Bearer ${readToken}` };
     expect((await t.app.inject({ method: 'POST', url: '/api/v1/roles', headers: asToken, payload: { name: 'y' } })).statusCode).toBe(403);
-    expect((await t.app.inject({ method: 'POST', url: '/api/v1/contacts', headers: asToken, payload: { firstName: 'y' } })).statusCode).toBe(403);
+    expect(
+      (await t.app.inject({ method: 'POST', url: '/api/v1/contacts', headers: asToken, payload: { firstName: 'y' } })).statusCode,
+    ).toBe(403);
     expect((await t.app.inject({ url: '/api/v1/contacts', headers: asToken })).statusCode).toBe(200);
   });
 });
@@ -257,7 +302,9 @@ function snapshot(defaultLevel: 'private' | 'public_read' | 'public_write', rule
   };
 }
 
-const shareRepWithTeam: AccessSnapshot['rules'] = [{ module: 'contacts', from: { kind: 'role', id: 'rep' }, to: { kind: 'group', id: 'team' }, access: 'read' }];
+const shareRepWithTeam: AccessSnapshot['rules'] = [
+  { module: 'contacts', from: { kind: 'role', id: 'rep' }, to: { kind: 'group', id: 'team' }, access: 'read' },
+];
 
 describe('who reaches a contact owned by ann', () => {
   // actor, default, rules, may read, may write
@@ -283,7 +330,9 @@ describe('who reaches a contact owned by ann', () => {
 });
 
 describe('who reaches a contact owned by sue and assigned to the group "team" (gil)', () => {
-  const shareTeamWithReps: AccessSnapshot['rules'] = [{ module: 'contacts', from: { kind: 'group', id: 'team' }, to: { kind: 'role', id: 'rep' }, access: 'read' }];
+  const shareTeamWithReps: AccessSnapshot['rules'] = [
+    { module: 'contacts', from: { kind: 'group', id: 'team' }, to: { kind: 'role', id: 'rep' }, access: 'read' },
+  ];
   // actor, default, rules, may read, may write
   const cases: Array<[string, 'private' | 'public_read', AccessSnapshot['rules'], boolean, boolean]> = [
     ['gil', 'private', [], true, true], // a member: owner access
@@ -317,7 +366,9 @@ describe('who reaches a contact owned by sue and assigned to the group "team" (g
         fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 4, maxLength: 4 }), // parent index of roles r1..r4 (r0 is root)
         fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 6, maxLength: 6 }), // role of each user
         fc.constantFrom('private' as const, 'public_read' as const, 'public_write' as const),
-        fc.array(fc.record({ from: fc.integer({ min: 0, max: 5 }), to: fc.integer({ min: 0, max: 5 }), write: fc.boolean() }), { maxLength: 3 }),
+        fc.array(fc.record({ from: fc.integer({ min: 0, max: 5 }), to: fc.integer({ min: 0, max: 5 }), write: fc.boolean() }), {
+          maxLength: 3,
+        }),
         fc.constantFrom(...users),
         fc.subarray(users), // members of group g0 (r5 and g0 stand for the group in rules)
         (parents, roleOf, level, ruleSpecs, actor, members) => {
@@ -352,7 +403,10 @@ describe('who reaches a contact owned by sue and assigned to the group "team" (g
             owner === actor ||
             strictlyAbove(roleIndex(actor), roleIndex(owner)) ||
             (ownerGroupId === 'g0' && members.includes(actor)) ||
-            ruleSpecs.some((r) => (mode === 'read' || r.write) && holds(r.to, actor) && (holds(r.from, owner) || (r.from === 5 && ownerGroupId === 'g0')));
+            ruleSpecs.some(
+              (r) =>
+                (mode === 'read' || r.write) && holds(r.to, actor) && (holds(r.from, owner) || (r.from === 5 && ownerGroupId === 'g0')),
+            );
 
           const access = accessFor(s, actor);
           const listed = access.owners('contacts', 'read');
@@ -362,7 +416,8 @@ describe('who reaches a contact owned by sue and assigned to the group "team" (g
               const what = `${actor} on ${owner}/${ownerGroupId}: ${level}, roles ${roleOf.join()}, parents ${parents.join()}, g0 ${members.join()}, rules ${JSON.stringify(ruleSpecs)}`;
               expect(access.mayRead('contacts', record), `read ${what}`).toBe(expected('read', owner, ownerGroupId));
               expect(access.mayWrite('contacts', record), `write ${what}`).toBe(expected('write', owner, ownerGroupId));
-              const inList = listed.all || listed.ownerIds.includes(owner) || (ownerGroupId !== null && listed.groupIds.includes(ownerGroupId));
+              const inList =
+                listed.all || listed.ownerIds.includes(owner) || (ownerGroupId !== null && listed.groupIds.includes(ownerGroupId));
               expect(inList).toBe(access.mayRead('contacts', record));
               if (access.mayWrite('contacts', record)) expect(access.mayRead('contacts', record)).toBe(true);
             }
@@ -382,7 +437,9 @@ describe('lists against single reads, in the database', () => {
     const top = (await admin.post('/api/v1/roles', { name: 'Top' })).json();
     const mid = (await admin.post('/api/v1/roles', { name: 'Mid', parentId: top.id })).json();
     const side = (await admin.post('/api/v1/roles', { name: 'Side' })).json();
-    const profile = (await admin.post('/api/v1/profiles', { name: 'All contacts', permissions: { contacts: { view: true, create: true, edit: true } } })).json();
+    const profile = (
+      await admin.post('/api/v1/profiles', { name: 'All contacts', permissions: { contacts: { view: true, create: true, edit: true } } })
+    ).json();
     const people = [
       await member(admin, { roleId: top.id, profileId: profile.id }),
       await member(admin, { roleId: mid.id, profileId: profile.id }),
@@ -391,7 +448,8 @@ describe('lists against single reads, in the database', () => {
     ];
     const contactIds: string[] = [];
     for (const [i, p] of people.entries()) {
-      for (let k = 0; k < 2; k++) contactIds.push((await p.post('/api/v1/contacts', { firstName: `P${i}`, lastName: `C${k}` })).json().id as string);
+      for (let k = 0; k < 2; k++)
+        contactIds.push((await p.post('/api/v1/contacts', { firstName: `P${i}`, lastName: `C${k}` })).json().id as string);
     }
     await fc.assert(
       fc.asyncProperty(
@@ -399,15 +457,28 @@ describe('lists against single reads, in the database', () => {
         fc.boolean(),
         fc.integer({ min: 0, max: people.length - 1 }),
         async (level, shareSide, who) => {
-          await t.app.inject({ method: 'PUT', url: '/api/v1/sharing/defaults', headers: { authorization: `Bearer ${admin.token}` }, payload: { contacts: level } });
+          await t.app.inject({
+            method: 'PUT',
+            url: '/api/v1/sharing/defaults',
+            headers: { authorization: `Bearer ${admin.token}` },
+            payload: { contacts: level },
+          });
           const rules = (await admin.get('/api/v1/sharing/rules')).json().items as Array<{ id: string }>;
           for (const r of rules) await admin.del(`/api/v1/sharing/rules/${r.id}`);
-          if (shareSide) await admin.post('/api/v1/sharing/rules', { module: 'contacts', from: { kind: 'role', id: side.id }, to: { kind: 'role', id: mid.id }, access: 'read' });
+          if (shareSide)
+            await admin.post('/api/v1/sharing/rules', {
+              module: 'contacts',
+              from: { kind: 'role', id: side.id },
+              to: { kind: 'role', id: mid.id },
+              access: 'read',
+            });
           const actor = people[who]!;
           const listed = new Set<string>();
           let cursor: string | null = null;
           do {
-            const page: { items: Array<{ id: string }>; nextCursor: string | null } = (await actor.get(`/api/v1/contacts?limit=3${cursor ? `&cursor=${cursor}` : ''}`)).json();
+            const page: { items: Array<{ id: string }>; nextCursor: string | null } = (
+              await actor.get(`/api/v1/contacts?limit=3${cursor ? `&cursor=${cursor}` : ''}`)
+            ).json();
             for (const item of page.items) listed.add(item.id);
             cursor = page.nextCursor;
           } while (cursor);
@@ -434,9 +505,16 @@ describe('records owned by a group', () => {
   it.each(modules)('gives every member of the group owner access to $path, and nobody else more', async ({ path, create, change }) => {
     const admin = await crmSession(t);
     const privateDefaults = { organizations: 'private', contacts: 'private', leads: 'private', deals: 'private', activities: 'private' };
-    const put = await t.app.inject({ method: 'PUT', url: '/api/v1/sharing/defaults', headers: { authorization: `Bearer ${admin.token}` }, payload: privateDefaults });
+    const put = await t.app.inject({
+      method: 'PUT',
+      url: '/api/v1/sharing/defaults',
+      headers: { authorization: `Bearer ${admin.token}` },
+      payload: privateDefaults,
+    });
     expect(put.statusCode, put.body).toBe(200);
-    const standard = ((await admin.get('/api/v1/profiles')).json().items as Array<{ id: string; name: string }>).find((p) => p.name === 'Standard')!;
+    const standard = ((await admin.get('/api/v1/profiles')).json().items as Array<{ id: string; name: string }>).find(
+      (p) => p.name === 'Standard',
+    )!;
     const ann = await member(admin, { profileId: standard.id, name: 'Ann' });
     const bob = await member(admin, { profileId: standard.id, name: 'Bob' });
     const carl = await member(admin, { profileId: standard.id, name: 'Carl' });
@@ -481,8 +559,15 @@ describe('records owned by a group', () => {
 
   it('reaches notes through a group-owned parent', async () => {
     const admin = await crmSession(t);
-    await t.app.inject({ method: 'PUT', url: '/api/v1/sharing/defaults', headers: { authorization: `Bearer ${admin.token}` }, payload: { contacts: 'private' } });
-    const standard = ((await admin.get('/api/v1/profiles')).json().items as Array<{ id: string; name: string }>).find((p) => p.name === 'Standard')!;
+    await t.app.inject({
+      method: 'PUT',
+      url: '/api/v1/sharing/defaults',
+      headers: { authorization: `Bearer ${admin.token}` },
+      payload: { contacts: 'private' },
+    });
+    const standard = ((await admin.get('/api/v1/profiles')).json().items as Array<{ id: string; name: string }>).find(
+      (p) => p.name === 'Standard',
+    )!;
     const ann = await member(admin, { profileId: standard.id });
     const bob = await member(admin, { profileId: standard.id });
     const carl = await member(admin, { profileId: standard.id });

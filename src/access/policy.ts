@@ -8,7 +8,18 @@ import type { ModuleActions, SharingLevel } from '../db/schema.js';
  * can never show what a direct read would refuse.
  */
 
-export const MODULES = ['organizations', 'contacts', 'leads', 'deals', 'activities', 'notes', 'files', 'privacy', 'audit', 'settings'] as const;
+export const MODULES = [
+  'organizations',
+  'contacts',
+  'leads',
+  'deals',
+  'activities',
+  'notes',
+  'files',
+  'privacy',
+  'audit',
+  'settings',
+] as const;
 export type Module = (typeof MODULES)[number];
 export const ACTIONS = ['view', 'create', 'edit', 'delete', 'export'] as const;
 /**
@@ -26,8 +37,35 @@ export type RecordModule = (typeof RECORD_MODULES)[number];
 
 /** Fields a profile may hide or make read-only, per module (API names; custom fields as custom.<key>). */
 export const FIELDS: Record<RecordModule, readonly string[]> = {
-  contacts: ['firstName', 'lastName', 'emails', 'phones', 'jobTitle', 'address', 'birthday', 'language', 'organizationId', 'tags', 'lawfulBasis'],
-  leads: ['firstName', 'lastName', 'emails', 'phones', 'jobTitle', 'address', 'birthday', 'language', 'company', 'source', 'status', 'rating', 'tags', 'lawfulBasis'],
+  contacts: [
+    'firstName',
+    'lastName',
+    'emails',
+    'phones',
+    'jobTitle',
+    'address',
+    'birthday',
+    'language',
+    'organizationId',
+    'tags',
+    'lawfulBasis',
+  ],
+  leads: [
+    'firstName',
+    'lastName',
+    'emails',
+    'phones',
+    'jobTitle',
+    'address',
+    'birthday',
+    'language',
+    'company',
+    'source',
+    'status',
+    'rating',
+    'tags',
+    'lawfulBasis',
+  ],
   organizations: ['domain', 'industry', 'website', 'phone', 'address', 'tags'],
   deals: ['amount', 'currency', 'expectedCloseDate', 'organizationId', 'contactIds', 'lostReason', 'tags'],
   activities: ['description', 'dueAt', 'startAt', 'endAt', 'contactId', 'leadId', 'organizationId', 'dealId'],
@@ -137,7 +175,8 @@ export function accessFor(snapshot: AccessSnapshot, userId: string): Access {
         const applies = rule.to.kind === 'role' ? rule.to.id === myRole : myGroups.has(rule.to.id);
         if (!applies) continue;
         if (rule.from.kind === 'group') groups.add(rule.from.id);
-        for (const id of rule.from.kind === 'role' ? usersOfRole(snapshot, rule.from.id) : usersOfGroup(snapshot, rule.from.id)) ids.add(id);
+        for (const id of rule.from.kind === 'role' ? usersOfRole(snapshot, rule.from.id) : usersOfGroup(snapshot, rule.from.id))
+          ids.add(id);
       }
       scope = { all: false, ownerIds: [...ids].sort(), groupIds: [...groups].sort() };
     }

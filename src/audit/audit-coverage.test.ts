@@ -12,12 +12,20 @@ import { reactivateTenant, suspendTenant } from '../tenants/tenants.service.js';
 const t = useTestServer();
 
 async function person(s: CrmSession) {
-  const res = await s.post('/api/v1/contacts', { firstName: 'Femke', lastName: 'Bakker', emails: [`${randomBytes(4).toString('hex')}@example.test`] });
+  const res = await s.post('/api/v1/contacts', {
+    firstName: 'Femke',
+    lastName: 'Bakker',
+    emails: [`${randomBytes(4).toString('hex')}@example.test`],
+  });
   expect(res.statusCode, res.body).toBe(201);
   return res.json() as { id: string; subjectId: string };
 }
 
-const actionsOn = (list: AuditEntry[], entityId: string) => list.filter((e) => e.entityId === entityId).map((e) => e.action).sort();
+const actionsOn = (list: AuditEntry[], entityId: string) =>
+  list
+    .filter((e) => e.entityId === entityId)
+    .map((e) => e.action)
+    .sort();
 
 describe('recording notes, logged e-mails and activities about a person', () => {
   it('records a note created, read, listed, changed (old and new text) and deleted, naming the person', async () => {
@@ -56,7 +64,12 @@ describe('recording notes, logged e-mails and activities about a person', () => 
     const s = await crmSession(t);
     const contact = await person(s);
     const mail = await s.post('/api/v1/email-messages', {
-      direction: 'inbound', from: 'femke@example.test', to: ['sales@example.test'], subject: 'Offer', body: 'Can you send the offer?', contactId: contact.id,
+      direction: 'inbound',
+      from: 'femke@example.test',
+      to: ['sales@example.test'],
+      subject: 'Offer',
+      body: 'Can you send the offer?',
+      contactId: contact.id,
     });
     expect(mail.statusCode, mail.body).toBe(201);
     const id = mail.json().id as string;
@@ -73,7 +86,9 @@ describe('recording notes, logged e-mails and activities about a person', () => 
   it('records an activity about a person with its description changes, and nothing for a failed change', async () => {
     const s = await crmSession(t);
     const contact = await person(s);
-    const activity = (await s.post('/api/v1/activities', { type: 'call', subject: 'Follow up', description: 'Ask about the budget', contactId: contact.id })).json();
+    const activity = (
+      await s.post('/api/v1/activities', { type: 'call', subject: 'Follow up', description: 'Ask about the budget', contactId: contact.id })
+    ).json();
     expect((await s.get(`/api/v1/activities/${activity.id}`)).statusCode).toBe(200);
     expect((await s.patch(`/api/v1/activities/${activity.id}`, { description: 'Budget is 10k' })).statusCode).toBe(200);
     // A stale version changes nothing and leaves no entry.
@@ -117,7 +132,11 @@ describe('recording a tenant’s lifecycle', () => {
     await suspendTenant(t.handle.db, t.keyring, s.tt.tenant.slug);
     await reactivateTenant(t.handle.db, t.keyring, s.tt.tenant.slug);
     // The admin's session ended with the suspension; sign in again to read the trail.
-    const login = await t.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { tenant: s.tt.tenant.slug, email: s.tt.adminEmail, password: s.tt.adminPassword } });
+    const login = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { tenant: s.tt.tenant.slug, email: s.tt.adminEmail, password: s.tt.adminPassword },
+    });
     const headers = { authorization: `Bearer ${login.json().token as string}` };
     const res = await t.app.inject({ url: '/api/v1/audit?limit=200&action=tenant.*', headers });
     expect(res.statusCode, res.body).toBe(200);
@@ -167,7 +186,12 @@ describe('refusing bad input to the trail', () => {
     const email = `u-${randomBytes(5).toString('hex')}@example.test`;
     expect((await s.post('/api/v1/users', { email, name: 'Rep', password })).statusCode).toBe(201);
     const login = await t.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { tenant: s.tt.tenant.slug, email, password } });
-    const put = await t.app.inject({ method: 'PUT', url: '/api/v1/audit/settings', headers: { authorization: `Bearer ${login.json().token as string}` }, payload: { retentionDays: 30 } });
+    const put = await t.app.inject({
+      method: 'PUT',
+      url: '/api/v1/audit/settings',
+      headers: { authorization: `Bearer ${login.json().token as string}` },
+      payload: { retentionDays: 30 },
+    });
     expect(put.statusCode).toBe(403);
     expect(put.json().code).toBe('admin_required');
     expect((await s.get('/api/v1/audit/settings')).json().retentionDays).toBe(2192);

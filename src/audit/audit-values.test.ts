@@ -16,7 +16,11 @@ async function member(admin: CrmSession, profileId: string, roleId?: string) {
   const email = `u-${hex()}@example.test`;
   const user = await admin.post('/api/v1/users', { email, name: 'Member', password: pw, profileId, ...(roleId ? { roleId } : {}) });
   expect(user.statusCode, user.body).toBe(201);
-  const signedIn = await t.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { tenant: admin.tt.tenant.slug, email, password: pw } });
+  const signedIn = await t.app.inject({
+    method: 'POST',
+    url: '/api/v1/auth/login',
+    payload: { tenant: admin.tt.tenant.slug, email, password: pw },
+  });
   expect(signedIn.statusCode, signedIn.body).toBe(200);
   const headers = { authorization: `Bearer ${signedIn.json().token as string}` };
   return { id: user.json().id as string, get: (url: string) => t.app.inject({ url, headers }) };
@@ -32,16 +36,39 @@ async function profile(admin: CrmSession, body: object): Promise<string> {
 async function salesTeam() {
   const admin = await crmSession(t);
   const rep = (await admin.post('/api/v1/roles', { name: 'Sales rep' })).json().id as string;
-  const shared = await t.app.inject({ method: 'PUT', url: '/api/v1/sharing/defaults', headers: { authorization: `Bearer ${admin.token}` }, payload: { contacts: 'private' } });
+  const shared = await t.app.inject({
+    method: 'PUT',
+    url: '/api/v1/sharing/defaults',
+    headers: { authorization: `Bearer ${admin.token}` },
+    payload: { contacts: 'private' },
+  });
   expect(shared.statusCode, shared.body).toBe(200);
   const repProfile = await profile(admin, {
-    permissions: { contacts: { view: true, create: true, edit: true }, notes: { view: true, create: true }, audit: { view: true, export: true } },
+    permissions: {
+      contacts: { view: true, create: true, edit: true },
+      notes: { view: true, create: true },
+      audit: { view: true, export: true },
+    },
     fields: { contacts: { phones: 'hidden' } },
   });
   const ann = await member(admin, repProfile, rep);
   const bob = await member(admin, repProfile, rep);
-  const marks = { annPhone: '+31 20 555 0101', bobName: `Bobclient${hex(3)}`, bobEmail: `bob-client-${hex()}@example.test`, bobNote: `Confided ${hex()}`, bobBirthday: '1961-07-19' };
-  const annsContact = (await admin.post('/api/v1/contacts', { firstName: 'Client', lastName: 'OfAnn', emails: [`ann-client-${hex()}@example.test`], phones: [], ownerId: ann.id })).json();
+  const marks = {
+    annPhone: '+31 20 555 0101',
+    bobName: `Bobclient${hex(3)}`,
+    bobEmail: `bob-client-${hex()}@example.test`,
+    bobNote: `Confided ${hex()}`,
+    bobBirthday: '1961-07-19',
+  };
+  const annsContact = (
+    await admin.post('/api/v1/contacts', {
+      firstName: 'Client',
+      lastName: 'OfAnn',
+      emails: [`ann-client-${hex()}@example.test`],
+      phones: [],
+      ownerId: ann.id,
+    })
+  ).json();
   expect((await admin.patch(`/api/v1/contacts/${annsContact.id}`, { phones: [marks.annPhone], jobTitle: 'Buyer' })).statusCode).toBe(200);
   const created = await admin.post('/api/v1/contacts', {
     firstName: marks.bobName,
@@ -68,7 +95,13 @@ describe('values in the audit trail follow the visibility of the records', () =>
     expect(byContact.body).not.toContain(digits.slice(-4));
     const update = (byContact.json().items as AuditEntry[]).find((e) => e.action === 'contact.updated')!;
     // The fact stays: who, what, which fields; the phone's values do not, and say so.
-    expect(update).toMatchObject({ entity: 'contacts', entityId: annsContact.id, fields: ['jobTitle', 'phones'], valuesWithheld: true, withheldFields: ['phones'] });
+    expect(update).toMatchObject({
+      entity: 'contacts',
+      entityId: annsContact.id,
+      fields: ['jobTitle', 'phones'],
+      valuesWithheld: true,
+      withheldFields: ['phones'],
+    });
     expect(update.changes).toEqual({ jobTitle: { old: null, new: 'Buyer' } });
 
     const all = await ann.get('/api/v1/audit?limit=200');
@@ -118,7 +151,11 @@ describe('values in the audit trail follow the visibility of the records', () =>
   it('shows every value to a holder of audit.allValues and records each use as unrestricted', async () => {
     const { admin, rep, bobsContact, annsContact, marks } = await salesTeam();
     // A privacy officer who reaches no record at all.
-    const officer = await member(admin, await profile(admin, { permissions: { audit: { view: true, export: true, allValues: true } } }), rep);
+    const officer = await member(
+      admin,
+      await profile(admin, { permissions: { audit: { view: true, export: true, allValues: true } } }),
+      rep,
+    );
 
     const all = await officer.get('/api/v1/audit?limit=200');
     expect(all.statusCode, all.body).toBe(200);
@@ -145,14 +182,20 @@ describe('values in the audit trail follow the visibility of the records', () =>
 
   it('keeps audit.allValues off unless granted, on the audit module only, and in the API description', async () => {
     const admin = await crmSession(t);
-    const profiles = (await admin.get('/api/v1/profiles')).json().items as Array<{ name: string; permissions: Record<string, Record<string, boolean>> }>;
+    const profiles = (await admin.get('/api/v1/profiles')).json().items as Array<{
+      name: string;
+      permissions: Record<string, Record<string, boolean>>;
+    }>;
     for (const p of profiles) expect(p.permissions.audit?.allValues ?? false, p.name).toBe(false);
     const auditor = await admin.post('/api/v1/profiles', { name: 'Auditor', permissions: { audit: { view: true } } });
     expect(auditor.json().permissions.audit).toMatchObject({ view: true, allValues: false });
     const misplaced = await admin.post('/api/v1/profiles', { name: 'Odd', permissions: { contacts: { view: true, allValues: true } } });
     expect(misplaced.statusCode).toBe(400);
     expect(misplaced.json().code).toBe('invalid_access');
-    const granted = await admin.post('/api/v1/profiles', { name: 'Privacy officer', permissions: { audit: { view: true, allValues: true } } });
+    const granted = await admin.post('/api/v1/profiles', {
+      name: 'Privacy officer',
+      permissions: { audit: { view: true, allValues: true } },
+    });
     expect(granted.json().permissions.audit).toMatchObject({ allValues: true });
     const doc = await t.app.inject({ url: '/api/openapi.json' });
     expect(doc.body).toContain('allValues');
@@ -161,7 +204,10 @@ describe('values in the audit trail follow the visibility of the records', () =>
   it('gives a privacy officer of another tenant nothing of this tenant’s trail', async () => {
     const { bobsContact, marks } = await salesTeam();
     const other = await crmSession(t);
-    const officer = await member(other, await profile(other, { permissions: { audit: { view: true, export: true, allValues: true }, contacts: { view: true } } }));
+    const officer = await member(
+      other,
+      await profile(other, { permissions: { audit: { view: true, export: true, allValues: true }, contacts: { view: true } } }),
+    );
     expect((await officer.get(`/api/v1/audit?contactId=${bobsContact.id}`)).statusCode).toBe(404);
     const bySubject = await officer.get(`/api/v1/audit?subjectId=${bobsContact.subjectId}`);
     expect(bySubject.statusCode).toBe(200);

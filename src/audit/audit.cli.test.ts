@@ -28,7 +28,13 @@ function onCliDatabase<T>(work: (db: Kysely<Database>, keyring: Keyring) => Prom
 async function personTouched() {
   return onCliDatabase(async (db, keyring) => {
     const { tenant, admin } = await createTestTenant(db);
-    const actor: Authenticated = { tenantId: tenant.id, user: admin, via: 'session', scopes: ['read', 'write', 'admin'], mfaEnrolmentRequired: false };
+    const actor: Authenticated = {
+      tenantId: tenant.id,
+      user: admin,
+      via: 'session',
+      scopes: ['read', 'write', 'admin'],
+      mfaEnrolmentRequired: false,
+    };
     const contact = await createContact(db, keyring, actor, { firstName: 'Anneke', lastName: 'de Vries', emails: ['anneke@example.test'] });
     await getContact(db, keyring, actor, contact.id);
     await updateContact(db, keyring, actor, contact.id, { jobTitle: 'Buyer' });
@@ -46,7 +52,12 @@ describe(`custodia audit (${kind})`, { timeout: 120_000 }, () => {
     expect(intact.stdout).toMatch(/signing key \(Ed25519, base64\): \S{44}/);
 
     const victim = await onCliDatabase(async (db) => {
-      const row = (await sql<{ id: string; seq: number }>`select id, seq from audit_entries where tenant_id = ${tenantId} order by seq limit 1 offset 2`.execute(db)).rows[0]!;
+      const row = (
+        await sql<{
+          id: string;
+          seq: number;
+        }>`select id, seq from audit_entries where tenant_id = ${tenantId} order by seq limit 1 offset 2`.execute(db)
+      ).rows[0]!;
       await sql`delete from audit_entries where tenant_id = ${tenantId} and id = ${row.id}`.execute(db);
       return row;
     });
@@ -61,7 +72,9 @@ describe(`custodia audit (${kind})`, { timeout: 120_000 }, () => {
   it('fails when an entry’s time moved by a second', async () => {
     const { slug, tenantId } = await personTouched();
     const id = await onCliDatabase(async (db, keyring) => {
-      const row = (await sql<{ id: string }>`select id from audit_entries where tenant_id = ${tenantId} and action = 'contact.updated'`.execute(db)).rows[0]!;
+      const row = (
+        await sql<{ id: string }>`select id from audit_entries where tenant_id = ${tenantId} and action = 'contact.updated'`.execute(db)
+      ).rows[0]!;
       // Sealed first, as a stopped server leaves it.
       await sealTenant(db, keyring, tenantId);
       await sql`update audit_entries set at = at + interval '1 second' where tenant_id = ${tenantId} and id = ${row.id}`.execute(db);

@@ -10,8 +10,26 @@ import { ENCODING_SQL } from './chain.js';
 export type NewAuditEntry = Insertable<AuditEntriesTable>;
 
 const INSERTED = [
-  'tenant_id', 'id', 'at', 'actor_kind', 'actor_user_id', 'actor_token_id', 'actor_label', 'action', 'entity', 'entity_id',
-  'subject_ids', 'fields', 'request_id', 'encoding_format', 'origin_subject_id', 'origin_enc', 'details', 'values_subject_id', 'values_enc', 'mac',
+  'tenant_id',
+  'id',
+  'at',
+  'actor_kind',
+  'actor_user_id',
+  'actor_token_id',
+  'actor_label',
+  'action',
+  'entity',
+  'entity_id',
+  'subject_ids',
+  'fields',
+  'request_id',
+  'encoding_format',
+  'origin_subject_id',
+  'origin_enc',
+  'details',
+  'values_subject_id',
+  'values_enc',
+  'mac',
 ] as const satisfies ReadonlyArray<keyof NewAuditEntry>;
 
 // Any number of entries as one JSON parameter: one statement text, prepared once per connection
@@ -36,7 +54,9 @@ export async function insertEntries(db: Kysely<Database>, rows: NewAuditEntry[])
 // --- sealing ------------------------------------------------------------------------------
 
 export async function tenantsWithPendingEntries(db: Kysely<Database>): Promise<string[]> {
-  const rows = await sql<{ tenant_id: string }>`select distinct tenant_id from audit_entries where seq is null and rejected_at is null`.execute(db);
+  const rows = await sql<{
+    tenant_id: string;
+  }>`select distinct tenant_id from audit_entries where seq is null and rejected_at is null`.execute(db);
   return rows.rows.map((r) => r.tenant_id);
 }
 
@@ -256,7 +276,18 @@ class CopyTuples {
   private rest: Buffer | null = null;
   private readonly offsets = [0, 0, 0, 0, 0, 0];
   private readonly lengths = [0, 0, 0, 0, 0, 0];
-  private readonly row: ChainRow = { buf: Buffer.alloc(0), seq: 0, idAt: 0, prevIdAt: -1, macAt: -1, macLength: -1, chainAt: -1, chainLength: -1, encodingAt: 0, encodingLength: 0 };
+  private readonly row: ChainRow = {
+    buf: Buffer.alloc(0),
+    seq: 0,
+    idAt: 0,
+    prevIdAt: -1,
+    macAt: -1,
+    macLength: -1,
+    chainAt: -1,
+    chainLength: -1,
+    encodingAt: 0,
+    encodingLength: 0,
+  };
 
   constructor(private readonly visit: (row: ChainRow) => void) {}
 
@@ -332,17 +363,30 @@ function visitFields(row: ChainRow, visit: (row: ChainRow) => void, buf: Buffer,
  * per page, not per row, spares the driver most of its per-row work).
  */
 async function pagedEntries(db: Kysely<Database>, tenantId: string, afterSeq: number, visit: (row: ChainRow) => void): Promise<void> {
-  const row: ChainRow = { buf: Buffer.alloc(0), seq: 0, idAt: 0, prevIdAt: -1, macAt: -1, macLength: -1, chainAt: -1, chainLength: -1, encodingAt: 0, encodingLength: 0 };
+  const row: ChainRow = {
+    buf: Buffer.alloc(0),
+    seq: 0,
+    idAt: 0,
+    prevIdAt: -1,
+    macAt: -1,
+    macLength: -1,
+    chainAt: -1,
+    chainLength: -1,
+    encodingAt: 0,
+    encodingLength: 0,
+  };
   const offsets = [0, 0, 0, 0, 0, 0];
   const lengths = [0, 0, 0, 0, 0, 0];
   let from = afterSeq;
   for (;;) {
-    const page = await sql<{ rows: Buffer | null }>`select string_agg(pg_catalog.record_send(row(${sql.raw(CHAIN_COLUMNS)})), ''::bytea order by seq) as rows
+    const page = await sql<{
+      rows: Buffer | null;
+    }>`select string_agg(pg_catalog.record_send(row(${sql.raw(CHAIN_COLUMNS)})), ''::bytea order by seq) as rows
       from audit_entries where tenant_id = ${tenantId} and seq > ${from} and seq <= ${from + PAGE}`.execute(db);
     const buf = page.rows[0]?.rows;
     if (buf) {
       // record_send: the field count, then per field its type OID, length and bytes.
-      for (let at = 0; at < buf.length; ) {
+      for (let at = 0; at < buf.length;) {
         if (buf.readInt32BE(at) !== 6) throw new Error('audit chain page: unexpected record');
         at += 4;
         for (let i = 0; i < 6; i++) {
@@ -358,7 +402,9 @@ async function pagedEntries(db: Kysely<Database>, tenantId: string, afterSeq: nu
       continue;
     }
     // An empty page: the end, or a gap wider than a page (entries removed).
-    const next = await sql<{ seq: number | null }>`select min(seq) as seq from audit_entries where tenant_id = ${tenantId} and seq > ${from}`.execute(db);
+    const next = await sql<{
+      seq: number | null;
+    }>`select min(seq) as seq from audit_entries where tenant_id = ${tenantId} and seq > ${from}`.execute(db);
     const seq = next.rows[0]?.seq;
     if (seq === null || seq === undefined) return;
     from = Number(seq) - 1;
@@ -389,7 +435,13 @@ export async function headsDueForArchive(db: Kysely<Database>, now: Date) {
 }
 
 /** The last position of the oldest run of sealed entries all older than the cutoff. */
-export async function lastPositionBefore(db: Kysely<Database>, tenantId: string, anchorSeq: number, size: number, cutoff: Date): Promise<number> {
+export async function lastPositionBefore(
+  db: Kysely<Database>,
+  tenantId: string,
+  anchorSeq: number,
+  size: number,
+  cutoff: Date,
+): Promise<number> {
   const result = await sql<{ first_kept: number | null }>`
     select min(seq) as first_kept from audit_entries
     where tenant_id = ${tenantId} and seq > ${anchorSeq} and at >= ${cutoff}`.execute(db);
@@ -398,7 +450,12 @@ export async function lastPositionBefore(db: Kysely<Database>, tenantId: string,
 }
 
 export async function entryAt(db: Kysely<Database>, tenantId: string, seq: number) {
-  return db.selectFrom('audit_entries').select(['id', 'chain_hash']).where('tenant_id', '=', tenantId).where('seq', '=', seq).executeTakeFirst();
+  return db
+    .selectFrom('audit_entries')
+    .select(['id', 'chain_hash'])
+    .where('tenant_id', '=', tenantId)
+    .where('seq', '=', seq)
+    .executeTakeFirst();
 }
 
 export async function deleteUpTo(db: Kysely<Database>, tenantId: string, seq: number): Promise<number> {
@@ -413,7 +470,13 @@ export async function setAnchor(
 ): Promise<void> {
   await db
     .updateTable('audit_heads')
-    .set({ anchor_seq: anchor.seq, anchor_hash: anchor.hash, anchor_id: anchor.id, anchor_signature: anchor.signature, archived_at: anchor.at })
+    .set({
+      anchor_seq: anchor.seq,
+      anchor_hash: anchor.hash,
+      anchor_id: anchor.id,
+      anchor_signature: anchor.signature,
+      archived_at: anchor.at,
+    })
     .where('tenant_id', '=', tenantId)
     .execute();
 }
@@ -477,7 +540,12 @@ export type EntryRow = Awaited<ReturnType<typeof listEntries>>[number];
 
 /** The subject of a user, whose key seals where their requests came from (null: not yet encrypted). */
 export async function userSubjectId(db: Kysely<Database>, tenantId: string, userId: string): Promise<string | null> {
-  const row = await db.selectFrom('users').select('subject_id').where('tenant_id', '=', tenantId).where('id', '=', userId).executeTakeFirst();
+  const row = await db
+    .selectFrom('users')
+    .select('subject_id')
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', userId)
+    .executeTakeFirst();
   return row?.subject_id ?? null;
 }
 

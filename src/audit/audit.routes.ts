@@ -36,7 +36,9 @@ const EntrySchema = Type.Object({
   position: Nullable(Type.Integer({ description: 'Position in the tenant’s hash chain; null for a second or so until sealed' })),
   at: DateTime(),
   actor: Type.Object({
-    kind: Type.String({ description: 'user, token (an API token of userId), system (a job), subject (the person, via a public page) or anonymous' }),
+    kind: Type.String({
+      description: 'user, token (an API token of userId), system (a job), subject (the person, via a public page) or anonymous',
+    }),
     userId: Nullable(Type.String()),
     tokenId: Nullable(Type.String()),
     label: Nullable(Type.String()),
@@ -60,7 +62,11 @@ const EntrySchema = Type.Object({
     ),
   ),
   valuesErased: Type.Optional(Type.Boolean({ description: 'The person was erased: the values are gone, the entry stays' })),
-  valuesWithheld: Type.Optional(Type.Boolean({ description: 'Some or all values are withheld from the caller: the record is out of their reach or the field hidden by their profile' })),
+  valuesWithheld: Type.Optional(
+    Type.Boolean({
+      description: 'Some or all values are withheld from the caller: the record is out of their reach or the field hidden by their profile',
+    }),
+  ),
   withheldFields: Type.Optional(Type.Array(Type.String(), { description: 'The fields whose values are withheld' })),
 });
 const EntryPage = Type.Object({ items: Type.Array(EntrySchema), nextCursor: Nullable(Type.String()) });
@@ -70,7 +76,12 @@ const SettingsSchema = Type.Object({
   archivedAt: Nullable(DateTime()),
 });
 
-export function registerAuditRoutes(server: FastifyInstance, database: DatabaseHandle, settings: IdentitySettings, records: AuditedRecords): void {
+export function registerAuditRoutes(
+  server: FastifyInstance,
+  database: DatabaseHandle,
+  settings: IdentitySettings,
+  records: AuditedRecords,
+): void {
   const app = server.withTypeProvider<TypeBoxTypeProvider>();
   const { db } = database;
   const { keyring } = settings;
@@ -122,7 +133,8 @@ export function registerAuditRoutes(server: FastifyInstance, database: DatabaseH
       schema: {
         tags: ['audit'],
         summary: 'The audit entries matching the filters as CSV (streamed), for auditors; needs the audit module (export)',
-        description: 'Values follow the same visibility as the list: a withheld `changes` cell reads `withheld`, and `withheldFields` names the fields withheld.',
+        description:
+          'Values follow the same visibility as the list: a withheld `changes` cell reads `withheld`, and `withheldFields` names the fields withheld.',
         querystring: Type.Object(Filters, { additionalProperties: false }),
         produces: ['text/csv'],
         response: { 200: Type.Unsafe<Readable>({ type: 'string', description: 'CSV, UTF-8 with a BOM' }), ...Problems },
@@ -141,7 +153,14 @@ export function registerAuditRoutes(server: FastifyInstance, database: DatabaseH
 
   app.get(
     '/api/v1/audit/settings',
-    { onRequest: auth, schema: { tags: ['audit'], summary: 'How long the audit trail is kept, and what was archived', response: { 200: SettingsSchema, ...Problems } } },
+    {
+      onRequest: auth,
+      schema: {
+        tags: ['audit'],
+        summary: 'How long the audit trail is kept, and what was archived',
+        response: { 200: SettingsSchema, ...Problems },
+      },
+    },
     async (request) => auditSettings(db, actorOf(request)),
   );
 

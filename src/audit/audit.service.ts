@@ -134,24 +134,43 @@ function instant(value: string | undefined, name: string): Date | undefined {
  * itself a read of them. Under audit.allValues it says so (`unrestricted`),
  * with how many entries showed values the records would have withheld.
  */
-async function recordDisclosure(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, rows: Array<{ values_subject_id: string | null }>, shown: Shown): Promise<void> {
+async function recordDisclosure(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  actor: Authenticated,
+  rows: Array<{ values_subject_id: string | null }>,
+  shown: Shown,
+): Promise<void> {
   const { views, rule, beyondReach } = shown;
   const disclosed = [...new Set(views.flatMap((v, n) => (v.changes && rows[n]!.values_subject_id ? [rows[n]!.values_subject_id] : [])))];
   if (disclosed.length === 0) return;
   const details = rule.unrestricted ? { entries: views.length, unrestricted: true, beyondReach } : { entries: views.length };
-  await recordRead(db, keyring, { tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'audit.values_read', subjectIds: disclosed, details });
+  await recordRead(db, keyring, {
+    tenantId: actor.tenantId,
+    actor: auditActorOf(actor),
+    action: 'audit.values_read',
+    subjectIds: disclosed,
+    details,
+  });
 }
 
 /** Turns the query into a repository filter; who may ask what is decided here. */
-async function filterFor(db: Kysely<Database>, records: AuditedRecords, actor: Authenticated, query: AuditQuery): Promise<{ filter: repo.EntryFilter; access: Access; auditor: boolean }> {
+async function filterFor(
+  db: Kysely<Database>,
+  records: AuditedRecords,
+  actor: Authenticated,
+  query: AuditQuery,
+): Promise<{ filter: repo.EntryFilter; access: Access; auditor: boolean }> {
   const access = await accessOf(db, actor);
   const auditor = access.can('audit', 'view');
   const filter: repo.EntryFilter = {};
   const people = [query.contactId, query.leadId].filter((v) => v !== undefined).length;
   if (people > 1) throw new AuditError('invalid_filter', 'give contactId or leadId, not both');
   // The access log of a person is open to whoever may see that person; anything wider needs the audit module.
-  if (query.contactId) filter.record = { entity: 'contacts', id: query.contactId, subjectId: await records.subjectOf(db, actor, 'contacts', query.contactId) };
-  else if (query.leadId) filter.record = { entity: 'leads', id: query.leadId, subjectId: await records.subjectOf(db, actor, 'leads', query.leadId) };
+  if (query.contactId)
+    filter.record = { entity: 'contacts', id: query.contactId, subjectId: await records.subjectOf(db, actor, 'contacts', query.contactId) };
+  else if (query.leadId)
+    filter.record = { entity: 'leads', id: query.leadId, subjectId: await records.subjectOf(db, actor, 'leads', query.leadId) };
   else if (!auditor) await requirePermission(db, actor, 'audit', 'view');
   if (query.subjectId) filter.subjectId = query.subjectId;
   if (query.entity || query.entityId) {
@@ -179,7 +198,14 @@ interface Shown {
 async function toViews(db: Kysely<Database>, keyring: Keyring, tenantId: string, rows: repo.EntryRow[], rule: ValuesRule): Promise<Shown> {
   const { auditor } = rule;
   let beyondReach = 0;
-  const keys = auditor ? await subjectKeys(db, keyring, tenantId, rows.flatMap((r) => (r.values_subject_id ? [r.values_subject_id] : []))) : new Map<string, Buffer>();
+  const keys = auditor
+    ? await subjectKeys(
+        db,
+        keyring,
+        tenantId,
+        rows.flatMap((r) => (r.values_subject_id ? [r.values_subject_id] : [])),
+      )
+    : new Map<string, Buffer>();
   // Sealed since migration 0013; older (format 2) entries hold them in clear.
   const origins = auditor ? await openOrigins(db, keyring, tenantId, VALUES_CONTEXT.table, rows) : new Map<string, Origin>();
   const views = rows.map((r) => {
@@ -285,7 +311,11 @@ export async function exportAuditCsv(
     tenantId: actor.tenantId,
     actor: auditActorOf(actor),
     action: 'audit.exported',
-    details: { filters: Object.keys(query).filter((k) => query[k as keyof typeof query] !== undefined).sort() },
+    details: {
+      filters: Object.keys(query)
+        .filter((k) => query[k as keyof typeof query] !== undefined)
+        .sort(),
+    },
   });
   async function* rows() {
     yield CSV_COLUMNS;
@@ -296,7 +326,26 @@ export async function exportAuditCsv(
       await recordDisclosure(db, keyring, actor, page, shown);
       for (const v of shown.views) {
         const changes = v.valuesErased ? 'erased' : v.changes === null && v.valuesWithheld ? 'withheld' : v.changes;
-        yield [v.position, v.at.toISOString(), v.actor.kind, v.actor.userId, v.actor.tokenId, v.actor.label, v.action, v.entity, v.entityId, v.subjectIds.join(' '), v.fields.join(' '), v.requestId, v.ip, v.userAgent, v.details, changes, v.id, v.withheldFields?.join(' ')].map(cell);
+        yield [
+          v.position,
+          v.at.toISOString(),
+          v.actor.kind,
+          v.actor.userId,
+          v.actor.tokenId,
+          v.actor.label,
+          v.action,
+          v.entity,
+          v.entityId,
+          v.subjectIds.join(' '),
+          v.fields.join(' '),
+          v.requestId,
+          v.ip,
+          v.userAgent,
+          v.details,
+          changes,
+          v.id,
+          v.withheldFields?.join(' '),
+        ].map(cell);
       }
       const last = page[page.length - 1];
       if (page.length < 500 || !last) break;
@@ -325,7 +374,12 @@ export async function auditSettings(db: Kysely<Database>, actor: Authenticated):
 }
 
 /** How long the trail is kept (default 6 years); older entries are archived behind a signed anchor. */
-export async function setAuditRetention(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, retentionDays: number): Promise<AuditSettings> {
+export async function setAuditRetention(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  actor: Authenticated,
+  retentionDays: number,
+): Promise<AuditSettings> {
   const access = await accessOf(db, actor);
   if (!access.isAdmin) throw new AccessError('admin_required', 'only administrators change how long the audit trail is kept');
   if (!Number.isInteger(retentionDays) || retentionDays < 30 || retentionDays > 36525) {
@@ -334,7 +388,12 @@ export async function setAuditRetention(db: Kysely<Database>, keyring: Keyring, 
   await repo.ensureHead(db, actor.tenantId, GENESIS);
   await db.transaction().execute(async (trx) => {
     await repo.setRetention(trx, actor.tenantId, retentionDays);
-    await recordChange(trx, keyring, { tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'audit.retention_changed', details: { retentionDays } });
+    await recordChange(trx, keyring, {
+      tenantId: actor.tenantId,
+      actor: auditActorOf(actor),
+      action: 'audit.retention_changed',
+      details: { retentionDays },
+    });
   });
   return auditSettings(db, actor);
 }

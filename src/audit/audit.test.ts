@@ -12,7 +12,12 @@ import { currentCheckpoint, parseCheckpoint, verifyTenant } from './verify.js';
 const t = useTestServer();
 
 async function newContact(s: CrmSession, firstName = 'Anneke') {
-  const res = await s.post('/api/v1/contacts', { firstName, lastName: 'de Vries', emails: [`${randomBytes(4).toString('hex')}@example.test`], phones: [] });
+  const res = await s.post('/api/v1/contacts', {
+    firstName,
+    lastName: 'de Vries',
+    emails: [`${randomBytes(4).toString('hex')}@example.test`],
+    phones: [],
+  });
   expect(res.statusCode, res.body).toBe(201);
   return res.json() as { id: string; subjectId: string; version: number };
 }
@@ -25,7 +30,9 @@ async function member(admin: CrmSession, profile: object) {
   const email = `u-${randomBytes(5).toString('hex')}@example.test`;
   const user = await admin.post('/api/v1/users', { email, name: 'Rep', password: pw, profileId: created.id });
   expect(user.statusCode, user.body).toBe(201);
-  const token = (await t.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { tenant: admin.tt.tenant.slug, email, password: pw } })).json().token as string;
+  const token = (
+    await t.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { tenant: admin.tt.tenant.slug, email, password: pw } })
+  ).json().token as string;
   const headers = { authorization: `Bearer ${token}` };
   return { id: user.json().id as string, get: (url: string) => t.app.inject({ url, headers }) };
 }
@@ -51,7 +58,13 @@ describe('recording', () => {
     expect(actions).toEqual(expect.arrayContaining(['contact.created', 'contact.read', 'contact.updated', 'contact.listed']));
     for (const e of list) expect(e.actor).toMatchObject({ kind: 'user', userId: s.tt.admin.id });
     const update = list.find((e) => e.action === 'contact.updated')!;
-    expect(update).toMatchObject({ entity: 'contacts', entityId: contact.id, subjectIds: [contact.subjectId], requestId: 'req-audit-1', fields: ['firstName', 'jobTitle'] });
+    expect(update).toMatchObject({
+      entity: 'contacts',
+      entityId: contact.id,
+      subjectIds: [contact.subjectId],
+      requestId: 'req-audit-1',
+      fields: ['firstName', 'jobTitle'],
+    });
     expect(update.ip).toBeTruthy();
     expect(update.changes).toEqual({ firstName: { old: 'Anneke', new: 'Anne' }, jobTitle: { old: null, new: 'Buyer' } });
     const read = list.find((e) => e.action === 'contact.read')!;
@@ -98,7 +111,9 @@ describe('recording', () => {
     const contact = await newContact(s);
     expect((await s.del(`/api/v1/contacts/${contact.id}`)).statusCode).toBe(204);
     expect((await s.post(`/api/v1/recycle-bin/contacts/${contact.id}/restore`)).statusCode).toBe(200);
-    const lead = (await s.post('/api/v1/leads', { firstName: 'Lea', lastName: 'Lead', emails: ['lea@example.test'], company: 'Lead BV' })).json();
+    const lead = (
+      await s.post('/api/v1/leads', { firstName: 'Lea', lastName: 'Lead', emails: ['lea@example.test'], company: 'Lead BV' })
+    ).json();
     const converted = await s.post(`/api/v1/leads/${lead.id}/convert`, {});
     expect(converted.statusCode, converted.body).toBe(200);
     const imported = await t.app.inject({
@@ -112,7 +127,15 @@ describe('recording', () => {
     expect((await s.get('/api/v1/search?q=ported')).statusCode).toBe(200);
 
     const actions = (await auditEntries(s, '')).map((e) => e.action);
-    for (const action of ['contact.deleted', 'contact.restored', 'lead.converted', 'contact.imported', 'contact.exported', 'contact.searched', 'sign_in.succeeded']) {
+    for (const action of [
+      'contact.deleted',
+      'contact.restored',
+      'lead.converted',
+      'contact.imported',
+      'contact.exported',
+      'contact.searched',
+      'sign_in.succeeded',
+    ]) {
       expect(actions, action).toContain(action);
     }
     // The lead's history is the contact's: one person.
@@ -124,7 +147,11 @@ describe('recording', () => {
 
   it('chains security events: sign-in failures are anonymous, successes name the user', async () => {
     const s = await crmSession(t);
-    await t.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { tenant: s.tt.tenant.slug, email: s.tt.adminEmail, password: 'wrong password 123' } });
+    await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { tenant: s.tt.tenant.slug, email: s.tt.adminEmail, password: 'wrong password 123' },
+    });
     const failed = (await auditEntries(s, 'action=sign_in.failed'))[0]!;
     expect(failed.actor.kind).toBe('anonymous');
     expect(failed).toMatchObject({ entity: 'users', entityId: s.tt.admin.id });
@@ -338,7 +365,16 @@ describe('erasure and retention', () => {
     const s = await crmSession(t);
     const contact = await newContact(s);
     await s.get(`/api/v1/contacts/${contact.id}`);
-    expect((await t.app.inject({ method: 'PUT', url: '/api/v1/audit/settings', headers: { authorization: `Bearer ${s.token}` }, payload: { retentionDays: 30 } })).json()).toMatchObject({
+    expect(
+      (
+        await t.app.inject({
+          method: 'PUT',
+          url: '/api/v1/audit/settings',
+          headers: { authorization: `Bearer ${s.token}` },
+          payload: { retentionDays: 30 },
+        })
+      ).json(),
+    ).toMatchObject({
       retentionDays: 30,
     });
     await sealTenant(t.handle.db, t.keyring, s.tt.tenant.id);
@@ -348,9 +384,18 @@ describe('erasure and retention', () => {
     expect(archived).toBe(before.entries);
     expect(saved.size).toBe(archived);
     // A head saved exactly where the archive was cut is checked against the signed anchor.
-    expect(await verifyTenant(t.handle.db, t.keyring, s.tt.tenant.id, { checkpoint: saved })).toMatchObject({ ok: true, checkpoint: 'matched' });
+    expect(await verifyTenant(t.handle.db, t.keyring, s.tt.tenant.id, { checkpoint: saved })).toMatchObject({
+      ok: true,
+      checkpoint: 'matched',
+    });
     const otherHistory = { ...saved, headHash: randomBytes(32).toString('hex') };
-    otherHistory.signature = signHead(t.keyring, { kind: 'head', tenantId: saved.tenantId, size: saved.size, headHash: Buffer.from(otherHistory.headHash, 'hex'), lastId: saved.lastId }).toString('base64');
+    otherHistory.signature = signHead(t.keyring, {
+      kind: 'head',
+      tenantId: saved.tenantId,
+      size: saved.size,
+      headHash: Buffer.from(otherHistory.headHash, 'hex'),
+      lastId: saved.lastId,
+    }).toString('base64');
     const differs = await verifyTenant(t.handle.db, t.keyring, s.tt.tenant.id, { checkpoint: otherHistory });
     expect(differs.ok).toBe(false);
     expect(differs.problems.map((p) => p.problem)).toEqual([expect.stringContaining('differs from the saved checkpoint')]);
@@ -375,9 +420,13 @@ describe('concurrency', () => {
     await Promise.all(work);
     const report = await verifyTenant(t.handle.db, t.keyring, s.tt.tenant.id);
     expect(report.problems).toEqual([]);
-    const reads = await run(sql`select count(*)::int as n from audit_entries where tenant_id = ${s.tt.tenant.id} and action = 'contact.read'`);
+    const reads = await run(
+      sql`select count(*)::int as n from audit_entries where tenant_id = ${s.tt.tenant.id} and action = 'contact.read'`,
+    );
     expect((reads.rows[0] as { n: number }).n).toBe(50);
-    const seqs = await run(sql`select min(seq)::int as lo, max(seq)::int as hi, count(*)::int as n from audit_entries where tenant_id = ${s.tt.tenant.id}`);
+    const seqs = await run(
+      sql`select min(seq)::int as lo, max(seq)::int as hi, count(*)::int as n from audit_entries where tenant_id = ${s.tt.tenant.id}`,
+    );
     const { lo, hi, n } = seqs.rows[0] as { lo: number; hi: number; n: number };
     expect([lo, hi]).toEqual([1, n]);
   });

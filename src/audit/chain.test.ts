@@ -2,13 +2,24 @@ import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../../test/db.js';
-import { ChainWalker, encodeEntry, ENCODING_FORMAT, ENCODING_SQL, GENESIS, LEGACY_ENCODING_FORMAT, MacVerifier, type EntryContent } from './chain.js';
+import {
+  ChainWalker,
+  encodeEntry,
+  ENCODING_FORMAT,
+  ENCODING_SQL,
+  GENESIS,
+  LEGACY_ENCODING_FORMAT,
+  MacVerifier,
+  type EntryContent,
+} from './chain.js';
 
 const t = useTestDatabase();
 
 /** What PostgreSQL makes of the same values: the bytes the sealer and the verifier hash. */
 async function encodedByPostgres(e: EntryContent): Promise<Buffer> {
-  const result = await sql<{ encoding: Buffer }>`select ${sql.raw(ENCODING_SQL)} as encoding from (select ${e.format}::int2 as encoding_format,
+  const result = await sql<{
+    encoding: Buffer;
+  }>`select ${sql.raw(ENCODING_SQL)} as encoding from (select ${e.format}::int2 as encoding_format,
       ${e.tenantId}::uuid as tenant_id, ${e.id}::uuid as id,
       timestamptz 'epoch' + ${e.atMicros}::int8 * interval '1 microsecond' as at,
       ${e.actorKind}::text as actor_kind, ${e.actorUserId}::uuid as actor_user_id, ${e.actorTokenId}::uuid as actor_token_id,
@@ -96,7 +107,15 @@ describe('the canonical encoding', () => {
 
   it('differs when any column does', () => {
     const base = encodeEntry(full);
-    for (const change of [{ atMicros: full.atMicros + 1 }, { fields: full.fields.slice(1) }, { actorLabel: null }, { details: '{}' }, { valuesEnc: null }, { originEnc: randomBytes(80) }, { originSubjectId: null }]) {
+    for (const change of [
+      { atMicros: full.atMicros + 1 },
+      { fields: full.fields.slice(1) },
+      { actorLabel: null },
+      { details: '{}' },
+      { valuesEnc: null },
+      { originEnc: randomBytes(80) },
+      { originSubjectId: null },
+    ]) {
       expect(encodeEntry({ ...full, ...change }).equals(base)).toBe(false);
     }
   });
@@ -112,7 +131,9 @@ describe('the chain', () => {
     const expected = encodings.map((encoding, i) => {
       const position = Buffer.alloc(8);
       position.writeBigUInt64BE(BigInt(i + 1));
-      head = createHash('sha256').update(Buffer.concat([Buffer.from([1]), head, position, encoding])).digest();
+      head = createHash('sha256')
+        .update(Buffer.concat([Buffer.from([1]), head, position, encoding]))
+        .digest();
       return head.toString('hex');
     });
     expect(walked).toEqual(expected);
@@ -127,7 +148,11 @@ describe('the MAC verifier', () => {
     const verifier = new MacVerifier(key);
     for (const length of [0, 1, 55, 56, 63, 64, 65, 500, 3000]) {
       const source = randomBytes(length + 7);
-      expect(verifier.mac(source, 3, 3 + length).toString('hex')).toBe(createHmac('sha256', key).update(source.subarray(3, 3 + length)).digest('hex'));
+      expect(verifier.mac(source, 3, 3 + length).toString('hex')).toBe(
+        createHmac('sha256', key)
+          .update(source.subarray(3, 3 + length))
+          .digest('hex'),
+      );
     }
   });
 });

@@ -326,7 +326,9 @@ export interface SignedHead {
 }
 
 function signedText(h: SignedHead): Buffer {
-  return Buffer.from(['custodia-audit-checkpoint/1', h.kind, h.tenantId, String(h.size), h.headHash.toString('hex'), h.lastId ?? '-'].join('\n'));
+  return Buffer.from(
+    ['custodia-audit-checkpoint/1', h.kind, h.tenantId, String(h.size), h.headHash.toString('hex'), h.lastId ?? '-'].join('\n'),
+  );
 }
 
 export function signHead(keyring: Keyring, head: SignedHead): Buffer {

@@ -98,7 +98,12 @@ describe('where requests come from, at rest', () => {
   it('is readable to the people allowed, and neither IP nor user agent is in the data dir or a dump', async () => {
     const { app } = s;
     const signIn = (password: string, email = tt.adminEmail) =>
-      app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { tenant: tt.tenant.slug, email, password }, ...from(IPV4, BROWSER) });
+      app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        payload: { tenant: tt.tenant.slug, email, password },
+        ...from(IPV4, BROWSER),
+      });
     expect((await signIn('not the password')).statusCode).toBe(401);
     expect((await signIn('not the password', `nobody@${tt.tenant.slug}.test`)).statusCode).toBe(401);
     const session = (await signIn(tt.adminPassword)).json<{ token: string }>().token;
@@ -121,9 +126,13 @@ describe('where requests come from, at rest', () => {
     expect((await app.inject({ url: `/api/v1/contacts/${contactId}`, ...from(IPV6, SCRIPT, bearer(token)) })).statusCode).toBe(200);
 
     // Shown, decrypted, to whom may see them: the user's sessions, the admin's security events and audit trail.
-    const sessions = (await app.inject({ url: '/api/v1/me/sessions', ...asAdmin() })).json<{ items: Array<{ ip: string; userAgent: string }> }>().items;
+    const sessions = (await app.inject({ url: '/api/v1/me/sessions', ...asAdmin() })).json<{
+      items: Array<{ ip: string; userAgent: string }>;
+    }>().items;
     expect(sessions).toEqual([expect.objectContaining({ ip: IPV4, userAgent: BROWSER })]);
-    const events = (await app.inject({ url: '/api/v1/security-events', ...asAdmin() })).json<{ items: Array<{ type: string; ip: string | null }> }>().items;
+    const events = (await app.inject({ url: '/api/v1/security-events', ...asAdmin() })).json<{
+      items: Array<{ type: string; ip: string | null }>;
+    }>().items;
     expect(events.filter((e) => e.type === 'sign_in.failed').map((e) => e.ip)).toEqual([IPV4, IPV4]);
     const audit = (await app.inject({ url: `/api/v1/audit?contactId=${contactId}`, ...asAdmin() })).json<{
       items: Array<{ action: string; actor: { kind: string }; ip?: string | null; userAgent?: string | null }>;
@@ -173,7 +182,12 @@ describe('sealed origins', () => {
   });
 
   async function subjectOf(tt: TestTenant): Promise<string> {
-    const row = await s.handle.db.selectFrom('users').select('subject_id').where('tenant_id', '=', tt.tenant.id).where('id', '=', tt.admin.id).executeTakeFirstOrThrow();
+    const row = await s.handle.db
+      .selectFrom('users')
+      .select('subject_id')
+      .where('tenant_id', '=', tt.tenant.id)
+      .where('id', '=', tt.admin.id)
+      .executeTakeFirstOrThrow();
     return row.subject_id!;
   }
 
@@ -181,8 +195,17 @@ describe('sealed origins', () => {
     const tt = await createTestTenant(s.handle.db);
     const subjectId = await subjectOf(tt);
     const place = (rowId: string) => ({ tenantId: tt.tenant.id, table: 'security_events', rowId });
-    const mine = { id: 'a0000000-0000-4000-8000-000000000001', ...(await sealOrigin(s.handle.db, s.keyring, place('a0000000-0000-4000-8000-000000000001'), subjectId, { ip: IPV4, userAgent: BROWSER }))! };
-    const anonymous = { id: 'a0000000-0000-4000-8000-000000000002', ...(await sealOrigin(s.handle.db, s.keyring, place('a0000000-0000-4000-8000-000000000002'), null, { ip: IPV4, userAgent: null }))! };
+    const mine = {
+      id: 'a0000000-0000-4000-8000-000000000001',
+      ...(await sealOrigin(s.handle.db, s.keyring, place('a0000000-0000-4000-8000-000000000001'), subjectId, {
+        ip: IPV4,
+        userAgent: BROWSER,
+      }))!,
+    };
+    const anonymous = {
+      id: 'a0000000-0000-4000-8000-000000000002',
+      ...(await sealOrigin(s.handle.db, s.keyring, place('a0000000-0000-4000-8000-000000000002'), null, { ip: IPV4, userAgent: null }))!,
+    };
     expect(mine.origin_subject_id).toBe(subjectId);
     expect(anonymous.origin_subject_id).not.toBe(subjectId);
     expect(await openOrigins(s.handle.db, s.keyring, tt.tenant.id, 'security_events', [mine, anonymous])).toEqual(
@@ -202,19 +225,28 @@ describe('sealed origins', () => {
     const a = await createTestTenant(s.handle.db);
     const b = await createTestTenant(s.handle.db);
     const rowId = 'b0000000-0000-4000-8000-000000000001';
-    const sealed = (await sealOrigin(s.handle.db, s.keyring, { tenantId: a.tenant.id, table: 'sessions', rowId }, await subjectOf(a), { ip: IPV6, userAgent: SCRIPT }))!;
+    const sealed = (await sealOrigin(s.handle.db, s.keyring, { tenantId: a.tenant.id, table: 'sessions', rowId }, await subjectOf(a), {
+      ip: IPV6,
+      userAgent: SCRIPT,
+    }))!;
     // Another tenant has no such subject: nothing opens.
     expect((await openOrigins(s.handle.db, s.keyring, b.tenant.id, 'sessions', [{ id: rowId, ...sealed }])).size).toBe(0);
     // Copied to another row or table, the ciphertext does not decrypt.
-    await expect(openOrigins(s.handle.db, s.keyring, a.tenant.id, 'sessions', [{ id: 'b0000000-0000-4000-8000-000000000002', ...sealed }])).rejects.toThrow(FieldDecryptionError);
-    await expect(openOrigins(s.handle.db, s.keyring, a.tenant.id, 'audit_entries', [{ id: rowId, ...sealed }])).rejects.toThrow(FieldDecryptionError);
+    await expect(
+      openOrigins(s.handle.db, s.keyring, a.tenant.id, 'sessions', [{ id: 'b0000000-0000-4000-8000-000000000002', ...sealed }]),
+    ).rejects.toThrow(FieldDecryptionError);
+    await expect(openOrigins(s.handle.db, s.keyring, a.tenant.id, 'audit_entries', [{ id: rowId, ...sealed }])).rejects.toThrow(
+      FieldDecryptionError,
+    );
   });
 
   it('are never stored in clear, even in an audit entry written through SQL', async () => {
     const tt = await createTestTenant(s.handle.db);
     // Format-3 entries cannot carry a plaintext origin: the table refuses it.
     await expect(
-      sql`insert into audit_entries (tenant_id, id, at, actor_kind, action, encoding_format, ip) values (${tt.tenant.id}, ${'c0000000-0000-4000-8000-000000000001'}, now(), 'anonymous', 'sign_in.failed', 3, ${IPV4})`.execute(s.handle.db),
+      sql`insert into audit_entries (tenant_id, id, at, actor_kind, action, encoding_format, ip) values (${tt.tenant.id}, ${'c0000000-0000-4000-8000-000000000001'}, now(), 'anonymous', 'sign_in.failed', 3, ${IPV4})`.execute(
+        s.handle.db,
+      ),
     ).rejects.toThrow(/audit_entries_origin_sealed/);
   });
 
@@ -224,7 +256,12 @@ describe('sealed origins', () => {
     await sql`insert into security_events (tenant_id, id, type, user_id, ip, user_agent)
       values (${tt.tenant.id}, ${id}, 'sign_out', ${tt.admin.id}, ${IPV4}, ${BROWSER})`.execute(s.handle.db);
     expect(await sealLegacyOrigins(s.handle.db, s.keyring)).toBeGreaterThanOrEqual(1);
-    const row = await s.handle.db.selectFrom('security_events').selectAll().where('tenant_id', '=', tt.tenant.id).where('id', '=', id).executeTakeFirstOrThrow();
+    const row = await s.handle.db
+      .selectFrom('security_events')
+      .selectAll()
+      .where('tenant_id', '=', tt.tenant.id)
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
     expect([row.ip, row.user_agent]).toEqual([null, null]);
     expect(row.origin_subject_id).toBe(await subjectOf(tt));
     expect((await listSecurityEvents(s.handle.db, s.keyring, tt.tenant.id)).find((e) => e.id === id)?.ip).toBe(IPV4);
@@ -235,21 +272,56 @@ describe('sealed origins', () => {
     const tt = await createTestTenant(s.handle.db);
     // An entry as the recorder wrote it before 0013: format 2, its origin in clear and covered by its MAC.
     const old: EntryContent = {
-      tenantId: tt.tenant.id, id: 'e0000000-0000-4000-8000-000000000001', atMicros: (Date.now() - 60_000) * 1000,
-      actorKind: 'anonymous', actorUserId: null, actorTokenId: null, actorLabel: null, action: 'sign_in.failed',
-      entity: null, entityId: null, subjectIds: [], fields: [], requestId: 'req-old', format: LEGACY_ENCODING_FORMAT,
-      originSubjectId: null, originEnc: null, ip: IPV4, userAgent: BROWSER, details: '{}', valuesSubjectId: null, valuesEnc: null,
+      tenantId: tt.tenant.id,
+      id: 'e0000000-0000-4000-8000-000000000001',
+      atMicros: (Date.now() - 60_000) * 1000,
+      actorKind: 'anonymous',
+      actorUserId: null,
+      actorTokenId: null,
+      actorLabel: null,
+      action: 'sign_in.failed',
+      entity: null,
+      entityId: null,
+      subjectIds: [],
+      fields: [],
+      requestId: 'req-old',
+      format: LEGACY_ENCODING_FORMAT,
+      originSubjectId: null,
+      originEnc: null,
+      ip: IPV4,
+      userAgent: BROWSER,
+      details: '{}',
+      valuesSubjectId: null,
+      valuesEnc: null,
     };
     await sql`insert into audit_entries (tenant_id, id, at, actor_kind, action, request_id, encoding_format, ip, user_agent, details, mac)
       values (${old.tenantId}, ${old.id}, timestamptz 'epoch' + ${old.atMicros}::int8 * interval '1 microsecond', 'anonymous', 'sign_in.failed',
               'req-old', 2, ${IPV4}, ${BROWSER}, '{}', ${entryMac(s.keyring, tt.tenant.id, old)})`.execute(s.handle.db);
     // and one written now, sealed.
-    expect((await s.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { tenant: tt.tenant.slug, email: tt.adminEmail, password: 'wrong' }, ...from(IPV6, SCRIPT) })).statusCode).toBe(401);
+    expect(
+      (
+        await s.app.inject({
+          method: 'POST',
+          url: '/api/v1/auth/login',
+          payload: { tenant: tt.tenant.slug, email: tt.adminEmail, password: 'wrong' },
+          ...from(IPV6, SCRIPT),
+        })
+      ).statusCode,
+    ).toBe(401);
     await sealAll(s.handle.db, s.keyring);
     const report = await verifyTenant(s.handle.db, s.keyring, tt.tenant.id);
     expect(report.problems).toEqual([]);
-    const formats = await s.handle.db.selectFrom('audit_entries').select(['encoding_format', 'ip']).where('tenant_id', '=', tt.tenant.id).where('action', '=', 'sign_in.failed').orderBy('seq').execute();
-    expect(formats).toEqual([{ encoding_format: 2, ip: IPV4 }, { encoding_format: 3, ip: null }]);
+    const formats = await s.handle.db
+      .selectFrom('audit_entries')
+      .select(['encoding_format', 'ip'])
+      .where('tenant_id', '=', tt.tenant.id)
+      .where('action', '=', 'sign_in.failed')
+      .orderBy('seq')
+      .execute();
+    expect(formats).toEqual([
+      { encoding_format: 2, ip: IPV4 },
+      { encoding_format: 3, ip: null },
+    ]);
 
     // Changing an old entry's plaintext origin is tampering like any other.
     await sql`update audit_entries set ip = '192.0.2.1' where tenant_id = ${tt.tenant.id} and id = ${old.id}`.execute(s.handle.db);

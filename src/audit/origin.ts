@@ -75,14 +75,21 @@ export async function openOrigins(
   const sealed = rows.filter((r) => r.origin_subject_id && r.origin_enc);
   const result = new Map<string, Origin>();
   if (sealed.length === 0) return result;
-  const keys = await subjectKeys(db, keyring, tenantId, sealed.map((r) => r.origin_subject_id!));
+  const keys = await subjectKeys(
+    db,
+    keyring,
+    tenantId,
+    sealed.map((r) => r.origin_subject_id!),
+  );
   const fieldKeys = new Map<string, Buffer>();
   for (const row of sealed) {
     const subjectKeyOfRow = keys.get(row.origin_subject_id!);
     if (!subjectKeyOfRow) continue;
     let key = fieldKeys.get(row.origin_subject_id!);
     if (!key) fieldKeys.set(row.origin_subject_id!, (key = fieldKey(subjectKeyOfRow)));
-    const opened = JSON.parse(decryptField(key, { tenantId: tenantId.toLowerCase(), table, rowId: row.id, field: FIELD }, row.origin_enc!)) as Origin;
+    const opened = JSON.parse(
+      decryptField(key, { tenantId: tenantId.toLowerCase(), table, rowId: row.id, field: FIELD }, row.origin_enc!),
+    ) as Origin;
     result.set(row.id, { ip: opened.ip ?? null, userAgent: opened.userAgent ?? null });
   }
   return result;

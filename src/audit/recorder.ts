@@ -83,7 +83,12 @@ const uuid = (value: string | null | undefined): string | null => (value ? value
 // Text PostgreSQL cannot store (NUL) or that would make logs and CSV ambiguous goes; cut by code point,
 // so no half of a surrogate pair is stored differently from what was hashed.
 const clean = (value: string | null | undefined, max: number): string | null =>
-  value ? Array.from(value).slice(0, max).map((c) => (c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f ? ' ' : c)).join('') : null;
+  value
+    ? Array.from(value)
+        .slice(0, max)
+        .map((c) => (c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f ? ' ' : c))
+        .join('')
+    : null;
 
 export const VALUES_CONTEXT = { table: 'audit_entries', field: 'values' } as const;
 
@@ -96,12 +101,20 @@ async function buildEntry(db: Kysely<Database>, keyring: Keyring, record: AuditR
   if (record.values) {
     valuesSubjectId = uuid(record.values.subjectId);
     const key = fieldKey(await subjectKey(db, keyring, tenantId, valuesSubjectId!));
-    valuesEnc = encryptField(key, 1, { tenantId, table: VALUES_CONTEXT.table, rowId: id, field: VALUES_CONTEXT.field }, JSON.stringify(record.values.data));
+    valuesEnc = encryptField(
+      key,
+      1,
+      { tenantId, table: VALUES_CONTEXT.table, rowId: id, field: VALUES_CONTEXT.field },
+      JSON.stringify(record.values.data),
+    );
   }
   const origin = record.actor.origin ?? {};
   const ip = clean(origin.ip, 64);
   const userAgent = clean(origin.userAgent, 512);
-  const sealedOrigin = await sealOrigin(db, keyring, { tenantId, table: VALUES_CONTEXT.table, rowId: id }, uuid(record.actor.subjectId), { ip, userAgent });
+  const sealedOrigin = await sealOrigin(db, keyring, { tenantId, table: VALUES_CONTEXT.table, rowId: id }, uuid(record.actor.subjectId), {
+    ip,
+    userAgent,
+  });
   const content: EntryContent = {
     tenantId,
     id,
@@ -248,5 +261,7 @@ const META = new Set(['id', 'subjectId', 'version', 'createdAt', 'updatedAt', 'o
 
 /** The personal and business fields a read handed out (what a profile hides is absent). */
 export function fieldsShown(record: object): string[] {
-  return Object.keys(record).filter((k) => !META.has(k)).sort();
+  return Object.keys(record)
+    .filter((k) => !META.has(k))
+    .sort();
 }

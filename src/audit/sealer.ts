@@ -22,7 +22,12 @@ export interface SealResult {
 }
 
 /** Seals a tenant's pending entries; `wait` waits for another sealer instead of skipping. */
-export async function sealTenant(db: Kysely<Database>, keyring: Keyring, tenantId: string, options: { wait?: boolean } = {}): Promise<SealResult> {
+export async function sealTenant(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  tenantId: string,
+  options: { wait?: boolean } = {},
+): Promise<SealResult> {
   await repo.ensureHead(db, tenantId, GENESIS);
   const total: SealResult = { sealed: 0, rejected: 0, busy: false };
   for (;;) {
@@ -100,7 +105,12 @@ export interface AuditSealer {
 }
 
 /** Runs the sealer every `intervalMs` in this app node, and archiving once an hour. */
-export function startAuditSealer(deps: { db: Kysely<Database>; keyring: Keyring; log: FastifyBaseLogger; intervalMs?: number }): AuditSealer {
+export function startAuditSealer(deps: {
+  db: Kysely<Database>;
+  keyring: Keyring;
+  log: FastifyBaseLogger;
+  intervalMs?: number;
+}): AuditSealer {
   const { db, keyring, log } = deps;
   let running: Promise<void> = Promise.resolve();
   let lastArchive = 0;
@@ -108,13 +118,15 @@ export function startAuditSealer(deps: { db: Kysely<Database>; keyring: Keyring;
   const tick = async () => {
     try {
       const { sealed, rejected } = await sealAll(db, keyring);
-      if (rejected > 0) log.warn({ rejected }, 'audit entries without a valid MAC were refused by the sealer: rows written outside Custodia');
+      if (rejected > 0)
+        log.warn({ rejected }, 'audit entries without a valid MAC were refused by the sealer: rows written outside Custodia');
       if (sealed > 0) log.debug({ sealed }, 'audit entries sealed');
       if (Date.now() - lastArchive > 3_600_000) {
         lastArchive = Date.now();
         for (const { tenant_id } of await repo.headsDueForArchive(db, new Date())) {
           const archived = await archiveExpired(db, keyring, tenant_id);
-          if (archived > 0) log.info({ tenant: tenant_id, archived }, 'audit entries past retention archived; the chain continues from a signed anchor');
+          if (archived > 0)
+            log.info({ tenant: tenant_id, archived }, 'audit entries past retention archived; the chain continues from a signed anchor');
         }
       }
     } catch (error) {

@@ -87,7 +87,12 @@ export async function recordSecurityEvent(db: Kysely<Database>, keyring: Keyring
 }
 
 // Attempts by someone not (yet) signed in are anonymous; the user they aimed at is the entity.
-const ANONYMOUS: ReadonlySet<SecurityEventType> = new Set(['sign_in.failed', 'sign_in.throttled', 'sign_in.mfa_failed', 'password.reset_requested']);
+const ANONYMOUS: ReadonlySet<SecurityEventType> = new Set([
+  'sign_in.failed',
+  'sign_in.throttled',
+  'sign_in.mfa_failed',
+  'password.reset_requested',
+]);
 
 /** The user whose request it was, whose key seals its origin; none for anonymous attempts. */
 function originOwner(event: Pick<SecurityEvent, 'type' | 'userId' | 'actorUserId'>): string | null {

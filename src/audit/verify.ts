@@ -73,9 +73,11 @@ export function parseCheckpoint(text: string): Checkpoint {
   ) {
     throw new AuditError('invalid_checkpoint', `the checkpoint lacks fields of ${CHECKPOINT_FORMAT}`);
   }
-  if ((value.size as number) < 0) throw new AuditError('invalid_checkpoint', 'a checkpoint covers zero or more entries, not a negative number');
+  if ((value.size as number) < 0)
+    throw new AuditError('invalid_checkpoint', 'a checkpoint covers zero or more entries, not a negative number');
   // A malformed key or signature is a broken file, not evidence of tampering.
-  if (base64Bytes(value.publicKey) !== 32) throw new AuditError('invalid_checkpoint', 'the checkpoint’s public key is not a base64 Ed25519 key');
+  if (base64Bytes(value.publicKey) !== 32)
+    throw new AuditError('invalid_checkpoint', 'the checkpoint’s public key is not a base64 Ed25519 key');
   const signatureBytes = base64Bytes(value.signature);
   if (!(signatureBytes === 64 || (value.signature === '' && value.size === 0))) {
     throw new AuditError('invalid_checkpoint', 'the checkpoint’s signature is not a base64 Ed25519 signature');
@@ -136,7 +138,11 @@ export async function verifyTenant(
     const headHash = head?.head_hash ?? GENESIS;
     const anchorSeq = head ? Number(head.anchor_seq) : 0;
 
-    if (head && size > 0 && !headSignatureValid(publicKey, { kind: 'head', tenantId, size, headHash, lastId: head.last_id }, head.signature)) {
+    if (
+      head &&
+      size > 0 &&
+      !headSignatureValid(publicKey, { kind: 'head', tenantId, size, headHash, lastId: head.last_id }, head.signature)
+    ) {
       report({ position: size, id: head.last_id, problem: 'the signed head was altered: its signature does not match' });
     }
     if (head && anchorSeq > 0) {
@@ -162,7 +168,12 @@ export async function verifyTenant(
       else if (saved.size === anchorSeq && head) {
         // The saved head is exactly where the archive was cut: the signed anchor must be it.
         if (head.anchor_hash.equals(savedHead.headHash) && head.anchor_id === saved.lastId) checkpoint = 'matched';
-        else report({ position: anchorSeq, id: head.anchor_id, problem: `the log up to entry ${anchorSeq} (now archived) differs from the saved checkpoint: it was rewritten` });
+        else
+          report({
+            position: anchorSeq,
+            id: head.anchor_id,
+            problem: `the log up to entry ${anchorSeq} (now archived) differs from the saved checkpoint: it was rewritten`,
+          });
       }
     }
 
@@ -195,7 +206,11 @@ export async function verifyTenant(
       }
       if (!macOk) {
         const id = uuidAt(buf, row.idAt);
-        report({ position: seq, id, problem: `entry ${seq} (id ${id}) was changed or written outside Custodia: its MAC does not match its contents` });
+        report({
+          position: seq,
+          id,
+          problem: `entry ${seq} (id ${id}) was changed or written outside Custodia: its MAC does not match its contents`,
+        });
       } else if (inPlace && !prevMatches) {
         const id = uuidAt(buf, row.idAt);
         const after = hasLastId ? uuidAt(lastId, 0) : null;
@@ -236,12 +251,20 @@ export async function verifyTenant(
             : `entries ${position + 1} to ${size} were removed from the end (the last was id ${tailId ?? 'unknown'}): the signed head covers ${size} entries`,
       });
     } else if (position > size) {
-      report({ position: size + 1, id: null, problem: `entries ${size + 1} to ${position} were added after the signed head without a signature` });
+      report({
+        position: size + 1,
+        id: null,
+        problem: `entries ${size + 1} to ${position} were added after the signed head without a signature`,
+      });
     } else if (head && size > anchorSeq && !hash.equals(headHash)) {
       report({ position: size, id: head.last_id, problem: 'the chain does not end in the signed head hash' });
     }
     if (saved && saved.size > position) {
-      report({ position: position + 1, id: saved.lastId, problem: `the log was truncated: the saved checkpoint covers ${saved.size} entries, the log ends at ${position}` });
+      report({
+        position: position + 1,
+        id: saved.lastId,
+        problem: `the log was truncated: the saved checkpoint covers ${saved.size} entries, the log ends at ${position}`,
+      });
     }
 
     for (const row of await repo.unsealedEntries(snapshot.db, tenantId, MAX_PROBLEMS)) {

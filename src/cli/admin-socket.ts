@@ -23,12 +23,7 @@ export interface CommandFailure {
 
 export type CommandReply = { ok: true; result: unknown } | { ok: false; error: CommandFailure };
 
-export async function commandReply(
-  ctx: OperatorContext,
-  name: string,
-  args: CommandArgs,
-  log: FastifyBaseLogger,
-): Promise<CommandReply> {
+export async function commandReply(ctx: OperatorContext, name: string, args: CommandArgs, log: FastifyBaseLogger): Promise<CommandReply> {
   if (!isCommandName(name)) return { ok: false, error: { code: 'unknown_command', message: `unknown command ${name}` } };
   try {
     return { ok: true, result: await runOperatorCommand(ctx, name, args) };

@@ -56,13 +56,17 @@ export const operatorCommands = {
   },
 
   async 'tenant.create'({ config, database, keyring }: OperatorContext, args: CommandArgs) {
-    const { tenant, admin } = await createTenant(database.db, { ...config, keyring }, {
-      slug: required(args, 'slug', 'slug'),
-      name: required(args, 'name', 'name'),
-      adminEmail: required(args, 'adminEmail', 'admin-email'),
-      adminPassword: required(args, 'adminPassword', 'admin-password'),
-      ...(typeof args.adminName === 'string' ? { adminName: args.adminName } : {}),
-    });
+    const { tenant, admin } = await createTenant(
+      database.db,
+      { ...config, keyring },
+      {
+        slug: required(args, 'slug', 'slug'),
+        name: required(args, 'name', 'name'),
+        adminEmail: required(args, 'adminEmail', 'admin-email'),
+        adminPassword: required(args, 'adminPassword', 'admin-password'),
+        ...(typeof args.adminName === 'string' ? { adminName: args.adminName } : {}),
+      },
+    );
     return { tenantId: tenant.id, slug: tenant.slug, adminUserId: admin.id };
   },
 

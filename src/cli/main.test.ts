@@ -58,7 +58,11 @@ describe(`custodia CLI (${kind})`, () => {
   });
 
   it.each([
-    [['tenant', 'create', '--slug', 'Bad_Slug', '--name', 'X', '--admin-email', 'a@b.test', '--admin-password', 'long enough pw'], 1, /slug must be lower-case/],
+    [
+      ['tenant', 'create', '--slug', 'Bad_Slug', '--name', 'X', '--admin-email', 'a@b.test', '--admin-password', 'long enough pw'],
+      1,
+      /slug must be lower-case/,
+    ],
     [['tenant', 'suspend', '--slug', 'no-such-tenant'], 1, /no tenant with slug "no-such-tenant"/],
     [['tenant', 'create', '--slug', 'x1'], 2, /missing --name/],
     [['tenant', 'frobnicate'], 2, /unknown command/],

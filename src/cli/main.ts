@@ -96,7 +96,8 @@ function parse(argv: string[]): Parsed | 'help' {
   if (group === 'keys' && ['status', 'rotate-master', 'rotate-tenant'].includes(action ?? '')) {
     return { command: `keys.${action}` as CommandName, args, json };
   }
-  if (group === 'audit' && ['verify', 'checkpoint'].includes(action ?? '')) return { command: `audit.${action}` as CommandName, args, json };
+  if (group === 'audit' && ['verify', 'checkpoint'].includes(action ?? ''))
+    return { command: `audit.${action}` as CommandName, args, json };
   throw new UsageError(`unknown command "${positionals.join(' ')}"; run custodia --help`);
 }
 
@@ -121,7 +122,9 @@ interface VerifyLine {
 
 function renderVerify(r: VerifyLine): string {
   const lines = [
-    r.ok ? `audit trail of ${r.slug} is intact: ${r.entries} entries verified` : `audit trail of ${r.slug} is NOT intact: ${r.problems[0]?.problem ?? 'unknown problem'}`,
+    r.ok
+      ? `audit trail of ${r.slug} is intact: ${r.entries} entries verified`
+      : `audit trail of ${r.slug} is NOT intact: ${r.problems[0]?.problem ?? 'unknown problem'}`,
     `head: ${r.head.size} entries, hash ${r.head.headHash}`,
     `signing key (Ed25519, base64): ${r.publicKey}`,
   ];

@@ -124,4 +124,3 @@ export async function updateActivity(
     .returningAll()
     .executeTakeFirst();
 }
-

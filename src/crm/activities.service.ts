@@ -90,10 +90,21 @@ function ref(tenantId: string, id: string, subjectId: string) {
 async function toActivities(db: Kysely<Database>, keyring: Keyring, rows: Row[], access?: Access): Promise<Activity[]> {
   const hidden = access?.field('activities', 'description') === 'hidden';
   const sealed = hidden ? [] : rows.filter((r) => r.description_enc);
-  const keys = sealed.length > 0 ? await subjectKeys(db, keyring, sealed[0]!.tenant_id, sealed.map((r) => r.subject_id)) : new Map<string, Buffer>();
+  const keys =
+    sealed.length > 0
+      ? await subjectKeys(
+          db,
+          keyring,
+          sealed[0]!.tenant_id,
+          sealed.map((r) => r.subject_id),
+        )
+      : new Map<string, Buffer>();
   return rows.map((row) => {
     const key = keys.get(row.subject_id);
-    const description = !hidden && row.description_enc && key ? decryptField(fieldKey(key), ref(row.tenant_id, row.id, row.subject_id), row.description_enc) : null;
+    const description =
+      !hidden && row.description_enc && key
+        ? decryptField(fieldKey(key), ref(row.tenant_id, row.id, row.subject_id), row.description_enc)
+        : null;
     const activity = toActivity(row, description);
     return access ? redact(access, 'activities', activity) : activity;
   });
@@ -195,7 +206,12 @@ async function linksOf(
   }
   // The description stays under its person's key until the person linked changes.
   if (current && input.contactId === undefined && input.leadId === undefined) return { ...links, subject_id: current.subject_id };
-  const person = async (table: 'contacts' | 'leads', id: string | null, named: string | null | undefined, kept: string | null | undefined) => {
+  const person = async (
+    table: 'contacts' | 'leads',
+    id: string | null,
+    named: string | null | undefined,
+    kept: string | null | undefined,
+  ) => {
     const row = id ? await livePerson(db, table, actor.tenantId, id) : undefined;
     if (!named) return row;
     if (!row || (named !== kept && !sees(await accessOf(db, actor), table, row))) return null;
@@ -210,14 +226,20 @@ async function linksOf(
 }
 
 function checkTimes(values: { start_at: Date | null; end_at: Date | null }): void {
-  if (values.start_at && values.end_at && values.end_at < values.start_at) throw new CrmError('invalid_field', 'endAt must not be before startAt');
+  if (values.start_at && values.end_at && values.end_at < values.start_at)
+    throw new CrmError('invalid_field', 'endAt must not be before startAt');
 }
 
 /** The person an activity is about, for the audit trail: its contact's or lead's. */
-const aboutPeople = (row: Pick<Row, 'contact_id' | 'lead_id' | 'subject_id'>): string[] => (row.contact_id || row.lead_id ? [row.subject_id] : []);
+const aboutPeople = (row: Pick<Row, 'contact_id' | 'lead_id' | 'subject_id'>): string[] =>
+  row.contact_id || row.lead_id ? [row.subject_id] : [];
 
 /** An activity is reached by its owner's reach under the sharing model, and always by its assignee. */
-function reaches(access: Access, row: { owner_id: string; owner_group_id: string | null; assignee_id: string }, mode: 'read' | 'write'): boolean {
+function reaches(
+  access: Access,
+  row: { owner_id: string; owner_group_id: string | null; assignee_id: string },
+  mode: 'read' | 'write',
+): boolean {
   if (row.assignee_id === access.userId) return true;
   const owner = { ownerId: row.owner_id, ownerGroupId: row.owner_group_id };
   return mode === 'read' ? access.mayRead('activities', owner) : access.mayWrite('activities', owner);
@@ -234,13 +256,22 @@ async function activityRow(db: Kysely<Database>, actor: Authenticated, id: strin
   return { row, access };
 }
 
-export async function createActivity(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, input: ActivityInput): Promise<Activity> {
+export async function createActivity(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  actor: Authenticated,
+  input: ActivityInput,
+): Promise<Activity> {
   const access = await requirePermission(db, actor, 'activities', 'create');
   assertWritable(access, 'activities', input);
   const type = activityType(input.type);
   const subject = subjectLine(input.subject);
   const text = descriptionText(input.description);
-  const times = { due_at: instant(input.dueAt, 'dueAt'), start_at: instant(input.startAt, 'startAt'), end_at: instant(input.endAt, 'endAt') };
+  const times = {
+    due_at: instant(input.dueAt, 'dueAt'),
+    start_at: instant(input.startAt, 'startAt'),
+    end_at: instant(input.endAt, 'endAt'),
+  };
   checkTimes(times);
   return inTransaction(db, async (trx) => {
     const links = await linksOf(trx, keyring, actor, input);
@@ -262,8 +293,14 @@ export async function createActivity(db: Kysely<Database>, keyring: Keyring, act
     const created = await toActivityOpened(trx, keyring, row);
     const { fields, values } = changesBetween(null, created);
     await recordChange(trx, keyring, {
-      tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'activity.created', entity: 'activities', entityId: id,
-      subjectIds: aboutPeople(row), fields, values: { subjectId: row.subject_id, data: values },
+      tenantId: actor.tenantId,
+      actor: auditActorOf(actor),
+      action: 'activity.created',
+      entity: 'activities',
+      entityId: id,
+      subjectIds: aboutPeople(row),
+      fields,
+      values: { subjectId: row.subject_id, data: values },
     });
     return redact(access, 'activities', created);
   });
@@ -274,7 +311,13 @@ export async function getActivity(db: Kysely<Database>, keyring: Keyring, actor:
   const shown = await toActivityOpened(db, keyring, row, access);
   if (row.description_enc) {
     await recordRead(db, keyring, {
-      tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'activity.read', entity: 'activities', entityId: id, subjectIds: aboutPeople(row), fields: fieldsShown(shown),
+      tenantId: actor.tenantId,
+      actor: auditActorOf(actor),
+      action: 'activity.read',
+      entity: 'activities',
+      entityId: id,
+      subjectIds: aboutPeople(row),
+      fields: fieldsShown(shown),
     });
   }
   return shown;
@@ -314,7 +357,8 @@ export async function listActivities(
   const sort = query.sort ?? 'dueAt';
   if (!ACTIVITY_SORTS.includes(sort)) throw new CrmError('invalid_field', `sort must be one of ${ACTIVITY_SORTS.join(', ')}`);
   const after = decodeCursor(query.cursor, sort);
-  if (after && after.key !== null && typeof after.key !== 'string') throw new CrmError('invalid_cursor', 'cursor is not one this API gave out');
+  if (after && after.key !== null && typeof after.key !== 'string')
+    throw new CrmError('invalid_cursor', 'cursor is not one this API gave out');
   if (query.mine && query.assigneeId && query.assigneeId !== actor.user.id) return { items: [], nextCursor: null };
   const assigneeId = query.mine ? actor.user.id : query.assigneeId;
   const dueFrom = instant(query.dueFrom ?? null, 'dueFrom');
@@ -342,8 +386,13 @@ export async function listActivities(
   const personal = page.rows.filter((r) => r.description_enc);
   if (personal.length > 0 && items[0] && 'description' in items[0]) {
     await recordRead(db, keyring, {
-      tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'activity.listed', entity: 'activities',
-      subjectIds: [...new Set(personal.flatMap(aboutPeople))], fields: fieldsShown(items[0]), details: { count: items.length },
+      tenantId: actor.tenantId,
+      actor: auditActorOf(actor),
+      action: 'activity.listed',
+      entity: 'activities',
+      subjectIds: [...new Set(personal.flatMap(aboutPeople))],
+      fields: fieldsShown(items[0]),
+      details: { count: items.length },
     });
   }
   return { items, nextCursor: page.nextCursor };
@@ -386,15 +435,24 @@ export async function updateActivity(
       ...(input.assigneeId !== undefined ? { assignee_id: await userOf(trx, actor, input.assigneeId, 'assigneeId') } : {}),
       ...(input.ownerId !== undefined ? { owner_id: await userOf(trx, actor, input.ownerId, 'ownerId') } : {}),
       ...(input.ownerGroupId !== undefined ? { owner_group_id: ownerGroupOf(access, input.ownerGroupId, row.owner_group_id) } : {}),
-      ...(input.custom !== undefined ? { custom: await plainCustomValues(trx, actor.tenantId, 'activities', row.custom, input.custom) } : {}),
+      ...(input.custom !== undefined
+        ? { custom: await plainCustomValues(trx, actor.tenantId, 'activities', row.custom, input.custom) }
+        : {}),
     };
     const updated = await repo.updateActivity(trx, actor.tenantId, id, expected, values);
     if (!updated) throw new CrmError('version_conflict', `the activity changed since version ${expected}; reload and try again`);
     const after = await toActivityOpened(trx, keyring, updated);
     const { fields, values: changes } = changesBetween(before, after);
     await recordChange(trx, keyring, {
-      tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'activity.updated', entity: 'activities', entityId: id,
-      subjectIds: [...new Set([...aboutPeople(row), ...aboutPeople(updated)])], fields, values: { subjectId: updated.subject_id, data: changes }, details: { version: updated.version },
+      tenantId: actor.tenantId,
+      actor: auditActorOf(actor),
+      action: 'activity.updated',
+      entity: 'activities',
+      entityId: id,
+      subjectIds: [...new Set([...aboutPeople(row), ...aboutPeople(updated)])],
+      fields,
+      values: { subjectId: updated.subject_id, data: changes },
+      details: { version: updated.version },
     });
     return redact(access, 'activities', after);
   });
@@ -405,7 +463,13 @@ export async function deleteActivity(db: Kysely<Database>, keyring: Keyring, act
   await inTransaction(db, async (trx) => {
     const { row } = await activityRow(trx, actor, id, 'delete');
     if (!(await moveToBin(trx, actor.tenantId, 'activities', id))) throw new CrmError('record_not_found', 'no such activity');
-    await recordChange(trx, keyring, { tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'activity.deleted', entity: 'activities', entityId: id, subjectIds: aboutPeople(row) });
+    await recordChange(trx, keyring, {
+      tenantId: actor.tenantId,
+      actor: auditActorOf(actor),
+      action: 'activity.deleted',
+      entity: 'activities',
+      entityId: id,
+      subjectIds: aboutPeople(row),
+    });
   });
 }
-

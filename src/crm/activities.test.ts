@@ -21,7 +21,8 @@ function call(token: string, method: Method, url: string, payload?: object, head
   return t.app.inject({ method, url, headers: { ...bearer(token), ...headers }, ...(payload ? { payload } : {}) });
 }
 const post = (token: string, url: string, payload: object) => call(token, 'POST', url, payload);
-const patch = (token: string, url: string, payload: object, headers: Record<string, string> = {}) => call(token, 'PATCH', url, payload, headers);
+const patch = (token: string, url: string, payload: object, headers: Record<string, string> = {}) =>
+  call(token, 'PATCH', url, payload, headers);
 const get = (token: string, url: string) => call(token, 'GET', url);
 
 const marker = (kind: string) => `zq${kind}${randomBytes(5).toString('hex')}`;
@@ -97,14 +98,22 @@ describe('activities', () => {
     const done = (await patch(token, `/api/v1/activities/${created.id}`, { done: true }, { 'if-match': '1' })).json();
     expect(done).toMatchObject({ done: true, version: 2 });
     expect(done.doneAt).toEqual(expect.any(String));
-    const meeting = (await patch(token, `/api/v1/activities/${created.id}`, {
+    const meeting = (
+      await patch(token, `/api/v1/activities/${created.id}`, {
+        type: 'meeting',
+        startAt: '2030-03-15T09:00:00Z',
+        endAt: '2030-03-15T10:00:00Z',
+        description: 'Agenda: pricing',
+        version: 2,
+      })
+    ).json();
+    expect(meeting).toMatchObject({
       type: 'meeting',
-      startAt: '2030-03-15T09:00:00Z',
-      endAt: '2030-03-15T10:00:00Z',
+      startAt: '2030-03-15T09:00:00.000Z',
+      endAt: '2030-03-15T10:00:00.000Z',
       description: 'Agenda: pricing',
-      version: 2,
-    })).json();
-    expect(meeting).toMatchObject({ type: 'meeting', startAt: '2030-03-15T09:00:00.000Z', endAt: '2030-03-15T10:00:00.000Z', description: 'Agenda: pricing', doneAt: done.doneAt });
+      doneAt: done.doneAt,
+    });
     const undone = (await patch(token, `/api/v1/activities/${created.id}`, { done: false })).json();
     expect(undone).toMatchObject({ done: false, doneAt: null });
     const stale = await patch(token, `/api/v1/activities/${created.id}`, { subject: 'Lost', version: 1 });
@@ -147,15 +156,26 @@ describe('activities', () => {
     const deal = (await post(token, '/api/v1/deals', { title: 'Link deal', amount: 1, currency: 'EUR' })).json();
     const a = await activity(token, { type: 'call', contactId: contact.id, leadId: lead.id, organizationId: org.id, dealId: deal.id });
     expect(a).toMatchObject({ contactId: contact.id, leadId: lead.id, organizationId: org.id, dealId: deal.id });
-    for (const [field, value] of [['contactId', contact.id], ['leadId', lead.id], ['organizationId', org.id], ['dealId', deal.id]] as const) {
+    for (const [field, value] of [
+      ['contactId', contact.id],
+      ['leadId', lead.id],
+      ['organizationId', org.id],
+      ['dealId', deal.id],
+    ] as const) {
       const list = (await get(token, `/api/v1/activities?${field}=${value}`)).json().items;
-      expect(list.map((x: Activity) => x.id), field).toEqual([a.id]);
+      expect(
+        list.map((x: Activity) => x.id),
+        field,
+      ).toEqual([a.id]);
     }
     const unlinked = (await patch(token, `/api/v1/activities/${a.id}`, { organizationId: null, dealId: null })).json();
     expect(unlinked).toMatchObject({ organizationId: null, dealId: null, contactId: contact.id });
     await call(token, 'DELETE', `/api/v1/deals/${deal.id}`);
     await call(token, 'DELETE', `/api/v1/leads/${lead.id}`);
-    for (const [field, value] of [['dealId', deal.id], ['leadId', lead.id]] as const) {
+    for (const [field, value] of [
+      ['dealId', deal.id],
+      ['leadId', lead.id],
+    ] as const) {
       const res = await post(token, '/api/v1/activities', { type: 'task', subject: 'x', [field]: value });
       expect(res.statusCode, field).toBe(400);
       expect(res.json().code).toBe('invalid_field');
@@ -208,7 +228,8 @@ describe('activities', () => {
     await patch(token, `/api/v1/activities/${finished.id}`, { done: true });
     const theirs = await activity(token, { subject: 'rep late', dueAt: hours(-1), assigneeId: rep.id });
     await activity(rep.token, { subject: 'rep call', type: 'call' });
-    const subjects = async (tok: string, query: string) => (await get(tok, `/api/v1/activities?${query}`)).json().items.map((x: Activity) => x.subject);
+    const subjects = async (tok: string, query: string) =>
+      (await get(tok, `/api/v1/activities?${query}`)).json().items.map((x: Activity) => x.subject);
     // Sorted by due date, undated last.
     expect(await subjects(token, 'mine=true&open=true')).toEqual(['late', 'soon', 'undated']);
     expect(await subjects(token, 'mine=true')).toEqual(['finished late', 'late', 'soon', 'undated']);
@@ -217,7 +238,10 @@ describe('activities', () => {
     expect(await subjects(rep.token, 'mine=true&open=true')).toEqual(['rep late', 'rep call']);
     expect(await subjects(token, `assigneeId=${rep.id}`)).toEqual(['rep late', 'rep call']);
     expect(await subjects(token, 'type=call')).toEqual(['rep call']);
-    expect(await subjects(token, `dueFrom=${encodeURIComponent(hours(-2.5))}&dueTo=${encodeURIComponent(hours(1))}`)).toEqual(['late', 'rep late']);
+    expect(await subjects(token, `dueFrom=${encodeURIComponent(hours(-2.5))}&dueTo=${encodeURIComponent(hours(1))}`)).toEqual([
+      'late',
+      'rep late',
+    ]);
     expect(await subjects(token, 'sort=-createdAt&limit=3')).toEqual(['rep call', 'rep late', 'finished late']);
     expect(theirs.assigneeId).toBe(rep.id);
     expect([late, soon, undated].every((x) => x.assigneeId === tt.admin.id)).toBe(true);
@@ -247,7 +271,11 @@ describe('activities', () => {
     await call(token, 'DELETE', `/api/v1/activities/${a.id}`);
     const actor = await authenticate(t.handle.db, { ...t.config, keyring: t.keyring }, token);
     await restoreFromBin(t.handle.db, t.keyring, actor, 'activities', a.id);
-    expect((await get(token, `/api/v1/activities/${a.id}`)).json()).toMatchObject({ subject: 'binned', description: 'kept', version: (a.version as number) + 2 });
+    expect((await get(token, `/api/v1/activities/${a.id}`)).json()).toMatchObject({
+      subject: 'binned',
+      description: 'kept',
+      version: (a.version as number) + 2,
+    });
     await expect(restoreFromBin(t.handle.db, t.keyring, actor, 'activities', a.id)).rejects.toMatchObject({ code: 'not_in_recycle_bin' });
     await call(token, 'DELETE', `/api/v1/activities/${a.id}`);
     await sql`update activities set deleted_at = now() - interval '31 days' where id = ${a.id}`.execute(t.handle.db);
@@ -281,6 +309,10 @@ describe('activities', () => {
     const mine = await activity(a.token, { subject: 'Mine' });
     expect((await patch(a.token, `/api/v1/activities/${mine.id}`, { contactId: theirContact.id })).statusCode).toBe(400);
     expect((await get(a.token, `/api/v1/activities?contactId=${theirContact.id}`)).json().items).toHaveLength(0);
-    expect((await get(b.token, `/api/v1/activities/${theirs.id}`)).json()).toMatchObject({ subject: 'B task', description: 'b only', version: 1 });
+    expect((await get(b.token, `/api/v1/activities/${theirs.id}`)).json()).toMatchObject({
+      subject: 'B task',
+      description: 'b only',
+      version: 1,
+    });
   });
 });

@@ -40,7 +40,18 @@ export const IMPORT_FIELDS = [
   'ignore',
 ] as const;
 
-export type SingleField = 'firstName' | 'middleName' | 'lastNamePrefix' | 'lastName' | 'name' | 'organization' | 'jobTitle' | 'birthday' | 'language' | 'tags' | 'note';
+export type SingleField =
+  | 'firstName'
+  | 'middleName'
+  | 'lastNamePrefix'
+  | 'lastName'
+  | 'name'
+  | 'organization'
+  | 'jobTitle'
+  | 'birthday'
+  | 'language'
+  | 'tags'
+  | 'note';
 type AddressPart = 'street' | 'street2' | 'street3' | 'postalCode' | 'city' | 'region' | 'country';
 
 export type ColumnSpec =
@@ -97,7 +108,21 @@ const GENERIC = new Set(['title', 'role', 'first', 'last']);
 const EMAILS: Record<string, string | null> = {
   ...Object.fromEntries(
     [
-      ...['email', 'emailaddress', 'mail', 'emails', 'emailadres', 'mailadres', 'primaryemail', 'email1', 'email2', 'email3', 'email2address', 'email3address', 'emailadresse'],
+      ...[
+        'email',
+        'emailaddress',
+        'mail',
+        'emails',
+        'emailadres',
+        'mailadres',
+        'primaryemail',
+        'email1',
+        'email2',
+        'email3',
+        'email2address',
+        'email3address',
+        'emailadresse',
+      ],
       // Outlook in Dutch ("E-mailadres 2") and German ("E-Mail 2: Adresse")
       ...['emailadres2', 'emailadres3', 'email2adresse', 'email3adresse'],
     ].map((n) => [n, null]),
@@ -112,14 +137,70 @@ const EMAILS: Record<string, string | null> = {
 
 const PHONES: Record<string, string | null> = {
   ...Object.fromEntries(
-    ['phone', 'phonenumber', 'telephone', 'telephonenumber', 'tel', 'telefoon', 'telefoonnummer', 'telefon', 'telefonnummer', 'phones', 'primaryphone', 'phone1', 'hoofdtelefoon', 'haupttelefon'].map((n) => [n, null]),
+    [
+      'phone',
+      'phonenumber',
+      'telephone',
+      'telephonenumber',
+      'tel',
+      'telefoon',
+      'telefoonnummer',
+      'telefon',
+      'telefonnummer',
+      'phones',
+      'primaryphone',
+      'phone1',
+      'hoofdtelefoon',
+      'haupttelefon',
+    ].map((n) => [n, null]),
   ),
-  ...Object.fromEntries(['businessphone', 'businessphone2', 'workphone', 'officephone', 'telefoonopwerk', 'telefoonopwerk2', 'telefongeschaftlich', 'telefongeschaftlich2'].map((n) => [n, 'work'])),
   ...Object.fromEntries(
-    ['mobile', 'mobilephone', 'mobilephonenumber', 'mobilenumber', 'cellphone', 'cell', 'mobiel', 'mobielnummer', 'mobieletelefoon', 'handy', 'mobil', 'mobiltelefon', 'mobiltelefon2'].map((n) => [n, 'mobile']),
+    [
+      'businessphone',
+      'businessphone2',
+      'workphone',
+      'officephone',
+      'telefoonopwerk',
+      'telefoonopwerk2',
+      'telefongeschaftlich',
+      'telefongeschaftlich2',
+    ].map((n) => [n, 'work']),
   ),
-  ...Object.fromEntries(['homephone', 'homephone2', 'telefoonthuis', 'telefoonthuis2', 'telefonprivat', 'telefonprivat2'].map((n) => [n, 'home'])),
-  ...Object.fromEntries(['fax', 'faxnumber', 'businessfax', 'homefax', 'otherfax', 'faxopwerk', 'faxthuis', 'anderefax', 'faxgeschaftlich', 'faxprivat', 'weiteresfax'].map((n) => [n, 'fax'])),
+  ...Object.fromEntries(
+    [
+      'mobile',
+      'mobilephone',
+      'mobilephonenumber',
+      'mobilenumber',
+      'cellphone',
+      'cell',
+      'mobiel',
+      'mobielnummer',
+      'mobieletelefoon',
+      'handy',
+      'mobil',
+      'mobiltelefon',
+      'mobiltelefon2',
+    ].map((n) => [n, 'mobile']),
+  ),
+  ...Object.fromEntries(
+    ['homephone', 'homephone2', 'telefoonthuis', 'telefoonthuis2', 'telefonprivat', 'telefonprivat2'].map((n) => [n, 'home']),
+  ),
+  ...Object.fromEntries(
+    [
+      'fax',
+      'faxnumber',
+      'businessfax',
+      'homefax',
+      'otherfax',
+      'faxopwerk',
+      'faxthuis',
+      'anderefax',
+      'faxgeschaftlich',
+      'faxprivat',
+      'weiteresfax',
+    ].map((n) => [n, 'fax']),
+  ),
   ...Object.fromEntries(['otherphone', 'anderetelefoon', 'weiterestelefon'].map((n) => [n, 'other'])),
   ...Object.fromEntries(['companymainphone', 'hoofdtelefoonbedrijf', 'telefonfirma'].map((n) => [n, 'company'])),
   pager: 'pager',
@@ -132,12 +213,23 @@ const PHONES: Record<string, string | null> = {
 };
 
 const ADDRESS_PARTS: Record<string, AddressPart> = {
-  ...Object.fromEntries(['street', 'streetaddress', 'address', 'adres', 'straat', 'strasse', 'street1', 'addressline1'].map((n) => [n, 'street' as const])),
-  ...Object.fromEntries(['street2', 'streetaddress2', 'addressline2', 'extendedaddress', 'straat2', 'strasse2'].map((n) => [n, 'street2' as const])),
+  ...Object.fromEntries(
+    ['street', 'streetaddress', 'address', 'adres', 'straat', 'strasse', 'street1', 'addressline1'].map((n) => [n, 'street' as const]),
+  ),
+  ...Object.fromEntries(
+    ['street2', 'streetaddress2', 'addressline2', 'extendedaddress', 'straat2', 'strasse2'].map((n) => [n, 'street2' as const]),
+  ),
   ...Object.fromEntries(['street3', 'streetaddress3', 'addressline3', 'straat3', 'strasse3'].map((n) => [n, 'street3' as const])),
   ...Object.fromEntries(['city', 'town', 'plaats', 'woonplaats', 'ort', 'stad', 'locality'].map((n) => [n, 'city' as const])),
-  ...Object.fromEntries(['state', 'region', 'stateregion', 'province', 'stateprovince', 'provincie', 'bundesland', 'bundeslandkanton', 'county'].map((n) => [n, 'region' as const])),
-  ...Object.fromEntries(['postalcode', 'zip', 'zipcode', 'zippostalcode', 'postcode', 'plz', 'postleitzahl'].map((n) => [n, 'postalCode' as const])),
+  ...Object.fromEntries(
+    ['state', 'region', 'stateregion', 'province', 'stateprovince', 'provincie', 'bundesland', 'bundeslandkanton', 'county'].map((n) => [
+      n,
+      'region' as const,
+    ]),
+  ),
+  ...Object.fromEntries(
+    ['postalcode', 'zip', 'zipcode', 'zippostalcode', 'postcode', 'plz', 'postleitzahl'].map((n) => [n, 'postalCode' as const]),
+  ),
   ...Object.fromEntries(['country', 'countryregion', 'land', 'landregio', 'landregion'].map((n) => [n, 'country' as const])),
 };
 
@@ -169,7 +261,16 @@ const ADDRESS_GROUPS: Record<string, number> = {
 };
 const ADDRESS_GROUP_SUFFIXES: Record<string, number> = { geschaftlich: 1, werk: 1, privat: 5, thuis: 5, anders: 9 };
 /** One group whichever end of the header names it ("Werkadres, straat" and "Land/regio (werk)"). */
-const SAME_GROUP: Record<string, string> = { werkadres: 'business', werk: 'business', geschaftlich: 'business', huisadres: 'home', thuis: 'home', privat: 'home', anderadres: 'other', anders: 'other' };
+const SAME_GROUP: Record<string, string> = {
+  werkadres: 'business',
+  werk: 'business',
+  geschaftlich: 'business',
+  huisadres: 'home',
+  thuis: 'home',
+  privat: 'home',
+  anderadres: 'other',
+  anders: 'other',
+};
 const groupKey = (group: string) => SAME_GROUP[group] ?? (group.startsWith('weitere') ? 'other' : group);
 
 const SINGLE_BY_NAME = new Map<string, { field: SingleField; rank: number }>(
@@ -221,15 +322,23 @@ export function parseMapping(text: string | undefined): Map<string, ColumnSpec |
   for (const pair of text.split(',')) {
     const cut = pair.lastIndexOf(':');
     const column = fold(pair.slice(0, cut));
-    const [field, label] = pair.slice(cut + 1).trim().split('.') as [string, string | undefined];
+    const [field, label] = pair
+      .slice(cut + 1)
+      .trim()
+      .split('.') as [string, string | undefined];
     if (cut < 0 || !column || !(IMPORT_FIELDS as readonly string[]).includes(field)) {
-      throw new CrmError('invalid_mapping', `mapping is a list of Column:field pairs; fields are ${IMPORT_FIELDS.join(', ')} (email and phone may take a label: phone.mobile)`);
+      throw new CrmError(
+        'invalid_mapping',
+        `mapping is a list of Column:field pairs; fields are ${IMPORT_FIELDS.join(', ')} (email and phone may take a label: phone.mobile)`,
+      );
     }
-    if (label !== undefined && field !== 'email' && field !== 'phone') throw new CrmError('invalid_mapping', 'only email and phone take a label (e.g. phone.mobile)');
+    if (label !== undefined && field !== 'email' && field !== 'phone')
+      throw new CrmError('invalid_mapping', 'only email and phone take a label (e.g. phone.mobile)');
     let spec: ColumnSpec | null;
     if (field === 'ignore') spec = null;
     else if (field === 'email' || field === 'phone') spec = { kind: field, label: label?.trim().slice(0, 50) || null };
-    else if (field === 'street' || field === 'postalCode' || field === 'city' || field === 'region' || field === 'country') spec = { kind: 'address', group: 'mapped', order: -1, part: field };
+    else if (field === 'street' || field === 'postalCode' || field === 'city' || field === 'region' || field === 'country')
+      spec = { kind: 'address', group: 'mapped', order: -1, part: field };
     else spec = { kind: 'single', field: field as SingleField, rank: -1 };
     mapping.set(column, spec);
   }
@@ -262,7 +371,10 @@ export function mapHeader(header: string[], explicit?: Map<string, ColumnSpec | 
     return c;
   });
   if (!used.some((c) => c?.kind === 'email' || (c?.kind === 'single' && ['firstName', 'lastName', 'name'].includes(c.field)))) {
-    throw new CrmError('invalid_csv', 'the header must name the name or e-mail of a contact, e.g. firstName,lastName,email,phone,organization');
+    throw new CrmError(
+      'invalid_csv',
+      'the header must name the name or e-mail of a contact, e.g. firstName,lastName,email,phone,organization',
+    );
   }
   const ignored = header.filter((h, i) => used[i] === null && h.trim() !== '').map((h) => h.slice(0, 100));
   return { columns: used, ignored: ignored.slice(0, 500) };
@@ -279,7 +391,10 @@ export interface CsvContact {
 
 /** A label as exports write it ("* Work", "Mobile", "SMTP" is a transport, not a label). */
 function labelOf(text: string | undefined): string | null {
-  const label = (text ?? '').replace(/^\*\s*/, '').trim().toLowerCase();
+  const label = (text ?? '')
+    .replace(/^\*\s*/, '')
+    .trim()
+    .toLowerCase();
   return label && label !== 'smtp' && label !== 'ex' ? label.slice(0, 50) : null;
 }
 
@@ -348,7 +463,14 @@ export function contactFrom(
 ): CsvContact {
   const warnings: ImportWarning[] = [];
   // PostgreSQL text cannot hold NUL (and the API refuses it): a name or e-mail with one refuses the row, any other value is left out.
-  const nameTexts = [one.firstName, one.middleName, one.lastNamePrefix, one.lastName, one.name, ...emails.map((e) => e.value + (e.label ?? ''))];
+  const nameTexts = [
+    one.firstName,
+    one.middleName,
+    one.lastNamePrefix,
+    one.lastName,
+    one.name,
+    ...emails.map((e) => e.value + (e.label ?? '')),
+  ];
   if (nameTexts.some((value) => value?.includes('\u0000'))) throw new CrmError('invalid_field', NUL);
   for (const field of ['organization', 'jobTitle', 'birthday', 'language', 'tags', 'note'] as const) {
     if (one[field]?.includes('\u0000')) {
@@ -379,7 +501,10 @@ export function contactFrom(
   };
   if (one.jobTitle) written.jobTitle = one.jobTitle;
   if (parts) {
-    const street = [parts.street, parts.street2, parts.street3].filter(Boolean).join(', ').replace(/\s*[\r\n]+\s*/g, ', ');
+    const street = [parts.street, parts.street2, parts.street3]
+      .filter(Boolean)
+      .join(', ')
+      .replace(/\s*[\r\n]+\s*/g, ', ');
     const address: Partial<Address> = { ...(street ? { street } : {}) };
     for (const key of ['postalCode', 'city', 'region', 'country'] as const) if (parts[key]) address[key] = parts[key];
     if (Object.keys(address).length > 0) written.address = address;
@@ -389,7 +514,11 @@ export function contactFrom(
   if (one.language) {
     const tag = languageTag(one.language);
     if (tag) written.language = tag;
-    else warnings.push({ field: 'language', message: 'language is neither a language tag (nl, en-GB) nor a language name the import knows (Dutch, Nederlands …)' });
+    else
+      warnings.push({
+        field: 'language',
+        message: 'language is neither a language tag (nl, en-GB) nor a language name the import knows (Dutch, Nederlands …)',
+      });
   }
   const { input, left } = withoutInvalidFields(written);
   // Several e-mails with one bad among them lose only that one; with none valid, the row is refused.
@@ -405,7 +534,10 @@ export function contactFrom(
   }
   if (one.tags) {
     // Google marks its own groups with "* "; "* myContacts" only says the person is in the address book.
-    const tags = values(one.tags, 'tags').filter((t) => !/^\*\s*mycontacts$/i.test(t)).map((t) => t.replace(/^\*\s*/, '')).filter(Boolean);
+    const tags = values(one.tags, 'tags')
+      .filter((t) => !/^\*\s*mycontacts$/i.test(t))
+      .map((t) => t.replace(/^\*\s*/, ''))
+      .filter(Boolean);
     const kept: string[] = [];
     for (const tag of tags) {
       try {
@@ -432,12 +564,88 @@ const MAX_ORGANIZATION = 200;
 // Language names in English, in the language itself and in the languages of the exports we read
 // (Outlook's free-text Language column: "Dutch", "Nederlands", "Deutsch", "français"), from the
 // platform's CLDR data rather than a list of our own.
-const LANGUAGES = ['en', 'nl', 'de', 'fr', 'es', 'it', 'pt', 'fy', 'da', 'sv', 'nb', 'no', 'fi', 'is', 'pl', 'cs', 'sk', 'hu', 'ro', 'bg', 'el', 'tr', 'ru', 'uk', 'hr', 'sr', 'sl', 'lt', 'lv', 'et', 'ga', 'cy', 'lb', 'ca', 'eu', 'gl', 'ar', 'he', 'fa', 'hi', 'ur', 'bn', 'zh', 'ja', 'ko', 'id', 'ms', 'th', 'vi', 'af'];
-const REGIONAL = ['en-US', 'en-GB', 'en-AU', 'en-CA', 'nl-NL', 'nl-BE', 'de-DE', 'de-AT', 'de-CH', 'fr-FR', 'fr-BE', 'fr-CA', 'fr-CH', 'es-ES', 'es-MX', 'pt-PT', 'pt-BR', 'zh-CN', 'zh-TW'];
+const LANGUAGES = [
+  'en',
+  'nl',
+  'de',
+  'fr',
+  'es',
+  'it',
+  'pt',
+  'fy',
+  'da',
+  'sv',
+  'nb',
+  'no',
+  'fi',
+  'is',
+  'pl',
+  'cs',
+  'sk',
+  'hu',
+  'ro',
+  'bg',
+  'el',
+  'tr',
+  'ru',
+  'uk',
+  'hr',
+  'sr',
+  'sl',
+  'lt',
+  'lv',
+  'et',
+  'ga',
+  'cy',
+  'lb',
+  'ca',
+  'eu',
+  'gl',
+  'ar',
+  'he',
+  'fa',
+  'hi',
+  'ur',
+  'bn',
+  'zh',
+  'ja',
+  'ko',
+  'id',
+  'ms',
+  'th',
+  'vi',
+  'af',
+];
+const REGIONAL = [
+  'en-US',
+  'en-GB',
+  'en-AU',
+  'en-CA',
+  'nl-NL',
+  'nl-BE',
+  'de-DE',
+  'de-AT',
+  'de-CH',
+  'fr-FR',
+  'fr-BE',
+  'fr-CA',
+  'fr-CH',
+  'es-ES',
+  'es-MX',
+  'pt-PT',
+  'pt-BR',
+  'zh-CN',
+  'zh-TW',
+];
 const NAMED_IN = ['en', 'nl', 'de', 'fr', 'es', 'it', 'pt'];
 let languageNames: Map<string, string> | undefined;
 /** A language name folded: case and accents do not count, letters of any script do ("Español" = "espanol", "中文"). */
-const foldName = (name: string) => name.normalize('NFKD').replace(/\p{Mn}/gu, '').toLowerCase().replace(/[^\p{L}\p{N}]/gu, '');
+const foldName = (name: string) =>
+  name
+    .normalize('NFKD')
+    .replace(/\p{Mn}/gu, '')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]/gu, '');
 
 function namesOfLanguages(): Map<string, string> {
   if (languageNames) return languageNames;

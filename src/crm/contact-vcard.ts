@@ -16,7 +16,21 @@ import { CrmError } from './crm.errors.js';
 
 const SKIPPED = new Set(['PHOTO', 'LOGO', 'SOUND', 'KEY']);
 /** Properties of the file's structure, not of the person: never reported as ignored. */
-const STRUCTURE = new Set(['BEGIN', 'END', 'VERSION', 'PRODID', 'REV', 'UID', 'X-ABUID', 'X-ABLABEL', 'X-ABADR', 'KIND', 'CLIENTPIDMAP', 'SOURCE', 'NAME']);
+const STRUCTURE = new Set([
+  'BEGIN',
+  'END',
+  'VERSION',
+  'PRODID',
+  'REV',
+  'UID',
+  'X-ABUID',
+  'X-ABLABEL',
+  'X-ABADR',
+  'KIND',
+  'CLIENTPIDMAP',
+  'SOURCE',
+  'NAME',
+]);
 /** The longest logical line kept (a note, an address…); longer lines other than photos make their card an error. */
 export const MAX_LINE = 256 * 1024;
 
@@ -155,7 +169,12 @@ function parseProperty(text: string): Property | null {
     params.set(key, [...(params.get(key) ?? []), ...values]);
   }
   if (text[i] !== ':') return null;
-  return { group: dot < 0 ? null : fullName.slice(0, dot).toLowerCase(), name: fullName.slice(dot + 1).toUpperCase(), params, value: text.slice(i + 1) };
+  return {
+    group: dot < 0 ? null : fullName.slice(0, dot).toLowerCase(),
+    name: fullName.slice(dot + 1).toUpperCase(),
+    params,
+    value: text.slice(i + 1),
+  };
 }
 
 function decodeQuotedPrintable(value: string, charset: string): string {
@@ -238,7 +257,14 @@ class Card {
     if (this.tooLong) throw new CrmError('invalid_field', `has a line longer than ${MAX_LINE} characters`);
     const appleLabels = new Map<string, string>();
     for (const p of this.properties) {
-      if (p.name === 'X-ABLABEL' && p.group) appleLabels.set(p.group, textOf(p).replace(/^_\$!<(.*)>!\$_$/, '$1').toLowerCase().slice(0, 50));
+      if (p.name === 'X-ABLABEL' && p.group)
+        appleLabels.set(
+          p.group,
+          textOf(p)
+            .replace(/^_\$!<(.*)>!\$_$/, '$1')
+            .toLowerCase()
+            .slice(0, 50),
+        );
     }
     const one: Partial<Record<SingleField, string>> = {};
     /** The first non-empty value of a field wins. */
@@ -291,7 +317,12 @@ class Card {
           const value = textOf(p);
           // Apple writes a birthday without its year in the year it names as omitted.
           const omitted = p.params.get('X-APPLE-OMIT-YEAR')?.[0];
-          set('birthday', omitted && value.startsWith(omitted) ? `--${value.slice(omitted.length).replace(/^-/, '').replace('-', '').slice(0, 4)}` : value);
+          set(
+            'birthday',
+            omitted && value.startsWith(omitted)
+              ? `--${value.slice(omitted.length).replace(/^-/, '').replace('-', '').slice(0, 4)}`
+              : value,
+          );
           break;
         }
         case 'NOTE':
@@ -308,7 +339,11 @@ class Card {
       }
     }
     if (notes.length > 0) one.note = notes.join('\n\n');
-    if (tags.length > 0) one.tags = tags.map((t) => t.trim()).filter(Boolean).join(';');
+    if (tags.length > 0)
+      one.tags = tags
+        .map((t) => t.trim())
+        .filter(Boolean)
+        .join(';');
     const birthday = one.birthday ? isoDate(one.birthday) : null;
     if (birthday) one.birthday = birthday;
     else delete one.birthday;
@@ -316,7 +351,13 @@ class Card {
     const adr = addresses.sort((a, b) => a.rank - b.rank)[0]?.parts;
     const parts: Partial<Record<'street' | 'city' | 'region' | 'postalCode' | 'country', string>> | undefined = adr ? {} : undefined;
     if (adr && parts) {
-      const fields = { street: [adr[2], adr[1]].filter(Boolean).join(', ').replace(/\n+/g, ', '), city: adr[3], region: adr[4], postalCode: adr[5], country: adr[6] };
+      const fields = {
+        street: [adr[2], adr[1]].filter(Boolean).join(', ').replace(/\n+/g, ', '),
+        city: adr[3],
+        region: adr[4],
+        postalCode: adr[5],
+        country: adr[6],
+      };
       for (const [key, value] of Object.entries(fields)) if (value) parts[key as keyof typeof fields] = value;
     }
     return contactFrom(

@@ -48,28 +48,40 @@ describe('contacts', () => {
 
   it.each([
     { by: 'e-mail', index: 'contact_email', query: 'email=WANTED.person@example.test', otherQuery: 'email=other.person@example.test' },
-    { by: 'phone', index: 'contact_phone', query: `phone=${encodeURIComponent('+31 20 555 0001')}`, otherQuery: `phone=${encodeURIComponent('+31 20 555 0002')}` },
-  ])('pages $by matches only: a blind index collision is not a hit and does not take a place on the page', async ({ index, query, otherQuery }) => {
-    const { tt, token } = await session();
-    const get = (url: string) => t.app.inject({ url, headers: bearer(token) });
-    const ids = async (url: string) => ((await get(url)).json().items as Array<{ id: string }>).map((c) => c.id);
-    // The collision is made first, so it sorts before the real match.
-    const other = (await post(token, '/api/v1/contacts', { firstName: 'Other', emails: ['other.person@example.test'], phones: ['+31 20 555 0002'] })).json();
-    const wanted = (await post(token, '/api/v1/contacts', { firstName: 'Wanted', emails: ['wanted.person@example.test'], phones: ['+31 20 555 0001'] })).json();
-    // Truncated terms collide (1 in 65,536 per pair; ~15 per address at 1,000,000 contacts): make
-    // `other` a candidate of the wanted value, as a collision in a large tenant would.
-    const copied = await sql`insert into blind_index_terms (tenant_id, index_name, key_version, term, record_table, record_id, subject_id)
+    {
+      by: 'phone',
+      index: 'contact_phone',
+      query: `phone=${encodeURIComponent('+31 20 555 0001')}`,
+      otherQuery: `phone=${encodeURIComponent('+31 20 555 0002')}`,
+    },
+  ])(
+    'pages $by matches only: a blind index collision is not a hit and does not take a place on the page',
+    async ({ index, query, otherQuery }) => {
+      const { tt, token } = await session();
+      const get = (url: string) => t.app.inject({ url, headers: bearer(token) });
+      const ids = async (url: string) => ((await get(url)).json().items as Array<{ id: string }>).map((c) => c.id);
+      // The collision is made first, so it sorts before the real match.
+      const other = (
+        await post(token, '/api/v1/contacts', { firstName: 'Other', emails: ['other.person@example.test'], phones: ['+31 20 555 0002'] })
+      ).json();
+      const wanted = (
+        await post(token, '/api/v1/contacts', { firstName: 'Wanted', emails: ['wanted.person@example.test'], phones: ['+31 20 555 0001'] })
+      ).json();
+      // Truncated terms collide (1 in 65,536 per pair; ~15 per address at 1,000,000 contacts): make
+      // `other` a candidate of the wanted value, as a collision in a large tenant would.
+      const copied = await sql`insert into blind_index_terms (tenant_id, index_name, key_version, term, record_table, record_id, subject_id)
       select tenant_id, index_name, key_version, term, record_table, ${other.id}::uuid, ${other.subjectId}::uuid from blind_index_terms
       where tenant_id = ${tt.tenant.id} and record_id = ${wanted.id} and index_name = ${index}
       on conflict do nothing`.execute(t.handle.db);
-    expect(Number(copied.numAffectedRows)).toBeGreaterThan(0);
+      expect(Number(copied.numAffectedRows)).toBeGreaterThan(0);
 
-    const page = await get(`/api/v1/contacts?${query}&limit=1`);
-    expect(page.statusCode).toBe(200);
-    expect(page.json()).toEqual({ items: [expect.objectContaining({ id: wanted.id })], nextCursor: null });
-    expect(await ids(`/api/v1/contacts?${query}`)).toEqual([wanted.id]);
-    expect(await ids(`/api/v1/contacts?${otherQuery}`)).toEqual([other.id]);
-  });
+      const page = await get(`/api/v1/contacts?${query}&limit=1`);
+      expect(page.statusCode).toBe(200);
+      expect(page.json()).toEqual({ items: [expect.objectContaining({ id: wanted.id })], nextCursor: null });
+      expect(await ids(`/api/v1/contacts?${query}`)).toEqual([wanted.id]);
+      expect(await ids(`/api/v1/contacts?${otherQuery}`)).toEqual([other.id]);
+    },
+  );
 
   it('stores no personal plaintext in the contacts and notes tables', async () => {
     const { tt, token } = await session();
@@ -77,9 +89,13 @@ describe('contacts', () => {
     const email = `${marker('mail')}@example.test`;
     const phone = '+31 6 1234 5678';
     const note = marker('note');
-    const contact = (await post(token, '/api/v1/contacts', { firstName: first, lastName: 'Test', emails: [email], phones: [phone] })).json();
+    const contact = (
+      await post(token, '/api/v1/contacts', { firstName: first, lastName: 'Test', emails: [email], phones: [phone] })
+    ).json();
     await post(token, '/api/v1/notes', { contactId: contact.id, body: `Met at the fair: ${note}` });
-    const raw = await sql<Record<string, unknown>>`select c.*, n.body_enc from contacts c left join notes n on n.contact_id = c.id where c.tenant_id = ${tt.tenant.id}`.execute(
+    const raw = await sql<
+      Record<string, unknown>
+    >`select c.*, n.body_enc from contacts c left join notes n on n.contact_id = c.id where c.tenant_id = ${tt.tenant.id}`.execute(
       t.handle.db,
     );
     const dump = JSON.stringify(raw.rows, (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('latin1') : v));
@@ -88,16 +104,18 @@ describe('contacts', () => {
 
   it('finds by exact e-mail in any case, and by name word or prefix', async () => {
     const { token } = await session();
-    const anneke = (await post(token, '/api/v1/contacts', { firstName: 'Anneke', lastName: 'de Vries', emails: ['Anneke@Example.test'] })).json();
+    const anneke = (
+      await post(token, '/api/v1/contacts', { firstName: 'Anneke', lastName: 'de Vries', emails: ['Anneke@Example.test'] })
+    ).json();
     await post(token, '/api/v1/contacts', { firstName: 'Annabel', lastName: 'Smit', emails: ['annabel@example.test'] });
     await post(token, '/api/v1/contacts', { firstName: 'Bob', lastName: 'Anders', emails: ['bob@example.test'] });
 
     const byEmail = await t.app.inject({ url: '/api/v1/contacts?email=ANNEKE%40example.TEST', headers: bearer(token) });
     expect(byEmail.json().items.map((c: { id: string }) => c.id)).toEqual([anneke.id]);
     const names = async (q: string) =>
-      (await t.app.inject({ url: `/api/v1/contacts?q=${encodeURIComponent(q)}`, headers: bearer(token) })).json().items.map(
-        (c: { firstName: string }) => c.firstName,
-      );
+      (await t.app.inject({ url: `/api/v1/contacts?q=${encodeURIComponent(q)}`, headers: bearer(token) }))
+        .json()
+        .items.map((c: { firstName: string }) => c.firstName);
     expect((await names('ann')).sort()).toEqual(['Annabel', 'Anneke']);
     expect(await names('anneke vri')).toEqual(['Anneke']);
     expect(await names('VRIES')).toEqual(['Anneke']);
@@ -134,7 +152,12 @@ describe('contacts', () => {
       payload: { firstName: 'New', emails: ['new@example.test'] },
     });
     expect(ok.json()).toMatchObject({ firstName: 'New', lastName: 'Name', version: 2 });
-    const stale = await t.app.inject({ method: 'PATCH', url: `/api/v1/contacts/${c.id}`, headers: bearer(token), payload: { firstName: 'Lost', version: 1 } });
+    const stale = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/contacts/${c.id}`,
+      headers: bearer(token),
+      payload: { firstName: 'Lost', version: 1 },
+    });
     expect(stale.statusCode).toBe(409);
     expect(stale.json().code).toBe('version_conflict');
     // The index follows the change: the new address finds it, the old one does not.
@@ -201,9 +224,19 @@ describe('notes', () => {
     expect(note).toMatchObject({ contactId: c.id, authorId: tt.admin.id, body: 'Called about the renewal', version: 1 });
     const list = await t.app.inject({ url: `/api/v1/notes?contactId=${c.id}`, headers: bearer(token) });
     expect(list.json().items.map((x: { id: string }) => x.id)).toEqual([note.id]);
-    const edited = await t.app.inject({ method: 'PATCH', url: `/api/v1/notes/${note.id}`, headers: bearer(token), payload: { body: 'Renewal signed', version: 1 } });
+    const edited = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/notes/${note.id}`,
+      headers: bearer(token),
+      payload: { body: 'Renewal signed', version: 1 },
+    });
     expect(edited.json()).toMatchObject({ body: 'Renewal signed', version: 2 });
-    const stale = await t.app.inject({ method: 'PATCH', url: `/api/v1/notes/${note.id}`, headers: bearer(token), payload: { body: 'x', version: 1 } });
+    const stale = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/notes/${note.id}`,
+      headers: bearer(token),
+      payload: { body: 'x', version: 1 },
+    });
     expect(stale.statusCode).toBe(409);
     expect((await t.app.inject({ method: 'DELETE', url: `/api/v1/notes/${note.id}`, headers: bearer(token) })).statusCode).toBe(204);
     expect((await t.app.inject({ url: `/api/v1/notes/${note.id}`, headers: bearer(token) })).statusCode).toBe(404);

@@ -20,7 +20,9 @@ export const Page = {
   cursor: Type.Optional(Type.String({ maxLength: 500, description: 'The nextCursor of the previous page' })),
 };
 export const PageOf = <T extends TSchema>(item: T) => Type.Object({ items: Type.Array(item), nextCursor: Nullable(Type.String()) });
-export const Version = { version: Type.Optional(Type.Integer({ minimum: 1, description: 'The version this change is based on (or send If-Match)' })) };
+export const Version = {
+  version: Type.Optional(Type.Integer({ minimum: 1, description: 'The version this change is based on (or send If-Match)' })),
+};
 
 /** The version an update expects: If-Match (a number, optionally quoted) or the body's `version`. */
 export function ifMatch(request: FastifyRequest): number | undefined {
@@ -44,7 +46,13 @@ export const AddressSchema = Type.Object({
 });
 
 export const AddressInput = Type.Object(
-  { street: NullableText(200), postalCode: NullableText(20), city: NullableText(100), region: NullableText(100), country: NullableText(100) },
+  {
+    street: NullableText(200),
+    postalCode: NullableText(20),
+    city: NullableText(100),
+    region: NullableText(100),
+    country: NullableText(100),
+  },
   { additionalProperties: false },
 );
 
@@ -55,12 +63,19 @@ export const CustomValuesSchema = Type.Record(Type.String(), CustomValue, { desc
 export const CustomValuesInput = Type.Record(Type.String({ maxLength: 64 }), Type.Unknown(), {
   description: 'Custom field values by key (text, number, boolean, YYYY-MM-DD, an option or a list of options); null removes one',
 });
-export const TagsInput = Type.Array(Type.String({ minLength: 1, maxLength: 50 }), { maxItems: 50, description: 'Tag names; new names create tags' });
+export const TagsInput = Type.Array(Type.String({ minLength: 1, maxLength: 50 }), {
+  maxItems: 50,
+  description: 'Tag names; new names create tags',
+});
 
 /** The group a record is assigned to, in answers and in writes. */
-export const OwnerGroupIdOut = Type.Optional(Nullable(Type.String({ format: 'uuid', description: 'The group the record is assigned to: every member has owner access' })));
+export const OwnerGroupIdOut = Type.Optional(
+  Nullable(Type.String({ format: 'uuid', description: 'The group the record is assigned to: every member has owner access' })),
+);
 export const OwnerGroupIdInput = Type.Optional(
-  Nullable(Type.String({ format: 'uuid', description: 'Assign to a group (one you belong to, unless you are an administrator); null unassigns' })),
+  Nullable(
+    Type.String({ format: 'uuid', description: 'Assign to a group (one you belong to, unless you are an administrator); null unassigns' }),
+  ),
 );
 
 export const Ranges = {

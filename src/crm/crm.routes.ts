@@ -24,7 +24,14 @@ import {
   Uuid,
   Version,
 } from './crm.http.js';
-import { CUSTOM_FIELD_MODULES, CUSTOM_FIELD_TYPES, createCustomField, deleteCustomField, listCustomFields, updateCustomField } from './custom-fields.service.js';
+import {
+  CUSTOM_FIELD_MODULES,
+  CUSTOM_FIELD_TYPES,
+  createCustomField,
+  deleteCustomField,
+  listCustomFields,
+  updateCustomField,
+} from './custom-fields.service.js';
 import { createNote, deleteNote, getNote, listNotes, updateNote } from './notes.service.js';
 import { createOrganization, deleteOrganization, getOrganization, listOrganizations, updateOrganization } from './organizations.service.js';
 import { registerPeopleRoutes } from './people.routes.js';
@@ -136,7 +143,10 @@ export function registerCrmRoutes(server: FastifyInstance, database: DatabaseHan
         summary: 'Create an organization',
         body: Type.Object(
           { name: Type.String({ minLength: 1, maxLength: 200 }), ...OrganizationBody },
-          { additionalProperties: false, examples: [{ name: 'Acme BV', domain: 'acme.example', industry: 'Manufacturing', tags: ['customer'] }] },
+          {
+            additionalProperties: false,
+            examples: [{ name: 'Acme BV', domain: 'acme.example', industry: 'Manufacturing', tags: ['customer'] }],
+          },
         ),
         response: { 201: OrganizationSchema, ...Problems },
       },
@@ -146,7 +156,15 @@ export function registerCrmRoutes(server: FastifyInstance, database: DatabaseHan
 
   app.get(
     '/api/v1/organizations/:id',
-    { onRequest: auth, schema: { tags: ['organizations'], summary: 'One organization', params: IdParams, response: { 200: OrganizationSchema, ...Problems } } },
+    {
+      onRequest: auth,
+      schema: {
+        tags: ['organizations'],
+        summary: 'One organization',
+        params: IdParams,
+        response: { 200: OrganizationSchema, ...Problems },
+      },
+    },
     async (request, reply) => {
       const organization = await getOrganization(db, actorOf(request), request.params.id);
       reply.header('etag', `"${organization.version}"`);
@@ -176,7 +194,12 @@ export function registerCrmRoutes(server: FastifyInstance, database: DatabaseHan
     '/api/v1/organizations/:id',
     {
       onRequest: auth,
-      schema: { tags: ['organizations'], summary: 'Move an organization to the recycle bin', params: IdParams, response: { 204: Type.Null(), ...Problems } },
+      schema: {
+        tags: ['organizations'],
+        summary: 'Move an organization to the recycle bin',
+        params: IdParams,
+        response: { 204: Type.Null(), ...Problems },
+      },
     },
     async (request, reply) => {
       await deleteOrganization(db, actorOf(request), request.params.id);
@@ -207,7 +230,10 @@ export function registerCrmRoutes(server: FastifyInstance, database: DatabaseHan
         summary: 'Add a note to one record (contact, lead, organization or deal); the body is encrypted',
         body: Type.Object(
           { body: Type.String({ minLength: 1, maxLength: 100_000 }), ...NoteParents },
-          { additionalProperties: false, examples: [{ body: 'Called; wants a quote by Friday.', contactId: '0190a6f2-8f5c-7cc1-9d4e-3b1f6e2a9c01' }] },
+          {
+            additionalProperties: false,
+            examples: [{ body: 'Called; wants a quote by Friday.', contactId: '0190a6f2-8f5c-7cc1-9d4e-3b1f6e2a9c01' }],
+          },
         ),
         response: { 201: NoteSchema, ...Problems },
       },
@@ -238,7 +264,10 @@ export function registerCrmRoutes(server: FastifyInstance, database: DatabaseHan
 
   app.delete(
     '/api/v1/notes/:id',
-    { onRequest: auth, schema: { tags: ['notes'], summary: 'Move a note to the recycle bin', params: IdParams, response: { 204: Type.Null(), ...Problems } } },
+    {
+      onRequest: auth,
+      schema: { tags: ['notes'], summary: 'Move a note to the recycle bin', params: IdParams, response: { 204: Type.Null(), ...Problems } },
+    },
     async (request, reply) => {
       await deleteNote(db, keyring, actorOf(request), request.params.id);
       return reply.status(204).send(null);
@@ -247,7 +276,10 @@ export function registerCrmRoutes(server: FastifyInstance, database: DatabaseHan
 
   app.get(
     '/api/v1/tags',
-    { onRequest: auth, schema: { tags: ['tags'], summary: 'Every tag of the tenant, by name', response: { 200: Type.Array(TagSchema), ...Problems } } },
+    {
+      onRequest: auth,
+      schema: { tags: ['tags'], summary: 'Every tag of the tenant, by name', response: { 200: Type.Array(TagSchema), ...Problems } },
+    },
     async (request) => listTags(db, actorOf(request)),
   );
 
@@ -277,7 +309,10 @@ export function registerCrmRoutes(server: FastifyInstance, database: DatabaseHan
         summary: 'Rename or recolor a tag (administrators)',
         params: IdParams,
         body: Type.Object(
-          { name: Type.Optional(Type.String({ minLength: 1, maxLength: 50 })), color: Type.Optional(Nullable(Type.String({ maxLength: 7 }))) },
+          {
+            name: Type.Optional(Type.String({ minLength: 1, maxLength: 50 })),
+            color: Type.Optional(Nullable(Type.String({ maxLength: 7 }))),
+          },
           { additionalProperties: false },
         ),
         response: { 200: TagSchema, ...Problems },
@@ -288,7 +323,15 @@ export function registerCrmRoutes(server: FastifyInstance, database: DatabaseHan
 
   app.delete(
     '/api/v1/tags/:id',
-    { onRequest: auth, schema: { tags: ['tags'], summary: 'Delete a tag from every record (administrators)', params: IdParams, response: { 204: Type.Null(), ...Problems } } },
+    {
+      onRequest: auth,
+      schema: {
+        tags: ['tags'],
+        summary: 'Delete a tag from every record (administrators)',
+        params: IdParams,
+        response: { 204: Type.Null(), ...Problems },
+      },
+    },
     async (request, reply) => {
       await deleteTag(db, actorOf(request), request.params.id);
       return reply.status(204).send(null);
@@ -326,7 +369,10 @@ export function registerCrmRoutes(server: FastifyInstance, database: DatabaseHan
             personal: Type.Optional(Type.Boolean()),
             position: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
           },
-          { additionalProperties: false, examples: [{ module: 'contacts', key: 'dietary_needs', label: 'Dietary needs', type: 'text', personal: true }] },
+          {
+            additionalProperties: false,
+            examples: [{ module: 'contacts', key: 'dietary_needs', label: 'Dietary needs', type: 'text', personal: true }],
+          },
         ),
         response: { 201: CustomFieldSchema, ...Problems },
       },
@@ -343,7 +389,11 @@ export function registerCrmRoutes(server: FastifyInstance, database: DatabaseHan
         summary: 'Relabel, reorder or change the options of a custom field (its key, type and personal flag stay)',
         params: IdParams,
         body: Type.Object(
-          { label: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })), options: Type.Optional(Options), position: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })) },
+          {
+            label: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+            options: Type.Optional(Options),
+            position: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
+          },
           { additionalProperties: false },
         ),
         response: { 200: CustomFieldSchema, ...Problems },
@@ -356,7 +406,12 @@ export function registerCrmRoutes(server: FastifyInstance, database: DatabaseHan
     '/api/v1/custom-fields/:id',
     {
       onRequest: auth,
-      schema: { tags: ['custom fields'], summary: 'Delete a custom field and its values (administrators)', params: IdParams, response: { 204: Type.Null(), ...Problems } },
+      schema: {
+        tags: ['custom fields'],
+        summary: 'Delete a custom field and its values (administrators)',
+        params: IdParams,
+        response: { 204: Type.Null(), ...Problems },
+      },
     },
     async (request, reply) => {
       await deleteCustomField(db, actorOf(request), request.params.id);

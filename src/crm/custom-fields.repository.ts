@@ -6,7 +6,16 @@ import type { CustomFieldType, Database } from '../db/schema.js';
 export async function insertCustomField(
   db: Kysely<Database>,
   tenantId: string,
-  row: { id: string; module: string; key: string; label: string; type: CustomFieldType; options: string[]; personal: boolean; position: number },
+  row: {
+    id: string;
+    module: string;
+    key: string;
+    label: string;
+    type: CustomFieldType;
+    options: string[];
+    personal: boolean;
+    position: number;
+  },
 ) {
   return db
     .insertInto('custom_fields')
@@ -16,7 +25,13 @@ export async function insertCustomField(
 }
 
 export async function listCustomFields(db: Kysely<Database>, tenantId: string, module?: string) {
-  let query = db.selectFrom('custom_fields').selectAll().where('tenant_id', '=', tenantId).orderBy('module').orderBy('position').orderBy('key');
+  let query = db
+    .selectFrom('custom_fields')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .orderBy('module')
+    .orderBy('position')
+    .orderBy('key');
   if (module) query = query.where('module', '=', module);
   return query.execute();
 }
@@ -49,7 +64,9 @@ const PLAIN_CUSTOM_TABLES = ['contacts', 'leads', 'organizations', 'deals', 'act
 /** Drops a definition and its plain values; personal values fall away at each record's next write. */
 export async function deleteCustomField(db: Kysely<Database>, tenantId: string, id: string, module: string, key: string) {
   if ((PLAIN_CUSTOM_TABLES as readonly string[]).includes(module)) {
-    await sql`update ${sql.table(module)} set custom = custom - ${key}::text where tenant_id = ${tenantId} and custom ? ${key}::text`.execute(db);
+    await sql`update ${sql.table(module)} set custom = custom - ${key}::text where tenant_id = ${tenantId} and custom ? ${key}::text`.execute(
+      db,
+    );
   }
   await db.deleteFrom('custom_fields').where('tenant_id', '=', tenantId).where('id', '=', id).execute();
 }

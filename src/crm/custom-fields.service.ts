@@ -65,7 +65,15 @@ function options(type: CustomFieldType, values: string[] | undefined): string[] 
 export async function createCustomField(
   db: Kysely<Database>,
   actor: Authenticated,
-  input: { module: CustomFieldModule; key: string; label: string; type: CustomFieldType; options?: string[]; personal?: boolean; position?: number },
+  input: {
+    module: CustomFieldModule;
+    key: string;
+    label: string;
+    type: CustomFieldType;
+    options?: string[];
+    personal?: boolean;
+    position?: number;
+  },
 ): Promise<CustomField> {
   assertAdmin(actor);
   const personal = input.personal ?? false;
@@ -139,7 +147,12 @@ function checkValue(field: CustomField, value: unknown): CustomValue {
       if (typeof value !== 'boolean') throw bad('takes true or false');
       return value;
     case 'date':
-      if (typeof value !== 'string' || !DATE.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`)) || new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) !== value) {
+      if (
+        typeof value !== 'string' ||
+        !DATE.test(value) ||
+        Number.isNaN(Date.parse(`${value}T00:00:00Z`)) ||
+        new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) !== value
+      ) {
         throw bad('takes a date as YYYY-MM-DD');
       }
       return value;

@@ -202,8 +202,18 @@ export async function stageHistory(db: Kysely<Database>, tenantId: string, dealI
   return db
     .selectFrom('deal_stage_history as h')
     .innerJoin('pipeline_stages as to', (join) => join.onRef('to.tenant_id', '=', 'h.tenant_id').onRef('to.id', '=', 'h.to_stage_id'))
-    .leftJoin('pipeline_stages as from', (join) => join.onRef('from.tenant_id', '=', 'h.tenant_id').onRef('from.id', '=', 'h.from_stage_id'))
-    .select(['h.id', 'h.from_stage_id', 'h.to_stage_id', 'h.changed_by', 'h.changed_at', 'from.name as from_stage_name', 'to.name as to_stage_name'])
+    .leftJoin('pipeline_stages as from', (join) =>
+      join.onRef('from.tenant_id', '=', 'h.tenant_id').onRef('from.id', '=', 'h.from_stage_id'),
+    )
+    .select([
+      'h.id',
+      'h.from_stage_id',
+      'h.to_stage_id',
+      'h.changed_by',
+      'h.changed_at',
+      'from.name as from_stage_name',
+      'to.name as to_stage_name',
+    ])
     .where('h.tenant_id', '=', tenantId)
     .where('h.deal_id', '=', dealId)
     .orderBy('h.id')

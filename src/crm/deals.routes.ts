@@ -239,7 +239,15 @@ export function registerDealRoutes(server: FastifyInstance, database: DatabaseHa
 
   app.get(
     '/api/v1/pipelines/:id',
-    { onRequest: auth, schema: { tags: ['pipelines'], summary: 'One pipeline with its stages', params: IdParams, response: { 200: PipelineSchema, ...Problems } } },
+    {
+      onRequest: auth,
+      schema: {
+        tags: ['pipelines'],
+        summary: 'One pipeline with its stages',
+        params: IdParams,
+        response: { 200: PipelineSchema, ...Problems },
+      },
+    },
     async (request) => getPipeline(db, actorOf(request), request.params.id),
   );
 
@@ -296,7 +304,12 @@ export function registerDealRoutes(server: FastifyInstance, database: DatabaseHa
         querystring: Type.Object(
           {
             ...Page,
-            sort: Type.Optional(Type.Union(DEAL_SORTS.map((s) => Type.Literal(s)), { default: 'createdAt', description: 'A leading - sorts descending' })),
+            sort: Type.Optional(
+              Type.Union(
+                DEAL_SORTS.map((s) => Type.Literal(s)),
+                { default: 'createdAt', description: 'A leading - sorts descending' },
+              ),
+            ),
             ownerId: Type.Optional(Uuid()),
             ownerGroupId: Type.Optional(Uuid()),
             pipelineId: Type.Optional(Uuid()),
@@ -355,7 +368,8 @@ export function registerDealRoutes(server: FastifyInstance, database: DatabaseHa
       onRequest: auth,
       schema: {
         tags: ['deals'],
-        summary: 'Change a deal; a new stage is recorded in its history, a won/lost stage closes it; a stale If-Match or `version` answers 409',
+        summary:
+          'Change a deal; a new stage is recorded in its history, a won/lost stage closes it; a stale If-Match or `version` answers 409',
         params: IdParams,
         body: Type.Object(
           {
@@ -376,7 +390,10 @@ export function registerDealRoutes(server: FastifyInstance, database: DatabaseHa
 
   app.delete(
     '/api/v1/deals/:id',
-    { onRequest: auth, schema: { tags: ['deals'], summary: 'Delete a deal (to the recycle bin for 30 days)', params: IdParams, response: noContent } },
+    {
+      onRequest: auth,
+      schema: { tags: ['deals'], summary: 'Delete a deal (to the recycle bin for 30 days)', params: IdParams, response: noContent },
+    },
     async (request, reply) => {
       await deleteDeal(db, actorOf(request), request.params.id);
       return reply.status(204).send(null);
@@ -409,7 +426,12 @@ export function registerDealRoutes(server: FastifyInstance, database: DatabaseHa
         querystring: Type.Object(
           {
             ...Page,
-            sort: Type.Optional(Type.Union(ACTIVITY_SORTS.map((s) => Type.Literal(s)), { default: 'dueAt', description: 'dueAt puts undated ones last' })),
+            sort: Type.Optional(
+              Type.Union(
+                ACTIVITY_SORTS.map((s) => Type.Literal(s)),
+                { default: 'dueAt', description: 'dueAt puts undated ones last' },
+              ),
+            ),
             type: Type.Optional(ActivityType),
             assigneeId: Type.Optional(Uuid()),
             ownerGroupId: Type.Optional(Uuid()),
@@ -450,7 +472,10 @@ export function registerDealRoutes(server: FastifyInstance, database: DatabaseHa
 
   app.get(
     '/api/v1/activities/:id',
-    { onRequest: auth, schema: { tags: ['activities'], summary: 'One activity', params: IdParams, response: { 200: ActivitySchema, ...Problems } } },
+    {
+      onRequest: auth,
+      schema: { tags: ['activities'], summary: 'One activity', params: IdParams, response: { 200: ActivitySchema, ...Problems } },
+    },
     async (request, reply) => {
       const activity = await getActivity(db, keyring, actorOf(request), request.params.id);
       reply.header('etag', `"${activity.version}"`);
@@ -467,7 +492,12 @@ export function registerDealRoutes(server: FastifyInstance, database: DatabaseHa
         summary: 'Change an activity (done: true marks it done); a stale If-Match or `version` answers 409',
         params: IdParams,
         body: Type.Object(
-          { type: Type.Optional(ActivityType), subject: Type.Optional(Type.String({ minLength: 1, maxLength: 300 })), ...ActivityFields, ...Version },
+          {
+            type: Type.Optional(ActivityType),
+            subject: Type.Optional(Type.String({ minLength: 1, maxLength: 300 })),
+            ...ActivityFields,
+            ...Version,
+          },
           { additionalProperties: false },
         ),
         response: { 200: ActivitySchema, ...Problems },
@@ -478,7 +508,15 @@ export function registerDealRoutes(server: FastifyInstance, database: DatabaseHa
 
   app.delete(
     '/api/v1/activities/:id',
-    { onRequest: auth, schema: { tags: ['activities'], summary: 'Delete an activity (to the recycle bin for 30 days)', params: IdParams, response: noContent } },
+    {
+      onRequest: auth,
+      schema: {
+        tags: ['activities'],
+        summary: 'Delete an activity (to the recycle bin for 30 days)',
+        params: IdParams,
+        response: noContent,
+      },
+    },
     async (request, reply) => {
       await deleteActivity(db, keyring, actorOf(request), request.params.id);
       return reply.status(204).send(null);
@@ -494,7 +532,10 @@ export function registerDealRoutes(server: FastifyInstance, database: DatabaseHa
       schema: {
         tags: ['email-messages'],
         summary: 'Logged e-mail messages, newest first, of a contact or a deal',
-        querystring: Type.Object({ ...Page, contactId: Type.Optional(Uuid()), dealId: Type.Optional(Uuid()) }, { additionalProperties: false }),
+        querystring: Type.Object(
+          { ...Page, contactId: Type.Optional(Uuid()), dealId: Type.Optional(Uuid()) },
+          { additionalProperties: false },
+        ),
         response: { 200: PageOf(EmailMessageSchema), ...Problems },
       },
     },
@@ -542,13 +583,24 @@ export function registerDealRoutes(server: FastifyInstance, database: DatabaseHa
 
   app.get(
     '/api/v1/email-messages/:id',
-    { onRequest: auth, schema: { tags: ['email-messages'], summary: 'One logged e-mail message', params: IdParams, response: { 200: EmailMessageSchema, ...Problems } } },
+    {
+      onRequest: auth,
+      schema: {
+        tags: ['email-messages'],
+        summary: 'One logged e-mail message',
+        params: IdParams,
+        response: { 200: EmailMessageSchema, ...Problems },
+      },
+    },
     async (request) => getEmailMessage(db, keyring, actorOf(request), request.params.id),
   );
 
   app.delete(
     '/api/v1/email-messages/:id',
-    { onRequest: auth, schema: { tags: ['email-messages'], summary: 'Delete a logged e-mail message', params: IdParams, response: noContent } },
+    {
+      onRequest: auth,
+      schema: { tags: ['email-messages'], summary: 'Delete a logged e-mail message', params: IdParams, response: noContent },
+    },
     async (request, reply) => {
       await deleteEmailMessage(db, keyring, actorOf(request), request.params.id);
       return reply.status(204).send(null);

@@ -74,7 +74,16 @@ export interface StageChange {
   changedAt: Date;
 }
 
-export const DEAL_SORTS = ['createdAt', '-createdAt', 'updatedAt', '-updatedAt', 'amount', '-amount', 'expectedCloseDate', 'title'] as const;
+export const DEAL_SORTS = [
+  'createdAt',
+  '-createdAt',
+  'updatedAt',
+  '-updatedAt',
+  'amount',
+  '-amount',
+  'expectedCloseDate',
+  'title',
+] as const;
 export type DealSort = (typeof DEAL_SORTS)[number];
 
 /** How long a deleted deal or activity stays in the recycle bin. */
@@ -153,7 +162,12 @@ function lostReason(value: string | null | undefined): string | null {
  * the same act (a lead's conversion, whose contact may go to an owner whose
  * contacts the converter does not reach).
  */
-async function contactsOf(db: Kysely<Database>, actor: Authenticated, ids: string[] | undefined, kept: readonly string[] = []): Promise<string[]> {
+async function contactsOf(
+  db: Kysely<Database>,
+  actor: Authenticated,
+  ids: string[] | undefined,
+  kept: readonly string[] = [],
+): Promise<string[]> {
   const wanted = [...new Set(ids ?? [])];
   if (wanted.length > MAX_CONTACTS) throw new CrmError('invalid_field', `a deal has at most ${MAX_CONTACTS} contacts`);
   const linkable = await linkableIds(db, actor, 'contacts', wanted, kept);
@@ -182,8 +196,10 @@ async function placement(
   current?: { pipelineId: string; stageId: string },
 ): Promise<{ pipeline: Pipeline; stage: Stage }> {
   let pipelineId = input.pipelineId ?? current?.pipelineId;
-  if (pipelineId === undefined && input.stageId !== undefined) pipelineId = (await findStage(db, actor.tenantId, input.stageId))?.pipelineId;
-  const pipeline = pipelineId !== undefined ? await lockPipeline(db, actor.tenantId, pipelineId) : await defaultPipeline(db, actor.tenantId);
+  if (pipelineId === undefined && input.stageId !== undefined)
+    pipelineId = (await findStage(db, actor.tenantId, input.stageId))?.pipelineId;
+  const pipeline =
+    pipelineId !== undefined ? await lockPipeline(db, actor.tenantId, pipelineId) : await defaultPipeline(db, actor.tenantId);
   if (!pipeline) {
     if (input.pipelineId !== undefined) throw new CrmError('invalid_field', 'pipelineId does not name a pipeline');
     throw new CrmError('invalid_stage', 'stageId does not name a stage');
@@ -191,8 +207,9 @@ async function placement(
   let stage: Stage | undefined;
   if (input.stageId !== undefined) {
     stage = pipeline.stages.find((s) => s.id === input.stageId);
-    if (!stage) throw new CrmError('invalid_stage', 'stageId is not a stage of the deal\'s pipeline');
-    if (input.status !== undefined && stage.kind !== input.status) throw new CrmError('invalid_stage', `the stage is ${stage.kind}, not ${input.status}`);
+    if (!stage) throw new CrmError('invalid_stage', "stageId is not a stage of the deal's pipeline");
+    if (input.status !== undefined && stage.kind !== input.status)
+      throw new CrmError('invalid_stage', `the stage is ${stage.kind}, not ${input.status}`);
   } else if (input.status !== undefined) {
     const onStage = current && current.pipelineId === pipeline.id ? pipeline.stages.find((s) => s.id === current.stageId) : undefined;
     stage = onStage?.kind === input.status ? onStage : pipeline.stages.find((s) => s.kind === input.status);
@@ -207,7 +224,11 @@ async function placement(
 }
 
 /** What the stage's kind makes of the deal: status, when it closed, and why it was lost. */
-function outcome(stage: Stage, previous: { status: DealStatus; closedAt: Date | null; lostReason: string | null } | undefined, reason: string | null | undefined) {
+function outcome(
+  stage: Stage,
+  previous: { status: DealStatus; closedAt: Date | null; lostReason: string | null } | undefined,
+  reason: string | null | undefined,
+) {
   if (stage.kind !== 'lost' && reason) throw new CrmError('invalid_field', 'lostReason is for lost deals only');
   const closedAt = stage.kind === 'open' ? null : previous?.status === stage.kind && previous.closedAt ? previous.closedAt : new Date();
   const lost = stage.kind === 'lost' ? (reason !== undefined ? lostReason(reason) : (previous?.lostReason ?? null)) : null;
@@ -218,8 +239,13 @@ function outcome(stage: Stage, previous: { status: DealStatus; closedAt: Date | 
 async function load(db: Kysely<Database>, actor: Authenticated, id: string, options: { raw?: boolean } = {}): Promise<Deal> {
   const access = await requirePermission(db, actor, 'deals', 'view');
   const row = await repo.findDeal(db, actor.tenantId, id);
-  if (!row || !access.mayRead('deals', { ownerId: row.owner_id, ownerGroupId: row.owner_group_id })) throw new CrmError('record_not_found', 'no such deal');
-  const deal = toDeal(row, (await repo.contactsOfDeals(db, actor.tenantId, [id])).get(id) ?? [], (await tagsOf(db, actor.tenantId, 'deals', [id])).get(id) ?? []);
+  if (!row || !access.mayRead('deals', { ownerId: row.owner_id, ownerGroupId: row.owner_group_id }))
+    throw new CrmError('record_not_found', 'no such deal');
+  const deal = toDeal(
+    row,
+    (await repo.contactsOfDeals(db, actor.tenantId, [id])).get(id) ?? [],
+    (await tagsOf(db, actor.tenantId, 'deals', [id])).get(id) ?? [],
+  );
   return options.raw ? deal : redact(access, 'deals', deal);
 }
 
@@ -231,7 +257,12 @@ async function dealForChange(db: Kysely<Database>, actor: Authenticated, id: str
 }
 
 /** Opens a deal; `madeWith` names contacts created in the same act (a lead's conversion), linked whoever sees them. */
-export async function createDeal(db: Kysely<Database>, actor: Authenticated, input: DealInput, madeWith: { contactIds?: string[] } = {}): Promise<Deal> {
+export async function createDeal(
+  db: Kysely<Database>,
+  actor: Authenticated,
+  input: DealInput,
+  madeWith: { contactIds?: string[] } = {},
+): Promise<Deal> {
   const access = await requirePermission(db, actor, 'deals', 'create');
   assertWritable(access, 'deals', input);
   const values = {
@@ -258,7 +289,13 @@ export async function createDeal(db: Kysely<Database>, actor: Authenticated, inp
     });
     await repo.replaceDealContacts(trx, actor.tenantId, id, await contactsOf(trx, actor, input.contactIds, madeWith.contactIds));
     await setRecordTags(trx, actor.tenantId, 'deals', id, names);
-    await repo.insertStageChange(trx, actor.tenantId, { id: newId(), deal_id: id, from_stage_id: null, to_stage_id: stage.id, changed_by: actor.user.id });
+    await repo.insertStageChange(trx, actor.tenantId, {
+      id: newId(),
+      deal_id: id,
+      from_stage_id: null,
+      to_stage_id: stage.id,
+      changed_by: actor.user.id,
+    });
     return load(trx, actor, id);
   });
 }
@@ -294,14 +331,19 @@ function instant(value: string | Date | undefined, field: string): Date | undefi
 }
 
 /** A page of deals with filters, in a stable order on non-personal columns. */
-export async function listDeals(db: Kysely<Database>, actor: Authenticated, query: DealListQuery): Promise<{ items: Deal[]; nextCursor: string | null }> {
+export async function listDeals(
+  db: Kysely<Database>,
+  actor: Authenticated,
+  query: DealListQuery,
+): Promise<{ items: Deal[]; nextCursor: string | null }> {
   const access = await requirePermission(db, actor, 'deals', 'view');
   const scope = access.owners('deals', 'read');
   const limit = pageSize(query.limit);
   const sort = query.sort ?? 'createdAt';
   if (!DEAL_SORTS.includes(sort)) throw new CrmError('invalid_field', `sort must be one of ${DEAL_SORTS.join(', ')}`);
   const after = decodeCursor(query.cursor, sort);
-  if (after && after.key !== null && typeof after.key !== 'string') throw new CrmError('invalid_cursor', 'cursor is not one this API gave out');
+  if (after && after.key !== null && typeof after.key !== 'string')
+    throw new CrmError('invalid_cursor', 'cursor is not one this API gave out');
   const filters = {
     createdFrom: instant(query.createdFrom, 'createdFrom'),
     createdTo: instant(query.createdTo, 'createdTo'),
@@ -325,9 +367,21 @@ export async function listDeals(db: Kysely<Database>, actor: Authenticated, quer
     ...Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== undefined)),
   });
   const page = pageOf(rows, limit, (r) => r.sort_key, sort);
-  const contacts = await repo.contactsOfDeals(db, actor.tenantId, page.rows.map((r) => r.id));
-  const tags = await tagsOf(db, actor.tenantId, 'deals', page.rows.map((r) => r.id));
-  return { items: page.rows.map((r) => redact(access, 'deals', toDeal(r, contacts.get(r.id) ?? [], tags.get(r.id) ?? []))), nextCursor: page.nextCursor };
+  const contacts = await repo.contactsOfDeals(
+    db,
+    actor.tenantId,
+    page.rows.map((r) => r.id),
+  );
+  const tags = await tagsOf(
+    db,
+    actor.tenantId,
+    'deals',
+    page.rows.map((r) => r.id),
+  );
+  return {
+    items: page.rows.map((r) => redact(access, 'deals', toDeal(r, contacts.get(r.id) ?? [], tags.get(r.id) ?? []))),
+    nextCursor: page.nextCursor,
+  };
 }
 
 /**
@@ -354,10 +408,14 @@ export async function updateDeal(
       ...(input.amount !== undefined ? { amount_minor: amount(input.amount) } : {}),
       ...(input.currency !== undefined ? { currency: currency(input.currency) } : {}),
       ...(input.expectedCloseDate !== undefined ? { expected_close_date: calendarDate(input.expectedCloseDate, 'expectedCloseDate') } : {}),
-      ...(input.organizationId !== undefined ? { organization_id: await organizationOf(trx, actor, input.organizationId, current.organizationId) } : {}),
+      ...(input.organizationId !== undefined
+        ? { organization_id: await organizationOf(trx, actor, input.organizationId, current.organizationId) }
+        : {}),
       ...(input.ownerId !== undefined ? { owner_id: await ownerOf(trx, actor, input.ownerId) } : {}),
       ...(input.ownerGroupId !== undefined ? { owner_group_id: ownerGroupOf(access, input.ownerGroupId, current.ownerGroupId) } : {}),
-      ...(input.custom !== undefined ? { custom: await plainCustomValues(trx, actor.tenantId, 'deals', current.custom, input.custom) } : {}),
+      ...(input.custom !== undefined
+        ? { custom: await plainCustomValues(trx, actor.tenantId, 'deals', current.custom, input.custom) }
+        : {}),
       pipeline_id: pipeline.id,
       stage_id: stage.id,
       ...outcome(stage, current, input.lostReason),
@@ -365,10 +423,17 @@ export async function updateDeal(
     if (!(await repo.updateDeal(trx, actor.tenantId, id, expected, values))) {
       throw new CrmError('version_conflict', `the deal changed since version ${expected}; reload and try again`);
     }
-    if (input.contactIds !== undefined) await repo.replaceDealContacts(trx, actor.tenantId, id, await contactsOf(trx, actor, input.contactIds, current.contactIds));
+    if (input.contactIds !== undefined)
+      await repo.replaceDealContacts(trx, actor.tenantId, id, await contactsOf(trx, actor, input.contactIds, current.contactIds));
     if (input.tags !== undefined) await setRecordTags(trx, actor.tenantId, 'deals', id, tagNames(input.tags));
     if (stage.id !== current.stageId) {
-      await repo.insertStageChange(trx, actor.tenantId, { id: newId(), deal_id: id, from_stage_id: current.stageId, to_stage_id: stage.id, changed_by: actor.user.id });
+      await repo.insertStageChange(trx, actor.tenantId, {
+        id: newId(),
+        deal_id: id,
+        from_stage_id: current.stageId,
+        to_stage_id: stage.id,
+        changed_by: actor.user.id,
+      });
     }
     return load(trx, actor, id);
   });

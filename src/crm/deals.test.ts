@@ -18,7 +18,8 @@ function call(token: string, method: Method, url: string, payload?: object, head
   return t.app.inject({ method, url, headers: { ...bearer(token), ...headers }, ...(payload ? { payload } : {}) });
 }
 const post = (token: string, url: string, payload: object) => call(token, 'POST', url, payload);
-const patch = (token: string, url: string, payload: object, headers: Record<string, string> = {}) => call(token, 'PATCH', url, payload, headers);
+const patch = (token: string, url: string, payload: object, headers: Record<string, string> = {}) =>
+  call(token, 'PATCH', url, payload, headers);
 const get = (token: string, url: string) => call(token, 'GET', url);
 
 interface Stage {
@@ -109,7 +110,10 @@ describe('deals', () => {
     expect(got.json()).toEqual(created);
     expect(got.headers.etag).toBe('"1"');
     // Money is stored as integer minor units, never a float.
-    const raw = await sql<{ amount_minor: number; currency: string }>`select amount_minor, currency from deals where id = ${created.id}`.execute(t.handle.db);
+    const raw = await sql<{
+      amount_minor: number;
+      currency: string;
+    }>`select amount_minor, currency from deals where id = ${created.id}`.execute(t.handle.db);
     expect(raw.rows[0]).toEqual({ amount_minor: 1250, currency: 'EUR' });
   });
 
@@ -118,8 +122,16 @@ describe('deals', () => {
     const org = (await post(token, '/api/v1/organizations', { name: 'Acme BV' })).json();
     const ann = (await post(token, '/api/v1/contacts', { firstName: 'Ann', lastName: 'Acme' })).json();
     const bob = (await post(token, '/api/v1/contacts', { firstName: 'Bob', lastName: 'Acme' })).json();
-    const rep = (await post(token, '/api/v1/users', { email: `rep@${tt.tenant.slug}.test`, name: 'Rep', password: 'Rep-p4ssw0rd-long-enough!' })).json();
-    await post(token, '/api/v1/custom-fields', { module: 'deals', key: 'region', label: 'Region', type: 'select', options: ['north', 'south'] });
+    const rep = (
+      await post(token, '/api/v1/users', { email: `rep@${tt.tenant.slug}.test`, name: 'Rep', password: 'Rep-p4ssw0rd-long-enough!' })
+    ).json();
+    await post(token, '/api/v1/custom-fields', {
+      module: 'deals',
+      key: 'region',
+      label: 'Region',
+      type: 'select',
+      options: ['north', 'south'],
+    });
     await post(token, '/api/v1/custom-fields', { module: 'deals', key: 'seats', label: 'Seats', type: 'number' });
     const d = await deal(token, {
       tags: ['renewal'],
@@ -129,10 +141,18 @@ describe('deals', () => {
       expectedCloseDate: '2025-06-30',
       custom: { region: 'north', seats: 12 },
     });
-    expect(d).toMatchObject({ organizationId: org.id, ownerId: rep.id, expectedCloseDate: '2025-06-30', custom: { region: 'north', seats: 12 }, tags: ['renewal'] });
+    expect(d).toMatchObject({
+      organizationId: org.id,
+      ownerId: rep.id,
+      expectedCloseDate: '2025-06-30',
+      custom: { region: 'north', seats: 12 },
+      tags: ['renewal'],
+    });
     expect((await get(token, '/api/v1/deals?tag=RENEWAL')).json().items.map((x: { id: string }) => x.id)).toEqual([d.id]);
     expect((await get(token, '/api/v1/deals?tag=other')).json().items).toEqual([]);
-    expect((await post(token, '/api/v1/deals', { title: 'X', amount: 1, currency: 'EUR', custom: { region: 'east' } })).statusCode).toBe(400);
+    expect((await post(token, '/api/v1/deals', { title: 'X', amount: 1, currency: 'EUR', custom: { region: 'east' } })).statusCode).toBe(
+      400,
+    );
     expect((d.contactIds as string[]).slice().sort()).toEqual([ann.id, bob.id].sort());
     const changed = await patch(token, `/api/v1/deals/${d.id}`, { contactIds: [bob.id], organizationId: null });
     expect(changed.json()).toMatchObject({ contactIds: [bob.id], organizationId: null, version: 2 });
@@ -143,14 +163,21 @@ describe('deals', () => {
     expect(relink.statusCode).toBe(400);
     expect(relink.json()).toMatchObject({ code: 'invalid_field' });
     expect(relink.json().detail).toContain('contactIds');
-    const badOwner = await post(token, '/api/v1/deals', { title: 'X', amount: 1, currency: 'EUR', ownerId: '01900000-0000-7000-8000-000000000000' });
+    const badOwner = await post(token, '/api/v1/deals', {
+      title: 'X',
+      amount: 1,
+      currency: 'EUR',
+      ownerId: '01900000-0000-7000-8000-000000000000',
+    });
     expect(badOwner.statusCode).toBe(400);
     expect(badOwner.json().detail).toContain('ownerId');
   });
 
   it('opens the deal of a lead conversion in the default pipeline, with the new contact, in the same transaction', async () => {
     const { token } = await session();
-    const lead = (await post(token, '/api/v1/leads', { firstName: 'Lea', lastName: 'Convert', emails: ['lea@example.test'], company: 'Lea BV' })).json();
+    const lead = (
+      await post(token, '/api/v1/leads', { firstName: 'Lea', lastName: 'Convert', emails: ['lea@example.test'], company: 'Lea BV' })
+    ).json();
     const converted = await post(token, `/api/v1/leads/${lead.id}/convert`, { deal: { amount: 250000, currency: 'EUR' } });
     expect(converted.statusCode, converted.body).toBe(200);
     const { contactId, organizationId, dealId } = converted.json();
@@ -233,7 +260,9 @@ describe('deals', () => {
     ]);
     expect(history.every((h: { changedBy: string }) => h.changedBy === tt.admin.id)).toBe(true);
     // The database agrees: a closed deal always has a close date.
-    const raw = await sql<{ status: string; closed_at: Date | null }>`select status, closed_at from deals where id = ${d.id}`.execute(t.handle.db);
+    const raw = await sql<{ status: string; closed_at: Date | null }>`select status, closed_at from deals where id = ${d.id}`.execute(
+      t.handle.db,
+    );
     expect(raw.rows[0]!.status).toBe('won');
     expect(raw.rows[0]!.closed_at).toBeInstanceOf(Date);
   });
@@ -255,7 +284,9 @@ describe('deals', () => {
     const { tt, token } = await session();
     const org = (await post(token, '/api/v1/organizations', { name: 'Filter Org' })).json();
     const ann = (await post(token, '/api/v1/contacts', { firstName: 'Ann', lastName: 'Filter' })).json();
-    const rep = (await post(token, '/api/v1/users', { email: `rep@${tt.tenant.slug}.test`, name: 'Rep', password: 'Rep-p4ssw0rd-long-enough!' })).json();
+    const rep = (
+      await post(token, '/api/v1/users', { email: `rep@${tt.tenant.slug}.test`, name: 'Rep', password: 'Rep-p4ssw0rd-long-enough!' })
+    ).json();
     const other = (await post(token, '/api/v1/pipelines', { name: 'Other', stages: [{ name: 'One', probability: 20 }] })).json();
     const sales = (await pipelines(token)).find((p) => p.isDefault)!;
     const a = await deal(token, { title: 'a', organizationId: org.id });
@@ -263,7 +294,10 @@ describe('deals', () => {
     const c = await deal(token, { title: 'c', status: 'won' });
     const d = await deal(token, { title: 'd', pipelineId: other.id });
     const titles = async (query: string) =>
-      (await get(token, `/api/v1/deals?${query}`)).json().items.map((x: Deal) => x.title).sort();
+      (await get(token, `/api/v1/deals?${query}`))
+        .json()
+        .items.map((x: Deal) => x.title)
+        .sort();
     expect(await titles('')).toEqual(['a', 'b', 'c', 'd']);
     expect(await titles(`organizationId=${org.id}`)).toEqual(['a']);
     expect(await titles(`contactId=${ann.id}`)).toEqual(['b']);
@@ -320,13 +354,16 @@ describe('deals', () => {
       const seen = await allPages<Deal>(token, `/api/v1/deals?sort=${sort}&limit=2`, async (page) => {
         // New deals land before, between and after the rows already seen.
         if (page > 2) return;
-        for (const amount of [0, 400, 2000]) await deal(token, { title: `new-${sort}-${n++}`, amount, ...(n % 2 ? { expectedCloseDate: '2025-05-05' } : {}) });
+        for (const amount of [0, 400, 2000])
+          await deal(token, { title: `new-${sort}-${n++}`, amount, ...(n % 2 ? { expectedCloseDate: '2025-05-05' } : {}) });
       });
       const ids = seen.map((d) => d.id);
       expect(new Set(ids).size, sort).toBe(ids.length);
       expect(ids.filter((id) => original.has(id)).length, sort).toBe(original.size);
       // What was seen is in order.
-      const keys = seen.map((d) => (sort.includes('amount') ? d.amount : sort.includes('created') ? Date.parse(d.createdAt as string) : (d.expectedCloseDate ?? '9999')));
+      const keys = seen.map((d) =>
+        sort.includes('amount') ? d.amount : sort.includes('created') ? Date.parse(d.createdAt as string) : (d.expectedCloseDate ?? '9999'),
+      );
       const sorted = [...keys].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
       expect(keys, sort).toEqual(sort.startsWith('-') ? sorted.reverse() : sorted);
     }
@@ -344,7 +381,11 @@ describe('deals', () => {
     const actor = await authenticate(t.handle.db, { ...t.config, keyring: t.keyring }, token);
     expect(await restoreFromBin(t.handle.db, t.keyring, actor, 'deals', d.id)).toEqual({ module: 'deals', id: d.id });
     // Into the bin and back out moved the version twice: a change made against the old one is stale.
-    expect((await get(token, `/api/v1/deals/${d.id}`)).json()).toMatchObject({ id: d.id, title: 'Binned', version: (d.version as number) + 2 });
+    expect((await get(token, `/api/v1/deals/${d.id}`)).json()).toMatchObject({
+      id: d.id,
+      title: 'Binned',
+      version: (d.version as number) + 2,
+    });
     const stale = await call(token, 'PATCH', `/api/v1/deals/${d.id}`, { title: 'Stale', version: (d.version as number) + 1 });
     expect(stale.statusCode).toBe(409);
     await expect(restoreFromBin(t.handle.db, t.keyring, actor, 'deals', d.id)).rejects.toMatchObject({ code: 'not_in_recycle_bin' });
@@ -433,15 +474,30 @@ describe('pipelines', () => {
 
   it('refuses to remove a stage or pipeline that holds deals, and the default pipeline', async () => {
     const { token } = await session();
-    const p: Pipeline = (await post(token, '/api/v1/pipelines', { name: 'Side', stages: [{ name: 'A', probability: 10 }, { name: 'B', probability: 20 }] })).json();
+    const p: Pipeline = (
+      await post(token, '/api/v1/pipelines', {
+        name: 'Side',
+        stages: [
+          { name: 'A', probability: 10 },
+          { name: 'B', probability: 20 },
+        ],
+      })
+    ).json();
     const d = await deal(token, { pipelineId: p.id });
     expect(d.stageId).toBe(p.stages[0]!.id);
     const dropStage = await patch(token, `/api/v1/pipelines/${p.id}`, { stages: [{ id: p.stages[1]!.id, name: 'B', probability: 20 }] });
     expect(dropStage.statusCode).toBe(409);
     expect(dropStage.json().code).toBe('stage_in_use');
-    const rekind = await patch(token, `/api/v1/pipelines/${p.id}`, { stages: [{ id: p.stages[0]!.id, name: 'A', probability: 100, kind: 'won' }, { id: p.stages[1]!.id, name: 'B', probability: 20 }] });
+    const rekind = await patch(token, `/api/v1/pipelines/${p.id}`, {
+      stages: [
+        { id: p.stages[0]!.id, name: 'A', probability: 100, kind: 'won' },
+        { id: p.stages[1]!.id, name: 'B', probability: 20 },
+      ],
+    });
     expect(rekind.json().code).toBe('stage_in_use');
-    const foreignStage = await patch(token, `/api/v1/pipelines/${p.id}`, { stages: [{ id: '01900000-0000-7000-8000-000000000000', name: 'A', probability: 1 }] });
+    const foreignStage = await patch(token, `/api/v1/pipelines/${p.id}`, {
+      stages: [{ id: '01900000-0000-7000-8000-000000000000', name: 'A', probability: 1 }],
+    });
     expect(foreignStage.json().code).toBe('invalid_stage');
     const inUse = await call(token, 'DELETE', `/api/v1/pipelines/${p.id}`);
     expect(inUse.statusCode).toBe(409);
@@ -457,7 +513,9 @@ describe('pipelines', () => {
     expect((await patch(token, `/api/v1/pipelines/${sales.id}`, { isDefault: false })).statusCode).toBe(400);
 
     // Making another the default frees the old one; an empty pipeline can go.
-    const empty: Pipeline = (await post(token, '/api/v1/pipelines', { name: 'Empty', stages: [{ name: 'X', probability: 1 }], isDefault: true })).json();
+    const empty: Pipeline = (
+      await post(token, '/api/v1/pipelines', { name: 'Empty', stages: [{ name: 'X', probability: 1 }], isDefault: true })
+    ).json();
     expect(empty.isDefault).toBe(true);
     const all = await pipelines(token);
     expect(all.filter((x) => x.isDefault).map((x) => x.id)).toEqual([empty.id]);
@@ -477,7 +535,10 @@ describe('pipelines', () => {
       [{ name: 'A', probability: 101 }],
       [{ name: 'A', probability: 5.5 }],
       [{ name: 'A', probability: 5, kind: 'maybe' }],
-      [{ name: 'A', probability: 5 }, { name: 'a', probability: 6 }],
+      [
+        { name: 'A', probability: 5 },
+        { name: 'a', probability: 6 },
+      ],
     ]) {
       const res = await post(token, '/api/v1/pipelines', { name: 'Bad', stages });
       expect(res.statusCode, JSON.stringify(stages)).toBe(400);
@@ -497,9 +558,13 @@ describe('pipelines', () => {
     ]);
     expect(answers.map((r) => r.statusCode)).toEqual([200, 201, 200, 201, 200]);
     const rows = await sql<{ n: number; defaults: number }>`
-      select count(*)::int as n, count(*) filter (where is_default)::int as defaults from pipelines where tenant_id = ${tt.tenant.id}`.execute(t.handle.db);
+      select count(*)::int as n, count(*) filter (where is_default)::int as defaults from pipelines where tenant_id = ${tt.tenant.id}`.execute(
+      t.handle.db,
+    );
     expect(rows.rows[0]).toEqual({ n: 1, defaults: 1 });
-    const stages = await sql<{ n: number }>`select count(*)::int as n from pipeline_stages where tenant_id = ${tt.tenant.id}`.execute(t.handle.db);
+    const stages = await sql<{ n: number }>`select count(*)::int as n from pipeline_stages where tenant_id = ${tt.tenant.id}`.execute(
+      t.handle.db,
+    );
     expect(stages.rows[0]!.n).toBe(5);
   });
 

@@ -44,7 +44,13 @@ export async function findEmailMessage(db: Kysely<Database>, tenantId: string, i
 export async function listEmailMessages(
   db: Kysely<Database>,
   tenantId: string,
-  q: { after: { key: string; id: string } | null; limit: number; contactId?: string; dealId?: string; reach?: Partial<Record<ParentModule, Reach>> },
+  q: {
+    after: { key: string; id: string } | null;
+    limit: number;
+    contactId?: string;
+    dealId?: string;
+    reach?: Partial<Record<ParentModule, Reach>>;
+  },
 ) {
   const [first, second] = orderBy(BY_SENT);
   let query = db
@@ -59,10 +65,12 @@ export async function listEmailMessages(
   if (q.after) query = query.where(after(BY_SENT, q.after));
   if (q.contactId) query = query.where('contact_id', '=', q.contactId);
   if (q.dealId) query = query.where('deal_id', '=', q.dealId);
-  for (const [parent, column] of [['contacts', 'email_messages.contact_id'], ['deals', 'email_messages.deal_id']] as const) {
+  for (const [parent, column] of [
+    ['contacts', 'email_messages.contact_id'],
+    ['deals', 'email_messages.deal_id'],
+  ] as const) {
     const condition = q.reach?.[parent] ? parentInReach(column, parent, q.reach[parent]) : null;
     if (condition) query = query.where(condition);
   }
   return query.execute();
 }
-

@@ -66,7 +66,12 @@ function ref(tenantId: string, id: string, subjectId: string, field: Field) {
  */
 async function openAll(db: Kysely<Database>, keyring: Keyring, rows: Row[]): Promise<Array<EmailMessage | undefined>> {
   if (rows.length === 0) return [];
-  const keys = await subjectKeys(db, keyring, rows[0]!.tenant_id, rows.map((r) => r.subject_id));
+  const keys = await subjectKeys(
+    db,
+    keyring,
+    rows[0]!.tenant_id,
+    rows.map((r) => r.subject_id),
+  );
   return rows.map((row) => {
     const subjectKey = keys.get(row.subject_id);
     if (!subjectKey) return undefined;
@@ -99,8 +104,10 @@ function address(value: string, field: string): string {
 }
 
 function validate(input: EmailMessageInput) {
-  if (input.direction !== 'inbound' && input.direction !== 'outbound') throw new CrmError('invalid_field', 'direction must be inbound or outbound');
-  if (!Array.isArray(input.to) || input.to.length < 1 || input.to.length > 100) throw new CrmError('invalid_field', 'to lists 1 to 100 addresses');
+  if (input.direction !== 'inbound' && input.direction !== 'outbound')
+    throw new CrmError('invalid_field', 'direction must be inbound or outbound');
+  if (!Array.isArray(input.to) || input.to.length < 1 || input.to.length > 100)
+    throw new CrmError('invalid_field', 'to lists 1 to 100 addresses');
   const subject = (input.subject ?? '').trim();
   if (subject.length > 1000) throw new CrmError('invalid_field', 'subject must be at most 1,000 characters');
   if (input.body.length > 1_000_000) throw new CrmError('invalid_field', 'body must be at most 1,000,000 characters');
@@ -120,7 +127,12 @@ const aboutPeople = (row: Pick<Row, 'contact_id' | 'subject_id'>): string[] => (
 const MAIL_FIELDS = ['from', 'to', 'subject', 'body'];
 
 /** Logs a mail on a contact and/or a deal of the actor's tenant. */
-export async function logEmailMessage(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, input: EmailMessageInput): Promise<EmailMessage> {
+export async function logEmailMessage(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  actor: Authenticated,
+  input: EmailMessageInput,
+): Promise<EmailMessage> {
   const mail = validate(input);
   if (!input.contactId && !input.dealId) throw new CrmError('invalid_field', 'a logged e-mail needs a contactId or a dealId');
   return inTransaction(db, async (trx) => {
@@ -142,8 +154,14 @@ export async function logEmailMessage(db: Kysely<Database>, keyring: Keyring, ac
       logged_by: actor.user.id,
     });
     await recordChange(trx, keyring, {
-      tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'email_message.logged', entity: 'email_messages', entityId: id,
-      subjectIds: aboutPeople(row), fields: MAIL_FIELDS, details: { direction: input.direction },
+      tenantId: actor.tenantId,
+      actor: auditActorOf(actor),
+      action: 'email_message.logged',
+      entity: 'email_messages',
+      entityId: id,
+      subjectIds: aboutPeople(row),
+      fields: MAIL_FIELDS,
+      details: { direction: input.direction },
     });
     return (await open(trx, keyring, row))!;
   });
@@ -168,13 +186,21 @@ async function visibleParents(
   } catch (error) {
     if (!(error instanceof CrmError) || error.code !== 'record_not_found') throw error;
     throw miss === 'invalid_field'
-      ? new CrmError('invalid_field', links.contactId ? 'contactId (or dealId) does not name a record you can see' : 'dealId does not name a deal')
+      ? new CrmError(
+          'invalid_field',
+          links.contactId ? 'contactId (or dealId) does not name a record you can see' : 'dealId does not name a deal',
+        )
       : new CrmError('record_not_found', 'no such e-mail message');
   }
 }
 
 /** The message and its row, when the actor sees its parents; record_not_found otherwise. */
-async function load(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, id: string): Promise<{ message: EmailMessage; row: Row }> {
+async function load(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  actor: Authenticated,
+  id: string,
+): Promise<{ message: EmailMessage; row: Row }> {
   const row = await repo.findEmailMessage(db, actor.tenantId, id);
   if (row) await visibleParents(db, actor, { contactId: row.contact_id, dealId: row.deal_id }, 'record_not_found');
   const message = row && (await open(db, keyring, row));
@@ -185,7 +211,13 @@ async function load(db: Kysely<Database>, keyring: Keyring, actor: Authenticated
 export async function getEmailMessage(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, id: string): Promise<EmailMessage> {
   const { message, row } = await load(db, keyring, actor, id);
   await recordRead(db, keyring, {
-    tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'email_message.read', entity: 'email_messages', entityId: id, subjectIds: aboutPeople(row), fields: MAIL_FIELDS,
+    tenantId: actor.tenantId,
+    actor: auditActorOf(actor),
+    action: 'email_message.read',
+    entity: 'email_messages',
+    entityId: id,
+    subjectIds: aboutPeople(row),
+    fields: MAIL_FIELDS,
   });
   return message;
 }
@@ -213,8 +245,13 @@ export async function listEmailMessages(
   const items = opened.filter((m): m is EmailMessage => m !== undefined);
   if (items.length > 0) {
     await recordRead(db, keyring, {
-      tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'email_message.listed', entity: 'email_messages',
-      subjectIds: [...new Set(page.rows.filter((_, i) => opened[i]).flatMap(aboutPeople))], fields: MAIL_FIELDS, details: { count: items.length },
+      tenantId: actor.tenantId,
+      actor: auditActorOf(actor),
+      action: 'email_message.listed',
+      entity: 'email_messages',
+      subjectIds: [...new Set(page.rows.filter((_, i) => opened[i]).flatMap(aboutPeople))],
+      fields: MAIL_FIELDS,
+      details: { count: items.length },
     });
   }
   return { items, nextCursor: page.nextCursor };
@@ -224,7 +261,15 @@ export async function deleteEmailMessage(db: Kysely<Database>, keyring: Keyring,
   await load(db, keyring, actor, id);
   await inTransaction(db, async (trx) => {
     const row = await repo.findEmailMessage(trx, actor.tenantId, id);
-    if (!row || !(await moveToBin(trx, actor.tenantId, 'email_messages', id))) throw new CrmError('record_not_found', 'no such e-mail message');
-    await recordChange(trx, keyring, { tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'email_message.deleted', entity: 'email_messages', entityId: id, subjectIds: aboutPeople(row) });
+    if (!row || !(await moveToBin(trx, actor.tenantId, 'email_messages', id)))
+      throw new CrmError('record_not_found', 'no such e-mail message');
+    await recordChange(trx, keyring, {
+      tenantId: actor.tenantId,
+      actor: auditActorOf(actor),
+      action: 'email_message.deleted',
+      entity: 'email_messages',
+      entityId: id,
+      subjectIds: aboutPeople(row),
+    });
   });
 }

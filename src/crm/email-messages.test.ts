@@ -69,7 +69,13 @@ describe('logged e-mail messages', () => {
       loggedBy: tt.admin.id,
     });
     expect((await get(token, `/api/v1/email-messages/${created.id}`)).json()).toEqual(created);
-    const reply = await logged(token, { direction: 'inbound', from: 'ann@acme.example', to: ['sam@seller.example'], sentAt: '2025-03-02T08:00:00Z', contactId: contact.id });
+    const reply = await logged(token, {
+      direction: 'inbound',
+      from: 'ann@acme.example',
+      to: ['sam@seller.example'],
+      sentAt: '2025-03-02T08:00:00Z',
+      contactId: contact.id,
+    });
     const onlyDeal = await logged(token, { dealId: deal.id, sentAt: '2025-02-01T08:00:00Z' });
     const ids = async (query: string) => (await get(token, `/api/v1/email-messages?${query}`)).json().items.map((m: Mail) => m.id);
     // Newest first.
@@ -93,7 +99,12 @@ describe('logged e-mail messages', () => {
     const contact = (await post(token, '/api/v1/contacts', { firstName: 'Ann', lastName: 'Sealed' })).json();
     const deal = (await post(token, '/api/v1/deals', { title: 'Sealed deal', amount: 1, currency: 'EUR' })).json();
     const needles = { from: marker('from'), to: marker('to'), subject: marker('subj'), body: marker('body') };
-    const body = { from: `${needles.from}@example.test`, to: [`${needles.to}@example.test`], subject: `Re: ${needles.subject}`, body: `Dear Ann, ${needles.body}` };
+    const body = {
+      from: `${needles.from}@example.test`,
+      to: [`${needles.to}@example.test`],
+      subject: `Re: ${needles.subject}`,
+      body: `Dear Ann, ${needles.body}`,
+    };
     const onContact = await logged(token, { ...body, contactId: contact.id });
     const onDeal = await logged(token, { ...body, dealId: deal.id });
     expect(onContact).toMatchObject({ body: `Dear Ann, ${needles.body}`, to: [`${needles.to}@example.test`] });
@@ -101,7 +112,9 @@ describe('logged e-mail messages', () => {
     expect(raw.rows).toHaveLength(2);
     const dump = JSON.stringify(raw.rows, (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('latin1') : v));
     for (const needle of Object.values(needles)) expect(dump).not.toContain(needle);
-    const contactSubject = (await sql<{ subject_id: string }>`select subject_id from contacts where id = ${contact.id}`.execute(t.handle.db)).rows[0]!.subject_id;
+    const contactSubject = (
+      await sql<{ subject_id: string }>`select subject_id from contacts where id = ${contact.id}`.execute(t.handle.db)
+    ).rows[0]!.subject_id;
     const keyOf = new Map(raw.rows.map((r) => [r.id as string, r.subject_id as string]));
     expect(keyOf.get(onContact.id)).toBe(contactSubject);
     expect(keyOf.get(onDeal.id)).toBe(await recordsSubjectId(t.handle.db, t.keyring, tt.tenant.id));

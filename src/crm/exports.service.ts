@@ -99,16 +99,28 @@ export async function exportContacts(
   const access = await requirePermission(db, actor, 'contacts', 'export');
   const customKeys = (await fieldsOf(db, actor.tenantId, 'contacts')).map((f) => f.key);
   // Columns of fields the actor's profile hides are left out altogether.
-  const hidden = new Set(Object.entries(COLUMNS_OF).flatMap(([field, columns]) => (access.field('contacts', field) === 'hidden' ? columns : [])));
+  const hidden = new Set(
+    Object.entries(COLUMNS_OF).flatMap(([field, columns]) => (access.field('contacts', field) === 'hidden' ? columns : [])),
+  );
   const keep = [...BASE_COLUMNS, ...customKeys.map((k) => `custom.${k}`)].map((c) => !hidden.has(c));
   const visible = <T>(row: T[]) => row.filter((_v, i) => keep[i]);
   async function* rows() {
     yield visible([...BASE_COLUMNS, ...customKeys.map((k) => `custom.${k}`)]);
     let cursor: string | undefined;
     do {
-      const page = await listContacts(db, keyring, actor, { ...filters, limit: EXPORT_PAGE, auditAs: 'export', ...(cursor ? { cursor } : {}) });
-      const names = await organizationNames(db, actor, page.items.map((c) => c.organizationId).filter((id): id is string => id !== null));
-      for (const contact of page.items) yield visible(cells(contact, contact.organizationId ? (names.get(contact.organizationId) ?? null) : null, customKeys));
+      const page = await listContacts(db, keyring, actor, {
+        ...filters,
+        limit: EXPORT_PAGE,
+        auditAs: 'export',
+        ...(cursor ? { cursor } : {}),
+      });
+      const names = await organizationNames(
+        db,
+        actor,
+        page.items.map((c) => c.organizationId).filter((id): id is string => id !== null),
+      );
+      for (const contact of page.items)
+        yield visible(cells(contact, contact.organizationId ? (names.get(contact.organizationId) ?? null) : null, customKeys));
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
   }

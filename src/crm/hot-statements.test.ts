@@ -35,7 +35,11 @@ async function captured(db: Kysely<Database>, run: () => Promise<unknown>): Prom
   executor.provideConnection = (consumer) =>
     original.call(executor, (connection) => {
       const c = connection as { executeQuery(q: CompiledQuery): Promise<unknown> };
-      return consumer({ ...c, executeQuery: (q: CompiledQuery) => (seen.push(q), c.executeQuery(q)), streamQuery: (c as never as { streamQuery: unknown }).streamQuery });
+      return consumer({
+        ...c,
+        executeQuery: (q: CompiledQuery) => (seen.push(q), c.executeQuery(q)),
+        streamQuery: (c as never as { streamQuery: unknown }).streamQuery,
+      });
     });
   try {
     await run();
@@ -50,7 +54,9 @@ function nodesOf(plan: PlanNode): PlanNode[] {
 }
 
 async function planOf(db: Kysely<Database>, query: CompiledQuery): Promise<PlanNode[]> {
-  const result = await db.executeQuery<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> | string }>(CompiledQuery.raw(`explain (format json) ${query.sql}`, [...query.parameters]));
+  const result = await db.executeQuery<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> | string }>(
+    CompiledQuery.raw(`explain (format json) ${query.sql}`, [...query.parameters]),
+  );
   const raw = result.rows[0]!['QUERY PLAN'];
   const json = typeof raw === 'string' ? (JSON.parse(raw) as Array<{ Plan: PlanNode }>) : raw;
   return nodesOf(json[0]!.Plan);
@@ -60,7 +66,9 @@ const PERSON_TABLES = ['contacts', 'blind_index_terms', 'subject_keys', 'record_
 
 /** The scans of the people tables in the plans of the statements that read them. */
 async function scansOf(db: Kysely<Database>, queries: CompiledQuery[]) {
-  const reads = queries.filter((q) => /^\s*(with|select)/i.test(q.sql) && PERSON_TABLES.some((t) => q.sql.includes(`"${t}"`) || q.sql.includes(` ${t} `)));
+  const reads = queries.filter(
+    (q) => /^\s*(with|select)/i.test(q.sql) && PERSON_TABLES.some((t) => q.sql.includes(`"${t}"`) || q.sql.includes(` ${t} `)),
+  );
   const scans: Array<{ sql: string; node: string; relation: string; index: string | undefined }> = [];
   for (const q of reads) {
     for (const n of await planOf(db, q)) {
@@ -86,7 +94,12 @@ describe('hot statements without statistics (a bulk fill, no ANALYZE)', () => {
       const people = Array.from({ length: 1000 }, (_, j) => {
         const i = from + j;
         return {
-          fields: personFields({ firstName: `First${i}`, lastName: `Last${i}`, emails: [`user${i}@example.com`], phones: [`+3120${1_000_000 + i}`] }),
+          fields: personFields({
+            firstName: `First${i}`,
+            lastName: `Last${i}`,
+            emails: [`user${i}@example.com`],
+            phones: [`+3120${1_000_000 + i}`],
+          }),
           custom: { plain: {}, personal: {} },
           tags: [],
           lawfulBasis: 'consent' as const,
@@ -104,17 +117,35 @@ describe('hot statements without statistics (a bulk fill, no ANALYZE)', () => {
       from pg_stat_user_tables where relname in ('contacts', 'blind_index_terms', 'subject_keys')`.execute(db);
     expect(rows.map((r) => r.relname).sort()).toEqual(['blind_index_terms', 'contacts', 'subject_keys']);
     expect(rows.filter((r) => r.analyzed)).toEqual([]);
-    const { rows: stats } = await sql<{ n: number }>`select count(*)::int as n from pg_stats where tablename in ('contacts', 'blind_index_terms')`.execute(db);
+    const { rows: stats } = await sql<{
+      n: number;
+    }>`select count(*)::int as n from pg_stats where tablename in ('contacts', 'blind_index_terms')`.execute(db);
     expect(stats[0]!.n).toBe(0);
   });
 
   const cases: Array<[string, (db: Kysely<Database>) => Promise<unknown>, { index: Record<string, string[]> }]> = [
     ['get by id', (db) => getContact(db, test.keyring, actor, ids[1234]!), { index: { contacts: ['contacts_pkey'] } }],
-    ['search by e-mail', (db) => listContacts(db, test.keyring, actor, { email: 'user2345@example.com' }), { index: { contacts: ['contacts_pkey'], blind_index_terms: ['blind_index_terms_pkey'] } }],
-    ['search by phone', (db) => listContacts(db, test.keyring, actor, { phone: '+31201002345' }), { index: { contacts: ['contacts_pkey'], blind_index_terms: ['blind_index_terms_pkey'] } }],
-    ['search by name', (db) => listContacts(db, test.keyring, actor, { q: 'Last234' }), { index: { contacts: ['contacts_pkey'], blind_index_terms: ['blind_index_terms_pkey'] } }],
+    [
+      'search by e-mail',
+      (db) => listContacts(db, test.keyring, actor, { email: 'user2345@example.com' }),
+      { index: { contacts: ['contacts_pkey'], blind_index_terms: ['blind_index_terms_pkey'] } },
+    ],
+    [
+      'search by phone',
+      (db) => listContacts(db, test.keyring, actor, { phone: '+31201002345' }),
+      { index: { contacts: ['contacts_pkey'], blind_index_terms: ['blind_index_terms_pkey'] } },
+    ],
+    [
+      'search by name',
+      (db) => listContacts(db, test.keyring, actor, { q: 'Last234' }),
+      { index: { contacts: ['contacts_pkey'], blind_index_terms: ['blind_index_terms_pkey'] } },
+    ],
     ['list page', (db) => listContacts(db, test.keyring, actor, { limit: 50 }), { index: { contacts: ['contacts_created_idx'] } }],
-    ['list page, newest first', (db) => listContacts(db, test.keyring, actor, { limit: 50, sort: '-updatedAt' }), { index: { contacts: ['contacts_updated_idx'] } }],
+    [
+      'list page, newest first',
+      (db) => listContacts(db, test.keyring, actor, { limit: 50, sort: '-updatedAt' }),
+      { index: { contacts: ['contacts_updated_idx'] } },
+    ],
   ];
 
   it('runs the first page of a list and the read by id as prepared statements (planned once, not per request)', async () => {

@@ -78,7 +78,12 @@ describe('readVcards', () => {
         {
           line: 1,
           contact: {
-            input: { firstName: 'Janssen', lastName: 'Élle', emails: [{ value: 'e@example.test', label: 'work' }], phones: [{ value: '06-1234 5678', label: 'mobile' }] },
+            input: {
+              firstName: 'Janssen',
+              lastName: 'Élle',
+              emails: [{ value: 'e@example.test', label: 'work' }],
+              phones: [{ value: '06-1234 5678', label: 'mobile' }],
+            },
             organization: 'Bakker ; Zn., BV',
             note: 'one\ntwo, three',
             warnings: [],

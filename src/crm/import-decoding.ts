@@ -20,7 +20,10 @@ export function declaredCharset(contentType: string | undefined): string | undef
   try {
     return new TextDecoder(match[1]!.toLowerCase()).encoding;
   } catch {
-    throw new CrmError('unsupported_charset', 'the charset of the content-type is not one this server can decode (use utf-8, windows-1252 or utf-16)');
+    throw new CrmError(
+      'unsupported_charset',
+      'the charset of the content-type is not one this server can decode (use utf-8, windows-1252 or utf-16)',
+    );
   }
 }
 

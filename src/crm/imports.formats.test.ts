@@ -37,8 +37,12 @@ interface Person {
 
 /** The session's contacts as the API shows them, with their organization's name and their notes, by last name. */
 async function people(s: CrmSession): Promise<Person[]> {
-  const contacts = (await s.get('/api/v1/contacts?limit=200')).json().items as Array<Record<string, unknown> & { id: string; organizationId: string | null }>;
-  const orgs = new Map(((await s.get('/api/v1/organizations?limit=200')).json().items as Array<{ id: string; name: string }>).map((o) => [o.id, o.name]));
+  const contacts = (await s.get('/api/v1/contacts?limit=200')).json().items as Array<
+    Record<string, unknown> & { id: string; organizationId: string | null }
+  >;
+  const orgs = new Map(
+    ((await s.get('/api/v1/organizations?limit=200')).json().items as Array<{ id: string; name: string }>).map((o) => [o.id, o.name]),
+  );
   const out: Person[] = [];
   for (const c of contacts) {
     const notes = (await s.get(`/api/v1/notes?contactId=${c.id}`)).json().items as Array<{ body: string }>;
@@ -59,7 +63,17 @@ async function people(s: CrmSession): Promise<Person[]> {
   return out.sort((a, b) => a.lastName.localeCompare(b.lastName));
 }
 
-const none = { jobTitle: null, organization: null, address: null, birthday: null, language: null, tags: [], notes: [], emails: [], phones: [] };
+const none = {
+  jobTitle: null,
+  organization: null,
+  address: null,
+  birthday: null,
+  language: null,
+  tags: [],
+  notes: [],
+  emails: [],
+  phones: [],
+};
 const address = (a: Record<string, string>) => ({ street: null, postalCode: null, city: null, region: null, country: null, ...a });
 const v = (value: string, label: string | null = null) => ({ value, label });
 
@@ -69,7 +83,9 @@ describe('contact exports import with every person and field in place', () => {
     const res = await importFile(s, fixture('outlook-classic.csv'), 'text/csv');
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json()).toMatchObject({ format: 'csv', rows: 4, created: 4, errorCount: 0, errors: [], warnings: [] });
-    expect(res.json().ignoredColumns).toEqual(expect.arrayContaining(['Title', 'Suffix', 'Department', 'Account', 'E-mail Type', 'E-mail Display Name', 'Gender', 'Web Page']));
+    expect(res.json().ignoredColumns).toEqual(
+      expect.arrayContaining(['Title', 'Suffix', 'Department', 'Account', 'E-mail Type', 'E-mail Display Name', 'Gender', 'Web Page']),
+    );
     expect(res.json().ignoredColumns).not.toContain('Job Title');
     expect(await people(s)).toEqual([
       // Outlook's free-text Language and phone extensions as people type them.
@@ -101,10 +117,21 @@ describe('contact exports import with every person and field in place', () => {
         firstName: 'John Q',
         lastName: 'Smith',
         emails: [v('john.smith@contoso.example'), v('jq@home.example')],
-        phones: [v('+1 (425) 555-0101', 'fax'), v('+1 (425) 555-0100', 'work'), v('(425) 555-0123', 'home'), v('+1 (425) 555-0199', 'mobile')],
+        phones: [
+          v('+1 (425) 555-0101', 'fax'),
+          v('+1 (425) 555-0100', 'work'),
+          v('(425) 555-0123', 'home'),
+          v('+1 (425) 555-0199', 'mobile'),
+        ],
         jobTitle: 'Sales Manager',
         organization: 'Contoso Ltd',
-        address: address({ street: '1 Microsoft Way, Building 92', postalCode: '98052', city: 'Redmond', region: 'WA', country: 'United States of America' }),
+        address: address({
+          street: '1 Microsoft Way, Building 92',
+          postalCode: '98052',
+          city: 'Redmond',
+          region: 'WA',
+          country: 'United States of America',
+        }),
         birthday: '1980-04-15',
         tags: ['Customers', 'VIP'],
         notes: ['Met at Ignite.\nPrefers e-mail over calls.'],
@@ -130,7 +157,14 @@ describe('contact exports import with every person and field in place', () => {
         birthday: '1988-07-09',
         notes: ['Wants the "gold" plan; decides in Q3.'],
       },
-      { ...none, firstName: 'Tom', lastName: 'Jansen', emails: [v('tom.jansen@example.net')], phones: [v('+31 10 765 4321', 'home')], organization: 'Jansen Bouw' },
+      {
+        ...none,
+        firstName: 'Tom',
+        lastName: 'Jansen',
+        emails: [v('tom.jansen@example.net')],
+        phones: [v('+31 10 765 4321', 'home')],
+        organization: 'Jansen Bouw',
+      },
     ]);
   });
 
@@ -138,7 +172,9 @@ describe('contact exports import with every person and field in place', () => {
     const s = await crmSession(t);
     const res = await importFile(s, fixture('google.csv'), 'text/csv');
     expect(res.json()).toMatchObject({ created: 2, errorCount: 0 });
-    expect(res.json().ignoredColumns).toEqual(expect.arrayContaining(['Photo', 'Address 1 - Formatted', 'Website 1 - Value', 'Organization Department']));
+    expect(res.json().ignoredColumns).toEqual(
+      expect.arrayContaining(['Photo', 'Address 1 - Formatted', 'Website 1 - Value', 'Organization Department']),
+    );
     expect(await people(s)).toEqual([
       {
         ...none,
@@ -148,7 +184,13 @@ describe('contact exports import with every person and field in place', () => {
         phones: [v('+31 6 12345678', 'mobile'), v('+31 20 765 4321', 'work'), v('+31 20 765 4322', 'work')],
         jobTitle: 'Inkoper',
         organization: 'Acme BV',
-        address: address({ street: 'Keizersgracht 1, 3e verdieping', postalCode: '1015 CJ', city: 'Amsterdam', region: 'Noord-Holland', country: 'Netherlands' }),
+        address: address({
+          street: 'Keizersgracht 1, 3e verdieping',
+          postalCode: '1015 CJ',
+          city: 'Amsterdam',
+          region: 'Noord-Holland',
+          country: 'Netherlands',
+        }),
         birthday: '--03-22',
         tags: ['Klanten'],
         notes: ['Bel na 14:00.\nHeeft twee vestigingen.'],
@@ -169,7 +211,14 @@ describe('contact exports import with every person and field in place', () => {
     const s = await crmSession(t);
     const hub = await importFile(s, fixture('hubspot.csv'), 'text/csv');
     expect(hub.json()).toMatchObject({ created: 2, errorCount: 0 });
-    expect(hub.json().ignoredColumns).toEqual(['Record ID', 'Contact owner', 'Lifecycle Stage', 'Lead Status', 'Create Date', 'Associated Company IDs (Primary)']);
+    expect(hub.json().ignoredColumns).toEqual([
+      'Record ID',
+      'Contact owner',
+      'Lifecycle Stage',
+      'Lead Status',
+      'Create Date',
+      'Associated Company IDs (Primary)',
+    ]);
     const sf = await importFile(s, fixture('salesforce.csv'), 'text/csv');
     expect(sf.json()).toMatchObject({ created: 2, errorCount: 0 });
     expect(sf.json().ignoredColumns).toEqual(['Salutation', 'Contact Owner', 'Lead Source', 'Contact ID']);
@@ -194,7 +243,13 @@ describe('contact exports import with every person and field in place', () => {
         phones: [v('(415) 555-0142'), v('(415) 555-0199', 'mobile'), v('(415) 555-0143', 'fax')],
         jobTitle: 'VP Operations',
         organization: 'Globex Corporation',
-        address: address({ street: '500 Market Street, Suite 1200', postalCode: '94105', city: 'San Francisco', region: 'CA', country: 'United States' }),
+        address: address({
+          street: '500 Market Street, Suite 1200',
+          postalCode: '94105',
+          city: 'San Francisco',
+          region: 'CA',
+          country: 'United States',
+        }),
         birthday: '1982-12-03',
         notes: ['Renewal due in March.'],
       },
@@ -207,7 +262,14 @@ describe('contact exports import with every person and field in place', () => {
     expect(res.json()).toMatchObject({ rows: 2, created: 2, errorCount: 0, ignoredColumns: ['URL', 'Connected On'] });
     expect(await people(s)).toEqual([
       { ...none, firstName: 'Daan', lastName: 'Mulder', jobTitle: 'Engineering Manager, Payments', organization: 'Booking.com' },
-      { ...none, firstName: 'Priya', lastName: 'Sharma', emails: [v('priya.sharma@example.in')], jobTitle: 'Senior Consultant', organization: 'Tata Consultancy Services' },
+      {
+        ...none,
+        firstName: 'Priya',
+        lastName: 'Sharma',
+        emails: [v('priya.sharma@example.in')],
+        jobTitle: 'Senior Consultant',
+        organization: 'Tata Consultancy Services',
+      },
     ]);
   });
 
@@ -216,7 +278,14 @@ describe('contact exports import with every person and field in place', () => {
     const res = await importFile(s, fixture('excel-nl-semicolon-1252.csv'), 'application/vnd.ms-excel');
     expect(res.json()).toMatchObject({ rows: 3, created: 3, errorCount: 0, ignoredColumns: [] });
     expect(await people(s)).toEqual([
-      { ...none, firstName: 'Zoë', lastName: 'de Jong', emails: [v('zoe.dejong@example.nl')], phones: [v('0031 6 87654321', 'mobile')], birthday: '1990-11-15' },
+      {
+        ...none,
+        firstName: 'Zoë',
+        lastName: 'de Jong',
+        emails: [v('zoe.dejong@example.nl')],
+        phones: [v('0031 6 87654321', 'mobile')],
+        birthday: '1990-11-15',
+      },
       {
         ...none,
         firstName: 'René',
@@ -285,7 +354,9 @@ describe('contact exports import with every person and field in place', () => {
         address: address({ street: '1 Apple Park Way', postalCode: '95014', city: 'Cupertino', region: 'CA', country: 'United States' }),
         birthday: '1980-04-15',
         tags: ['Friends', 'Work'],
-        notes: ['Likes apples, pears and plums.\nCall after 10:00; never on Sundays. Introduced by Tim at the developer conference in June.'],
+        notes: [
+          'Likes apples, pears and plums.\nCall after 10:00; never on Sundays. Introduced by Tim at the developer conference in June.',
+        ],
       },
       {
         ...none,
@@ -326,7 +397,13 @@ describe('contact exports import with every person and field in place', () => {
         phones: [v('+31-6-11122233', 'mobile'), v('+31-20-4445556', 'work')],
         jobTitle: 'Eigenaar',
         organization: 'De Boer Installatietechniek',
-        address: address({ street: 'Industrieweg 10', postalCode: '1234 AB', city: 'Zaandam', region: 'Noord-Holland', country: 'Nederland' }),
+        address: address({
+          street: 'Industrieweg 10',
+          postalCode: '1234 AB',
+          city: 'Zaandam',
+          region: 'Noord-Holland',
+          country: 'Nederland',
+        }),
         birthday: '1969-02-28',
         language: 'nl',
         notes: ['Onderhoudscontract loopt tot 2026.'],
@@ -372,7 +449,18 @@ describe('contact exports import with every person and field in place', () => {
     ]);
     expect(res.body).not.toContain('Klingon');
     expect(res.body).not.toContain('onbekend');
-    expect(res.json().ignoredColumns).toEqual(expect.arrayContaining(['Titel', 'Afdeling', 'E-mailtype', 'Weergavenaam voor e-mail', 'Initialen', 'Geslacht', 'Prioriteit', 'Speciale datum']));
+    expect(res.json().ignoredColumns).toEqual(
+      expect.arrayContaining([
+        'Titel',
+        'Afdeling',
+        'E-mailtype',
+        'Weergavenaam voor e-mail',
+        'Initialen',
+        'Geslacht',
+        'Prioriteit',
+        'Speciale datum',
+      ]),
+    );
     expect(res.json().ignoredColumns).not.toEqual(expect.arrayContaining(['Functie']));
     expect(await people(s)).toEqual([
       { ...none, firstName: 'Fleur', lastName: 'de Wit', emails: [v('fleur@dewit.example')], phones: [v('06 98765432', 'mobile')] },
@@ -395,7 +483,13 @@ describe('contact exports import with every person and field in place', () => {
         phones: [v('023-5123499', 'fax'), v('023-5123456 ext. 12', 'work'), v('06-12345678', 'mobile')],
         jobTitle: 'Eigenaar',
         organization: 'Bakkerij Van den Berg B.V.',
-        address: address({ street: 'Kerkstraat 12, 2e verdieping', postalCode: '2011 AB', city: 'Haarlem', region: 'Noord-Holland', country: 'Nederland' }),
+        address: address({
+          street: 'Kerkstraat 12, 2e verdieping',
+          postalCode: '2011 AB',
+          city: 'Haarlem',
+          region: 'Noord-Holland',
+          country: 'Nederland',
+        }),
         birthday: '1975-02-03',
         language: 'nl',
         tags: ['Haarlem', 'Klanten'],
@@ -412,7 +506,9 @@ describe('contact exports import with every person and field in place', () => {
     const res = await importFile(s, fixture('outlook-classic-de.csv'), 'text/csv');
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json()).toMatchObject({ rows: 3, created: 3, errorCount: 0, warnings: [] });
-    expect(res.json().ignoredColumns).toEqual(expect.arrayContaining(['Anrede', 'Abteilung', 'E-Mail-Typ', 'E-Mail: Angezeigter Name', 'Webseite', 'Jahrestag', 'Privat']));
+    expect(res.json().ignoredColumns).toEqual(
+      expect.arrayContaining(['Anrede', 'Abteilung', 'E-Mail-Typ', 'E-Mail: Angezeigter Name', 'Webseite', 'Jahrestag', 'Privat']),
+    );
     expect(await people(s)).toEqual([
       {
         ...none,
@@ -440,7 +536,13 @@ describe('contact exports import with every person and field in place', () => {
         phones: [v('+49 711 123499', 'fax'), v('+49 711 123456 ext. 12', 'work'), v('+49 170 1234567', 'mobile')],
         jobTitle: 'Vertriebsleiter',
         organization: 'Weiß & Söhne GmbH',
-        address: address({ street: 'Königstraße 22, Hinterhaus', postalCode: '70173', city: 'Stuttgart', region: 'Baden-Württemberg', country: 'Deutschland' }),
+        address: address({
+          street: 'Königstraße 22, Hinterhaus',
+          postalCode: '70173',
+          city: 'Stuttgart',
+          region: 'Baden-Württemberg',
+          country: 'Deutschland',
+        }),
         birthday: '1968-03-07',
         language: 'de',
         tags: ['Lieferanten'],
@@ -451,10 +553,17 @@ describe('contact exports import with every person and field in place', () => {
 
   it('the API takes the phone forms an import does: an extension is kept, written one way', async () => {
     const s = await crmSession(t);
-    const created = await s.post('/api/v1/contacts', { firstName: 'Ext', lastName: 'Ension', phones: ['+31 20 123 4567 x123', { value: '+1-555-555-5555;ext=5555', label: 'work' }] });
+    const created = await s.post('/api/v1/contacts', {
+      firstName: 'Ext',
+      lastName: 'Ension',
+      phones: ['+31 20 123 4567 x123', { value: '+1-555-555-5555;ext=5555', label: 'work' }],
+    });
     expect(created.statusCode, created.body).toBe(201);
     expect(created.json().phones).toEqual([v('+31 20 123 4567 ext. 123'), v('+1-555-555-5555 ext. 5555', 'work')]);
-    const patched = await s.patch(`/api/v1/contacts/${created.json().id}`, { phones: ['020 123 4567 toestel 12'], version: created.json().version });
+    const patched = await s.patch(`/api/v1/contacts/${created.json().id}`, {
+      phones: ['020 123 4567 toestel 12'],
+      version: created.json().version,
+    });
     expect(patched.statusCode, patched.body).toBe(200);
     expect(patched.json().phones).toEqual([v('020 123 4567 ext. 12')]);
     const bad = await s.patch(`/api/v1/contacts/${created.json().id}`, { phones: ['call reception'], version: patched.json().version });
@@ -464,11 +573,23 @@ describe('contact exports import with every person and field in place', () => {
 
   it("a file's notes need the notes permission: without it the contacts go in and each note is reported", async () => {
     const admin = await crmSession(t);
-    const profile = await admin.post('/api/v1/profiles', { name: 'No notes', permissions: { contacts: { view: true, create: true, edit: true } } });
+    const profile = await admin.post('/api/v1/profiles', {
+      name: 'No notes',
+      permissions: { contacts: { view: true, create: true, edit: true } },
+    });
     expect(profile.statusCode, profile.body).toBe(201);
     const rep = await memberSession(t, admin, { profileId: profile.json().id as string });
-    const res = await importFile(rep, 'firstName,lastName,email,notes\nAnna,Noted,anna@noted.example,Private remark\nBert,Plain,bert@plain.example,\n', 'text/csv');
-    expect(res.json()).toMatchObject({ created: 2, errorCount: 0, warningCount: 1, warnings: [{ line: 2, field: 'note', message: expect.stringContaining('not its note') }] });
+    const res = await importFile(
+      rep,
+      'firstName,lastName,email,notes\nAnna,Noted,anna@noted.example,Private remark\nBert,Plain,bert@plain.example,\n',
+      'text/csv',
+    );
+    expect(res.json()).toMatchObject({
+      created: 2,
+      errorCount: 0,
+      warningCount: 1,
+      warnings: [{ line: 2, field: 'note', message: expect.stringContaining('not its note') }],
+    });
     const notes = await admin.get('/api/v1/notes?limit=200');
     expect(notes.json().items).toEqual([]);
   });
@@ -476,7 +597,12 @@ describe('contact exports import with every person and field in place', () => {
   it('an explicit mapping names columns the header does not explain, and a bad mapping is refused before reading', async () => {
     const s = await crmSession(t);
     const csv = 'Klantnaam,E-post,GSM,Intern,Straße,PLZ,Ort\nJan Peeters,jan@peeters.example,0470 12 34 56,x,Hauptstraße 5,10115,Berlin\n';
-    const res = await importFile(s, csv, 'text/csv', `&mapping=${encodeURIComponent('Klantnaam:name,E-post:email,gsm:phone.mobile,Intern:ignore')}`);
+    const res = await importFile(
+      s,
+      csv,
+      'text/csv',
+      `&mapping=${encodeURIComponent('Klantnaam:name,E-post:email,gsm:phone.mobile,Intern:ignore')}`,
+    );
     expect(res.json()).toMatchObject({ created: 1, errorCount: 0, ignoredColumns: ['Intern'] });
     expect(await people(s)).toEqual([
       {

@@ -24,7 +24,11 @@ afterAll(async () => {
   await t.app.close();
 });
 
-function post(payload: string | Buffer | undefined, headers: Record<string, string> = { 'content-type': 'text/csv' }, query = 'lawfulBasis=consent') {
+function post(
+  payload: string | Buffer | undefined,
+  headers: Record<string, string> = { 'content-type': 'text/csv' },
+  query = 'lawfulBasis=consent',
+) {
   return t.app.inject({
     method: 'POST',
     url: `/api/v1/imports/contacts?${query}`,
@@ -56,14 +60,30 @@ describe('the import route refuses bad input with a code, never a 500', () => {
 
   it('binary garbage, NUL bytes, a vCard without cards, a mapping that names nothing', async () => {
     expectProblem(await post(randomBytes(64 * 1024)), 400, 'invalid_csv');
-    expectProblem(await post(Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), randomBytes(4096)])), 400, 'invalid_csv');
+    expectProblem(
+      await post(Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), randomBytes(4096)])),
+      400,
+      'invalid_csv',
+    );
     expectProblem(await post('\u0000\u0000,\u0000\nA,a@example.test\n'), 400, 'invalid_csv');
-    const nul = await post('firstName,lastName,email,organization\nA\u0000,B,a@example.test,Org\nC,D,c@example.test,Nul\u0000 BV\nE,F,e@example.test,Fine BV\n');
+    const nul = await post(
+      'firstName,lastName,email,organization\nA\u0000,B,a@example.test,Org\nC,D,c@example.test,Nul\u0000 BV\nE,F,e@example.test,Fine BV\n',
+    );
     expect(nul.statusCode, nul.body).toBe(200);
     // A NUL in a name refuses the row; in an organization (optional) the person goes in without it.
-    expect(nul.json()).toMatchObject({ created: 2, errors: [{ line: 2, message: 'holds a NUL character' }], warnings: [{ line: 3, field: 'organization', message: 'holds a NUL character' }] });
-    const card = await post('BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Nul Org\r\nORG:Nul\u0000 BV\r\nEND:VCARD\r\n', { 'content-type': 'text/vcard' });
-    expect(card.json()).toMatchObject({ created: 1, errors: [], warnings: [{ line: 1, field: 'organization', message: 'holds a NUL character' }] });
+    expect(nul.json()).toMatchObject({
+      created: 2,
+      errors: [{ line: 2, message: 'holds a NUL character' }],
+      warnings: [{ line: 3, field: 'organization', message: 'holds a NUL character' }],
+    });
+    const card = await post('BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Nul Org\r\nORG:Nul\u0000 BV\r\nEND:VCARD\r\n', {
+      'content-type': 'text/vcard',
+    });
+    expect(card.json()).toMatchObject({
+      created: 1,
+      errors: [],
+      warnings: [{ line: 1, field: 'organization', message: 'holds a NUL character' }],
+    });
     const nameless = await post('BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Nul\u0000 Name\r\nEND:VCARD\r\n', { 'content-type': 'text/vcard' });
     expect(nameless.json()).toMatchObject({ created: 0, errors: [{ line: 1, message: 'holds a NUL character' }] });
     expectProblem(await post('BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n', { 'content-type': 'text/vcard' }), 400, 'invalid_vcard');
@@ -74,9 +94,16 @@ describe('the import route refuses bad input with a code, never a 500', () => {
     const huge = 'x'.repeat(2 * 1024 * 1024);
     const after = await post(`firstName,lastName,email\nA,B,huge-a@example.test\n"${huge}",C,c@example.test\n`);
     expect(after.statusCode, after.body).toBe(200);
-    expect(after.json()).toMatchObject({ created: 1, errorCount: 1, errors: [{ line: 3, message: expect.stringContaining('cannot be read from here on') }] });
+    expect(after.json()).toMatchObject({
+      created: 1,
+      errorCount: 1,
+      errors: [{ line: 3, message: expect.stringContaining('cannot be read from here on') }],
+    });
     expectProblem(await post(huge), 400, 'invalid_csv');
-    const card = await post(`BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Long Note\r\nNOTE:${huge}\r\nEND:VCARD\r\nBEGIN:VCARD\r\nVERSION:3.0\r\nFN:Short Note\r\nEND:VCARD\r\n`, { 'content-type': 'text/vcard' });
+    const card = await post(
+      `BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Long Note\r\nNOTE:${huge}\r\nEND:VCARD\r\nBEGIN:VCARD\r\nVERSION:3.0\r\nFN:Short Note\r\nEND:VCARD\r\n`,
+      { 'content-type': 'text/vcard' },
+    );
     expect(card.json()).toMatchObject({ rows: 2, created: 1, errors: [{ line: 1, message: expect.stringContaining('longer than') }] });
   });
 
@@ -93,7 +120,11 @@ describe('the import route refuses bad input with a code, never a 500', () => {
  * body before it reads (as Python's http.client does). Times the answer and
  * the close of the connection.
  */
-function upload(head: string, total: number, readEarly: boolean): Promise<{ answer: string; answeredAt: number; closedAt: number; sentAtAnswer: number }> {
+function upload(
+  head: string,
+  total: number,
+  readEarly: boolean,
+): Promise<{ answer: string; answeredAt: number; closedAt: number; sentAtAnswer: number }> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const socket = connect(port, '127.0.0.1');
@@ -105,7 +136,11 @@ function upload(head: string, total: number, readEarly: boolean): Promise<{ answ
     const finish = () => resolve({ answer, answeredAt, closedAt: performance.now() - started, sentAtAnswer });
     const giveUp = setTimeout(() => {
       socket.destroy();
-      reject(new Error(`not answered and closed within 20 s (answered ${answeredAt >= 0 ? `after ${Math.round(answeredAt)} ms` : 'never'}, ${sent} bytes sent)`));
+      reject(
+        new Error(
+          `not answered and closed within 20 s (answered ${answeredAt >= 0 ? `after ${Math.round(answeredAt)} ms` : 'never'}, ${sent} bytes sent)`,
+        ),
+      );
     }, 20_000);
     socket.on('data', (data) => {
       if (answeredAt < 0) {
@@ -166,7 +201,13 @@ describe('an import refused early answers at once, whatever the client', () => {
     let sentAtAnswer = -1;
     const outcome = await new Promise<{ status: number; body: string; at: number }>((resolve, reject) => {
       const req = httpRequest(
-        { host: '127.0.0.1', port, method: 'POST', path: '/api/v1/imports/contacts?lawfulBasis=consent', headers: { authorization: `Bearer ${s.token}`, 'content-type': 'text/csv', 'content-length': total } },
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: '/api/v1/imports/contacts?lawfulBasis=consent',
+          headers: { authorization: `Bearer ${s.token}`, 'content-type': 'text/csv', 'content-length': total },
+        },
         (res) => {
           sentAtAnswer = sent;
           let body = '';

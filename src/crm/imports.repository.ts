@@ -34,7 +34,15 @@ export async function insertImport(
 }
 
 function counters(p: Progress) {
-  return { rows: p.rows, created: p.created, updated: p.updated, skipped: p.skipped, error_count: p.errorCount, bytes: p.bytes, updated_at: new Date() };
+  return {
+    rows: p.rows,
+    created: p.created,
+    updated: p.updated,
+    skipped: p.skipped,
+    error_count: p.errorCount,
+    bytes: p.bytes,
+    updated_at: new Date(),
+  };
 }
 
 export async function recordProgress(db: Kysely<Database>, tenantId: string, id: string, progress: Progress): Promise<void> {
@@ -63,7 +71,12 @@ export async function findImport(db: Kysely<Database>, tenantId: string, id: str
 /** The subject (the person) of each contact an import has just created. */
 export async function subjectsOfContacts(db: Kysely<Database>, tenantId: string, ids: string[]): Promise<Map<string, string>> {
   if (ids.length === 0) return new Map();
-  const rows = await db.selectFrom('contacts').select(['id', 'subject_id']).where('tenant_id', '=', tenantId).where('id', 'in', ids).execute();
+  const rows = await db
+    .selectFrom('contacts')
+    .select(['id', 'subject_id'])
+    .where('tenant_id', '=', tenantId)
+    .where('id', 'in', ids)
+    .execute();
   return new Map(rows.map((r) => [r.id, r.subject_id]));
 }
 
@@ -73,7 +86,16 @@ export async function subjectsOfContacts(db: Kysely<Database>, tenantId: string,
  * ANALYZE takes no lock that blocks reads or writes and samples a bounded
  * number of rows, so it costs the same for 1,000 rows as for a million.
  */
-export const IMPORTED_TABLES = ['contacts', 'subjects', 'subject_keys', 'blind_index_terms', 'organizations', 'tags', 'record_tags', 'notes'] as const;
+export const IMPORTED_TABLES = [
+  'contacts',
+  'subjects',
+  'subject_keys',
+  'blind_index_terms',
+  'organizations',
+  'tags',
+  'record_tags',
+  'notes',
+] as const;
 
 export async function analyzeImportedTables(db: Kysely<Database>): Promise<void> {
   await sql`analyze ${sql.join(IMPORTED_TABLES.map((t) => sql.table(t)))}`.execute(db);

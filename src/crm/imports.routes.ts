@@ -20,7 +20,14 @@ import { LAWFUL_BASES } from './people.js';
 // their answer.
 
 /** The media types an import takes; browsers on Windows send a .csv file as application/vnd.ms-excel. */
-const CSV_TYPES = ['text/csv', 'application/csv', 'text/comma-separated-values', 'text/tab-separated-values', 'text/plain', 'application/vnd.ms-excel'];
+const CSV_TYPES = [
+  'text/csv',
+  'application/csv',
+  'text/comma-separated-values',
+  'text/tab-separated-values',
+  'text/plain',
+  'application/vnd.ms-excel',
+];
 const VCARD_TYPES = ['text/vcard', 'text/x-vcard', 'text/directory'];
 /** After an answer given before the body was read, how long the rest of the upload is read (and dropped) before the connection is closed. */
 const DRAIN_MS = 5000;
@@ -70,7 +77,9 @@ const ImportResultSchema = Type.Object({
   warnings: Type.Array(
     Type.Object({
       line: Type.Integer(),
-      field: Type.String({ description: 'The field left out: phones, emails, birthday, language, jobTitle, address.city, organization, tags, note, name …' }),
+      field: Type.String({
+        description: 'The field left out: phones, emails, birthday, language, jobTitle, address.city, organization, tags, note, name …',
+      }),
       message: Type.String({ description: 'Why; never the value itself' }),
     }),
     { description: 'Values left out of people who went in without them (a person is refused only when no name and no e-mail remain)' },
@@ -99,7 +108,12 @@ const ImportStatusSchema = Type.Object({
   finishedAt: Nullable(DateTime()),
 });
 
-export function registerImportRoutes(server: FastifyInstance, database: DatabaseHandle, settings: IdentitySettings, limits: { maxBytes: number }): void {
+export function registerImportRoutes(
+  server: FastifyInstance,
+  database: DatabaseHandle,
+  settings: IdentitySettings,
+  limits: { maxBytes: number },
+): void {
   const { db } = database;
   const { keyring } = settings;
   const auth = requireAuth(db, settings);
@@ -129,12 +143,13 @@ export function registerImportRoutes(server: FastifyInstance, database: Database
         },
         schema: {
           tags: ['imports'],
-          summary: 'Import contacts from CSV (text/csv) or vCard (text/vcard), streamed; bad rows are named by line while the good ones go in',
+          summary:
+            'Import contacts from CSV (text/csv) or vCard (text/vcard), streamed; bad rows are named by line while the good ones go in',
           description:
             'CSV: the header names the fields (firstName, lastName, email, phone, organization, jobTitle, street, postalCode, city, region, country, ' +
             'birthday, language, tags, note) or is the header of an export of Google Contacts, Outlook (classic and new), HubSpot, Salesforce, ' +
             'LinkedIn (its "Notes:" preamble is skipped) or a Dutch or German spreadsheet; the most specific column wins (`Job Title` over ' +
-            'Outlook\'s honorific `Title`), every e-mail and phone column counts with its label, and columns not used are listed in ' +
+            "Outlook's honorific `Title`), every e-mail and phone column counts with its label, and columns not used are listed in " +
             '`ignoredColumns`. `mapping` names columns the header does not explain. Separator `,`, `;` or tab (from the header line); ' +
             'UTF-8 (BOM or not), UTF-16 with a BOM or Windows-1252 (found from the bytes, or `charset=` on the content-type); CRLF and quoted line breaks are fine. ' +
             'vCard 2.1, 3.0 and 4.0 (text/vcard, text/x-vcard): N, FN, EMAIL and TEL with their types, ORG, TITLE, ADR, BDAY (also --MMDD), NOTE, ' +
@@ -145,7 +160,9 @@ export function registerImportRoutes(server: FastifyInstance, database: Database
             {
               lawfulBasis: Type.Optional(OneOf(LAWFUL_BASES, { description: 'Required: the GDPR basis for holding these people’s data' })),
               dryRun: Type.Optional(Type.Boolean({ default: false, description: 'Only report what would happen' })),
-              duplicates: Type.Optional(OneOf(['skip', 'update'], { description: 'What to do with a row whose e-mail is known: skip (default) or update' })),
+              duplicates: Type.Optional(
+                OneOf(['skip', 'update'], { description: 'What to do with a row whose e-mail is known: skip (default) or update' }),
+              ),
               mapping: Type.Optional(
                 Type.String({
                   maxLength: 4000,
@@ -184,7 +201,15 @@ export function registerImportRoutes(server: FastifyInstance, database: Database
 
   app.get(
     '/api/v1/imports/:id',
-    { onRequest: auth, schema: { tags: ['imports'], summary: 'An import and its progress', params: IdParams, response: { 200: ImportStatusSchema, ...Problems } } },
+    {
+      onRequest: auth,
+      schema: {
+        tags: ['imports'],
+        summary: 'An import and its progress',
+        params: IdParams,
+        response: { 200: ImportStatusSchema, ...Problems },
+      },
+    },
     async (request) => getImport(db, actorOf(request), request.params.id),
   );
 

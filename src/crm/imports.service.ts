@@ -8,7 +8,17 @@ import type { Authenticated } from '../identity/identity.service.js';
 import type { Keyring } from '../keys/keyring.js';
 import { findCandidatesPerValue } from '../keys/keys.service.js';
 import { newId } from '../shared/ids.js';
-import { detectDelimiter, looksLikeHeader, mapHeader, parseMapping, rowToContact, type ColumnSpec, type CsvContact, type HeaderMapping, type ImportWarning } from './contact-csv.js';
+import {
+  detectDelimiter,
+  looksLikeHeader,
+  mapHeader,
+  parseMapping,
+  rowToContact,
+  type ColumnSpec,
+  type CsvContact,
+  type HeaderMapping,
+  type ImportWarning,
+} from './contact-csv.js';
 import { readVcards, type ReadRecord } from './contact-vcard.js';
 import { decodeText } from './import-decoding.js';
 import { CONTACT_EMAIL_INDEX, contactKind, type Contact } from './contacts.service.js';
@@ -120,7 +130,13 @@ function delimiterOf(head: string, explicit: Map<string, ColumnSpec | null> | un
   const lines = head.split(/\r\n|\r|\n/).slice(0, PREAMBLE_LINES + 1);
   for (const line of lines) {
     const delimiter = detectDelimiter(line);
-    if (looksLikeHeader(line.split(delimiter).map((h) => h.replace(/^\s*"|"\s*$/g, '')), explicit)) return delimiter;
+    if (
+      looksLikeHeader(
+        line.split(delimiter).map((h) => h.replace(/^\s*"|"\s*$/g, '')),
+        explicit,
+      )
+    )
+      return delimiter;
   }
   return detectDelimiter(lines.find((l) => l.trim() !== '') ?? '');
 }
@@ -187,7 +203,14 @@ async function* readCsv(
     if (!(error instanceof CsvError)) throw error;
     // A broken quote ends the readable part of the file: what came before stands.
     const line = (error as CsvError & { lines?: number }).lines ?? 0;
-    yield { line, unreadable: true, error: new CrmError('invalid_csv', `the CSV cannot be read from here on (${error.code.toLowerCase().replace(/^csv_/, '').replace(/_/g, ' ')})`) };
+    yield {
+      line,
+      unreadable: true,
+      error: new CrmError(
+        'invalid_csv',
+        `the CSV cannot be read from here on (${error.code.toLowerCase().replace(/^csv_/, '').replace(/_/g, ' ')})`,
+      ),
+    };
   }
 }
 
@@ -203,8 +226,6 @@ interface Counts {
 }
 
 class DryRunRollback extends Error {}
-
-
 
 function reason(error: unknown): string {
   if (error instanceof DomainError && error.kind !== 'unavailable') return error.message;
@@ -227,7 +248,14 @@ export async function importContacts(
     (error: unknown) => reason(error),
   );
   const id = newId();
-  await repo.insertImport(db, actor.tenantId, { id, module: 'contacts', dryRun: options.dryRun, lawfulBasis: basis, duplicates: options.duplicates, startedBy: actor.user.id });
+  await repo.insertImport(db, actor.tenantId, {
+    id,
+    module: 'contacts',
+    dryRun: options.dryRun,
+    lawfulBasis: basis,
+    duplicates: options.duplicates,
+    startedBy: actor.user.id,
+  });
   const counts: Counts = { rows: 0, created: 0, updated: 0, skipped: 0, errorCount: 0, errors: [], warningCount: 0, warnings: [] };
   const fail = (line: number, message: string) => {
     counts.errorCount++;
@@ -250,7 +278,9 @@ export async function importContacts(
   /** Runs a batch in its own transaction; `created` collects the organizations it creates (uncommitted until it ends). */
   const runBatch = async (batch: Array<{ line: number; contact: CsvContact }>, created: Set<string>) => {
     const apply = async (trx: Kysely<Database>) => {
-      const emails = [...new Set(batch.flatMap((r) => (r.contact.input.emails ?? []).map((e) => (typeof e === 'string' ? e : e.value).toLowerCase())))];
+      const emails = [
+        ...new Set(batch.flatMap((r) => (r.contact.input.emails ?? []).map((e) => (typeof e === 'string' ? e : e.value).toLowerCase()))),
+      ];
       const candidates = await findCandidatesPerValue(trx, keyring, actor.tenantId, 'contacts', CONTACT_EMAIL_INDEX, emails);
       // Candidates are mostly collisions of the truncated index: their addresses decide, and only real matches are opened whole.
       const candidateEmails = await emailsOfPeople(trx, keyring, actor.tenantId, 'contacts', [...new Set([...candidates.values()].flat())]);
@@ -310,7 +340,11 @@ export async function importContacts(
       }
       const ids = await createPeopleInBulk(trx, keyring, actor, 'contacts', fresh);
       if (freshNotes.length > 0) {
-        const subjects = await repo.subjectsOfContacts(trx, actor.tenantId, freshNotes.map((n) => ids[n.index]!));
+        const subjects = await repo.subjectsOfContacts(
+          trx,
+          actor.tenantId,
+          freshNotes.map((n) => ids[n.index]!),
+        );
         const notes = freshNotes.map((n) => ({ contactId: ids[n.index]!, subjectId: subjects.get(ids[n.index]!)!, body: n.body }));
         await createImportedNotes(trx, keyring, actor, notes);
       }
@@ -341,7 +375,9 @@ export async function importContacts(
    */
   let inFlight: { done: Promise<void>; emails: Set<string>; created: Set<string> } | undefined;
   const queueBatch = async (batch: Array<{ line: number; contact: CsvContact }>) => {
-    const emails = new Set(batch.flatMap((r) => (r.contact.input.emails ?? []).map((e) => (typeof e === 'string' ? e : e.value).toLowerCase())));
+    const emails = new Set(
+      batch.flatMap((r) => (r.contact.input.emails ?? []).map((e) => (typeof e === 'string' ? e : e.value).toLowerCase())),
+    );
     const previous = inFlight;
     const independent =
       options.duplicates === 'skip' &&
@@ -378,7 +414,9 @@ export async function importContacts(
       throw new CrmError('invalid_csv', 'the file is empty; it needs a header line and rows');
     }
     vcard = options.format === 'vcard' || /^\s*BEGIN:VCARD/i.test(ahead.head);
-    const records = vcard ? readVcards(ahead.text, ignoredProperties) : readCsv(ahead.text, delimiterOf(ahead.head, explicit), explicit, header);
+    const records = vcard
+      ? readVcards(ahead.text, ignoredProperties)
+      : readCsv(ahead.text, delimiterOf(ahead.head, explicit), explicit, header);
     let batch: Array<{ line: number; contact: CsvContact }> = [];
     for await (const record of records) {
       if ('error' in record) {
@@ -395,8 +433,13 @@ export async function importContacts(
     }
     if (batch.length > 0) await queueBatch(batch);
     await inFlight?.done;
-    if (!vcard && !header.mapping && explicit) throw new CrmError('invalid_mapping', 'no line of the file has the columns the mapping names');
-    if (!vcard && !header.mapping) throw new CrmError('invalid_csv', 'the file has no header line naming contact fields, e.g. firstName,lastName,email,phone,organization');
+    if (!vcard && !header.mapping && explicit)
+      throw new CrmError('invalid_mapping', 'no line of the file has the columns the mapping names');
+    if (!vcard && !header.mapping)
+      throw new CrmError(
+        'invalid_csv',
+        'the file has no header line naming contact fields, e.g. firstName,lastName,email,phone,organization',
+      );
     if (!vcard && counts.rows === 0 && counts.errorCount === 0) throw new CrmError('invalid_csv', 'the file has a header line but no rows');
     counts.errors.sort((a, b) => a.line - b.line); // batches in flight together report as they go
     counts.warnings.sort((a, b) => a.line - b.line);

@@ -22,7 +22,14 @@ function importCsv(token: string, csv: string | Buffer, query = 'lawfulBasis=con
 
 async function contacts(token: string, query = '') {
   const res = await t.app.inject({ url: `/api/v1/contacts?limit=200${query}`, headers: bearer(token) });
-  return res.json().items as Array<{ firstName: string; lastName: string; emails: Array<{ value: string }>; phones: Array<{ value: string }>; organizationId: string | null; lawfulBasis: string }>;
+  return res.json().items as Array<{
+    firstName: string;
+    lastName: string;
+    emails: Array<{ value: string }>;
+    phones: Array<{ value: string }>;
+    organizationId: string | null;
+    lawfulBasis: string;
+  }>;
 }
 
 describe('CSV import', () => {
@@ -45,7 +52,10 @@ describe('CSV import', () => {
     expect(listed.map((c) => c.firstName).sort()).toEqual(['Anna', 'Cees']);
     expect(listed.every((c) => c.lawfulBasis === 'consent')).toBe(true);
     expect(listed.find((c) => c.firstName === 'Anna')!.phones).toEqual([{ value: '+31 20 123 4567', label: null }]);
-    const orgs = (await t.app.inject({ url: '/api/v1/organizations', headers: bearer(token) })).json().items as Array<{ id: string; name: string }>;
+    const orgs = (await t.app.inject({ url: '/api/v1/organizations', headers: bearer(token) })).json().items as Array<{
+      id: string;
+      name: string;
+    }>;
     expect(orgs.map((o) => o.name)).toEqual(['Acme BV', 'Other NV']);
     expect(listed.find((c) => c.firstName === 'Anna')!.organizationId).toBe(orgs[0]!.id);
 
@@ -58,7 +68,11 @@ describe('CSV import', () => {
   it('updates matched people when asked, by e-mail in any case', async () => {
     const { token } = await session();
     await importCsv(token, 'firstName,lastName,email\nAnna,de Vries,anna@example.test\n');
-    const res = await importCsv(token, 'firstName,lastName,email,jobTitle\nAnna,Jansen,ANNA@example.test,Buyer\n', 'lawfulBasis=contract&duplicates=update');
+    const res = await importCsv(
+      token,
+      'firstName,lastName,email,jobTitle\nAnna,Jansen,ANNA@example.test,Buyer\n',
+      'lawfulBasis=contract&duplicates=update',
+    );
     expect(res.json()).toMatchObject({ created: 0, updated: 1, skipped: 0 });
     const [anna] = await contacts(token);
     expect(anna).toMatchObject({ lastName: 'Jansen', lawfulBasis: 'contract', jobTitle: 'Buyer' });
@@ -80,11 +94,17 @@ describe('CSV import', () => {
     const res = await importCsv(token, csv);
     expect(res.json()).toMatchObject({ created: 2, errorCount: 0, ignoredColumns: [] });
     const listed = await contacts(token);
-    expect(listed.find((c) => c.firstName === 'Zoë')).toMatchObject({ lastName: 'd\'Ávila; "Z"', emails: [{ value: 'zoe@example.test', label: null }] });
+    expect(listed.find((c) => c.firstName === 'Zoë')).toMatchObject({
+      lastName: 'd\'Ávila; "Z"',
+      emails: [{ value: 'zoe@example.test', label: null }],
+    });
     const orgs = (await t.app.inject({ url: '/api/v1/organizations', headers: bearer(token) })).json().items as Array<{ name: string }>;
     expect(orgs.map((o) => o.name)).toEqual(['Multi\nline BV']);
 
-    const google = await importCsv(token, 'Given Name,Family Name,E-mail 1 - Value,Phone 1 - Value,Organization 1 - Name\nPiet,Pietersen,piet@example.test,020 1234567,Piet BV\n');
+    const google = await importCsv(
+      token,
+      'Given Name,Family Name,E-mail 1 - Value,Phone 1 - Value,Organization 1 - Name\nPiet,Pietersen,piet@example.test,020 1234567,Piet BV\n',
+    );
     expect(google.json()).toMatchObject({ created: 1, errorCount: 0 });
   });
 
@@ -119,7 +139,11 @@ describe('CSV import', () => {
 
   it('only reports in a dry run', async () => {
     const { tt, token } = await session();
-    const res = await importCsv(token, 'firstName,lastName,email,organization\nA,B,a@example.test,Org\nC,D,a@example.test,Org\n', 'lawfulBasis=consent&dryRun=true');
+    const res = await importCsv(
+      token,
+      'firstName,lastName,email,organization\nA,B,a@example.test,Org\nC,D,a@example.test,Org\n',
+      'lawfulBasis=consent&dryRun=true',
+    );
     expect(res.json()).toMatchObject({ dryRun: true, created: 1, skipped: 1 });
     expect(await contacts(token)).toHaveLength(0);
     const orgs = await sql<{ n: string }>`select count(*) as n from organizations where tenant_id = ${tt.tenant.id}`.execute(t.handle.db);
@@ -134,7 +158,10 @@ describe('CSV import', () => {
     const exported = await t.app.inject({ url: '/api/v1/exports/contacts.csv', headers: bearer(token) });
     expect(exported.statusCode).toBe(200);
     expect(exported.headers['content-type']).toContain('text/csv');
-    const lines = exported.body.replace(/^\uFEFF/, '').trim().split('\r\n');
+    const lines = exported.body
+      .replace(/^\uFEFF/, '')
+      .trim()
+      .split('\r\n');
     expect(lines[0]).toMatch(/^id,firstName,lastName,email,/);
     expect(lines[1]).toContain(`"'=HYPERLINK(""x"")"`);
     expect(lines[1]).toContain("'+31 20 123 4567");
@@ -167,7 +194,9 @@ describe('CSV import across batches', () => {
     const analyzed = async () => {
       const counts = await sql<{ table: string; n: string }>`
         select relname as table, pg_stat_get_analyze_count(oid) as n from pg_class
-        where relname in ('contacts', 'blind_index_terms', 'subjects', 'subject_keys', 'organizations') and relkind = 'r'`.execute(t.handle.db);
+        where relname in ('contacts', 'blind_index_terms', 'subjects', 'subject_keys', 'organizations') and relkind = 'r'`.execute(
+        t.handle.db,
+      );
       return Object.fromEntries(counts.rows.map((r) => [r.table, Number(r.n)]));
     };
     const before = await analyzed();
@@ -180,7 +209,8 @@ describe('CSV import across batches', () => {
     expect(members.length).toBe(200); // the page is full: far more than one batch's worth share the company
     // The planner knows the new rows at once: the import analyzed what it filled (autovacuum is off on CI).
     const after = await analyzed();
-    for (const table of ['contacts', 'blind_index_terms', 'subjects', 'subject_keys', 'organizations']) expect(after[table], table).toBe(before[table]! + 1);
+    for (const table of ['contacts', 'blind_index_terms', 'subjects', 'subject_keys', 'organizations'])
+      expect(after[table], table).toBe(before[table]! + 1);
     const stats = await sql<{ n: string }>`select count(*) as n from pg_stats where tablename = 'contacts'`.execute(t.handle.db);
     expect(Number(stats.rows[0]!.n)).toBeGreaterThan(0);
   });

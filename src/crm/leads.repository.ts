@@ -45,7 +45,12 @@ export async function markConverted(
  * the parent, so nothing is re-encrypted.
  */
 export async function moveHistoryToContact(db: Kysely<Database>, tenantId: string, leadId: string, contactId: string): Promise<void> {
-  await db.updateTable('notes').set({ contact_id: contactId, lead_id: null }).where('tenant_id', '=', tenantId).where('lead_id', '=', leadId).execute();
+  await db
+    .updateTable('notes')
+    .set({ contact_id: contactId, lead_id: null })
+    .where('tenant_id', '=', tenantId)
+    .where('lead_id', '=', leadId)
+    .execute();
   await db
     .updateTable('activities')
     .set({ contact_id: contactId })

@@ -65,8 +65,10 @@ export const leadKind: PersonKind<Lead, LeadInput> = {
   table: 'leads',
   noun: 'lead',
   async plainColumns(_db, _actor, input, current) {
-    if (current?.status === 'converted') throw new CrmError('lead_already_converted', 'a converted lead is kept as it was; change the contact');
-    if ((input.status as string | undefined) === 'converted') throw new CrmError('invalid_field', 'a lead becomes converted through POST /leads/{id}/convert');
+    if (current?.status === 'converted')
+      throw new CrmError('lead_already_converted', 'a converted lead is kept as it was; change the contact');
+    if ((input.status as string | undefined) === 'converted')
+      throw new CrmError('invalid_field', 'a lead becomes converted through POST /leads/{id}/convert');
     return {
       ...(input.company !== undefined || !current ? { company: plain(input.company, 'company', 200) } : {}),
       ...(input.source !== undefined || !current ? { source: plain(input.source, 'source', 100) } : {}),
@@ -163,7 +165,10 @@ export async function convertLead(
     }
 
     // Custom values carry over where contacts define a field of the same key and type.
-    const [leadFields, contactFields] = await Promise.all([fieldsOf(trx, actor.tenantId, 'leads'), fieldsOf(trx, actor.tenantId, 'contacts')]);
+    const [leadFields, contactFields] = await Promise.all([
+      fieldsOf(trx, actor.tenantId, 'leads'),
+      fieldsOf(trx, actor.tenantId, 'contacts'),
+    ]);
     const custom: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(lead.custom)) {
       const from = leadFields.find((f) => f.key === key);
@@ -198,14 +203,19 @@ export async function convertLead(
 
     let dealId: string | null = null;
     if (input.deal) {
-      const deal = await createDeal(trx, actor, {
-        title: input.deal.title?.trim() || `${lead.company ?? `${lead.firstName} ${lead.lastName}`.trim()}`,
-        amount: input.deal.amount,
-        currency: input.deal.currency,
-        organizationId,
-        contactIds: [contact.id],
-        ownerId: lead.ownerId,
-      }, { contactIds: [contact.id] });
+      const deal = await createDeal(
+        trx,
+        actor,
+        {
+          title: input.deal.title?.trim() || `${lead.company ?? `${lead.firstName} ${lead.lastName}`.trim()}`,
+          amount: input.deal.amount,
+          currency: input.deal.currency,
+          organizationId,
+          contactIds: [contact.id],
+          ownerId: lead.ownerId,
+        },
+        { contactIds: [contact.id] },
+      );
       dealId = deal.id;
     }
 
@@ -213,8 +223,13 @@ export async function convertLead(
     await leadsRepo.moveHistoryToContact(trx, actor.tenantId, lead.id, contact.id);
     await leadsRepo.markConverted(trx, actor.tenantId, lead.id, { contactId: contact.id, organizationId, dealId });
     await recordChange(trx, keyring, {
-      tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'lead.converted', entity: 'leads', entityId: lead.id,
-      subjectIds: [lead.subjectId], details: { contactId: contact.id, organizationId, dealId },
+      tenantId: actor.tenantId,
+      actor: auditActorOf(actor),
+      action: 'lead.converted',
+      entity: 'leads',
+      entityId: lead.id,
+      subjectIds: [lead.subjectId],
+      details: { contactId: contact.id, organizationId, dealId },
     });
     return { contactId: contact.id, organizationId, dealId, contact };
   });

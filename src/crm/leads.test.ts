@@ -11,7 +11,15 @@ describe('leads', () => {
     const res = await s.post('/api/v1/leads', { firstName: 'Jan', lastName: 'Jansen', emails: ['jan@jansen.test'], company: 'Jansen BV' });
     expect(res.statusCode).toBe(201);
     const lead = res.json();
-    expect(lead).toMatchObject({ firstName: 'Jan', lastName: 'Jansen', company: 'Jansen BV', status: 'new', rating: null, version: 1, ownerId: s.tt.admin.id });
+    expect(lead).toMatchObject({
+      firstName: 'Jan',
+      lastName: 'Jansen',
+      company: 'Jansen BV',
+      status: 'new',
+      rating: null,
+      version: 1,
+      ownerId: s.tt.admin.id,
+    });
     expect((await s.get(`/api/v1/leads/${lead.id}`)).json()).toEqual(lead);
 
     const changed = await s.patch(`/api/v1/leads/${lead.id}`, { status: 'qualified', rating: 'hot', version: 1 });
@@ -24,7 +32,10 @@ describe('leads', () => {
     expect((await s.get('/api/v1/leads?email=JAN@jansen.test')).json().items.map((l: { id: string }) => l.id)).toEqual([lead.id]);
     expect((await s.get('/api/v1/leads?q=jan')).json().items.map((l: { id: string }) => l.id)).toEqual([lead.id]);
     expect((await s.get('/api/v1/leads?status=qualified')).json().items).toHaveLength(1);
-    expect((await s.get('/api/v1/leads?sort=company')).json().items.map((l: { company: string | null }) => l.company)).toEqual(['Jansen BV', null]);
+    expect((await s.get('/api/v1/leads?sort=company')).json().items.map((l: { company: string | null }) => l.company)).toEqual([
+      'Jansen BV',
+      null,
+    ]);
 
     expect((await s.del(`/api/v1/leads/${lead.id}`)).statusCode).toBe(204);
     expect((await s.get(`/api/v1/leads/${lead.id}`)).statusCode).toBe(404);
@@ -32,7 +43,13 @@ describe('leads', () => {
 
   it('refuses bad input with a problem and a code', async () => {
     const s = await crmSession(t);
-    for (const body of [{ firstName: '' }, { lastName: 'X', emails: ['nope'] }, { lastName: 'X', status: 'converted' }, { lastName: 'X', rating: 'lukewarm' }, { lastName: 'X', birthday: '2024-02-30' }]) {
+    for (const body of [
+      { firstName: '' },
+      { lastName: 'X', emails: ['nope'] },
+      { lastName: 'X', status: 'converted' },
+      { lastName: 'X', rating: 'lukewarm' },
+      { lastName: 'X', birthday: '2024-02-30' },
+    ]) {
       const res = await s.post('/api/v1/leads', body);
       expect(res.statusCode, JSON.stringify(body)).toBe(400);
       expect(res.headers['content-type']).toContain('application/problem+json');
@@ -71,17 +88,29 @@ describe('leads', () => {
       leadId: lead.id,
     });
     expect((await s.get(`/api/v1/organizations/${organizationId}`)).json().name).toBe('Acme BV');
-    expect((await s.get(`/api/v1/deals/${dealId}`)).json()).toMatchObject({ amount: 250000, currency: 'EUR', contactIds: [contactId], organizationId });
+    expect((await s.get(`/api/v1/deals/${dealId}`)).json()).toMatchObject({
+      amount: 250000,
+      currency: 'EUR',
+      contactIds: [contactId],
+      organizationId,
+    });
 
     // The same data subject: one key, so nothing was re-encrypted and erasure reaches both records.
     const subjects = await sql<{ n: string }>`select count(distinct subject_id) as n from (
-      select subject_id from leads where id = ${lead.id} union all select subject_id from contacts where id = ${contactId}) s`.execute(t.handle.db);
+      select subject_id from leads where id = ${lead.id} union all select subject_id from contacts where id = ${contactId}) s`.execute(
+      t.handle.db,
+    );
     expect(Number(subjects.rows[0]!.n)).toBe(1);
     expect((await s.get(`/api/v1/notes/${note.id}`)).json()).toMatchObject({ contactId, leadId: null, body: 'Met at the fair' });
     expect((await s.get(`/api/v1/contacts?email=anna@acme.test`)).json().items.map((c: { id: string }) => c.id)).toEqual([contactId]);
 
     const converted = (await s.get(`/api/v1/leads/${lead.id}`)).json();
-    expect(converted).toMatchObject({ status: 'converted', convertedContactId: contactId, convertedOrganizationId: organizationId, convertedDealId: dealId });
+    expect(converted).toMatchObject({
+      status: 'converted',
+      convertedContactId: contactId,
+      convertedOrganizationId: organizationId,
+      convertedDealId: dealId,
+    });
     const again = await s.post(`/api/v1/leads/${lead.id}/convert`, {});
     expect(again.statusCode).toBe(409);
     expect(again.json().code).toBe('lead_already_converted');

@@ -39,13 +39,25 @@ export async function linkableIds(
 }
 
 /** Whether a write may link to this record (see `linkableIds`); `kept` is the one it links to now, if any. */
-export async function isLinkable(db: Kysely<Database>, actor: Authenticated, module: LinkedTable, id: string, kept?: string | null): Promise<boolean> {
+export async function isLinkable(
+  db: Kysely<Database>,
+  actor: Authenticated,
+  module: LinkedTable,
+  id: string,
+  kept?: string | null,
+): Promise<boolean> {
   return (await linkableIds(db, actor, module, [id], kept ? [kept] : [])).has(id);
 }
 
 /** The organization a record links to (null for none); `kept` is the one it links to now, if any. */
-export async function organizationOf(db: Kysely<Database>, actor: Authenticated, id: string | null | undefined, kept?: string | null): Promise<string | null> {
+export async function organizationOf(
+  db: Kysely<Database>,
+  actor: Authenticated,
+  id: string | null | undefined,
+  kept?: string | null,
+): Promise<string | null> {
   if (id === undefined || id === null) return null;
-  if (!(await isLinkable(db, actor, 'organizations', id, kept))) throw new CrmError('invalid_field', 'organizationId does not name an organization');
+  if (!(await isLinkable(db, actor, 'organizations', id, kept)))
+    throw new CrmError('invalid_field', 'organizationId does not name an organization');
   return id;
 }

@@ -40,7 +40,12 @@ function told(res: LightMyRequestResponse) {
 }
 
 async function putDefaults(admin: CrmSession, defaults: Record<string, string>) {
-  const res = await t.app.inject({ method: 'PUT', url: '/api/v1/sharing/defaults', headers: { authorization: `Bearer ${admin.token}` }, payload: defaults });
+  const res = await t.app.inject({
+    method: 'PUT',
+    url: '/api/v1/sharing/defaults',
+    headers: { authorization: `Bearer ${admin.token}` },
+    payload: defaults,
+  });
   expect(res.statusCode, res.body).toBe(200);
 }
 
@@ -107,7 +112,12 @@ describe('links to records the caller cannot see answer as unknown ids', () => {
   });
 
   it.each(FIELDS)('activities: %s on create', async (field) => {
-    await expectUnseenAsUnknown(w, field, (id) => w.ann.post('/api/v1/activities', { type: 'task', subject: 'Call back', [field]: id }), 201);
+    await expectUnseenAsUnknown(
+      w,
+      field,
+      (id) => w.ann.post('/api/v1/activities', { type: 'task', subject: 'Call back', [field]: id }),
+      201,
+    );
   });
 
   it.each(FIELDS)('activities: %s on update', async (field) => {
@@ -139,7 +149,12 @@ describe('links to records the caller cannot see answer as unknown ids', () => {
   });
 
   it('contacts: organizationId on create', async () => {
-    await expectUnseenAsUnknown(w, 'organizationId', (id) => w.ann.post('/api/v1/contacts', { firstName: 'New', emails: [], phones: [], organizationId: id }), 201);
+    await expectUnseenAsUnknown(
+      w,
+      'organizationId',
+      (id) => w.ann.post('/api/v1/contacts', { firstName: 'New', emails: [], phones: [], organizationId: id }),
+      201,
+    );
   });
 
   it('contacts: organizationId on update', async () => {
@@ -174,14 +189,38 @@ describe('links to records the caller cannot see answer as unknown ids', () => {
 
   it('keeps links already made by someone who sees both records: the record changes, the link stays', async () => {
     const activity = await created(
-      w.admin.post('/api/v1/activities', { type: 'task', subject: 'Shared', assigneeId: w.ann.id, contactId: w.hidden.contactId, organizationId: w.hidden.organizationId, dealId: w.hidden.dealId }),
+      w.admin.post('/api/v1/activities', {
+        type: 'task',
+        subject: 'Shared',
+        assigneeId: w.ann.id,
+        contactId: w.hidden.contactId,
+        organizationId: w.hidden.organizationId,
+        dealId: w.hidden.dealId,
+      }),
     );
-    const echoed = await w.ann.patch(`/api/v1/activities/${activity}`, { subject: 'Done', contactId: w.hidden.contactId, organizationId: w.hidden.organizationId, dealId: w.hidden.dealId });
+    const echoed = await w.ann.patch(`/api/v1/activities/${activity}`, {
+      subject: 'Done',
+      contactId: w.hidden.contactId,
+      organizationId: w.hidden.organizationId,
+      dealId: w.hidden.dealId,
+    });
     expect(echoed.statusCode, echoed.body).toBe(200);
     expect(echoed.json()).toMatchObject({ subject: 'Done', contactId: w.hidden.contactId });
 
-    const deal = await created(w.admin.post('/api/v1/deals', { title: 'Joint', amount: 1, currency: 'EUR', ownerId: w.ann.id, organizationId: w.hidden.organizationId, contactIds: [w.hidden.contactId] }));
-    const kept = await w.ann.patch(`/api/v1/deals/${deal}`, { organizationId: w.hidden.organizationId, contactIds: [w.hidden.contactId, w.own.contactId] });
+    const deal = await created(
+      w.admin.post('/api/v1/deals', {
+        title: 'Joint',
+        amount: 1,
+        currency: 'EUR',
+        ownerId: w.ann.id,
+        organizationId: w.hidden.organizationId,
+        contactIds: [w.hidden.contactId],
+      }),
+    );
+    const kept = await w.ann.patch(`/api/v1/deals/${deal}`, {
+      organizationId: w.hidden.organizationId,
+      contactIds: [w.hidden.contactId, w.own.contactId],
+    });
     expect(kept.statusCode, kept.body).toBe(200);
     expect(kept.json().contactIds.sort()).toEqual([w.hidden.contactId, w.own.contactId].sort());
   });
@@ -212,7 +251,9 @@ describe('links into modules the caller’s profile does not let them view answe
   beforeAll(async () => {
     const admin = await crmSession(t);
     theirs = await linkable(admin, 'Visible to all');
-    noPeople = await memberSession(t, admin, { profileId: await profileId(admin, 'Activities and deals', { activities: ALL, deals: ALL, notes: ALL }) });
+    noPeople = await memberSession(t, admin, {
+      profileId: await profileId(admin, 'Activities and deals', { activities: ALL, deals: ALL, notes: ALL }),
+    });
     noCompanies = await memberSession(t, admin, { profileId: await profileId(admin, 'People', { contacts: ALL, leads: ALL }) });
   });
   const alike = async (attempt: (id: string) => Promise<LightMyRequestResponse>, existing: string) => {
@@ -227,18 +268,35 @@ describe('links into modules the caller’s profile does not let them view answe
 
   it('deals: contactIds and organizationId', async () => {
     await alike((id) => noPeople.post('/api/v1/deals', { title: 'D', amount: 1, currency: 'EUR', contactIds: [id] }), theirs.contactId);
-    await alike((id) => noPeople.post('/api/v1/deals', { title: 'D', amount: 1, currency: 'EUR', organizationId: id }), theirs.organizationId);
+    await alike(
+      (id) => noPeople.post('/api/v1/deals', { title: 'D', amount: 1, currency: 'EUR', organizationId: id }),
+      theirs.organizationId,
+    );
   });
 
   it('contacts and lead conversion: organizationId', async () => {
-    await alike((id) => noCompanies.post('/api/v1/contacts', { firstName: 'P', emails: [], phones: [], organizationId: id }), theirs.organizationId);
+    await alike(
+      (id) => noCompanies.post('/api/v1/contacts', { firstName: 'P', emails: [], phones: [], organizationId: id }),
+      theirs.organizationId,
+    );
     const lead = await created(noCompanies.post('/api/v1/leads', { firstName: 'L', lastName: 'Lead', emails: [] }));
     await alike((id) => noCompanies.post(`/api/v1/leads/${lead}/convert`, { organizationId: id }), theirs.organizationId);
   });
 
   it('notes and logged e-mails (which already did)', async () => {
-    for (const field of ['contactId', 'leadId', 'organizationId'] as const) await alike((id) => noPeople.post('/api/v1/notes', { body: 'Note', [field]: id }), theirs[field]);
-    await alike((id) => noPeople.post('/api/v1/email-messages', { direction: 'outbound', from: 'a@example.test', to: ['b@example.test'], body: 'x', contactId: id }), theirs.contactId);
+    for (const field of ['contactId', 'leadId', 'organizationId'] as const)
+      await alike((id) => noPeople.post('/api/v1/notes', { body: 'Note', [field]: id }), theirs[field]);
+    await alike(
+      (id) =>
+        noPeople.post('/api/v1/email-messages', {
+          direction: 'outbound',
+          from: 'a@example.test',
+          to: ['b@example.test'],
+          body: 'x',
+          contactId: id,
+        }),
+      theirs.contactId,
+    );
   });
 });
 
@@ -254,15 +312,38 @@ describe('organizations named in contact answers and exports', () => {
     const binned = await created(ann.post('/api/v1/organizations', { name: 'Gone Away BV' }));
     const known = await created(ann.post('/api/v1/organizations', { name: 'Known Trading BV' }));
     // Contacts are public_read, so Ann exports Bob's contacts too, whatever organization they name.
-    const atSecret = await created(bob.post('/api/v1/contacts', { firstName: 'Sam', lastName: 'AtSecret', emails: [], phones: [], organizationId: secret }));
-    const atKnown = await created(admin.post('/api/v1/contacts', { firstName: 'Kim', lastName: 'AtKnown', emails: [], phones: [], organizationId: known, ownerId: bob.id }));
-    const atBinned = await created(admin.post('/api/v1/contacts', { firstName: 'Gil', lastName: 'AtGone', emails: [], phones: [], organizationId: binned, ownerId: bob.id }));
+    const atSecret = await created(
+      bob.post('/api/v1/contacts', { firstName: 'Sam', lastName: 'AtSecret', emails: [], phones: [], organizationId: secret }),
+    );
+    const atKnown = await created(
+      admin.post('/api/v1/contacts', {
+        firstName: 'Kim',
+        lastName: 'AtKnown',
+        emails: [],
+        phones: [],
+        organizationId: known,
+        ownerId: bob.id,
+      }),
+    );
+    const atBinned = await created(
+      admin.post('/api/v1/contacts', {
+        firstName: 'Gil',
+        lastName: 'AtGone',
+        emails: [],
+        phones: [],
+        organizationId: binned,
+        ownerId: bob.id,
+      }),
+    );
     expect((await ann.del(`/api/v1/organizations/${binned}`)).statusCode).toBe(204);
 
     const exported = async (s: CrmSession) => {
       const res = await s.get('/api/v1/exports/contacts.csv');
       expect(res.statusCode, res.body).toBe(200);
-      const [header, ...lines] = res.body.replace(/^\uFEFF/, '').trim().split('\r\n');
+      const [header, ...lines] = res.body
+        .replace(/^\uFEFF/, '')
+        .trim()
+        .split('\r\n');
       const column = header!.split(',').indexOf('organization');
       return new Map(lines.map((line) => [line.split(',')[0]!, line.split(',')[column]]));
     };
@@ -274,7 +355,11 @@ describe('organizations named in contact answers and exports', () => {
     expect(byAdmin.get(atSecret)).toBe('Secretive Holdings BV');
 
     // Reads and lists carry the link's id only, never the organization's name.
-    for (const res of [await ann.get(`/api/v1/contacts/${atSecret}`), await ann.get('/api/v1/contacts'), await ann.get('/api/v1/search?q=Sam')]) {
+    for (const res of [
+      await ann.get(`/api/v1/contacts/${atSecret}`),
+      await ann.get('/api/v1/contacts'),
+      await ann.get('/api/v1/search?q=Sam'),
+    ]) {
       expect(res.statusCode, res.body).toBe(200);
       expect(res.body).not.toContain('Secretive');
     }

@@ -107,5 +107,10 @@ export async function updateNote(db: Kysely<Database>, tenantId: string, id: str
 /** Notes of the tenant among these ids (in the bin or not), with the record each hangs on. */
 export async function noteParentsAmong(db: Kysely<Database>, tenantId: string, ids: string[]) {
   if (ids.length === 0) return [];
-  return db.selectFrom('notes').select(['id', 'contact_id', 'lead_id', 'organization_id', 'deal_id']).where('tenant_id', '=', tenantId).where('id', 'in', ids).execute();
+  return db
+    .selectFrom('notes')
+    .select(['id', 'contact_id', 'lead_id', 'organization_id', 'deal_id'])
+    .where('tenant_id', '=', tenantId)
+    .where('id', 'in', ids)
+    .execute();
 }

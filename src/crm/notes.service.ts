@@ -85,7 +85,13 @@ function parentOf(ref: NoteParentRef): [NoteParent, string] {
  * can see the parent: a parent they cannot see does not exist for them.
  * Nothing personal of the parent is opened (nor recorded as read) for this.
  */
-async function parentSubject(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, parent: NoteParent, id: string): Promise<string> {
+async function parentSubject(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  actor: Authenticated,
+  parent: NoteParent,
+  id: string,
+): Promise<string> {
   switch (parent) {
     case 'contactId':
       return contactSubjectId(db, actor, id);
@@ -129,8 +135,15 @@ export async function createNote(
       body_enc: encryptField(key, 1, ctx({ tenant_id: actor.tenantId, id }), text),
     });
     await recordChange(trx, keyring, {
-      tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'note.created', entity: 'notes', entityId: id,
-      subjectIds: aboutPeople(row), fields: ['body'], values: { subjectId, data: { body: { new: text } } }, details: { parent },
+      tenantId: actor.tenantId,
+      actor: auditActorOf(actor),
+      action: 'note.created',
+      entity: 'notes',
+      entityId: id,
+      subjectIds: aboutPeople(row),
+      fields: ['body'],
+      values: { subjectId, data: { body: { new: text } } },
+      details: { parent },
     });
     return toNote(row, text);
   });
@@ -149,24 +162,51 @@ export async function createImportedNotes(
 ): Promise<void> {
   if (notes.length === 0) return;
   await requirePermission(trx, actor, 'notes', 'create');
-  const keys = await subjectKeys(trx, keyring, actor.tenantId, notes.map((n) => n.subjectId));
+  const keys = await subjectKeys(
+    trx,
+    keyring,
+    actor.tenantId,
+    notes.map((n) => n.subjectId),
+  );
   const rows = notes.map((n) => {
     const id = newId();
     const key = fieldKey(keys.get(n.subjectId)!);
-    return { id, contact_id: n.contactId, subject_id: n.subjectId, author_id: actor.user.id, body_enc: encryptField(key, 1, ctx({ tenant_id: actor.tenantId, id }), bodyOf(n.body)) };
+    return {
+      id,
+      contact_id: n.contactId,
+      subject_id: n.subjectId,
+      author_id: actor.user.id,
+      body_enc: encryptField(key, 1, ctx({ tenant_id: actor.tenantId, id }), bodyOf(n.body)),
+    };
   });
   await repo.insertNotes(trx, actor.tenantId, rows);
   await recordChange(trx, keyring, {
-    tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'note.imported', entity: 'notes',
-    subjectIds: [...new Set(notes.map((n) => n.subjectId))], details: { count: rows.length },
+    tenantId: actor.tenantId,
+    actor: auditActorOf(actor),
+    action: 'note.imported',
+    entity: 'notes',
+    subjectIds: [...new Set(notes.map((n) => n.subjectId))],
+    details: { count: rows.length },
   });
 }
 
-async function load(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, id: string, options: { deleted?: boolean } = {}): Promise<Note> {
+async function load(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  actor: Authenticated,
+  id: string,
+  options: { deleted?: boolean } = {},
+): Promise<Note> {
   return (await loadWithRow(db, keyring, actor, id, options)).note;
 }
 
-async function loadWithRow(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, id: string, options: { deleted?: boolean } = {}): Promise<{ note: Note; row: Row }> {
+async function loadWithRow(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  actor: Authenticated,
+  id: string,
+  options: { deleted?: boolean } = {},
+): Promise<{ note: Note; row: Row }> {
   await requirePermission(db, actor, 'notes', 'view');
   const row = await repo.findNote(db, actor.tenantId, id, options);
   if (!row) throw new CrmError('record_not_found', 'no such note');
@@ -182,7 +222,15 @@ async function loadWithRow(db: Kysely<Database>, keyring: Keyring, actor: Authen
 
 export async function getNote(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, id: string): Promise<Note> {
   const { note, row } = await loadWithRow(db, keyring, actor, id);
-  await recordRead(db, keyring, { tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'note.read', entity: 'notes', entityId: id, subjectIds: aboutPeople(row), fields: ['body'] });
+  await recordRead(db, keyring, {
+    tenantId: actor.tenantId,
+    actor: auditActorOf(actor),
+    action: 'note.read',
+    entity: 'notes',
+    entityId: id,
+    subjectIds: aboutPeople(row),
+    fields: ['body'],
+  });
   return note;
 }
 
@@ -202,15 +250,30 @@ export async function listNotes(
   if (parent) await parentSubject(db, keyring, actor, parent, query[parent]!);
   // A note is seen with its record: only notes whose parent the actor reaches.
   const reach = reachOf(access, ['contacts', 'leads', 'organizations', 'deals']);
-  const rows = await repo.listNotes(db, actor.tenantId, { ...(parent ? { parent: { column: COLUMNS[parent], id: query[parent]! } } : {}), reach, afterId, limit: limit + 1 });
+  const rows = await repo.listNotes(db, actor.tenantId, {
+    ...(parent ? { parent: { column: COLUMNS[parent], id: query[parent]! } } : {}),
+    reach,
+    afterId,
+    limit: limit + 1,
+  });
   const page = pageOf(rows, limit);
-  const keys = await subjectKeys(db, keyring, actor.tenantId, page.rows.map((r) => r.subject_id));
+  const keys = await subjectKeys(
+    db,
+    keyring,
+    actor.tenantId,
+    page.rows.map((r) => r.subject_id),
+  );
   const shown = page.rows.filter((r) => keys.has(r.subject_id)); // the person was erased: nothing left to show
   const items = shown.map((r) => toNote(r, decryptField(fieldKey(keys.get(r.subject_id)!), ctx(r), r.body_enc)));
   if (items.length > 0) {
     await recordRead(db, keyring, {
-      tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'note.listed', entity: 'notes',
-      subjectIds: [...new Set(shown.flatMap(aboutPeople))], fields: ['body'], details: { count: items.length },
+      tenantId: actor.tenantId,
+      actor: auditActorOf(actor),
+      action: 'note.listed',
+      entity: 'notes',
+      subjectIds: [...new Set(shown.flatMap(aboutPeople))],
+      fields: ['body'],
+      details: { count: items.length },
     });
   }
   return { items, nextCursor: page.nextCursor };
@@ -234,9 +297,15 @@ export async function updateNote(
     const updated = await repo.updateNote(trx, actor.tenantId, id, expected, encryptField(key, 1, ctx(row), text));
     if (!updated) throw new CrmError('version_conflict', `the note changed since version ${expected}; reload and try again`);
     await recordChange(trx, keyring, {
-      tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'note.updated', entity: 'notes', entityId: id,
-      subjectIds: aboutPeople(row), fields: current.body === text ? [] : ['body'],
-      values: { subjectId: row.subject_id, data: current.body === text ? {} : { body: { old: current.body, new: text } } }, details: { version: updated.version },
+      tenantId: actor.tenantId,
+      actor: auditActorOf(actor),
+      action: 'note.updated',
+      entity: 'notes',
+      entityId: id,
+      subjectIds: aboutPeople(row),
+      fields: current.body === text ? [] : ['body'],
+      values: { subjectId: row.subject_id, data: current.body === text ? {} : { body: { old: current.body, new: text } } },
+      details: { version: updated.version },
     });
     return toNote(updated, text);
   });
@@ -249,7 +318,14 @@ export async function deleteNote(db: Kysely<Database>, keyring: Keyring, actor: 
   await db.transaction().execute(async (trx) => {
     const row = await repo.findNote(trx, actor.tenantId, id);
     if (!row || !(await moveToBin(trx, actor.tenantId, 'notes', id))) throw new CrmError('record_not_found', 'no such note');
-    await recordChange(trx, keyring, { tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'note.deleted', entity: 'notes', entityId: id, subjectIds: aboutPeople(row) });
+    await recordChange(trx, keyring, {
+      tenantId: actor.tenantId,
+      actor: auditActorOf(actor),
+      action: 'note.deleted',
+      entity: 'notes',
+      entityId: id,
+      subjectIds: aboutPeople(row),
+    });
   });
 }
 

@@ -87,10 +87,23 @@ export async function listOrganizations(db: Kysely<Database>, tenantId: string, 
   const k: Keyset =
     field === 'name'
       ? { column: 'organizations.name_key', id: 'organizations.id', descending: q.sort.startsWith('-') }
-      : { column: `organizations.${field === 'createdAt' ? 'created_at' : 'updated_at'}`, id: 'organizations.id', descending: q.sort.startsWith('-'), cast: 'timestamptz' };
+      : {
+          column: `organizations.${field === 'createdAt' ? 'created_at' : 'updated_at'}`,
+          id: 'organizations.id',
+          descending: q.sort.startsWith('-'),
+          cast: 'timestamptz',
+        };
   // name_key is lower(name), computed in a subquery so keyset and order use the indexed expression.
   let query = db
-    .selectFrom((eb) => eb.selectFrom('organizations').selectAll().select(sql<string>`lower(name)`.as('name_key')).where('tenant_id', '=', tenantId).where('deleted_at', 'is', null).as('organizations'))
+    .selectFrom((eb) =>
+      eb
+        .selectFrom('organizations')
+        .selectAll()
+        .select(sql<string>`lower(name)`.as('name_key'))
+        .where('tenant_id', '=', tenantId)
+        .where('deleted_at', 'is', null)
+        .as('organizations'),
+    )
     .selectAll()
     .select(sortKey(k).as('sort_key'))
     .limit(q.limit);
@@ -112,7 +125,13 @@ export async function listOrganizations(db: Kysely<Database>, tenantId: string, 
   return query.orderBy(first).orderBy(second).execute();
 }
 
-export async function updateOrganization(db: Kysely<Database>, tenantId: string, id: string, expectedVersion: number, values: Partial<OrganizationValues>) {
+export async function updateOrganization(
+  db: Kysely<Database>,
+  tenantId: string,
+  id: string,
+  expectedVersion: number,
+  values: Partial<OrganizationValues>,
+) {
   return db
     .updateTable('organizations')
     .set((eb) => ({ ...values, version: eb('version', '+', 1), updated_at: new Date() }))
@@ -123,4 +142,3 @@ export async function updateOrganization(db: Kysely<Database>, tenantId: string,
     .returningAll()
     .executeTakeFirst();
 }
-

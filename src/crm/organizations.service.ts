@@ -87,14 +87,23 @@ function address(value: Partial<Address> | null): Address | null {
   return Object.values(result).some((v) => v !== null) ? result : null;
 }
 
-async function values(db: Kysely<Database>, actor: Authenticated, input: OrganizationInput, current?: Organization): Promise<repo.OrganizationValues> {
+async function values(
+  db: Kysely<Database>,
+  actor: Authenticated,
+  input: OrganizationInput,
+  current?: Organization,
+): Promise<repo.OrganizationValues> {
   const name = (input.name ?? current?.name ?? '').trim();
   if (!name || name.length > 200) throw new CrmError('invalid_field', 'name must be 1 to 200 characters');
   const domain = input.domain !== undefined ? (optional(input.domain, 'domain')?.toLowerCase() ?? null) : (current?.domain ?? null);
   if (domain && !/^[a-z0-9.-]+\.[a-z]{2,}$/.test(domain)) throw new CrmError('invalid_field', 'domain must look like example.com');
   const website = input.website !== undefined ? optional(input.website, 'website', 500) : (current?.website ?? null);
   if (website && !/^https?:\/\//.test(website)) throw new CrmError('invalid_field', 'website must start with http:// or https://');
-  const custom = mergeCustomValues(await fieldsOf(db, actor.tenantId, 'organizations'), { plain: current?.custom ?? {}, personal: {} }, input.custom);
+  const custom = mergeCustomValues(
+    await fieldsOf(db, actor.tenantId, 'organizations'),
+    { plain: current?.custom ?? {}, personal: {} },
+    input.custom,
+  );
   const addr = input.address !== undefined ? address(input.address) : (current?.address ?? null);
   return {
     name,
@@ -120,18 +129,30 @@ export async function createOrganization(db: Kysely<Database>, actor: Authentica
 }
 
 /** The organization, or record_not_found also when the actor may not see it; `raw` keeps hidden fields (for changes). */
-export async function getOrganization(db: Kysely<Database>, actor: Authenticated, id: string, options: { deleted?: boolean; raw?: boolean } = {}): Promise<Organization> {
+export async function getOrganization(
+  db: Kysely<Database>,
+  actor: Authenticated,
+  id: string,
+  options: { deleted?: boolean; raw?: boolean } = {},
+): Promise<Organization> {
   const access = await requirePermission(db, actor, 'organizations', 'view');
   const row = await repo.findOrganization(db, actor.tenantId, id, options);
-  if (!row || !access.mayRead('organizations', { ownerId: row.owner_id, ownerGroupId: row.owner_group_id })) throw new CrmError('record_not_found', 'no such organization');
+  if (!row || !access.mayRead('organizations', { ownerId: row.owner_id, ownerGroupId: row.owner_group_id }))
+    throw new CrmError('record_not_found', 'no such organization');
   const organization = toOrganization(row, (await tagsOf(db, actor.tenantId, 'organizations', [id])).get(id) ?? []);
   return options.raw ? organization : redact(access, 'organizations', organization);
 }
 
-async function organizationForChange(db: Kysely<Database>, actor: Authenticated, id: string, action: 'edit' | 'delete'): Promise<Organization> {
+async function organizationForChange(
+  db: Kysely<Database>,
+  actor: Authenticated,
+  id: string,
+  action: 'edit' | 'delete',
+): Promise<Organization> {
   const organization = await getOrganization(db, actor, id, { raw: true });
   const access = await requirePermission(db, actor, 'organizations', action);
-  if (!access.mayWrite('organizations', organization)) throw new AccessError('permission_denied', 'you may see this organization but not change it');
+  if (!access.mayWrite('organizations', organization))
+    throw new AccessError('permission_denied', 'you may see this organization but not change it');
   return organization;
 }
 
@@ -207,8 +228,16 @@ export async function listOrganizations(
     ...Object.fromEntries(Object.entries(ranges).filter(([, v]) => v !== undefined)),
   });
   const page = pageOf(rows, limit, (r) => r.sort_key, sort);
-  const tags = await tagsOf(db, actor.tenantId, 'organizations', page.rows.map((r) => r.id));
-  return { items: page.rows.map((r) => redact(access, 'organizations', toOrganization(r, tags.get(r.id) ?? []))), nextCursor: page.nextCursor };
+  const tags = await tagsOf(
+    db,
+    actor.tenantId,
+    'organizations',
+    page.rows.map((r) => r.id),
+  );
+  return {
+    items: page.rows.map((r) => redact(access, 'organizations', toOrganization(r, tags.get(r.id) ?? []))),
+    nextCursor: page.nextCursor,
+  };
 }
 
 export async function updateOrganization(
@@ -225,7 +254,8 @@ export async function updateOrganization(
     const expected = ifMatch ?? input.version ?? current.version;
     const row = await repo.updateOrganization(trx, actor.tenantId, id, expected, await values(trx, actor, input, current));
     if (!row) throw new CrmError('version_conflict', `the organization changed since version ${expected}; reload and try again`);
-    const tags = input.tags !== undefined ? await setRecordTags(trx, actor.tenantId, 'organizations', id, tagNames(input.tags)) : current.tags;
+    const tags =
+      input.tags !== undefined ? await setRecordTags(trx, actor.tenantId, 'organizations', id, tagNames(input.tags)) : current.tags;
     return redact(access, 'organizations', toOrganization(row, tags));
   });
 }

@@ -28,7 +28,12 @@ describe('organizations', () => {
       payload: { domain: 'ACME.example', website: 'https://acme.example' },
     });
     expect(changed.json()).toMatchObject({ name: 'Acme BV', domain: 'acme.example', version: 2 });
-    const stale = await t.app.inject({ method: 'PATCH', url: `/api/v1/organizations/${org.id}`, headers: bearer(token), payload: { name: 'X', version: 1 } });
+    const stale = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/organizations/${org.id}`,
+      headers: bearer(token),
+      payload: { name: 'X', version: 1 },
+    });
     expect(stale.statusCode).toBe(409);
     expect((await t.app.inject({ method: 'DELETE', url: `/api/v1/organizations/${org.id}`, headers: bearer(token) })).statusCode).toBe(204);
     expect((await t.app.inject({ url: `/api/v1/organizations/${org.id}`, headers: bearer(token) })).statusCode).toBe(404);
@@ -42,7 +47,9 @@ describe('organizations', () => {
     let cursor: string | null = null;
     do {
       const url: string = `/api/v1/organizations?limit=2${cursor ? `&cursor=${cursor}` : ''}`;
-      const page: { items: Array<{ name: string }>; nextCursor: string | null } = (await t.app.inject({ url, headers: bearer(token) })).json();
+      const page: { items: Array<{ name: string }>; nextCursor: string | null } = (
+        await t.app.inject({ url, headers: bearer(token) })
+      ).json();
       names.push(...page.items.map((o) => o.name));
       cursor = page.nextCursor;
     } while (cursor);

@@ -35,9 +35,7 @@ export function after(k: Keyset, last: { key: string | number | null; id: string
   const id = sql.ref(k.id);
   const key = k.cast ? sql`${last.key}::${sql.raw(k.cast)}` : sql`${last.key}`;
   if (last.key === null) {
-    return k.descending
-      ? sql<SqlBool>`(${col} is not null or ${id} < ${last.id})`
-      : sql<SqlBool>`(${col} is null and ${id} > ${last.id})`;
+    return k.descending ? sql<SqlBool>`(${col} is not null or ${id} < ${last.id})` : sql<SqlBool>`(${col} is null and ${id} > ${last.id})`;
   }
   return k.descending
     ? sql<SqlBool>`(${col} < ${key} or (${col} = ${key} and ${id} < ${last.id}))`

@@ -43,11 +43,22 @@ function byPrimaryKey(db: Kysely<Database>, table: PersonTable, tenantId: unknow
   const t = as(table);
   const lookup =
     'one' in ids
-      ? db.selectFrom(t).selectAll().where('tenant_id', '=', tenantId as string).where('id', '=', ids.one as string)
+      ? db
+          .selectFrom(t)
+          .selectAll()
+          .where('tenant_id', '=', tenantId as string)
+          .where('id', '=', ids.one as string)
       : db
           .selectFrom(sql<{ wanted: string }>`unnest(${ids.any}::uuid[])`.as('wanted')) // one column, named as its alias
           .innerJoinLateral(
-            (eb) => eb.selectFrom(t).selectAll().where('tenant_id', '=', tenantId as string).whereRef('id', '=', 'wanted.wanted').limit(1).as(t),
+            (eb) =>
+              eb
+                .selectFrom(t)
+                .selectAll()
+                .where('tenant_id', '=', tenantId as string)
+                .whereRef('id', '=', 'wanted.wanted')
+                .limit(1)
+                .as(t),
             (j) => j.onTrue(),
           )
           .selectAll(t);
@@ -65,7 +76,13 @@ export async function insertPeople(db: Kysely<Database>, table: PersonTable, row
 }
 
 /** Rows by id (not deleted, or only deleted ones), for confirming blind index candidates in bulk. */
-export async function findPeople(db: Kysely<Database>, table: PersonTable, tenantId: string, ids: string[], options: { deleted?: boolean } = {}) {
+export async function findPeople(
+  db: Kysely<Database>,
+  table: PersonTable,
+  tenantId: string,
+  ids: string[],
+  options: { deleted?: boolean } = {},
+) {
   if (ids.length === 0) return [];
   return db
     .selectFrom(byPrimaryKey(db, table, tenantId, { any: ids }))
@@ -82,11 +99,19 @@ export type SealedListColumn = 'emails_enc' | 'phones_enc';
  * columns) of people by id (not deleted), with their wrapped subject keys:
  * blind index candidates are mostly collisions whose keys are not cached.
  */
-export async function findPeopleSealed(db: Kysely<Database>, table: PersonTable, tenantId: string, ids: string[], columns: readonly SealedListColumn[]) {
+export async function findPeopleSealed(
+  db: Kysely<Database>,
+  table: PersonTable,
+  tenantId: string,
+  ids: string[],
+  columns: readonly SealedListColumn[],
+) {
   if (ids.length === 0) return [];
   const rows = await db
     .selectFrom(byPrimaryKey(db, table, tenantId, { any: ids }))
-    .leftJoin('subject_keys', (j) => j.onRef('subject_keys.tenant_id', '=', `${as(table)}.tenant_id`).onRef('subject_keys.subject_id', '=', `${as(table)}.subject_id`))
+    .leftJoin('subject_keys', (j) =>
+      j.onRef('subject_keys.tenant_id', '=', `${as(table)}.tenant_id`).onRef('subject_keys.subject_id', '=', `${as(table)}.subject_id`),
+    )
     .select([
       `${as(table)}.id`,
       `${as(table)}.subject_id`,
@@ -98,11 +123,23 @@ export async function findPeopleSealed(db: Kysely<Database>, table: PersonTable,
     .where(`${as(table)}.deleted_at`, 'is', null)
     .execute();
   return rows as Array<
-    { id: string; subject_id: string; person_enc: Buffer | null; subject_wrapped_key: Buffer | null; subject_tenant_key_version: number | null } & Partial<Record<SealedListColumn, Buffer | null>>
+    {
+      id: string;
+      subject_id: string;
+      person_enc: Buffer | null;
+      subject_wrapped_key: Buffer | null;
+      subject_tenant_key_version: number | null;
+    } & Partial<Record<SealedListColumn, Buffer | null>>
   >;
 }
 
-export async function findPerson(db: Kysely<Database>, table: PersonTable, tenantId: string, id: string, options: { deleted?: boolean } = {}) {
+export async function findPerson(
+  db: Kysely<Database>,
+  table: PersonTable,
+  tenantId: string,
+  id: string,
+  options: { deleted?: boolean } = {},
+) {
   return db
     .selectFrom(as(table))
     .selectAll()
@@ -149,18 +186,23 @@ export async function findPersonToRead(
   const variant = `${table}:${options.deleted ? 'deleted' : 'live'}`;
   let read = personReads.get(variant);
   if (!read) {
-    read = precompiled<'tenantId' | 'id', PersonReadRow>((param) =>
-      db
-        .selectFrom(byPrimaryKey(db, table, param('tenantId'), { one: param('id') }))
-        .leftJoin('subject_keys', (j) => j.onRef('subject_keys.tenant_id', '=', `${as(table)}.tenant_id`).onRef('subject_keys.subject_id', '=', `${as(table)}.subject_id`))
-        .selectAll(as(table))
-        .select([
-          'subject_keys.wrapped_key as subject_wrapped_key',
-          'subject_keys.tenant_key_version as subject_tenant_key_version',
-          tagNamesColumn(table).as('tag_names'),
-          options.accessVersion(param('tenantId')).as('access_version'),
-        ])
-        .where(`${as(table)}.deleted_at`, options.deleted ? 'is not' : 'is', null) as unknown as Compilable<PersonReadRow>,
+    read = precompiled<'tenantId' | 'id', PersonReadRow>(
+      (param) =>
+        db
+          .selectFrom(byPrimaryKey(db, table, param('tenantId'), { one: param('id') }))
+          .leftJoin('subject_keys', (j) =>
+            j
+              .onRef('subject_keys.tenant_id', '=', `${as(table)}.tenant_id`)
+              .onRef('subject_keys.subject_id', '=', `${as(table)}.subject_id`),
+          )
+          .selectAll(as(table))
+          .select([
+            'subject_keys.wrapped_key as subject_wrapped_key',
+            'subject_keys.tenant_key_version as subject_tenant_key_version',
+            tagNamesColumn(table).as('tag_names'),
+            options.accessVersion(param('tenantId')).as('access_version'),
+          ])
+          .where(`${as(table)}.deleted_at`, options.deleted ? 'is not' : 'is', null) as unknown as Compilable<PersonReadRow>,
     );
     personReads.set(variant, read);
   }
@@ -207,14 +249,28 @@ const PREPARED_LIMITS = new Set([11, 21, 26, 51, 101, 201]);
 
 export async function listPeople(db: Kysely<Database>, table: PersonTable, tenantId: string, q: PersonListQuery): Promise<PageRow[]> {
   if (q.ids && q.ids.length === 0) return [];
-  const plain = PREPARED_LIMITS.has(q.limit) && !q.ids && !q.after && !q.owners && !q.ownerId && !q.ownerGroupId && !q.tag && !q.createdFrom && !q.createdTo && !q.updatedFrom && !q.updatedTo && Object.keys(q.equals ?? {}).length === 0;
+  const plain =
+    PREPARED_LIMITS.has(q.limit) &&
+    !q.ids &&
+    !q.after &&
+    !q.owners &&
+    !q.ownerId &&
+    !q.ownerGroupId &&
+    !q.tag &&
+    !q.createdFrom &&
+    !q.createdTo &&
+    !q.updatedFrom &&
+    !q.updatedTo &&
+    Object.keys(q.equals ?? {}).length === 0;
   if (plain) {
     // The first page of a whole list (what a list view opens with): one fixed text, precompiled and
     // prepared (src/db/prepared.ts) — PostgreSQL spent longer planning it than running it.
     const variant = `${table}:${q.sort}:${q.limit}:${q.accessVersion ? 'version' : ''}`;
     let page = firstPages.get(variant);
     if (!page) {
-      page = precompiled<'tenantId', PageRow>((param) => pageQuery(db, table, param('tenantId'), sql.lit(q.limit), q) as unknown as Compilable<PageRow>);
+      page = precompiled<'tenantId', PageRow>(
+        (param) => pageQuery(db, table, param('tenantId'), sql.lit(q.limit), q) as unknown as Compilable<PageRow>,
+      );
       firstPages.set(variant, page);
     }
     return page(db, { tenantId });
@@ -254,7 +310,14 @@ function pageQuery(db: Kysely<Database>, table: PersonTable, tenantId: string, l
 }
 
 /** Updates when the version still matches; undefined means someone else changed it first. */
-export async function updatePerson(db: Kysely<Database>, table: PersonTable, tenantId: string, id: string, expectedVersion: number, values: Changes) {
+export async function updatePerson(
+  db: Kysely<Database>,
+  table: PersonTable,
+  tenantId: string,
+  id: string,
+  expectedVersion: number,
+  values: Changes,
+) {
   return db
     .updateTable(as(table))
     .set((eb) => ({ ...(values as Updateable<ContactsTable>), version: eb('version', '+', 1), updated_at: new Date() }))
@@ -265,4 +328,3 @@ export async function updatePerson(db: Kysely<Database>, table: PersonTable, ten
     .returningAll()
     .executeTakeFirst() as Promise<Record<string, unknown> | undefined>;
 }
-

@@ -32,7 +32,10 @@ import { LAWFUL_BASES } from './people.js';
 
 const Labelled = Type.Union([
   Type.String({ minLength: 1, maxLength: 254 }),
-  Type.Object({ value: Type.String({ minLength: 1, maxLength: 254 }), label: Type.Optional(Nullable(Type.String({ maxLength: 50 }))) }, { additionalProperties: false }),
+  Type.Object(
+    { value: Type.String({ minLength: 1, maxLength: 254 }), label: Type.Optional(Nullable(Type.String({ maxLength: 50 }))) },
+    { additionalProperties: false },
+  ),
 ]);
 const LabelledOut = Type.Object({ value: Type.String(), label: Nullable(Type.String()) });
 const LawfulBasis = OneOf(LAWFUL_BASES);
@@ -155,7 +158,10 @@ export function registerPeopleRoutes(server: FastifyInstance, database: Database
 
   app.get(
     '/api/v1/contacts/:id',
-    { onRequest: auth, schema: { tags: ['contacts'], summary: 'One contact', params: IdParams, response: { 200: ContactSchema, ...Problems } } },
+    {
+      onRequest: auth,
+      schema: { tags: ['contacts'], summary: 'One contact', params: IdParams, response: { 200: ContactSchema, ...Problems } },
+    },
     async (request, reply) => {
       const contact = await getContact(db, keyring, actorOf(request), request.params.id);
       reply.header('etag', `"${contact.version}"`);
@@ -171,7 +177,10 @@ export function registerPeopleRoutes(server: FastifyInstance, database: Database
         tags: ['contacts'],
         summary: 'Change a contact; a stale If-Match or `version` answers 409',
         params: IdParams,
-        body: Type.Object({ ...ContactBody, ...Version }, { additionalProperties: false, examples: [{ jobTitle: 'Head of purchasing', version: 1 }] }),
+        body: Type.Object(
+          { ...ContactBody, ...Version },
+          { additionalProperties: false, examples: [{ jobTitle: 'Head of purchasing', version: 1 }] },
+        ),
         response: { 200: ContactSchema, ...Problems },
       },
     },
@@ -182,7 +191,12 @@ export function registerPeopleRoutes(server: FastifyInstance, database: Database
     '/api/v1/contacts/:id',
     {
       onRequest: auth,
-      schema: { tags: ['contacts'], summary: 'Move a contact to the recycle bin (restorable for 30 days)', params: IdParams, response: { 204: Type.Null(), ...Problems } },
+      schema: {
+        tags: ['contacts'],
+        summary: 'Move a contact to the recycle bin (restorable for 30 days)',
+        params: IdParams,
+        response: { 204: Type.Null(), ...Problems },
+      },
     },
     async (request, reply) => {
       await deleteContact(db, keyring, actorOf(request), request.params.id);
@@ -221,7 +235,16 @@ export function registerPeopleRoutes(server: FastifyInstance, database: Database
         summary: 'Create a lead; personal fields are encrypted like a contact’s',
         body: Type.Object(LeadBody, {
           additionalProperties: false,
-          examples: [{ firstName: 'Jan', lastName: 'Jansen', emails: ['jan@jansen.example'], company: 'Jansen BV', source: 'website', rating: 'warm' }],
+          examples: [
+            {
+              firstName: 'Jan',
+              lastName: 'Jansen',
+              emails: ['jan@jansen.example'],
+              company: 'Jansen BV',
+              source: 'website',
+              rating: 'warm',
+            },
+          ],
         }),
         response: { 201: LeadSchema, ...Problems },
       },
@@ -258,7 +281,12 @@ export function registerPeopleRoutes(server: FastifyInstance, database: Database
     '/api/v1/leads/:id',
     {
       onRequest: auth,
-      schema: { tags: ['leads'], summary: 'Move a lead to the recycle bin (restorable for 30 days)', params: IdParams, response: { 204: Type.Null(), ...Problems } },
+      schema: {
+        tags: ['leads'],
+        summary: 'Move a lead to the recycle bin (restorable for 30 days)',
+        params: IdParams,
+        response: { 204: Type.Null(), ...Problems },
+      },
     },
     async (request, reply) => {
       await deleteLead(db, keyring, actorOf(request), request.params.id);
@@ -279,22 +307,24 @@ export function registerPeopleRoutes(server: FastifyInstance, database: Database
         summary: 'Convert a lead into a contact of the same person, optionally with an organization and a deal',
         params: IdParams,
         body: Type.Object(
-            {
-              organizationId: Type.Optional(Uuid()),
-              createOrganization: Type.Optional(Type.Boolean({ description: 'Make (or reuse by name) an organization from the company; default true' })),
-              deal: Type.Optional(
-                Type.Object(
-                  {
-                    title: Type.Optional(Type.String({ maxLength: 200 })),
-                    amount: Type.Integer({ minimum: 0, description: 'Minor units (cents)' }),
-                    currency: Type.String({ minLength: 3, maxLength: 3 }),
-                  },
-                  { additionalProperties: false },
-                ),
+          {
+            organizationId: Type.Optional(Uuid()),
+            createOrganization: Type.Optional(
+              Type.Boolean({ description: 'Make (or reuse by name) an organization from the company; default true' }),
+            ),
+            deal: Type.Optional(
+              Type.Object(
+                {
+                  title: Type.Optional(Type.String({ maxLength: 200 })),
+                  amount: Type.Integer({ minimum: 0, description: 'Minor units (cents)' }),
+                  currency: Type.String({ minLength: 3, maxLength: 3 }),
+                },
+                { additionalProperties: false },
               ),
-            },
-            { additionalProperties: false, examples: [{ deal: { title: 'First order', amount: 250000, currency: 'EUR' } }] },
-          ),
+            ),
+          },
+          { additionalProperties: false, examples: [{ deal: { title: 'First order', amount: 250000, currency: 'EUR' } }] },
+        ),
         response: {
           200: Type.Object({ contactId: Uuid(), organizationId: Nullable(Uuid()), dealId: Nullable(Uuid()), contact: ContactSchema }),
           ...Problems,

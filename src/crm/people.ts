@@ -2,7 +2,15 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { Authenticated } from '../identity/identity.service.js';
 import { isActiveUser } from '../identity/users.service.js';
-import { EMAIL_INDEX, foldWords, NAME_INDEX, nameQueryTerms, normalizeEmail, PHONE_INDEX, type BlindIndexSpec } from '../keys/blind-index.js';
+import {
+  EMAIL_INDEX,
+  foldWords,
+  NAME_INDEX,
+  nameQueryTerms,
+  normalizeEmail,
+  PHONE_INDEX,
+  type BlindIndexSpec,
+} from '../keys/blind-index.js';
 import { decryptField, encryptField, fieldKey } from '../keys/field-crypto.js';
 import type { Keyring } from '../keys/keyring.js';
 import { findCandidates, indexRecord } from '../keys/keys.service.js';
@@ -73,7 +81,11 @@ const PHONE_EXTENSION = /^(.*?)\s*(?:;\s*ext=|,?\s*(?:ext(?:ension)?|x|#|toestel
 export function phoneNumber(written: string): string {
   const extension = PHONE_EXTENSION.exec(written.trim());
   const number = (extension ? extension[1]! : written).trim();
-  if (!/^[+()0-9 ./-]{3,40}$/.test(number)) throw new CrmError('invalid_field', 'a phone number holds digits, spaces and + ( ) . / - only, and may end in an extension (x123, ext. 123)');
+  if (!/^[+()0-9 ./-]{3,40}$/.test(number))
+    throw new CrmError(
+      'invalid_field',
+      'a phone number holds digits, spaces and + ( ) . / - only, and may end in an extension (x123, ext. 123)',
+    );
   return extension ? `${number} ext. ${extension[2]}` : number;
 }
 
@@ -115,7 +127,8 @@ function birthday(value: string | null | undefined): string | null {
 
 function language(value: string | null | undefined): string | null {
   if (value === undefined || value === null || value === '') return null;
-  if (!/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/.test(value)) throw new CrmError('invalid_field', 'language must be a language tag such as "nl" or "en-GB"');
+  if (!/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/.test(value))
+    throw new CrmError('invalid_field', 'language must be a language tag such as "nl" or "en-GB"');
   return value;
 }
 
@@ -253,7 +266,12 @@ export function sealPerson(
     custom: personalCustom,
   };
   return {
-    person_enc: encryptField(fieldKey(subjectKey), SUBJECT_KEY_VERSION, { tenantId: where.tenantId, table: where.table, rowId: where.id, field: PERSON_FIELD }, JSON.stringify(document)),
+    person_enc: encryptField(
+      fieldKey(subjectKey),
+      SUBJECT_KEY_VERSION,
+      { tenantId: where.tenantId, table: where.table, rowId: where.id, field: PERSON_FIELD },
+      JSON.stringify(document),
+    ),
     first_name_enc: null,
     last_name_enc: null,
     emails_enc: null,
@@ -268,7 +286,8 @@ export function openPersonWith(
   where: { tenantId: string; table: PersonTable; id: string },
   row: StoredPerson,
 ): { fields: PersonFields; personalCustom: CustomValues } {
-  const open = (field: string, value: Buffer) => decryptField(key, { tenantId: where.tenantId, table: where.table, rowId: where.id, field }, value);
+  const open = (field: string, value: Buffer) =>
+    decryptField(key, { tenantId: where.tenantId, table: where.table, rowId: where.id, field }, value);
   if (row.person_enc) {
     const { custom, ...fields } = JSON.parse(open(PERSON_FIELD, row.person_enc)) as PersonDocument;
     return { fields, personalCustom: custom };
@@ -352,7 +371,8 @@ export async function personCandidates(
     ids = ids ? ids.filter((id) => found.includes(id)) : found;
   };
   if (search.email !== undefined) narrow(await findCandidates(db, keyring, tenantId, table, specs.email, normalizeEmail(search.email)));
-  if (search.phone !== undefined) narrow(await findCandidates(db, keyring, tenantId, table, specs.phone, specs.phone.normalize(search.phone)));
+  if (search.phone !== undefined)
+    narrow(await findCandidates(db, keyring, tenantId, table, specs.phone, specs.phone.normalize(search.phone)));
   if (search.q !== undefined) narrow(await findCandidates(db, keyring, tenantId, table, specs.name, nameQueryTerms(search.q)));
   return ids;
 }

@@ -34,32 +34,64 @@ const input = (n: number) => ({
   birthday: '1815-12-10',
 });
 
-type StoredRow = { person_enc: Buffer | null; first_name_enc: Buffer | null; last_name_enc: Buffer | null; emails_enc: Buffer | null; phones_enc: Buffer | null; details_enc: Buffer | null };
+type StoredRow = {
+  person_enc: Buffer | null;
+  first_name_enc: Buffer | null;
+  last_name_enc: Buffer | null;
+  emails_enc: Buffer | null;
+  phones_enc: Buffer | null;
+  details_enc: Buffer | null;
+};
 
 async function stored(id: string): Promise<StoredRow> {
-  const { rows } = await sql<StoredRow>`select person_enc, first_name_enc, last_name_enc, emails_enc, phones_enc, details_enc from contacts where id = ${id}`.execute(test.handle.db);
+  const { rows } =
+    await sql<StoredRow>`select person_enc, first_name_enc, last_name_enc, emails_enc, phones_enc, details_enc from contacts where id = ${id}`.execute(
+      test.handle.db,
+    );
   return rows[0]!;
 }
 
 /** Writes a contact back in the format of before migration 0014: five fields, each sealed on its own. */
 async function makeLegacy(contact: Contact): Promise<void> {
   const key = fieldKey(await subjectKey(test.handle.db, test.keyring, actor.tenantId, contact.subjectId));
-  const seal = (field: string, value: string) => encryptField(key, 1, { tenantId: actor.tenantId, table: 'contacts', rowId: contact.id, field }, value);
-  const details = { jobTitle: contact.jobTitle, address: contact.address, birthday: contact.birthday, language: contact.language, custom: {} };
+  const seal = (field: string, value: string) =>
+    encryptField(key, 1, { tenantId: actor.tenantId, table: 'contacts', rowId: contact.id, field }, value);
+  const details = {
+    jobTitle: contact.jobTitle,
+    address: contact.address,
+    birthday: contact.birthday,
+    language: contact.language,
+    custom: {},
+  };
   await sql`update contacts set person_enc = null, first_name_enc = ${seal('first_name', contact.firstName)}, last_name_enc = ${seal('last_name', contact.lastName)},
     emails_enc = ${seal('emails', JSON.stringify(contact.emails))}, phones_enc = ${seal('phones', JSON.stringify(contact.phones))},
     details_enc = ${seal('details', JSON.stringify(details))} where id = ${contact.id}`.execute(test.handle.db);
 }
 
-const fieldsOf = (c: Contact) => ({ firstName: c.firstName, lastName: c.lastName, emails: c.emails, phones: c.phones, jobTitle: c.jobTitle, address: c.address, birthday: c.birthday });
+const fieldsOf = (c: Contact) => ({
+  firstName: c.firstName,
+  lastName: c.lastName,
+  emails: c.emails,
+  phones: c.phones,
+  jobTitle: c.jobTitle,
+  address: c.address,
+  birthday: c.birthday,
+});
 
 describe('one sealed document per person', () => {
   it('stores a new contact as one document under its subject key, no field in clear and no legacy column', async () => {
     const created = await createContact(test.handle.db, test.keyring, actor, input(1));
     const row = await stored(created.id);
     expect(row.person_enc).toBeInstanceOf(Buffer);
-    expect([row.first_name_enc, row.last_name_enc, row.emails_enc, row.phones_enc, row.details_enc]).toEqual([null, null, null, null, null]);
-    for (const secret of ['Ada1', 'Lovelace', 'ada1@example.test', '1234 5678', 'Baker Street', '1815-12-10']) expect(row.person_enc!.toString('latin1')).not.toContain(secret);
+    expect([row.first_name_enc, row.last_name_enc, row.emails_enc, row.phones_enc, row.details_enc]).toEqual([
+      null,
+      null,
+      null,
+      null,
+      null,
+    ]);
+    for (const secret of ['Ada1', 'Lovelace', 'ada1@example.test', '1234 5678', 'Baker Street', '1815-12-10'])
+      expect(row.person_enc!.toString('latin1')).not.toContain(secret);
     expect(fieldsOf(await getContact(test.handle.db, test.keyring, actor, created.id))).toEqual(fieldsOf(created));
   });
 
@@ -75,7 +107,12 @@ describe('one sealed document per person', () => {
     expect(() => openPerson(key, { ...where, tenantId: actor.user.id }, row)).toThrow(FieldDecryptionError);
     // Under another person's key it does not open either.
     const other = sealPerson(key, where, { ...fieldsOf(created), language: null }, {});
-    const otherKey = await subjectKey(test.handle.db, test.keyring, actor.tenantId, (await createContact(test.handle.db, test.keyring, actor, input(4))).subjectId);
+    const otherKey = await subjectKey(
+      test.handle.db,
+      test.keyring,
+      actor.tenantId,
+      (await createContact(test.handle.db, test.keyring, actor, input(4))).subjectId,
+    );
     expect(() => openPerson(otherKey, where, other)).toThrow(FieldDecryptionError);
   });
 
@@ -94,9 +131,17 @@ describe('one sealed document per person', () => {
     expect(await sealLegacyPeople(test.handle.db, test.keyring, 1)).toBe(1);
     const row = await stored(legacy.id);
     expect(row.person_enc).toBeInstanceOf(Buffer);
-    expect([row.first_name_enc, row.last_name_enc, row.emails_enc, row.phones_enc, row.details_enc]).toEqual([null, null, null, null, null]);
+    expect([row.first_name_enc, row.last_name_enc, row.emails_enc, row.phones_enc, row.details_enc]).toEqual([
+      null,
+      null,
+      null,
+      null,
+      null,
+    ]);
     expect(fieldsOf(await getContact(test.handle.db, test.keyring, actor, legacy.id))).toEqual(fieldsOf(legacy));
-    expect((await listContacts(test.handle.db, test.keyring, actor, { email: 'ada5@example.test' })).items.map((c) => c.id)).toEqual([legacy.id]);
+    expect((await listContacts(test.handle.db, test.keyring, actor, { email: 'ada5@example.test' })).items.map((c) => c.id)).toEqual([
+      legacy.id,
+    ]);
     // The erased person's fields stay as they were (no key opens them); nothing is left to rewrite.
     expect((await stored(erased.id)).person_enc).toBeNull();
     expect(await sealLegacyPeople(test.handle.db, test.keyring)).toBe(0);

@@ -1,5 +1,14 @@
 import { sql, type Kysely } from 'kysely';
-import { accessAt, accessOf, accessVersionColumn, assertPermitted, assertWritable, cachedAccess, redact, requirePermission } from '../access/access.service.js';
+import {
+  accessAt,
+  accessOf,
+  accessVersionColumn,
+  assertPermitted,
+  assertWritable,
+  cachedAccess,
+  redact,
+  requirePermission,
+} from '../access/access.service.js';
 import type { Access } from '../access/policy.js';
 import { AccessError } from '../access/access.errors.js';
 import { auditActorOf, changesBetween, fieldsShown, recordChange, recordRead } from '../audit/recorder.js';
@@ -165,8 +174,14 @@ export async function createPerson<R extends PersonRecord, I extends PersonRecor
     const created = openRow(kind, fieldKey(subject.key), row, tags);
     const { fields: changed, values } = changesBetween(null, created);
     await recordChange(trx, keyring, {
-      tenantId: actor.tenantId, actor: auditActorOf(actor), action: `${kind.noun}.created`, entity: kind.table, entityId: id,
-      subjectIds: [subject.id], fields: changed, values: { subjectId: subject.id, data: values },
+      tenantId: actor.tenantId,
+      actor: auditActorOf(actor),
+      action: `${kind.noun}.created`,
+      entity: kind.table,
+      entityId: id,
+      subjectIds: [subject.id],
+      fields: changed,
+      values: { subjectId: subject.id, data: values },
     });
     return redact(access, kind.table, created);
   };
@@ -236,10 +251,19 @@ export async function createPeopleInBulk(
     })),
   );
   await Promise.all(inserting);
-  await tagNewRecords(trx, actor.tenantId, table, people.map((p, i) => ({ recordId: ids[i]!, names: p.tags })).filter((e) => e.names.length > 0));
+  await tagNewRecords(
+    trx,
+    actor.tenantId,
+    table,
+    people.map((p, i) => ({ recordId: ids[i]!, names: p.tags })).filter((e) => e.names.length > 0),
+  );
   await recordChange(trx, keyring, {
-    tenantId: actor.tenantId, actor: auditActorOf(actor), action: `${table === 'contacts' ? 'contact' : 'lead'}.imported`, entity: table,
-    subjectIds: subjects.map((s) => s.id), details: { count: ids.length },
+    tenantId: actor.tenantId,
+    actor: auditActorOf(actor),
+    action: `${table === 'contacts' ? 'contact' : 'lead'}.imported`,
+    entity: table,
+    subjectIds: subjects.map((s) => s.id),
+    details: { count: ids.length },
   });
   return ids;
 }
@@ -259,18 +283,28 @@ export async function labelledValuesOf(
   ids: string[],
   fields: ReadonlyArray<'emails' | 'phones'>,
 ): Promise<Map<string, Partial<Record<'emails' | 'phones', LabelledValue[]>>>> {
-  const rows = await repo.findPeopleSealed(db, table, tenantId, ids, fields.map((f) => `${f}_enc` as const));
+  const rows = await repo.findPeopleSealed(
+    db,
+    table,
+    tenantId,
+    ids,
+    fields.map((f) => `${f}_enc` as const),
+  );
   const values = new Map<string, Partial<Record<'emails' | 'phones', LabelledValue[]>>>();
   for (const row of rows) {
     if (!row.subject_wrapped_key) continue; // erased
-    const subject = await subjectKeyOf(db, keyring, tenantId, row.subject_id, { wrapped_key: row.subject_wrapped_key, tenant_key_version: row.subject_tenant_key_version });
+    const subject = await subjectKeyOf(db, keyring, tenantId, row.subject_id, {
+      wrapped_key: row.subject_wrapped_key,
+      tenant_key_version: row.subject_tenant_key_version,
+    });
     const key = fieldKeyOf(keyring, tenantId, row.subject_id, subject);
     const opened: Partial<Record<'emails' | 'phones', LabelledValue[]>> = {};
     if (row.person_enc) {
       const person = openPersonWith(key, { tenantId, table, id: row.id }, { ...LEGACY_NONE, person_enc: row.person_enc }).fields;
       for (const field of fields) opened[field] = person[field];
     } else {
-      for (const field of fields) opened[field] = JSON.parse(decryptField(key, { tenantId, table, rowId: row.id, field }, row[`${field}_enc`]!)) as LabelledValue[];
+      for (const field of fields)
+        opened[field] = JSON.parse(decryptField(key, { tenantId, table, rowId: row.id, field }, row[`${field}_enc`]!)) as LabelledValue[];
     }
     values.set(row.id, opened);
   }
@@ -291,27 +325,48 @@ export async function sealLegacyPeople(db: Kysely<Database>, keyring: Keyring, b
     for (;;) {
       let query = db
         .selectFrom(table)
-        .innerJoin('subject_keys', (j) => j.onRef('subject_keys.tenant_id', '=', `${table}.tenant_id`).onRef('subject_keys.subject_id', '=', `${table}.subject_id`))
+        .innerJoin('subject_keys', (j) =>
+          j.onRef('subject_keys.tenant_id', '=', `${table}.tenant_id`).onRef('subject_keys.subject_id', '=', `${table}.subject_id`),
+        )
         .select([
-          `${table}.tenant_id`, `${table}.id`, `${table}.subject_id`, `${table}.version`,
-          `${table}.first_name_enc`, `${table}.last_name_enc`, `${table}.emails_enc`, `${table}.phones_enc`, `${table}.details_enc`,
-          'subject_keys.wrapped_key', 'subject_keys.tenant_key_version',
+          `${table}.tenant_id`,
+          `${table}.id`,
+          `${table}.subject_id`,
+          `${table}.version`,
+          `${table}.first_name_enc`,
+          `${table}.last_name_enc`,
+          `${table}.emails_enc`,
+          `${table}.phones_enc`,
+          `${table}.details_enc`,
+          'subject_keys.wrapped_key',
+          'subject_keys.tenant_key_version',
         ])
         .where(`${table}.person_enc`, 'is', null)
         .orderBy(`${table}.tenant_id`)
         .orderBy(`${table}.id`)
         .limit(batch);
-      if (after) query = query.where(sql<boolean>`(${sql.ref(`${table}.tenant_id`)}, ${sql.ref(`${table}.id`)}) > (${after.tenant}::uuid, ${after.id}::uuid)`);
+      if (after)
+        query = query.where(
+          sql<boolean>`(${sql.ref(`${table}.tenant_id`)}, ${sql.ref(`${table}.id`)}) > (${after.tenant}::uuid, ${after.id}::uuid)`,
+        );
       const rows = await query.execute();
       if (rows.length === 0) break;
       after = { tenant: rows.at(-1)!.tenant_id, id: rows.at(-1)!.id };
       const sealed: Array<{ tenant: string; id: string; version: number; person: Buffer }> = [];
       for (const row of rows) {
         if (!row.wrapped_key) continue; // erased
-        const key = await subjectKeyOf(db, keyring, row.tenant_id, row.subject_id, { wrapped_key: row.wrapped_key, tenant_key_version: row.tenant_key_version });
+        const key = await subjectKeyOf(db, keyring, row.tenant_id, row.subject_id, {
+          wrapped_key: row.wrapped_key,
+          tenant_key_version: row.tenant_key_version,
+        });
         const where = { tenantId: row.tenant_id, table, id: row.id };
         const { fields, personalCustom } = openPerson(key, where, { ...row, person_enc: null });
-        sealed.push({ tenant: row.tenant_id, id: row.id, version: row.version, person: sealPerson(key, where, fields, personalCustom).person_enc });
+        sealed.push({
+          tenant: row.tenant_id,
+          id: row.id,
+          version: row.version,
+          person: sealPerson(key, where, fields, personalCustom).person_enc,
+        });
       }
       if (sealed.length === 0) continue;
       const result = await sql`
@@ -326,9 +381,19 @@ export async function sealLegacyPeople(db: Kysely<Database>, keyring: Keyring, b
 }
 
 /** The e-mail addresses (lower case) of people by id, for an import's duplicate check. */
-export async function emailsOfPeople(db: Kysely<Database>, keyring: Keyring, tenantId: string, table: PersonTable, ids: string[]): Promise<Map<string, string[]>> {
+export async function emailsOfPeople(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  tenantId: string,
+  table: PersonTable,
+  ids: string[],
+): Promise<Map<string, string[]>> {
   const emails = new Map<string, string[]>();
-  for (const [id, opened] of await labelledValuesOf(db, keyring, tenantId, table, ids, ['emails'])) emails.set(id, opened.emails!.map((e) => e.value.toLowerCase()));
+  for (const [id, opened] of await labelledValuesOf(db, keyring, tenantId, table, ids, ['emails']))
+    emails.set(
+      id,
+      opened.emails!.map((e) => e.value.toLowerCase()),
+    );
   return emails;
 }
 
@@ -359,13 +424,16 @@ export async function getPerson<R extends PersonRecord>(
 ): Promise<R> {
   // The record and the tenant's access version in one statement; nothing is decided or handed out before access is.
   const row = (await repo.findPersonToRead(db, kind.table, actor.tenantId, id, { ...options, accessVersion: accessVersionColumn })) as
-    | (Row & repo.PersonReadExtras)
-    | undefined;
+    (Row & repo.PersonReadExtras) | undefined;
   const access = assertPermitted(await accessAt(db, actor, row?.access_version), kind.table, 'view');
-  if (!row || !access.mayRead(kind.table, { ownerId: row.owner_id, ownerGroupId: row.owner_group_id })) throw new CrmError('record_not_found', `no such ${kind.noun}`);
+  if (!row || !access.mayRead(kind.table, { ownerId: row.owner_id, ownerGroupId: row.owner_group_id }))
+    throw new CrmError('record_not_found', `no such ${kind.noun}`);
   let key: Buffer;
   try {
-    key = await subjectKeyOf(db, keyring, actor.tenantId, row.subject_id, { wrapped_key: row.subject_wrapped_key, tenant_key_version: row.subject_tenant_key_version });
+    key = await subjectKeyOf(db, keyring, actor.tenantId, row.subject_id, {
+      wrapped_key: row.subject_wrapped_key,
+      tenant_key_version: row.subject_tenant_key_version,
+    });
   } catch {
     throw new CrmError('record_not_found', `no such ${kind.noun}`);
   }
@@ -374,8 +442,13 @@ export async function getPerson<R extends PersonRecord>(
   if (options.raw) return record;
   const shown = redact(access, kind.table, record);
   await recordRead(db, keyring, {
-    tenantId: actor.tenantId, actor: auditActorOf(actor), action: `${kind.noun}.read`, entity: kind.table, entityId: id,
-    subjectIds: [row.subject_id], fields: fieldsShown(shown),
+    tenantId: actor.tenantId,
+    actor: auditActorOf(actor),
+    action: `${kind.noun}.read`,
+    entity: kind.table,
+    entityId: id,
+    subjectIds: [row.subject_id],
+    fields: fieldsShown(shown),
   });
   return shown;
 }
@@ -427,11 +500,30 @@ export async function openPeople<R extends PersonRecord>(
   /** The rows' tag names when they came with them (a page does); looked up otherwise. */
   tagsOfRow?: (row: Row) => string[],
 ): Promise<R[]> {
-  const keys = await subjectKeys(db, keyring, tenantId, rows.map((r) => r.subject_id));
-  const tags = tagsOfRow ? undefined : await tagsOf(db, tenantId, kind.table, rows.map((r) => r.id));
+  const keys = await subjectKeys(
+    db,
+    keyring,
+    tenantId,
+    rows.map((r) => r.subject_id),
+  );
+  const tags = tagsOfRow
+    ? undefined
+    : await tagsOf(
+        db,
+        tenantId,
+        kind.table,
+        rows.map((r) => r.id),
+      );
   return rows
     .filter((r) => keys.has(r.subject_id))
-    .map((r) => openRow(kind, fieldKeyOf(keyring, tenantId, r.subject_id, keys.get(r.subject_id)!), r, tagsOfRow ? tagsOfRow(r) : (tags!.get(r.id) ?? [])));
+    .map((r) =>
+      openRow(
+        kind,
+        fieldKeyOf(keyring, tenantId, r.subject_id, keys.get(r.subject_id)!),
+        r,
+        tagsOfRow ? tagsOfRow(r) : (tags!.get(r.id) ?? []),
+      ),
+    );
 }
 
 /** A page of people; `email`/`phone` find by exact value, `q` by name words and prefixes. */
@@ -443,7 +535,11 @@ export async function listPeople<R extends PersonRecord>(
   params: PersonListParams,
   equals: Record<string, string> = {},
 ): Promise<{ items: R[]; nextCursor: string | null }> {
-  const search = { ...(params.email !== undefined ? { email: params.email } : {}), ...(params.phone !== undefined ? { phone: params.phone } : {}), ...(params.q !== undefined ? { q: params.q } : {}) };
+  const search = {
+    ...(params.email !== undefined ? { email: params.email } : {}),
+    ...(params.phone !== undefined ? { phone: params.phone } : {}),
+    ...(params.q !== undefined ? { q: params.q } : {}),
+  };
   // The blind index lookup runs while access is decided (nothing of it is answered before that).
   const candidates = personCandidates(db, keyring, actor.tenantId, kind.table, search);
   candidates.catch(() => undefined); // awaited below, unless access is refused first
@@ -456,13 +552,21 @@ export async function listPeople<R extends PersonRecord>(
   const sort = params.sort ?? 'createdAt';
   const after = decodeCursor(params.cursor, sort);
   // Searching by a field one may not see would tell what it holds.
-  for (const [param, field] of [['email', 'emails'], ['phone', 'phones'], ['q', 'lastName'], ['q', 'firstName']] as const) {
+  for (const [param, field] of [
+    ['email', 'emails'],
+    ['phone', 'phones'],
+    ['q', 'lastName'],
+    ['q', 'firstName'],
+  ] as const) {
     if (params[param] !== undefined && access.field(kind.table, field) === 'hidden') {
       throw new AccessError('permission_denied', `your profile hides ${field}, so you cannot search by it`);
     }
   }
   let ids = await candidates;
-  const exact = [...(search.email !== undefined ? (['emails'] as const) : []), ...(search.phone !== undefined ? (['phones'] as const) : [])];
+  const exact = [
+    ...(search.email !== undefined ? (['emails'] as const) : []),
+    ...(search.phone !== undefined ? (['phones'] as const) : []),
+  ];
   // By e-mail or phone alone, the candidates are few (one person and the index's collisions): the page query
   // takes all of them (filtered by access in SQL, in page order), they are opened once, and the page is cut
   // from those that match. Combined with a name search, candidates are confirmed on those fields first.
@@ -474,7 +578,10 @@ export async function listPeople<R extends PersonRecord>(
     const { q: _names, ...exactSearch } = search;
     ids = ids.filter((id) => {
       const values = opened.get(id);
-      return values !== undefined && matchesSearch({ firstName: '', lastName: '', emails: values.emails ?? [], phones: values.phones ?? [] }, exactSearch);
+      return (
+        values !== undefined &&
+        matchesSearch({ firstName: '', lastName: '', emails: values.emails ?? [], phones: values.phones ?? [] }, exactSearch)
+      );
     });
   }
   const query: PersonListQuery = {
@@ -498,7 +605,11 @@ export async function listPeople<R extends PersonRecord>(
     if (date) query[name] = date;
   }
   type PageRow = Row & { sort_key: string | null; tag_names: string[]; access_version?: number | null };
-  const pageUnder = async (a: Access) => (await repo.listPeople(db, kind.table, actor.tenantId, { ...query, ...ownersOf(a.owners(kind.table, 'read')) })) as unknown as PageRow[];
+  const pageUnder = async (a: Access) =>
+    (await repo.listPeople(db, kind.table, actor.tenantId, {
+      ...query,
+      ...ownersOf(a.owners(kind.table, 'read')),
+    })) as unknown as PageRow[];
   let rows = await pageUnder(access);
   if (access === guessed) {
     const current = assertPermitted(await accessAt(db, actor, rows[0]?.access_version), kind.table, 'view');
@@ -508,8 +619,15 @@ export async function listPeople<R extends PersonRecord>(
   let page: { rows: typeof rows; nextCursor: string | null };
   let items: R[];
   if (exactOnly) {
-    const matching = new Map((await openPeople(db, keyring, actor.tenantId, kind, rows, tagsOfRow)).filter((r) => matchesSearch(r, search)).map((r) => [r.id, r]));
-    page = pageOf(rows.filter((r) => matching.has(r.id)), limit, (r) => r.sort_key, sort);
+    const matching = new Map(
+      (await openPeople(db, keyring, actor.tenantId, kind, rows, tagsOfRow)).filter((r) => matchesSearch(r, search)).map((r) => [r.id, r]),
+    );
+    page = pageOf(
+      rows.filter((r) => matching.has(r.id)),
+      limit,
+      (r) => r.sort_key,
+      sort,
+    );
     items = page.rows.map((r) => matching.get(r.id)!);
   } else {
     page = pageOf(rows, limit, (r) => r.sort_key, sort);
@@ -519,8 +637,12 @@ export async function listPeople<R extends PersonRecord>(
   if (shown.length > 0) {
     // One entry for the page, naming every person shown; never the search terms, which are personal.
     await recordRead(db, keyring, {
-      tenantId: actor.tenantId, actor: auditActorOf(actor), action: `${kind.noun}.${params.auditAs === 'export' ? 'exported' : params.auditAs === 'search' ? 'searched' : 'listed'}`,
-      entity: kind.table, subjectIds: items.map((r) => r.subjectId), fields: fieldsShown(shown[0]!),
+      tenantId: actor.tenantId,
+      actor: auditActorOf(actor),
+      action: `${kind.noun}.${params.auditAs === 'export' ? 'exported' : params.auditAs === 'search' ? 'searched' : 'listed'}`,
+      entity: kind.table,
+      subjectIds: items.map((r) => r.subjectId),
+      fields: fieldsShown(shown[0]!),
       details: { count: shown.length, searchBy: Object.keys(search).sort().join(',') || null },
     });
   }
@@ -561,8 +683,15 @@ export async function updatePerson<R extends PersonRecord, I extends PersonRecor
     const updated = openRow(kind, fieldKey(key), row, tags);
     const { fields: changed, values } = changesBetween(current, updated);
     await recordChange(trx, keyring, {
-      tenantId: actor.tenantId, actor: auditActorOf(actor), action: `${kind.noun}.updated`, entity: kind.table, entityId: id,
-      subjectIds: [current.subjectId], fields: changed, values: { subjectId: current.subjectId, data: values }, details: { version: updated.version },
+      tenantId: actor.tenantId,
+      actor: auditActorOf(actor),
+      action: `${kind.noun}.updated`,
+      entity: kind.table,
+      entityId: id,
+      subjectIds: [current.subjectId],
+      fields: changed,
+      values: { subjectId: current.subjectId, data: values },
+      details: { version: updated.version },
     });
     return redact(access, kind.table, updated);
   };
@@ -580,14 +709,27 @@ export async function deletePerson<R extends PersonRecord>(
   await inTransaction(db, async (trx) => {
     const record = await personForChange(trx, keyring, actor, kind, id, 'delete');
     if (!(await moveToBin(trx, actor.tenantId, kind.table, id))) throw new CrmError('record_not_found', `no such ${kind.noun}`);
-    await recordChange(trx, keyring, { tenantId: actor.tenantId, actor: auditActorOf(actor), action: `${kind.noun}.deleted`, entity: kind.table, entityId: id, subjectIds: [record.subjectId] });
+    await recordChange(trx, keyring, {
+      tenantId: actor.tenantId,
+      actor: auditActorOf(actor),
+      action: `${kind.noun}.deleted`,
+      entity: kind.table,
+      entityId: id,
+      subjectIds: [record.subjectId],
+    });
   });
 }
 
 /** The data subject of a record the actor may see (for its access log), without reading any personal field. */
-export async function personSubjectId<R extends PersonRecord>(db: Kysely<Database>, actor: Authenticated, kind: PersonKind<R, never>, id: string): Promise<string> {
+export async function personSubjectId<R extends PersonRecord>(
+  db: Kysely<Database>,
+  actor: Authenticated,
+  kind: PersonKind<R, never>,
+  id: string,
+): Promise<string> {
   const access = await requirePermission(db, actor, kind.table, 'view');
   const row = (await repo.findPerson(db, kind.table, actor.tenantId, id)) as Row | undefined;
-  if (!row || !access.mayRead(kind.table, { ownerId: row.owner_id, ownerGroupId: row.owner_group_id })) throw new CrmError('record_not_found', `no such ${kind.noun}`);
+  if (!row || !access.mayRead(kind.table, { ownerId: row.owner_id, ownerGroupId: row.owner_group_id }))
+    throw new CrmError('record_not_found', `no such ${kind.noun}`);
   return row.subject_id;
 }

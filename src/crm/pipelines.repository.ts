@@ -65,24 +65,14 @@ export async function insertStages(db: Kysely<Database>, tenantId: string, pipel
  * so a deal never lands in a stage being removed at the same moment.
  */
 export async function findPipeline(db: Kysely<Database>, tenantId: string, id: string, lock?: 'share' | 'update') {
-  let query = db
-    .selectFrom('pipelines')
-    .selectAll()
-    .where('tenant_id', '=', tenantId)
-    .where('id', '=', id)
-    .where('deleted_at', 'is', null);
+  let query = db.selectFrom('pipelines').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).where('deleted_at', 'is', null);
   if (lock === 'share') query = query.forShare();
   if (lock === 'update') query = query.forUpdate();
   return query.executeTakeFirst();
 }
 
 export async function findDefaultPipeline(db: Kysely<Database>, tenantId: string) {
-  return db
-    .selectFrom('pipelines')
-    .selectAll()
-    .where('tenant_id', '=', tenantId)
-    .where('is_default', '=', true)
-    .executeTakeFirst();
+  return db.selectFrom('pipelines').selectAll().where('tenant_id', '=', tenantId).where('is_default', '=', true).executeTakeFirst();
 }
 
 export async function listPipelines(db: Kysely<Database>, tenantId: string) {
@@ -162,12 +152,24 @@ export async function updateStage(db: Kysely<Database>, tenantId: string, stage:
 
 export async function removeStages(db: Kysely<Database>, tenantId: string, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
-  await db.updateTable('pipeline_stages').set({ deleted_at: new Date() }).where('tenant_id', '=', tenantId).where('id', 'in', ids).execute();
+  await db
+    .updateTable('pipeline_stages')
+    .set({ deleted_at: new Date() })
+    .where('tenant_id', '=', tenantId)
+    .where('id', 'in', ids)
+    .execute();
 }
 
 /** How many deals, live or in the recycle bin, sit in the pipeline or in one of the stages. */
-export async function countDeals(db: Kysely<Database>, tenantId: string, where: { pipelineId: string } | { stageIds: string[] }): Promise<number> {
-  let query = db.selectFrom('deals').select(sql<number>`count(*)::int`.as('n')).where('tenant_id', '=', tenantId);
+export async function countDeals(
+  db: Kysely<Database>,
+  tenantId: string,
+  where: { pipelineId: string } | { stageIds: string[] },
+): Promise<number> {
+  let query = db
+    .selectFrom('deals')
+    .select(sql<number>`count(*)::int`.as('n'))
+    .where('tenant_id', '=', tenantId);
   if ('pipelineId' in where) query = query.where('pipeline_id', '=', where.pipelineId);
   else if (where.stageIds.length === 0) return 0;
   else query = query.where('stage_id', 'in', where.stageIds);
@@ -185,6 +187,12 @@ export async function softDeletePipeline(db: Kysely<Database>, tenantId: string,
     .where('deleted_at', 'is', null)
     .executeTakeFirst();
   if (result.numUpdatedRows !== 1n) return false;
-  await db.updateTable('pipeline_stages').set({ deleted_at: now }).where('tenant_id', '=', tenantId).where('pipeline_id', '=', id).where('deleted_at', 'is', null).execute();
+  await db
+    .updateTable('pipeline_stages')
+    .set({ deleted_at: now })
+    .where('tenant_id', '=', tenantId)
+    .where('pipeline_id', '=', id)
+    .where('deleted_at', 'is', null)
+    .execute();
   return true;
 }

@@ -148,7 +148,11 @@ export async function defaultPipeline(db: Kysely<Database>, tenantId: string): P
 export async function listPipelines(db: Kysely<Database>, actor: Authenticated): Promise<{ items: Pipeline[]; nextCursor: null }> {
   await ensureDefaultPipeline(db, actor.tenantId);
   const rows = await repo.listPipelines(db, actor.tenantId);
-  const stages = await repo.listStages(db, actor.tenantId, rows.map((r) => r.id));
+  const stages = await repo.listStages(
+    db,
+    actor.tenantId,
+    rows.map((r) => r.id),
+  );
   return { items: rows.map((r) => toPipeline(r, stages)), nextCursor: null };
 }
 
@@ -165,7 +169,12 @@ export async function createPipeline(
   return inTransaction(db, async (trx) => {
     const position = input.position ?? (await repo.nextPipelinePosition(trx, actor.tenantId));
     const row = await repo.insertPipeline(trx, actor.tenantId, { id: newId(), name, position });
-    await repo.insertStages(trx, actor.tenantId, row.id, stages.map((s) => ({ ...s, id: newId() })));
+    await repo.insertStages(
+      trx,
+      actor.tenantId,
+      row.id,
+      stages.map((s) => ({ ...s, id: newId() })),
+    );
     if (input.isDefault) await repo.makeDefault(trx, actor.tenantId, row.id);
     return load(trx, actor.tenantId, row.id);
   });
@@ -246,7 +255,8 @@ export async function deletePipeline(db: Kysely<Database>, actor: Authenticated,
   await inTransaction(db, async (trx) => {
     const current = await repo.findPipeline(trx, actor.tenantId, id, 'update');
     if (!current) throw new CrmError('record_not_found', 'no such pipeline');
-    if (current.is_default) throw new CrmError('default_pipeline', 'the default pipeline cannot be deleted; make another one the default first');
+    if (current.is_default)
+      throw new CrmError('default_pipeline', 'the default pipeline cannot be deleted; make another one the default first');
     if ((await repo.countDeals(trx, actor.tenantId, { pipelineId: id })) > 0) {
       throw new CrmError('pipeline_in_use', 'the pipeline holds deals (live or in the recycle bin); move them first');
     }
@@ -255,7 +265,11 @@ export async function deletePipeline(db: Kysely<Database>, actor: Authenticated,
 }
 
 /** A live stage and its pipeline, for placing a deal. */
-export async function findStage(db: Kysely<Database>, tenantId: string, stageId: string): Promise<Stage & { pipelineId: string } | undefined> {
+export async function findStage(
+  db: Kysely<Database>,
+  tenantId: string,
+  stageId: string,
+): Promise<(Stage & { pipelineId: string }) | undefined> {
   const row = await repo.findStage(db, tenantId, stageId);
   return row ? { ...toStage(row), pipelineId: row.pipeline_id } : undefined;
 }

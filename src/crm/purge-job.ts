@@ -9,7 +9,9 @@ import { purgeExpired } from './recycle-bin.service.js';
  * minute after start and then every few hours. Purging is idempotent and
  * re-checks each row in its own transaction, so several app nodes may run it.
  */
-export function startRecycleBinPurger(deps: { db: Kysely<Database>; keyring: Keyring; log: FastifyBaseLogger; everyMs?: number }): { stop(): Promise<void> } {
+export function startRecycleBinPurger(deps: { db: Kysely<Database>; keyring: Keyring; log: FastifyBaseLogger; everyMs?: number }): {
+  stop(): Promise<void>;
+} {
   const every = deps.everyMs ?? 6 * 60 * 60 * 1000;
   let running: Promise<void> | undefined;
   let stopped = false;

@@ -15,5 +15,10 @@ export async function ownersAmong(
 ): Promise<Array<{ id: string; owner_id: string; owner_group_id: string | null }>> {
   if (ids.length === 0) return [];
   // The tables share these columns; Kysely cannot type "any of them".
-  return db.selectFrom(table as 'contacts').select(['id', 'owner_id', 'owner_group_id']).where('tenant_id', '=', tenantId).where('id', 'in', ids).execute();
+  return db
+    .selectFrom(table as 'contacts')
+    .select(['id', 'owner_id', 'owner_group_id'])
+    .where('tenant_id', '=', tenantId)
+    .where('id', 'in', ids)
+    .execute();
 }

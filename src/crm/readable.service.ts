@@ -16,7 +16,11 @@ import { ownersAmong, type OwnedTable } from './readable.repository.js';
 const OWNED: readonly OwnedTable[] = ['contacts', 'leads', 'organizations', 'deals', 'activities'];
 
 /** The readable ones among these records, as `<entity>:<id>`. */
-export async function readableRecords(db: Kysely<Database>, actor: Authenticated, refs: ReadonlyArray<{ entity: string; id: string }>): Promise<Set<string>> {
+export async function readableRecords(
+  db: Kysely<Database>,
+  actor: Authenticated,
+  refs: ReadonlyArray<{ entity: string; id: string }>,
+): Promise<Set<string>> {
   const readable = new Set<string>();
   if (refs.length === 0) return readable;
   const access = await accessOf(db, actor);

@@ -24,7 +24,11 @@ describe('tags and custom fields', () => {
     // A page carries each row's tags in the order a read shows them.
     expect((await s.get('/api/v1/contacts?tag=newsletter')).json().items[0].tags).toEqual(['newsletter', 'VIP']);
     expect((await s.get(`/api/v1/contacts/${a.id}`)).json().tags).toEqual(['newsletter', 'VIP']);
-    expect(((await s.get('/api/v1/contacts')).json().items as Array<{ tags: string[] }>).map((c) => c.tags).sort()).toEqual([[], ['VIP'], ['newsletter', 'VIP']]);
+    expect(((await s.get('/api/v1/contacts')).json().items as Array<{ tags: string[] }>).map((c) => c.tags).sort()).toEqual([
+      [],
+      ['VIP'],
+      ['newsletter', 'VIP'],
+    ]);
     const org = (await s.post('/api/v1/organizations', { name: 'Acme', tags: ['vip'] })).json();
     expect(ids(await s.get('/api/v1/organizations?tag=VIP'))).toEqual([org.id]);
     expect((await s.post('/api/v1/tags', { name: 'Vip' })).statusCode).toBe(409);
@@ -37,15 +41,40 @@ describe('tags and custom fields', () => {
   it('validates typed custom values and keeps personal ones encrypted', async () => {
     const s = await crmSession(t);
     const marker = `zq${randomBytes(5).toString('hex')}`;
-    expect((await s.post('/api/v1/custom-fields', { module: 'contacts', key: 'dietary_needs', label: 'Dietary needs', type: 'text', personal: true })).statusCode).toBe(201);
-    await s.post('/api/v1/custom-fields', { module: 'contacts', key: 'segment', label: 'Segment', type: 'select', options: ['smb', 'enterprise'] });
+    expect(
+      (
+        await s.post('/api/v1/custom-fields', {
+          module: 'contacts',
+          key: 'dietary_needs',
+          label: 'Dietary needs',
+          type: 'text',
+          personal: true,
+        })
+      ).statusCode,
+    ).toBe(201);
+    await s.post('/api/v1/custom-fields', {
+      module: 'contacts',
+      key: 'segment',
+      label: 'Segment',
+      type: 'select',
+      options: ['smb', 'enterprise'],
+    });
     await s.post('/api/v1/custom-fields', { module: 'contacts', key: 'seats', label: 'Seats', type: 'number' });
-    const personalOrg = await s.post('/api/v1/custom-fields', { module: 'organizations', key: 'ceo_health', label: 'x', type: 'text', personal: true });
+    const personalOrg = await s.post('/api/v1/custom-fields', {
+      module: 'organizations',
+      key: 'ceo_health',
+      label: 'x',
+      type: 'text',
+      personal: true,
+    });
     expect(personalOrg.statusCode).toBe(400);
 
     const created = await s.post('/api/v1/contacts', { firstName: 'Cee', custom: { dietary_needs: marker, segment: 'smb', seats: 12 } });
     expect(created.json().custom).toEqual({ dietary_needs: marker, segment: 'smb', seats: 12 });
-    const raw = await sql<{ custom: unknown; person_enc: Buffer }>`select custom, person_enc from contacts where id = ${created.json().id}`.execute(t.handle.db);
+    const raw = await sql<{
+      custom: unknown;
+      person_enc: Buffer;
+    }>`select custom, person_enc from contacts where id = ${created.json().id}`.execute(t.handle.db);
     expect(raw.rows[0]!.custom).toEqual({ segment: 'smb', seats: 12 });
     expect(raw.rows[0]!.person_enc.toString('latin1')).not.toContain(marker);
 
@@ -63,17 +92,45 @@ describe('tags and custom fields', () => {
     const password = `Rep-${randomBytes(8).toString('hex')}`;
     const email = `rep-${randomBytes(4).toString('hex')}@example.test`;
     expect((await s.post('/api/v1/users', { email, name: 'Rep', password })).statusCode).toBe(201);
-    const signedIn = await t.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { tenant: s.tt.tenant.slug, email, password } });
+    const signedIn = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { tenant: s.tt.tenant.slug, email, password },
+    });
     const rep = { authorization: `Bearer ${signedIn.json().token as string}` };
-    const define = await t.app.inject({ method: 'POST', url: '/api/v1/custom-fields', headers: rep, payload: { module: 'contacts', key: 'x', label: 'x', type: 'text' } });
+    const define = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/custom-fields',
+      headers: rep,
+      payload: { module: 'contacts', key: 'x', label: 'x', type: 'text' },
+    });
     expect(define.statusCode).toBe(403);
     expect(define.json().code).toBe('admin_required');
     const tag = (await s.post('/api/v1/tags', { name: 'T' })).json();
-    expect((await t.app.inject({ method: 'PATCH', url: `/api/v1/tags/${tag.id}`, headers: rep, payload: { name: 'U' } })).statusCode).toBe(403);
-    expect((await t.app.inject({ method: 'POST', url: '/api/v1/contacts', headers: rep, payload: { firstName: 'Rep', tags: ['T', 'fresh'] } })).statusCode).toBe(201);
-    const pipeline = await t.app.inject({ method: 'POST', url: '/api/v1/pipelines', headers: rep, payload: { name: 'Mine', stages: [{ name: 'One', probability: 10 }] } });
+    expect((await t.app.inject({ method: 'PATCH', url: `/api/v1/tags/${tag.id}`, headers: rep, payload: { name: 'U' } })).statusCode).toBe(
+      403,
+    );
+    expect(
+      (await t.app.inject({ method: 'POST', url: '/api/v1/contacts', headers: rep, payload: { firstName: 'Rep', tags: ['T', 'fresh'] } }))
+        .statusCode,
+    ).toBe(201);
+    const pipeline = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/pipelines',
+      headers: rep,
+      payload: { name: 'Mine', stages: [{ name: 'One', probability: 10 }] },
+    });
     expect(pipeline.statusCode).toBe(403);
-    expect((await t.app.inject({ method: 'POST', url: '/api/v1/deals', headers: rep, payload: { title: 'Rep deal', amount: 100, currency: 'EUR' } })).statusCode).toBe(201);
+    expect(
+      (
+        await t.app.inject({
+          method: 'POST',
+          url: '/api/v1/deals',
+          headers: rep,
+          payload: { title: 'Rep deal', amount: 100, currency: 'EUR' },
+        })
+      ).statusCode,
+    ).toBe(201);
   });
 });
 
@@ -144,8 +201,12 @@ describe('recycle bin', () => {
 
     const { purgeExpired } = await import('./recycle-bin.service.js');
     expect(await purgeExpired(t.handle.db, t.keyring)).toBeGreaterThanOrEqual(1);
-    const left = await sql<{ n: string }>`select (select count(*) from contacts where id = ${c.id}) + (select count(*) from notes where id = ${note.id})
-      + (select count(*) from subject_keys where subject_id = ${c.subjectId}) + (select count(*) from blind_index_terms where record_id = ${c.id}) as n`.execute(t.handle.db);
+    const left = await sql<{
+      n: string;
+    }>`select (select count(*) from contacts where id = ${c.id}) + (select count(*) from notes where id = ${note.id})
+      + (select count(*) from subject_keys where subject_id = ${c.subjectId}) + (select count(*) from blind_index_terms where record_id = ${c.id}) as n`.execute(
+      t.handle.db,
+    );
     expect(Number(left.rows[0]!.n)).toBe(0);
   });
 
@@ -158,20 +219,33 @@ describe('recycle bin', () => {
     expect((await s.get(`/api/v1/leads/${lead.id}`)).json()).toMatchObject({ firstName: 'Two', convertedContactId: null });
     const org = (await s.post('/api/v1/organizations', { name: 'Gone' })).json();
     await s.del(`/api/v1/organizations/${org.id}`);
-    expect((await s.get('/api/v1/recycle-bin?module=organizations')).json().items).toEqual([expect.objectContaining({ id: org.id, title: 'Gone' })]);
+    expect((await s.get('/api/v1/recycle-bin?module=organizations')).json().items).toEqual([
+      expect.objectContaining({ id: org.id, title: 'Gone' }),
+    ]);
   });
 });
 
 describe('global search', () => {
   it('finds people by name, e-mail and phone, and companies and deals by part of their name', async () => {
     const s = await crmSession(t);
-    const c = (await s.post('/api/v1/contacts', { firstName: 'Marieke', lastName: 'Zandstra', emails: ['mz@zand.test'], phones: ['+31 6 1111 2222'] })).json();
+    const c = (
+      await s.post('/api/v1/contacts', {
+        firstName: 'Marieke',
+        lastName: 'Zandstra',
+        emails: ['mz@zand.test'],
+        phones: ['+31 6 1111 2222'],
+      })
+    ).json();
     const l = (await s.post('/api/v1/leads', { firstName: 'Mario', lastName: 'Rossi', company: 'Rossi Srl' })).json();
     const o = (await s.post('/api/v1/organizations', { name: 'Marigold Foods' })).json();
     const d = (await s.post('/api/v1/deals', { title: 'Marigold renewal', amount: 1250, currency: 'EUR' })).json();
     const hits = (await s.get('/api/v1/search?q=mari')).json().items as Array<{ module: string; id: string }>;
-    expect(hits.map((h) => `${h.module}:${h.id}`).sort()).toEqual([`contacts:${c.id}`, `deals:${d.id}`, `leads:${l.id}`, `organizations:${o.id}`].sort());
-    expect((await s.get('/api/v1/search?q=MZ@zand.test')).json().items).toEqual([expect.objectContaining({ module: 'contacts', id: c.id, title: 'Marieke Zandstra' })]);
+    expect(hits.map((h) => `${h.module}:${h.id}`).sort()).toEqual(
+      [`contacts:${c.id}`, `deals:${d.id}`, `leads:${l.id}`, `organizations:${o.id}`].sort(),
+    );
+    expect((await s.get('/api/v1/search?q=MZ@zand.test')).json().items).toEqual([
+      expect.objectContaining({ module: 'contacts', id: c.id, title: 'Marieke Zandstra' }),
+    ]);
     expect((await s.get('/api/v1/search?q=06 1111 2222')).json().items.map((h: { id: string }) => h.id)).toEqual([c.id]);
     expect((await s.get('/api/v1/search?q=m')).statusCode).toBe(400);
   });
@@ -195,10 +269,22 @@ describe('tenant isolation', () => {
 
     for (const [module, id] of Object.entries(records)) {
       expect((await b.get(`/api/v1/${module}/${id}`)).statusCode, `GET ${module}`).toBe(404);
-      const patch = module === 'notes' ? { body: 'x' } : module === 'activities' ? { subject: 'x' } : module === 'deals' ? { title: 'x' } : module === 'organizations' ? { name: 'x' } : { firstName: 'x' };
+      const patch =
+        module === 'notes'
+          ? { body: 'x' }
+          : module === 'activities'
+            ? { subject: 'x' }
+            : module === 'deals'
+              ? { title: 'x' }
+              : module === 'organizations'
+                ? { name: 'x' }
+                : { firstName: 'x' };
       expect((await b.patch(`/api/v1/${module}/${id}`, patch)).statusCode, `PATCH ${module}`).toBe(404);
       expect((await b.del(`/api/v1/${module}/${id}`)).statusCode, `DELETE ${module}`).toBe(404);
-      expect((await b.get(`/api/v1/${module}`)).json().items.map((i: { id: string }) => i.id), `list ${module}`).not.toContain(id);
+      expect(
+        (await b.get(`/api/v1/${module}`)).json().items.map((i: { id: string }) => i.id),
+        `list ${module}`,
+      ).not.toContain(id);
     }
     expect((await b.post(`/api/v1/leads/${records.leads}/convert`, {})).statusCode).toBe(404);
     expect((await b.patch(`/api/v1/tags/${tag.id}`, { name: 'x' })).statusCode).toBe(404);
@@ -214,6 +300,11 @@ describe('tenant isolation', () => {
     expect((await b.del(`/api/v1/recycle-bin/contacts/${records.contacts}`)).statusCode).toBe(404);
     expect((await b.get('/api/v1/recycle-bin')).json().items).toEqual([]);
     const exported = await t.app.inject({ url: '/api/v1/exports/contacts.csv', headers: { authorization: `Bearer ${b.token}` } });
-    expect(exported.body.replace(/^\uFEFF/, '').trim().split('\r\n')).toHaveLength(1);
+    expect(
+      exported.body
+        .replace(/^\uFEFF/, '')
+        .trim()
+        .split('\r\n'),
+    ).toHaveLength(1);
   });
 });

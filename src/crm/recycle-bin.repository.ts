@@ -119,13 +119,19 @@ export async function purge(db: Kysely<Database>, tenantId: string, table: BinTa
 
 /** Whether any person record still holds this subject (a lead and the contact it became share one). */
 export async function subjectInUse(db: Kysely<Database>, tenantId: string, subjectId: string): Promise<boolean> {
-  const result = await sql<{ used: boolean }>`select exists (select 1 from contacts where tenant_id = ${tenantId} and subject_id = ${subjectId})
+  const result = await sql<{
+    used: boolean;
+  }>`select exists (select 1 from contacts where tenant_id = ${tenantId} and subject_id = ${subjectId})
     or exists (select 1 from leads where tenant_id = ${tenantId} and subject_id = ${subjectId}) as used`.execute(db);
   return result.rows[0]!.used;
 }
 
 /** Plain titles of binned company records: organization names, deal titles, activity subjects. */
-export async function plainTitles(db: Kysely<Database>, tenantId: string, rows: Array<{ module: BinTable; id: string }>): Promise<Map<string, string>> {
+export async function plainTitles(
+  db: Kysely<Database>,
+  tenantId: string,
+  rows: Array<{ module: BinTable; id: string }>,
+): Promise<Map<string, string>> {
   const titles = new Map<string, string>();
   const column: Partial<Record<BinTable, string>> = { organizations: 'name', deals: 'title', activities: 'subject' };
   for (const [table, col] of Object.entries(column) as Array<[BinTable, string]>) {

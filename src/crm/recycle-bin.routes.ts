@@ -86,7 +86,10 @@ export function registerRecycleBinRoutes(server: FastifyInstance, database: Data
         tags: ['search'],
         summary: 'Search contacts, leads, organizations and deals at once: an e-mail, a phone number or name words',
         querystring: Type.Object(
-          { q: Type.String({ minLength: 2, maxLength: 100 }), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 20, default: 5, description: 'Hits per module' })) },
+          {
+            q: Type.String({ minLength: 2, maxLength: 100 }),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 20, default: 5, description: 'Hits per module' })),
+          },
           { additionalProperties: false },
         ),
         response: { 200: Type.Object({ items: Type.Array(HitSchema) }), ...Problems },

@@ -85,8 +85,13 @@ export async function listRecycleBin(
   if (shownSubjects.length > 0) {
     // The bin shows deleted people by name: a read of their data like any list.
     await recordRead(db, keyring, {
-      tenantId: actor.tenantId, actor: auditActorOf(actor), action: 'recycle_bin.listed', entity: null,
-      subjectIds: [...new Set(shownSubjects)], fields: ['firstName', 'lastName'], details: { count: shownSubjects.length },
+      tenantId: actor.tenantId,
+      actor: auditActorOf(actor),
+      action: 'recycle_bin.listed',
+      entity: null,
+      subjectIds: [...new Set(shownSubjects)],
+      fields: ['firstName', 'lastName'],
+      details: { count: shownSubjects.length },
     });
   }
   return {
@@ -103,12 +108,19 @@ export async function listRecycleBin(
 
 async function binned(db: Kysely<Database>, actor: Authenticated, table: BinTable, id: string) {
   const row = await repo.findInBin(db, actor.tenantId, table, id);
-  if (!row || (!actor.user.isAdmin && row.owner !== actor.user.id)) throw new CrmError('not_in_recycle_bin', 'the recycle bin holds no such record');
+  if (!row || (!actor.user.isAdmin && row.owner !== actor.user.id))
+    throw new CrmError('not_in_recycle_bin', 'the recycle bin holds no such record');
   return row;
 }
 
 /** Takes a record back out of the bin, within the 30 days. */
-export async function restoreFromBin(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, module: string, id: string): Promise<{ module: string; id: string }> {
+export async function restoreFromBin(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  actor: Authenticated,
+  module: string,
+  id: string,
+): Promise<{ module: string; id: string }> {
   const table = tableOf(module);
   return db.transaction().execute(async (trx) => {
     const row = await binned(trx, actor, table, id);
@@ -117,17 +129,34 @@ export async function restoreFromBin(db: Kysely<Database>, keyring: Keyring, act
     }
     await repo.restore(trx, actor.tenantId, table, id);
     await recordChange(trx, keyring, {
-      tenantId: actor.tenantId, actor: auditActorOf(actor), action: `${table === 'activities' ? 'activity' : table.replace(/s$/, '')}.restored`, entity: table, entityId: id,
+      tenantId: actor.tenantId,
+      actor: auditActorOf(actor),
+      action: `${table === 'activities' ? 'activity' : table.replace(/s$/, '')}.restored`,
+      entity: table,
+      entityId: id,
       subjectIds: row.subject_id ? [row.subject_id] : [],
     });
     return { module, id };
   });
 }
 
-async function purgeRecord(db: Kysely<Database>, keyring: Keyring, tenantId: string, table: BinTable, id: string, subjectId: string | null, actor: AuditActor, userId: string | null) {
+async function purgeRecord(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  tenantId: string,
+  table: BinTable,
+  id: string,
+  subjectId: string | null,
+  actor: AuditActor,
+  userId: string | null,
+) {
   await repo.purge(db, tenantId, table, id);
   await recordChange(db, keyring, {
-    tenantId, actor, action: `${table === 'activities' ? 'activity' : table.replace(/s$/, '')}.purged`, entity: table, entityId: id,
+    tenantId,
+    actor,
+    action: `${table === 'activities' ? 'activity' : table.replace(/s$/, '')}.purged`,
+    entity: table,
+    entityId: id,
     subjectIds: subjectId && (table === 'contacts' || table === 'leads') ? [subjectId] : [],
   });
   // The person's key goes when their last record goes: nothing about them remains readable, in any backup.
@@ -137,7 +166,13 @@ async function purgeRecord(db: Kysely<Database>, keyring: Keyring, tenantId: str
 }
 
 /** Purges one record from the bin now (administrators). */
-export async function purgeFromBin(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, module: string, id: string): Promise<void> {
+export async function purgeFromBin(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  actor: Authenticated,
+  module: string,
+  id: string,
+): Promise<void> {
   if (!actor.user.isAdmin) throw new CrmError('admin_required', 'only administrators empty the recycle bin');
   const table = tableOf(module);
   await db.transaction().execute(async (trx) => {

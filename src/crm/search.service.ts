@@ -67,7 +67,12 @@ export async function searchEverything(
       ...contacts.items.map((c) => ({ module: 'contacts' as const, id: c.id, title: name(c), detail: c.emails?.[0]?.value ?? null })),
       ...leads.items.map((l) => ({ module: 'leads' as const, id: l.id, title: name(l), detail: l.company ?? null })),
       ...organizations.items.map((o) => ({ module: 'organizations' as const, id: o.id, title: o.name, detail: o.domain })),
-      ...deals.map((d) => ({ module: 'deals' as const, id: d.id, title: d.title, detail: `${d.status} · ${money(Number(d.amount_minor), d.currency)}` })),
+      ...deals.map((d) => ({
+        module: 'deals' as const,
+        id: d.id,
+        title: d.title,
+        detail: `${d.status} · ${money(Number(d.amount_minor), d.currency)}`,
+      })),
     ],
   };
 }

@@ -5,7 +5,12 @@ import { newId } from '../shared/ids.js';
 // The only SQL over tags and which record carries which.
 
 export async function listTags(db: Kysely<Database>, tenantId: string) {
-  return db.selectFrom('tags').selectAll().where('tenant_id', '=', tenantId).orderBy(sql`lower(name)`).execute();
+  return db
+    .selectFrom('tags')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .orderBy(sql`lower(name)`)
+    .execute();
 }
 
 export async function findTag(db: Kysely<Database>, tenantId: string, id: string) {
@@ -13,7 +18,11 @@ export async function findTag(db: Kysely<Database>, tenantId: string, id: string
 }
 
 export async function insertTag(db: Kysely<Database>, tenantId: string, row: { id: string; name: string; color: string | null }) {
-  return db.insertInto('tags').values({ ...row, tenant_id: tenantId }).returningAll().executeTakeFirstOrThrow();
+  return db
+    .insertInto('tags')
+    .values({ ...row, tenant_id: tenantId })
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }
 
 export async function updateTag(db: Kysely<Database>, tenantId: string, id: string, values: { name?: string; color?: string | null }) {
@@ -38,12 +47,21 @@ export async function ensureTags(db: Kysely<Database>, tenantId: string, names: 
     .selectFrom('tags')
     .selectAll()
     .where('tenant_id', '=', tenantId)
-    .where(sql`lower(name)`, 'in', names.map((n) => n.toLowerCase()))
+    .where(
+      sql`lower(name)`,
+      'in',
+      names.map((n) => n.toLowerCase()),
+    )
     .execute();
 }
 
 export async function replaceRecordTags(db: Kysely<Database>, tenantId: string, module: string, recordId: string, tagIds: string[]) {
-  await db.deleteFrom('record_tags').where('tenant_id', '=', tenantId).where('module', '=', module).where('record_id', '=', recordId).execute();
+  await db
+    .deleteFrom('record_tags')
+    .where('tenant_id', '=', tenantId)
+    .where('module', '=', module)
+    .where('record_id', '=', recordId)
+    .execute();
   if (tagIds.length === 0) return;
   await db
     .insertInto('record_tags')
@@ -51,7 +69,12 @@ export async function replaceRecordTags(db: Kysely<Database>, tenantId: string, 
     .execute();
 }
 
-export async function insertRecordTags(db: Kysely<Database>, tenantId: string, module: string, links: Array<{ recordId: string; tagId: string }>) {
+export async function insertRecordTags(
+  db: Kysely<Database>,
+  tenantId: string,
+  module: string,
+  links: Array<{ recordId: string; tagId: string }>,
+) {
   for (let i = 0; i < links.length; i += 1000) {
     await db
       .insertInto('record_tags')

@@ -51,7 +51,12 @@ export async function createTag(db: Kysely<Database>, actor: Authenticated, inpu
   }
 }
 
-export async function updateTag(db: Kysely<Database>, actor: Authenticated, id: string, input: { name?: string; color?: string | null }): Promise<Tag> {
+export async function updateTag(
+  db: Kysely<Database>,
+  actor: Authenticated,
+  id: string,
+  input: { name?: string; color?: string | null },
+): Promise<Tag> {
   if (!actor.user.isAdmin) throw new CrmError('admin_required', 'only administrators rename or recolor tags');
   if (input.color && !COLOR.test(input.color)) throw new CrmError('invalid_field', 'a color is #rrggbb');
   try {
@@ -60,7 +65,8 @@ export async function updateTag(db: Kysely<Database>, actor: Authenticated, id: 
       ...(input.color !== undefined ? { color: input.color } : {}),
     };
     // An empty change is no change (an UPDATE without columns is not SQL).
-    const row = Object.keys(values).length === 0 ? await repo.findTag(db, actor.tenantId, id) : await repo.updateTag(db, actor.tenantId, id, values);
+    const row =
+      Object.keys(values).length === 0 ? await repo.findTag(db, actor.tenantId, id) : await repo.updateTag(db, actor.tenantId, id, values);
     if (!row) throw new CrmError('record_not_found', 'no such tag');
     return toTag(row);
   } catch (error) {
@@ -75,18 +81,37 @@ export async function deleteTag(db: Kysely<Database>, actor: Authenticated, id: 
 }
 
 /** Sets a record's tags to exactly these names. */
-export async function setRecordTags(db: Kysely<Database>, tenantId: string, module: string, recordId: string, names: string[]): Promise<string[]> {
+export async function setRecordTags(
+  db: Kysely<Database>,
+  tenantId: string,
+  module: string,
+  recordId: string,
+  names: string[],
+): Promise<string[]> {
   const tags = await repo.ensureTags(db, tenantId, names);
-  await repo.replaceRecordTags(db, tenantId, module, recordId, tags.map((t) => t.id));
+  await repo.replaceRecordTags(
+    db,
+    tenantId,
+    module,
+    recordId,
+    tags.map((t) => t.id),
+  );
   return tags.map((t) => t.name).sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase()));
 }
 
 /** Tags for many new records at once (imports). */
-export async function tagNewRecords(db: Kysely<Database>, tenantId: string, module: string, entries: Array<{ recordId: string; names: string[] }>): Promise<void> {
+export async function tagNewRecords(
+  db: Kysely<Database>,
+  tenantId: string,
+  module: string,
+  entries: Array<{ recordId: string; names: string[] }>,
+): Promise<void> {
   const names = [...new Map(entries.flatMap((e) => e.names).map((n) => [n.toLowerCase(), n])).values()];
   if (names.length === 0) return;
   const byName = new Map((await repo.ensureTags(db, tenantId, names)).map((t) => [t.name.toLowerCase(), t.id]));
-  const links = entries.flatMap((e) => [...new Set(e.names.map((n) => byName.get(n.toLowerCase())!))].map((tagId) => ({ recordId: e.recordId, tagId })));
+  const links = entries.flatMap((e) =>
+    [...new Set(e.names.map((n) => byName.get(n.toLowerCase())!))].map((tagId) => ({ recordId: e.recordId, tagId })),
+  );
   await repo.insertRecordTags(db, tenantId, module, links);
 }
 

@@ -157,4 +157,3 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<MigrationRe
 export async function pingDatabase(db: Kysely<Database>): Promise<void> {
   await db.selectNoFrom((eb) => eb.lit(1).as('ok')).execute();
 }
-

@@ -47,9 +47,7 @@ describe.runIf(testDbKind() === 'pglite')('PGlitePool under Kysely', () => {
       .where('id' as never, 'in', [2, 3] as never)
       .executeTakeFirst();
     expect(updated.numUpdatedRows).toBe(2n);
-    const viaCte = await sql`with doomed as (select 3 as id) delete from counters where id in (select id from doomed)`.execute(
-      handle.db,
-    );
+    const viaCte = await sql`with doomed as (select 3 as id) delete from counters where id in (select id from doomed)`.execute(handle.db);
     expect(viaCte.numAffectedRows).toBe(1n);
   });
 });

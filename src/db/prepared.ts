@@ -57,7 +57,8 @@ export function precompiled<P extends string, R>(build: (param: (name: P) => str
 /** A fixed SQL text run with new parameters each time, prepared like a precompiled query. */
 export function preparedStatement<R>(text: string) {
   register(text);
-  return async (db: Kysely<Database>, parameters: unknown[]): Promise<R[]> => (await db.executeQuery<R>(CompiledQuery.raw(text, parameters))).rows;
+  return async (db: Kysely<Database>, parameters: unknown[]): Promise<R[]> =>
+    (await db.executeQuery<R>(CompiledQuery.raw(text, parameters))).rows;
 }
 
 /** Makes a pool connection run registered texts as named prepared statements. */
@@ -66,8 +67,6 @@ export function prepareRegisteredStatements(client: pg.PoolClient): void {
   (client as { query: unknown }).query = (config: unknown, values?: unknown, callback?: unknown) => {
     const name = typeof config === 'string' ? statementNames.get(config) : undefined;
     if (name === undefined) return query(config, values, callback);
-    return typeof callback === 'function'
-      ? query({ name, text: config, values }, callback)
-      : query({ name, text: config, values });
+    return typeof callback === 'function' ? query({ name, text: config, values }, callback) : query({ name, text: config, values });
   };
 }

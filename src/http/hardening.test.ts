@@ -65,7 +65,13 @@ describe('NUL characters (PostgreSQL text cannot hold U+0000)', () => {
 
   it('names where the NUL sits, only by field names', async () => {
     const s = await crmSession(t);
-    const res = await s.post('/api/v1/deals', { title: 'T', amount: 1, currency: 'EUR', tags: ['ok', 'n\u0000'], custom: { 'secret value\u0000': 'x' } });
+    const res = await s.post('/api/v1/deals', {
+      title: 'T',
+      amount: 1,
+      currency: 'EUR',
+      tags: ['ok', 'n\u0000'],
+      custom: { 'secret value\u0000': 'x' },
+    });
     expectProblem(res, 400, 'invalid_text');
     expect(res.json().errors).toEqual([{ path: expect.stringMatching(/^body\/(tags\/1|custom)$/), message: 'must not contain U+0000' }]);
     expect(res.body).not.toContain('secret value');
@@ -126,7 +132,12 @@ describe('forged cursors', () => {
     const s = await crmSession(t);
     const deals: string[] = [];
     for (const [n, date] of ['2031-01-31', null, '2030-02-28'].entries()) {
-      const res = await s.post('/api/v1/deals', { title: `Deal ${n}`, amount: [5, 9_007_199_254_740_991, 0][n], currency: 'EUR', expectedCloseDate: date });
+      const res = await s.post('/api/v1/deals', {
+        title: `Deal ${n}`,
+        amount: [5, 9_007_199_254_740_991, 0][n],
+        currency: 'EUR',
+        expectedCloseDate: date,
+      });
       expect(res.statusCode, res.body).toBe(201);
       deals.push(res.json().id);
     }
@@ -181,7 +192,8 @@ describe('logs hold error codes and schema names, never input values', () => {
 
   it('keeps a constraint violation to its constraint and table', async () => {
     const tt = await createTestTenant(db.handle.db);
-    const tag = () => sql`insert into tags (id, tenant_id, name) values (${randomUUID()}, ${tt.tenant.id}, ${secret})`.execute(db.handle.db);
+    const tag = () =>
+      sql`insert into tags (id, tenant_id, name) values (${randomUUID()}, ${tt.tenant.id}, ${secret})`.execute(db.handle.db);
     await tag();
     const error = await tag().then(
       () => undefined,
@@ -203,7 +215,12 @@ describe('logs hold error codes and schema names, never input values', () => {
         done();
       },
     });
-    const app = await buildServer({ config: testConfig({ LOG_LEVEL: 'info' }), database: db.handle, keyring: db.keyring, logStream: stream });
+    const app = await buildServer({
+      config: testConfig({ LOG_LEVEL: 'info' }),
+      database: db.handle,
+      keyring: db.keyring,
+      logStream: stream,
+    });
     app.get('/database', async (request) => sql`select ${(request.query as { v: string }).v}::bigint`.execute(db.handle.db));
     app.get('/parse', async (request) => JSON.parse((request.query as { v: string }).v) as unknown);
     await app.ready();
@@ -225,7 +242,12 @@ describe('Cache-Control: no-store on everything personal', () => {
     const signIn = await login(t.app, { tenant: tt.tenant.slug, email: tt.adminEmail, password: tt.adminPassword });
     expect(signIn.statusCode, signIn.body).toBe(200);
     const headers = bearer(signIn.json().token);
-    const contact = await t.app.inject({ method: 'POST', url: '/api/v1/contacts', headers, payload: { firstName: 'Ann', lastName: 'Lee', emails: ['ann@example.com'], phones: [] } });
+    const contact = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/contacts',
+      headers,
+      payload: { firstName: 'Ann', lastName: 'Lee', emails: ['ann@example.com'], phones: [] },
+    });
     const answers = {
       signIn,
       created: contact,
@@ -262,13 +284,24 @@ describe('/metrics', () => {
   });
 
   it('answers only the configured bearer token', async () => {
-    const app = await buildServer({ config: testConfig({ CUSTODIA_METRICS_TOKEN: token }), database: t.handle, keyring: t.keyring, logger: false });
+    const app = await buildServer({
+      config: testConfig({ CUSTODIA_METRICS_TOKEN: token }),
+      database: t.handle,
+      keyring: t.keyring,
+      logger: false,
+    });
     await app.ready();
     const none = await app.inject('/metrics');
     expectProblem(none, 401, 'metrics_token_required');
     expect(none.headers['www-authenticate']).toMatch(/^Bearer/);
     expect(none.body).not.toContain('custodia_http_requests_total');
-    for (const authorization of [`Bearer ${token.slice(0, -1)}x`, `Bearer ${token}x`, `Bearer x`, `Basic ${Buffer.from(`u:${token}`).toString('base64')}`, token]) {
+    for (const authorization of [
+      `Bearer ${token.slice(0, -1)}x`,
+      `Bearer ${token}x`,
+      `Bearer x`,
+      `Basic ${Buffer.from(`u:${token}`).toString('base64')}`,
+      token,
+    ]) {
       expectProblem(await app.inject({ url: '/metrics', headers: { authorization } }), 401, 'metrics_token_required');
     }
     const right = await app.inject({ url: '/metrics', headers: { authorization: `Bearer ${token}` } });
@@ -310,7 +343,11 @@ describe('/metrics', () => {
     expect(refused({ CUSTODIA_METRICS_PORT: '70000' })).toMatch(/^CUSTODIA_METRICS_PORT: must be between 0 and 65535/);
     expect(refused({ PORT: '8080', CUSTODIA_METRICS_PORT: '8080' })).toMatch(/^CUSTODIA_METRICS_PORT: must differ from PORT/);
     expect(refused({ CUSTODIA_METRICS_HOST: '127.0.0.1' })).toMatch(/^CUSTODIA_METRICS_HOST: only takes effect with CUSTODIA_METRICS_PORT/);
-    expect(loadConfig({ HOST: '10.0.0.5', CUSTODIA_METRICS_PORT: '9464', CUSTODIA_METRICS_TOKEN: token }).metrics).toEqual({ token, port: 9464, host: '10.0.0.5' });
+    expect(loadConfig({ HOST: '10.0.0.5', CUSTODIA_METRICS_PORT: '9464', CUSTODIA_METRICS_TOKEN: token }).metrics).toEqual({
+      token,
+      port: 9464,
+      host: '10.0.0.5',
+    });
     expect(loadConfig({}).metrics).toEqual({ token: undefined, port: undefined, host: '0.0.0.0' });
   });
 });

@@ -271,7 +271,9 @@ function urlOf(op: Operation, pathValues: Record<string, string> = {}, search = 
     if (pathValues[name] !== undefined) return encodeURIComponent(pathValues[name]);
     const param = op.parameters.find((p) => p.in === 'path' && p.name === name);
     const value = param ? sample(param.schema, name) : 'x';
-    return encodeURIComponent(name === 'id' && typeof value === 'string' && formatsOf(param!.schema).size === 0 ? idFor('', collection) : String(value));
+    return encodeURIComponent(
+      name === 'id' && typeof value === 'string' && formatsOf(param!.schema).size === 0 ? idFor('', collection) : String(value),
+    );
   });
   return `${path}${search}`;
 }
@@ -291,16 +293,24 @@ function probesOf(op: Operation): Probe[] {
     const values = [...NUL_STRINGS, ...(stringish || param.in === 'query' ? TEXT_CONFUSIONS : [])];
     for (const value of values) {
       const what = `${param.in} ${param.name}=${JSON.stringify(value).slice(0, 40)}`;
-      probes.push(param.in === 'path' ? { what, url: urlOf(op, { [param.name]: value }) } : { what, url: urlOf(op, {}, query({ [param.name]: value })) });
+      probes.push(
+        param.in === 'path'
+          ? { what, url: urlOf(op, { [param.name]: value }) }
+          : { what, url: urlOf(op, {}, query({ [param.name]: value })) },
+      );
     }
-    if (param.in === 'query') probes.push({ what: `query ${param.name} twice`, url: urlOf(op, {}, query({ [param.name]: ['a', '\u0000'] })) });
+    if (param.in === 'query')
+      probes.push({ what: `query ${param.name} twice`, url: urlOf(op, {}, query({ [param.name]: ['a', '\u0000'] })) });
   }
   if (op.parameters.some((p) => p.in === 'query' && p.name === 'cursor')) {
     const hasSort = op.parameters.some((p) => p.in === 'query' && p.name === 'sort');
     for (const sort of sortsOf(op)) {
       for (const cursor of forgedCursors(sort)) {
         const search = query({ ...(hasSort && sort ? { sort } : {}), cursor });
-        probes.push({ what: `cursor for sort ${sort}: ${Buffer.from(cursor, 'base64url').toString('utf8').slice(0, 60)}`, url: urlOf(op, {}, search) });
+        probes.push({
+          what: `cursor for sort ${sort}: ${Buffer.from(cursor, 'base64url').toString('utf8').slice(0, 60)}`,
+          url: urlOf(op, {}, search),
+        });
       }
     }
   }
@@ -335,7 +345,12 @@ async function signedIn(): Promise<void> {
 }
 
 beforeAll(async () => {
-  const doc = (await t.app.inject('/api/openapi.json')).json<{ paths: Record<string, Record<string, { parameters?: Parameter[]; requestBody?: { content: Record<string, { schema: Schema; example?: unknown }> } }>> }>();
+  const doc = (await t.app.inject('/api/openapi.json')).json<{
+    paths: Record<
+      string,
+      Record<string, { parameters?: Parameter[]; requestBody?: { content: Record<string, { schema: Schema; example?: unknown }> } }>
+    >;
+  }>();
   for (const [path, methods] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(methods)) {
       const json = op.requestBody?.content['application/json'];
@@ -389,7 +404,9 @@ describe('every operation in the OpenAPI document refuses bad input as problem+j
             method: op.method as 'GET',
             url: probe.url,
             headers: bearer(token),
-            ...(probe.body !== undefined ? { payload: JSON.stringify(probe.body), headers: { ...bearer(token), 'content-type': 'application/json' } } : {}),
+            ...(probe.body !== undefined
+              ? { payload: JSON.stringify(probe.body), headers: { ...bearer(token), 'content-type': 'application/json' } }
+              : {}),
           });
         } catch (error) {
           failures.push(`${op.method} ${op.path} with ${probe.what}: no answer (${String(error)})`);

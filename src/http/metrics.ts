@@ -65,7 +65,13 @@ export function registerMetricsRoute(app: FastifyInstance, registry: Registry, t
         // Digests of equal length, so the comparison takes the same time whatever was sent.
         if (given === undefined || !timingSafeEqual(digest(given), expected)) {
           reply.header('www-authenticate', 'Bearer realm="metrics"');
-          return sendProblem(request, reply, 401, 'metrics_token_required', 'metrics need the bearer token configured as CUSTODIA_METRICS_TOKEN');
+          return sendProblem(
+            request,
+            reply,
+            401,
+            'metrics_token_required',
+            'metrics need the bearer token configured as CUSTODIA_METRICS_TOKEN',
+          );
         }
       }
       reply.header('content-type', registry.contentType);

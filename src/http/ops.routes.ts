@@ -6,11 +6,9 @@ import { sendProblem } from './problem.js';
 const Health = Type.Object({ status: Type.Literal('ok') });
 
 export function registerOpsRoutes(app: FastifyInstance, database: DatabaseHandle): void {
-  app.get(
-    '/healthz',
-    { schema: { tags: ['operations'], summary: 'The process is alive', response: { 200: Health } } },
-    async () => ({ status: 'ok' as const }),
-  );
+  app.get('/healthz', { schema: { tags: ['operations'], summary: 'The process is alive', response: { 200: Health } } }, async () => ({
+    status: 'ok' as const,
+  }));
 
   app.get(
     '/readyz',

@@ -69,7 +69,11 @@ export function sendProblem(
     ...extra,
   };
   // no-store here too: routing errors answer before the server's onSend hooks would add it.
-  return reply.status(status).header('content-type', 'application/problem+json; charset=utf-8').header('cache-control', 'no-store').send(body);
+  return reply
+    .status(status)
+    .header('content-type', 'application/problem+json; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .send(body);
 }
 
 // Fastify's own errors whose messages are safe to show; everything else gets
@@ -147,8 +151,7 @@ export function installProblemHandlers(app: FastifyInstance, bodyLimitBytes: num
     }
     const known = error.code ? FASTIFY_ERRORS[error.code] : undefined;
     if (known) {
-      const detail =
-        known.status === 413 ? `request body is larger than the limit of ${bodyLimitBytes} bytes` : known.detail;
+      const detail = known.status === 413 ? `request body is larger than the limit of ${bodyLimitBytes} bytes` : known.detail;
       return sendProblem(request, reply, known.status, known.code, detail);
     }
     const status = typeof error.statusCode === 'number' ? error.statusCode : 500;

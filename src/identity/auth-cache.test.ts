@@ -29,7 +29,8 @@ async function secondUser(tt: TestTenant, adminToken: string): Promise<{ id: str
     payload: { email: `second@${tt.tenant.slug}.test`, name: 'Second User', password },
   });
   expect(created.statusCode).toBe(201);
-  const token = (await login(t.app, { tenant: tt.tenant.slug, email: `second@${tt.tenant.slug}.test`, password })).json<{ token: string }>().token;
+  const token = (await login(t.app, { tenant: tt.tenant.slug, email: `second@${tt.tenant.slug}.test`, password })).json<{ token: string }>()
+    .token;
   expect((await me(token)).statusCode).toBe(200);
   return { id: created.json<{ id: string }>().id, token };
 }
@@ -55,10 +56,14 @@ describe('the authentication cache', () => {
     const laptop = await cachedSession(tt);
     const phone = await cachedSession(tt);
     const tablet = await cachedSession(tt);
-    const sessions = (await t.app.inject({ url: '/api/v1/me/sessions', headers: bearer(laptop) })).json<{ items: Array<{ id: string; current: boolean }> }>();
+    const sessions = (await t.app.inject({ url: '/api/v1/me/sessions', headers: bearer(laptop) })).json<{
+      items: Array<{ id: string; current: boolean }>;
+    }>();
     const current = sessions.items.find((s) => s.current)!;
     const others = sessions.items.filter((s) => !s.current);
-    expect((await t.app.inject({ method: 'DELETE', url: `/api/v1/me/sessions/${others[0]!.id}`, headers: bearer(laptop) })).statusCode).toBe(204);
+    expect(
+      (await t.app.inject({ method: 'DELETE', url: `/api/v1/me/sessions/${others[0]!.id}`, headers: bearer(laptop) })).statusCode,
+    ).toBe(204);
     const stillIn = [];
     for (const token of [phone, tablet]) if ((await me(token)).statusCode === 200) stillIn.push(token);
     expect(stillIn).toHaveLength(1);
@@ -87,12 +92,22 @@ describe('the authentication cache', () => {
     const tt = await createTestTenant(t.handle.db);
     const admin = await cachedSession(tt);
     const second = await secondUser(tt, admin);
-    const promote = await t.app.inject({ method: 'PATCH', url: `/api/v1/users/${second.id}`, headers: bearer(admin), payload: { isAdmin: true } });
+    const promote = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/users/${second.id}`,
+      headers: bearer(admin),
+      payload: { isAdmin: true },
+    });
     expect(promote.statusCode).toBe(200);
     expect((await me(second.token)).json<{ isAdmin: boolean }>().isAdmin).toBe(true);
     await t.app.inject({ method: 'PATCH', url: `/api/v1/users/${second.id}`, headers: bearer(admin), payload: { isAdmin: false } });
     expect((await me(second.token)).json<{ isAdmin: boolean }>().isAdmin).toBe(false);
-    const off = await t.app.inject({ method: 'PATCH', url: `/api/v1/users/${second.id}`, headers: bearer(admin), payload: { status: 'deactivated' } });
+    const off = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/users/${second.id}`,
+      headers: bearer(admin),
+      payload: { status: 'deactivated' },
+    });
     expect(off.statusCode).toBe(200);
     expect((await me(second.token)).statusCode).toBe(401);
   });
@@ -104,17 +119,29 @@ describe('the authentication cache', () => {
     expect((await me(second.token)).json<{ mfaEnabled: boolean }>().mfaEnabled).toBe(false);
     const start = await t.app.inject({ method: 'POST', url: '/api/v1/me/mfa/totp', headers: bearer(second.token) });
     const { secret } = start.json<{ secret: string }>();
-    const verify = await t.app.inject({ method: 'POST', url: '/api/v1/me/mfa/totp/verify', headers: bearer(second.token), payload: { code: totpCode(secret, new Date()) } });
+    const verify = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/me/mfa/totp/verify',
+      headers: bearer(second.token),
+      payload: { code: totpCode(secret, new Date()) },
+    });
     expect(verify.statusCode).toBe(200);
     expect((await me(second.token)).json<{ mfaEnabled: boolean }>().mfaEnabled).toBe(true);
-    expect((await t.app.inject({ method: 'POST', url: `/api/v1/users/${second.id}/mfa/reset`, headers: bearer(admin) })).statusCode).toBeLessThan(300);
+    expect(
+      (await t.app.inject({ method: 'POST', url: `/api/v1/users/${second.id}/mfa/reset`, headers: bearer(admin) })).statusCode,
+    ).toBeLessThan(300);
     expect((await me(second.token)).statusCode).toBe(401);
   });
 
   it('refuses a revoked API token on the next request', async () => {
     const tt = await createTestTenant(t.handle.db);
     const session = await cachedSession(tt);
-    const created = await t.app.inject({ method: 'POST', url: '/api/v1/me/tokens', headers: bearer(session), payload: { name: 'ci', scopes: ['read'] } });
+    const created = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/me/tokens',
+      headers: bearer(session),
+      payload: { name: 'ci', scopes: ['read'] },
+    });
     expect(created.statusCode).toBe(201);
     const { id, token } = created.json<{ id: string; token: string }>();
     expect((await me(token)).statusCode).toBe(200);

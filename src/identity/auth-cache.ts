@@ -44,7 +44,11 @@ const userFence = (tenantId: string, userId: string) => `u:${tenantId}:${userId}
 const tenantFence = (tenantId: string) => `t:${tenantId}`;
 
 function fenced(c: CachedCredential): boolean {
-  return fences.has(sessionFence(c.tenantId, c.credentialId)) || fences.has(userFence(c.tenantId, c.userId)) || fences.has(tenantFence(c.tenantId));
+  return (
+    fences.has(sessionFence(c.tenantId, c.credentialId)) ||
+    fences.has(userFence(c.tenantId, c.userId)) ||
+    fences.has(tenantFence(c.tenantId))
+  );
 }
 
 /** The credential behind a token hash, if remembered, unfenced and not due for a recheck. */

@@ -22,12 +22,7 @@ export async function replaceRecoveryCodes(
 }
 
 /** Marks an unused code used; true when there was one. Single-use even under concurrent attempts. */
-export async function useRecoveryCode(
-  db: Kysely<Database>,
-  tenantId: string,
-  userId: string,
-  hash: Buffer,
-): Promise<boolean> {
+export async function useRecoveryCode(db: Kysely<Database>, tenantId: string, userId: string, hash: Buffer): Promise<boolean> {
   const used = await db
     .updateTable('recovery_codes')
     .set({ used_at: new Date() })
@@ -99,12 +94,7 @@ export async function insertPasswordReset(
     .execute();
 }
 
-export async function countRecentPasswordResets(
-  db: Kysely<Database>,
-  tenantId: string,
-  userId: string,
-  since: Date,
-): Promise<number> {
+export async function countRecentPasswordResets(db: Kysely<Database>, tenantId: string, userId: string, since: Date): Promise<number> {
   const row = await db
     .selectFrom('password_resets')
     .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -175,7 +165,9 @@ export async function findApiTokenForRequest(db: Kysely<Database>, hash: Buffer)
     .selectFrom('api_tokens')
     .innerJoin('users', (j) => j.onRef('users.tenant_id', '=', 'api_tokens.tenant_id').onRef('users.id', '=', 'api_tokens.user_id'))
     .innerJoin('tenants', 'tenants.id', 'api_tokens.tenant_id')
-    .leftJoin('subject_keys', (j) => j.onRef('subject_keys.tenant_id', '=', 'users.tenant_id').onRef('subject_keys.subject_id', '=', 'users.subject_id'))
+    .leftJoin('subject_keys', (j) =>
+      j.onRef('subject_keys.tenant_id', '=', 'users.tenant_id').onRef('subject_keys.subject_id', '=', 'users.subject_id'),
+    )
     .selectAll('users')
     .select([
       'api_tokens.id as token_id',

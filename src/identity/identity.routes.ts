@@ -3,15 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { listSecurityEvents } from '../audit/security-events.js';
 import type { DatabaseHandle } from '../db/database.js';
-import {
-  actorOf,
-  clearSessionCookie,
-  originOf,
-  requireAuth,
-  setSessionCookie,
-  CSRF_HEADER,
-  type AuthOptions,
-} from '../http/auth.js';
+import { actorOf, clearSessionCookie, originOf, requireAuth, setSessionCookie, CSRF_HEADER, type AuthOptions } from '../http/auth.js';
 import { DateTime, ProblemSchema, SecurityEventSchema } from '../http/schemas.js';
 import {
   csrfTokenFor,
@@ -343,7 +335,11 @@ export function registerIdentityRoutes(
     '/api/v1/me/sessions',
     {
       onRequest: auth({ sessionOnly: true }),
-      schema: { tags: ['me'], summary: 'Your active sessions', response: { 200: Type.Object({ items: Type.Array(SessionSchema) }), ...Problems } },
+      schema: {
+        tags: ['me'],
+        summary: 'Your active sessions',
+        response: { 200: Type.Object({ items: Type.Array(SessionSchema) }), ...Problems },
+      },
     },
     async (request) => ({ items: await listMySessions(db, settings.keyring, actorOf(request)) }),
   );
@@ -364,7 +360,11 @@ export function registerIdentityRoutes(
     '/api/v1/me/sessions',
     {
       onRequest: auth({ sessionOnly: true, allowDuringEnrolment: true }),
-      schema: { tags: ['me'], summary: 'Sign out everywhere: end all your sessions, this one too', response: { 204: Type.Null(), ...Problems } },
+      schema: {
+        tags: ['me'],
+        summary: 'Sign out everywhere: end all your sessions, this one too',
+        response: { 204: Type.Null(), ...Problems },
+      },
     },
     async (request, reply) => {
       await signOutEverywhere(db, keyring, actorOf(request), originOf(request));
@@ -386,7 +386,11 @@ export function registerIdentityRoutes(
     '/api/v1/me/tokens',
     {
       onRequest: auth({ sessionOnly: true }),
-      schema: { tags: ['me'], summary: 'Your personal API tokens', response: { 200: Type.Object({ items: Type.Array(TokenSchema) }), ...Problems } },
+      schema: {
+        tags: ['me'],
+        summary: 'Your personal API tokens',
+        response: { 200: Type.Object({ items: Type.Array(TokenSchema) }), ...Problems },
+      },
     },
     async (request) => ({ items: await listApiTokens(db, actorOf(request)) }),
   );
@@ -409,7 +413,8 @@ export function registerIdentityRoutes(
         response: { 201: Type.Intersect([TokenSchema, Type.Object({ token: Type.String() })]), ...Problems },
       },
     },
-    async (request, reply) => reply.status(201).send(await createApiToken(db, keyring, actorOf(request), { ...request.body, ...originOf(request) })),
+    async (request, reply) =>
+      reply.status(201).send(await createApiToken(db, keyring, actorOf(request), { ...request.body, ...originOf(request) })),
   );
 
   app.delete(

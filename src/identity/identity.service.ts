@@ -21,10 +21,7 @@ import { findUserByEmail, indexUser, newUserSubject, openUser, sealUserFields, t
 import type { User } from './user.js';
 import * as users from './users.repository.js';
 
-export type IdentitySettings = Pick<
-  Config,
-  'argon2' | 'sessionIdleMinutes' | 'sessionAbsoluteHours' | 'publicUrl'
-> & {
+export type IdentitySettings = Pick<Config, 'argon2' | 'sessionIdleMinutes' | 'sessionAbsoluteHours' | 'publicUrl'> & {
   /** The key hierarchy: users' fields are encrypted, and local secrets derive from its instance key. */
   keyring: Keyring;
 };
@@ -166,8 +163,7 @@ export type SignInResult = ({ mfaRequired: false } & SignedIn) | { mfaRequired: 
 const MFA_CHALLENGE_MS = 5 * 60 * 1000;
 export const MFA_MAX_ATTEMPTS = 5;
 
-const invalidCredentials = () =>
-  new IdentityError('invalid_credentials', 'tenant, e-mail address or password is incorrect');
+const invalidCredentials = () => new IdentityError('invalid_credentials', 'tenant, e-mail address or password is incorrect');
 
 /**
  * Password sign-in. Unknown tenant, unknown user and wrong password fail
@@ -235,7 +231,13 @@ export async function startSession(
   const idle = new Date(Math.min(now.getTime() + settings.sessionIdleMinutes * 60_000, absolute.getTime()));
   const id = newId();
   const place = { tenantId: user.tenant_id, table: 'sessions', rowId: id };
-  const sealed = await sealOrigin(db, settings.keyring, place, user.subject_id, origin({ ...input, userAgent: input.userAgent?.slice(0, 512) }));
+  const sealed = await sealOrigin(
+    db,
+    settings.keyring,
+    place,
+    user.subject_id,
+    origin({ ...input, userAgent: input.userAgent?.slice(0, 512) }),
+  );
   await sessions.insertSession(db, user.tenant_id, {
     id,
     user_id: user.id,
@@ -292,20 +294,17 @@ const ALL_SCOPES: ApiTokenScope[] = ['read', 'write', 'admin'];
 // Writing last_seen on every request would turn every read into a write.
 const TOUCH_INTERVAL_MS = 60_000;
 
-const unauthenticated = () =>
-  new IdentityError('unauthenticated', 'sign in first: the session or token is missing, expired or revoked');
+const unauthenticated = () => new IdentityError('unauthenticated', 'sign in first: the session or token is missing, expired or revoked');
 
 /** Resolves a bearer secret (session token or API token) to its user, or throws unauthenticated. */
-export async function authenticate(
-  db: Kysely<Database>,
-  settings: IdentitySettings,
-  secret: string,
-): Promise<Authenticated> {
+export async function authenticate(db: Kysely<Database>, settings: IdentitySettings, secret: string): Promise<Authenticated> {
   if (secret.length < 20 || secret.length > 200) throw unauthenticated();
   return secret.startsWith(API_TOKEN_PREFIX) ? authenticateToken(db, settings, secret) : authenticateSession(db, settings, secret);
 }
 
-type CredentialRow = NonNullable<Awaited<ReturnType<typeof sessions.findSessionForRequest>>> | NonNullable<Awaited<ReturnType<typeof credentials.findApiTokenForRequest>>>;
+type CredentialRow =
+  | NonNullable<Awaited<ReturnType<typeof sessions.findSessionForRequest>>>
+  | NonNullable<Awaited<ReturnType<typeof credentials.findApiTokenForRequest>>>;
 
 /** The user of a credential row, decrypted, if tenant and user may act right now. */
 async function activeUserOf(db: Kysely<Database>, keyring: Keyring, row: CredentialRow): Promise<UserRecord> {
@@ -485,7 +484,12 @@ export async function revokeMySession(
 }
 
 /** Sign-out everywhere: every session of the user ends, this one included. */
-export async function signOutEverywhere(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, input: RequestOrigin): Promise<number> {
+export async function signOutEverywhere(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  actor: Authenticated,
+  input: RequestOrigin,
+): Promise<number> {
   const ended = await sessions.deleteSessionsOfUser(db, actor.tenantId, actor.user.id);
   await recordSecurityEvent(db, keyring, {
     tenantId: actor.tenantId,

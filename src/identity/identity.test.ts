@@ -107,9 +107,7 @@ describe('sign-in', () => {
   it('refuses an idle-expired session and removes it', async () => {
     const { tenant, adminEmail, adminPassword } = await createTestTenant(t.handle.db);
     const { token } = (await login({ tenant: tenant.slug, email: adminEmail, password: adminPassword })).json();
-    await sql`update sessions set idle_expires_at = now() - interval '1 second' where tenant_id = ${tenant.id}`.execute(
-      t.handle.db,
-    );
+    await sql`update sessions set idle_expires_at = now() - interval '1 second' where tenant_id = ${tenant.id}`.execute(t.handle.db);
     expect((await me(token)).statusCode).toBe(401);
     const left = await t.handle.db.selectFrom('sessions').select('id').where('tenant_id', '=', tenant.id).execute();
     expect(left).toHaveLength(0);
@@ -118,9 +116,7 @@ describe('sign-in', () => {
   it('refuses a session past its absolute lifetime even when recently used', async () => {
     const { tenant, adminEmail, adminPassword } = await createTestTenant(t.handle.db);
     const { token } = (await login({ tenant: tenant.slug, email: adminEmail, password: adminPassword })).json();
-    await sql`update sessions set absolute_expires_at = now() - interval '1 second' where tenant_id = ${tenant.id}`.execute(
-      t.handle.db,
-    );
+    await sql`update sessions set absolute_expires_at = now() - interval '1 second' where tenant_id = ${tenant.id}`.execute(t.handle.db);
     expect((await me(token)).statusCode).toBe(401);
   });
 
@@ -146,7 +142,11 @@ describe('sign-in', () => {
     const config = testConfig(PRODUCTION_HASHING);
     const app = await buildServer({ config, database: t.handle, keyring: t.keyring, logger: false });
     try {
-      const res = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { tenant: tenant.slug, email: adminEmail, password: adminPassword } });
+      const res = await app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        payload: { tenant: tenant.slug, email: adminEmail, password: adminPassword },
+      });
       expect(res.statusCode).toBe(200);
     } finally {
       await app.close();

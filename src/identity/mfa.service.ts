@@ -39,11 +39,23 @@ function totpRef(user: UserRecord, field: 'totp_secret' | 'totp_pending_secret')
   return { tenantId: user.tenant_id, subjectId: user.subject_id, table: 'users', rowId: user.id, field };
 }
 
-function sealSecret(db: Kysely<Database>, settings: IdentitySettings, user: UserRecord, field: 'totp_secret' | 'totp_pending_secret', secret: string) {
+function sealSecret(
+  db: Kysely<Database>,
+  settings: IdentitySettings,
+  user: UserRecord,
+  field: 'totp_secret' | 'totp_pending_secret',
+  secret: string,
+) {
   return sealField(db, settings.keyring, totpRef(user, field), secret);
 }
 
-function openSecret(db: Kysely<Database>, settings: IdentitySettings, user: UserRecord, field: 'totp_secret' | 'totp_pending_secret', sealed: Buffer) {
+function openSecret(
+  db: Kysely<Database>,
+  settings: IdentitySettings,
+  user: UserRecord,
+  field: 'totp_secret' | 'totp_pending_secret',
+  sealed: Buffer,
+) {
   return openField(db, settings.keyring, totpRef(user, field), sealed);
 }
 
@@ -88,15 +100,13 @@ export interface TotpEnrolment {
 }
 
 /** Starts (or restarts) enrolment: a new secret to scan; it counts only once confirmed with a code. */
-export async function startTotpEnrolment(
-  db: Kysely<Database>,
-  settings: IdentitySettings,
-  actor: Authenticated,
-): Promise<TotpEnrolment> {
+export async function startTotpEnrolment(db: Kysely<Database>, settings: IdentitySettings, actor: Authenticated): Promise<TotpEnrolment> {
   const user = await loadActor(db, settings, actor);
   if (user.totp_secret) throw new IdentityError('mfa_already_enabled', 'two-factor sign-in is already on; turn it off first');
   const secret = newTotpSecret();
-  await users.updateUser(db, user.tenant_id, user.id, { totp_pending_secret: await sealSecret(db, settings, user, 'totp_pending_secret', secret) });
+  await users.updateUser(db, user.tenant_id, user.id, {
+    totp_pending_secret: await sealSecret(db, settings, user, 'totp_pending_secret', secret),
+  });
   const slug = (await users.tenantSlugOf(db, user.tenant_id)) ?? 'custodia';
   const uri = otpauthUri(secret, `${slug}:${user.email}`, 'Custodia');
   return { secret, otpauthUri: uri, qrCodeSvg: await qrCodeSvg(uri) };
@@ -133,12 +143,7 @@ export async function confirmTotpEnrolment(
 type FactorResult = { ok: true; method: 'totp' | 'recovery_code' } | { ok: false };
 
 /** Checks a TOTP code (once per time step, never an older one) or an unused recovery code. */
-async function checkSecondFactor(
-  db: Kysely<Database>,
-  settings: IdentitySettings,
-  user: UserRecord,
-  code: string,
-): Promise<FactorResult> {
+async function checkSecondFactor(db: Kysely<Database>, settings: IdentitySettings, user: UserRecord, code: string): Promise<FactorResult> {
   if (!user.totp_secret) return { ok: false };
   const trimmed = code.trim();
   if (looksLikeRecoveryCode(trimmed)) {
@@ -158,8 +163,7 @@ export async function completeMfaSignIn(
   settings: IdentitySettings,
   input: { challenge: string; code: string } & RequestOrigin,
 ): Promise<SignedIn> {
-  const invalid = () =>
-    new IdentityError('mfa_challenge_invalid', 'the sign-in challenge is unknown, expired or used up; sign in again');
+  const invalid = () => new IdentityError('mfa_challenge_invalid', 'the sign-in challenge is unknown, expired or used up; sign in again');
   const challenge = await credentials.findMfaChallenge(db, hashSecret(input.challenge));
   if (!challenge) throw invalid();
   if (challenge.expires_at <= new Date() || challenge.attempts >= MFA_MAX_ATTEMPTS) {

@@ -160,9 +160,7 @@ describe('two-step sign-in', () => {
       .executeTakeFirstOrThrow();
     expect(row.expires_at.getTime() - row.created_at.getTime()).toBeGreaterThan(4.9 * 60_000);
     expect(row.expires_at.getTime() - row.created_at.getTime()).toBeLessThanOrEqual(5.01 * 60_000);
-    await sql`update mfa_challenges set expires_at = now() - interval '1 second' where tenant_id = ${tt.tenant.id}`.execute(
-      t.handle.db,
-    );
+    await sql`update mfa_challenges set expires_at = now() - interval '1 second' where tenant_id = ${tt.tenant.id}`.execute(t.handle.db);
     const res = await mfa(challenge, nextCode(secret));
     expect(res.statusCode).toBe(401);
     expect(res.json().code).toBe('mfa_challenge_invalid');
@@ -217,7 +215,12 @@ describe('managing the second factor', () => {
       payload: { email: `ann@${tt.tenant.slug}.test`, name: 'Ann', password: 'ann has a long password' },
     });
     const ann = created.json<{ id: string }>();
-    const annTeam = { ...tt, admin: { ...tt.admin, id: ann.id }, adminEmail: `ann@${tt.tenant.slug}.test`, adminPassword: 'ann has a long password' };
+    const annTeam = {
+      ...tt,
+      admin: { ...tt.admin, id: ann.id },
+      adminEmail: `ann@${tt.tenant.slug}.test`,
+      adminPassword: 'ann has a long password',
+    };
     const { token: annToken } = await enrol(annTeam);
     const reset = await t.app.inject({ method: 'POST', url: `/api/v1/users/${ann.id}/mfa/reset`, headers: bearer(adminToken) });
     expect(reset.statusCode).toBe(200);

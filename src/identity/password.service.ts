@@ -47,7 +47,12 @@ export async function changePassword(
     await users.updatePasswordHash(trx, user.tenant_id, user.id, hash);
     await sessions.deleteSessionsOfUser(trx, user.tenant_id, user.id, actor.sessionId);
     await credentials.expirePasswordResets(trx, user.tenant_id, user.id, new Date());
-    await recordSecurityEvent(trx, settings.keyring, { tenantId: user.tenant_id, type: 'password.changed', userId: user.id, ...origin(input) });
+    await recordSecurityEvent(trx, settings.keyring, {
+      tenantId: user.tenant_id,
+      type: 'password.changed',
+      userId: user.id,
+      ...origin(input),
+    });
     await enqueueMail(trx, {
       tenantId: user.tenant_id,
       to: user.email,
@@ -85,7 +90,12 @@ export async function requestPasswordReset(
       hash: hashSecret(token),
       expiresAt: new Date(now.getTime() + RESET_TOKEN_MINUTES * 60_000),
     });
-    await recordSecurityEvent(trx, settings.keyring, { tenantId: tenant.id, type: 'password.reset_requested', userId: user.id, ...origin(input) });
+    await recordSecurityEvent(trx, settings.keyring, {
+      tenantId: tenant.id,
+      type: 'password.reset_requested',
+      userId: user.id,
+      ...origin(input),
+    });
     // The token rides in the fragment: browsers never send it to a server or a Referer.
     await enqueueMail(trx, {
       tenantId: tenant.id,
@@ -104,8 +114,7 @@ export async function confirmPasswordReset(
   settings: IdentitySettings,
   input: { token: string; password: string } & RequestOrigin,
 ): Promise<void> {
-  const invalid = () =>
-    new IdentityError('reset_token_invalid', 'the reset link is unknown, expired or already used; request a new one');
+  const invalid = () => new IdentityError('reset_token_invalid', 'the reset link is unknown, expired or already used; request a new one');
   const reset = await credentials.findPasswordReset(db, hashSecret(input.token.trim()));
   const now = new Date();
   if (!reset || reset.used_at || reset.expires_at <= now) throw invalid();
@@ -118,6 +127,11 @@ export async function confirmPasswordReset(
     await credentials.expirePasswordResets(trx, reset.tenant_id, user.id, now);
     await users.updatePasswordHash(trx, user.tenant_id, user.id, hash);
     await sessions.deleteSessionsOfUser(trx, user.tenant_id, user.id);
-    await recordSecurityEvent(trx, settings.keyring, { tenantId: user.tenant_id, type: 'password.reset_completed', userId: user.id, ...origin(input) });
+    await recordSecurityEvent(trx, settings.keyring, {
+      tenantId: user.tenant_id,
+      type: 'password.reset_completed',
+      userId: user.id,
+      ...origin(input),
+    });
   });
 }

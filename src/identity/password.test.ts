@@ -82,9 +82,9 @@ describe('password reset', () => {
   it('stores only a hash of the token and blanks the mail body once sent', async () => {
     const tt = await createTestTenant(t.handle.db);
     const token = await resetTokenByMail(tt);
-    const resets = await sql<{ dump: string }>`select encode(token_hash, 'hex') as dump from password_resets where tenant_id = ${tt.tenant.id}`.execute(
-      t.handle.db,
-    );
+    const resets = await sql<{
+      dump: string;
+    }>`select encode(token_hash, 'hex') as dump from password_resets where tenant_id = ${tt.tenant.id}`.execute(t.handle.db);
     expect(resets.rows).toHaveLength(1);
     expect(resets.rows[0]!.dump).not.toContain(Buffer.from(token).toString('hex'));
     const outbox = await t.handle.db.selectFrom('mail_outbox').selectAll().where('tenant_id', '=', tt.tenant.id).execute();
@@ -153,7 +153,9 @@ describe('password change', () => {
     const other = await signInAdmin(t.app, tt);
     const current = await signInAdmin(t.app, tt);
     const change = (payload: object) => t.app.inject({ method: 'POST', url: '/api/v1/me/password', headers: bearer(current), payload });
-    expect((await change({ currentPassword: 'not it at all', newPassword: 'a new long passphrase' })).json().code).toBe('password_incorrect');
+    expect((await change({ currentPassword: 'not it at all', newPassword: 'a new long passphrase' })).json().code).toBe(
+      'password_incorrect',
+    );
     expect((await change({ currentPassword: tt.adminPassword, newPassword: tt.adminEmail })).json().code).toBe('password_policy');
     expect((await change({ currentPassword: tt.adminPassword, newPassword: 'a new long passphrase' })).statusCode).toBe(204);
     expect((await t.app.inject({ url: '/api/v1/me', headers: bearer(current) })).statusCode).toBe(200);

@@ -41,10 +41,7 @@ export function needsRehash(passwordHash: string, params: Argon2Params): boolean
 export function assertPasswordAcceptable(password: string, email: string): void {
   const length = [...password].length;
   if (length < PASSWORD_MIN_LENGTH || length > PASSWORD_MAX_LENGTH) {
-    throw new IdentityError(
-      'password_policy',
-      `password must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters long`,
-    );
+    throw new IdentityError('password_policy', `password must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters long`);
   }
   const lower = password.trim().toLowerCase();
   if (lower === email.trim().toLowerCase() || lower === email.trim().toLowerCase().split('@')[0]) {

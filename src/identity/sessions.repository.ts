@@ -6,11 +6,7 @@ import { fenceCredential, fenceUser } from './auth-cache.js';
 // process's authentication cache (auth-cache.ts) before it runs, so no
 // service can forget to.
 
-export async function insertSession(
-  db: Kysely<Database>,
-  tenantId: string,
-  row: Omit<NewSessionRow, 'tenant_id'>,
-): Promise<void> {
+export async function insertSession(db: Kysely<Database>, tenantId: string, row: Omit<NewSessionRow, 'tenant_id'>): Promise<void> {
   await db
     .insertInto('sessions')
     .values({ ...row, tenant_id: tenantId })
@@ -36,7 +32,9 @@ export async function findSessionForRequest(db: Kysely<Database>, tokenHash: Buf
     .selectFrom('sessions')
     .innerJoin('users', (j) => j.onRef('users.tenant_id', '=', 'sessions.tenant_id').onRef('users.id', '=', 'sessions.user_id'))
     .innerJoin('tenants', 'tenants.id', 'sessions.tenant_id')
-    .leftJoin('subject_keys', (j) => j.onRef('subject_keys.tenant_id', '=', 'users.tenant_id').onRef('subject_keys.subject_id', '=', 'users.subject_id'))
+    .leftJoin('subject_keys', (j) =>
+      j.onRef('subject_keys.tenant_id', '=', 'users.tenant_id').onRef('subject_keys.subject_id', '=', 'users.subject_id'),
+    )
     .selectAll('users')
     .select([
       'sessions.id as session_id',
@@ -53,13 +51,7 @@ export async function findSessionForRequest(db: Kysely<Database>, tokenHash: Buf
     .executeTakeFirst();
 }
 
-export async function touchSession(
-  db: Kysely<Database>,
-  tenantId: string,
-  id: string,
-  seenAt: Date,
-  idleExpiresAt: Date,
-): Promise<void> {
+export async function touchSession(db: Kysely<Database>, tenantId: string, id: string, seenAt: Date, idleExpiresAt: Date): Promise<void> {
   await db
     .updateTable('sessions')
     .set({ last_seen_at: seenAt, idle_expires_at: idleExpiresAt })
@@ -80,12 +72,7 @@ export async function listSessionsOfUser(db: Kysely<Database>, tenantId: string,
     .execute();
 }
 
-export async function deleteSessionOfUser(
-  db: Kysely<Database>,
-  tenantId: string,
-  userId: string,
-  id: string,
-): Promise<boolean> {
+export async function deleteSessionOfUser(db: Kysely<Database>, tenantId: string, userId: string, id: string): Promise<boolean> {
   fenceCredential(tenantId, id);
   const result = await db
     .deleteFrom('sessions')
@@ -97,12 +84,7 @@ export async function deleteSessionOfUser(
 }
 
 /** Ends the user's sessions, except one when given; returns how many ended. */
-export async function deleteSessionsOfUser(
-  db: Kysely<Database>,
-  tenantId: string,
-  userId: string,
-  exceptId?: string,
-): Promise<number> {
+export async function deleteSessionsOfUser(db: Kysely<Database>, tenantId: string, userId: string, exceptId?: string): Promise<number> {
   fenceUser(tenantId, userId);
   let query = db.deleteFrom('sessions').where('tenant_id', '=', tenantId).where('user_id', '=', userId);
   if (exceptId) query = query.where('id', '!=', exceptId);

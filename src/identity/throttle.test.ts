@@ -18,9 +18,7 @@ function attempt(body: { tenant: string; email: string; password: string }, ip: 
 
 async function unblock(): Promise<void> {
   // Stands for the passing of time: every running delay ends now.
-  await sql`update sign_in_throttles set blocked_until = now() - interval '1 second' where blocked_until is not null`.execute(
-    t.handle.db,
-  );
+  await sql`update sign_in_throttles set blocked_until = now() - interval '1 second' where blocked_until is not null`.execute(t.handle.db);
 }
 
 describe('sign-in throttling', () => {
@@ -84,7 +82,9 @@ describe('sign-in throttling', () => {
     const res = await attempt({ tenant: tt.tenant.slug, email: tt.adminEmail, password: tt.adminPassword }, ip);
     expect(res.statusCode).toBe(429);
     // Another address is not affected.
-    expect((await attempt({ tenant: tt.tenant.slug, email: tt.adminEmail, password: tt.adminPassword }, fromIp().remoteAddress)).statusCode).toBe(200);
+    expect(
+      (await attempt({ tenant: tt.tenant.slug, email: tt.adminEmail, password: tt.adminPassword }, fromIp().remoteAddress)).statusCode,
+    ).toBe(200);
   });
 
   it('never allows more than 100 failures an hour for one account', async () => {
@@ -113,7 +113,11 @@ describe('sign-in throttling', () => {
       expect(refused.json().code).toBe('too_many_attempts');
       expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
     }
-    const [row] = await t.handle.db.selectFrom('sign_in_throttles').select('failures').where('failures', '=', ACCOUNT.freeFailures + 1).execute();
+    const [row] = await t.handle.db
+      .selectFrom('sign_in_throttles')
+      .select('failures')
+      .where('failures', '=', ACCOUNT.freeFailures + 1)
+      .execute();
     expect(row).toBeDefined();
   });
 
@@ -135,7 +139,9 @@ describe('sign-in throttling', () => {
     const ip = fromIp().remoteAddress;
     const statuses = (
       await Promise.all(
-        Array.from({ length: 60 }, (_, i) => attempt({ tenant: tt.tenant.slug, email: `spray${i}@${tt.tenant.slug}.test`, password: 'Summer2026!' }, ip)),
+        Array.from({ length: 60 }, (_, i) =>
+          attempt({ tenant: tt.tenant.slug, email: `spray${i}@${tt.tenant.slug}.test`, password: 'Summer2026!' }, ip),
+        ),
       )
     ).map((r) => r.statusCode);
     expect(statuses.filter((s) => s === 401)).toHaveLength(IP.freeFailures + 1);

@@ -23,7 +23,9 @@ describe('personal API tokens', () => {
     expect(me.statusCode).toBe(200);
     expect(me.json().id).toBe(tt.admin.id);
 
-    const list = (await t.app.inject({ url: '/api/v1/me/tokens', headers: bearer(session) })).json<{ items: Array<Record<string, unknown>> }>();
+    const list = (await t.app.inject({ url: '/api/v1/me/tokens', headers: bearer(session) })).json<{
+      items: Array<Record<string, unknown>>;
+    }>();
     expect(list.items).toHaveLength(1);
     expect(list.items[0]).toMatchObject({ id, name: 'reporting script', scopes: ['read'] });
     expect(list.items[0]).not.toHaveProperty('token');
@@ -87,7 +89,11 @@ describe('personal API tokens', () => {
     const two = (await createToken(session, { name: 'two', scopes: ['read'] })).json<{ id: string; token: string }>();
     expect((await t.app.inject({ method: 'DELETE', url: `/api/v1/me/tokens/${one.id}`, headers: bearer(session) })).statusCode).toBe(204);
     expect((await t.app.inject({ url: '/api/v1/me', headers: bearer(one.token) })).statusCode).toBe(401);
-    await t.handle.db.updateTable('api_tokens').set({ expires_at: new Date(Date.now() - 1000) }).where('id', '=', two.id).execute();
+    await t.handle.db
+      .updateTable('api_tokens')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where('id', '=', two.id)
+      .execute();
     expect((await t.app.inject({ url: '/api/v1/me', headers: bearer(two.token) })).statusCode).toBe(401);
   });
 

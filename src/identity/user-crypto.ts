@@ -34,12 +34,7 @@ export async function openUser(db: Kysely<Database>, keyring: Keyring, row: User
   return { ...row, email, name };
 }
 
-export async function loadUser(
-  db: Kysely<Database>,
-  keyring: Keyring,
-  tenantId: string,
-  userId: string,
-): Promise<UserRecord | undefined> {
+export async function loadUser(db: Kysely<Database>, keyring: Keyring, tenantId: string, userId: string): Promise<UserRecord | undefined> {
   const row = await users.findUserById(db, tenantId, userId);
   return row ? openUser(db, keyring, row) : undefined;
 }
@@ -99,12 +94,7 @@ export async function findUserByEmail(
 }
 
 /** Users whose name has words starting with the query's words. */
-export async function searchUsersByName(
-  db: Kysely<Database>,
-  keyring: Keyring,
-  tenantId: string,
-  query: string,
-): Promise<UserRecord[]> {
+export async function searchUsersByName(db: Kysely<Database>, keyring: Keyring, tenantId: string, query: string): Promise<UserRecord[]> {
   const terms = nameQueryTerms(query);
   const candidates = await findCandidates(db, keyring, tenantId, 'users', USER_NAME_INDEX, terms);
   const opened = await Promise.all((await users.findUsersByIds(db, tenantId, candidates)).map((r) => openUser(db, keyring, r)));

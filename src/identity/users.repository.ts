@@ -2,11 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database, NewUserRow, UserRow, UserUpdate } from '../db/schema.js';
 import { fenceUser } from './auth-cache.js';
 
-export async function insertUser(
-  db: Kysely<Database>,
-  tenantId: string,
-  row: Omit<NewUserRow, 'tenant_id'>,
-): Promise<UserRow> {
+export async function insertUser(db: Kysely<Database>, tenantId: string, row: Omit<NewUserRow, 'tenant_id'>): Promise<UserRow> {
   return db
     .insertInto('users')
     .values({ ...row, tenant_id: tenantId })
@@ -15,11 +11,7 @@ export async function insertUser(
 }
 
 /** A user not yet moved into ciphertext, by plaintext e-mail (see encryptLegacyUsers). */
-export async function findLegacyUserByEmail(
-  db: Kysely<Database>,
-  tenantId: string,
-  email: string,
-): Promise<UserRow | undefined> {
+export async function findLegacyUserByEmail(db: Kysely<Database>, tenantId: string, email: string): Promise<UserRow | undefined> {
   return db
     .selectFrom('users')
     .selectAll()
@@ -54,12 +46,7 @@ export async function listUsers(db: Kysely<Database>, tenantId: string): Promise
   return db.selectFrom('users').selectAll().where('tenant_id', '=', tenantId).orderBy('id').execute();
 }
 
-export async function updateUser(
-  db: Kysely<Database>,
-  tenantId: string,
-  id: string,
-  update: UserUpdate,
-): Promise<UserRow | undefined> {
+export async function updateUser(db: Kysely<Database>, tenantId: string, id: string, update: UserUpdate): Promise<UserRow | undefined> {
   fenceUser(tenantId, id); // status, profile, second factor …: authentication must look again
   return db
     .updateTable('users')
@@ -106,12 +93,7 @@ export async function tenantSlugOf(db: Kysely<Database>, tenantId: string): Prom
   return row?.slug;
 }
 
-export async function updatePasswordHash(
-  db: Kysely<Database>,
-  tenantId: string,
-  id: string,
-  passwordHash: string,
-): Promise<void> {
+export async function updatePasswordHash(db: Kysely<Database>, tenantId: string, id: string, passwordHash: string): Promise<void> {
   fenceUser(tenantId, id);
   await db
     .updateTable('users')

@@ -26,12 +26,7 @@ function assertAdmin(actor: Authenticated): void {
   if (!actor.user.isAdmin) throw new IdentityError('admin_required', 'only administrators of this tenant can do this');
 }
 
-async function findInTenant(
-  db: Kysely<Database>,
-  settings: IdentitySettings,
-  actor: Authenticated,
-  userId: string,
-): Promise<UserRecord> {
+async function findInTenant(db: Kysely<Database>, settings: IdentitySettings, actor: Authenticated, userId: string): Promise<UserRecord> {
   const user = await loadUser(db, settings.keyring, actor.tenantId, userId);
   if (!user) throw new IdentityError('user_not_found', 'no such user');
   return user;
@@ -41,7 +36,15 @@ export async function createUserByAdmin(
   db: Kysely<Database>,
   settings: IdentitySettings,
   actor: Authenticated,
-  input: { email: string; name: string; password: string; isAdmin?: boolean; language?: Language; roleId?: string; profileId?: string } & RequestOrigin,
+  input: {
+    email: string;
+    name: string;
+    password: string;
+    isAdmin?: boolean;
+    language?: Language;
+    roleId?: string;
+    profileId?: string;
+  } & RequestOrigin,
 ): Promise<User> {
   assertAdmin(actor);
   const passwordHash = await preparePassword(input.password, input.email, settings.argon2);
@@ -87,12 +90,7 @@ export async function isActiveUser(db: Kysely<Database>, tenantId: string, userI
   return row !== undefined && row.status === 'active';
 }
 
-export async function getTenantUser(
-  db: Kysely<Database>,
-  settings: IdentitySettings,
-  actor: Authenticated,
-  userId: string,
-): Promise<User> {
+export async function getTenantUser(db: Kysely<Database>, settings: IdentitySettings, actor: Authenticated, userId: string): Promise<User> {
   if (userId !== actor.user.id) assertAdmin(actor);
   return toUser(await findInTenant(db, settings, actor, userId));
 }
@@ -118,8 +116,7 @@ export async function updateUserByAdmin(
   assertAdmin(actor);
   return db.transaction().execute(async (trx) => {
     const user = await findInTenant(trx, settings, actor, userId);
-    const losesAdmin =
-      user.is_admin && user.status === 'active' && (changes.isAdmin === false || changes.status === 'deactivated');
+    const losesAdmin = user.is_admin && user.status === 'active' && (changes.isAdmin === false || changes.status === 'deactivated');
     // Locks the other admins' rows so two admins cannot demote each other at once.
     if (losesAdmin && (await users.countOtherActiveAdmins(trx, actor.tenantId, user.id)) === 0) {
       throw new IdentityError('last_admin', 'this is the last active administrator of the tenant');
@@ -129,7 +126,10 @@ export async function updateUserByAdmin(
     if (changes.isAdmin !== undefined) Object.assign(extra, { is_admin: changes.isAdmin, profile_id: null });
     if (changes.status !== undefined) extra.status = changes.status;
     await saveProfile(trx, settings, user, changes, extra);
-    const access = { ...(changes.roleId ? { roleId: changes.roleId } : {}), ...(changes.profileId ? { profileId: changes.profileId } : {}) };
+    const access = {
+      ...(changes.roleId ? { roleId: changes.roleId } : {}),
+      ...(changes.profileId ? { profileId: changes.profileId } : {}),
+    };
     await assignUserAccess(trx, settings.keyring, actor, user.id, access, (t) => users.countOtherActiveAdmins(t, actor.tenantId, user.id));
     await accessChanged(trx, actor.tenantId);
     const updated = await findInTenant(trx, settings, actor, user.id);
@@ -186,9 +186,9 @@ export async function updateMe(
   actor: Authenticated,
   changes: { name?: string; language?: Language },
 ): Promise<User> {
-  return db.transaction().execute(async (trx) =>
-    toUser(await saveProfile(trx, settings, await findInTenant(trx, settings, actor, actor.user.id), changes)),
-  );
+  return db
+    .transaction()
+    .execute(async (trx) => toUser(await saveProfile(trx, settings, await findInTenant(trx, settings, actor, actor.user.id), changes)));
 }
 
 /** Writes name (sealed and re-indexed) and language, plus `extra` columns; answers the user as stored. */

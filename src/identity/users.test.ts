@@ -8,7 +8,12 @@ const t = useTestServer();
 async function addUser(tt: TestTenant, session: string, name: string, extra: object = {}) {
   const email = `${name.toLowerCase()}@${tt.tenant.slug}.test`;
   const password = `${name} has a long password`;
-  const res = await t.app.inject({ method: 'POST', url: '/api/v1/users', headers: bearer(session), payload: { email, name, password, ...extra } });
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/api/v1/users',
+    headers: bearer(session),
+    payload: { email, name, password, ...extra },
+  });
   expect(res.statusCode).toBe(201);
   return { ...res.json<{ id: string }>(), email, password };
 }
@@ -22,7 +27,12 @@ describe('users (admin)', () => {
     expect(res.statusCode).toBe(200);
     expect(res.json().user).toMatchObject({ id: ann.id, isAdmin: false, language: 'nl' });
     const list = await t.app.inject({ url: '/api/v1/users', headers: bearer(admin) });
-    expect(list.json().items.map((u: { id: string }) => u.id).sort()).toEqual([tt.admin.id, ann.id].sort());
+    expect(
+      list
+        .json()
+        .items.map((u: { id: string }) => u.id)
+        .sort(),
+    ).toEqual([tt.admin.id, ann.id].sort());
   });
 
   it('refuses user management to non-admins', async () => {
@@ -67,9 +77,19 @@ describe('users (admin)', () => {
     const ann = await addUser(tt, admin, 'Ann');
     const annSession = (await login(t.app, { tenant: tt.tenant.slug, email: ann.email, password: ann.password })).json().token;
     const annToken = (
-      await t.app.inject({ method: 'POST', url: '/api/v1/me/tokens', headers: bearer(annSession), payload: { name: 'x', scopes: ['read'] } })
+      await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/me/tokens',
+        headers: bearer(annSession),
+        payload: { name: 'x', scopes: ['read'] },
+      })
     ).json().token;
-    const res = await t.app.inject({ method: 'PATCH', url: `/api/v1/users/${ann.id}`, headers: bearer(admin), payload: { status: 'deactivated' } });
+    const res = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/users/${ann.id}`,
+      headers: bearer(admin),
+      payload: { status: 'deactivated' },
+    });
     expect(res.json().status).toBe('deactivated');
     expect((await t.app.inject({ url: '/api/v1/me', headers: bearer(annSession) })).statusCode).toBe(401);
     expect((await t.app.inject({ url: '/api/v1/me', headers: bearer(annToken) })).statusCode).toBe(401);
@@ -88,7 +108,12 @@ describe('users (admin)', () => {
       expect(res.json().code).toBe('last_admin');
     }
     const second = await addUser(tt, admin, 'Second', { isAdmin: true });
-    const demoted = await t.app.inject({ method: 'PATCH', url: `/api/v1/users/${tt.admin.id}`, headers: bearer(admin), payload: { isAdmin: false } });
+    const demoted = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/users/${tt.admin.id}`,
+      headers: bearer(admin),
+      payload: { isAdmin: false },
+    });
     expect(demoted.statusCode).toBe(200);
     expect(second.id).toBeDefined();
   });
@@ -113,7 +138,9 @@ describe('users (admin)', () => {
     const tt = await createTestTenant(t.handle.db);
     await login(t.app, { tenant: tt.tenant.slug, email: tt.adminEmail, password: 'wrong password!' });
     const admin = await signInAdmin(t.app, tt);
-    const events = (await t.app.inject({ url: '/api/v1/me/security-events', headers: bearer(admin) })).json().items as Array<{ type: string }>;
+    const events = (await t.app.inject({ url: '/api/v1/me/security-events', headers: bearer(admin) })).json().items as Array<{
+      type: string;
+    }>;
     expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['sign_in.failed', 'sign_in.succeeded']));
     expect(JSON.stringify(events)).not.toContain(tt.adminEmail);
   });

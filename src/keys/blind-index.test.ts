@@ -20,7 +20,18 @@ describe('blind index normalization', () => {
 
   it('indexes the prefixes of every word from two letters up to eight, a one-letter word whole', () => {
     expect(wordsAndPrefixes('Anna de')).toEqual(['p:an', 'p:ann', 'p:anna', 'p:de']);
-    expect(wordsAndPrefixes("J. van Oudenrijnhuizen")).toEqual(['w:j', 'p:va', 'p:van', 'p:ou', 'p:oud', 'p:oude', 'p:ouden', 'p:oudenr', 'p:oudenri', 'p:oudenrij']);
+    expect(wordsAndPrefixes('J. van Oudenrijnhuizen')).toEqual([
+      'w:j',
+      'p:va',
+      'p:van',
+      'p:ou',
+      'p:oud',
+      'p:oude',
+      'p:ouden',
+      'p:oudenr',
+      'p:oudenri',
+      'p:oudenrij',
+    ]);
   });
 
   it('looks up each word of a query by its prefix, a one-letter word whole', () => {

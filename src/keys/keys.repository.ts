@@ -32,12 +32,7 @@ export async function insertTenantKey(
 }
 
 export async function findTenantKey(db: Kysely<Database>, tenantId: string, version: number) {
-  return db
-    .selectFrom('tenant_keys')
-    .selectAll()
-    .where('tenant_id', '=', tenantId)
-    .where('version', '=', version)
-    .executeTakeFirst();
+  return db.selectFrom('tenant_keys').selectAll().where('tenant_id', '=', tenantId).where('version', '=', version).executeTakeFirst();
 }
 
 export async function findActiveTenantKey(db: Kysely<Database>, tenantId: string) {
@@ -160,7 +155,10 @@ export async function insertSubjects(
   rows: Array<{ id: string; kind: SubjectKind; wrapped: Buffer; tenantKeyVersion: number }>,
 ): Promise<void> {
   if (rows.length === 0) return;
-  await db.insertInto('subjects').values(rows.map((r) => ({ tenant_id: tenantId, id: r.id, kind: r.kind }))).execute();
+  await db
+    .insertInto('subjects')
+    .values(rows.map((r) => ({ tenant_id: tenantId, id: r.id, kind: r.kind })))
+    .execute();
   await db
     .insertInto('subject_keys')
     .values(rows.map((r) => ({ tenant_id: tenantId, subject_id: r.id, wrapped_key: r.wrapped, tenant_key_version: r.tenantKeyVersion })))
@@ -168,22 +166,12 @@ export async function insertSubjects(
 }
 
 export async function findSubjectKey(db: Kysely<Database>, tenantId: string, subjectId: string) {
-  return db
-    .selectFrom('subject_keys')
-    .selectAll()
-    .where('tenant_id', '=', tenantId)
-    .where('subject_id', '=', subjectId)
-    .executeTakeFirst();
+  return db.selectFrom('subject_keys').selectAll().where('tenant_id', '=', tenantId).where('subject_id', '=', subjectId).executeTakeFirst();
 }
 
 export async function findSubjectKeys(db: Kysely<Database>, tenantId: string, subjectIds: string[]) {
   if (subjectIds.length === 0) return [];
-  return db
-    .selectFrom('subject_keys')
-    .selectAll()
-    .where('tenant_id', '=', tenantId)
-    .where('subject_id', 'in', subjectIds)
-    .execute();
+  return db.selectFrom('subject_keys').selectAll().where('tenant_id', '=', tenantId).where('subject_id', 'in', subjectIds).execute();
 }
 
 export async function findSubject(db: Kysely<Database>, tenantId: string, subjectId: string) {
@@ -191,12 +179,7 @@ export async function findSubject(db: Kysely<Database>, tenantId: string, subjec
 }
 
 /** Subject keys still wrapped by an older tenant key version, in id order after `afterId`. */
-export async function subjectKeysBelowVersion(
-  db: Kysely<Database>,
-  tenantId: string,
-  version: number,
-  limit: number,
-) {
+export async function subjectKeysBelowVersion(db: Kysely<Database>, tenantId: string, version: number, limit: number) {
   return db
     .selectFrom('subject_keys')
     .selectAll()
@@ -367,7 +350,14 @@ export async function findRunningRotation(db: Kysely<Database>, kind: 'master' |
 
 export async function insertRotation(
   db: Kysely<Database>,
-  row: { id: string; kind: 'master' | 'tenant'; tenantId: string | null; fromVersion: number | null; toVersion: number | null; phase: string },
+  row: {
+    id: string;
+    kind: 'master' | 'tenant';
+    tenantId: string | null;
+    fromVersion: number | null;
+    toVersion: number | null;
+    phase: string;
+  },
 ): Promise<void> {
   await db
     .insertInto('key_rotations')

@@ -44,10 +44,7 @@ export async function initializeKeys(db: Kysely<Database>, keyring: Keyring): Pr
 }
 
 /** The process's keyring from the configuration, checked against the data. */
-export async function openKeys(
-  database: { db: Kysely<Database> },
-  config: Parameters<typeof loadKeyring>[0],
-): Promise<LoadedKeyring> {
+export async function openKeys(database: { db: Kysely<Database> }, config: Parameters<typeof loadKeyring>[0]): Promise<LoadedKeyring> {
   // A key file is only ever created for a database that has no keys yet:
   // for existing data a missing file must be restored, not replaced.
   const hasKeys = (await repo.findInstanceKey(database.db)) !== undefined;
@@ -86,11 +83,7 @@ export async function tenantKey(db: Kysely<Database>, keyring: Keyring, tenantId
   return key;
 }
 
-export async function activeTenantKey(
-  db: Kysely<Database>,
-  keyring: Keyring,
-  tenantId: string,
-): Promise<{ version: number; key: Buffer }> {
+export async function activeTenantKey(db: Kysely<Database>, keyring: Keyring, tenantId: string): Promise<{ version: number; key: Buffer }> {
   const row = await repo.findActiveTenantKey(db, tenantId);
   if (!row) throw new KeyError('tenant_key_destroyed', 'the tenant has no active key');
   return { version: row.version, key: await tenantKey(db, keyring, tenantId, row.version) };
@@ -128,7 +121,11 @@ export async function recordsSubjectId(db: Kysely<Database>, keyring: Keyring, t
   const { version, key: tk } = await activeTenantKey(db, keyring, tenantId);
   const id = newId();
   const key = randomBytes(32);
-  const subject = await repo.ensureRecordsSubject(db, tenantId, { id, wrapped: seal(tk, key, subjectContext(tenantId, id)), tenantKeyVersion: version });
+  const subject = await repo.ensureRecordsSubject(db, tenantId, {
+    id,
+    wrapped: seal(tk, key, subjectContext(tenantId, id)),
+    tenantKeyVersion: version,
+  });
   // Only a committed subject may be remembered: a new one rolls back with its transaction.
   if (!subject.created) keyring.recordsSubjects.set(tenantId, subject.id);
   return subject.id;
@@ -176,7 +173,8 @@ export async function subjectKeyOf(
 ): Promise<Buffer> {
   const cached = keyring.subjectKeys.get(tenantId, subjectId);
   if (cached) return cached;
-  if (!row.wrapped_key || row.tenant_key_version === null) throw new KeyError('subject_erased', 'the personal data of this subject has been erased');
+  if (!row.wrapped_key || row.tenant_key_version === null)
+    throw new KeyError('subject_erased', 'the personal data of this subject has been erased');
   return unwrapSubjectKey(db, keyring, tenantId, subjectId, { wrapped_key: row.wrapped_key, tenant_key_version: row.tenant_key_version });
 }
 
@@ -283,7 +281,15 @@ export async function indexNewRecords(
       for (const record of records.slice(i, i + TERMS_SLICE)) {
         for (const { spec, values } of record.entries) {
           const terms = new Set(values.flatMap((v) => blindIndexTerms(keyOf(spec), spec, v)));
-          for (const term of terms) rows.push({ indexName: spec.name, keyVersion: version, term, table: record.table, recordId: record.id, subjectId: record.subjectId });
+          for (const term of terms)
+            rows.push({
+              indexName: spec.name,
+              keyVersion: version,
+              term,
+              table: record.table,
+              recordId: record.id,
+              subjectId: record.subjectId,
+            });
         }
       }
       // The statement goes out before the next slice is computed, so PostgreSQL writes while this computes.

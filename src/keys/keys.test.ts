@@ -33,13 +33,17 @@ function marker(kind: string): string {
 async function tenantWithPerson(keyring: Keyring, db = t.handle.db) {
   const email = `${marker('mail')}@example.test`;
   const name = `Ximena ${marker('name')}`;
-  const { tenant, admin } = await createTenant(db, { ...testConfig(), keyring }, {
-    slug: uniqueSlug(),
-    name: 'Marker Test BV',
-    adminEmail: email,
-    adminPassword: 'a long enough passphrase',
-    adminName: name,
-  });
+  const { tenant, admin } = await createTenant(
+    db,
+    { ...testConfig(), keyring },
+    {
+      slug: uniqueSlug(),
+      name: 'Marker Test BV',
+      adminEmail: email,
+      adminPassword: 'a long enough passphrase',
+      adminName: name,
+    },
+  );
   return { tenant, admin, email, name };
 }
 
@@ -276,12 +280,17 @@ describe.runIf(testDbKind() === 'pglite')('the embedded data directory', () => {
     const contactName = marker('contact');
     const contactMail = `${marker('cmail')}@example.test`;
     const noteText = marker('note');
-    const contact = await createContact(db.db, keyring, { ...actor, scopes: [...actor.scopes] }, {
-      firstName: contactName,
-      lastName: 'Marker',
-      emails: [contactMail],
-      phones: ['+31 6 9876 5432'],
-    });
+    const contact = await createContact(
+      db.db,
+      keyring,
+      { ...actor, scopes: [...actor.scopes] },
+      {
+        firstName: contactName,
+        lastName: 'Marker',
+        emails: [contactMail],
+        phones: ['+31 6 9876 5432'],
+      },
+    );
     await createNote(db.db, keyring, { ...actor, scopes: [...actor.scopes] }, { contactId: contact.id, body: noteText });
     await sql`checkpoint`.execute(db.db);
     await db.close();

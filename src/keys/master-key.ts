@@ -18,10 +18,7 @@ export interface LoadedKeyring {
   createdFile?: string;
 }
 
-type KeyConfig = Pick<
-  Config,
-  'masterKey' | 'masterKeyProvider' | 'masterKeyFile' | 'previousMasterKey' | 'vault' | 'keyCacheSize'
->;
+type KeyConfig = Pick<Config, 'masterKey' | 'masterKeyProvider' | 'masterKeyFile' | 'previousMasterKey' | 'vault' | 'keyCacheSize'>;
 
 export async function loadKeyring(config: KeyConfig, options: { createFile?: boolean } = {}): Promise<LoadedKeyring> {
   let master: MasterKeyProvider;

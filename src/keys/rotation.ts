@@ -68,7 +68,14 @@ export async function rotateTenantKey(
         wrapped: await keyring.master.wrap(key, tenantContext(tenantId, next)),
         masterKeyId: keyring.master.keyId,
       });
-      await repo.insertRotation(trx, { id: newId(), kind: 'tenant', tenantId, fromVersion: current.version, toVersion: next, phase: 'rewrap' });
+      await repo.insertRotation(trx, {
+        id: newId(),
+        kind: 'tenant',
+        tenantId,
+        fromVersion: current.version,
+        toVersion: next,
+        phase: 'rewrap',
+      });
     });
     rotation = (await repo.findRunningRotation(db, 'tenant', tenantId))!;
   }
@@ -159,7 +166,17 @@ export interface KeyStatus {
   masterKey: { keyId: string; description: string; previous: string[] };
   instanceKeyUnder: string | null;
   tenantKeys: Array<{ masterKeyId: string | null; state: string; count: number }>;
-  rotations: Array<{ kind: string; tenantId: string | null; from: number | null; to: number | null; status: string; phase: string; processed: number; startedAt: Date; finishedAt: Date | null }>;
+  rotations: Array<{
+    kind: string;
+    tenantId: string | null;
+    from: number | null;
+    to: number | null;
+    status: string;
+    phase: string;
+    processed: number;
+    startedAt: Date;
+    finishedAt: Date | null;
+  }>;
 }
 
 export async function keyStatus(db: Kysely<Database>, keyring: Keyring): Promise<KeyStatus> {

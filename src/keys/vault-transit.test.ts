@@ -63,7 +63,13 @@ describe('the key hierarchy under Vault', () => {
       await initializeKeys(bare.handle.db, keyring);
       const tenant = await bare.handle.db
         .insertInto('tenants')
-        .values({ id: '01900000-0000-7000-8000-0000000000aa', slug: 'vault-co', name: 'Vault Co', status: 'active', updated_at: new Date() })
+        .values({
+          id: '01900000-0000-7000-8000-0000000000aa',
+          slug: 'vault-co',
+          name: 'Vault Co',
+          status: 'active',
+          updated_at: new Date(),
+        })
         .returning('id')
         .executeTakeFirstOrThrow();
       const key = await createTenantKey(bare.handle.db, keyring, tenant.id);

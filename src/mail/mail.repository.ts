@@ -18,10 +18,7 @@ export async function insertMail(db: Kysely<Database>, row: NewMailRow): Promise
  * claim at once without waiting for, or taking, each other's rows; the lease
  * makes a message that a crashed node claimed due again once it runs out.
  */
-export async function claimDueMail(
-  db: Kysely<Database>,
-  options: { now: Date; leaseUntil: Date; limit: number },
-): Promise<MailRow[]> {
+export async function claimDueMail(db: Kysely<Database>, options: { now: Date; leaseUntil: Date; limit: number }): Promise<MailRow[]> {
   const claim = async (trx: Kysely<Database>) => {
     const due = await trx
       .selectFrom('mail_outbox')
@@ -74,11 +71,7 @@ export async function scheduleMailRetry(
     .execute();
 }
 
-export async function markMailFailed(
-  db: Kysely<Database>,
-  claim: { id: string; attempts: number },
-  lastError: string,
-): Promise<void> {
+export async function markMailFailed(db: Kysely<Database>, claim: { id: string; attempts: number }, lastError: string): Promise<void> {
   await db
     .updateTable('mail_outbox')
     .set({ status: 'failed', last_error: lastError })

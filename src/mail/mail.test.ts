@@ -43,7 +43,9 @@ describe('mail outbox', () => {
     let id = '';
     await expect(
       t.handle.db.transaction().execute(async (trx) => {
-        id = (await enqueueMail(trx, { tenantId: tenant.id, to: adminEmail, template: 'password_changed', locale: 'en', data: { name: 'Ann' } })).id;
+        id = (
+          await enqueueMail(trx, { tenantId: tenant.id, to: adminEmail, template: 'password_changed', locale: 'en', data: { name: 'Ann' } })
+        ).id;
         throw new Error('the password change failed after all');
       }),
     ).rejects.toThrow('failed after all');
@@ -51,14 +53,18 @@ describe('mail outbox', () => {
     expect(await findMailById(t.handle.db, id)).toBeUndefined();
   });
 
-  it.each(['', 'not-an-address', 'a@b', 'Ann <ann@example.test>', 'ann@example.test, bob@example.test', 'ann@example.test\r\nBcc: x@evil.test'])(
-    'refuses the recipient %j',
-    async (to) => {
-      await expect(
-        enqueueMail(t.handle.db, { tenantId: null, to, template: 'password_changed', locale: 'en', data: { name: 'Ann' } }),
-      ).rejects.toBeInstanceOf(MailError);
-    },
-  );
+  it.each([
+    '',
+    'not-an-address',
+    'a@b',
+    'Ann <ann@example.test>',
+    'ann@example.test, bob@example.test',
+    'ann@example.test\r\nBcc: x@evil.test',
+  ])('refuses the recipient %j', async (to) => {
+    await expect(
+      enqueueMail(t.handle.db, { tenantId: null, to, template: 'password_changed', locale: 'en', data: { name: 'Ann' } }),
+    ).rejects.toBeInstanceOf(MailError);
+  });
 
   it('lists the whole outbox for the operator, newest first, while each mail keeps its tenant (cross-tenant)', async () => {
     const a = await createTestTenant(t.handle.db);

@@ -27,12 +27,22 @@ describe('cursor keys', () => {
         await sql`select set_config('TimeZone', ${zone}, true)`.execute(trx);
         const { rows } = await sql<{ key: string }>`select v::text as key from (values
           (now()), ('2030-01-01 10:00:00.123456+00'::timestamptz), ('1850-06-01 12:00:00+00'::timestamptz),
-          ('0001-01-01 00:00:00+14'::timestamptz), ('9999-12-31 23:59:59-15'::timestamptz), ('0005-02-29 12:00:00 BC'::timestamptz)) t(v)`.execute(trx);
+          ('0001-01-01 00:00:00+14'::timestamptz), ('9999-12-31 23:59:59-15'::timestamptz), ('0005-02-29 12:00:00 BC'::timestamptz)) t(v)`.execute(
+          trx,
+        );
         keys.push(...rows.map((r): [CursorKeyKind, string] => ['timestamp', r.key]));
       }
-      const dates = await sql<{ key: string }>`select v::text as key from (values ('2024-02-29'::date), ('0001-01-01'::date), ('4712-12-31 BC'::date), ('5874897-12-31'::date)) t(v)`.execute(trx);
+      const dates = await sql<{
+        key: string;
+      }>`select v::text as key from (values ('2024-02-29'::date), ('0001-01-01'::date), ('4712-12-31 BC'::date), ('5874897-12-31'::date)) t(v)`.execute(
+        trx,
+      );
       keys.push(...dates.rows.map((r): [CursorKeyKind, string] => ['date', r.key]));
-      const numbers = await sql<{ key: string }>`select v::text as key from (values (9223372036854775807::bigint), ('-9223372036854775808'::bigint), (0::bigint)) t(v)`.execute(trx);
+      const numbers = await sql<{
+        key: string;
+      }>`select v::text as key from (values (9223372036854775807::bigint), ('-9223372036854775808'::bigint), (0::bigint)) t(v)`.execute(
+        trx,
+      );
       keys.push(...numbers.rows.map((r): [CursorKeyKind, string] => ['integer', r.key]));
       return keys;
     });
@@ -71,10 +81,14 @@ describe('cursor keys', () => {
 
   it('never accepts a key that PostgreSQL would refuse to cast', async () => {
     const two = (max: number) => fc.integer({ min: 0, max }).map((n) => String(n).padStart(2, '0'));
-    const year = fc.oneof(fc.integer({ min: 0, max: 10_000 }), fc.integer({ min: 0, max: 6_000_000 })).map((n) => String(n).padStart(4, '0'));
+    const year = fc
+      .oneof(fc.integer({ min: 0, max: 10_000 }), fc.integer({ min: 0, max: 6_000_000 }))
+      .map((n) => String(n).padStart(4, '0'));
     const offset = fc.oneof(
       fc.constant('Z'),
-      fc.tuple(fc.constantFrom('+', '-'), two(25), fc.option(two(70)), fc.option(two(70))).map(([sign, h, m, s]) => `${sign}${h}${m === null ? '' : `:${m}`}${m !== null && s !== null ? `:${s}` : ''}`),
+      fc
+        .tuple(fc.constantFrom('+', '-'), two(25), fc.option(two(70)), fc.option(two(70)))
+        .map(([sign, h, m, s]) => `${sign}${h}${m === null ? '' : `:${m}`}${m !== null && s !== null ? `:${s}` : ''}`),
     );
     const bc = fc.constantFrom('', '', ' BC');
     const timestamp = fc

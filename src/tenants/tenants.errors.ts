@@ -1,11 +1,7 @@
 import { DomainError, type ErrorKind } from '../shared/domain-error.js';
 
 export type TenantErrorCode =
-  | 'tenant_slug_invalid'
-  | 'tenant_slug_taken'
-  | 'tenant_name_invalid'
-  | 'tenant_not_found'
-  | 'tenant_invalid_transition';
+  'tenant_slug_invalid' | 'tenant_slug_taken' | 'tenant_name_invalid' | 'tenant_not_found' | 'tenant_invalid_transition';
 
 const kinds: Record<TenantErrorCode, ErrorKind> = {
   tenant_slug_invalid: 'invalid',

@@ -43,10 +43,7 @@ const RESERVED_SLUGS = new Set(['admin', 'api', 'app', 'assets', 'auth', 'docs',
 export function validateSlug(slug: string): string {
   if (slug !== slug.toLowerCase()) throw new TenantError('tenant_slug_invalid', 'slug must be lower-case');
   if (slug.length < 2 || slug.length > 63 || !SLUG.test(slug)) {
-    throw new TenantError(
-      'tenant_slug_invalid',
-      'slug must be 2 to 63 characters: lower-case letters, digits and inner hyphens',
-    );
+    throw new TenantError('tenant_slug_invalid', 'slug must be 2 to 63 characters: lower-case letters, digits and inner hyphens');
   }
   if (RESERVED_SLUGS.has(slug)) throw new TenantError('tenant_slug_invalid', `slug "${slug}" is reserved`);
   return slug;
@@ -71,7 +68,9 @@ export async function checkNewTenant(db: Kysely<Database>, input: { slug: string
 /** Inserts the tenant row, in the provisioning transaction; a slug taken meanwhile is tenant_slug_taken. */
 export async function insertTenant(db: Kysely<Database>, checked: { slug: string; name: string }): Promise<Tenant> {
   try {
-    return toTenant(await repo.insertTenant(db, { id: newId(), slug: checked.slug, name: checked.name, status: 'active', updated_at: new Date() }));
+    return toTenant(
+      await repo.insertTenant(db, { id: newId(), slug: checked.slug, name: checked.name, status: 'active', updated_at: new Date() }),
+    );
   } catch (error) {
     // Two creators raced past checkNewTenant; the unique index decided.
     if (isUniqueViolation(error, 'tenants_slug_key')) throw slugTaken(checked.slug);

@@ -4,14 +4,7 @@ import { createTestTenant, PRODUCTION_HASHING, testConfig, uniqueSlug } from '..
 import { findUserByEmail } from '../identity/user-crypto.js';
 import { TenantError } from './tenants.errors.js';
 import { createTenant } from '../provisioning/provision.js';
-import {
-  getTenant,
-  listTenants,
-  reactivateTenant,
-  suspendTenant,
-  terminateTenant,
-  validateSlug,
-} from './tenants.service.js';
+import { getTenant, listTenants, reactivateTenant, suspendTenant, terminateTenant, validateSlug } from './tenants.service.js';
 
 const t = useTestDatabase();
 const base = testConfig();
@@ -34,12 +27,16 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
 describe('tenants', () => {
   it('creates a tenant with its first admin, password hashed with argon2id', async () => {
     const slug = uniqueSlug();
-    const { tenant, admin } = await createTenant(t.handle.db, { ...testConfig(PRODUCTION_HASHING), keyring: t.keyring }, {
-      slug,
-      name: '  Acme BV ',
-      adminEmail: 'Admin@Acme.test',
-      adminPassword: 'correct horse battery staple',
-    });
+    const { tenant, admin } = await createTenant(
+      t.handle.db,
+      { ...testConfig(PRODUCTION_HASHING), keyring: t.keyring },
+      {
+        slug,
+        name: '  Acme BV ',
+        adminEmail: 'Admin@Acme.test',
+        adminPassword: 'correct horse battery staple',
+      },
+    );
     expect(tenant).toMatchObject({ slug, name: 'Acme BV', status: 'active', deletionDueAt: null });
     expect(admin).toMatchObject({ tenantId: tenant.id, isAdmin: true, status: 'active' });
     const stored = await findUserByEmail(t.handle.db, t.keyring, tenant.id, 'admin@acme.test');
@@ -78,12 +75,9 @@ describe('tenants', () => {
     expect((await listTenants(t.handle.db)).filter((x) => x.slug === slug)).toHaveLength(1);
   });
 
-  it.each(['Acme', 'a', '-acme', 'acme-', 'ac_me', 'acme corp', 'x'.repeat(64), 'api', 'www'])(
-    'refuses the slug %j',
-    (slug) => {
-      expect(() => validateSlug(slug)).toThrow(TenantError);
-    },
-  );
+  it.each(['Acme', 'a', '-acme', 'acme-', 'ac_me', 'acme corp', 'x'.repeat(64), 'api', 'www'])('refuses the slug %j', (slug) => {
+    expect(() => validateSlug(slug)).toThrow(TenantError);
+  });
 
   it.each(['acme', 'acme-bv', 'a1', '42', 'x'.repeat(63)])('accepts the slug %j', (slug) => {
     expect(validateSlug(slug)).toBe(slug);
@@ -91,9 +85,7 @@ describe('tenants', () => {
 
   it('refuses a weak admin password without creating anything', async () => {
     const slug = uniqueSlug();
-    const code = await codeOf(
-      createTenant(t.handle.db, config, { slug, name: 'Weak', adminEmail: 'a@b.test', adminPassword: 'short' }),
-    );
+    const code = await codeOf(createTenant(t.handle.db, config, { slug, name: 'Weak', adminEmail: 'a@b.test', adminPassword: 'short' }));
     expect(code).toBe('password_policy');
     expect(await codeOf(getTenant(t.handle.db, slug))).toBe('tenant_not_found');
   });
@@ -118,7 +110,11 @@ describe('tenants', () => {
 
   it('uses a shorter grace period when configured', async () => {
     const { tenant } = await createTestTenant(t.handle.db);
-    const terminated = await terminateTenant(t.handle.db, { ...testConfig({ CUSTODIA_TENANT_DELETION_GRACE_DAYS: '7' }), keyring: t.keyring }, tenant.slug);
+    const terminated = await terminateTenant(
+      t.handle.db,
+      { ...testConfig({ CUSTODIA_TENANT_DELETION_GRACE_DAYS: '7' }), keyring: t.keyring },
+      tenant.slug,
+    );
     expect(terminated.deletionDueAt!.getTime() - terminated.terminatedAt!.getTime()).toBe(7 * 86_400_000);
   });
 

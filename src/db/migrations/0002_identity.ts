@@ -11,7 +11,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   await db.schema
     .alterTable('users')
-    .addColumn('language', 'text', (c) => c.notNull().defaultTo('en').check(sql`language in ('en', 'nl')`))
+    .addColumn('language', 'text', (c) =>
+      c
+        .notNull()
+        .defaultTo('en')
+        .check(sql`language in ('en', 'nl')`),
+    )
     .addColumn('password_changed_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     // TOTP secrets are sealed with AES-256-GCM (see keys/secret-box.ts), never stored in clear.
     .addColumn('totp_secret', 'bytea')
@@ -85,9 +90,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('last_used_at', 'timestamptz')
     .addColumn('revoked_at', 'timestamptz')
     .addPrimaryKeyConstraint('api_tokens_pkey', ['tenant_id', 'id'])
-    .addForeignKeyConstraint('api_tokens_user_fkey', ['tenant_id', 'user_id'], 'users', ['tenant_id', 'id'], (fk) =>
-      fk.onDelete('cascade'),
-    )
+    .addForeignKeyConstraint('api_tokens_user_fkey', ['tenant_id', 'user_id'], 'users', ['tenant_id', 'id'], (fk) => fk.onDelete('cascade'))
     .execute();
   await db.schema.createIndex('api_tokens_user_idx').on('api_tokens').columns(['tenant_id', 'user_id']).execute();
 

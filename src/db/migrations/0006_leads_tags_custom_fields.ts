@@ -49,7 +49,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('company', 'text')
     .addColumn('source', 'text')
     .addColumn('status', 'text', (c) =>
-      c.notNull().defaultTo('new').check(sql`status in ('new', 'contacted', 'qualified', 'unqualified', 'converted')`),
+      c
+        .notNull()
+        .defaultTo('new')
+        .check(sql`status in ('new', 'contacted', 'qualified', 'unqualified', 'converted')`),
     )
     .addColumn('rating', 'text', (c) => c.check(sql`rating in ('hot', 'warm', 'cold')`))
     .addColumn('converted_at', 'timestamptz')
@@ -69,7 +72,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`create index leads_owner_idx on leads (tenant_id, owner_id, id)`.execute(db);
   await sql`create index leads_status_idx on leads (tenant_id, status, id)`.execute(db);
   await sql`create index leads_deleted_idx on leads (tenant_id, deleted_at) where deleted_at is not null`.execute(db);
-  await sql`alter table contacts add constraint contacts_lead_fkey foreign key (tenant_id, lead_id) references leads (tenant_id, id)`.execute(db);
+  await sql`alter table contacts add constraint contacts_lead_fkey foreign key (tenant_id, lead_id) references leads (tenant_id, id)`.execute(
+    db,
+  );
 
   await db.schema
     .createTable('tags')
@@ -101,9 +106,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('module', 'text', (c) => c.notNull())
     .addColumn('key', 'text', (c) => c.notNull())
     .addColumn('label', 'text', (c) => c.notNull())
-    .addColumn('type', 'text', (c) =>
-      c.notNull().check(sql`type in ('text', 'number', 'date', 'boolean', 'select', 'multiselect')`),
-    )
+    .addColumn('type', 'text', (c) => c.notNull().check(sql`type in ('text', 'number', 'date', 'boolean', 'select', 'multiselect')`))
     .addColumn('options', 'jsonb', (c) => c.notNull().defaultTo(sql`'[]'::jsonb`))
     .addColumn('personal', 'boolean', (c) => c.notNull().defaultTo(false))
     .addColumn('position', 'integer', (c) => c.notNull().defaultTo(0))
@@ -120,9 +123,13 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('deal_id', 'uuid')
     .execute();
   await sql`alter table notes alter column contact_id drop not null`.execute(db);
-  await sql`alter table notes add constraint notes_one_parent check (num_nonnulls(contact_id, lead_id, organization_id, deal_id) = 1)`.execute(db);
+  await sql`alter table notes add constraint notes_one_parent check (num_nonnulls(contact_id, lead_id, organization_id, deal_id) = 1)`.execute(
+    db,
+  );
   await sql`alter table notes add constraint notes_lead_fkey foreign key (tenant_id, lead_id) references leads (tenant_id, id)`.execute(db);
-  await sql`alter table notes add constraint notes_organization_fkey foreign key (tenant_id, organization_id) references organizations (tenant_id, id)`.execute(db);
+  await sql`alter table notes add constraint notes_organization_fkey foreign key (tenant_id, organization_id) references organizations (tenant_id, id)`.execute(
+    db,
+  );
   await sql`create index notes_lead_idx on notes (tenant_id, lead_id, id) where lead_id is not null`.execute(db);
   await sql`create index notes_organization_idx on notes (tenant_id, organization_id, id) where organization_id is not null`.execute(db);
   await sql`create index notes_deal_idx on notes (tenant_id, deal_id, id) where deal_id is not null`.execute(db);
@@ -139,7 +146,13 @@ export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.alterTable('contacts').dropConstraint('contacts_lead_fkey').execute();
   await db.schema.dropTable('leads').execute();
   await db.schema.alterTable('organizations').dropColumn('address').dropColumn('custom').execute();
-  await db.schema.alterTable('contacts').dropColumn('details_enc').dropColumn('custom').dropColumn('lawful_basis').dropColumn('lead_id').execute();
+  await db.schema
+    .alterTable('contacts')
+    .dropColumn('details_enc')
+    .dropColumn('custom')
+    .dropColumn('lawful_basis')
+    .dropColumn('lead_id')
+    .execute();
   await sql`drop index subjects_one_records_per_tenant`.execute(db);
   await sql`alter table subjects drop constraint subjects_kind_check`.execute(db);
   await sql`alter table subjects add constraint subjects_kind_check check (kind in ('user', 'person'))`.execute(db);

@@ -35,7 +35,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('position', 'integer', (c) => c.notNull())
     .addColumn('probability', 'integer', (c) => c.notNull().check(sql`probability between 0 and 100`))
-    .addColumn('kind', 'text', (c) => c.notNull().defaultTo('open').check(sql`kind in ('open', 'won', 'lost')`))
+    .addColumn('kind', 'text', (c) =>
+      c
+        .notNull()
+        .defaultTo('open')
+        .check(sql`kind in ('open', 'won', 'lost')`),
+    )
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn('deleted_at', 'timestamptz')
     .addPrimaryKeyConstraint('pipeline_stages_pkey', ['tenant_id', 'id'])
@@ -43,21 +48,33 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addUniqueConstraint('pipeline_stages_pipeline_key', ['tenant_id', 'pipeline_id', 'id'])
     .addForeignKeyConstraint('pipeline_stages_pipeline_fkey', ['tenant_id', 'pipeline_id'], 'pipelines', ['tenant_id', 'id'])
     .execute();
-  await sql`create index pipeline_stages_position_idx on pipeline_stages (tenant_id, pipeline_id, position) where deleted_at is null`.execute(db);
+  await sql`create index pipeline_stages_position_idx on pipeline_stages (tenant_id, pipeline_id, position) where deleted_at is null`.execute(
+    db,
+  );
 
   await db.schema
     .createTable('deals')
     .addColumn('tenant_id', 'uuid', (c) => c.notNull())
     .addColumn('id', 'uuid', (c) => c.notNull())
     .addColumn('title', 'text', (c) => c.notNull())
-    .addColumn('amount_minor', 'bigint', (c) => c.notNull().defaultTo(0).check(sql`amount_minor >= 0`))
+    .addColumn('amount_minor', 'bigint', (c) =>
+      c
+        .notNull()
+        .defaultTo(0)
+        .check(sql`amount_minor >= 0`),
+    )
     .addColumn('currency', sql`char(3)`, (c) => c.notNull().check(sql`currency ~ '^[A-Z]{3}$'`))
     .addColumn('expected_close_date', 'date')
     .addColumn('organization_id', 'uuid')
     .addColumn('pipeline_id', 'uuid', (c) => c.notNull())
     .addColumn('stage_id', 'uuid', (c) => c.notNull())
     .addColumn('owner_id', 'uuid', (c) => c.notNull())
-    .addColumn('status', 'text', (c) => c.notNull().defaultTo('open').check(sql`status in ('open', 'won', 'lost')`))
+    .addColumn('status', 'text', (c) =>
+      c
+        .notNull()
+        .defaultTo('open')
+        .check(sql`status in ('open', 'won', 'lost')`),
+    )
     .addColumn('lost_reason', 'text')
     .addColumn('closed_at', 'timestamptz')
     .addColumn('custom', 'jsonb', (c) => c.notNull().defaultTo(sql`'{}'::jsonb`))
@@ -68,7 +85,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addPrimaryKeyConstraint('deals_pkey', ['tenant_id', 'id'])
     .addForeignKeyConstraint('deals_organization_fkey', ['tenant_id', 'organization_id'], 'organizations', ['tenant_id', 'id'])
     .addForeignKeyConstraint('deals_pipeline_fkey', ['tenant_id', 'pipeline_id'], 'pipelines', ['tenant_id', 'id'])
-    .addForeignKeyConstraint('deals_stage_fkey', ['tenant_id', 'pipeline_id', 'stage_id'], 'pipeline_stages', ['tenant_id', 'pipeline_id', 'id'])
+    .addForeignKeyConstraint('deals_stage_fkey', ['tenant_id', 'pipeline_id', 'stage_id'], 'pipeline_stages', [
+      'tenant_id',
+      'pipeline_id',
+      'id',
+    ])
     .addForeignKeyConstraint('deals_owner_fkey', ['tenant_id', 'owner_id'], 'users', ['tenant_id', 'id'])
     .addCheckConstraint('deals_closed_has_date', sql`(status = 'open') = (closed_at is null)`)
     .execute();
@@ -90,8 +111,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('deal_id', 'uuid', (c) => c.notNull())
     .addColumn('contact_id', 'uuid', (c) => c.notNull())
     .addPrimaryKeyConstraint('deal_contacts_pkey', ['tenant_id', 'deal_id', 'contact_id'])
-    .addForeignKeyConstraint('deal_contacts_deal_fkey', ['tenant_id', 'deal_id'], 'deals', ['tenant_id', 'id'], (fk) => fk.onDelete('cascade'))
-    .addForeignKeyConstraint('deal_contacts_contact_fkey', ['tenant_id', 'contact_id'], 'contacts', ['tenant_id', 'id'], (fk) => fk.onDelete('cascade'))
+    .addForeignKeyConstraint('deal_contacts_deal_fkey', ['tenant_id', 'deal_id'], 'deals', ['tenant_id', 'id'], (fk) =>
+      fk.onDelete('cascade'),
+    )
+    .addForeignKeyConstraint('deal_contacts_contact_fkey', ['tenant_id', 'contact_id'], 'contacts', ['tenant_id', 'id'], (fk) =>
+      fk.onDelete('cascade'),
+    )
     .execute();
   await sql`create index deal_contacts_contact_idx on deal_contacts (tenant_id, contact_id, deal_id)`.execute(db);
 
@@ -105,7 +130,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('changed_by', 'uuid', (c) => c.notNull())
     .addColumn('changed_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addPrimaryKeyConstraint('deal_stage_history_pkey', ['tenant_id', 'id'])
-    .addForeignKeyConstraint('deal_stage_history_deal_fkey', ['tenant_id', 'deal_id'], 'deals', ['tenant_id', 'id'], (fk) => fk.onDelete('cascade'))
+    .addForeignKeyConstraint('deal_stage_history_deal_fkey', ['tenant_id', 'deal_id'], 'deals', ['tenant_id', 'id'], (fk) =>
+      fk.onDelete('cascade'),
+    )
     .addForeignKeyConstraint('deal_stage_history_from_fkey', ['tenant_id', 'from_stage_id'], 'pipeline_stages', ['tenant_id', 'id'])
     .addForeignKeyConstraint('deal_stage_history_to_fkey', ['tenant_id', 'to_stage_id'], 'pipeline_stages', ['tenant_id', 'id'])
     .addForeignKeyConstraint('deal_stage_history_user_fkey', ['tenant_id', 'changed_by'], 'users', ['tenant_id', 'id'])
@@ -114,7 +141,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   // The links 0006 left open until deals existed.
   await sql`alter table notes add constraint notes_deal_fkey foreign key (tenant_id, deal_id) references deals (tenant_id, id)`.execute(db);
-  await sql`alter table leads add constraint leads_deal_fkey foreign key (tenant_id, converted_deal_id) references deals (tenant_id, id)`.execute(db);
+  await sql`alter table leads add constraint leads_deal_fkey foreign key (tenant_id, converted_deal_id) references deals (tenant_id, id)`.execute(
+    db,
+  );
 
   await db.schema
     .createTable('activities')
@@ -153,12 +182,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addCheckConstraint('activities_ends_after_start', sql`end_at is null or start_at is null or end_at >= start_at`)
     .execute();
   // "My open tasks" and overdue: the assignee's undone activities by due date.
-  await sql`create index activities_assignee_open_idx on activities (tenant_id, assignee_id, due_at, id) where not done and deleted_at is null`.execute(db);
+  await sql`create index activities_assignee_open_idx on activities (tenant_id, assignee_id, due_at, id) where not done and deleted_at is null`.execute(
+    db,
+  );
   await sql`create index activities_due_idx on activities (tenant_id, due_at, id)`.execute(db);
   await sql`create index activities_created_idx on activities (tenant_id, created_at, id)`.execute(db);
   await sql`create index activities_contact_idx on activities (tenant_id, contact_id, id) where contact_id is not null`.execute(db);
   await sql`create index activities_lead_idx on activities (tenant_id, lead_id, id) where lead_id is not null`.execute(db);
-  await sql`create index activities_organization_idx on activities (tenant_id, organization_id, id) where organization_id is not null`.execute(db);
+  await sql`create index activities_organization_idx on activities (tenant_id, organization_id, id) where organization_id is not null`.execute(
+    db,
+  );
   await sql`create index activities_deal_idx on activities (tenant_id, deal_id, id) where deal_id is not null`.execute(db);
   await sql`create index activities_deleted_idx on activities (tenant_id, deleted_at) where deleted_at is not null`.execute(db);
 
@@ -187,7 +220,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addCheckConstraint('email_messages_has_parent', sql`contact_id is not null or deal_id is not null`)
     .execute();
   await sql`create index email_messages_sent_idx on email_messages (tenant_id, sent_at, id)`.execute(db);
-  await sql`create index email_messages_contact_idx on email_messages (tenant_id, contact_id, sent_at, id) where contact_id is not null`.execute(db);
+  await sql`create index email_messages_contact_idx on email_messages (tenant_id, contact_id, sent_at, id) where contact_id is not null`.execute(
+    db,
+  );
   await sql`create index email_messages_deal_idx on email_messages (tenant_id, deal_id, sent_at, id) where deal_id is not null`.execute(db);
   await sql`create index email_messages_deleted_idx on email_messages (tenant_id, deleted_at) where deleted_at is not null`.execute(db);
 }

@@ -51,7 +51,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('group_id', 'uuid', (c) => c.notNull())
     .addColumn('user_id', 'uuid', (c) => c.notNull())
     .addPrimaryKeyConstraint('group_members_pkey', ['tenant_id', 'group_id', 'user_id'])
-    .addForeignKeyConstraint('group_members_group_fkey', ['tenant_id', 'group_id'], 'groups', ['tenant_id', 'id'], (fk) => fk.onDelete('cascade'))
+    .addForeignKeyConstraint('group_members_group_fkey', ['tenant_id', 'group_id'], 'groups', ['tenant_id', 'id'], (fk) =>
+      fk.onDelete('cascade'),
+    )
     .addForeignKeyConstraint('group_members_user_fkey', ['tenant_id', 'user_id'], 'users', ['tenant_id', 'id'])
     .execute();
 
@@ -61,8 +63,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('group_id', 'uuid', (c) => c.notNull())
     .addColumn('role_id', 'uuid', (c) => c.notNull())
     .addPrimaryKeyConstraint('group_roles_pkey', ['tenant_id', 'group_id', 'role_id'])
-    .addForeignKeyConstraint('group_roles_group_fkey', ['tenant_id', 'group_id'], 'groups', ['tenant_id', 'id'], (fk) => fk.onDelete('cascade'))
-    .addForeignKeyConstraint('group_roles_role_fkey', ['tenant_id', 'role_id'], 'roles', ['tenant_id', 'id'], (fk) => fk.onDelete('cascade'))
+    .addForeignKeyConstraint('group_roles_group_fkey', ['tenant_id', 'group_id'], 'groups', ['tenant_id', 'id'], (fk) =>
+      fk.onDelete('cascade'),
+    )
+    .addForeignKeyConstraint('group_roles_role_fkey', ['tenant_id', 'role_id'], 'roles', ['tenant_id', 'id'], (fk) =>
+      fk.onDelete('cascade'),
+    )
     .execute();
 
   await db.schema
@@ -89,10 +95,15 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   // Bumped with every change to who may see what, in the same transaction: app
   // nodes cache a tenant's access snapshot and reload it when this moves.
-  await db.schema.alterTable('tenants').addColumn('access_version', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+  await db.schema
+    .alterTable('tenants')
+    .addColumn('access_version', 'bigint', (c) => c.notNull().defaultTo(0))
+    .execute();
   await db.schema.alterTable('users').addColumn('role_id', 'uuid').addColumn('profile_id', 'uuid').execute();
   await sql`alter table users add constraint users_role_fkey foreign key (tenant_id, role_id) references roles (tenant_id, id)`.execute(db);
-  await sql`alter table users add constraint users_profile_fkey foreign key (tenant_id, profile_id) references profiles (tenant_id, id)`.execute(db);
+  await sql`alter table users add constraint users_profile_fkey foreign key (tenant_id, profile_id) references profiles (tenant_id, id)`.execute(
+    db,
+  );
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

@@ -11,7 +11,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     await sql`alter table ${sql.table(table)} add column owner_group_id uuid`.execute(db);
     await sql`alter table ${sql.table(table)} add constraint ${sql.ref(`${table}_owner_group_fkey`)}
       foreign key (tenant_id, owner_group_id) references groups (tenant_id, id) on delete set null (owner_group_id)`.execute(db);
-    await sql`create index ${sql.ref(`${table}_owner_group_idx`)} on ${sql.table(table)} (tenant_id, owner_group_id) where owner_group_id is not null`.execute(db);
+    await sql`create index ${sql.ref(`${table}_owner_group_idx`)} on ${sql.table(table)} (tenant_id, owner_group_id) where owner_group_id is not null`.execute(
+      db,
+    );
   }
 }
 

@@ -35,7 +35,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addPrimaryKeyConstraint('audit_entries_pkey', ['tenant_id', 'id'])
     .addUniqueConstraint('audit_entries_seq_key', ['tenant_id', 'seq'])
     .execute();
-  await sql`create index audit_entries_pending_idx on audit_entries (tenant_id, at, id) where seq is null and rejected_at is null`.execute(db);
+  await sql`create index audit_entries_pending_idx on audit_entries (tenant_id, at, id) where seq is null and rejected_at is null`.execute(
+    db,
+  );
   await sql`create index audit_entries_at_idx on audit_entries (tenant_id, at desc, id desc)`.execute(db);
   await sql`create index audit_entries_subjects_idx on audit_entries using gin (subject_ids)`.execute(db);
   await sql`create index audit_entries_entity_idx on audit_entries (tenant_id, entity, entity_id, at desc)`.execute(db);
@@ -55,7 +57,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('anchor_id', 'uuid')
     .addColumn('anchor_signature', 'bytea')
     .addColumn('archived_at', 'timestamptz')
-    .addColumn('retention_days', 'integer', (c) => c.notNull().defaultTo(2192).check(sql`retention_days between 30 and 36525`))
+    .addColumn('retention_days', 'integer', (c) =>
+      c
+        .notNull()
+        .defaultTo(2192)
+        .check(sql`retention_days between 30 and 36525`),
+    )
     .execute();
 }
 

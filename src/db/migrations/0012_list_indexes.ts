@@ -22,7 +22,9 @@ const INDEXES: Array<{ name: string; table: string; columns: string }> = [
 
 export async function up(db: Kysely<unknown>): Promise<void> {
   for (const index of INDEXES) {
-    await sql`create index ${sql.ref(index.name)} on ${sql.table(index.table)} (${sql.raw(index.columns)}) where deleted_at is null`.execute(db);
+    await sql`create index ${sql.ref(index.name)} on ${sql.table(index.table)} (${sql.raw(index.columns)}) where deleted_at is null`.execute(
+      db,
+    );
   }
 }
 

@@ -39,7 +39,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`alter table audit_entries drop constraint audit_entries_origin_sealed`.execute(db);
-  await db.schema.alterTable('audit_entries').dropColumn('origin_enc').dropColumn('origin_subject_id').dropColumn('encoding_format').execute();
+  await db.schema
+    .alterTable('audit_entries')
+    .dropColumn('origin_enc')
+    .dropColumn('origin_subject_id')
+    .dropColumn('encoding_format')
+    .execute();
   await db.schema.alterTable('security_events').dropColumn('origin_enc').dropColumn('origin_subject_id').execute();
   await db.schema
     .alterTable('sessions')

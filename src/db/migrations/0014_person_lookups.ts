@@ -35,10 +35,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   for (const table of PEOPLE) {
     await db.schema.alterTable(table).addColumn('person_enc', 'bytea').execute();
-    for (const column of LEGACY) await db.schema.alterTable(table).alterColumn(column, (c) => c.dropNotNull()).execute();
+    for (const column of LEGACY)
+      await db.schema
+        .alterTable(table)
+        .alterColumn(column, (c) => c.dropNotNull())
+        .execute();
     // Every person has their fields somewhere: the document, or (until rewritten) the five legacy columns.
     await sql`alter table ${sql.table(table)} add constraint ${sql.ref(`${table}_sealed_check`)}
-      check (person_enc is not null or (first_name_enc is not null and last_name_enc is not null and emails_enc is not null and phones_enc is not null))`.execute(db);
+      check (person_enc is not null or (first_name_enc is not null and last_name_enc is not null and emails_enc is not null and phones_enc is not null))`.execute(
+      db,
+    );
   }
 }
 
@@ -46,7 +52,11 @@ export async function down(db: Kysely<unknown>): Promise<void> {
   // Only while no row is in the document format (run the app's previous version's data first).
   for (const table of PEOPLE) {
     await sql`alter table ${sql.table(table)} drop constraint ${sql.ref(`${table}_sealed_check`)}`.execute(db);
-    for (const column of LEGACY) await db.schema.alterTable(table).alterColumn(column, (c) => c.setNotNull()).execute();
+    for (const column of LEGACY)
+      await db.schema
+        .alterTable(table)
+        .alterColumn(column, (c) => c.setNotNull())
+        .execute();
     await db.schema.alterTable(table).dropColumn('person_enc').execute();
   }
   await sql`drop index blind_index_terms_record_idx`.execute(db);
