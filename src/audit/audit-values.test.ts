@@ -148,6 +148,20 @@ describe('values in the audit trail follow the visibility of the records', () =>
     expect(hisItems.find((e) => e.action === 'note.created')!.changes).toEqual({ body: { new: marks.bobNote } });
   });
 
+  it('keeps a binned record its owner’s: its owner still reads the values of its entries, others still do not', async () => {
+    const { admin, ann, bob, bobsContact, marks } = await salesTeam();
+    expect((await admin.del(`/api/v1/contacts/${bobsContact.id}`)).statusCode).toBe(204);
+
+    const his = await bob.get(`/api/v1/audit?subjectId=${bobsContact.subjectId}&limit=200`);
+    expect(his.statusCode).toBe(200);
+    const created = (his.json().items as AuditEntry[]).find((e) => e.action === 'contact.created')!;
+    expect(created.changes).toMatchObject({ firstName: { new: marks.bobName } });
+
+    const hers = await ann.get(`/api/v1/audit?subjectId=${bobsContact.subjectId}&limit=200`);
+    expect(hers.statusCode).toBe(200);
+    expect(hers.body).not.toContain(marks.bobName);
+  });
+
   it('shows every value to a holder of audit.allValues and records each use as unrestricted', async () => {
     const { admin, rep, bobsContact, annsContact, marks } = await salesTeam();
     // A privacy officer who reaches no record at all.

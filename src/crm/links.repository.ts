@@ -15,16 +15,29 @@ export interface LinkedRow {
   owner_group_id: string | null;
 }
 
-/** The live records of the tenant among these ids (those deleted, in the bin or of another tenant are not). */
-export async function liveRecords(db: Kysely<Database>, table: LinkedTable, tenantId: string, ids: string[]): Promise<LinkedRow[]> {
+/** Tables whose records have owners: the linked ones, and activities (whose audit values follow them too). */
+export type OwnedTable = LinkedTable | 'activities';
+
+/**
+ * The records of the tenant among these ids, with their owners: live ones
+ * only (those in the bin or of another tenant are not), or with `binned` also
+ * those in the recycle bin, which stay their owners' (the audit trail's reads).
+ */
+export async function recordOwners(
+  db: Kysely<Database>,
+  table: OwnedTable,
+  tenantId: string,
+  ids: string[],
+  options: { binned?: boolean } = {},
+): Promise<LinkedRow[]> {
   if (ids.length === 0) return [];
-  // The four tables share these columns; Kysely cannot type "any of them".
+  // The tables share these columns; Kysely cannot type "any of them".
   return db
     .selectFrom(table as 'contacts')
     .select(['id', 'owner_id', 'owner_group_id'])
     .where('tenant_id', '=', tenantId)
     .where('id', 'in', ids)
-    .where('deleted_at', 'is', null)
+    .$if(!options.binned, (q) => q.where('deleted_at', 'is', null))
     .execute();
 }
 

@@ -4,7 +4,7 @@ import type { Access } from '../access/policy.js';
 import type { Database } from '../db/schema.js';
 import type { Authenticated } from '../identity/identity.service.js';
 import { CrmError } from './crm.errors.js';
-import { liveRecords, type LinkedRow, type LinkedTable } from './links.repository.js';
+import { recordOwners, type LinkedRow, type LinkedTable } from './links.repository.js';
 
 /**
  * Links between records (an activity's contact, a deal's organization and
@@ -32,7 +32,7 @@ export async function linkableIds(
   ids: readonly string[],
   kept: readonly string[] = [],
 ): Promise<Set<string>> {
-  const rows = await liveRecords(db, module, actor.tenantId, [...new Set(ids)]);
+  const rows = await recordOwners(db, module, actor.tenantId, [...new Set(ids)]);
   if (rows.length === 0) return new Set();
   const access = await accessOf(db, actor);
   return new Set(rows.filter((r) => kept.includes(r.id) || sees(access, module, r)).map((r) => r.id));

@@ -3,7 +3,7 @@ import { accessOf } from '../access/access.service.js';
 import type { Database } from '../db/schema.js';
 import type { Authenticated } from '../identity/identity.service.js';
 import { noteParentsAmong } from './notes.repository.js';
-import { ownersAmong, type OwnedTable } from './readable.repository.js';
+import { recordOwners, type OwnedTable } from './links.repository.js';
 
 /**
  * Which records the actor could read now, for answers that speak of records
@@ -27,7 +27,7 @@ export async function readableRecords(
   const idsOf = (entity: string) => [...new Set(refs.filter((r) => r.entity === entity).map((r) => r.id))];
   const reached = async (module: OwnedTable, ids: string[]): Promise<string[]> => {
     if (ids.length === 0 || !access.can(module, 'view')) return [];
-    const rows = await ownersAmong(db, module, actor.tenantId, ids);
+    const rows = await recordOwners(db, module, actor.tenantId, ids, { binned: true });
     return rows.filter((r) => access.mayRead(module, { ownerId: r.owner_id, ownerGroupId: r.owner_group_id })).map((r) => r.id);
   };
   for (const module of OWNED) for (const id of await reached(module, idsOf(module))) readable.add(`${module}:${id}`);
