@@ -267,16 +267,9 @@ class CopyOut {
   handleCopyInResponse(): void {}
 }
 
-const COPY_SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
-
-/** The binary COPY format: a header, then per row a field count and (length, bytes) per field; -1 ends it. */
-class CopyTuples {
-  finished = false;
-  private started = false;
-  private rest: Buffer | null = null;
-  private readonly offsets = [0, 0, 0, 0, 0, 0];
-  private readonly lengths = [0, 0, 0, 0, 0, 0];
-  private readonly row: ChainRow = {
+/** A row to fill in place, entry after entry (one object per walk, not per entry). */
+function emptyChainRow(): ChainRow {
+  return {
     buf: Buffer.alloc(0),
     seq: 0,
     idAt: 0,
@@ -288,6 +281,18 @@ class CopyTuples {
     encodingAt: 0,
     encodingLength: 0,
   };
+}
+
+const COPY_SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
+
+/** The binary COPY format: a header, then per row a field count and (length, bytes) per field; -1 ends it. */
+class CopyTuples {
+  finished = false;
+  private started = false;
+  private rest: Buffer | null = null;
+  private readonly offsets = [0, 0, 0, 0, 0, 0];
+  private readonly lengths = [0, 0, 0, 0, 0, 0];
+  private readonly row = emptyChainRow();
 
   constructor(private readonly visit: (row: ChainRow) => void) {}
 
@@ -363,18 +368,7 @@ function visitFields(row: ChainRow, visit: (row: ChainRow) => void, buf: Buffer,
  * per page, not per row, spares the driver most of its per-row work).
  */
 async function pagedEntries(db: Kysely<Database>, tenantId: string, afterSeq: number, visit: (row: ChainRow) => void): Promise<void> {
-  const row: ChainRow = {
-    buf: Buffer.alloc(0),
-    seq: 0,
-    idAt: 0,
-    prevIdAt: -1,
-    macAt: -1,
-    macLength: -1,
-    chainAt: -1,
-    chainLength: -1,
-    encodingAt: 0,
-    encodingLength: 0,
-  };
+  const row = emptyChainRow();
   const offsets = [0, 0, 0, 0, 0, 0];
   const lengths = [0, 0, 0, 0, 0, 0];
   let from = afterSeq;
