@@ -24,6 +24,7 @@ import { registerOpsRoutes } from './ops.routes.js';
 import { boundDateFormats } from './formats.js';
 import { refuseNulCharacters } from './nul-guard.js';
 import { answerFrameworkError, installProblemHandlers } from './problem.js';
+import { registerWebApp } from './web-app.js';
 
 export interface ServerDeps {
   config: Config;
@@ -156,5 +157,6 @@ export async function buildServer({ config, database, keyring, logger, logStream
   registerDealRoutes(app, database, identity);
   registerImportRoutes(app, database, identity, { maxBytes: config.importLimitBytes });
   registerAuditRoutes(app, database, identity, auditedRecords);
+  await registerWebApp(app);
   return app;
 }

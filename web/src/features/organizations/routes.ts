@@ -1,0 +1,11 @@
+import { createRoute, lazyRouteComponent } from '@tanstack/react-router';
+import { appRoute } from '../../app/app-route';
+
+export const organizationsRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: 'organizations',
+  component: lazyRouteComponent(() => import('./OrganizationsPage')),
+});
+
+/** Registered in src/router.ts. */
+export const organizationsRoutes = [organizationsRoute];

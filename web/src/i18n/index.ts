@@ -1,0 +1,40 @@
+import i18n from 'i18next';
+import { initReactI18next } from 'react-i18next';
+import en from './en.json';
+import nl from './nl.json';
+
+export const LANGUAGES = ['en', 'nl'] as const;
+export type Language = (typeof LANGUAGES)[number];
+
+const STORED = 'custodia.language';
+
+/** Before sign-in: the language chosen on this device, else the browser's. After: the user's setting. */
+function initialLanguage(): Language {
+  const stored = localStorage.getItem(STORED);
+  if (stored === 'en' || stored === 'nl') return stored;
+  for (const tag of navigator.languages ?? [navigator.language]) {
+    const primary = tag.toLowerCase().split('-')[0];
+    if (primary === 'nl' || primary === 'en') return primary;
+  }
+  return 'en';
+}
+
+export function setLanguage(language: Language): void {
+  localStorage.setItem(STORED, language);
+  void i18n.changeLanguage(language);
+}
+
+i18n.on('languageChanged', (language) => {
+  document.documentElement.lang = language;
+});
+
+void i18n.use(initReactI18next).init({
+  resources: { en: { translation: en }, nl: { translation: nl } },
+  lng: initialLanguage(),
+  fallbackLng: 'en',
+  supportedLngs: LANGUAGES,
+  interpolation: { escapeValue: false }, // React escapes
+});
+document.documentElement.lang = i18n.language;
+
+export default i18n;
