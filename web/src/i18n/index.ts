@@ -3,6 +3,20 @@ import { initReactI18next } from 'react-i18next';
 import en from './en.json';
 import nl from './nl.json';
 
+type Strings = { [key: string]: string | Strings };
+
+// Each feature keeps its own strings in features/<feature>/locales/<language>.json, under a
+// top-level key named after the feature, so screens can be written side by side.
+const featureStrings = import.meta.glob<Strings>('../features/*/locales/*.json', { eager: true, import: 'default' });
+
+function withFeatures(language: string, shared: Strings): Strings {
+  const merged: Strings = { ...shared };
+  for (const [path, strings] of Object.entries(featureStrings)) {
+    if (path.endsWith(`/locales/${language}.json`)) Object.assign(merged, strings);
+  }
+  return merged;
+}
+
 export const LANGUAGES = ['en', 'nl'] as const;
 export type Language = (typeof LANGUAGES)[number];
 
@@ -29,7 +43,7 @@ i18n.on('languageChanged', (language) => {
 });
 
 void i18n.use(initReactI18next).init({
-  resources: { en: { translation: en }, nl: { translation: nl } },
+  resources: { en: { translation: withFeatures('en', en) }, nl: { translation: withFeatures('nl', nl) } },
   lng: initialLanguage(),
   fallbackLng: 'en',
   supportedLngs: LANGUAGES,
