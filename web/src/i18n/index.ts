@@ -9,10 +9,19 @@ type Strings = { [key: string]: string | Strings };
 // top-level key named after the feature, so screens can be written side by side.
 const featureStrings = import.meta.glob<Strings>('../features/*/locales/*.json', { eager: true, import: 'default' });
 
+function deepMerge(into: Strings, from: Strings): Strings {
+  const merged: Strings = { ...into };
+  for (const [key, value] of Object.entries(from)) {
+    const existing = merged[key];
+    merged[key] = typeof value === 'object' && typeof existing === 'object' ? deepMerge(existing, value) : value;
+  }
+  return merged;
+}
+
 function withFeatures(language: string, shared: Strings): Strings {
-  const merged: Strings = { ...shared };
+  let merged = shared;
   for (const [path, strings] of Object.entries(featureStrings)) {
-    if (path.endsWith(`/locales/${language}.json`)) Object.assign(merged, strings);
+    if (path.endsWith(`/locales/${language}.json`)) merged = deepMerge(merged, strings);
   }
   return merged;
 }
