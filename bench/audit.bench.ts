@@ -9,8 +9,8 @@ import { canonicalDetails, ENCODING_FORMAT, entryMac, type EntryContent } from '
 import { sealTenant } from '../src/audit/sealer.js';
 import { verifyTenant } from '../src/audit/verify.js';
 import { loadConfig } from '../src/config.js';
-import { contactKind, createContact, getContact, type Contact } from '../src/crm/contacts.service.js';
-import { getPerson, type PersonKind } from '../src/crm/person-records.js';
+import { contactKind, createContact, getContact, type Contact } from '../src/crm/people/contacts.service.js';
+import { getPerson, type PersonKind } from '../src/crm/people/person-records.js';
 import { migrateToLatest, openPglite, openPostgres, type DatabaseHandle } from '../src/db/database.js';
 import type { Database } from '../src/db/schema.js';
 import type { Authenticated } from '../src/identity/identity.service.js';

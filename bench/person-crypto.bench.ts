@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { blindIndexTerms, EMAIL_INDEX, indexKey, NAME_INDEX, PHONE_INDEX } from '../src/keys/blind-index.js';
-import { openPerson, openPersonWith, personFields, sealPerson } from '../src/crm/people.js';
+import { openPerson, openPersonWith, personFields, sealPerson } from '../src/crm/people/people.js';
 import { decryptField, encryptField, fieldKey } from '../src/keys/field-crypto.js';
 import { measure, table, type Measurement } from './harness.js';
 

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
-import { personFields } from '../src/crm/people.js';
-import { createPeopleInBulk, type NewPerson } from '../src/crm/person-records.js';
+import { personFields } from '../src/crm/people/people.js';
+import { createPeopleInBulk, type NewPerson } from '../src/crm/people/person-records.js';
 import type { Database } from '../src/db/schema.js';
 import type { Authenticated, User } from '../src/identity/identity.service.js';
 import type { Keyring } from '../src/keys/keyring.js';

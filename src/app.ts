@@ -7,10 +7,10 @@ import { buildServer } from './http/server.js';
 import { encryptLegacyUsers } from './identity/user-crypto.js';
 import { openKeys } from './keys/keys.service.js';
 import { startMailSender, type MailSender } from './mail/mail.service.js';
-import { startRecycleBinPurger } from './crm/purge-job.js';
+import { startRecycleBinPurger } from './crm/recycle-bin/purge-job.js';
 import { startAuditSealer, type AuditSealer } from './audit/sealer.js';
 import { sealLegacyOrigins } from './audit/security-events.js';
-import { sealLegacyPeople } from './crm/person-records.js';
+import { sealLegacyPeople } from './crm/people/person-records.js';
 import { listTenants } from './tenants/tenants.service.js';
 
 export interface RunningApp {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { auditEntries, crmSession, type AuditEntry, type CrmSession } from '../../test/crm.js';
 import { useTestServer } from '../../test/server.js';
 import { keyringOf } from '../../test/db.js';
-import { purgeExpired } from '../crm/recycle-bin.service.js';
+import { purgeExpired } from '../crm/recycle-bin/recycle-bin.service.js';
 import { reactivateTenant, suspendTenant } from '../tenants/tenants.service.js';
 
 // What the trail records beyond contacts and leads: notes, logged e-mails and

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { testDbKind, useTestDatabase } from '../../test/db.js';
 import { createTestTenant } from '../../test/factories.js';
 import { runCliInProcess as runCli, scratchDir, useCliDatabase } from '../../test/processes.js';
-import { createContact, getContact, updateContact } from '../crm/contacts.service.js';
+import { createContact, getContact, updateContact } from '../crm/people/contacts.service.js';
 import type { Database } from '../db/schema.js';
 import type { Authenticated } from '../identity/identity.service.js';
 import type { Keyring } from '../keys/keyring.js';

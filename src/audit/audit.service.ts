@@ -28,7 +28,7 @@ import { auditActorOf, recordChange, recordRead, VALUES_CONTEXT } from './record
 
 /**
  * What the trail needs to know of the records it names. The CRM answers
- * (crm/audited-records.ts, handed in by http/server.ts), so reading the trail
+ * (crm/common/audited-records.ts, handed in by http/server.ts), so reading the trail
  * does not import the CRM, which writes to it.
  */
 export interface AuditedRecords {

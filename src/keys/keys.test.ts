@@ -10,8 +10,8 @@ import { openBareTestDatabase, pgliteTemplate, testDbKind, useTestDatabase } fro
 import { testConfig, uniqueSlug } from '../../test/factories.js';
 import { openPglite } from '../db/database.js';
 import { encryptLegacyUsers, findUserByEmail, reindexUsers, searchUsersByName } from '../identity/user-crypto.js';
-import { createContact } from '../crm/contacts.service.js';
-import { createNote } from '../crm/notes.service.js';
+import { createContact } from '../crm/people/contacts.service.js';
+import { createNote } from '../crm/notes/notes.service.js';
 import { createTenant } from '../provisioning/provision.js';
 import { terminateTenant } from '../tenants/tenants.service.js';
 import { decryptField, encryptField, FieldDecryptionError, fieldKey } from './field-crypto.js';

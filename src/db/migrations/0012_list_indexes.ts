@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 
 // Every CRM list is keyset-paginated on (sort column, id) within a tenant
-// (src/crm/pagination.ts), over live rows only. Without an index in that
+// (src/crm/common/pagination.ts), over live rows only. Without an index in that
 // order a page sorts the whole tenant: ~150 ms of PostgreSQL time per page at
 // 100,000 contacts. Deals, activities and e-mail messages got theirs with
 // their tables (0007); these are the ones contacts, leads and organizations
