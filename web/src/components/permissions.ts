@@ -37,5 +37,11 @@ export function usePermissions() {
     if (profiles.isError) return true;
     return profile?.permissions[module]?.[action] === true;
   };
-  return { me: user, isAdmin: user?.isAdmin ?? false, can, ready: Boolean(user) && (profiles.isSuccess || profiles.isError) };
+  /** A field the profile hides or makes read-only; hidden fields are also absent from the API's answers. */
+  const field = (module: PermissionModule, name: string): 'hidden' | 'readonly' | undefined => {
+    if (!user || user.isAdmin) return undefined;
+    const rule = profile?.fields[module]?.[name];
+    return rule === 'hidden' || rule === 'readonly' ? rule : undefined;
+  };
+  return { me: user, isAdmin: user?.isAdmin ?? false, can, field, ready: Boolean(user) && (profiles.isSuccess || profiles.isError) };
 }
