@@ -12,6 +12,7 @@ import { importRoutes } from './features/import/routes';
 import { leadsRoutes } from './features/leads/routes';
 import { notesRoutes } from './features/notes/routes';
 import { organizationsRoutes } from './features/organizations/routes';
+import { passwordResetRoutes } from './features/password-reset/routes';
 import { signInRoutes } from './features/sign-in/routes';
 
 const homeRoute = createRoute({
@@ -25,6 +26,7 @@ const homeRoute = createRoute({
 // One line per feature: each feature folder declares its own routes in routes.ts.
 const routeTree = rootRoute.addChildren([
   ...signInRoutes,
+  ...passwordResetRoutes,
   appRoute.addChildren([
     homeRoute,
     ...contactsRoutes,

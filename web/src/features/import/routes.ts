@@ -7,5 +7,12 @@ export const importRoute = createRoute({
   component: lazyRouteComponent(() => import('./ImportPage')),
 });
 
+/** One import's progress and result (GET /imports/{id}), refreshed while it runs. */
+export const importStatusRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: 'import/$importId',
+  component: lazyRouteComponent(() => import('./ImportStatusPage')),
+});
+
 /** Registered in src/router.ts. */
-export const importRoutes = [importRoute];
+export const importRoutes = [importRoute, importStatusRoute];
