@@ -120,6 +120,7 @@ function FirstStep({
         />
         <PasswordInput
           label={t('signIn.password')}
+          visibilityToggleButtonProps={{ 'aria-label': t('signIn.showPassword') }}
           autoComplete="current-password"
           required
           key={form.key('password')}
