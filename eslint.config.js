@@ -24,4 +24,6 @@ export default tseslint.config(
       'no-console': 'error',
     },
   },
+  // Playwright fixtures that need no other fixture are written ({}, use) => …
+  { files: ['e2e/**/*.ts'], rules: { 'no-empty-pattern': 'off' } },
 );
