@@ -7,5 +7,11 @@ export const organizationsRoute = createRoute({
   component: lazyRouteComponent(() => import('./OrganizationsPage')),
 });
 
+export const organizationRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: 'organizations/$organizationId',
+  component: lazyRouteComponent(() => import('./OrganizationPage')),
+});
+
 /** Registered in src/router.ts. */
-export const organizationsRoutes = [organizationsRoute];
+export const organizationsRoutes = [organizationsRoute, organizationRoute];
