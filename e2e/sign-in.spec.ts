@@ -77,7 +77,12 @@ test("the language switch turns the app Dutch and is kept as the user's setting"
   await other.close();
 });
 
-test('with 2FA on, sign-in asks for a code; a recovery code and a TOTP both work', async ({ page, request, mfaTenant, baseURL }) => {
+test('with 2FA on, sign-in asks for a code: a wrong one is refused, a recovery code signs in', async ({
+  page,
+  request,
+  mfaTenant,
+  baseURL,
+}) => {
   // Turn 2FA on through the API, as the enrolment screen will.
   const login = await request.post(`${baseURL}/api/v1/auth/login`, {
     data: { tenant: mfaTenant.slug, email: mfaTenant.email, password: mfaTenant.password },
