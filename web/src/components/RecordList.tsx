@@ -35,8 +35,8 @@ export function RecordList<T>({
 }: {
   queryKey: QueryKey;
   fetchPage: (cursor: string | undefined, limit: number) => Promise<Page<T>>;
-  columns: Column<T>[];
-  rowKey: (row: T) => string;
+  columns: Column<NoInfer<T>>[];
+  rowKey: (row: NoInfer<T>) => string;
   caption: string;
   empty?: string;
   pageSize?: number;
