@@ -58,7 +58,12 @@ export default function ActivitiesPage() {
           </Tabs.Panel>
         ))}
       </Tabs>
-      <Modal opened={creating} onClose={close} title={t('activities.new')}>
+      <Modal
+        opened={creating}
+        onClose={close}
+        closeButtonProps={{ 'aria-label': t('organizations.shared.close') }}
+        title={t('activities.new')}
+      >
         <ActivityForm onSaved={close} />
       </Modal>
     </Stack>

@@ -25,7 +25,12 @@ export function ActivitiesPanel({ target }: { target: Exclude<ActivityTarget, Re
         )}
       </Group>
       <ActivityList filters={filters} />
-      <Modal opened={opened} onClose={close} title={t('activities.new')}>
+      <Modal
+        opened={opened}
+        onClose={close}
+        closeButtonProps={{ 'aria-label': t('organizations.shared.close') }}
+        title={t('activities.new')}
+      >
         <ActivityForm target={target} onSaved={close} />
       </Modal>
     </Stack>

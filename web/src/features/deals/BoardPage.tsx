@@ -173,8 +173,10 @@ function StageColumn({
         <Text size="xs" c="dimmed">
           {t('deals.board.count', { count: deals.length })} · {t('deals.board.probability', { value: format.number(stage.probability) })}
         </Text>
-        <Text size="sm" fw={600} aria-label={t('deals.board.totalOf', { stage: stage.name })} data-testid="stage-total">
-          {totals.length === 0 ? format.money(0, 'EUR') : totals.map(([currency, amount]) => format.money(amount, currency)).join(' + ')}
+        <Text size="sm" fw={600}>
+          {t('deals.board.total', {
+            amount: totals.length === 0 ? format.number(0) : totals.map(([currency, amount]) => format.money(amount, currency)).join(' + '),
+          })}
         </Text>
         <Stack gap="xs" component="ul" style={{ listStyle: 'none', padding: 0, margin: 0 }} mih={60}>
           {deals.map((deal) => (

@@ -4,6 +4,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, data } from '../../api/client';
+import { useFormat } from '../../i18n/format';
 import { RecordPicker } from '../notes/RecordPicker';
 import { TagsField } from '../../components/Pickers';
 import { ConflictAlert, saveFailureOf } from '../organizations/shared-ui';
@@ -47,6 +48,7 @@ export function DealForm({
 }) {
   const { t } = useTranslation();
   const queryClient = useQueryClient();
+  const dutch = useFormat().locale === 'nl-NL';
   const pipelines = useQuery(pipelinesQuery);
   const [conflict, setConflict] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
@@ -126,7 +128,8 @@ export function DealForm({
             required
             min={0}
             decimalScale={minorDigits(form.values.currency)}
-            thousandSeparator=" "
+            decimalSeparator={dutch ? ',' : '.'}
+            thousandSeparator={dutch ? '.' : ','}
             hideControls
             {...form.getInputProps('amount')}
           />

@@ -134,7 +134,13 @@ export default function DealPage() {
           <NotesPanel target={{ dealId: current.id }} />
         </Grid.Col>
       </Grid>
-      <Modal opened={editing} onClose={close} title={t('deals.edit')} size="lg">
+      <Modal
+        opened={editing}
+        onClose={close}
+        closeButtonProps={{ 'aria-label': t('organizations.shared.close') }}
+        title={t('deals.edit')}
+        size="lg"
+      >
         <DealForm
           key={current.version}
           deal={current}

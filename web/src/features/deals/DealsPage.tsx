@@ -78,7 +78,13 @@ export default function DealsPage() {
         caption={t('deals.caption')}
         empty={t('deals.empty')}
       />
-      <Modal opened={creating} onClose={close} title={t('deals.new')} size="lg">
+      <Modal
+        opened={creating}
+        onClose={close}
+        closeButtonProps={{ 'aria-label': t('organizations.shared.close') }}
+        title={t('deals.new')}
+        size="lg"
+      >
         <DealForm
           onSaved={(saved) => {
             close();

@@ -34,6 +34,7 @@ function NoteContext({ note }: { note: Note }) {
         {sep}
         <Anchor
           size="xs"
+          underline="always"
           renderRoot={(props) => <Link {...props} to="/organizations/$organizationId" params={{ organizationId: note.organizationId }} />}
         >
           {t('notes.kinds.organization')}
@@ -44,7 +45,11 @@ function NoteContext({ note }: { note: Note }) {
     return (
       <>
         {sep}
-        <Anchor size="xs" renderRoot={(props) => <Link {...props} to="/deals/$dealId" params={{ dealId: note.dealId }} />}>
+        <Anchor
+          size="xs"
+          underline="always"
+          renderRoot={(props) => <Link {...props} to="/deals/$dealId" params={{ dealId: note.dealId }} />}
+        >
           {t('notes.kinds.deal')}
         </Anchor>
       </>
@@ -53,7 +58,11 @@ function NoteContext({ note }: { note: Note }) {
     return (
       <>
         {sep}
-        <Anchor size="xs" renderRoot={(props) => <Link {...props} to="/contacts/$contactId" params={{ contactId: note.contactId }} />}>
+        <Anchor
+          size="xs"
+          underline="always"
+          renderRoot={(props) => <Link {...props} to="/contacts/$contactId" params={{ contactId: note.contactId }} />}
+        >
           {t('notes.kinds.contact')}
         </Anchor>
       </>

@@ -146,10 +146,21 @@ export default function OrganizationPage() {
         </Grid.Col>
       </Grid>
 
-      <Modal opened={editing} onClose={edit.close} title={t('organizations.edit')}>
+      <Modal
+        opened={editing}
+        onClose={edit.close}
+        closeButtonProps={{ 'aria-label': t('organizations.shared.close') }}
+        title={t('organizations.edit')}
+      >
         <OrganizationForm key={current.version} organization={current} onSaved={edit.close} />
       </Modal>
-      <Modal opened={addingDeal} onClose={addDeal.close} title={t('organizations.newDeal')} size="lg">
+      <Modal
+        opened={addingDeal}
+        onClose={addDeal.close}
+        closeButtonProps={{ 'aria-label': t('organizations.shared.close') }}
+        title={t('organizations.newDeal')}
+        size="lg"
+      >
         <DealForm organization={{ id: current.id, name: current.name }} onSaved={addDeal.close} />
       </Modal>
     </Stack>

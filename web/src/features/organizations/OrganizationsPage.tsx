@@ -107,7 +107,12 @@ export default function OrganizationsPage() {
         caption={t('organizations.caption')}
         empty={t('organizations.empty')}
       />
-      <Modal opened={creating} onClose={close} title={t('organizations.new')}>
+      <Modal
+        opened={creating}
+        onClose={close}
+        closeButtonProps={{ 'aria-label': t('organizations.shared.close') }}
+        title={t('organizations.new')}
+      >
         <OrganizationForm
           onSaved={(saved) => {
             close();
