@@ -1,10 +1,10 @@
 import { Alert, Center, Loader, Stack, Title } from '@mantine/core';
-import { notifications } from '@mantine/notifications';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useNavigate, useParams } from '@tanstack/react-router';
 import { useTranslation } from 'react-i18next';
 import { api, data } from '../../api/client';
 import { PersonForm } from '../../components/PersonForm';
+import { notify } from '../../components/notify';
 import { problemDetail } from '../../components/problems';
 import { contactQuery, personName } from './queries';
 
@@ -18,7 +18,7 @@ export default function ContactFormPage() {
 
   const saved = (id: string) => {
     void queryClient.invalidateQueries({ queryKey: ['contacts'] });
-    notifications.show({ message: contactId ? t('contacts.saved') : t('contacts.created'), color: 'green' });
+    notify(contactId ? t('contacts.saved') : t('contacts.created'), 'green');
     void navigate({ to: '/contacts/$contactId', params: { contactId: id } });
   };
 

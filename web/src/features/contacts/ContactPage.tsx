@@ -1,6 +1,5 @@
 import { Alert, Badge, Button, Center, Group, Loader, Paper, Stack, Table, Tabs, Text, Title } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
-import { notifications } from '@mantine/notifications';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useNavigate } from '@tanstack/react-router';
 import { AnchorLink, ButtonLink } from '../../components/links';
@@ -11,6 +10,7 @@ import { AccessLog } from '../../components/AccessLog';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { usePermissions } from '../../components/permissions';
 import { PersonSummary } from '../../components/PersonSummary';
+import { notify } from '../../components/notify';
 import { problemDetail } from '../../components/problems';
 import { RecordTimeline, type TimelineEntry } from '../../components/RecordTimeline';
 import { useFormat } from '../../i18n/format';
@@ -82,10 +82,10 @@ export default function ContactPage() {
     try {
       await api.DELETE('/api/v1/contacts/{id}', { params: { path: { id: record.id } } });
       await queryClient.invalidateQueries({ queryKey: ['contacts'] });
-      notifications.show({ message: t('contacts.deleted', { name }), color: 'green' });
+      notify(t('contacts.deleted', { name }), 'green');
       await navigate({ to: '/contacts' });
     } catch (error) {
-      notifications.show({ message: t('app.error', { detail: problemDetail(error) }), color: 'red' });
+      notify(t('app.error', { detail: problemDetail(error) }), 'red');
     } finally {
       setDeleting(false);
       confirm.close();
@@ -94,7 +94,7 @@ export default function ContactPage() {
 
   const timeline: TimelineEntry[] = [
     { id: 'created', at: record.createdAt, title: t('contacts.timeline.created') },
-    ...(record.updatedAt !== record.createdAt ? [{ id: 'updated', at: record.updatedAt, title: t('contacts.timeline.updated') }] : []),
+    ...(record.version > 1 ? [{ id: 'updated', at: record.updatedAt, title: t('contacts.timeline.updated') }] : []),
     ...(deals.data ?? []).map((deal) => ({
       id: `deal-${deal.id}`,
       at: deal.createdAt,

@@ -1,10 +1,10 @@
 import { Alert, Center, Loader, Stack, Title } from '@mantine/core';
-import { notifications } from '@mantine/notifications';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useNavigate, useParams } from '@tanstack/react-router';
 import { useTranslation } from 'react-i18next';
 import { api, data } from '../../api/client';
 import { PersonForm } from '../../components/PersonForm';
+import { notify } from '../../components/notify';
 import { problemDetail } from '../../components/problems';
 import { leadQuery, personName } from './queries';
 
@@ -18,7 +18,7 @@ export default function LeadFormPage() {
 
   const saved = (id: string) => {
     void queryClient.invalidateQueries({ queryKey: ['leads'] });
-    notifications.show({ message: leadId ? t('leads.saved') : t('leads.created'), color: 'green' });
+    notify(leadId ? t('leads.saved') : t('leads.created'), 'green');
     void navigate({ to: '/leads/$leadId', params: { leadId: id } });
   };
 

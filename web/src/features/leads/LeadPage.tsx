@@ -1,6 +1,5 @@
 import { Alert, Badge, Button, Center, Group, Loader, Paper, Stack, Table, Tabs, Text, Title } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
-import { notifications } from '@mantine/notifications';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useNavigate } from '@tanstack/react-router';
 import { AnchorLink, ButtonLink } from '../../components/links';
@@ -11,6 +10,7 @@ import { AccessLog } from '../../components/AccessLog';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { usePermissions } from '../../components/permissions';
 import { PersonSummary } from '../../components/PersonSummary';
+import { notify } from '../../components/notify';
 import { problemDetail } from '../../components/problems';
 import { RecordTimeline, type TimelineEntry } from '../../components/RecordTimeline';
 import { useFormat } from '../../i18n/format';
@@ -67,10 +67,10 @@ export default function LeadPage() {
     try {
       await api.DELETE('/api/v1/leads/{id}', { params: { path: { id: record.id } } });
       await queryClient.invalidateQueries({ queryKey: ['leads'] });
-      notifications.show({ message: t('leads.deleted', { name }), color: 'green' });
+      notify(t('leads.deleted', { name }), 'green');
       await navigate({ to: '/leads' });
     } catch (error) {
-      notifications.show({ message: t('app.error', { detail: problemDetail(error) }), color: 'red' });
+      notify(t('app.error', { detail: problemDetail(error) }), 'red');
     } finally {
       setDeleting(false);
       confirm.close();
@@ -81,13 +81,13 @@ export default function LeadPage() {
     convert.close();
     await queryClient.invalidateQueries({ queryKey: ['leads'] });
     await queryClient.invalidateQueries({ queryKey: ['contacts'] });
-    notifications.show({ message: t('leads.convert.done', { name }), color: 'green' });
+    notify(t('leads.convert.done', { name }), 'green');
     await navigate({ to: '/contacts/$contactId', params: { contactId } });
   };
 
   const timeline: TimelineEntry[] = [
     { id: 'created', at: record.createdAt, title: t('leads.timeline.created') },
-    ...(record.updatedAt !== record.createdAt ? [{ id: 'updated', at: record.updatedAt, title: t('leads.timeline.updated') }] : []),
+    ...(record.version > 1 ? [{ id: 'updated', at: record.updatedAt, title: t('leads.timeline.updated') }] : []),
     ...(record.convertedAt ? [{ id: 'converted', at: record.convertedAt, title: t('leads.timeline.converted') }] : []),
     ...(activities.data ?? []).map((activity) => ({
       id: `activity-${activity.id}`,
@@ -126,9 +126,7 @@ export default function LeadPage() {
         </Stack>
         <Group gap="xs">
           {!converted && can('contacts', 'create') && can('leads', 'edit') && (
-            <Button variant="filled" color="green" onClick={convert.open}>
-              {t('leads.convert.action')}
-            </Button>
+            <Button onClick={convert.open}>{t('leads.convert.action')}</Button>
           )}
           {!converted && can('leads', 'edit') && (
             <ButtonLink to="/leads/$leadId/edit" params={{ leadId: record.id }}>

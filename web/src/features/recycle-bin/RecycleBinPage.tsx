@@ -1,5 +1,4 @@
 import { Button, Group, Select, Stack, Text, Title } from '@mantine/core';
-import { notifications } from '@mantine/notifications';
 import { useQueryClient } from '@tanstack/react-query';
 import { useNavigate } from '@tanstack/react-router';
 import { useState } from 'react';
@@ -7,6 +6,7 @@ import { useTranslation } from 'react-i18next';
 import { api, data } from '../../api/client';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { usePermissions } from '../../components/permissions';
+import { notify } from '../../components/notify';
 import { problemDetail } from '../../components/problems';
 import { RecordList } from '../../components/RecordList';
 import { useFormat } from '../../i18n/format';
@@ -40,11 +40,11 @@ export default function RecycleBinPage() {
     setBusy(item.id);
     try {
       await api.POST('/api/v1/recycle-bin/{module}/{id}/restore', { params: { path: { module: item.module, id: item.id } } });
-      notifications.show({ message: t('recycleBin.restored', { title: titleOf(item) }), color: 'green' });
+      notify(t('recycleBin.restored', { title: titleOf(item) }), 'green');
       await queryClient.invalidateQueries({ queryKey: ['recycle-bin'] });
       await queryClient.invalidateQueries({ queryKey: [item.module] });
     } catch (error) {
-      notifications.show({ message: t('app.error', { detail: problemDetail(error) }), color: 'red' });
+      notify(t('app.error', { detail: problemDetail(error) }), 'red');
     } finally {
       setBusy(null);
     }
@@ -55,10 +55,10 @@ export default function RecycleBinPage() {
     setBusy(item.id);
     try {
       await api.DELETE('/api/v1/recycle-bin/{module}/{id}', { params: { path: { module: item.module, id: item.id } } });
-      notifications.show({ message: t('recycleBin.purged', { title: titleOf(item) }), color: 'green' });
+      notify(t('recycleBin.purged', { title: titleOf(item) }), 'green');
       await queryClient.invalidateQueries({ queryKey: ['recycle-bin'] });
     } catch (error) {
-      notifications.show({ message: t('app.error', { detail: problemDetail(error) }), color: 'red' });
+      notify(t('app.error', { detail: problemDetail(error) }), 'red');
     } finally {
       setBusy(null);
       setPurging(null);
