@@ -140,6 +140,7 @@ export function AuditPanel() {
                     <Table.Th>{t('admin.audit.actor')}</Table.Th>
                     <Table.Th>{t('admin.audit.record')}</Table.Th>
                     <Table.Th>{t('admin.audit.fields')}</Table.Th>
+                    <Table.Th>{t('admin.audit.details')}</Table.Th>
                     <Table.Th>{t('admin.audit.from_ip')}</Table.Th>
                   </Table.Tr>
                 </Table.Thead>
@@ -173,6 +174,14 @@ export function AuditPanel() {
   );
 }
 
+/** The entry's plain details (e.g. `change: role.created` of an access change), as text. */
+function detailsOf(entry: AuditEntry): string {
+  return Object.entries(entry.details)
+    .filter(([, value]) => ['string', 'number', 'boolean'].includes(typeof value))
+    .map(([key, value]) => `${key}: ${String(value)}`)
+    .join(', ');
+}
+
 function AuditRow({ entry, actor }: { entry: AuditEntry; actor: string }) {
   const { t } = useTranslation();
   const format = useFormat();
@@ -197,6 +206,7 @@ function AuditRow({ entry, actor }: { entry: AuditEntry; actor: string }) {
           </Badge>
         )}
       </Table.Td>
+      <Table.Td>{detailsOf(entry) || '—'}</Table.Td>
       <Table.Td>{entry.ip ?? '—'}</Table.Td>
     </Table.Tr>
   );
