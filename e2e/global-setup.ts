@@ -20,16 +20,24 @@ function freePort(): Promise<number> {
   });
 }
 
-function cli(env: NodeJS.ProcessEnv, args: string[]): string {
-  const result = spawnSync(process.execPath, ['bin/custodia.js', ...args], { cwd: root, env, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`custodia ${args.slice(0, 2).join(' ')} failed (${result.status}): ${result.stderr}`);
-  return result.stdout;
+function cli(env: NodeJS.ProcessEnv, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['bin/custodia.js', ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      code === 0 ? resolve(stdout) : reject(new Error(`custodia ${args.slice(0, 2).join(' ')} failed (${code}): ${stderr}`)),
+    );
+  });
 }
 
-function createTenant(env: NodeJS.ProcessEnv, slug: string): E2eTenant {
+async function createTenant(env: NodeJS.ProcessEnv, slug: string): Promise<E2eTenant> {
   const email = `admin@${slug}.test`;
   const password = `e2e ${randomBytes(12).toString('base64url')}`;
-  cli(env, ['tenant', 'create', '--slug', slug, '--name', `${slug} BV`, '--admin-email', email, '--admin-password', password]);
+  await cli(env, ['tenant', 'create', '--slug', slug, '--name', `${slug} BV`, '--admin-email', email, '--admin-password', password]);
   return { slug, email, password };
 }
 
@@ -66,13 +74,11 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     CUSTODIA_TEST_CHEAP_PASSWORD_HASHING: 'true',
     CUSTODIA_PUBLIC_URL: `http://127.0.0.1:${port}`,
   };
-  // Before the server starts, the CLI opens the data dir itself.
-  const main = createTenant(env, 'e2e');
-  const mfa = createTenant(env, 'e2e-mfa');
-
   const server = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
   await waitUntilReady(url, server);
+  // The CLI talks to the running server over its admin socket: no second open of the database.
+  const [main, mfa] = await Promise.all([createTenant(env, 'e2e'), createTenant(env, 'e2e-mfa')]);
   process.env[E2E_ENV.url] = url;
   process.env[E2E_ENV.tenant] = JSON.stringify(main);
   process.env[E2E_ENV.mfaTenant] = JSON.stringify(mfa);

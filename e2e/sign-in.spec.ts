@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { expect, expectNoSeriousA11yViolations, signIn, test, totpCode } from './support/test.ts';
 
 test('the sign-in page passes axe and labels its fields', async ({ page }) => {
@@ -117,4 +118,18 @@ test('the navigation sits behind a burger on a phone @phone', async ({ page, ten
   await expect(page.getByRole('heading', { level: 1, name: 'Leads' })).toBeVisible();
   await expect(nav.getByRole('link', { name: 'Leads' })).not.toBeInViewport();
   await expectNoSeriousA11yViolations(page);
+});
+
+test('the sign-in route loads at most 250 KB of compressed JavaScript', async ({ page }) => {
+  const scripts: Promise<Buffer>[] = [];
+  page.on('response', (response) => {
+    if (response.request().resourceType() === 'script') scripts.push(response.body());
+  });
+  await page.goto('/sign-in');
+  await expect(page.getByRole('button', { name: 'Sign in' })).toBeVisible();
+  await page.waitForLoadState('networkidle');
+  const bodies = await Promise.all(scripts);
+  const compressed = bodies.reduce((total, body) => total + gzipSync(body, { level: 9 }).length, 0);
+  expect(bodies.length).toBeGreaterThan(0);
+  expect(compressed, `${bodies.length} scripts, ${compressed} bytes gzipped`).toBeLessThanOrEqual(250 * 1024);
 });
