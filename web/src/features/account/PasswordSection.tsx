@@ -28,10 +28,11 @@ export function PasswordSection() {
       await api.POST('/api/v1/me/password', { body: { currentPassword, newPassword } });
       form.reset();
       await queryClient.invalidateQueries({ queryKey: ['me', 'sessions'] });
-      notifications.show({ message: t('account.passwordChanged') });
+      notifications.show({ message: t('account.passwordChanged'), closeButtonProps: { 'aria-label': t('account.close') } });
     } catch (caught) {
       if (caught instanceof ApiError && caught.errors?.length) form.setErrors(caught.fieldErrors());
-      else if (caught instanceof ApiError && caught.status === 401) form.setErrors({ currentPassword: t('account.currentPasswordWrong') });
+      else if (caught instanceof ApiError && (caught.code === 'password_incorrect' || caught.status === 401))
+        form.setErrors({ currentPassword: t('account.currentPasswordWrong') });
       else if (caught instanceof ApiError && caught.status === 400) form.setErrors({ newPassword: caught.detail });
       else setError(errorMessage(caught, t));
     }

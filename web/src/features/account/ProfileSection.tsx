@@ -34,7 +34,7 @@ export function ProfileSection() {
       );
       // The route context holds the session read at navigation: load it again for the header.
       await router.invalidate();
-      notifications.show({ message: t('account.profileSaved') });
+      notifications.show({ message: t('account.profileSaved'), closeButtonProps: { 'aria-label': t('account.close') } });
     } catch (caught) {
       if (caught instanceof ApiError && caught.errors?.length) form.setErrors(caught.fieldErrors());
       else setError(errorMessage(caught, t));

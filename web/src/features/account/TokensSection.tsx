@@ -87,14 +87,9 @@ export function TokensSection() {
           {t('account.tokensIntro')}
         </Text>
         {created && (
-          <Alert
-            color="green"
-            title={t('account.tokenCreated', { name: created.name })}
-            withCloseButton
-            onClose={() => setCreated(null)}
-            closeButtonLabel={t('account.close')}
-          >
+          <Alert color="green" withCloseButton onClose={() => setCreated(null)} closeButtonLabel={t('account.close')}>
             <Stack gap="xs">
+              <Text fw={700}>{t('account.tokenCreated', { name: created.name })}</Text>
               <Text size="sm">{t('account.tokenOnce')}</Text>
               <Group gap="xs" wrap="nowrap">
                 <Code style={{ wordBreak: 'break-all' }} data-testid="new-token">
@@ -152,7 +147,7 @@ export function TokensSection() {
         {items.length === 0 ? (
           <Text size="sm">{t('account.noTokens')}</Text>
         ) : (
-          <Table.ScrollContainer minWidth={560}>
+          <Table.ScrollContainer minWidth={560} scrollAreaProps={{ viewportProps: { tabIndex: 0 } }}>
             <Table>
               <Table.Thead>
                 <Table.Tr>

@@ -234,7 +234,7 @@ function Enabled({ remaining, onNewCodes }: { remaining: number; onNewCodes: (co
           onNewCodes(answer.recoveryCodes);
         } else {
           await api.POST('/api/v1/me/mfa/totp/disable', { body });
-          notifications.show({ message: t('account.disabled') });
+          notifications.show({ message: t('account.disabled'), closeButtonProps: { 'aria-label': t('account.close') } });
           form.reset();
         }
         await queryClient.invalidateQueries({ queryKey: ['me', 'mfa'] });

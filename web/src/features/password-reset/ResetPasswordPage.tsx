@@ -66,12 +66,14 @@ export default function ResetPasswordPage() {
           <Stack>
             <Text size="sm">{t('passwordReset.confirmIntro')}</Text>
             {error && (
-              <Alert color="red" role="alert">
-                {error}{' '}
+              <>
+                <Alert color="red" role="alert">
+                  {error}
+                </Alert>
                 <Anchor component={Link} to="/forgot-password" size="sm">
                   {t('passwordReset.askAgain')}
                 </Anchor>
-              </Alert>
+              </>
             )}
             <PasswordInput
               label={t('passwordReset.newPassword')}
