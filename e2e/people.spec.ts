@@ -299,3 +299,17 @@ test('the contacts list fits a phone @phone', async ({ page, request, tenant, ba
   await link.click();
   await expect(page.getByRole('heading', { level: 1, name: `Ilse ${lastName}` })).toBeVisible();
 });
+
+test('an administrator exports the contacts as CSV from the list', async ({ page, request, tenant, baseURL }) => {
+  const api = await apiAs(request, baseURL!, tenant);
+  const lastName = uniqueName('Export');
+  await api.post<Person>('/contacts', { firstName: 'Joost', lastName, emails: [], tags: [lastName.toLowerCase()] });
+  await openContacts(page, tenant);
+  await page.goto(`/contacts?tag=${lastName.toLowerCase()}`);
+  await expect(page.getByRole('row').filter({ hasText: `Joost ${lastName}` })).toBeVisible();
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Export CSV' }).click()]);
+  const csv = await (await download.createReadStream()).toArray();
+  const text = Buffer.concat(csv as Buffer[]).toString('utf8');
+  expect(text).toContain(lastName);
+  expect(text.split('\n').filter((line) => line.trim() !== '')).toHaveLength(2); // the header and the one tagged contact
+});
