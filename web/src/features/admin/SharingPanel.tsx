@@ -159,6 +159,11 @@ function SharingRules() {
                       variant="default"
                       color="red"
                       loading={remove.isPending && remove.variables === rule.id}
+                      aria-label={t('admin.sharing.deleteRule', {
+                        module: t(`admin.modules.${rule.module}`),
+                        from: partyName(rule.from),
+                        to: partyName(rule.to),
+                      })}
                       onClick={() => remove.mutate(rule.id)}
                     >
                       {t('admin.delete')}

@@ -1,7 +1,8 @@
 import { Alert, Badge, Button, Group, Modal, PasswordInput, Select, Stack, Switch, Table, Text, TextInput, Title } from '@mantine/core';
 import { useForm } from '@mantine/form';
+import { useDebouncedValue } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, data } from '../../api/client';
@@ -10,7 +11,7 @@ import { Loading } from '../../app/RouteStates';
 import { useFormat } from '../../i18n/format';
 import { PRIMARY } from './theme';
 import { closable, fieldErrorsOf, problemMessage } from './problems';
-import { profilesQuery, roleTree, rolesQuery, usersQuery, type User } from './queries';
+import { profilesQuery, roleTree, rolesQuery, usersSearchQuery, type User } from './queries';
 
 /** Users: create (with role and profile), change, deactivate or reactivate, reset a lost 2FA device. */
 export function UsersPanel() {
@@ -18,12 +19,14 @@ export function UsersPanel() {
   const format = useFormat();
   const queryClient = useQueryClient();
   const { session } = appRoute.useRouteContext();
-  const users = useQuery(usersQuery);
+  const [search, setSearch] = useState('');
+  const [q] = useDebouncedValue(search.trim(), 300);
+  const users = useQuery({ ...usersSearchQuery(q), placeholderData: keepPreviousData });
   const roles = useQuery(rolesQuery);
   const profiles = useQuery(profilesQuery);
   const [editing, setEditing] = useState<User | 'new' | null>(null);
 
-  const refresh = () => queryClient.invalidateQueries({ queryKey: usersQuery.queryKey });
+  const refresh = () => queryClient.invalidateQueries({ queryKey: ['admin', 'users'] });
   const change = useMutation({
     mutationFn: async ({ user, status }: { user: User; status: User['status'] }) =>
       data(api.PATCH('/api/v1/users/{id}', { params: { path: { id: user.id } }, body: { status } })),
@@ -65,6 +68,14 @@ export function UsersPanel() {
       <Text size="sm" c="dimmed">
         {t('admin.users.noInvite')}
       </Text>
+      <TextInput
+        label={t('admin.users.search')}
+        value={search}
+        onChange={(event) => setSearch(event.currentTarget.value)}
+        maw={400}
+        type="search"
+      />
+      {users.data.length === 0 && <Text c="dimmed">{t('admin.users.noneFound')}</Text>}
       <Table.ScrollContainer minWidth={900}>
         <Table striped highlightOnHover>
           <Table.Thead>

@@ -73,6 +73,12 @@ export const usersQuery = queryOptions({
   queryKey: ['admin', 'users'],
   queryFn: async () => (await data(api.GET('/api/v1/users'))).items,
 });
+/** Users whose name has a word starting with `q` (the API's search). */
+export const usersSearchQuery = (q: string) =>
+  queryOptions({
+    queryKey: ['admin', 'users', { q }],
+    queryFn: async () => (await data(api.GET('/api/v1/users', { params: { query: q ? { q } : {} } }))).items,
+  });
 export const rolesQuery = queryOptions({
   queryKey: ['admin', 'roles'],
   queryFn: async () => (await data(api.GET('/api/v1/roles'))).items,
