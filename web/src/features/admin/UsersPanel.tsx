@@ -76,7 +76,7 @@ export function UsersPanel() {
         type="search"
       />
       {users.data.length === 0 && <Text c="dimmed">{t('admin.users.noneFound')}</Text>}
-      <Table.ScrollContainer minWidth={900}>
+      <Table.ScrollContainer minWidth={1000}>
         <Table striped highlightOnHover>
           <Table.Thead>
             <Table.Tr>
@@ -105,9 +105,9 @@ export function UsersPanel() {
                 <Table.Td>{roleName(user.roleId)}</Table.Td>
                 <Table.Td>{profileName(user)}</Table.Td>
                 <Table.Td>
-                  <Badge color={user.status === 'active' ? 'teal.9' : 'gray.8'} variant="outline">
+                  <Text size="sm" fw={600} c={user.status === 'active' ? 'teal.9' : 'gray.8'}>
                     {t(`admin.users.statuses.${user.status}`)}
-                  </Badge>
+                  </Text>
                 </Table.Td>
                 <Table.Td>{t(user.mfaEnabled ? 'admin.users.mfaOn' : 'admin.users.mfaOff')}</Table.Td>
                 <Table.Td>{format.date(user.createdAt)}</Table.Td>
