@@ -22,7 +22,7 @@ export default function AccountPage() {
             {t('account.mfaTitle')}
           </Title>
           <Group>
-            <Badge color={session.user.mfaEnabled ? 'green' : 'gray'}>
+            <Badge color={session.user.mfaEnabled ? 'teal.9' : 'gray.8'}>
               {session.user.mfaEnabled ? t('account.mfaOn') : t('account.mfaOff')}
             </Badge>
             <Anchor component={Link} to="/account/two-factor">

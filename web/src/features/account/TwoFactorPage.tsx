@@ -253,7 +253,7 @@ function Enabled({ remaining, onNewCodes }: { remaining: number; onNewCodes: (co
     <Paper withBorder p="md">
       <Stack>
         <Group>
-          <Badge color="green">{t('account.mfaOn')}</Badge>
+          <Badge color="teal.9">{t('account.mfaOn')}</Badge>
           <Text size="sm">{t('account.recoveryRemaining', { count: remaining })}</Text>
         </Group>
         <Title order={2} size="h3">

@@ -145,7 +145,6 @@ export default function ImportPage() {
             <FileInput
               label={t('import.file')}
               description={t('import.fileHint')}
-              placeholder={t('import.filePlaceholder')}
               accept=".csv,.txt,.vcf,.vcard,text/csv,text/vcard,text/plain"
               value={file}
               onChange={(chosen) => void choose(chosen)}
@@ -237,13 +236,9 @@ export default function ImportPage() {
                           <Table.Td>
                             {dryRun ? (
                               ignored.has(column.toLowerCase()) || mapping[column] === 'ignore' ? (
-                                <Badge color="gray" variant="light">
-                                  {t('import.notUsed')}
-                                </Badge>
+                                <Badge color="gray.8">{t('import.notUsed')}</Badge>
                               ) : (
-                                <Badge color="green" variant="light">
-                                  {t('import.isUsed')}
-                                </Badge>
+                                <Badge color="teal.9">{t('import.isUsed')}</Badge>
                               )
                             ) : (
                               <Text size="sm" c="dimmed">

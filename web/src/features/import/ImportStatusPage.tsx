@@ -32,10 +32,14 @@ export default function ImportStatusPage() {
     <Stack maw={960}>
       <Title order={1}>{t('import.statusTitle')}</Title>
       <Group>
-        <Badge color={value.status === 'done' ? 'green' : value.status === 'failed' ? 'red' : 'blue'}>
+        <Badge color={value.status === 'done' ? 'teal.9' : value.status === 'failed' ? 'red.9' : 'blue.9'}>
           {t(`import.status.${value.status}`)}
         </Badge>
-        {value.dryRun && <Badge variant="outline">{t('import.dryRunBadge')}</Badge>}
+        {value.dryRun && (
+          <Badge variant="outline" color="dark">
+            {t('import.dryRunBadge')}
+          </Badge>
+        )}
         <Text size="sm">{t('import.startedAt', { at: format.dateTime(value.startedAt) })}</Text>
       </Group>
       {value.status === 'running' && (

@@ -45,7 +45,7 @@ export async function previewOf(file: File): Promise<FilePreview> {
   );
   let records: string[][] = [];
   try {
-    records = parse(text, { delimiter, to_line: 4, relax_column_count: true, relax_quotes: true, bom: true, skip_empty_lines: true });
+    records = parse(text, { delimiter, to: 4, relax_column_count: true, relax_quotes: true, bom: true, skip_empty_lines: true });
   } catch {
     records = [firstLine.split(delimiter)];
   }
