@@ -12,6 +12,8 @@ import { importRoutes } from './features/import/routes';
 import { leadsRoutes } from './features/leads/routes';
 import { notesRoutes } from './features/notes/routes';
 import { organizationsRoutes } from './features/organizations/routes';
+import { recycleBinRoutes } from './features/recycle-bin/routes';
+import { searchRoutes } from './features/search/routes';
 import { passwordResetRoutes } from './features/password-reset/routes';
 import { signInRoutes } from './features/sign-in/routes';
 
@@ -36,6 +38,8 @@ const routeTree = rootRoute.addChildren([
     ...activitiesRoutes,
     ...notesRoutes,
     ...importRoutes,
+    ...recycleBinRoutes,
+    ...searchRoutes,
     ...adminRoutes,
     ...accountRoutes,
   ]),

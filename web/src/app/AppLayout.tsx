@@ -1,4 +1,4 @@
-import { AppShell, Burger, Button, Group, NavLink, ScrollArea, Stack, Text, Title } from '@mantine/core';
+import { AppShell, Box, Burger, Button, Group, NavLink, ScrollArea, Stack, Text, Title } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { useQueryClient } from '@tanstack/react-query';
 import { Link, Outlet, useNavigate, useRouterState } from '@tanstack/react-router';
@@ -6,6 +6,7 @@ import { useTranslation } from 'react-i18next';
 import { appRoute } from './app-route';
 import { LanguageSwitcher } from './LanguageSwitcher';
 import { NAV_ITEMS } from './nav';
+import { SearchBox } from '../features/search/SearchBox';
 import { signOut } from './session';
 
 /** The signed-in shell: header, navigation (a drawer behind a burger on phones), main content. */
@@ -36,6 +37,9 @@ export default function AppLayout() {
             </Title>
           </Group>
           <Group gap="sm" wrap="nowrap">
+            <Box visibleFrom="sm">
+              <SearchBox />
+            </Box>
             <Text size="sm" visibleFrom="sm">
               {t('app.signedInAs', { name: session.user.name })}
             </Text>
@@ -55,6 +59,8 @@ export default function AppLayout() {
                 to={item.to}
                 label={t(item.label)}
                 active={pathname === item.to || pathname.startsWith(`${item.to}/`)}
+                // Filled: white on the primary shade passes AA contrast; the light variant's text did not.
+                variant="filled"
                 onClick={close}
               />
             ))}

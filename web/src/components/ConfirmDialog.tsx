@@ -24,7 +24,7 @@ export function ConfirmDialog({
 }) {
   const { t } = useTranslation();
   return (
-    <Modal opened={opened} onClose={onClose} title={title} centered>
+    <Modal opened={opened} onClose={onClose} title={title} centered closeButtonProps={{ 'aria-label': t('components.confirm.close') }}>
       <Stack>
         <Text>{message}</Text>
         <Group justify="flex-end">

@@ -1,8 +1,6 @@
 import { createRoute, lazyRouteComponent } from '@tanstack/react-router';
 import { appRoute } from '../../app/app-route';
 import { filtersFromSearch, type ListFilters } from '../../components/ListControls';
-import { recycleBinRoutes } from '../recycle-bin/routes';
-import { searchRoutes } from '../search/routes';
 
 export const CONTACT_SORTS = ['-createdAt', 'createdAt', '-updatedAt', 'updatedAt'] as const;
 export type ContactSort = (typeof CONTACT_SORTS)[number];
@@ -51,8 +49,5 @@ export const editContactRoute = createRoute({
   component: lazyRouteComponent(() => import('./ContactFormPage')),
 });
 
-/**
- * Registered in src/router.ts. The recycle bin and the search page ride along here until
- * router.ts names them itself (`...recycleBinRoutes, ...searchRoutes`).
- */
-export const contactsRoutes = [contactsRoute, newContactRoute, contactRoute, editContactRoute, ...recycleBinRoutes, ...searchRoutes];
+/** Registered in src/router.ts. */
+export const contactsRoutes = [contactsRoute, newContactRoute, contactRoute, editContactRoute];

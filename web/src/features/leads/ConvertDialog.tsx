@@ -64,7 +64,13 @@ export function ConvertDialog({
   });
 
   return (
-    <Modal opened={opened} onClose={onClose} title={t('leads.convert.title')} centered>
+    <Modal
+      opened={opened}
+      onClose={onClose}
+      title={t('leads.convert.title')}
+      centered
+      closeButtonProps={{ 'aria-label': t('components.confirm.close') }}
+    >
       <form onSubmit={submit} noValidate>
         <Stack>
           <Text size="sm">{t('leads.convert.intro')}</Text>
