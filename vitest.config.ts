@@ -15,6 +15,16 @@ const project = (kind: 'pglite' | 'postgres') => ({
   },
 });
 
+// The web app's logic (web/src): pure functions, no database, so no global setup. It runs
+// with or without CUSTODIA_TEST_DATABASE_URL; `--project web` runs it alone.
+const web = {
+  test: {
+    name: 'web',
+    include: ['web/src/**/*.test.{ts,tsx}'],
+    environment: 'node',
+  },
+};
+
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
@@ -25,6 +35,6 @@ export default defineConfig({
     // the 2-core CI machine, idle whenever its file waits for PostgreSQL, a
     // child process or the disk. Two files at a time keep both cores busy.
     maxWorkers: Math.max(2, availableParallelism() - 1),
-    projects: serverUrl ? [project('pglite'), project('postgres')] : [project('pglite')],
+    projects: serverUrl ? [project('pglite'), project('postgres'), web] : [project('pglite'), web],
   },
 });

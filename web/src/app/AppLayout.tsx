@@ -5,7 +5,7 @@ import { Link, Outlet, useNavigate, useRouterState } from '@tanstack/react-route
 import { useTranslation } from 'react-i18next';
 import { appRoute } from './app-route';
 import { LanguageSwitcher } from './LanguageSwitcher';
-import { NAV_ITEMS } from './nav';
+import { navItemsFor } from './nav';
 import { SearchBox } from '../features/search/SearchBox';
 import { signOut } from './session';
 
@@ -52,7 +52,7 @@ export default function AppLayout() {
       <AppShell.Navbar p="xs" aria-label={t('app.mainNavigation')} component="nav">
         <ScrollArea>
           <Stack gap={2}>
-            {NAV_ITEMS.map((item) => (
+            {navItemsFor(session.user).map((item) => (
               <NavLink
                 key={item.to}
                 component={Link}

@@ -9,6 +9,13 @@ export const NAV_ITEMS = [
   { to: '/notes', label: 'nav.notes' },
   { to: '/import', label: 'nav.import' },
   { to: '/recycle-bin', label: 'nav.recycleBin' },
-  { to: '/admin', label: 'nav.admin' },
+  { to: '/admin', label: 'nav.admin', adminOnly: true },
   { to: '/account', label: 'nav.account' },
 ] as const;
+
+export type NavItem = (typeof NAV_ITEMS)[number];
+
+/** The entries a user sees: administration only for administrators (the admin API refuses everyone else). */
+export function navItemsFor(user: { isAdmin: boolean }): NavItem[] {
+  return NAV_ITEMS.filter((item) => user.isAdmin || !('adminOnly' in item && item.adminOnly));
+}

@@ -4,6 +4,7 @@ import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import './i18n';
 import { problemDetail } from './problems';
+import { uniqueRows } from './record-rows';
 
 export interface Page<T> {
   items: T[];
@@ -64,8 +65,7 @@ export function RecordList<T>({
     );
   }
 
-  const seen = new Set<string>();
-  const rows = list.data.pages.flatMap((page) => page.items).filter((row) => !seen.has(rowKey(row)) && Boolean(seen.add(rowKey(row))));
+  const rows = uniqueRows(list.data.pages, rowKey);
 
   return (
     <>

@@ -8,7 +8,7 @@ import { api, data } from '../../api/client';
 import { Loading } from '../../app/RouteStates';
 import { PRIMARY } from './theme';
 import { closable, fieldErrorsOf, problemMessage } from './problems';
-import { roleTree, rolesQuery, subtreeOf, usersQuery, type Role } from './queries';
+import { parentOptions, roleTree, rolesQuery, subtreeOf, usersQuery, type Role } from './queries';
 
 type Editing = { kind: 'create'; parentId: string } | { kind: 'edit'; role: Role } | { kind: 'delete'; role: Role };
 
@@ -106,12 +106,6 @@ export function RolesPanel() {
       </Modal>
     </Stack>
   );
-}
-
-function parentOptions(roles: Role[], excluded: Set<string>) {
-  return roleTree(roles)
-    .filter(({ role }) => !excluded.has(role.id))
-    .map(({ role, depth }) => ({ value: role.id, label: `${'— '.repeat(depth)}${role.name}` }));
 }
 
 function RoleForm({ editing, roles, onDone }: { editing: Exclude<Editing, { kind: 'delete' }>; roles: Role[]; onDone: () => void }) {

@@ -138,3 +138,10 @@ export function subtreeOf(roles: Role[], id: string): Set<string> {
   }
   return ids;
 }
+
+/** The roles a role may hang under, in tree order and indented by depth, without the excluded ones. */
+export function parentOptions(roles: Role[], excluded: Set<string>): Array<{ value: string; label: string }> {
+  return roleTree(roles)
+    .filter(({ role }) => !excluded.has(role.id))
+    .map(({ role, depth }) => ({ value: role.id, label: `${'— '.repeat(depth)}${role.name}` }));
+}

@@ -9,7 +9,7 @@ import { RecordPicker } from '../notes/RecordPicker';
 import { TagsField } from '../../components/Pickers';
 import { ConflictAlert, saveFailureOf } from '../organizations/shared-ui';
 import { DEAL_STATUSES, dealKeys, pipelinesQuery, type Deal, type DealStatus } from './api';
-import { COMMON_CURRENCIES, fromMinorUnits, minorDigits, toMinorUnits } from './money';
+import { amountSeparators, COMMON_CURRENCIES, fromMinorUnits, minorDigits, toMinorUnits } from './money';
 
 const DEAL_FIELDS = [
   'title',
@@ -48,7 +48,7 @@ export function DealForm({
 }) {
   const { t } = useTranslation();
   const queryClient = useQueryClient();
-  const dutch = useFormat().locale === 'nl-NL';
+  const separators = amountSeparators(useFormat().locale);
   const pipelines = useQuery(pipelinesQuery);
   const [conflict, setConflict] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
@@ -128,8 +128,8 @@ export function DealForm({
             required
             min={0}
             decimalScale={minorDigits(form.values.currency)}
-            decimalSeparator={dutch ? ',' : '.'}
-            thousandSeparator={dutch ? '.' : ','}
+            decimalSeparator={separators.decimalSeparator}
+            thousandSeparator={separators.thousandSeparator}
             hideControls
             {...form.getInputProps('amount')}
           />

@@ -28,3 +28,12 @@ export function totalsByCurrency(deals: Array<{ amount?: number | undefined; cur
   }
   return [...totals.entries()].sort(([a], [b]) => a.localeCompare(b));
 }
+
+/** The separators an amount is typed with in a locale (nl-NL 1.234,56; en-GB 1,234.56), as Intl writes them. */
+export function amountSeparators(locale: string): { decimalSeparator: string; thousandSeparator: string } {
+  const parts = new Intl.NumberFormat(locale, { useGrouping: true }).formatToParts(12345.6);
+  return {
+    decimalSeparator: parts.find((part) => part.type === 'decimal')?.value ?? '.',
+    thousandSeparator: parts.find((part) => part.type === 'group')?.value ?? ',',
+  };
+}

@@ -1,0 +1,16 @@
+import { describe, expect, it } from 'vitest';
+import { NAV_ITEMS, navItemsFor } from './nav';
+
+describe('navItemsFor', () => {
+  it('shows administration to administrators, with every other entry in order', () => {
+    expect(navItemsFor({ isAdmin: true }).map((item) => item.to)).toEqual(NAV_ITEMS.map((item) => item.to));
+    expect(navItemsFor({ isAdmin: true }).map((item) => item.to)).toContain('/admin');
+  });
+
+  it('hides administration from everyone else and keeps the rest as it is', () => {
+    const items = navItemsFor({ isAdmin: false }).map((item) => item.to);
+    expect(items).not.toContain('/admin');
+    expect(items).toEqual(NAV_ITEMS.map((item) => item.to).filter((to) => to !== '/admin'));
+    expect(items).toContain('/account');
+  });
+});
