@@ -64,4 +64,16 @@ describe('useFormat', () => {
     expect(plain(formatIn('en').date('1990-05-17'))).toBe('17 May 1990');
     expect(plain(formatIn('nl').date('2026-12-31'))).toMatch(/^31 dec\.? 2026$/);
   });
+
+  it('keeps a date-only value on its day west of UTC too', () => {
+    const zone = process.env.TZ;
+    process.env.TZ = 'America/New_York';
+    try {
+      expect(plain(formatIn('nl').date('1990-05-17'))).toMatch(/^17 mei 1990$/);
+      expect(plain(formatIn('en').date('2026-01-01'))).toBe('1 Jan 2026');
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
+  });
 });

@@ -1,12 +1,19 @@
 import { useTranslation } from 'react-i18next';
 
+const isCalendarDate = (value: string | Date) => typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value);
+
 /** Intl formatters in the current language: use these for every date, number and amount shown. */
 export function useFormat() {
   const { i18n } = useTranslation();
   const locale = i18n.language === 'nl' ? 'nl-NL' : 'en-GB';
   return {
     locale,
-    date: (value: string | Date) => new Intl.DateTimeFormat(locale, { dateStyle: 'medium' }).format(new Date(value)),
+    // A calendar date (a birthday, a close date: YYYY-MM-DD) is the same day everywhere: shown in UTC,
+    // where `new Date('1990-05-17')` puts it, not moved to the previous day west of Greenwich.
+    date: (value: string | Date) =>
+      new Intl.DateTimeFormat(locale, { dateStyle: 'medium', ...(isCalendarDate(value) ? { timeZone: 'UTC' } : {}) }).format(
+        new Date(value),
+      ),
     dateTime: (value: string | Date) =>
       new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(value)),
     number: (value: number) => new Intl.NumberFormat(locale).format(value),
