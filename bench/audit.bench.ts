@@ -13,7 +13,7 @@ import { contactKind, createContact, getContact, type Contact } from '../src/crm
 import { getPerson, type PersonKind } from '../src/crm/people/person-records.js';
 import { migrateToLatest, openPglite, openPostgres, type DatabaseHandle } from '../src/db/database.js';
 import type { Database } from '../src/db/schema.js';
-import type { Authenticated } from '../src/identity/identity.service.js';
+import type { Authenticated } from '../src/shared/actor.js';
 import { Keyring } from '../src/keys/keyring.js';
 import { initializeKeys } from '../src/keys/keys.service.js';
 import { LocalMasterKey } from '../src/keys/master-key-provider.js';

@@ -2,7 +2,8 @@ import { sql, type Kysely } from 'kysely';
 import { personFields } from '../src/crm/people/people.js';
 import { createPeopleInBulk, type NewPerson } from '../src/crm/people/person-records.js';
 import type { Database } from '../src/db/schema.js';
-import type { Authenticated, User } from '../src/identity/identity.service.js';
+import type { User } from '../src/identity/identity.service.js';
+import type { Authenticated } from '../src/shared/actor.js';
 import type { Keyring } from '../src/keys/keyring.js';
 
 /**

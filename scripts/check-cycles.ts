@@ -1,9 +1,8 @@
 // Import cycles in src/: between files and between domain folders.
 //
-//   node --import tsx scripts/check-cycles.ts            exit 1 when any cycle exists
+//   node --import tsx scripts/check-cycles.ts            exit 1 when any cycle exists (CI)
 //   node --import tsx scripts/check-cycles.ts --report   print them, always exit 0
-//   node --import tsx scripts/check-cycles.ts --files    exit 1 on file cycles only (CI, until the
-//                                                        folder cycle that remains is broken)
+//   node --import tsx scripts/check-cycles.ts --files    exit 1 on file cycles only
 //
 // It reads every static `import … from`, `export … from` and `import('…')` with a
 // relative specifier in src/**/*.ts (test files excluded: nothing imports them, and

@@ -12,7 +12,7 @@ import * as prettier from 'prettier';
 import { loadConfig } from '../src/config.js';
 import { migrateToLatest } from '../src/db/database.js';
 import { openConfiguredDatabase } from '../src/db/open.js';
-import { buildServer } from '../src/http/server.js';
+import { buildServer } from '../src/server.js';
 import { openKeys } from '../src/keys/keys.service.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));

@@ -3,7 +3,7 @@ import { serveAdminSocket } from './cli/admin-socket.js';
 import type { Config } from './config.js';
 import { migrateToLatest, type DatabaseHandle } from './db/database.js';
 import { openConfiguredDatabase } from './db/open.js';
-import { buildServer } from './http/server.js';
+import { buildServer } from './server.js';
 import { encryptLegacyUsers } from './identity/user-crypto.js';
 import { openKeys } from './keys/keys.service.js';
 import { startMailSender, type MailSender } from './mail/mail.service.js';

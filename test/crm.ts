@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
-import type { AuditEntryView } from '../src/audit/audit.service.js';
+import type { AuditEntryView } from '../src/audit-trail/audit-trail.service.js';
 import { bearer, login, signInAdmin } from './auth.js';
 import { createTestTenant, type TestTenant } from './factories.js';
 import type { TestServer } from './server.js';

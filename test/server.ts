@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll } from 'vitest';
 import type { Config } from '../src/config.js';
-import { buildServer } from '../src/http/server.js';
+import { buildServer } from '../src/server.js';
 import { useTestDatabase, type TestDatabase } from './db.js';
 import { testConfig } from './factories.js';
 

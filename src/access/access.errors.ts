@@ -1,4 +1,4 @@
-import { DomainError, type ErrorKind } from '../shared/domain-error.js';
+import { domainErrorClass, type ErrorKind } from '../shared/domain-error.js';
 
 export type AccessErrorCode =
   | 'permission_denied'
@@ -23,9 +23,5 @@ const kinds: Record<AccessErrorCode, ErrorKind> = {
   last_admin: 'conflict',
 };
 
-export class AccessError extends DomainError<AccessErrorCode> {
-  constructor(code: AccessErrorCode, message: string) {
-    super(code, kinds[code], message);
-    this.name = 'AccessError';
-  }
-}
+export const AccessError = domainErrorClass<AccessErrorCode>('AccessError', kinds);
+export type AccessError = InstanceType<typeof AccessError>;

@@ -1,10 +1,11 @@
+import type { Keyring } from '../keys/keyring.js';
+import type { SignInHooks } from '../http/request-context.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { DatabaseHandle } from '../db/database.js';
-import { actorOf, requireAuth } from '../http/auth.js';
+import { actorOf } from '../http/request-context.js';
 import { ProblemSchema } from '../http/schemas.js';
-import type { IdentitySettings } from '../identity/identity.service.js';
 import {
   createGroup,
   createProfile,
@@ -69,12 +70,11 @@ const End = Type.Object({ kind: Kind, id: Uuid() }, { additionalProperties: fals
 const RuleSchema = Type.Object({ id: Uuid(), module: Type.String(), from: End, to: End, access: Type.Enum(['read', 'write']) });
 const Defaults = Type.Object(Object.fromEntries(RECORD_MODULES.map((m) => [m, Type.Optional(Level)])), { additionalProperties: false });
 
-export function registerAccessRoutes(server: FastifyInstance, database: DatabaseHandle, settings: IdentitySettings): void {
+export function registerAccessRoutes(server: FastifyInstance, database: DatabaseHandle, keyring: Keyring, signIn: SignInHooks): void {
   const app = server.withTypeProvider<TypeBoxTypeProvider>();
   const { db } = database;
-  const { keyring } = settings;
-  const auth = requireAuth(db, settings);
-  const admin = requireAuth(db, settings, { scope: 'admin' });
+  const auth = signIn.user;
+  const admin = signIn.admin;
   const tags = ['access control'];
 
   app.get(

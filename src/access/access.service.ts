@@ -1,9 +1,10 @@
+import { LRUCache } from 'lru-cache';
 import type { Keyring } from '../keys/keyring.js';
 import type { Kysely } from 'kysely';
 import { recordSecurityEvent } from '../audit/security-events.js';
 import type { Database, ModuleActions, SharingLevel } from '../db/schema.js';
 import { inTransaction } from '../db/transaction.js';
-import type { Authenticated } from '../identity/identity.service.js';
+import type { Authenticated } from '../shared/actor.js';
 import { isUniqueViolation } from '../shared/domain-error.js';
 import { newId } from '../shared/ids.js';
 import { AccessError } from './access.errors.js';
@@ -33,7 +34,8 @@ import {
 
 // --- the snapshot and the actor's access ----------------------------------------------------
 
-const snapshots = new Map<string, AccessSnapshot>();
+// Bounded: a process serving many tenants keeps the models of the most recently active ones.
+const snapshots = new LRUCache<string, AccessSnapshot>({ max: 1_000 });
 const perRequest = new WeakMap<Authenticated, Promise<Access>>();
 
 async function loadSnapshot(db: Kysely<Database>, tenantId: string): Promise<AccessSnapshot> {

@@ -7,7 +7,7 @@ import { createTestTenant } from '../../test/factories.js';
 import { runCliInProcess as runCli, scratchDir, useCliDatabase } from '../../test/processes.js';
 import { createContact, getContact, updateContact } from '../crm/people/contacts.service.js';
 import type { Database } from '../db/schema.js';
-import type { Authenticated } from '../identity/identity.service.js';
+import type { Authenticated } from '../shared/actor.js';
 import type { Keyring } from '../keys/keyring.js';
 import { sealTenant } from './sealer.js';
 

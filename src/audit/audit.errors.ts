@@ -1,4 +1,4 @@
-import { DomainError, type ErrorKind } from '../shared/domain-error.js';
+import { domainErrorClass, type ErrorKind } from '../shared/domain-error.js';
 
 export type AuditErrorCode = 'invalid_filter' | 'invalid_cursor' | 'invalid_checkpoint' | 'invalid_setting';
 
@@ -9,9 +9,5 @@ const kinds: Record<AuditErrorCode, ErrorKind> = {
   invalid_setting: 'invalid',
 };
 
-export class AuditError extends DomainError<AuditErrorCode> {
-  constructor(code: AuditErrorCode, message: string) {
-    super(code, kinds[code], message);
-    this.name = 'AuditError';
-  }
-}
+export const AuditError = domainErrorClass<AuditErrorCode>('AuditError', kinds);
+export type AuditError = InstanceType<typeof AuditError>;

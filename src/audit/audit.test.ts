@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { auditEntries, crmSession, type AuditEntry, type CrmSession } from '../../test/crm.js';
 import { useTestServer } from '../../test/server.js';
 import { getContact } from '../crm/people/contacts.service.js';
-import { eraseSubject } from '../keys/shredding.js';
+import { eraseSubject } from '../key-lifecycle/shredding.js';
 import { archiveExpired, sealTenant } from './sealer.js';
 import { signHead } from './chain.js';
 import { currentCheckpoint, parseCheckpoint, verifyTenant } from './verify.js';

@@ -3,6 +3,7 @@ import type { AuditActorKind, Database } from '../db/schema.js';
 import { encryptField, fieldKey } from '../keys/field-crypto.js';
 import type { Keyring } from '../keys/keyring.js';
 import { subjectKey } from '../keys/keys.service.js';
+import type { AuditOrigin } from '../shared/actor.js';
 import { newId } from '../shared/ids.js';
 import * as repo from './audit.repository.js';
 import { canonicalDetails, ENCODING_FORMAT, entryMac, type EntryContent } from './chain.js';
@@ -17,13 +18,6 @@ import { sealOrigin } from './origin.js';
  * every writer: an entry is sealed (origin, values) and MACed as it is built,
  * so none is ever written without its MAC.
  */
-
-/** Where a request came from; the HTTP auth hook puts it on the actor. */
-export interface AuditOrigin {
-  requestId?: string | null;
-  ip?: string | null;
-  userAgent?: string | null;
-}
 
 /** What the writer needs to know of a signed-in actor (identity's Authenticated is one). */
 export interface SignedInActor {

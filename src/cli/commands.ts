@@ -7,7 +7,7 @@ import { DomainError } from '../shared/domain-error.js';
 import { createTenant } from '../provisioning/provision.js';
 import * as tenants from '../tenants/tenants.service.js';
 import { reindexUsers } from '../identity/user-crypto.js';
-import { keyStatus, rotateMasterKey, rotateTenantKey } from '../keys/rotation.js';
+import { keyStatus, rotateMasterKey, rotateTenantKey } from '../key-lifecycle/rotation.js';
 import { currentCheckpoint, parseCheckpoint, verifyTenant } from '../audit/verify.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { DatabaseHandle } from '../db/database.js';
-import { requireAuth } from '../http/auth.js';
-import type { IdentitySettings } from '../identity/identity.service.js';
+import type { SignInHooks } from '../http/request-context.js';
+import type { Keyring } from '../keys/keyring.js';
 import { registerActivityRoutes } from './activities/activities.routes.js';
 import { registerCustomFieldRoutes } from './custom-fields/custom-fields.routes.js';
 import { registerDealRoutes } from './deals/deals.routes.js';
@@ -22,11 +22,12 @@ import { registerTagRoutes } from './tags/tags.routes.js';
 export function registerCrmRoutes(
   server: FastifyInstance,
   database: DatabaseHandle,
-  settings: IdentitySettings,
+  keyring: Keyring,
+  signIn: SignInHooks,
   imports: ImportLimits,
 ): void {
   void server.register(async (crm) => {
-    crm.addHook('onRequest', requireAuth(database.db, settings));
+    crm.addHook('onRequest', signIn.user);
     for (const register of [
       registerPeopleRoutes,
       registerOrganizationRoutes,
@@ -40,8 +41,8 @@ export function registerCrmRoutes(
       registerRecycleBinRoutes,
       registerSearchRoutes,
     ]) {
-      register(crm, database, settings);
+      register(crm, database, keyring);
     }
-    registerImportRoutes(crm, database, settings, imports);
+    registerImportRoutes(crm, database, keyring, imports);
   });
 }

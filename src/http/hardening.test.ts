@@ -9,7 +9,7 @@ import { bearer, login } from '../../test/auth.js';
 import { createTestTenant, testConfig } from '../../test/factories.js';
 import { useTestServer } from '../../test/server.js';
 import { serializeError } from './logging.js';
-import { buildServer } from './server.js';
+import { buildServer } from '../server.js';
 
 const t = useTestServer();
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { bearer, login, signInAdmin } from '../../test/auth.js';
 import { createTestTenant, type TestTenant } from '../../test/factories.js';
 import { useTestServer } from '../../test/server.js';
-import { eraseSubject } from '../keys/shredding.js';
+import { eraseSubject } from '../key-lifecycle/shredding.js';
 import { suspendTenant, terminateTenant } from '../tenants/tenants.service.js';
 import { totpCode } from './totp.js';
 

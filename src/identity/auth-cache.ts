@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { ApiTokenScope } from '../db/schema.js';
-import type { User } from './user.js';
+import type { User } from '../shared/actor.js';
+import { FENCE_MS, isTenantFenced } from '../tenants/tenant-fence.js';
 
 /**
  * Authenticated credentials, remembered for a few seconds so that a burst of
@@ -20,7 +21,6 @@ import type { User } from './user.js';
  */
 
 export const AUTH_CACHE_TTL_MS = 5_000;
-const FENCE_MS = 30_000;
 
 export interface CachedCredential {
   tenantId: string;
@@ -41,14 +41,9 @@ const fences = new LRUCache<string, true>({ max: 100_000, ttl: FENCE_MS, ttlAuto
 
 const sessionFence = (tenantId: string, id: string) => `c:${tenantId}:${id}`;
 const userFence = (tenantId: string, userId: string) => `u:${tenantId}:${userId}`;
-const tenantFence = (tenantId: string) => `t:${tenantId}`;
 
 function fenced(c: CachedCredential): boolean {
-  return (
-    fences.has(sessionFence(c.tenantId, c.credentialId)) ||
-    fences.has(userFence(c.tenantId, c.userId)) ||
-    fences.has(tenantFence(c.tenantId))
-  );
+  return fences.has(sessionFence(c.tenantId, c.credentialId)) || fences.has(userFence(c.tenantId, c.userId)) || isTenantFenced(c.tenantId);
 }
 
 /** The credential behind a token hash, if remembered, unfenced and not due for a recheck. */
@@ -74,9 +69,4 @@ export function fenceCredential(tenantId: string, id: string): void {
 /** Something about the user changed: status, password, second factor, profile, sessions. */
 export function fenceUser(tenantId: string, userId: string): void {
   fences.set(userFence(tenantId, userId), true);
-}
-
-/** The tenant's status or policy changed. */
-export function fenceTenant(tenantId: string): void {
-  fences.set(tenantFence(tenantId), true);
 }

@@ -1,4 +1,4 @@
-import { DomainError, type ErrorKind } from '../shared/domain-error.js';
+import { domainErrorClass, type ErrorKind } from '../shared/domain-error.js';
 
 export type IdentityErrorCode =
   | 'invalid_credentials'
@@ -53,9 +53,5 @@ const kinds: Record<IdentityErrorCode, ErrorKind> = {
   last_admin: 'conflict',
 };
 
-export class IdentityError extends DomainError<IdentityErrorCode> {
-  constructor(code: IdentityErrorCode, message: string, details?: Record<string, unknown>) {
-    super(code, kinds[code], message, details);
-    this.name = 'IdentityError';
-  }
-}
+export const IdentityError = domainErrorClass<IdentityErrorCode>('IdentityError', kinds);
+export type IdentityError = InstanceType<typeof IdentityError>;

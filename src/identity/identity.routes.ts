@@ -3,7 +3,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { listSecurityEvents } from '../audit/security-events.js';
 import type { DatabaseHandle } from '../db/database.js';
-import { actorOf, clearSessionCookie, originOf, requireAuth, setSessionCookie, CSRF_HEADER, type AuthOptions } from '../http/auth.js';
+import { clearSessionCookie, requireAuth, setSessionCookie, CSRF_HEADER, type AuthOptions } from './auth.js';
+import { actorOf, originOf } from '../http/request-context.js';
 import { DateTime, ProblemSchema, SecurityEventSchema } from '../http/schemas.js';
 import {
   csrfTokenFor,

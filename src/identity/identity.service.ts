@@ -1,7 +1,7 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { NO_ORIGIN, openOrigins, sealOrigin } from '../audit/origin.js';
-import type { AuditOrigin } from '../audit/recorder.js';
+import type { Authenticated, RequestOrigin, User } from '../shared/actor.js';
 import { recordSecurityEvent } from '../audit/security-events.js';
 import type { Config } from '../config.js';
 import type { ApiTokenScope, Database, Language, UserRow } from '../db/schema.js';
@@ -9,6 +9,7 @@ import { KeyError } from '../keys/keys.errors.js';
 import type { Keyring } from '../keys/keyring.js';
 import { subjectKeyOf } from '../keys/keys.service.js';
 import { deriveKey } from '../keys/secret-box.js';
+import { isEmailAddress } from '../shared/email.js';
 import { newId } from '../shared/ids.js';
 import { findActiveTenantBySlug, lockTenant } from '../tenants/tenants.service.js';
 import { cachedCredential, rememberCredential, type CachedCredential } from './auth-cache.js';
@@ -18,7 +19,6 @@ import { assertPasswordAcceptable, hashPassword, needsRehash, verifyPassword, ty
 import * as sessions from './sessions.repository.js';
 import { admitAttempt, attemptSucceeded, throttleKeys, type ThrottleKeys } from './throttle.js';
 import { findUserByEmail, indexUser, newUserSubject, openUser, sealUserFields, type UserRecord } from './user-crypto.js';
-import type { User } from './user.js';
 import * as users from './users.repository.js';
 
 export type IdentitySettings = Pick<Config, 'argon2' | 'sessionIdleMinutes' | 'sessionAbsoluteHours' | 'publicUrl'> & {
@@ -26,7 +26,7 @@ export type IdentitySettings = Pick<Config, 'argon2' | 'sessionIdleMinutes' | 's
   keyring: Keyring;
 };
 
-export type { User } from './user.js';
+export type { User } from '../shared/actor.js';
 
 export function toUser(row: UserRecord): User {
   return {
@@ -44,19 +44,9 @@ export function toUser(row: UserRecord): User {
   };
 }
 
-/** Who is making a request, as far as security events care. */
-export interface RequestOrigin {
-  ip?: string;
-  userAgent?: string;
-}
-
-// Deliberately simple: one @, something on both sides, a dot in the domain.
-// Deliverability is proven by mail, not by a regular expression.
-const EMAIL = /^[^\s@]{1,64}@[^\s@]+\.[^\s@]{2,}$/;
-
 export function normalizeEmail(email: string): string {
   const trimmed = email.trim();
-  if (trimmed.length > 254 || !EMAIL.test(trimmed)) {
+  if (!isEmailAddress(trimmed)) {
     throw new IdentityError('email_invalid', 'e-mail address is not valid');
   }
   return trimmed;
@@ -270,23 +260,6 @@ export async function throttleKeysOf(
 }
 
 // --- authentication of requests ------------------------------------------------------
-
-export interface Authenticated {
-  tenantId: string;
-  user: User;
-  via: 'session' | 'token';
-  /** The session, when authenticated by one. */
-  sessionId?: string;
-  /** The API token, when authenticated by one. */
-  tokenId?: string;
-  /** What the credential allows; a session allows everything its user may do. */
-  scopes: ApiTokenScope[];
-  mfaEnrolmentRequired: boolean;
-  /** The user's subject: their key seals where their requests come from (audit/origin.ts). */
-  userSubjectId?: string | null;
-  /** The request this actor is acting in (set by the HTTP auth hook). */
-  origin?: AuditOrigin;
-}
 
 export const API_TOKEN_PREFIX = 'cst_';
 const ALL_SCOPES: ApiTokenScope[] = ['read', 'write', 'admin'];

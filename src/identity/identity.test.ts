@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { createTestTenant, PRODUCTION_HASHING, testConfig } from '../../test/factories.js';
-import { buildServer } from '../http/server.js';
+import { buildServer } from '../server.js';
 import { useTestServer } from '../../test/server.js';
 import { suspendTenant } from '../tenants/tenants.service.js';
 import { findUserByEmail } from './user-crypto.js';

@@ -13,11 +13,10 @@ import {
   origin,
   startSession,
   throttleKeysOf,
-  type Authenticated,
   type IdentitySettings,
-  type RequestOrigin,
   type SignedIn,
 } from './identity.service.js';
+import type { Authenticated, RequestOrigin } from '../shared/actor.js';
 import { verifyPassword } from './passwords.js';
 import * as sessions from './sessions.repository.js';
 import { admitAttempt, attemptSucceeded } from './throttle.js';

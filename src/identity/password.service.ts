@@ -6,15 +6,8 @@ import { newId } from '../shared/ids.js';
 import { findActiveTenantBySlug } from '../tenants/tenants.service.js';
 import * as credentials from './credentials.repository.js';
 import { IdentityError } from './identity.errors.js';
-import {
-  hashSecret,
-  newSecret,
-  origin,
-  throttleKeysOf,
-  type Authenticated,
-  type IdentitySettings,
-  type RequestOrigin,
-} from './identity.service.js';
+import { hashSecret, newSecret, origin, throttleKeysOf, type IdentitySettings } from './identity.service.js';
+import type { Authenticated, RequestOrigin } from '../shared/actor.js';
 import { assertPasswordAcceptable, hashPassword, verifyPassword } from './passwords.js';
 import * as sessions from './sessions.repository.js';
 import { admitAttempt, attemptSucceeded } from './throttle.js';

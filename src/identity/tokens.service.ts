@@ -5,7 +5,8 @@ import type { ApiTokenScope, Database } from '../db/schema.js';
 import { newId } from '../shared/ids.js';
 import * as credentials from './credentials.repository.js';
 import { IdentityError } from './identity.errors.js';
-import { API_TOKEN_PREFIX, hashSecret, newSecret, origin, type Authenticated, type RequestOrigin } from './identity.service.js';
+import { API_TOKEN_PREFIX, hashSecret, newSecret, origin } from './identity.service.js';
+import type { Authenticated, RequestOrigin } from '../shared/actor.js';
 
 /** Personal API tokens: shown once, stored as a hash, limited by scopes and by their user's own rights. */
 

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database, UserRow } from '../db/schema.js';
 import { EMAIL_INDEX, foldWords, NAME_INDEX, nameQueryTerms, normalizeEmail, type BlindIndexSpec } from '../keys/blind-index.js';
 import type { Keyring } from '../keys/keyring.js';
-import type { Reindexer } from '../keys/rotation.js';
+import type { Reindexer } from '../key-lifecycle/rotation.js';
 import { createSubject, findCandidates, indexRecord, openField, sealField } from '../keys/keys.service.js';
 import * as users from './users.repository.js';
 

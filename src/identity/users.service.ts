@@ -4,17 +4,8 @@ import { recordSecurityEvent } from '../audit/security-events.js';
 import type { Database, Language, UserStatus, UserUpdate } from '../db/schema.js';
 import * as credentials from './credentials.repository.js';
 import { IdentityError } from './identity.errors.js';
-import {
-  createUser,
-  origin,
-  preparePassword,
-  toUser,
-  validateName,
-  type Authenticated,
-  type IdentitySettings,
-  type RequestOrigin,
-  type User,
-} from './identity.service.js';
+import { createUser, origin, preparePassword, toUser, validateName, type IdentitySettings, type User } from './identity.service.js';
+import type { Authenticated, RequestOrigin } from '../shared/actor.js';
 import { clearSecondFactor } from './mfa.service.js';
 import * as sessions from './sessions.repository.js';
 import { indexUser, loadUser, openUser, sealUserFields, searchUsersByName, type UserRecord } from './user-crypto.js';

@@ -1,4 +1,4 @@
-import { DomainError, type ErrorKind } from '../shared/domain-error.js';
+import { domainErrorClass, type ErrorKind } from '../shared/domain-error.js';
 
 export type KeyErrorCode =
   | 'master_key_mismatch'
@@ -17,9 +17,5 @@ const kinds: Record<KeyErrorCode, ErrorKind> = {
   rotation_needs_previous_key: 'invalid',
 };
 
-export class KeyError extends DomainError<KeyErrorCode> {
-  constructor(code: KeyErrorCode, message: string) {
-    super(code, kinds[code], message);
-    this.name = 'KeyError';
-  }
-}
+export const KeyError = domainErrorClass<KeyErrorCode>('KeyError', kinds);
+export type KeyError = InstanceType<typeof KeyError>;

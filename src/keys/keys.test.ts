@@ -18,10 +18,10 @@ import { decryptField, encryptField, FieldDecryptionError, fieldKey } from './fi
 import { deriveKey } from './secret-box.js';
 import { KeyError } from './keys.errors.js';
 import { createSubject, createTenantKey, initializeKeys, openField, sealField, subjectKey } from './keys.service.js';
-import { eraseSubject } from './shredding.js';
+import { eraseSubject } from '../key-lifecycle/shredding.js';
 import { Keyring, SubjectKeyCache } from './keyring.js';
 import { LocalMasterKey } from './master-key-provider.js';
-import { keyStatus, rotateMasterKey, rotateTenantKey } from './rotation.js';
+import { keyStatus, rotateMasterKey, rotateTenantKey } from '../key-lifecycle/rotation.js';
 
 const t = useTestDatabase();
 

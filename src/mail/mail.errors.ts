@@ -1,4 +1,4 @@
-import { DomainError, type ErrorKind } from '../shared/domain-error.js';
+import { domainErrorClass, type ErrorKind } from '../shared/domain-error.js';
 
 export type MailErrorCode = 'mail_recipient_invalid' | 'mail_template_unknown' | 'mail_locale_unknown' | 'mail_data_invalid';
 
@@ -9,9 +9,5 @@ const kinds: Record<MailErrorCode, ErrorKind> = {
   mail_data_invalid: 'invalid',
 };
 
-export class MailError extends DomainError<MailErrorCode> {
-  constructor(code: MailErrorCode, message: string) {
-    super(code, kinds[code], message);
-    this.name = 'MailError';
-  }
-}
+export const MailError = domainErrorClass<MailErrorCode>('MailError', kinds);
+export type MailError = InstanceType<typeof MailError>;

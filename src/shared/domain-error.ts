@@ -25,6 +25,20 @@ export class DomainError<Code extends string = string> extends Error {
   }
 }
 
+/**
+ * A domain's error class from its table of codes: each code names the kind
+ * of failure, which the HTTP layer turns into a status (src/http/problem.ts).
+ * `instanceof` works as with a hand-written subclass.
+ */
+export function domainErrorClass<Code extends string>(name: string, kinds: Record<Code, ErrorKind>) {
+  return class extends DomainError<Code> {
+    constructor(code: Code, message: string, details?: Record<string, unknown>) {
+      super(code, kinds[code], message, details);
+      this.name = name;
+    }
+  };
+}
+
 /** PostgreSQL unique_violation, as raised by both pg and PGlite. */
 export function isUniqueViolation(error: unknown, constraint?: string): boolean {
   if (typeof error !== 'object' || error === null) return false;

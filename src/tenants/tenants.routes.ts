@@ -1,12 +1,13 @@
+import type { Keyring } from '../keys/keyring.js';
+import type { SignInHooks } from '../http/request-context.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { listSecurityEvents, recordSecurityEvent } from '../audit/security-events.js';
 import type { DatabaseHandle } from '../db/database.js';
-import { actorOf, originOf, requireAuth } from '../http/auth.js';
+import { actorOf, originOf } from '../http/request-context.js';
 import { ProblemSchema, SecurityEventSchema } from '../http/schemas.js';
-import { IdentityError } from '../identity/identity.errors.js';
-import type { IdentitySettings } from '../identity/identity.service.js';
+import { TenantError } from './tenants.errors.js';
 import { isMfaRequired, setMfaRequired } from './tenants.service.js';
 
 const Problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema };
@@ -15,19 +16,18 @@ const SecurityPolicy = Type.Object({
 });
 
 /** The tenant's own settings, as its administrators see them. */
-export function registerTenantRoutes(server: FastifyInstance, database: DatabaseHandle, settings: IdentitySettings): void {
+export function registerTenantRoutes(server: FastifyInstance, database: DatabaseHandle, keyring: Keyring, signIn: SignInHooks): void {
   const app = server.withTypeProvider<TypeBoxTypeProvider>();
   const { db } = database;
-  const { keyring } = settings;
-  const admin = requireAuth(db, settings, { scope: 'admin' });
+  const admin = signIn.admin;
   const assertAdmin = (isAdmin: boolean) => {
-    if (!isAdmin) throw new IdentityError('admin_required', 'only administrators of this tenant can do this');
+    if (!isAdmin) throw new TenantError('admin_required', 'only administrators of this tenant can do this');
   };
 
   app.get(
     '/api/v1/settings/security',
     {
-      onRequest: requireAuth(db, settings),
+      onRequest: signIn.user,
       schema: { tags: ['settings'], summary: "The tenant's security policy", response: { 200: SecurityPolicy, ...Problems } },
     },
     async (request) => ({ requireMfa: await isMfaRequired(db, actorOf(request).tenantId) }),

@@ -2,11 +2,11 @@ import type { Kysely } from 'kysely';
 import { recordSecurityEvent } from '../audit/security-events.js';
 import type { Config } from '../config.js';
 import type { Database, TenantRow, TenantStatus } from '../db/schema.js';
-import { fenceTenant } from '../identity/auth-cache.js';
 import type { Keyring } from '../keys/keyring.js';
-import { destroyTenantKeys } from '../keys/shredding.js';
+import { destroyTenantKeys } from '../key-lifecycle/shredding.js';
 import { isUniqueViolation } from '../shared/domain-error.js';
 import { newId } from '../shared/ids.js';
+import { fenceTenant } from './tenant-fence.js';
 import { TenantError } from './tenants.errors.js';
 import * as repo from './tenants.repository.js';
 

@@ -5,7 +5,7 @@ import type { Access } from '../../access/policy.js';
 import { auditActorOf, changesBetween, fieldsShown, recordChange, recordRead } from '../../audit/recorder.js';
 import type { ActivityType, Database } from '../../db/schema.js';
 import { inTransaction } from '../../db/transaction.js';
-import type { Authenticated } from '../../identity/identity.service.js';
+import type { Authenticated } from '../../shared/actor.js';
 import { isActiveUser } from '../../identity/users.service.js';
 import type { Keyring } from '../../keys/keyring.js';
 import { decryptField, fieldKey } from '../../keys/field-crypto.js';
@@ -13,6 +13,7 @@ import { recordsSubjectId, sealField, subjectKeys } from '../../keys/keys.servic
 import { newId } from '../../shared/ids.js';
 import * as repo from './activities.repository.js';
 import { CrmError } from '../common/crm.errors.js';
+import { instant } from '../common/instant.js';
 import { plainCustomValues } from '../custom-fields/custom-fields.service.js';
 import { ownerGroupOf } from '../common/ownership.js';
 import { decodeCursor, pageOf, pageSize } from '../../shared/cursor.js';
@@ -157,13 +158,12 @@ function descriptionText(value: string | null | undefined): string | null {
   return trimmed || null;
 }
 
-function instant(value: Instant | undefined, field: string): Date | null {
+/** A due, start or end time: a date alone is refused, so that no activity silently lands at midnight UTC. */
+function dateTime(value: Instant | undefined, field: string): Date | null {
   if (value === undefined || value === null) return null;
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime()) || (typeof value === 'string' && !/^\d{4}-\d{2}-\d{2}T/.test(value))) {
-    throw new CrmError('invalid_field', `${field} must be a date-time such as 2025-03-01T09:00:00Z`);
-  }
-  return date;
+  const expected = 'a date-time such as 2025-03-01T09:00:00Z';
+  if (typeof value === 'string' && !/^\d{4}-\d{2}-\d{2}T/.test(value)) throw new CrmError('invalid_field', `${field} must be ${expected}`);
+  return instant(value, field, expected)!;
 }
 
 async function userOf(db: Kysely<Database>, actor: Authenticated, id: string | undefined, field: string): Promise<string> {
@@ -268,9 +268,9 @@ export async function createActivity(
   const subject = subjectLine(input.subject);
   const text = descriptionText(input.description);
   const times = {
-    due_at: instant(input.dueAt, 'dueAt'),
-    start_at: instant(input.startAt, 'startAt'),
-    end_at: instant(input.endAt, 'endAt'),
+    due_at: dateTime(input.dueAt, 'dueAt'),
+    start_at: dateTime(input.startAt, 'startAt'),
+    end_at: dateTime(input.endAt, 'endAt'),
   };
   checkTimes(times);
   return inTransaction(db, async (trx) => {
@@ -361,8 +361,8 @@ export async function listActivities(
     throw new CrmError('invalid_cursor', 'cursor is not one this API gave out');
   if (query.mine && query.assigneeId && query.assigneeId !== actor.user.id) return { items: [], nextCursor: null };
   const assigneeId = query.mine ? actor.user.id : query.assigneeId;
-  const dueFrom = instant(query.dueFrom ?? null, 'dueFrom');
-  const dueTo = instant(query.dueTo ?? null, 'dueTo');
+  const dueFrom = dateTime(query.dueFrom ?? null, 'dueFrom');
+  const dueTo = dateTime(query.dueTo ?? null, 'dueTo');
   const rows = await repo.listActivities(db, actor.tenantId, {
     sort,
     after: after ? { id: after.id, key: (after.key as string | null | undefined) ?? null } : null,
@@ -418,9 +418,9 @@ export async function updateActivity(
     const before = await toActivityOpened(trx, keyring, row);
     const text = input.description !== undefined ? descriptionText(input.description) : before.description;
     const times = {
-      due_at: input.dueAt !== undefined ? instant(input.dueAt, 'dueAt') : row.due_at,
-      start_at: input.startAt !== undefined ? instant(input.startAt, 'startAt') : row.start_at,
-      end_at: input.endAt !== undefined ? instant(input.endAt, 'endAt') : row.end_at,
+      due_at: input.dueAt !== undefined ? dateTime(input.dueAt, 'dueAt') : row.due_at,
+      start_at: input.startAt !== undefined ? dateTime(input.startAt, 'startAt') : row.start_at,
+      end_at: input.endAt !== undefined ? dateTime(input.endAt, 'endAt') : row.end_at,
     };
     checkTimes(times);
     const done = input.done ?? row.done;

@@ -6,7 +6,7 @@ import { createTestTenant, type TestTenant } from '../../../test/factories.js';
 import { useTestServer } from '../../../test/server.js';
 import { authenticate } from '../../identity/identity.service.js';
 import { recordsSubjectId } from '../../keys/keys.service.js';
-import { eraseSubject } from '../../keys/shredding.js';
+import { eraseSubject } from '../../key-lifecycle/shredding.js';
 import { restoreFromBin } from '../recycle-bin/recycle-bin.service.js';
 
 const t = useTestServer();

@@ -1,4 +1,4 @@
-import type { AuditedRecords } from '../../audit/audit.service.js';
+import type { AuditedRecords } from '../../audit-trail/audit-trail.service.js';
 import { contactSubjectId } from '../people/contacts.service.js';
 import { leadSubjectId } from '../people/leads.service.js';
 import { readableRecords } from './readable.service.js';

@@ -1,4 +1,4 @@
-import { DomainError, type ErrorKind } from '../../shared/domain-error.js';
+import { domainErrorClass, type ErrorKind } from '../../shared/domain-error.js';
 
 export type CrmErrorCode =
   | 'record_not_found'
@@ -43,9 +43,5 @@ const kinds: Record<CrmErrorCode, ErrorKind> = {
   default_pipeline: 'conflict',
 };
 
-export class CrmError extends DomainError<CrmErrorCode> {
-  constructor(code: CrmErrorCode, message: string, details?: Record<string, unknown>) {
-    super(code, kinds[code], message, details);
-    this.name = 'CrmError';
-  }
-}
+export const CrmError = domainErrorClass<CrmErrorCode>('CrmError', kinds);
+export type CrmError = InstanceType<typeof CrmError>;

@@ -2,7 +2,7 @@ import { CompiledQuery, sql, type Kysely } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { preparedNameOf } from '../../db/prepared.js';
 import type { Database } from '../../db/schema.js';
-import type { Authenticated } from '../../identity/identity.service.js';
+import type { Authenticated } from '../../shared/actor.js';
 import { useTestDatabase } from '../../../test/db.js';
 import { createTestTenant } from '../../../test/factories.js';
 import { getContact, listContacts } from '../people/contacts.service.js';

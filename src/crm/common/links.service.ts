@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { accessOf } from '../../access/access.service.js';
 import type { Access } from '../../access/policy.js';
 import type { Database } from '../../db/schema.js';
-import type { Authenticated } from '../../identity/identity.service.js';
+import type { Authenticated } from '../../shared/actor.js';
 import { CrmError } from './crm.errors.js';
 import { recordOwners, type LinkedRow, type LinkedTable } from './links.repository.js';
 

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { accessOf } from '../../access/access.service.js';
 import type { Database } from '../../db/schema.js';
-import type { Authenticated } from '../../identity/identity.service.js';
+import type { Authenticated } from '../../shared/actor.js';
 import { noteParentsAmong } from '../notes/notes.repository.js';
 import { recordOwners, type OwnedTable } from './links.repository.js';
 

@@ -2,8 +2,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { DatabaseHandle } from '../../db/database.js';
-import { actorOf } from '../../http/auth.js';
-import type { IdentitySettings } from '../../identity/identity.service.js';
+import { actorOf } from '../../http/request-context.js';
+import type { Keyring } from '../../keys/keyring.js';
 import { IdParams, OneOf, Problems, Uuid, NoContent } from '../common/crm.http.js';
 import {
   CUSTOM_FIELD_MODULES,
@@ -28,7 +28,7 @@ const CustomFieldSchema = Type.Object({
 });
 const Options = Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 200 });
 
-export function registerCustomFieldRoutes(server: FastifyInstance, database: DatabaseHandle, _settings: IdentitySettings): void {
+export function registerCustomFieldRoutes(server: FastifyInstance, database: DatabaseHandle, _keyring: Keyring): void {
   const app = server.withTypeProvider<TypeBoxTypeProvider>();
   const { db } = database;
 

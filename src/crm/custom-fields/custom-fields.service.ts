@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { CustomFieldType, Database } from '../../db/schema.js';
-import type { Authenticated } from '../../identity/identity.service.js';
+import type { Authenticated } from '../../shared/actor.js';
 import { isUniqueViolation } from '../../shared/domain-error.js';
 import { newId } from '../../shared/ids.js';
 import { CrmError } from '../common/crm.errors.js';

@@ -2,9 +2,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { DatabaseHandle } from '../../db/database.js';
-import { actorOf } from '../../http/auth.js';
+import { actorOf } from '../../http/request-context.js';
 import { DateTime } from '../../http/schemas.js';
-import type { IdentitySettings } from '../../identity/identity.service.js';
+import type { Keyring } from '../../keys/keyring.js';
 import {
   IdParams,
   ifMatch,
@@ -80,7 +80,7 @@ const Range = (what: string) => ({
   to: Type.Optional(Type.String({ format: 'date-time', description: `${what} before` })),
 });
 
-export function registerDealRoutes(server: FastifyInstance, database: DatabaseHandle, _settings: IdentitySettings): void {
+export function registerDealRoutes(server: FastifyInstance, database: DatabaseHandle, _keyring: Keyring): void {
   const app = server.withTypeProvider<TypeBoxTypeProvider>();
   const { db } = database;
 

@@ -3,10 +3,11 @@ import { AccessError } from '../../access/access.errors.js';
 import { accessOf, assertWritable, redact, requirePermission } from '../../access/access.service.js';
 import type { Database, DealStatus } from '../../db/schema.js';
 import { inTransaction } from '../../db/transaction.js';
-import type { Authenticated } from '../../identity/identity.service.js';
+import type { Authenticated } from '../../shared/actor.js';
 import { isActiveUser } from '../../identity/users.service.js';
 import { newId } from '../../shared/ids.js';
 import { CrmError } from '../common/crm.errors.js';
+import { instant } from '../common/instant.js';
 import { plainCustomValues } from '../custom-fields/custom-fields.service.js';
 import { ownerGroupOf, ownersOf } from '../common/ownership.js';
 import { setRecordTags, tagNames, tagsOf } from '../tags/tags.service.js';
@@ -323,13 +324,6 @@ export interface DealListQuery {
   updatedTo?: string | Date;
 }
 
-function instant(value: string | Date | undefined, field: string): Date | undefined {
-  if (value === undefined) return undefined;
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw new CrmError('invalid_field', `${field} must be a date-time`);
-  return date;
-}
-
 /** A page of deals with filters, in a stable order on non-personal columns. */
 export async function listDeals(
   db: Kysely<Database>,
@@ -345,10 +339,10 @@ export async function listDeals(
   if (after && after.key !== null && typeof after.key !== 'string')
     throw new CrmError('invalid_cursor', 'cursor is not one this API gave out');
   const filters = {
-    createdFrom: instant(query.createdFrom, 'createdFrom'),
-    createdTo: instant(query.createdTo, 'createdTo'),
-    updatedFrom: instant(query.updatedFrom, 'updatedFrom'),
-    updatedTo: instant(query.updatedTo, 'updatedTo'),
+    createdFrom: instant(query.createdFrom, 'createdFrom', 'a date-time'),
+    createdTo: instant(query.createdTo, 'createdTo', 'a date-time'),
+    updatedFrom: instant(query.updatedFrom, 'updatedFrom', 'a date-time'),
+    updatedTo: instant(query.updatedTo, 'updatedTo', 'a date-time'),
   };
   const rows = await repo.listDeals(db, actor.tenantId, {
     sort,

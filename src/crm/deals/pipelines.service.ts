@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database, StageKind } from '../../db/schema.js';
 import { inTransaction } from '../../db/transaction.js';
-import type { Authenticated } from '../../identity/identity.service.js';
+import type { Authenticated } from '../../shared/actor.js';
 import { newId } from '../../shared/ids.js';
 import { CrmError } from '../common/crm.errors.js';
 import * as repo from './pipelines.repository.js';

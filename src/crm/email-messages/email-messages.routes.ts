@@ -2,9 +2,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { DatabaseHandle } from '../../db/database.js';
-import { actorOf } from '../../http/auth.js';
+import { actorOf } from '../../http/request-context.js';
 import { DateTime } from '../../http/schemas.js';
-import type { IdentitySettings } from '../../identity/identity.service.js';
+import type { Keyring } from '../../keys/keyring.js';
 import { IdParams, Nullable, Page, PageOf, Problems, Uuid, NoContent } from '../common/crm.http.js';
 import { deleteEmailMessage, getEmailMessage, listEmailMessages, logEmailMessage } from './email-messages.service.js';
 
@@ -23,10 +23,9 @@ const EmailMessageSchema = Type.Object({
   createdAt: DateTime(),
 });
 
-export function registerEmailMessageRoutes(server: FastifyInstance, database: DatabaseHandle, settings: IdentitySettings): void {
+export function registerEmailMessageRoutes(server: FastifyInstance, database: DatabaseHandle, keyring: Keyring): void {
   const app = server.withTypeProvider<TypeBoxTypeProvider>();
   const { db } = database;
-  const { keyring } = settings;
 
   app.get(
     '/api/v1/email-messages',

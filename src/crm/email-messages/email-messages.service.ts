@@ -3,7 +3,7 @@ import { accessOf } from '../../access/access.service.js';
 import { auditActorOf, recordChange, recordRead } from '../../audit/recorder.js';
 import type { Database, EmailDirection } from '../../db/schema.js';
 import { inTransaction } from '../../db/transaction.js';
-import type { Authenticated } from '../../identity/identity.service.js';
+import type { Authenticated } from '../../shared/actor.js';
 import { decryptField, fieldKey } from '../../keys/field-crypto.js';
 import type { Keyring } from '../../keys/keyring.js';
 import { recordsSubjectId, sealField, subjectKeys } from '../../keys/keys.service.js';

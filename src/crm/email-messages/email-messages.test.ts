@@ -5,7 +5,7 @@ import { bearer, signInAdmin } from '../../../test/auth.js';
 import { createTestTenant } from '../../../test/factories.js';
 import { useTestServer } from '../../../test/server.js';
 import { recordsSubjectId } from '../../keys/keys.service.js';
-import { eraseSubject } from '../../keys/shredding.js';
+import { eraseSubject } from '../../key-lifecycle/shredding.js';
 
 const t = useTestServer();
 

@@ -3,7 +3,7 @@ import { stringify } from 'csv-stringify';
 import type { Kysely } from 'kysely';
 import { requirePermission } from '../../access/access.service.js';
 import type { Database } from '../../db/schema.js';
-import type { Authenticated } from '../../identity/identity.service.js';
+import type { Authenticated } from '../../shared/actor.js';
 import type { Keyring } from '../../keys/keyring.js';
 import { safeCell } from './contact-csv.js';
 import { listContacts, type Contact, type ContactListParams } from '../people/contacts.service.js';

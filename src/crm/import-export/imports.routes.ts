@@ -3,9 +3,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { DatabaseHandle } from '../../db/database.js';
-import { actorOf } from '../../http/auth.js';
+import { actorOf } from '../../http/request-context.js';
 import { DateTime } from '../../http/schemas.js';
-import type { IdentitySettings } from '../../identity/identity.service.js';
+import type { Keyring } from '../../keys/keyring.js';
 import { CrmError } from '../common/crm.errors.js';
 import { IdParams, Nullable, OneOf, Problems, Ranges, Uuid } from '../common/crm.http.js';
 import { sendProblem } from '../../http/problem.js';
@@ -113,14 +113,8 @@ export interface ImportLimits {
   maxBytes: number;
 }
 
-export function registerImportRoutes(
-  server: FastifyInstance,
-  database: DatabaseHandle,
-  settings: IdentitySettings,
-  limits: ImportLimits,
-): void {
+export function registerImportRoutes(server: FastifyInstance, database: DatabaseHandle, keyring: Keyring, limits: ImportLimits): void {
   const { db } = database;
-  const { keyring } = settings;
 
   // CSV and vCard are accepted here only, and handed over as the raw stream.
   void server.register(async (scope) => {

@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import { requirePermission } from '../../access/access.service.js';
 import { DomainError } from '../../shared/domain-error.js';
 import type { Database } from '../../db/schema.js';
-import type { Authenticated } from '../../identity/identity.service.js';
+import type { Authenticated } from '../../shared/actor.js';
 import type { Keyring } from '../../keys/keyring.js';
 import { findCandidatesPerValue } from '../../keys/keys.service.js';
 import { newId } from '../../shared/ids.js';

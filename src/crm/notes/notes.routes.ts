@@ -2,9 +2,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { DatabaseHandle } from '../../db/database.js';
-import { actorOf } from '../../http/auth.js';
+import { actorOf } from '../../http/request-context.js';
 import { DateTime } from '../../http/schemas.js';
-import type { IdentitySettings } from '../../identity/identity.service.js';
+import type { Keyring } from '../../keys/keyring.js';
 import { IdParams, ifMatch, Nullable, Page, PageOf, Problems, Uuid, Version, NoContent } from '../common/crm.http.js';
 import { createNote, deleteNote, getNote, listNotes, updateNote } from './notes.service.js';
 
@@ -27,10 +27,9 @@ const NoteSchema = Type.Object({
   updatedAt: DateTime(),
 });
 
-export function registerNoteRoutes(server: FastifyInstance, database: DatabaseHandle, settings: IdentitySettings): void {
+export function registerNoteRoutes(server: FastifyInstance, database: DatabaseHandle, keyring: Keyring): void {
   const app = server.withTypeProvider<TypeBoxTypeProvider>();
   const { db } = database;
-  const { keyring } = settings;
 
   app.get(
     '/api/v1/notes',

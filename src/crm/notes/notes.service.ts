@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { requirePermission } from '../../access/access.service.js';
 import { auditActorOf, recordChange, recordRead } from '../../audit/recorder.js';
 import type { Database } from '../../db/schema.js';
-import type { Authenticated } from '../../identity/identity.service.js';
+import type { Authenticated } from '../../shared/actor.js';
 import { decryptField, encryptField, fieldKey } from '../../keys/field-crypto.js';
 import type { Keyring } from '../../keys/keyring.js';
 import { recordsSubjectId, subjectKey, subjectKeys } from '../../keys/keys.service.js';

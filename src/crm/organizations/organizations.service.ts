@@ -3,9 +3,10 @@ import { AccessError } from '../../access/access.errors.js';
 import { accessOf, assertWritable, redact, requirePermission } from '../../access/access.service.js';
 import type { Database } from '../../db/schema.js';
 import { inTransaction } from '../../db/transaction.js';
-import type { Authenticated } from '../../identity/identity.service.js';
+import type { Authenticated } from '../../shared/actor.js';
 import { newId } from '../../shared/ids.js';
 import { CrmError } from '../common/crm.errors.js';
+import { instant } from '../common/instant.js';
 import { decodeCursor, pageOf, pageSize } from '../../shared/cursor.js';
 import { fieldsOf, mergeCustomValues, type CustomValues } from '../custom-fields/custom-fields.service.js';
 import * as repo from './organizations.repository.js';
@@ -189,13 +190,6 @@ export interface OrganizationListParams {
   createdTo?: string;
   updatedFrom?: string;
   updatedTo?: string;
-}
-
-function instant(value: string | undefined, field: string): Date | undefined {
-  if (value === undefined) return undefined;
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw new CrmError('invalid_field', `${field} must be a date or date-time`);
-  return date;
 }
 
 /** Organizations by name (or another sort); `q` matches part of the name or domain. */

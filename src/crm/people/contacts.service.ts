@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
-import type { Authenticated } from '../../identity/identity.service.js';
+import type { Authenticated } from '../../shared/actor.js';
 import type { Keyring } from '../../keys/keyring.js';
 import { organizationOf } from '../common/links.service.js';
 import { indexesOf } from './people.js';

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database, LeadStatus } from '../../db/schema.js';
-import type { Authenticated } from '../../identity/identity.service.js';
+import type { Authenticated } from '../../shared/actor.js';
 import type { Keyring } from '../../keys/keyring.js';
 import { auditActorOf, recordChange } from '../../audit/recorder.js';
 import { subjectKey } from '../../keys/keys.service.js';

@@ -328,3 +328,49 @@ export async function updatePerson(
     .returningAll()
     .executeTakeFirst() as Promise<Record<string, unknown> | undefined>;
 }
+
+/** A batch of people still in the five-field form of before migration 0014, with their subject keys (null: erased). */
+export async function legacyPeople(db: Kysely<Database>, table: PersonTable, after: { tenant: string; id: string } | null, batch: number) {
+  let query = db
+    .selectFrom(table)
+    .innerJoin('subject_keys', (j) =>
+      j.onRef('subject_keys.tenant_id', '=', `${table}.tenant_id`).onRef('subject_keys.subject_id', '=', `${table}.subject_id`),
+    )
+    .select([
+      `${table}.tenant_id`,
+      `${table}.id`,
+      `${table}.subject_id`,
+      `${table}.version`,
+      `${table}.first_name_enc`,
+      `${table}.last_name_enc`,
+      `${table}.emails_enc`,
+      `${table}.phones_enc`,
+      `${table}.details_enc`,
+      'subject_keys.wrapped_key',
+      'subject_keys.tenant_key_version',
+    ])
+    .where(`${table}.person_enc`, 'is', null)
+    .orderBy(`${table}.tenant_id`)
+    .orderBy(`${table}.id`)
+    .limit(batch);
+  if (after) {
+    query = query.where(
+      sql<boolean>`(${sql.ref(`${table}.tenant_id`)}, ${sql.ref(`${table}.id`)}) > (${after.tenant}::uuid, ${after.id}::uuid)`,
+    );
+  }
+  return query.execute();
+}
+
+/** Writes people's one sealed document in place of the five fields, unless the row changed since it was read. */
+export async function replaceLegacyPeople(
+  db: Kysely<Database>,
+  table: PersonTable,
+  sealed: Array<{ tenant: string; id: string; version: number; person: Buffer }>,
+): Promise<number> {
+  const result = await sql`
+    update ${sql.table(table)} as p set person_enc = u.person, first_name_enc = null, last_name_enc = null, emails_enc = null, phones_enc = null, details_enc = null
+    from unnest(${sealed.map((r) => r.tenant)}::uuid[], ${sealed.map((r) => r.id)}::uuid[], ${sealed.map((r) => r.version)}::int[], ${sealed.map((r) => r.person)}::bytea[])
+      as u(tenant_id, id, version, person)
+    where p.tenant_id = u.tenant_id and p.id = u.id and p.version = u.version and p.person_enc is null`.execute(db);
+  return Number(result.numAffectedRows ?? 0);
+}

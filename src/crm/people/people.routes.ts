@@ -2,9 +2,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { DatabaseHandle } from '../../db/database.js';
-import { actorOf } from '../../http/auth.js';
+import { actorOf } from '../../http/request-context.js';
 import { DateTime } from '../../http/schemas.js';
-import type { IdentitySettings } from '../../identity/identity.service.js';
+import type { Keyring } from '../../keys/keyring.js';
 import { createContact, deleteContact, getContact, listContacts, updateContact } from './contacts.service.js';
 import {
   AddressInput,
@@ -123,10 +123,9 @@ const contactExample = {
   tags: ['newsletter'],
 };
 
-export function registerPeopleRoutes(server: FastifyInstance, database: DatabaseHandle, settings: IdentitySettings): void {
+export function registerPeopleRoutes(server: FastifyInstance, database: DatabaseHandle, keyring: Keyring): void {
   const app = server.withTypeProvider<TypeBoxTypeProvider>();
   const { db } = database;
-  const { keyring } = settings;
 
   app.get(
     '/api/v1/contacts',

@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
-import type { Authenticated } from '../../identity/identity.service.js';
+import type { Authenticated } from '../../shared/actor.js';
 import { isActiveUser } from '../../identity/users.service.js';
+import { isEmailAddress } from '../../shared/email.js';
 import {
   EMAIL_INDEX,
   foldWords,
@@ -65,12 +66,6 @@ export interface PersonInput {
   language?: string | null;
 }
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-
-export function isEmail(value: string): boolean {
-  return EMAIL.test(value) && value.length <= 254;
-}
-
 /**
  * An extension after a number as people and tools write it: `x123`, `ext. 12`, `extension 5`, `#12`,
  * Dutch `toestel`/`tst.`, German `Durchwahl`/`App.`, French `poste`, and a tel: URI's `;ext=5555`.
@@ -94,7 +89,7 @@ function labelled(values: LabelledInput, kind: 'e-mail' | 'phone'): LabelledValu
     const value = (typeof v === 'string' ? v : v.value).trim();
     const label = typeof v === 'string' ? null : (v.label?.trim() ?? null);
     if (!value || value.length > 254) throw new CrmError('invalid_field', `each ${kind} must be 1 to 254 characters`);
-    if (kind === 'e-mail' && !isEmail(value)) throw new CrmError('invalid_field', 'an e-mail address is not valid');
+    if (kind === 'e-mail' && !isEmailAddress(value)) throw new CrmError('invalid_field', 'an e-mail address is not valid');
     return { value: kind === 'phone' ? phoneNumber(value) : value, label: label || null };
   });
 }

@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Authenticated } from '../../identity/identity.service.js';
+import type { Authenticated } from '../../shared/actor.js';
 import { encryptField, fieldKey, FieldDecryptionError } from '../../keys/field-crypto.js';
 import { subjectKey } from '../../keys/keys.service.js';
-import { eraseSubject } from '../../keys/shredding.js';
+import { eraseSubject } from '../../key-lifecycle/shredding.js';
 import { useTestDatabase } from '../../../test/db.js';
 import { createTestTenant } from '../../../test/factories.js';
 import { createContact, getContact, listContacts, type Contact } from './contacts.service.js';

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import {
   accessAt,
   accessOf,
@@ -14,12 +14,13 @@ import { AccessError } from '../../access/access.errors.js';
 import { auditActorOf, changesBetween, fieldsShown, recordChange, recordRead } from '../../audit/recorder.js';
 import type { Database } from '../../db/schema.js';
 import { inTransaction } from '../../db/transaction.js';
-import type { Authenticated } from '../../identity/identity.service.js';
+import type { Authenticated } from '../../shared/actor.js';
 import type { Keyring } from '../../keys/keyring.js';
 import { decryptField, fieldKey } from '../../keys/field-crypto.js';
 import { createSubject, createSubjects, indexNewRecords, subjectKey, subjectKeyOf, subjectKeys } from '../../keys/keys.service.js';
 import { newId } from '../../shared/ids.js';
 import { CrmError } from '../common/crm.errors.js';
+import { instant } from '../common/instant.js';
 import { decodeCursor, pageOf, pageSize } from '../../shared/cursor.js';
 import { fieldsOf, mergeCustomValues, type CustomField, type CustomValues } from '../custom-fields/custom-fields.service.js';
 import {
@@ -323,33 +324,7 @@ export async function sealLegacyPeople(db: Kysely<Database>, keyring: Keyring, b
   for (const table of ['contacts', 'leads'] as const) {
     let after: { tenant: string; id: string } | null = null;
     for (;;) {
-      let query = db
-        .selectFrom(table)
-        .innerJoin('subject_keys', (j) =>
-          j.onRef('subject_keys.tenant_id', '=', `${table}.tenant_id`).onRef('subject_keys.subject_id', '=', `${table}.subject_id`),
-        )
-        .select([
-          `${table}.tenant_id`,
-          `${table}.id`,
-          `${table}.subject_id`,
-          `${table}.version`,
-          `${table}.first_name_enc`,
-          `${table}.last_name_enc`,
-          `${table}.emails_enc`,
-          `${table}.phones_enc`,
-          `${table}.details_enc`,
-          'subject_keys.wrapped_key',
-          'subject_keys.tenant_key_version',
-        ])
-        .where(`${table}.person_enc`, 'is', null)
-        .orderBy(`${table}.tenant_id`)
-        .orderBy(`${table}.id`)
-        .limit(batch);
-      if (after)
-        query = query.where(
-          sql<boolean>`(${sql.ref(`${table}.tenant_id`)}, ${sql.ref(`${table}.id`)}) > (${after.tenant}::uuid, ${after.id}::uuid)`,
-        );
-      const rows = await query.execute();
+      const rows = await repo.legacyPeople(db, table, after, batch);
       if (rows.length === 0) break;
       after = { tenant: rows.at(-1)!.tenant_id, id: rows.at(-1)!.id };
       const sealed: Array<{ tenant: string; id: string; version: number; person: Buffer }> = [];
@@ -369,12 +344,7 @@ export async function sealLegacyPeople(db: Kysely<Database>, keyring: Keyring, b
         });
       }
       if (sealed.length === 0) continue;
-      const result = await sql`
-        update ${sql.table(table)} as p set person_enc = u.person, first_name_enc = null, last_name_enc = null, emails_enc = null, phones_enc = null, details_enc = null
-        from unnest(${sealed.map((r) => r.tenant)}::uuid[], ${sealed.map((r) => r.id)}::uuid[], ${sealed.map((r) => r.version)}::int[], ${sealed.map((r) => r.person)}::bytea[])
-          as u(tenant_id, id, version, person)
-        where p.tenant_id = u.tenant_id and p.id = u.id and p.version = u.version and p.person_enc is null`.execute(db);
-      rewritten += Number(result.numAffectedRows ?? 0);
+      rewritten += await repo.replaceLegacyPeople(db, table, sealed);
     }
   }
   return rewritten;
@@ -481,13 +451,6 @@ export interface PersonListParams extends PersonSearch {
   createdTo?: string;
   updatedFrom?: string;
   updatedTo?: string;
-}
-
-function instant(value: string | undefined, field: string): Date | undefined {
-  if (value === undefined) return undefined;
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw new CrmError('invalid_field', `${field} must be a date or date-time`);
-  return date;
 }
 
 /** Opens a page of rows, leaving out erased people. */

@@ -2,9 +2,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { DatabaseHandle } from '../../db/database.js';
-import { actorOf } from '../../http/auth.js';
+import { actorOf } from '../../http/request-context.js';
 import { DateTime } from '../../http/schemas.js';
-import type { IdentitySettings } from '../../identity/identity.service.js';
+import type { Keyring } from '../../keys/keyring.js';
 import { Nullable, OneOf, Page, PageOf, Problems, Uuid, NoContent } from '../common/crm.http.js';
 import { listRecycleBin, purgeFromBin, restoreFromBin } from './recycle-bin.service.js';
 
@@ -18,10 +18,9 @@ const BinItemSchema = Type.Object({
   purgeAfter: DateTime({ description: 'When it is purged for good; restorable until then' }),
 });
 
-export function registerRecycleBinRoutes(server: FastifyInstance, database: DatabaseHandle, settings: IdentitySettings): void {
+export function registerRecycleBinRoutes(server: FastifyInstance, database: DatabaseHandle, keyring: Keyring): void {
   const app = server.withTypeProvider<TypeBoxTypeProvider>();
   const { db } = database;
-  const { keyring } = settings;
 
   app.get(
     '/api/v1/recycle-bin',
@@ -46,7 +45,7 @@ export function registerRecycleBinRoutes(server: FastifyInstance, database: Data
         response: { 200: Type.Object({ module: Type.String(), id: Uuid() }), ...Problems },
       },
     },
-    async (request) => restoreFromBin(db, settings.keyring, actorOf(request), request.params.module, request.params.id),
+    async (request) => restoreFromBin(db, keyring, actorOf(request), request.params.module, request.params.id),
   );
 
   app.delete(

@@ -1,9 +1,9 @@
 import type { Kysely } from 'kysely';
 import { auditActorOf, recordChange, recordRead, systemActor, type AuditActor } from '../../audit/recorder.js';
 import type { Database } from '../../db/schema.js';
-import type { Authenticated } from '../../identity/identity.service.js';
+import type { Authenticated } from '../../shared/actor.js';
 import type { Keyring } from '../../keys/keyring.js';
-import { eraseSubject } from '../../keys/shredding.js';
+import { eraseSubject } from '../../key-lifecycle/shredding.js';
 import { contactKind, type Contact } from '../people/contacts.service.js';
 import { CrmError } from '../common/crm.errors.js';
 import { decodeCursor, pageOf, pageSize } from '../../shared/cursor.js';

@@ -2,8 +2,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { DatabaseHandle } from '../../db/database.js';
-import { actorOf } from '../../http/auth.js';
-import type { IdentitySettings } from '../../identity/identity.service.js';
+import { actorOf } from '../../http/request-context.js';
+import type { Keyring } from '../../keys/keyring.js';
 import { Nullable, OneOf, Problems, Uuid } from '../common/crm.http.js';
 import { searchEverything } from './search.service.js';
 
@@ -14,10 +14,9 @@ const HitSchema = Type.Object({
   detail: Nullable(Type.String()),
 });
 
-export function registerSearchRoutes(server: FastifyInstance, database: DatabaseHandle, settings: IdentitySettings): void {
+export function registerSearchRoutes(server: FastifyInstance, database: DatabaseHandle, keyring: Keyring): void {
   const app = server.withTypeProvider<TypeBoxTypeProvider>();
   const { db } = database;
-  const { keyring } = settings;
 
   app.get(
     '/api/v1/search',

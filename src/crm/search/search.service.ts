@@ -2,13 +2,13 @@ import type { Kysely } from 'kysely';
 import { AccessError } from '../../access/access.errors.js';
 import { accessOf } from '../../access/access.service.js';
 import type { Database } from '../../db/schema.js';
-import type { Authenticated } from '../../identity/identity.service.js';
+import type { Authenticated } from '../../shared/actor.js';
 import type { Keyring } from '../../keys/keyring.js';
 import { listContacts } from '../people/contacts.service.js';
 import { CrmError } from '../common/crm.errors.js';
 import { listLeads } from '../people/leads.service.js';
 import { listOrganizations } from '../organizations/organizations.service.js';
-import { isEmail } from '../people/people.js';
+import { isEmailAddress } from '../../shared/email.js';
 import * as repo from './search.repository.js';
 
 /**
@@ -52,7 +52,7 @@ export async function searchEverything(
   const text = query.q.trim();
   if (text.length < 2) throw new CrmError('invalid_field', 'search for at least 2 characters');
   const limit = Math.min(Math.max(query.limit ?? 5, 1), 20);
-  const person = isEmail(text) ? { email: text } : PHONE.test(text) ? { phone: text } : { q: text };
+  const person = isEmailAddress(text) ? { email: text } : PHONE.test(text) ? { phone: text } : { q: text };
   const access = await accessOf(db, actor);
   const deals = access.can('deals', 'view') ? await repo.dealsTitled(db, actor.tenantId, text, limit, access.owners('deals', 'read')) : [];
   const [contacts, leads, organizations] = await Promise.all([

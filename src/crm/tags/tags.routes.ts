@@ -2,14 +2,14 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { DatabaseHandle } from '../../db/database.js';
-import { actorOf } from '../../http/auth.js';
-import type { IdentitySettings } from '../../identity/identity.service.js';
+import { actorOf } from '../../http/request-context.js';
+import type { Keyring } from '../../keys/keyring.js';
 import { IdParams, Nullable, Problems, Uuid, NoContent } from '../common/crm.http.js';
 import { createTag, deleteTag, listTags, updateTag } from './tags.service.js';
 
 const TagSchema = Type.Object({ id: Uuid(), name: Type.String(), color: Nullable(Type.String()) });
 
-export function registerTagRoutes(server: FastifyInstance, database: DatabaseHandle, _settings: IdentitySettings): void {
+export function registerTagRoutes(server: FastifyInstance, database: DatabaseHandle, _keyring: Keyring): void {
   const app = server.withTypeProvider<TypeBoxTypeProvider>();
   const { db } = database;
 

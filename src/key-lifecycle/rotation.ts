@@ -3,11 +3,11 @@ import type { Kysely } from 'kysely';
 import { recordSecurityEvent } from '../audit/security-events.js';
 import type { Database } from '../db/schema.js';
 import { newId } from '../shared/ids.js';
-import { KeyError } from './keys.errors.js';
-import * as repo from './keys.repository.js';
-import type { Keyring } from './keyring.js';
-import { tenantKey } from './keys.service.js';
-import { open, seal } from './secret-box.js';
+import { KeyError } from '../keys/keys.errors.js';
+import * as repo from '../keys/keys.repository.js';
+import type { Keyring } from '../keys/keyring.js';
+import { tenantKey } from '../keys/keys.service.js';
+import { open, seal } from '../keys/secret-box.js';
 
 /**
  * Online, resumable key rotation. Every step is a small transaction; the

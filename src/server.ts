@@ -5,24 +5,25 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
-import type { Config } from '../config.js';
-import type { DatabaseHandle } from '../db/database.js';
-import { registerIdentityRoutes } from '../identity/identity.routes.js';
-import type { IdentitySettings } from '../identity/identity.service.js';
-import type { Keyring } from '../keys/keyring.js';
-import { registerUserRoutes } from '../identity/users.routes.js';
-import { registerAccessRoutes } from '../access/access.routes.js';
-import { registerAuditRoutes } from '../audit/audit.routes.js';
-import { auditedRecords } from '../crm/common/audited-records.js';
-import { registerCrmRoutes } from '../crm/crm.routes.js';
-import { registerTenantRoutes } from '../tenants/tenants.routes.js';
-import { loggerOptions } from './logging.js';
-import { buildMetricsServer, installMetrics, registerMetricsRoute } from './metrics.js';
-import { registerOpsRoutes } from './ops.routes.js';
-import { boundDateFormats } from './formats.js';
-import { refuseNulCharacters } from './nul-guard.js';
-import { answerFrameworkError, installProblemHandlers } from './problem.js';
-import { registerWebApp } from './web-app.js';
+import type { Config } from './config.js';
+import type { DatabaseHandle } from './db/database.js';
+import { signInHooks } from './identity/auth.js';
+import { registerIdentityRoutes } from './identity/identity.routes.js';
+import type { IdentitySettings } from './identity/identity.service.js';
+import type { Keyring } from './keys/keyring.js';
+import { registerUserRoutes } from './identity/users.routes.js';
+import { registerAccessRoutes } from './access/access.routes.js';
+import { registerAuditRoutes } from './audit-trail/audit-trail.routes.js';
+import { auditedRecords } from './crm/common/audited-records.js';
+import { registerCrmRoutes } from './crm/crm.routes.js';
+import { registerTenantRoutes } from './tenants/tenants.routes.js';
+import { loggerOptions } from './http/logging.js';
+import { buildMetricsServer, installMetrics, registerMetricsRoute } from './http/metrics.js';
+import { registerOpsRoutes } from './http/ops.routes.js';
+import { boundDateFormats } from './http/formats.js';
+import { refuseNulCharacters } from './http/nul-guard.js';
+import { answerFrameworkError, installProblemHandlers } from './http/problem.js';
+import { registerWebApp } from './http/web-app.js';
 
 export interface ServerDeps {
   config: Config;
@@ -149,10 +150,12 @@ export async function buildServer({ config, database, keyring, logger, logStream
   }
   registerIdentityRoutes(app, database, identity, background);
   registerUserRoutes(app, database, identity);
-  registerTenantRoutes(app, database, identity);
-  registerAccessRoutes(app, database, identity);
-  registerCrmRoutes(app, database, identity, { maxBytes: config.importLimitBytes });
-  registerAuditRoutes(app, database, identity, auditedRecords);
+  // Every other domain's routes get identity's sign-in hooks handed in, so they need not import identity.
+  const signIn = signInHooks(database.db, identity);
+  registerTenantRoutes(app, database, keyring, signIn);
+  registerAccessRoutes(app, database, keyring, signIn);
+  registerCrmRoutes(app, database, keyring, signIn, { maxBytes: config.importLimitBytes });
+  registerAuditRoutes(app, database, keyring, signIn, auditedRecords);
   await registerWebApp(app);
   return app;
 }

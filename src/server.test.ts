@@ -1,9 +1,9 @@
 import { Writable } from 'node:stream';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { describe, expect, it } from 'vitest';
-import { useTestDatabase } from '../../test/db.js';
-import { createTestTenant, testConfig } from '../../test/factories.js';
-import { useTestServer } from '../../test/server.js';
+import { useTestDatabase } from '../test/db.js';
+import { createTestTenant, testConfig } from '../test/factories.js';
+import { useTestServer } from '../test/server.js';
 import { buildServer } from './server.js';
 
 const t = useTestServer();

@@ -1,12 +1,37 @@
 import type { Readable } from 'node:stream';
+import type { Keyring } from '../keys/keyring.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { DatabaseHandle } from '../db/database.js';
-import { actorOf, requireAuth } from '../http/auth.js';
+import { actorOf, type SignInHooks } from '../http/request-context.js';
 import { DateTime, ProblemSchema } from '../http/schemas.js';
-import type { IdentitySettings } from '../identity/identity.service.js';
-import { auditSettings, exportAuditCsv, listAuditEntries, setAuditRetention, type AuditedRecords } from './audit.service.js';
+import {
+  auditSettings,
+  exportAuditCsv,
+  listAuditEntries,
+  setAuditRetention,
+  verifyAuditTrail,
+  type AuditedRecords,
+} from './audit-trail.service.js';
+
+const VerifyReportSchema = Type.Object({
+  tenantId: Type.String({ format: 'uuid' }),
+  ok: Type.Boolean(),
+  entries: Type.Integer({ description: 'Entries checked (sealed, after the archive anchor)' }),
+  sealedNow: Type.Integer({ description: 'Entries sealed into the chain by this check' }),
+  archivedUpTo: Type.Integer(),
+  head: Type.Object({ size: Type.Integer(), headHash: Type.String(), lastId: Type.Union([Type.String(), Type.Null()]) }),
+  publicKey: Type.String({ description: 'The Ed25519 key (raw, base64) that signs heads and checkpoints' }),
+  checkpoint: Type.Union([Type.Literal('matched'), Type.Literal('not_given'), Type.Literal('before_archive')]),
+  problems: Type.Array(
+    Type.Object({
+      position: Type.Union([Type.Integer(), Type.Null()]),
+      id: Type.Union([Type.String(), Type.Null()]),
+      problem: Type.String(),
+    }),
+  ),
+});
 
 // HTTP for the audit trail: the entries (filtered, paged), a person's access log, CSV for auditors, retention.
 
@@ -79,13 +104,13 @@ const SettingsSchema = Type.Object({
 export function registerAuditRoutes(
   server: FastifyInstance,
   database: DatabaseHandle,
-  settings: IdentitySettings,
+  keyring: Keyring,
+  signIn: SignInHooks,
   records: AuditedRecords,
 ): void {
   const app = server.withTypeProvider<TypeBoxTypeProvider>();
   const { db } = database;
-  const { keyring } = settings;
-  const auth = requireAuth(db, settings);
+  const auth = signIn.user;
 
   app.get(
     '/api/v1/audit',
@@ -176,5 +201,21 @@ export function registerAuditRoutes(
       },
     },
     async (request) => setAuditRetention(db, keyring, actorOf(request), request.body.retentionDays),
+  );
+
+  app.post(
+    '/api/v1/audit/verify',
+    {
+      onRequest: auth,
+      schema: {
+        tags: ['audit'],
+        summary: "Verify the whole audit trail (administrators): every entry's MAC, the hash chain, the signed head and archive anchor",
+        description:
+          'The same check as `custodia audit verify`. `ok` is false when anything was altered, removed, inserted or reordered; ' +
+          '`problems` names the first bad entries in chain order.',
+        response: { 200: VerifyReportSchema, ...Problems },
+      },
+    },
+    async (request) => verifyAuditTrail(db, keyring, actorOf(request)),
   );
 }

@@ -2,22 +2,9 @@ import '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { ApiTokenScope, Database } from '../db/schema.js';
-import { IdentityError } from '../identity/identity.errors.js';
-import {
-  authenticate,
-  csrfTokenMatches,
-  type Authenticated,
-  type IdentitySettings,
-  type RequestOrigin,
-} from '../identity/identity.service.js';
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    auth: Authenticated | null;
-    /** The session secret when the request came with the session cookie. */
-    cookieSession: string | null;
-  }
-}
+import type { SignInHooks } from '../http/request-context.js';
+import { IdentityError } from './identity.errors.js';
+import { authenticate, csrfTokenMatches, type IdentitySettings } from './identity.service.js';
 
 export const SESSION_COOKIE = 'custodia_session';
 export const CSRF_HEADER = 'x-csrf-token';
@@ -80,17 +67,6 @@ export function requireAuth(db: Kysely<Database>, settings: IdentitySettings, op
   };
 }
 
-/** The signed-in actor of a route that ran `requireAuth`. */
-export function actorOf(request: FastifyRequest): Authenticated {
-  if (!request.auth) throw new IdentityError('unauthenticated', 'sign in first');
-  return request.auth;
-}
-
-export function originOf(request: FastifyRequest): RequestOrigin {
-  const userAgent = request.headers['user-agent'];
-  return { ip: request.ip, ...(userAgent ? { userAgent } : {}) };
-}
-
 export function setSessionCookie(request: FastifyRequest, reply: FastifyReply, token: string, expiresAt: Date): void {
   reply.setCookie(SESSION_COOKIE, token, {
     httpOnly: true,
@@ -103,4 +79,9 @@ export function setSessionCookie(request: FastifyRequest, reply: FastifyReply, t
 
 export function clearSessionCookie(reply: FastifyReply): void {
   reply.clearCookie(SESSION_COOKIE, { path: '/' });
+}
+
+/** The two sign-in hooks every domain's routes are handed (see http/request-context.ts). */
+export function signInHooks(db: Kysely<Database>, settings: IdentitySettings): SignInHooks {
+  return { user: requireAuth(db, settings), admin: requireAuth(db, settings, { scope: 'admin' }) };
 }

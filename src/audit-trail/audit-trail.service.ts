@@ -6,15 +6,16 @@ import { accessOf, requirePermission } from '../access/access.service.js';
 import { RECORD_MODULES, type Access, type RecordModule } from '../access/policy.js';
 import { decodeCursor, pageOf, pageSize } from '../shared/cursor.js';
 import type { Database } from '../db/schema.js';
-import type { Authenticated } from '../identity/identity.service.js';
+import type { Authenticated } from '../shared/actor.js';
 import { decryptField, fieldKey } from '../keys/field-crypto.js';
 import type { Keyring } from '../keys/keyring.js';
 import { subjectKeys } from '../keys/keys.service.js';
-import { AuditError } from './audit.errors.js';
-import * as repo from './audit.repository.js';
-import { GENESIS } from './chain.js';
-import { openOrigins, type Origin } from './origin.js';
-import { auditActorOf, recordChange, recordRead, VALUES_CONTEXT } from './recorder.js';
+import { AuditError } from '../audit/audit.errors.js';
+import { verifyTenant, type VerifyReport } from '../audit/verify.js';
+import * as repo from '../audit/audit.repository.js';
+import { GENESIS } from '../audit/chain.js';
+import { openOrigins, type Origin } from '../audit/origin.js';
+import { auditActorOf, recordChange, recordRead, VALUES_CONTEXT } from '../audit/recorder.js';
 
 /**
  * Reading the trail: entries about a person (for anyone who may see that
@@ -28,7 +29,7 @@ import { auditActorOf, recordChange, recordRead, VALUES_CONTEXT } from './record
 
 /**
  * What the trail needs to know of the records it names. The CRM answers
- * (crm/common/audited-records.ts, handed in by http/server.ts), so reading the trail
+ * (crm/common/audited-records.ts, handed in by server.ts), so reading the trail
  * does not import the CRM, which writes to it.
  */
 export interface AuditedRecords {
@@ -371,6 +372,16 @@ export async function auditSettings(db: Kysely<Database>, actor: Authenticated):
   await repo.ensureHead(db, actor.tenantId, GENESIS);
   const head = (await repo.findHead(db, actor.tenantId))!;
   return { retentionDays: head.retention_days, archivedUpTo: Number(head.anchor_seq), archivedAt: head.archived_at };
+}
+
+/**
+ * Verifies the tenant's whole chain, as `custodia audit verify` does:
+ * administrators only, since it walks every entry.
+ */
+export async function verifyAuditTrail(db: Kysely<Database>, keyring: Keyring, actor: Authenticated): Promise<VerifyReport> {
+  const access = await accessOf(db, actor);
+  if (!access.isAdmin) throw new AccessError('admin_required', 'only administrators verify the audit trail');
+  return verifyTenant(db, keyring, actor.tenantId);
 }
 
 /** How long the trail is kept (default 6 years); older entries are archived behind a signed anchor. */

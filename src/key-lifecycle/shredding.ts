@@ -1,9 +1,9 @@
 import type { Kysely } from 'kysely';
 import { recordSecurityEvent } from '../audit/security-events.js';
 import type { Database } from '../db/schema.js';
-import { KeyError } from './keys.errors.js';
-import * as repo from './keys.repository.js';
-import type { Keyring } from './keyring.js';
+import { KeyError } from '../keys/keys.errors.js';
+import * as repo from '../keys/keys.repository.js';
+import type { Keyring } from '../keys/keyring.js';
 
 /**
  * Destroying keys, each act recorded in the audit trail in the same
