@@ -8179,6 +8179,151 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/audit/verify': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Verify the whole audit trail (administrators): every entry's MAC, the hash chain, the signed head and archive anchor
+     * @description The same check as `custodia audit verify`. `ok` is false when anything was altered, removed, inserted or reordered; `problems` names the first bad entries in chain order.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** Format: uuid */
+              tenantId: string;
+              ok: boolean;
+              /** @description Entries checked (sealed, after the archive anchor) */
+              entries: number;
+              /** @description Entries sealed into the chain by this check */
+              sealedNow: number;
+              archivedUpTo: number;
+              head: {
+                size: number;
+                headHash: string;
+                lastId: string | null;
+              };
+              /** @description The Ed25519 key (raw, base64) that signs heads and checkpoints */
+              publicKey: string;
+              checkpoint: 'matched' | 'not_given' | 'before_archive';
+              problems: {
+                position: number | null;
+                id: string | null;
+                problem: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/contacts': {
     parameters: {
       query?: never;

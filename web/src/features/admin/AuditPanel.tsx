@@ -1,7 +1,7 @@
 import { Alert, Badge, Button, Code, Group, NativeSelect, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { notifications } from '@mantine/notifications';
-import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, data } from '../../api/client';
@@ -212,20 +212,44 @@ function AuditRow({ entry, actor }: { entry: AuditEntry; actor: string }) {
   );
 }
 
-/** The chain is verified by the operator's CLI; the API has no verification endpoint, so the screen says how, and what was archived. */
+/** Verifies the whole chain on the server (POST /audit/verify) and shows the result; also what was archived. */
 function Verification() {
   const { t } = useTranslation();
   const format = useFormat();
   const settings = useQuery({ queryKey: ['admin', 'audit', 'settings'], queryFn: () => data(api.GET('/api/v1/audit/settings')) });
+  const verification = useMutation({ mutationFn: () => data(api.POST('/api/v1/audit/verify')) });
+  const report = verification.data;
   return (
     <Stack>
       <Title order={2}>{t('admin.audit.verifyTitle')}</Title>
-      <Alert color="blue" title={t('admin.audit.verifyUnavailableTitle')}>
-        <Stack gap="xs">
-          <Text size="sm">{t('admin.audit.verifyUnavailable')}</Text>
-          <Code block>custodia audit verify --tenant &lt;slug&gt;</Code>
-        </Stack>
-      </Alert>
+      <Text size="sm">{t('admin.audit.verifyExplained')}</Text>
+      <Group>
+        <Button onClick={() => verification.mutate()} loading={verification.isPending}>
+          {t('admin.audit.verifyNow')}
+        </Button>
+      </Group>
+      {verification.isError && (
+        <Alert color="red" role="alert">
+          {problemMessage(verification.error, t)}
+        </Alert>
+      )}
+      {report && (
+        <Alert
+          color={report.ok ? 'green' : 'red'}
+          role="status"
+          title={report.ok ? t('admin.audit.verifyIntact') : t('admin.audit.verifyBroken')}
+          data-testid="audit-verification"
+        >
+          <Stack gap="xs">
+            <Text size="sm">{t('admin.audit.verifyChecked', { entries: format.number(report.entries) })}</Text>
+            {report.problems.map((problem) => (
+              <Text size="sm" key={`${problem.position ?? ''}-${problem.id ?? ''}-${problem.problem}`}>
+                {t('admin.audit.verifyProblem', { position: problem.position ?? '—', problem: problem.problem })}
+              </Text>
+            ))}
+          </Stack>
+        </Alert>
+      )}
       {settings.data && (
         <Text size="sm">
           {t('admin.audit.retention', { days: format.number(settings.data.retentionDays) })}{' '}
