@@ -179,6 +179,10 @@ test('an admin sets up a role, a profile that hides phones and a rep, who never 
   expect(csv).toContain('access.changed');
   expect(csv).toContain('user.created');
   await expect(page.getByRole('heading', { name: 'Verify the chain' })).toBeVisible();
+  await page.getByRole('button', { name: 'Verify now' }).click();
+  const verification = page.getByTestId('audit-verification');
+  await expect(verification).toContainText('The audit trail is intact');
+  await expect(verification).toContainText('entries checked');
 });
 
 test('every admin screen passes axe, in English and in Dutch, with screenshots', async ({ page, request, tenant }) => {
