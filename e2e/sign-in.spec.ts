@@ -9,6 +9,9 @@ test('the sign-in page passes axe and labels its fields', async ({ page }) => {
   await expect(page.getByRole('textbox', { name: 'E-mail address', exact: true })).toBeVisible();
   await expect(page.getByRole('textbox', { name: 'Password', exact: true })).toBeVisible();
   await expectNoSeriousA11yViolations(page);
+  await page.getByRole('link', { name: 'Forgot your password?' }).click();
+  await expect(page).toHaveURL(/\/forgot-password$/);
+  await expect(page.getByRole('heading', { level: 1, name: 'Forgot your password?' })).toBeVisible();
 });
 
 test('a wrong password shows the error and no session', async ({ page, tenant }) => {

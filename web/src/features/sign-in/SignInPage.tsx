@@ -1,7 +1,7 @@
 import { Alert, Anchor, Button, Center, Group, Paper, PasswordInput, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { useQueryClient } from '@tanstack/react-query';
-import { useNavigate } from '@tanstack/react-router';
+import { Link, useNavigate } from '@tanstack/react-router';
 import { useState } from 'react';
 import type { TFunction } from 'i18next';
 import { useTranslation } from 'react-i18next';
@@ -129,6 +129,9 @@ function FirstStep({
         <Button type="submit" loading={form.submitting}>
           {t('signIn.submit')}
         </Button>
+        <Anchor component={Link} to="/forgot-password" size="sm">
+          {t('signIn.forgotPassword')}
+        </Anchor>
       </Stack>
     </form>
   );
