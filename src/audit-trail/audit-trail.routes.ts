@@ -108,114 +108,111 @@ export function registerAuditRoutes(
   signIn: SignInHooks,
   records: AuditedRecords,
 ): void {
-  const app = server.withTypeProvider<TypeBoxTypeProvider>();
-  const { db } = database;
-  const auth = signIn.user;
+  // One sign-in hook for every route of the trail.
+  void server.register(async (scope) => {
+    scope.addHook('onRequest', signIn.user);
+    const app = scope.withTypeProvider<TypeBoxTypeProvider>();
+    const { db } = database;
 
-  app.get(
-    '/api/v1/audit',
-    {
-      onRequest: auth,
-      schema: {
-        tags: ['audit'],
-        summary: 'Audit entries, newest first: every read, export and change of personal data and every security event',
-        description:
-          'With contactId or leadId: who accessed and changed this person (open to whoever may see the record). ' +
-          'Any other listing needs the audit module (view); only then are IP, user agent and old/new values shown, and values only as far as ' +
-          'the records show them to the caller (a record out of reach or a hidden field: withheld, marked `valuesWithheld`). ' +
-          'The profile permission audit.allValues shows every value; each page read under it is recorded (audit.values_read, unrestricted).',
-        querystring: Type.Object({ ...Filters, ...Page }, { additionalProperties: false }),
-        response: { 200: EntryPage, ...Problems },
-      },
-    },
-    async (request) => listAuditEntries(db, keyring, records, actorOf(request), request.query),
-  );
-
-  for (const [path, param, tag] of [
-    ['/api/v1/contacts/:id/access-log', 'contactId', 'contacts'],
-    ['/api/v1/leads/:id/access-log', 'leadId', 'leads'],
-  ] as const) {
     app.get(
-      path,
+      '/api/v1/audit',
       {
-        onRequest: auth,
         schema: {
-          tags: [tag, 'audit'],
-          summary: 'Who accessed this person: the audit entries about them, newest first',
-          params: Type.Object({ id: Uuid() }),
-          querystring: Type.Object(Page, { additionalProperties: false }),
+          tags: ['audit'],
+          summary: 'Audit entries, newest first: every read, export and change of personal data and every security event',
+          description:
+            'With contactId or leadId: who accessed and changed this person (open to whoever may see the record). ' +
+            'Any other listing needs the audit module (view); only then are IP, user agent and old/new values shown, and values only as far as ' +
+            'the records show them to the caller (a record out of reach or a hidden field: withheld, marked `valuesWithheld`). ' +
+            'The profile permission audit.allValues shows every value; each page read under it is recorded (audit.values_read, unrestricted).',
+          querystring: Type.Object({ ...Filters, ...Page }, { additionalProperties: false }),
           response: { 200: EntryPage, ...Problems },
         },
       },
-      async (request) => listAuditEntries(db, keyring, records, actorOf(request), { ...request.query, [param]: request.params.id }),
+      async (request) => listAuditEntries(db, keyring, records, actorOf(request), request.query),
     );
-  }
 
-  app.get(
-    '/api/v1/audit/export.csv',
-    {
-      onRequest: auth,
-      schema: {
-        tags: ['audit'],
-        summary: 'The audit entries matching the filters as CSV (streamed), for auditors; needs the audit module (export)',
-        description:
-          'Values follow the same visibility as the list: a withheld `changes` cell reads `withheld`, and `withheldFields` names the fields withheld.',
-        querystring: Type.Object(Filters, { additionalProperties: false }),
-        produces: ['text/csv'],
-        response: { 200: Type.Unsafe<Readable>({ type: 'string', description: 'CSV, UTF-8 with a BOM' }), ...Problems },
-      },
-    },
-    async (request, reply) => {
-      const stream = await exportAuditCsv(db, keyring, records, actorOf(request), request.query);
-      const day = new Date().toISOString().slice(0, 10);
-      return reply
-        .type('text/csv; charset=utf-8')
-        .header('content-disposition', `attachment; filename="audit-${day}.csv"`)
-        .header('cache-control', 'no-store')
-        .send(stream);
-    },
-  );
+    for (const [path, param, tag] of [
+      ['/api/v1/contacts/:id/access-log', 'contactId', 'contacts'],
+      ['/api/v1/leads/:id/access-log', 'leadId', 'leads'],
+    ] as const) {
+      app.get(
+        path,
+        {
+          schema: {
+            tags: [tag, 'audit'],
+            summary: 'Who accessed this person: the audit entries about them, newest first',
+            params: Type.Object({ id: Uuid() }),
+            querystring: Type.Object(Page, { additionalProperties: false }),
+            response: { 200: EntryPage, ...Problems },
+          },
+        },
+        async (request) => listAuditEntries(db, keyring, records, actorOf(request), { ...request.query, [param]: request.params.id }),
+      );
+    }
 
-  app.get(
-    '/api/v1/audit/settings',
-    {
-      onRequest: auth,
-      schema: {
-        tags: ['audit'],
-        summary: 'How long the audit trail is kept, and what was archived',
-        response: { 200: SettingsSchema, ...Problems },
+    app.get(
+      '/api/v1/audit/export.csv',
+      {
+        schema: {
+          tags: ['audit'],
+          summary: 'The audit entries matching the filters as CSV (streamed), for auditors; needs the audit module (export)',
+          description:
+            'Values follow the same visibility as the list: a withheld `changes` cell reads `withheld`, and `withheldFields` names the fields withheld.',
+          querystring: Type.Object(Filters, { additionalProperties: false }),
+          produces: ['text/csv'],
+          response: { 200: Type.Unsafe<Readable>({ type: 'string', description: 'CSV, UTF-8 with a BOM' }), ...Problems },
+        },
       },
-    },
-    async (request) => auditSettings(db, actorOf(request)),
-  );
+      async (request, reply) => {
+        const stream = await exportAuditCsv(db, keyring, records, actorOf(request), request.query);
+        const day = new Date().toISOString().slice(0, 10);
+        return reply
+          .type('text/csv; charset=utf-8')
+          .header('content-disposition', `attachment; filename="audit-${day}.csv"`)
+          .header('cache-control', 'no-store')
+          .send(stream);
+      },
+    );
 
-  app.put(
-    '/api/v1/audit/settings',
-    {
-      onRequest: auth,
-      schema: {
-        tags: ['audit'],
-        summary: 'Change how long the audit trail is kept (administrators; default 2192 days, 6 years)',
-        body: Type.Object({ retentionDays: Type.Integer({ minimum: 30, maximum: 36525 }) }, { additionalProperties: false }),
-        response: { 200: SettingsSchema, ...Problems },
+    app.get(
+      '/api/v1/audit/settings',
+      {
+        schema: {
+          tags: ['audit'],
+          summary: 'How long the audit trail is kept, and what was archived',
+          response: { 200: SettingsSchema, ...Problems },
+        },
       },
-    },
-    async (request) => setAuditRetention(db, keyring, actorOf(request), request.body.retentionDays),
-  );
+      async (request) => auditSettings(db, actorOf(request)),
+    );
 
-  app.post(
-    '/api/v1/audit/verify',
-    {
-      onRequest: auth,
-      schema: {
-        tags: ['audit'],
-        summary: "Verify the whole audit trail (administrators): every entry's MAC, the hash chain, the signed head and archive anchor",
-        description:
-          'The same check as `custodia audit verify`. `ok` is false when anything was altered, removed, inserted or reordered; ' +
-          '`problems` names the first bad entries in chain order.',
-        response: { 200: VerifyReportSchema, ...Problems },
+    app.put(
+      '/api/v1/audit/settings',
+      {
+        schema: {
+          tags: ['audit'],
+          summary: 'Change how long the audit trail is kept (administrators; default 2192 days, 6 years)',
+          body: Type.Object({ retentionDays: Type.Integer({ minimum: 30, maximum: 36525 }) }, { additionalProperties: false }),
+          response: { 200: SettingsSchema, ...Problems },
+        },
       },
-    },
-    async (request) => verifyAuditTrail(db, keyring, actorOf(request)),
-  );
+      async (request) => setAuditRetention(db, keyring, actorOf(request), request.body.retentionDays),
+    );
+
+    app.post(
+      '/api/v1/audit/verify',
+      {
+        schema: {
+          tags: ['audit'],
+          summary: "Verify the whole audit trail (administrators): every entry's MAC, the hash chain, the signed head and archive anchor",
+          description:
+            'The same check as `custodia audit verify`. `ok` is false when anything was altered, removed, inserted or reordered; ' +
+            '`problems` names the first bad entries in chain order.',
+          response: { 200: VerifyReportSchema, ...Problems },
+        },
+      },
+      async (request) => verifyAuditTrail(db, keyring, actorOf(request)),
+    );
+  });
 }
