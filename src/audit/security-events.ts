@@ -31,6 +31,7 @@ export type SecurityEventType =
   | 'api_token.created'
   | 'api_token.revoked'
   | 'user.created'
+  | 'user.invited'
   | 'user.updated'
   | 'user.deactivated'
   | 'user.reactivated'

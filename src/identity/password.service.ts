@@ -7,6 +7,7 @@ import { findActiveTenantBySlug } from '../tenants/tenants.service.js';
 import * as credentials from './credentials.repository.js';
 import { IdentityError } from './identity.errors.js';
 import { hashSecret, newSecret, origin, throttleKeysOf, type IdentitySettings } from './identity.service.js';
+import { isInvitationPending } from './invitations.service.js';
 import type { Authenticated, RequestOrigin } from '../shared/actor.js';
 import { assertPasswordAcceptable, hashPassword, verifyPassword } from './passwords.js';
 import * as sessions from './sessions.repository.js';
@@ -101,7 +102,10 @@ export async function requestPasswordReset(
   });
 }
 
-/** Sets a new password with a reset token; the token works once and every session of the user ends. */
+/**
+ * Sets a new password with a reset token; the token works once and every
+ * session of the user ends. An invitation's link is such a token too.
+ */
 export async function confirmPasswordReset(
   db: Kysely<Database>,
   settings: IdentitySettings,
@@ -125,6 +129,8 @@ export async function confirmPasswordReset(
       type: 'password.reset_completed',
       userId: user.id,
       ...origin(input),
+      // The first password of an invited user: the invitation is accepted.
+      details: { invitation: isInvitationPending(user.password_hash) },
     });
   });
 }

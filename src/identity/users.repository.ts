@@ -93,6 +93,11 @@ export async function tenantSlugOf(db: Kysely<Database>, tenantId: string): Prom
   return row?.slug;
 }
 
+export async function tenantNameOf(db: Kysely<Database>, tenantId: string): Promise<string | undefined> {
+  const row = await db.selectFrom('tenants').select('name').where('id', '=', tenantId).executeTakeFirst();
+  return row?.name;
+}
+
 export async function updatePasswordHash(db: Kysely<Database>, tenantId: string, id: string, passwordHash: string): Promise<void> {
   fenceUser(tenantId, id);
   await db

@@ -7,10 +7,37 @@ import { actorOf, originOf } from '../http/request-context.js';
 import { ProblemSchema } from '../http/schemas.js';
 import type { IdentitySettings } from './identity.service.js';
 import { LanguageSchema, UserSchema } from './identity.routes.js';
-import { createUserByAdmin, getTenantUser, listTenantUsers, resetUserMfa, updateUserByAdmin } from './users.service.js';
+import { INVITATION_TOKEN_DAYS } from './invitations.service.js';
+import {
+  createUserByAdmin,
+  getTenantUser,
+  listTenantUsers,
+  resendUserInvitation,
+  resetUserMfa,
+  updateUserByAdmin,
+} from './users.service.js';
 
 const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 const Problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema };
+
+const ManagedUserSchema = Type.Object({
+  ...UserSchema.properties,
+  invitationPending: Type.Boolean({
+    description: 'Invited and has not chosen a password yet: cannot sign in until they do (POST /users/{id}/invitation sends a new link)',
+  }),
+});
+
+/**
+ * A body with neither a password nor `invite` gets the answer it got when the
+ * schema required a password, so clients of the stable contract see no change.
+ */
+function missingPassword(): Error {
+  return Object.assign(new Error("body must have required property 'password'"), {
+    statusCode: 400,
+    validation: [{ instancePath: '', message: "must have required property 'password'" }],
+    validationContext: 'body',
+  });
+}
 
 /** The tenant's users, as its administrators manage them. */
 export function registerUserRoutes(server: FastifyInstance, database: DatabaseHandle, settings: IdentitySettings): void {
@@ -26,7 +53,7 @@ export function registerUserRoutes(server: FastifyInstance, database: DatabaseHa
         tags: ['users'],
         summary: 'Users of the tenant (admins); `q` finds names by word or prefix',
         querystring: Type.Object({ q: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })) }, { additionalProperties: false }),
-        response: { 200: Type.Object({ items: Type.Array(UserSchema) }), ...Problems },
+        response: { 200: Type.Object({ items: Type.Array(ManagedUserSchema) }), ...Problems },
       },
     },
     async (request) => ({ items: await listTenantUsers(db, settings, actorOf(request), request.query.q) }),
@@ -38,12 +65,17 @@ export function registerUserRoutes(server: FastifyInstance, database: DatabaseHa
       onRequest: admin,
       schema: {
         tags: ['users'],
-        summary: 'Create a user (admins)',
+        summary: 'Create a user (admins), with a password or invited by e-mail',
+        description:
+          `With \`invite: true\` and no password the user is made at once (roles, groups and ownership can be set) and ` +
+          `e-mailed a link, valid ${INVITATION_TOKEN_DAYS} days and once, to choose their password; until then they cannot sign in. ` +
+          'A password together with `invite` answers 400 `invitation_with_password`.',
         body: Type.Object(
           {
             email: Type.String({ minLength: 3, maxLength: 254 }),
             name: Type.String({ minLength: 1, maxLength: 200 }),
-            password: Type.String({ minLength: 1, maxLength: 1024 }),
+            password: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, description: 'Required unless `invite`' })),
+            invite: Type.Optional(Type.Boolean({ description: 'E-mail the user a link to choose their own password' })),
             isAdmin: Type.Optional(Type.Boolean()),
             roleId: Type.Optional(Type.String({ format: 'uuid' })),
             profileId: Type.Optional(Type.String({ format: 'uuid' })),
@@ -51,18 +83,40 @@ export function registerUserRoutes(server: FastifyInstance, database: DatabaseHa
           },
           { additionalProperties: false },
         ),
-        response: { 201: UserSchema, ...Problems },
+        response: { 201: ManagedUserSchema, ...Problems },
       },
     },
-    async (request, reply) =>
-      reply.status(201).send(await createUserByAdmin(db, settings, actorOf(request), { ...request.body, ...originOf(request) })),
+    async (request, reply) => {
+      if (request.body.password === undefined && request.body.invite !== true) throw missingPassword();
+      return reply.status(201).send(await createUserByAdmin(db, settings, actorOf(request), { ...request.body, ...originOf(request) }));
+    },
+  );
+
+  app.post(
+    '/api/v1/users/:id/invitation',
+    {
+      onRequest: admin,
+      schema: {
+        tags: ['users'],
+        summary: 'E-mail an invited user a new link to choose their password (admins); the earlier link stops working',
+        description: 'Answers 409 `invitation_not_pending` for a user who has chosen a password already or is deactivated.',
+        params: IdParams,
+        response: { 200: ManagedUserSchema, ...Problems },
+      },
+    },
+    async (request) => resendUserInvitation(db, settings, actorOf(request), request.params.id, originOf(request)),
   );
 
   app.get(
     '/api/v1/users/:id',
     {
       onRequest: requireAuth(db, settings),
-      schema: { tags: ['users'], summary: 'One user (admins, or yourself)', params: IdParams, response: { 200: UserSchema, ...Problems } },
+      schema: {
+        tags: ['users'],
+        summary: 'One user (admins, or yourself)',
+        params: IdParams,
+        response: { 200: ManagedUserSchema, ...Problems },
+      },
     },
     async (request) => getTenantUser(db, settings, actorOf(request), request.params.id),
   );
@@ -86,7 +140,7 @@ export function registerUserRoutes(server: FastifyInstance, database: DatabaseHa
           },
           { additionalProperties: false },
         ),
-        response: { 200: UserSchema, ...Problems },
+        response: { 200: ManagedUserSchema, ...Problems },
       },
     },
     async (request) => updateUserByAdmin(db, settings, actorOf(request), request.params.id, request.body, originOf(request)),
@@ -100,7 +154,7 @@ export function registerUserRoutes(server: FastifyInstance, database: DatabaseHa
         tags: ['users'],
         summary: "Turn off a user's two-factor sign-in (lost device); their sessions end",
         params: IdParams,
-        response: { 200: UserSchema, ...Problems },
+        response: { 200: ManagedUserSchema, ...Problems },
       },
     },
     async (request) => resetUserMfa(db, settings, actorOf(request), request.params.id, originOf(request)),

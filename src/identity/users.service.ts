@@ -5,6 +5,8 @@ import type { Database, Language, UserStatus, UserUpdate } from '../db/schema.js
 import * as credentials from './credentials.repository.js';
 import { IdentityError } from './identity.errors.js';
 import { createUser, origin, preparePassword, toUser, validateName, type IdentitySettings, type User } from './identity.service.js';
+import { invitationPasswordHash, isInvitationPending, issueInvitation, resendInvitation } from './invitations.service.js';
+import { InvitationError } from './invitations.errors.js';
 import type { Authenticated, RequestOrigin } from '../shared/actor.js';
 import { clearSecondFactor } from './mfa.service.js';
 import * as sessions from './sessions.repository.js';
@@ -12,6 +14,13 @@ import { indexUser, loadUser, openUser, sealUserFields, searchUsersByName, type 
 import * as users from './users.repository.js';
 
 /** Users of a tenant as its administrators manage them, and as users edit themselves. */
+
+/** A user as the users API answers: also whether they still have to choose a password (an open invitation). */
+export type ManagedUser = User & { invitationPending: boolean };
+
+function toManagedUser(record: UserRecord): ManagedUser {
+  return { ...toUser(record), invitationPending: isInvitationPending(record.password_hash) };
+}
 
 function assertAdmin(actor: Authenticated): void {
   if (!actor.user.isAdmin) throw new IdentityError('admin_required', 'only administrators of this tenant can do this');
@@ -30,15 +39,28 @@ export async function createUserByAdmin(
   input: {
     email: string;
     name: string;
-    password: string;
+    /** Required unless `invite`. */
+    password?: string;
+    /** No password: the user chooses one through an e-mailed link. */
+    invite?: boolean;
     isAdmin?: boolean;
     language?: Language;
     roleId?: string;
     profileId?: string;
   } & RequestOrigin,
-): Promise<User> {
+): Promise<ManagedUser> {
   assertAdmin(actor);
-  const passwordHash = await preparePassword(input.password, input.email, settings.argon2);
+  const invite = input.invite === true;
+  if (invite && input.password !== undefined) {
+    throw new InvitationError(
+      'invitation_with_password',
+      'an invited user chooses their own password: send either password or invite, not both',
+    );
+  }
+  // The route refuses a body with neither, as the schema did when password was required.
+  const passwordHash = invite
+    ? await invitationPasswordHash(settings.argon2)
+    : await preparePassword(input.password ?? '', input.email, settings.argon2);
   return db.transaction().execute(async (trx) => {
     const user = await createUser(trx, settings.keyring, actor.tenantId, {
       email: input.email,
@@ -53,12 +75,14 @@ export async function createUserByAdmin(
       userId: user.id,
       actorUserId: actor.user.id,
       ...origin(input),
-      details: { isAdmin: user.isAdmin },
+      details: { isAdmin: user.isAdmin, invited: invite },
     });
     const access = { ...(input.roleId ? { roleId: input.roleId } : {}), ...(input.profileId ? { profileId: input.profileId } : {}) };
     await assignUserAccess(trx, settings.keyring, actor, user.id, access, (t) => users.countOtherActiveAdmins(t, actor.tenantId, user.id));
     await accessChanged(trx, actor.tenantId);
-    return toUser(await findInTenant(trx, settings, actor, user.id));
+    const created = await findInTenant(trx, settings, actor, user.id);
+    if (invite) await issueInvitation(trx, settings, actor, created, { ...input, resent: false });
+    return toManagedUser(created);
   });
 }
 
@@ -67,12 +91,12 @@ export async function listTenantUsers(
   settings: IdentitySettings,
   actor: Authenticated,
   query?: string,
-): Promise<User[]> {
+): Promise<ManagedUser[]> {
   assertAdmin(actor);
   const records = query
     ? await searchUsersByName(db, settings.keyring, actor.tenantId, query)
     : await Promise.all((await users.listUsers(db, actor.tenantId)).map((row) => openUser(db, settings.keyring, row)));
-  return records.map(toUser).sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+  return records.map(toManagedUser).sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
 }
 
 /** Whether a user id names an active user of the tenant (record owners, assignees). */
@@ -81,9 +105,26 @@ export async function isActiveUser(db: Kysely<Database>, tenantId: string, userI
   return row !== undefined && row.status === 'active';
 }
 
-export async function getTenantUser(db: Kysely<Database>, settings: IdentitySettings, actor: Authenticated, userId: string): Promise<User> {
+export async function getTenantUser(
+  db: Kysely<Database>,
+  settings: IdentitySettings,
+  actor: Authenticated,
+  userId: string,
+): Promise<ManagedUser> {
   if (userId !== actor.user.id) assertAdmin(actor);
-  return toUser(await findInTenant(db, settings, actor, userId));
+  return toManagedUser(await findInTenant(db, settings, actor, userId));
+}
+
+/** A new invitation link for a user who has not chosen a password yet; the earlier link stops working. */
+export async function resendUserInvitation(
+  db: Kysely<Database>,
+  settings: IdentitySettings,
+  actor: Authenticated,
+  userId: string,
+  input: RequestOrigin,
+): Promise<ManagedUser> {
+  assertAdmin(actor);
+  return toManagedUser(await resendInvitation(db, settings, actor, userId, input));
 }
 
 export interface UserChanges {
@@ -103,7 +144,7 @@ export async function updateUserByAdmin(
   userId: string,
   changes: UserChanges,
   input: RequestOrigin,
-): Promise<User> {
+): Promise<ManagedUser> {
   assertAdmin(actor);
   return db.transaction().execute(async (trx) => {
     const user = await findInTenant(trx, settings, actor, userId);
@@ -142,7 +183,7 @@ export async function updateUserByAdmin(
       ...origin(input),
       details: { fields: Object.keys(changes).sort().join(' ') },
     });
-    return toUser(updated);
+    return toManagedUser(updated);
   });
 }
 
@@ -153,7 +194,7 @@ export async function resetUserMfa(
   actor: Authenticated,
   userId: string,
   input: RequestOrigin,
-): Promise<User> {
+): Promise<ManagedUser> {
   assertAdmin(actor);
   return db.transaction().execute(async (trx) => {
     const user = await findInTenant(trx, settings, actor, userId);
@@ -166,7 +207,7 @@ export async function resetUserMfa(
       actorUserId: actor.user.id,
       ...origin(input),
     });
-    return toUser((await loadUser(trx, settings.keyring, actor.tenantId, user.id))!);
+    return toManagedUser((await loadUser(trx, settings.keyring, actor.tenantId, user.id))!);
   });
 }
 

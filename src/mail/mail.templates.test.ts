@@ -46,6 +46,50 @@ describe('mail templates', () => {
     expect(nl.text).toContain('Was jij het niet? Neem dan meteen contact op met je beheerder.');
   });
 
+  const invitation = {
+    name: 'Ann de Vries',
+    inviterName: 'Bob Jansen',
+    tenantName: 'Acme BV',
+    inviteUrl: 'https://crm.example.test/reset-password#token=abc123',
+    expiresDays: 7,
+  };
+
+  it('writes the invitation in English, naming the tenant, the inviter and how long the link lives', () => {
+    const mail = renderMail('invitation', 'en', invitation);
+    expect(mail.subject).toBe('Bob Jansen invited you to Acme BV on Custodia');
+    expect(mail.text).toBe(
+      [
+        'Hello Ann de Vries,',
+        'Bob Jansen made you an account for Acme BV on Custodia. Choose your password with this link, then sign in:',
+        'https://crm.example.test/reset-password#token=abc123',
+        'The link works once and expires in 7 days. If it has expired, ask Bob Jansen to send a new invitation.',
+        'If you did not expect this invitation, you can ignore this e-mail: nobody can sign in to the account until a password is chosen.',
+      ].join('\n\n') + '\n',
+    );
+    expect(mail.html).toContain('<a href="https://crm.example.test/reset-password#token=abc123">');
+  });
+
+  it('writes the invitation in Dutch', () => {
+    const mail = renderMail('invitation', 'nl', { ...invitation, expiresDays: 1 });
+    expect(mail.subject).toBe('Bob Jansen heeft je uitgenodigd voor Acme BV in Custodia');
+    expect(mail.text).toContain('Hallo Ann de Vries,');
+    expect(mail.text).toContain('Bob Jansen heeft een account voor je aangemaakt bij Acme BV in Custodia.');
+    expect(mail.text).toContain('De link werkt één keer en verloopt over 1 dag.');
+    expect(mail.text).not.toMatch(/Choose|expires|invited/);
+    expect(mail.html).toContain('<html lang="nl">');
+  });
+
+  it('escapes the inviter and the tenant in the invitation', () => {
+    const mail = renderMail('invitation', 'en', {
+      ...invitation,
+      tenantName: '<b>Evil</b> & Co',
+      inviterName: 'Eve\r\nBcc: x@example.test',
+    });
+    expect(mail.html).not.toContain('<b>');
+    expect(mail.html).toContain('&lt;b&gt;Evil&lt;/b&gt; &amp; Co');
+    expect(mail.subject).toBe('Eve Bcc: x@example.test invited you to <b>Evil</b> & Co on Custodia');
+  });
+
   it('escapes every interpolated value in the HTML, and keeps the plain text literal', () => {
     const name = `<script>alert("x")</script> & 'Bob' <img src=x onerror=alert(1)>`;
     const mail = renderMail('password_changed', 'en', { name });

@@ -9,6 +9,8 @@ export const MAIL_LOCALES: readonly MailLocale[] = ['en', 'nl'];
 export interface MailTemplates {
   password_reset: { name: string; resetUrl: string; expiresMinutes: number };
   password_changed: { name: string };
+  /** An administrator made an account; the link (a password-reset token that lives longer) lets its user choose a password. */
+  invitation: { name: string; inviterName: string; tenantName: string; inviteUrl: string; expiresDays: number };
 }
 
 export type MailTemplateName = keyof MailTemplates;
@@ -39,6 +41,11 @@ function positiveWhole(n: number): number {
 const minutes = {
   en: (n: number) => `${positiveWhole(n)} ${n === 1 ? 'minute' : 'minutes'}`,
   nl: (n: number) => `${positiveWhole(n)} ${n === 1 ? 'minuut' : 'minuten'}`,
+};
+
+const days = {
+  en: (n: number) => `${positiveWhole(n)} ${n === 1 ? 'day' : 'days'}`,
+  nl: (n: number) => `${positiveWhole(n)} ${n === 1 ? 'dag' : 'dagen'}`,
 };
 
 const templates: { [K in MailTemplateName]: Template<MailTemplates[K]> } = {
@@ -81,6 +88,28 @@ const templates: { [K in MailTemplateName]: Template<MailTemplates[K]> } = {
         'Het wachtwoord van je Custodia-account is gewijzigd.',
         'Heb je dit zelf gedaan? Dan hoef je verder niets te doen.',
         'Was jij het niet? Neem dan meteen contact op met je beheerder.',
+      ],
+    }),
+  },
+  invitation: {
+    en: (d) => ({
+      subject: `${d.inviterName} invited you to ${d.tenantName} on Custodia`,
+      body: [
+        `Hello ${d.name},`,
+        `${d.inviterName} made you an account for ${d.tenantName} on Custodia. Choose your password with this link, then sign in:`,
+        { link: d.inviteUrl },
+        `The link works once and expires in ${days.en(d.expiresDays)}. If it has expired, ask ${d.inviterName} to send a new invitation.`,
+        'If you did not expect this invitation, you can ignore this e-mail: nobody can sign in to the account until a password is chosen.',
+      ],
+    }),
+    nl: (d) => ({
+      subject: `${d.inviterName} heeft je uitgenodigd voor ${d.tenantName} in Custodia`,
+      body: [
+        `Hallo ${d.name},`,
+        `${d.inviterName} heeft een account voor je aangemaakt bij ${d.tenantName} in Custodia. Kies via deze link je wachtwoord en meld je daarna aan:`,
+        { link: d.inviteUrl },
+        `De link werkt één keer en verloopt over ${days.nl(d.expiresDays)}. Is hij verlopen? Vraag ${d.inviterName} dan om een nieuwe uitnodiging.`,
+        'Verwachtte je deze uitnodiging niet? Dan kun je deze e-mail negeren: niemand kan zich bij het account aanmelden zolang er geen wachtwoord is gekozen.',
       ],
     }),
   },
