@@ -3653,6 +3653,8 @@ export interface paths {
                 profileId: string | null;
                 /** Format: date-time */
                 createdAt: string;
+                /** @description Invited and has not chosen a password yet: cannot sign in until they do (POST /users/{id}/invitation sends a new link) */
+                invitationPending: boolean;
               }[];
             };
           };
@@ -3765,7 +3767,10 @@ export interface paths {
       };
     };
     put?: never;
-    /** Create a user (admins) */
+    /**
+     * Create a user (admins), with a password or invited by e-mail
+     * @description With `invite: true` and no password the user is made at once (roles, groups and ownership can be set) and e-mailed a link, valid 7 days and once, to choose their password; until then they cannot sign in. A password together with `invite` answers 400 `invitation_with_password`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -3778,7 +3783,10 @@ export interface paths {
           'application/json': {
             email: string;
             name: string;
-            password: string;
+            /** @description Required unless `invite` */
+            password?: string;
+            /** @description E-mail the user a link to choose their own password */
+            invite?: boolean;
             isAdmin?: boolean;
             /** Format: uuid */
             roleId?: string;
@@ -3812,6 +3820,173 @@ export interface paths {
               profileId: string | null;
               /** Format: date-time */
               createdAt: string;
+              /** @description Invited and has not chosen a password yet: cannot sign in until they do (POST /users/{id}/invitation sends a new link) */
+              invitationPending: boolean;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/users/{id}/invitation': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * E-mail an invited user a new link to choose their password (admins); the earlier link stops working
+     * @description Answers 409 `invitation_not_pending` for a user who has chosen a password already or is deactivated.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** Format: uuid */
+              id: string;
+              /** Format: uuid */
+              tenantId: string;
+              email: string;
+              name: string;
+              isAdmin: boolean;
+              status: 'active' | 'deactivated';
+              language: 'en' | 'nl';
+              mfaEnabled: boolean;
+              /** @description Null: the root role */
+              roleId: string | null;
+              /** @description Null: Administrator or Standard, after isAdmin */
+              profileId: string | null;
+              /** Format: date-time */
+              createdAt: string;
+              /** @description Invited and has not chosen a password yet: cannot sign in until they do (POST /users/{id}/invitation sends a new link) */
+              invitationPending: boolean;
             };
           };
         };
@@ -3970,6 +4145,8 @@ export interface paths {
               profileId: string | null;
               /** Format: date-time */
               createdAt: string;
+              /** @description Invited and has not chosen a password yet: cannot sign in until they do (POST /users/{id}/invitation sends a new link) */
+              invitationPending: boolean;
             };
           };
         };
@@ -4133,6 +4310,8 @@ export interface paths {
               profileId: string | null;
               /** Format: date-time */
               createdAt: string;
+              /** @description Invited and has not chosen a password yet: cannot sign in until they do (POST /users/{id}/invitation sends a new link) */
+              invitationPending: boolean;
             };
           };
         };
@@ -4289,6 +4468,8 @@ export interface paths {
               profileId: string | null;
               /** Format: date-time */
               createdAt: string;
+              /** @description Invited and has not chosen a password yet: cannot sign in until they do (POST /users/{id}/invitation sends a new link) */
+              invitationPending: boolean;
             };
           };
         };
@@ -7281,1044 +7462,6 @@ export interface paths {
         };
       };
     };
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/api/v1/audit': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /**
-     * Audit entries, newest first: every read, export and change of personal data and every security event
-     * @description With contactId or leadId: who accessed and changed this person (open to whoever may see the record). Any other listing needs the audit module (view); only then are IP, user agent and old/new values shown, and values only as far as the records show them to the caller (a record out of reach or a hidden field: withheld, marked `valuesWithheld`). The profile permission audit.allValues shows every value; each page read under it is recorded (audit.values_read, unrestricted).
-     */
-    get: {
-      parameters: {
-        query?: {
-          /** @description Entries about this contact’s person (any record of them); open to whoever may see the contact */
-          contactId?: string;
-          /** @description Entries about this lead’s person; open to whoever may see the lead */
-          leadId?: string;
-          /** @description Entries about this data subject */
-          subjectId?: string;
-          /** @description Record type (e.g. contacts, leads, users), with entityId */
-          entity?: string;
-          /** @description Record id, with entity */
-          entityId?: string;
-          /** @description Entries by this user */
-          actorId?: string;
-          /** @description An action (contact.read) or a family of them (contact.*) */
-          action?: string;
-          /** @description At or after */
-          from?: string;
-          /** @description Before */
-          to?: string;
-          /** @description Page size, 1 to 200 */
-          limit?: number;
-          /** @description The nextCursor of the previous page */
-          cursor?: string;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              items: {
-                /** Format: uuid */
-                id: string;
-                position: number | null;
-                /** Format: date-time */
-                at: string;
-                actor: {
-                  /** @description user, token (an API token of userId), system (a job), subject (the person, via a public page) or anonymous */
-                  kind: string;
-                  userId: string | null;
-                  tokenId: string | null;
-                  label: string | null;
-                };
-                action: string;
-                entity: string | null;
-                entityId: string | null;
-                subjectIds: string[];
-                /** @description Fields read or changed */
-                fields: string[];
-                requestId: string | null;
-                ip?: string | null;
-                userAgent?: string | null;
-                details: {
-                  [key: string]: unknown;
-                };
-                changes?: {
-                  [key: string]: unknown;
-                } | null;
-                /** @description The person was erased: the values are gone, the entry stays */
-                valuesErased?: boolean;
-                /** @description Some or all values are withheld from the caller: the record is out of their reach or the field hidden by their profile */
-                valuesWithheld?: boolean;
-                /** @description The fields whose values are withheld */
-                withheldFields?: string[];
-              }[];
-              nextCursor: string | null;
-            };
-          };
-        };
-        /** @description Default Response */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              type: string;
-              title: string;
-              status: number;
-              detail: string;
-              /** @description Stable machine-readable error code */
-              code: string;
-              requestId?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              type: string;
-              title: string;
-              status: number;
-              detail: string;
-              /** @description Stable machine-readable error code */
-              code: string;
-              requestId?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              type: string;
-              title: string;
-              status: number;
-              detail: string;
-              /** @description Stable machine-readable error code */
-              code: string;
-              requestId?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              type: string;
-              title: string;
-              status: number;
-              detail: string;
-              /** @description Stable machine-readable error code */
-              code: string;
-              requestId?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            };
-          };
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/api/v1/contacts/{id}/access-log': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** Who accessed this person: the audit entries about them, newest first */
-    get: {
-      parameters: {
-        query?: {
-          /** @description Page size, 1 to 200 */
-          limit?: number;
-          /** @description The nextCursor of the previous page */
-          cursor?: string;
-        };
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              items: {
-                /** Format: uuid */
-                id: string;
-                position: number | null;
-                /** Format: date-time */
-                at: string;
-                actor: {
-                  /** @description user, token (an API token of userId), system (a job), subject (the person, via a public page) or anonymous */
-                  kind: string;
-                  userId: string | null;
-                  tokenId: string | null;
-                  label: string | null;
-                };
-                action: string;
-                entity: string | null;
-                entityId: string | null;
-                subjectIds: string[];
-                /** @description Fields read or changed */
-                fields: string[];
-                requestId: string | null;
-                ip?: string | null;
-                userAgent?: string | null;
-                details: {
-                  [key: string]: unknown;
-                };
-                changes?: {
-                  [key: string]: unknown;
-                } | null;
-                /** @description The person was erased: the values are gone, the entry stays */
-                valuesErased?: boolean;
-                /** @description Some or all values are withheld from the caller: the record is out of their reach or the field hidden by their profile */
-                valuesWithheld?: boolean;
-                /** @description The fields whose values are withheld */
-                withheldFields?: string[];
-              }[];
-              nextCursor: string | null;
-            };
-          };
-        };
-        /** @description Default Response */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              type: string;
-              title: string;
-              status: number;
-              detail: string;
-              /** @description Stable machine-readable error code */
-              code: string;
-              requestId?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              type: string;
-              title: string;
-              status: number;
-              detail: string;
-              /** @description Stable machine-readable error code */
-              code: string;
-              requestId?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              type: string;
-              title: string;
-              status: number;
-              detail: string;
-              /** @description Stable machine-readable error code */
-              code: string;
-              requestId?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              type: string;
-              title: string;
-              status: number;
-              detail: string;
-              /** @description Stable machine-readable error code */
-              code: string;
-              requestId?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            };
-          };
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/api/v1/leads/{id}/access-log': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** Who accessed this person: the audit entries about them, newest first */
-    get: {
-      parameters: {
-        query?: {
-          /** @description Page size, 1 to 200 */
-          limit?: number;
-          /** @description The nextCursor of the previous page */
-          cursor?: string;
-        };
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              items: {
-                /** Format: uuid */
-                id: string;
-                position: number | null;
-                /** Format: date-time */
-                at: string;
-                actor: {
-                  /** @description user, token (an API token of userId), system (a job), subject (the person, via a public page) or anonymous */
-                  kind: string;
-                  userId: string | null;
-                  tokenId: string | null;
-                  label: string | null;
-                };
-                action: string;
-                entity: string | null;
-                entityId: string | null;
-                subjectIds: string[];
-                /** @description Fields read or changed */
-                fields: string[];
-                requestId: string | null;
-                ip?: string | null;
-                userAgent?: string | null;
-                details: {
-                  [key: string]: unknown;
-                };
-                changes?: {
-                  [key: string]: unknown;
-                } | null;
-                /** @description The person was erased: the values are gone, the entry stays */
-                valuesErased?: boolean;
-                /** @description Some or all values are withheld from the caller: the record is out of their reach or the field hidden by their profile */
-                valuesWithheld?: boolean;
-                /** @description The fields whose values are withheld */
-                withheldFields?: string[];
-              }[];
-              nextCursor: string | null;
-            };
-          };
-        };
-        /** @description Default Response */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              type: string;
-              title: string;
-              status: number;
-              detail: string;
-              /** @description Stable machine-readable error code */
-              code: string;
-              requestId?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              type: string;
-              title: string;
-              status: number;
-              detail: string;
-              /** @description Stable machine-readable error code */
-              code: string;
-              requestId?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              type: string;
-              title: string;
-              status: number;
-              detail: string;
-              /** @description Stable machine-readable error code */
-              code: string;
-              requestId?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              type: string;
-              title: string;
-              status: number;
-              detail: string;
-              /** @description Stable machine-readable error code */
-              code: string;
-              requestId?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            };
-          };
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/api/v1/audit/export.csv': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /**
-     * The audit entries matching the filters as CSV (streamed), for auditors; needs the audit module (export)
-     * @description Values follow the same visibility as the list: a withheld `changes` cell reads `withheld`, and `withheldFields` names the fields withheld.
-     */
-    get: {
-      parameters: {
-        query?: {
-          /** @description Entries about this contact’s person (any record of them); open to whoever may see the contact */
-          contactId?: string;
-          /** @description Entries about this lead’s person; open to whoever may see the lead */
-          leadId?: string;
-          /** @description Entries about this data subject */
-          subjectId?: string;
-          /** @description Record type (e.g. contacts, leads, users), with entityId */
-          entity?: string;
-          /** @description Record id, with entity */
-          entityId?: string;
-          /** @description Entries by this user */
-          actorId?: string;
-          /** @description An action (contact.read) or a family of them (contact.*) */
-          action?: string;
-          /** @description At or after */
-          from?: string;
-          /** @description Before */
-          to?: string;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description CSV, UTF-8 with a BOM */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'text/csv': string;
-          };
-        };
-        /** @description Default Response */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'text/csv': {
-              type: string;
-              title: string;
-              status: number;
-              detail: string;
-              /** @description Stable machine-readable error code */
-              code: string;
-              requestId?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'text/csv': {
-              type: string;
-              title: string;
-              status: number;
-              detail: string;
-              /** @description Stable machine-readable error code */
-              code: string;
-              requestId?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'text/csv': {
-              type: string;
-              title: string;
-              status: number;
-              detail: string;
-              /** @description Stable machine-readable error code */
-              code: string;
-              requestId?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'text/csv': {
-              type: string;
-              title: string;
-              status: number;
-              detail: string;
-              /** @description Stable machine-readable error code */
-              code: string;
-              requestId?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            };
-          };
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/api/v1/audit/settings': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** How long the audit trail is kept, and what was archived */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              retentionDays: number;
-              /** @description Entries up to this chain position were archived behind a signed anchor */
-              archivedUpTo: number;
-              archivedAt: string | null;
-            };
-          };
-        };
-        /** @description Default Response */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              type: string;
-              title: string;
-              status: number;
-              detail: string;
-              /** @description Stable machine-readable error code */
-              code: string;
-              requestId?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              type: string;
-              title: string;
-              status: number;
-              detail: string;
-              /** @description Stable machine-readable error code */
-              code: string;
-              requestId?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              type: string;
-              title: string;
-              status: number;
-              detail: string;
-              /** @description Stable machine-readable error code */
-              code: string;
-              requestId?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              type: string;
-              title: string;
-              status: number;
-              detail: string;
-              /** @description Stable machine-readable error code */
-              code: string;
-              requestId?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            };
-          };
-        };
-      };
-    };
-    /** Change how long the audit trail is kept (administrators; default 2192 days, 6 years) */
-    put: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': {
-            retentionDays: number;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              retentionDays: number;
-              /** @description Entries up to this chain position were archived behind a signed anchor */
-              archivedUpTo: number;
-              archivedAt: string | null;
-            };
-          };
-        };
-        /** @description Default Response */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              type: string;
-              title: string;
-              status: number;
-              detail: string;
-              /** @description Stable machine-readable error code */
-              code: string;
-              requestId?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              type: string;
-              title: string;
-              status: number;
-              detail: string;
-              /** @description Stable machine-readable error code */
-              code: string;
-              requestId?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              type: string;
-              title: string;
-              status: number;
-              detail: string;
-              /** @description Stable machine-readable error code */
-              code: string;
-              requestId?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              type: string;
-              title: string;
-              status: number;
-              detail: string;
-              /** @description Stable machine-readable error code */
-              code: string;
-              requestId?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            };
-          };
-        };
-      };
-    };
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/api/v1/audit/verify': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /**
-     * Verify the whole audit trail (administrators): every entry's MAC, the hash chain, the signed head and archive anchor
-     * @description The same check as `custodia audit verify`. `ok` is false when anything was altered, removed, inserted or reordered; `problems` names the first bad entries in chain order.
-     */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uuid */
-              tenantId: string;
-              ok: boolean;
-              /** @description Entries checked (sealed, after the archive anchor) */
-              entries: number;
-              /** @description Entries sealed into the chain by this check */
-              sealedNow: number;
-              archivedUpTo: number;
-              head: {
-                size: number;
-                headHash: string;
-                lastId: string | null;
-              };
-              /** @description The Ed25519 key (raw, base64) that signs heads and checkpoints */
-              publicKey: string;
-              checkpoint: 'matched' | 'not_given' | 'before_archive';
-              problems: {
-                position: number | null;
-                id: string | null;
-                problem: string;
-              }[];
-            };
-          };
-        };
-        /** @description Default Response */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              type: string;
-              title: string;
-              status: number;
-              detail: string;
-              /** @description Stable machine-readable error code */
-              code: string;
-              requestId?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              type: string;
-              title: string;
-              status: number;
-              detail: string;
-              /** @description Stable machine-readable error code */
-              code: string;
-              requestId?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              type: string;
-              title: string;
-              status: number;
-              detail: string;
-              /** @description Stable machine-readable error code */
-              code: string;
-              requestId?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              type: string;
-              title: string;
-              status: number;
-              detail: string;
-              /** @description Stable machine-readable error code */
-              code: string;
-              requestId?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            };
-          };
-        };
-      };
-    };
-    delete?: never;
     options?: never;
     head?: never;
     patch?: never;
@@ -17789,6 +16932,1044 @@ export interface paths {
         };
         /** @description Default Response */
         415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/audit': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Audit entries, newest first: every read, export and change of personal data and every security event
+     * @description With contactId or leadId: who accessed and changed this person (open to whoever may see the record). Any other listing needs the audit module (view); only then are IP, user agent and old/new values shown, and values only as far as the records show them to the caller (a record out of reach or a hidden field: withheld, marked `valuesWithheld`). The profile permission audit.allValues shows every value; each page read under it is recorded (audit.values_read, unrestricted).
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description Entries about this contact’s person (any record of them); open to whoever may see the contact */
+          contactId?: string;
+          /** @description Entries about this lead’s person; open to whoever may see the lead */
+          leadId?: string;
+          /** @description Entries about this data subject */
+          subjectId?: string;
+          /** @description Record type (e.g. contacts, leads, users), with entityId */
+          entity?: string;
+          /** @description Record id, with entity */
+          entityId?: string;
+          /** @description Entries by this user */
+          actorId?: string;
+          /** @description An action (contact.read) or a family of them (contact.*) */
+          action?: string;
+          /** @description At or after */
+          from?: string;
+          /** @description Before */
+          to?: string;
+          /** @description Page size, 1 to 200 */
+          limit?: number;
+          /** @description The nextCursor of the previous page */
+          cursor?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              items: {
+                /** Format: uuid */
+                id: string;
+                position: number | null;
+                /** Format: date-time */
+                at: string;
+                actor: {
+                  /** @description user, token (an API token of userId), system (a job), subject (the person, via a public page) or anonymous */
+                  kind: string;
+                  userId: string | null;
+                  tokenId: string | null;
+                  label: string | null;
+                };
+                action: string;
+                entity: string | null;
+                entityId: string | null;
+                subjectIds: string[];
+                /** @description Fields read or changed */
+                fields: string[];
+                requestId: string | null;
+                ip?: string | null;
+                userAgent?: string | null;
+                details: {
+                  [key: string]: unknown;
+                };
+                changes?: {
+                  [key: string]: unknown;
+                } | null;
+                /** @description The person was erased: the values are gone, the entry stays */
+                valuesErased?: boolean;
+                /** @description Some or all values are withheld from the caller: the record is out of their reach or the field hidden by their profile */
+                valuesWithheld?: boolean;
+                /** @description The fields whose values are withheld */
+                withheldFields?: string[];
+              }[];
+              nextCursor: string | null;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/contacts/{id}/access-log': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Who accessed this person: the audit entries about them, newest first */
+    get: {
+      parameters: {
+        query?: {
+          /** @description Page size, 1 to 200 */
+          limit?: number;
+          /** @description The nextCursor of the previous page */
+          cursor?: string;
+        };
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              items: {
+                /** Format: uuid */
+                id: string;
+                position: number | null;
+                /** Format: date-time */
+                at: string;
+                actor: {
+                  /** @description user, token (an API token of userId), system (a job), subject (the person, via a public page) or anonymous */
+                  kind: string;
+                  userId: string | null;
+                  tokenId: string | null;
+                  label: string | null;
+                };
+                action: string;
+                entity: string | null;
+                entityId: string | null;
+                subjectIds: string[];
+                /** @description Fields read or changed */
+                fields: string[];
+                requestId: string | null;
+                ip?: string | null;
+                userAgent?: string | null;
+                details: {
+                  [key: string]: unknown;
+                };
+                changes?: {
+                  [key: string]: unknown;
+                } | null;
+                /** @description The person was erased: the values are gone, the entry stays */
+                valuesErased?: boolean;
+                /** @description Some or all values are withheld from the caller: the record is out of their reach or the field hidden by their profile */
+                valuesWithheld?: boolean;
+                /** @description The fields whose values are withheld */
+                withheldFields?: string[];
+              }[];
+              nextCursor: string | null;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/leads/{id}/access-log': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Who accessed this person: the audit entries about them, newest first */
+    get: {
+      parameters: {
+        query?: {
+          /** @description Page size, 1 to 200 */
+          limit?: number;
+          /** @description The nextCursor of the previous page */
+          cursor?: string;
+        };
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              items: {
+                /** Format: uuid */
+                id: string;
+                position: number | null;
+                /** Format: date-time */
+                at: string;
+                actor: {
+                  /** @description user, token (an API token of userId), system (a job), subject (the person, via a public page) or anonymous */
+                  kind: string;
+                  userId: string | null;
+                  tokenId: string | null;
+                  label: string | null;
+                };
+                action: string;
+                entity: string | null;
+                entityId: string | null;
+                subjectIds: string[];
+                /** @description Fields read or changed */
+                fields: string[];
+                requestId: string | null;
+                ip?: string | null;
+                userAgent?: string | null;
+                details: {
+                  [key: string]: unknown;
+                };
+                changes?: {
+                  [key: string]: unknown;
+                } | null;
+                /** @description The person was erased: the values are gone, the entry stays */
+                valuesErased?: boolean;
+                /** @description Some or all values are withheld from the caller: the record is out of their reach or the field hidden by their profile */
+                valuesWithheld?: boolean;
+                /** @description The fields whose values are withheld */
+                withheldFields?: string[];
+              }[];
+              nextCursor: string | null;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/audit/export.csv': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The audit entries matching the filters as CSV (streamed), for auditors; needs the audit module (export)
+     * @description Values follow the same visibility as the list: a withheld `changes` cell reads `withheld`, and `withheldFields` names the fields withheld.
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description Entries about this contact’s person (any record of them); open to whoever may see the contact */
+          contactId?: string;
+          /** @description Entries about this lead’s person; open to whoever may see the lead */
+          leadId?: string;
+          /** @description Entries about this data subject */
+          subjectId?: string;
+          /** @description Record type (e.g. contacts, leads, users), with entityId */
+          entity?: string;
+          /** @description Record id, with entity */
+          entityId?: string;
+          /** @description Entries by this user */
+          actorId?: string;
+          /** @description An action (contact.read) or a family of them (contact.*) */
+          action?: string;
+          /** @description At or after */
+          from?: string;
+          /** @description Before */
+          to?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description CSV, UTF-8 with a BOM */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'text/csv': string;
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'text/csv': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'text/csv': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'text/csv': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'text/csv': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/audit/settings': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** How long the audit trail is kept, and what was archived */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              retentionDays: number;
+              /** @description Entries up to this chain position were archived behind a signed anchor */
+              archivedUpTo: number;
+              archivedAt: string | null;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    /** Change how long the audit trail is kept (administrators; default 2192 days, 6 years) */
+    put: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            retentionDays: number;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              retentionDays: number;
+              /** @description Entries up to this chain position were archived behind a signed anchor */
+              archivedUpTo: number;
+              archivedAt: string | null;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/audit/verify': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Verify the whole audit trail (administrators): every entry's MAC, the hash chain, the signed head and archive anchor
+     * @description The same check as `custodia audit verify`. `ok` is false when anything was altered, removed, inserted or reordered; `problems` names the first bad entries in chain order.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** Format: uuid */
+              tenantId: string;
+              ok: boolean;
+              /** @description Entries checked (sealed, after the archive anchor) */
+              entries: number;
+              /** @description Entries sealed into the chain by this check */
+              sealedNow: number;
+              archivedUpTo: number;
+              head: {
+                size: number;
+                headHash: string;
+                lastId: string | null;
+              };
+              /** @description The Ed25519 key (raw, base64) that signs heads and checkpoints */
+              publicKey: string;
+              checkpoint: 'matched' | 'not_given' | 'before_archive';
+              problems: {
+                position: number | null;
+                id: string | null;
+                problem: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
           headers: {
             [name: string]: unknown;
           };
