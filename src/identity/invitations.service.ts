@@ -78,6 +78,7 @@ export async function issueInvitation(
     details: { resent: input.resent, expiresDays: INVITATION_TOKEN_DAYS },
   });
   // The token rides in the fragment, as a reset's does: browsers never send it to a server or a Referer.
+  // `invitation=1` only lets the page greet a new user instead of speaking of a reset.
   await enqueueMail(trx, {
     tenantId: user.tenant_id,
     to: user.email,
@@ -88,7 +89,7 @@ export async function issueInvitation(
       name: user.name,
       inviterName: actor.user.name,
       tenantName: (await users.tenantNameOf(trx, user.tenant_id)) ?? '',
-      inviteUrl: `${settings.publicUrl}/reset-password#token=${token}`,
+      inviteUrl: `${settings.publicUrl}/reset-password#token=${token}&invitation=1`,
       expiresDays: INVITATION_TOKEN_DAYS,
     },
   });

@@ -13,7 +13,7 @@ import { PRIMARY } from './theme';
 import { closable, fieldErrorsOf, problemMessage } from './problems';
 import { profilesQuery, roleTree, rolesQuery, usersSearchQuery, type User } from './queries';
 
-/** Users: create (with role and profile), change, deactivate or reactivate, reset a lost 2FA device. */
+/** Users: create with a password or invite by e-mail (with role and profile), change, deactivate or reactivate, reset a lost 2FA device. */
 export function UsersPanel() {
   const { t } = useTranslation();
   const format = useFormat();
@@ -42,6 +42,15 @@ export function UsersPanel() {
     mutationFn: async (user: User) => data(api.POST('/api/v1/users/{id}/mfa/reset', { params: { path: { id: user.id } } })),
     onSuccess: (user) => {
       notifications.show({ ...closable(t), message: t('admin.users.mfaWasReset', { name: user.name }) });
+      return refresh();
+    },
+    onError: (error) => notifications.show({ ...closable(t), color: 'red', message: problemMessage(error, t) }),
+  });
+
+  const resendInvitation = useMutation({
+    mutationFn: async (user: User) => data(api.POST('/api/v1/users/{id}/invitation', { params: { path: { id: user.id } } })),
+    onSuccess: (user) => {
+      notifications.show({ ...closable(t), message: t('admin.users.invitationResent', { name: user.name }) });
       return refresh();
     },
     onError: (error) => notifications.show({ ...closable(t), color: 'red', message: problemMessage(error, t) }),
@@ -99,6 +108,11 @@ export function UsersPanel() {
                     <Badge variant="outline" color="blue.9">
                       {t('admin.users.admin')}
                     </Badge>
+                  )}{' '}
+                  {user.invitationPending && (
+                    <Badge variant="outline" color="orange.9" title={t('admin.users.invitedTitle')}>
+                      {t('admin.users.invited')}
+                    </Badge>
                   )}
                 </Table.Td>
                 <Table.Td>{user.email}</Table.Td>
@@ -133,6 +147,17 @@ export function UsersPanel() {
                         })}
                       >
                         {t(user.status === 'active' ? 'admin.users.deactivate' : 'admin.users.reactivate')}
+                      </Button>
+                    )}
+                    {user.invitationPending && user.status === 'active' && (
+                      <Button
+                        size="xs"
+                        variant="default"
+                        loading={resendInvitation.isPending && resendInvitation.variables.id === user.id}
+                        onClick={() => resendInvitation.mutate(user)}
+                        aria-label={t('admin.users.resendInvitationNamed', { name: user.name })}
+                      >
+                        {t('admin.users.resendInvitation')}
                       </Button>
                     )}
                     {user.mfaEnabled && (
@@ -185,6 +210,7 @@ function UserForm({ user, onDone }: { user: User | null; onDone: () => void }) {
       name: user?.name ?? '',
       email: user?.email ?? '',
       password: '',
+      invite: false,
       roleId: user?.roleId ?? root?.id ?? '',
       profileId: user?.profileId ?? '',
       isAdmin: user?.isAdmin ?? false,
@@ -193,9 +219,12 @@ function UserForm({ user, onDone }: { user: User | null; onDone: () => void }) {
     validate: {
       name: (value) => (value.trim() ? null : t('admin.required')),
       email: (value) => (user || value.trim() ? null : t('admin.required')),
-      password: (value) => (user || value.length >= 8 ? null : t('admin.users.passwordRule')),
+      password: (value, values) => (user || values.invite || value.length >= 8 ? null : t('admin.users.passwordRule')),
     },
   });
+  // The form is uncontrolled: the switch's value is mirrored here so the password field can hide.
+  const [inviting, setInviting] = useState(false);
+  form.watch('invite', ({ value }) => setInviting(value));
   const save = useMutation({
     mutationFn: async (values: typeof form.values) => {
       const common = {
@@ -206,10 +235,12 @@ function UserForm({ user, onDone }: { user: User | null; onDone: () => void }) {
         ...(values.profileId ? { profileId: values.profileId } : {}),
       };
       if (user) return data(api.PATCH('/api/v1/users/{id}', { params: { path: { id: user.id } }, body: common }));
-      return data(api.POST('/api/v1/users', { body: { ...common, email: values.email.trim(), password: values.password } }));
+      const credential = values.invite ? { invite: true } : { password: values.password };
+      return data(api.POST('/api/v1/users', { body: { ...common, email: values.email.trim(), ...credential } }));
     },
     onSuccess: (saved) => {
-      notifications.show({ ...closable(t), message: t(user ? 'admin.users.saved' : 'admin.users.created', { name: saved.name }) });
+      const message = user ? 'admin.users.saved' : saved.invitationPending ? 'admin.users.invitedCreated' : 'admin.users.created';
+      notifications.show({ ...closable(t), message: t(message, { name: saved.name }) });
       onDone();
     },
     onError: (caught) => {
@@ -230,14 +261,22 @@ function UserForm({ user, onDone }: { user: User | null; onDone: () => void }) {
         {!user && (
           <>
             <TextInput label={t('admin.users.email')} type="email" required key={form.key('email')} {...form.getInputProps('email')} />
-            <PasswordInput
-              label={t('admin.users.password')}
-              description={t('admin.users.passwordRule')}
-              required
-              autoComplete="new-password"
-              key={form.key('password')}
-              {...form.getInputProps('password')}
+            <Switch
+              label={t('admin.users.invite')}
+              description={t('admin.users.inviteHint')}
+              key={form.key('invite')}
+              {...form.getInputProps('invite', { type: 'checkbox' })}
             />
+            {!inviting && (
+              <PasswordInput
+                label={t('admin.users.password')}
+                description={t('admin.users.passwordRule')}
+                required
+                autoComplete="new-password"
+                key={form.key('password')}
+                {...form.getInputProps('password')}
+              />
+            )}
           </>
         )}
         <Select

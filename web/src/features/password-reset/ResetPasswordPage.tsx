@@ -13,11 +13,17 @@ function tokenFromLink(search: string | undefined): string | undefined {
   return fragment ?? search;
 }
 
-/** The page the e-mailed link opens: a new password, set with the single-use token. */
+/** Whether the link is an administrator's invitation (`#token=…&invitation=1`): the same token, a first password. */
+function isInvitationLink(): boolean {
+  return new URLSearchParams(window.location.hash.replace(/^#/, '')).has('invitation');
+}
+
+/** The page the e-mailed link opens: a new password, set with the single-use token; for an invited user, their first. */
 export default function ResetPasswordPage() {
   const { t } = useTranslation();
   const search = resetPasswordRoute.useSearch();
   const [token] = useState(() => tokenFromLink(search.token));
+  const [invitation] = useState(isInvitationLink);
   const [done, setDone] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const form = useForm({
@@ -41,13 +47,13 @@ export default function ResetPasswordPage() {
       else if (caught instanceof ApiError && caught.status === 429)
         setError(t('passwordReset.throttled', { seconds: caught.retryAfterSeconds ?? 60 }));
       else if (caught instanceof ApiError && caught.code !== 'validation_failed' && [400, 401, 403, 404, 409].includes(caught.status))
-        setError(t('passwordReset.linkInvalid'));
+        setError(t(invitation ? 'passwordReset.inviteLinkInvalid' : 'passwordReset.linkInvalid'));
       else setError(t('app.error', { detail: caught instanceof Error ? caught.message : String(caught) }));
     }
   });
 
   return (
-    <PublicCard title={t('passwordReset.confirmTitle')}>
+    <PublicCard title={t(invitation ? 'passwordReset.inviteTitle' : 'passwordReset.confirmTitle')}>
       {!token ? (
         <Alert color="red" role="alert">
           {t('passwordReset.noToken')}
@@ -55,7 +61,7 @@ export default function ResetPasswordPage() {
       ) : done ? (
         <Stack>
           <Alert color="green" role="status">
-            {t('passwordReset.done')}
+            {t(invitation ? 'passwordReset.inviteDone' : 'passwordReset.done')}
           </Alert>
           <Anchor renderRoot={(props) => <Link {...props} to="/sign-in" search={{ redirect: undefined }} />}>
             {t('passwordReset.signInNow')}
@@ -64,7 +70,7 @@ export default function ResetPasswordPage() {
       ) : (
         <form onSubmit={submit} noValidate>
           <Stack>
-            <Text size="sm">{t('passwordReset.confirmIntro')}</Text>
+            <Text size="sm">{t(invitation ? 'passwordReset.inviteIntro' : 'passwordReset.confirmIntro')}</Text>
             {error && (
               <>
                 <Alert color="red" role="alert">
