@@ -1,10 +1,11 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { crmSession, type CrmSession } from '../../../test/crm.js';
+import { crmSession, memberSession, type CrmSession } from '../../../test/crm.js';
 import { useTestServer } from '../../../test/server.js';
+import { IMPORT_BATCH } from './imports.service.js';
 
 // The import route on bad input and over a real socket: every refusal is a
 // problem+json with a code (never a 500), and a refusal sent before the body
@@ -252,5 +253,99 @@ describe('an import refused early answers at once, whatever the client', () => {
     expect(result.answeredAt).toBeLessThan(2000);
     const cutOff = await upload(request('lawfulBasis=consent', huge), huge, false);
     expect(cutOff.closedAt).toBeLessThan(10_000); // closed after 40 MB (the test's limit) or 5 s, not after 200 MB
+  });
+});
+
+/** Rows of a CSV body with unique, fake people from `from`. */
+function people(from: number, count: number): string {
+  return Array.from({ length: count }, (_, i) => `Named,Person ${from + i},named-${from + i}@example.test\n`).join('');
+}
+
+/** POST over a real socket with a body that is written as the test says, answering once the server has. */
+function streamedImport(query: string, token = s.token) {
+  const req = httpRequest({
+    host: '127.0.0.1',
+    port,
+    method: 'POST',
+    path: `/api/v1/imports/contacts?${query}`,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv', 'transfer-encoding': 'chunked' },
+  });
+  const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+    req.on('error', reject);
+    req.on('response', (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode!, body }));
+    });
+  });
+  return { req, answer };
+}
+
+describe('an import the client names up front can be followed while it uploads', () => {
+  it('GET /imports/{id} shows a running import with the first batch written, then the final answer under that id', async () => {
+    const importId = randomUUID();
+    const { req, answer } = streamedImport(`lawfulBasis=consent&importId=${importId}`);
+    const first = IMPORT_BATCH + 20;
+    req.write(`firstName,lastName,email\n${people(0, first)}`); // the body pauses here, after the first batch
+    let status: { status: string; rows: number; created: number; startedBy: string } | undefined;
+    for (let tries = 0; tries < 200; tries++) {
+      const res = await s.get(`/api/v1/imports/${importId}`);
+      if (res.statusCode === 200) {
+        status = res.json();
+        if (status!.created > 0) break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(status).toMatchObject({ status: 'running', created: IMPORT_BATCH, startedBy: s.tt.admin.id });
+    expect(status!.rows).toBeGreaterThanOrEqual(IMPORT_BATCH);
+    expect(status!.rows).toBeLessThanOrEqual(first);
+
+    req.end(people(first, 30));
+    const done = await answer;
+    expect(done.status, done.body).toBe(200);
+    expect(JSON.parse(done.body)).toMatchObject({ id: importId, rows: first + 30, created: first + 30, errorCount: 0 });
+    const final = await s.get(`/api/v1/imports/${importId}`);
+    expect(final.json()).toMatchObject({ id: importId, status: 'done', rows: first + 30, created: first + 30 });
+  });
+
+  it('an id already used in the tenant is 409 import_exists and leaves the first import as it was; a malformed id is 400', async () => {
+    const importId = randomUUID();
+    const csv = 'firstName,lastName,email\nOnce,Only,once-only@example.test\n';
+    const first = await post(csv, undefined, `lawfulBasis=consent&importId=${importId}`);
+    expect(first.statusCode, first.body).toBe(200);
+    expect(first.json()).toMatchObject({ id: importId, created: 1 });
+    expectProblem(
+      await post('firstName,lastName,email\nTwice,Again,twice@example.test\n', undefined, `lawfulBasis=consent&importId=${importId}`),
+      409,
+      'import_exists',
+    );
+    expect((await s.get(`/api/v1/imports/${importId}`)).json()).toMatchObject({ status: 'done', created: 1, rows: 1 });
+    expect((await s.get('/api/v1/contacts?email=twice@example.test')).json().items).toEqual([]);
+    const malformed = await post(csv, undefined, 'lawfulBasis=consent&importId=not-a-uuid');
+    expect(malformed.statusCode, malformed.body).toBe(400);
+    expect(malformed.headers['content-type']).toContain('application/problem+json');
+  });
+
+  it('another tenant, and a user of the tenant who did not start it and is no admin, find no such import', async () => {
+    const importId = randomUUID();
+    const started = await post(
+      'firstName,lastName,email\nMine,Alone,mine-alone@example.test\n',
+      undefined,
+      `lawfulBasis=consent&importId=${importId}`,
+    );
+    expect(started.statusCode, started.body).toBe(200);
+    const other = await crmSession(t);
+    expect((await other.get(`/api/v1/imports/${importId}`)).statusCode).toBe(404);
+    const member = await memberSession(t, s);
+    expect((await member.get(`/api/v1/imports/${importId}`)).statusCode).toBe(404);
+    // The same id is free in another tenant (ids are per tenant), and says nothing about this one.
+    const theirs = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/imports/contacts?lawfulBasis=consent&importId=${importId}`,
+      headers: { authorization: `Bearer ${other.token}`, 'content-type': 'text/csv' },
+      payload: 'firstName,lastName,email\nTheirs,Own,theirs-own@example.test\n',
+    });
+    expect(theirs.statusCode, theirs.body).toBe(200);
+    expect((await s.get(`/api/v1/imports/${importId}`)).json()).toMatchObject({ created: 1, startedBy: s.tt.admin.id });
   });
 });

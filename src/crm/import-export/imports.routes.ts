@@ -160,6 +160,16 @@ export function registerImportRoutes(server: FastifyInstance, database: Database
               duplicates: Type.Optional(
                 OneOf(['skip', 'update'], { description: 'What to do with a row whose e-mail is known: skip (default) or update' }),
               ),
+              importId: Type.Optional(
+                Type.String({
+                  format: 'uuid',
+                  description:
+                    'An id the client makes for this import (a random UUID, e.g. crypto.randomUUID()), so it can follow ' +
+                    '`GET /imports/{id}` while the file uploads: the import exists (status running) before the body is read and its counts ' +
+                    'grow after every batch that is written. An id the tenant has already used is 409 `import_exists`. Without it the server ' +
+                    'makes the id, and the answer names it.',
+                }),
+              ),
               mapping: Type.Optional(
                 Type.String({
                   maxLength: 4000,
@@ -189,6 +199,7 @@ export function registerImportRoutes(server: FastifyInstance, database: Database
           format: VCARD_TYPES.includes(mediaType(request)) ? 'vcard' : 'csv',
           ...(charset ? { charset } : {}),
           ...(query.mapping !== undefined ? { mapping: query.mapping } : {}),
+          ...(query.importId !== undefined ? { importId: query.importId } : {}),
         });
       },
     );
@@ -201,7 +212,7 @@ export function registerImportRoutes(server: FastifyInstance, database: Database
     {
       schema: {
         tags: ['imports'],
-        summary: 'An import and its progress',
+        summary: 'An import and its progress (to the user who started it and to admins): rows read and written so far while it runs',
         params: IdParams,
         response: { 200: ImportStatusSchema, ...Problems },
       },

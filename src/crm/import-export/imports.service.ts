@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
 import type { Kysely } from 'kysely';
 import { requirePermission } from '../../access/access.service.js';
-import { DomainError } from '../../shared/domain-error.js';
+import { DomainError, domainErrorClass, isUniqueViolation } from '../../shared/domain-error.js';
 import type { Database } from '../../db/schema.js';
 import type { Authenticated } from '../../shared/actor.js';
 import type { Keyring } from '../../keys/keyring.js';
@@ -73,7 +73,12 @@ export interface ImportOptions {
   charset?: string;
   /** An explicit column mapping, `Column:field,…` (see parseMapping). */
   mapping?: string;
+  /** The id the client chose for the import, so it can follow GET /imports/{id} while it uploads; new when absent. */
+  importId?: string;
 }
+
+/** An import id the client chose that its tenant already used: a retry or a second tab, never two imports under one id. */
+export const ImportError = domainErrorClass<'import_exists'>('ImportError', { import_exists: 'conflict' });
 
 export type ImportLineWarning = ImportWarning & { line: number };
 
@@ -254,15 +259,23 @@ export async function importContacts(
     () => null,
     (error: unknown) => reason(error),
   );
-  const id = newId();
-  await repo.insertImport(db, actor.tenantId, {
-    id,
-    module: 'contacts',
-    dryRun: options.dryRun,
-    lawfulBasis: basis,
-    duplicates: options.duplicates,
-    startedBy: actor.user.id,
-  });
+  const id = options.importId ?? newId();
+  // The row exists (running, no counts) before a byte of the body is read, so a client that named the import can follow it.
+  await repo
+    .insertImport(db, actor.tenantId, {
+      id,
+      module: 'contacts',
+      dryRun: options.dryRun,
+      lawfulBasis: basis,
+      duplicates: options.duplicates,
+      startedBy: actor.user.id,
+    })
+    .catch((error: unknown) => {
+      if (options.importId !== undefined && isUniqueViolation(error, 'imports_pkey')) {
+        throw new ImportError('import_exists', 'an import with this importId already exists; choose a new id for each import');
+      }
+      throw error;
+    });
   const counts: Counts = { rows: 0, created: 0, updated: 0, skipped: 0, errorCount: 0, errors: [], warningCount: 0, warnings: [] };
   const fail = (line: number, message: string) => {
     counts.errorCount++;
@@ -461,9 +474,10 @@ export async function importContacts(
   }
 }
 
+/** An import as the user who started it, or an admin of its tenant, may follow it; to anyone else it does not exist. */
 export async function getImport(db: Kysely<Database>, actor: Authenticated, id: string) {
   const row = await repo.findImport(db, actor.tenantId, id);
-  if (!row) throw new CrmError('record_not_found', 'no such import');
+  if (!row || (row.started_by !== actor.user.id && !actor.user.isAdmin)) throw new CrmError('record_not_found', 'no such import');
   return {
     id: row.id,
     module: row.module,
