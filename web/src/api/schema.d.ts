@@ -16410,7 +16410,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** An import and its progress */
+    /** An import and its progress (to the user who started it and to admins): rows read and written so far while it runs */
     get: {
       parameters: {
         query?: never;
@@ -16753,6 +16753,8 @@ export interface paths {
           dryRun?: boolean;
           /** @description What to do with a row whose e-mail is known: skip (default) or update */
           duplicates?: 'skip' | 'update';
+          /** @description An id the client makes for this import (a random UUID, e.g. crypto.randomUUID()), so it can follow `GET /imports/{id}` while the file uploads: the import exists (status running) before the body is read and its counts grow after every batch that is written. An id the tenant has already used is 409 `import_exists`. Without it the server makes the id, and the answer names it. */
+          importId?: string;
           /** @description CSV columns to read as a field, overriding the known header names: `Column:field` pairs separated by commas, e.g. `Naam:lastName,Mail:email,Mobiel:phone.mobile,Intern:ignore` (header names match whatever their case, spaces and punctuation). Fields: firstName, middleName, lastNamePrefix, lastName, name, email, phone, organization, jobTitle, street, postalCode, city, region, country, birthday, language, tags, note, ignore; email and phone take a label after a dot. */
           mapping?: string;
         };
