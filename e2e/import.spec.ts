@@ -103,9 +103,22 @@ test('a Google Contacts export: mapping preview, lawful basis, dry run, import, 
   await expect(mapping.getByRole('row', { name: /^First Name/ })).toContainText('Used');
   await expect(mapping.getByRole('row', { name: /^Phonetic First Name/ })).toContainText('Not used');
   await page.getByRole('button', { name: 'Start the dry run' }).click();
+  await expect(page.getByRole('heading', { name: 'What the import would do' })).toBeVisible();
+  const linesRead = await countOf(page, 'Lines read');
+
+  // While the upload is in flight (held here until the bar is seen), the wizard follows the import it named, of the dry run's count.
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route(/\/api\/v1\/imports\/contacts\?/, async (route) => {
+    await held;
+    await route.continue();
+  });
   await page.getByRole('button', { name: 'Import', exact: true }).click();
+  await expect(page.getByTestId('import-progress')).toContainText(`of ${linesRead} lines done`);
+  release();
 
   await expect(page.getByRole('heading', { name: 'Import finished' })).toBeVisible();
+  await expect(page.getByTestId('import-progress')).toHaveCount(0);
   expect(await countOf(page, 'New people')).toBe(wouldCreate);
   await expectNoSeriousA11yViolations(page);
   await page.getByRole('link', { name: "Link to this import's result" }).click();

@@ -1,4 +1,5 @@
 import { Alert, Anchor, Badge, Button, FileInput, Group, Progress, Radio, Select, Stack, Stepper, Table, Text, Title } from '@mantine/core';
+import { useQuery } from '@tanstack/react-query';
 import { Link } from '@tanstack/react-router';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -41,10 +42,20 @@ const FIELDS = [
 
 type ImportResult = NonNullable<Awaited<ReturnType<typeof importContacts>>>;
 
+/** A random (version 4) UUID; crypto.randomUUID exists only on https and localhost, getRandomValues everywhere. */
+function newImportId(): string {
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6]! & 0x0f) | 0x40;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
 function importContacts(
   file: File,
   preview: FilePreview,
-  options: { lawfulBasis: LawfulBasis; duplicates: Duplicates; mapping: Record<string, string>; dryRun: boolean },
+  options: { lawfulBasis: LawfulBasis; duplicates: Duplicates; mapping: Record<string, string>; dryRun: boolean; importId: string },
 ) {
   const mapping = preview.format === 'csv' ? mappingParameter(options.mapping) : undefined;
   return data(
@@ -54,6 +65,8 @@ function importContacts(
           lawfulBasis: options.lawfulBasis,
           duplicates: options.duplicates,
           dryRun: options.dryRun,
+          // Named up front, so its progress can be asked for while the file uploads.
+          importId: options.importId,
           ...(mapping ? { mapping } : {}),
         },
       },
@@ -81,6 +94,7 @@ export default function ImportPage() {
   const [dryRun, setDryRun] = useState<ImportResult | null>(null);
   const [result, setResult] = useState<ImportResult | null>(null);
   const [busy, setBusy] = useState<'dry' | 'import' | null>(null);
+  const [running, setRunning] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [basisError, setBasisError] = useState<string | null>(null);
 
@@ -102,8 +116,10 @@ export default function ImportPage() {
     }
     setBusy(dry ? 'dry' : 'import');
     setError(null);
+    const importId = newImportId();
+    setRunning(importId);
     try {
-      const answer = await importContacts(file, preview, { lawfulBasis, duplicates, mapping, dryRun: dry });
+      const answer = await importContacts(file, preview, { lawfulBasis, duplicates, mapping, dryRun: dry, importId });
       if (dry) {
         setDryRun(answer);
         setStep(2);
@@ -118,6 +134,7 @@ export default function ImportPage() {
       else setError(t('app.error', { detail: caught instanceof Error ? caught.message : String(caught) }));
     } finally {
       setBusy(null);
+      setRunning(null);
     }
   };
 
@@ -261,6 +278,7 @@ export default function ImportPage() {
                 {t('import.dryRun')}
               </Button>
             </Group>
+            {busy === 'dry' && running && <RunningImport importId={running} />}
           </Stack>
         </Stepper.Step>
 
@@ -282,14 +300,7 @@ export default function ImportPage() {
               />
               <RefusedLines errors={dryRun.errors} total={dryRun.errorCount} />
               <Warnings result={dryRun} />
-              {busy === 'import' && (
-                <Stack gap={4}>
-                  <Progress value={100} animated striped aria-label={t('import.running')} />
-                  <Text size="sm" role="status">
-                    {t('import.progress', { rows: format.number(dryRun.rows) })}
-                  </Text>
-                </Stack>
-              )}
+              {busy === 'import' && running && <RunningImport importId={running} total={dryRun.rows} />}
               <Group>
                 <Button variant="default" onClick={() => setStep(1)} disabled={busy !== null}>
                   {t('import.changeSettings')}
@@ -342,6 +353,40 @@ export default function ImportPage() {
           )}
         </Stepper.Completed>
       </Stepper>
+    </Stack>
+  );
+}
+
+/**
+ * The progress of the import in flight, asked for every second while its file uploads (GET /imports/{id}): the lines
+ * done so far, of the dry run's count when there was one. Until the server has the import (its first moments) the bar
+ * runs without a figure.
+ */
+function RunningImport({ importId, total }: { importId: string; total?: number }) {
+  const { t } = useTranslation();
+  const format = useFormat();
+  const status = useQuery({
+    queryKey: ['imports', importId, 'progress'],
+    queryFn: () => data(api.GET('/api/v1/imports/{id}', { params: { path: { id: importId } } })),
+    refetchInterval: 1000,
+    retry: false,
+    gcTime: 0,
+  });
+  const done = status.data?.rows ?? 0;
+  const known = total !== undefined && total > 0;
+  return (
+    <Stack gap={4} data-testid="import-progress">
+      <Progress
+        value={known ? Math.min(100, (done / total) * 100) : 100}
+        animated={!known || done === 0}
+        striped={!known || done === 0}
+        aria-label={t('import.running')}
+      />
+      <Text size="sm" role="status">
+        {known
+          ? t('import.progressOf', { done: format.number(Math.min(done, total)), total: format.number(total) })
+          : t('import.progressRows', { done: format.number(done) })}
+      </Text>
     </Stack>
   );
 }
