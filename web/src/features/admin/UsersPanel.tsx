@@ -110,7 +110,7 @@ export function UsersPanel() {
                     </Badge>
                   )}{' '}
                   {user.invitationPending && (
-                    <Badge variant="outline" color="orange.9" title={t('admin.users.invitedTitle')}>
+                    <Badge variant="outline" color="grape.9" title={t('admin.users.invitedTitle')}>
                       {t('admin.users.invited')}
                     </Badge>
                   )}
