@@ -55,7 +55,7 @@ async function waitUntilReady(url: string, server: ChildProcess): Promise<void> 
   throw new Error('the server did not become ready within 60 s');
 }
 
-/** Builds the app when stale, starts the real server on a fresh data dir with two tenants, and stops it afterwards. */
+/** Builds the app when stale, starts the real server on a fresh data dir with three tenants, and stops it afterwards. */
 export default async function globalSetup(): Promise<() => Promise<void>> {
   const build = spawnSync(process.execPath, ['scripts/web-build-if-stale.mjs'], { cwd: root, stdio: 'inherit' });
   if (build.status !== 0) throw new Error('the web app did not build');
@@ -78,10 +78,11 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   const url = `http://127.0.0.1:${port}`;
   await waitUntilReady(url, server);
   // The CLI talks to the running server over its admin socket: no second open of the database.
-  const [main, mfa] = await Promise.all([createTenant(env, 'e2e'), createTenant(env, 'e2e-mfa')]);
+  const [main, mfa, sales] = await Promise.all([createTenant(env, 'e2e'), createTenant(env, 'e2e-mfa'), createTenant(env, 'e2e-sales')]);
   process.env[E2E_ENV.url] = url;
   process.env[E2E_ENV.tenant] = JSON.stringify(main);
   process.env[E2E_ENV.mfaTenant] = JSON.stringify(mfa);
+  process.env[E2E_ENV.salesTenant] = JSON.stringify(sales);
 
   return async () => {
     if (server.exitCode === null) {

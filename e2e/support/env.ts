@@ -3,6 +3,7 @@ export const E2E_ENV = {
   url: 'CUSTODIA_E2E_URL',
   tenant: 'CUSTODIA_E2E_TENANT',
   mfaTenant: 'CUSTODIA_E2E_MFA_TENANT',
+  salesTenant: 'CUSTODIA_E2E_SALES_TENANT',
 } as const;
 
 export interface E2eTenant {
@@ -11,7 +12,7 @@ export interface E2eTenant {
   password: string;
 }
 
-export function e2eTenant(which: 'tenant' | 'mfaTenant' = 'tenant'): E2eTenant {
+export function e2eTenant(which: 'tenant' | 'mfaTenant' | 'salesTenant' = 'tenant'): E2eTenant {
   const value = process.env[E2E_ENV[which]];
   if (!value) throw new Error('run the browser tests with `npm run test:web` (its global setup starts the server)');
   return JSON.parse(value) as E2eTenant;

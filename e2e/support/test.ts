@@ -4,7 +4,7 @@ import * as OTPAuth from 'otpauth';
 import { E2E_ENV, e2eTenant, type E2eTenant } from './env.ts';
 
 /** Playwright's test with the server's address as baseURL and the tenants the global setup created. */
-export const test = base.extend<{ tenant: E2eTenant; mfaTenant: E2eTenant }>({
+export const test = base.extend<{ tenant: E2eTenant; mfaTenant: E2eTenant; salesTenant: E2eTenant }>({
   baseURL: async ({}, use) => {
     await use(process.env[E2E_ENV.url]);
   },
@@ -13,6 +13,10 @@ export const test = base.extend<{ tenant: E2eTenant; mfaTenant: E2eTenant }>({
   },
   mfaTenant: async ({}, use) => {
     await use(e2eTenant('mfaTenant'));
+  },
+  /** A tenant of its own for the sales journey, which changes tenant-wide sharing. */
+  salesTenant: async ({}, use) => {
+    await use(e2eTenant('salesTenant'));
   },
 });
 export { expect };
