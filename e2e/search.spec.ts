@@ -45,9 +45,15 @@ test('global search finds a contact and a lead by name and by e-mail, and opens 
   await expect(page.getByRole('heading', { level: 1, name: `Karel ${lastName}` })).toBeVisible();
 });
 
-test('a search that finds nothing says so', async ({ page, tenant }) => {
+test('a search that finds nothing says so; the header box searches from any page', async ({ page, tenant }) => {
   await signIn(page, tenant);
   await expect(page.getByRole('heading', { level: 1, name: 'Contacts' })).toBeVisible();
-  await page.goto(`/search?q=${uniqueWord('Nobody')}`);
+  const word = uniqueWord('Nobody');
+  const box = page.getByRole('banner').getByRole('searchbox', { name: 'Search everything' });
+  await box.fill(word);
+  await box.press('Enter');
+  await expect(page).toHaveURL(new RegExp(`/search\\?q=${word}$`));
   await expect(page.getByText(/^0 results for/)).toBeVisible();
+  // On the search page itself the header's box gives way to the page's own.
+  await expect(page.getByRole('searchbox', { name: 'Search everything' })).toHaveCount(1);
 });

@@ -37,9 +37,12 @@ export default function AppLayout() {
             </Title>
           </Group>
           <Group gap="sm" wrap="nowrap">
-            <Box visibleFrom="sm">
-              <SearchBox />
-            </Box>
+            {/* The search page has its own box; one search landmark per page. */}
+            {pathname !== '/search' && (
+              <Box visibleFrom="sm">
+                <SearchBox />
+              </Box>
+            )}
             <Text size="sm" visibleFrom="sm">
               {t('app.signedInAs', { name: session.user.name })}
             </Text>
