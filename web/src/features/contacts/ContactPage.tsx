@@ -1,10 +1,11 @@
-import { Alert, Badge, Button, Center, Group, Loader, Paper, Stack, Table, Tabs, Text, Title } from '@mantine/core';
+import { Badge, Button, Group, Paper, Stack, Table, Tabs, Text, Title } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useNavigate } from '@tanstack/react-router';
 import { AnchorLink, ButtonLink } from '../../components/links';
 import { useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
+import { LoadError, Loading } from '../../app/RouteStates';
 import { api, data } from '../../api/client';
 import { AccessLog } from '../../components/AccessLog';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
@@ -60,20 +61,8 @@ export default function ContactPage() {
     enabled: contact.isSuccess && can('contacts', 'view'),
   });
 
-  if (contact.isPending) {
-    return (
-      <Center p="lg">
-        <Loader aria-label={t('app.loading')} />
-      </Center>
-    );
-  }
-  if (contact.isError) {
-    return (
-      <Alert color="red" role="alert">
-        {t('app.error', { detail: problemDetail(contact.error) })}
-      </Alert>
-    );
-  }
+  if (contact.isPending) return <Loading />;
+  if (contact.isError) return <LoadError error={contact.error} />;
   const record = contact.data;
   const name = personName(record) || t('contacts.unnamed');
 

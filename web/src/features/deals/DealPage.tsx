@@ -2,7 +2,6 @@ import { Alert, Anchor, Badge, Button, Grid, Group, Modal, SimpleGrid, Stack, Ta
 import { useDisclosure } from '@mantine/hooks';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useNavigate } from '@tanstack/react-router';
-import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../../api/client';
 import { Loading } from '../../app/RouteStates';
@@ -11,21 +10,10 @@ import { ActivitiesPanel } from '../activities/ActivitiesPanel';
 import { NotesPanel } from '../notes/NotesPanel';
 import { organizationQuery } from '../organizations/api';
 import { usePermissions } from '../../components/permissions';
-import { DeleteButton } from '../organizations/shared-ui';
+import { DeleteButton, Field } from '../organizations/shared-ui';
 import { dealHistoryQuery, dealKeys, dealQuery, pipelinesQuery } from './api';
 import { DealForm } from './DealForm';
 import { dealRoute } from './routes';
-
-function Field({ label, children }: { label: string; children: ReactNode }) {
-  return (
-    <Stack gap={0}>
-      <Text size="xs" c="dimmed">
-        {label}
-      </Text>
-      <Text component="div">{children || '—'}</Text>
-    </Stack>
-  );
-}
 
 /** One deal: its facts, its stage history, its activities and notes; edit and delete. */
 export default function DealPage() {

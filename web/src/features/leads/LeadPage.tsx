@@ -1,10 +1,11 @@
-import { Alert, Badge, Button, Center, Group, Loader, Paper, Stack, Table, Tabs, Text, Title } from '@mantine/core';
+import { Badge, Button, Group, Paper, Stack, Table, Tabs, Text, Title } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useNavigate } from '@tanstack/react-router';
 import { AnchorLink, ButtonLink } from '../../components/links';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { LoadError, Loading } from '../../app/RouteStates';
 import { api, data } from '../../api/client';
 import { AccessLog } from '../../components/AccessLog';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
@@ -45,20 +46,8 @@ export default function LeadPage() {
   });
   const converted = lead.data?.status === 'converted';
 
-  if (lead.isPending) {
-    return (
-      <Center p="lg">
-        <Loader aria-label={t('app.loading')} />
-      </Center>
-    );
-  }
-  if (lead.isError) {
-    return (
-      <Alert color="red" role="alert">
-        {t('app.error', { detail: problemDetail(lead.error) })}
-      </Alert>
-    );
-  }
+  if (lead.isPending) return <Loading />;
+  if (lead.isError) return <LoadError error={lead.error} />;
   const record = lead.data;
   const name = personName(record) || t('leads.unnamed');
 

@@ -2,7 +2,6 @@ import { Alert, Anchor, Badge, Button, Grid, Group, List, Modal, SimpleGrid, Sta
 import { useDisclosure } from '@mantine/hooks';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useNavigate } from '@tanstack/react-router';
-import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, data } from '../../api/client';
 import { Loading } from '../../app/RouteStates';
@@ -17,18 +16,7 @@ import { useUserNames } from '../../components/Pickers';
 import { organizationKeys, organizationQuery } from './api';
 import { OrganizationForm } from './OrganizationForm';
 import { organizationRoute } from './routes';
-import { DeleteButton } from './shared-ui';
-
-function Field({ label, children }: { label: string; children: ReactNode }) {
-  return (
-    <Stack gap={0}>
-      <Text size="xs" c="dimmed">
-        {label}
-      </Text>
-      <Text component="div">{children || '—'}</Text>
-    </Stack>
-  );
-}
+import { DeleteButton, Field } from './shared-ui';
 
 /** One organization: its facts, its contacts and deals, its activities and notes; edit and delete. */
 export default function OrganizationPage() {

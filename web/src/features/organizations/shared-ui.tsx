@@ -1,6 +1,6 @@
-import { Alert, Button, Group } from '@mantine/core';
+import { Alert, Button, Group, Stack, Text } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
-import { useState } from 'react';
+import { useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { formErrorsOf, isVersionConflict, problemDetail } from '../../components/problems';
@@ -74,5 +74,17 @@ export function LoadMore({ hasMore, loading, onLoad }: { hasMore: boolean; loadi
         {t('organizations.shared.loadMore')}
       </Button>
     </Group>
+  );
+}
+
+/** One labelled fact on a record page; a dash when it is empty. */
+export function Field({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <Stack gap={0}>
+      <Text size="xs" c="dimmed">
+        {label}
+      </Text>
+      <Text component="div">{children || '—'}</Text>
+    </Stack>
   );
 }
