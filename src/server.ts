@@ -16,6 +16,7 @@ import { registerAccessRoutes } from './access/access.routes.js';
 import { registerAuditRoutes } from './audit-trail/audit-trail.routes.js';
 import { auditedRecords } from './crm/common/audited-records.js';
 import { registerCrmRoutes } from './crm/crm.routes.js';
+import { registerPrivacyRoutes } from './privacy/privacy.routes.js';
 import { registerTenantRoutes } from './tenants/tenants.routes.js';
 import { loggerOptions } from './http/logging.js';
 import { buildMetricsServer, installMetrics, registerMetricsRoute } from './http/metrics.js';
@@ -156,6 +157,7 @@ export async function buildServer({ config, database, keyring, logger, logStream
   registerAccessRoutes(app, database, keyring, signIn);
   registerCrmRoutes(app, database, keyring, signIn, { maxBytes: config.importLimitBytes });
   registerAuditRoutes(app, database, keyring, signIn, auditedRecords);
+  registerPrivacyRoutes(app, database, keyring, signIn, config);
   await registerWebApp(app);
   return app;
 }

@@ -599,6 +599,65 @@ export interface AuditHeadsTable {
   retention_days: ColumnType<number, number | undefined, number>;
 }
 
+export type LawfulBasisName = 'consent' | 'contract' | 'legal_obligation' | 'vital_interests' | 'public_task' | 'legitimate_interests';
+type JsonList<T> = ColumnType<T[], string | undefined, string>;
+
+/** A processing purpose (migration 0015): the tenant's description, not personal data. */
+export interface PurposesTable {
+  tenant_id: string;
+  id: string;
+  name: string;
+  description: ColumnType<string, string | undefined, string>;
+  lawful_basis: LawfulBasisName;
+  data_categories: JsonList<string>;
+  retention_days: number;
+  recipients: JsonList<string>;
+  /** Transfers outside the EU: [{ country, safeguard }]; empty by default. */
+  transfers: JsonList<{ country: string; safeguard: string }>;
+  marketing: ColumnType<boolean, boolean | undefined, boolean>;
+  status: ColumnType<'active' | 'retired', 'active' | 'retired' | undefined, 'active' | 'retired'>;
+  /** The Legitimate Interests Assessment; required while a legitimate_interests purpose is active. */
+  lia: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  version: ColumnType<number, number | undefined, number>;
+  created_by: ColumnType<string | null, string | null | undefined, string | null>;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface PrivacyNoticesTable {
+  tenant_id: string;
+  id: string;
+  purpose_id: string;
+  language: Language;
+  version: number;
+  text: string;
+  sha256: string;
+  created_by: ColumnType<string | null, string | null | undefined, string | null>;
+  created_at: CreatedAt;
+}
+
+export type ConsentAction = 'grant' | 'withdraw' | 'confirm' | 'object';
+export type ConsentSource = 'form' | 'double_opt_in' | 'import' | 'api' | 'staff';
+
+/** The consent ledger: append-only (a trigger refuses UPDATE, and DELETE outside erasure). */
+export interface ConsentEventsTable {
+  tenant_id: string;
+  id: string;
+  seq: Generated<string>;
+  subject_id: string;
+  person_table: 'contacts' | 'leads';
+  person_id: string;
+  purpose_id: string | null;
+  action: ConsentAction;
+  source: ConsentSource;
+  notice_id: string | null;
+  notice_hash: string | null;
+  ip_enc: Buffer | null;
+  user_agent_enc: Buffer | null;
+  actor_user_id: string | null;
+  at: ColumnType<Date, Date | string | undefined, never>;
+}
+
 export interface Database {
   tenants: TenantsTable;
   users: UsersTable;
@@ -640,6 +699,9 @@ export interface Database {
   email_messages: EmailMessagesTable;
   audit_entries: AuditEntriesTable;
   audit_heads: AuditHeadsTable;
+  purposes: PurposesTable;
+  privacy_notices: PrivacyNoticesTable;
+  consent_events: ConsentEventsTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;

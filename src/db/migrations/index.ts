@@ -13,6 +13,7 @@ import * as m0011 from './0011_audit.js';
 import * as m0012 from './0012_list_indexes.js';
 import * as m0013 from './0013_sealed_origins.js';
 import * as m0014 from './0014_person_lookups.js';
+import * as m0015 from './0015_consent.js';
 
 /** Every migration, in order. Names sort in the order they must run. */
 export const migrations: Record<string, Migration> = {
@@ -30,4 +31,5 @@ export const migrations: Record<string, Migration> = {
   '0012_list_indexes': m0012,
   '0013_sealed_origins': m0013,
   '0014_person_lookups': m0014,
+  '0015_consent': m0015,
 };

@@ -1,0 +1,40 @@
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../config.js';
+import type { DatabaseHandle } from '../db/database.js';
+import type { SignInHooks } from '../http/request-context.js';
+import type { Keyring } from '../keys/keyring.js';
+
+/** What the privacy area's routes need besides the database and the keys. */
+export type PrivacySettings = Pick<Config, 'publicUrl'>;
+
+export type PrivacyRegistrar = (server: FastifyInstance, database: DatabaseHandle, keyring: Keyring, settings: PrivacySettings) => void;
+
+/** Routes for signed-in staff (purposes, notices, consents on people, campaigns, the Art. 30 record, the DPA). */
+const STAFF: PrivacyRegistrar[] = [];
+
+/**
+ * Routes a data subject reaches without an account, under /api/v1/public/{tenant}/…
+ * (subscribe, confirm, unsubscribe): rate-limited, answering nothing that reveals
+ * whether an address is known.
+ */
+const PUBLIC: PrivacyRegistrar[] = [];
+
+/**
+ * The privacy area: staff routes in one encapsulated scope whose single
+ * onRequest hook signs the caller in, public routes in another with none.
+ */
+export function registerPrivacyRoutes(
+  server: FastifyInstance,
+  database: DatabaseHandle,
+  keyring: Keyring,
+  signIn: SignInHooks,
+  settings: PrivacySettings,
+): void {
+  void server.register(async (staff) => {
+    staff.addHook('onRequest', signIn.user);
+    for (const register of STAFF) register(staff, database, keyring, settings);
+  });
+  void server.register(async (open) => {
+    for (const register of PUBLIC) register(open, database, keyring, settings);
+  });
+}
