@@ -161,6 +161,8 @@ export interface MailOutboxTable {
   last_error: string | null;
   created_at: CreatedAt;
   sent_at: Timestamp | null;
+  /** Per-message headers as JSON (List-Unsubscribe …), sealed like the rest of the row (migration 0018). */
+  headers: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface InstanceKeysTable {
@@ -658,6 +660,185 @@ export interface ConsentEventsTable {
   at: ColumnType<Date, Date | string | undefined, never>;
 }
 
+export type CampaignStatus = 'draft' | 'sent';
+export type CampaignSkipReason = 'no_consent' | 'objected' | 'no_email' | 'restricted' | 'not_visible';
+
+/** An e-mail campaign for one purpose (migration 0018): the tenant's own text, no person's data. */
+export interface CampaignsTable {
+  tenant_id: string;
+  id: string;
+  name: string;
+  purpose_id: string;
+  subject: string;
+  body: string;
+  language: ColumnType<Language, Language | undefined, Language>;
+  tag: string | null;
+  contact_ids: JsonList<string>;
+  lead_ids: JsonList<string>;
+  status: ColumnType<CampaignStatus, CampaignStatus | undefined, CampaignStatus>;
+  queued_count: ColumnType<number, number | undefined, number>;
+  skipped_count: ColumnType<number, number | undefined, number>;
+  created_by: string;
+  created_at: CreatedAt;
+  sent_by: ColumnType<string | null, string | null | undefined, string | null>;
+  sent_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+/** One person's outcome of a campaign send: queued (with its outbox message) or skipped (with a reason). */
+export interface CampaignRecipientsTable {
+  tenant_id: string;
+  id: string;
+  campaign_id: string;
+  position: number;
+  person_table: 'contacts' | 'leads';
+  person_id: string;
+  subject_id: string | null;
+  status: 'queued' | 'skipped';
+  reason: CampaignSkipReason | null;
+  outbox_message_id: string | null;
+  created_at: CreatedAt;
+}
+
+/** A public sign-up waiting for its double opt-in (migration 0017): address and name sealed under a tenant-derived key. */
+export interface ConsentSignupsTable {
+  tenant_id: string;
+  id: string;
+  purpose_id: string;
+  notice_id: string;
+  language: Language;
+  /** The tenant key version the sealed columns were sealed under. */
+  key_version: number;
+  /** Null once confirmed: the person's record holds the address from then on. */
+  email_enc: Buffer | null;
+  first_name_enc: Buffer | null;
+  /** SHA-256 of the mailed token; the token itself is never stored. */
+  token_hash: Buffer;
+  created_at: CreatedAt;
+  expires_at: ColumnType<Date, Date | string, Date | string>;
+  confirmed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+/** Sign-up counts per hashed IP or e-mail address in a one-hour window (migration 0017). */
+export interface SubscriptionThrottlesTable {
+  key: Buffer;
+  window_start: ColumnType<Date, Date | string, Date | string>;
+  count: number;
+}
+
+export type PrivacyRequestType = 'access' | 'rectification' | 'erasure' | 'restriction' | 'objection' | 'portability';
+export type PrivacyRequestStatus = 'received' | 'verified' | 'in_progress' | 'completed' | 'refused';
+export type PrivacyRequestChannel = 'email' | 'letter' | 'phone' | 'web_form' | 'in_person' | 'other';
+export type PrivacyRequestStepAction =
+  'received' | 'verified' | 'started' | 'extended' | 'completed' | 'refused' | 'assigned' | 'noted' | 'reminded';
+type NullableTime = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+type NullableValue<T> = ColumnType<T | null, T | null | undefined, T | null>;
+
+/** A data-subject request as a case (migration 0019): facts plain, the address and texts sealed under seal_subject_id's key. */
+export interface PrivacyRequestsTable {
+  tenant_id: string;
+  id: string;
+  type: PrivacyRequestType;
+  status: ColumnType<PrivacyRequestStatus, PrivacyRequestStatus | undefined, PrivacyRequestStatus>;
+  channel: ColumnType<PrivacyRequestChannel, PrivacyRequestChannel | undefined, PrivacyRequestChannel>;
+  person_table: NullableValue<'contacts' | 'leads'>;
+  person_id: NullableValue<string>;
+  subject_id: NullableValue<string>;
+  seal_subject_id: string;
+  email_enc: NullableValue<Buffer>;
+  received_at: ColumnType<Date, Date | string, Date | string>;
+  /** Calendar dates (YYYY-MM-DD, UTC). */
+  original_due_date: string;
+  due_date: string;
+  extension_months: ColumnType<number, number | undefined, number>;
+  extended_at: NullableTime;
+  verification_method: NullableValue<string>;
+  verified_at: NullableTime;
+  verified_by: NullableValue<string>;
+  started_at: NullableTime;
+  closed_at: NullableTime;
+  closed_by: NullableValue<string>;
+  refusal_legal_basis: NullableValue<string>;
+  assignee_id: NullableValue<string>;
+  reminded_soon_at: NullableTime;
+  reminded_overdue_at: NullableTime;
+  created_by: NullableValue<string>;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  version: ColumnType<number, number | undefined, number>;
+}
+
+/** One step in a request's history: who did what when; its note or reason sealed like the case's texts. */
+export interface PrivacyRequestStepsTable {
+  tenant_id: string;
+  id: string;
+  request_id: string;
+  seq: Generated<string>;
+  action: PrivacyRequestStepAction;
+  from_status: NullableValue<string>;
+  to_status: NullableValue<string>;
+  actor_user_id: NullableValue<string>;
+  details: Json;
+  text_enc: NullableValue<Buffer>;
+  at: ColumnType<Date, Date | string | undefined, never>;
+}
+
+export type PrivacyBreachStatus = 'open' | 'contained' | 'closed';
+
+/** The breach register (migration 0019): descriptions sealed under the tenant's records subject. */
+export interface PrivacyBreachesTable {
+  tenant_id: string;
+  id: string;
+  detected_at: ColumnType<Date, Date | string, Date | string>;
+  occurred_at: NullableTime;
+  notify_authority_by: ColumnType<Date, Date | string, Date | string>;
+  seal_subject_id: string;
+  nature_enc: Buffer;
+  categories: JsonList<string>;
+  subject_categories: JsonList<string>;
+  approx_subjects: number;
+  approx_records: number;
+  consequences_enc: Buffer;
+  measures_enc: Buffer;
+  status: ColumnType<PrivacyBreachStatus, PrivacyBreachStatus | undefined, PrivacyBreachStatus>;
+  authority_notification_required: ColumnType<boolean, boolean | undefined, boolean>;
+  no_notification_reason_enc: NullableValue<Buffer>;
+  authority_notified_at: NullableTime;
+  authority_reference: NullableValue<string>;
+  delay_reason_enc: NullableValue<Buffer>;
+  subjects_informed: NullableValue<boolean>;
+  inform_reason_enc: NullableValue<Buffer>;
+  subjects_informed_at: NullableTime;
+  created_by: NullableValue<string>;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  version: ColumnType<number, number | undefined, number>;
+}
+
+/** A published DPA text (migration 0016): operator-wide, one row per version and language, never edited. */
+export interface DpaVersionsTable {
+  version: string;
+  language: Language;
+  text: string;
+  sha256: string;
+  sub_processors: ColumnType<Array<{ name: string; service: string; location: string }>, string | undefined, string>;
+  published_at: ColumnType<Date, Date | string | undefined, never>;
+}
+
+/** A tenant admin's acceptance of a DPA text; name, title and IP sealed under the tenant's records subject. */
+export interface DpaAcceptancesTable {
+  tenant_id: string;
+  id: string;
+  version: string;
+  language: Language;
+  text_sha256: string;
+  user_id: string;
+  subject_id: string;
+  name_enc: Buffer;
+  title_enc: Buffer;
+  ip_enc: Buffer | null;
+  accepted_at: ColumnType<Date, Date | string | undefined, never>;
+}
+
 export interface Database {
   tenants: TenantsTable;
   users: UsersTable;
@@ -702,6 +883,15 @@ export interface Database {
   purposes: PurposesTable;
   privacy_notices: PrivacyNoticesTable;
   consent_events: ConsentEventsTable;
+  dpa_versions: DpaVersionsTable;
+  dpa_acceptances: DpaAcceptancesTable;
+  privacy_requests: PrivacyRequestsTable;
+  privacy_request_steps: PrivacyRequestStepsTable;
+  privacy_breaches: PrivacyBreachesTable;
+  consent_signups: ConsentSignupsTable;
+  subscription_throttles: SubscriptionThrottlesTable;
+  campaigns: CampaignsTable;
+  campaign_recipients: CampaignRecipientsTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;

@@ -45,11 +45,14 @@ export async function claimDueMail(db: Kysely<Database>, options: { now: Date; l
   return db.isTransaction ? claim(db) : db.transaction().execute(claim);
 }
 
-/** Records delivery and drops the bodies, which may carry single-use secrets such as reset links. */
+/**
+ * Records delivery and drops the bodies and headers, which may carry secrets
+ * (a single-use reset link, a person's withdrawal link).
+ */
 export async function markMailSent(db: Kysely<Database>, id: string, sentAt: Date): Promise<void> {
   await db
     .updateTable('mail_outbox')
-    .set({ status: 'sent', sent_at: sentAt, text_body: '', html_body: '', last_error: null })
+    .set({ status: 'sent', sent_at: sentAt, text_body: '', html_body: '', headers: null, last_error: null })
     .where('id', '=', id)
     .execute();
 }

@@ -106,6 +106,30 @@ describe('mail sender', () => {
     expect(smtp.messages).toHaveLength(1);
   });
 
+  it('sends a message’s own List-Unsubscribe headers unfolded and sealed, then drops them with the bodies', async () => {
+    const link = `https://crm.example.test/api/v1/public/acme/unsubscribe?token=${'t'.repeat(64)}`;
+    const queued = await enqueueMail(db, {
+      tenantId: null,
+      to: 'list@example.test',
+      template: 'password_changed',
+      locale: 'en',
+      data: { name: 'Ann' },
+      keyring: t.keyring,
+      headers: { 'List-Unsubscribe': `<${link}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+    });
+    expect(await sendDueMail(db, createSmtpTransport(smtp.url), { from: FROM, keyring: t.keyring })).toMatchObject({ sent: 1 });
+    const [mail] = smtp.messages;
+    // The header section unfolded (RFC 5322 §2.2.3): nodemailer may fold a long value onto a line of its own.
+    const head = mail!.raw
+      .slice(0, mail!.raw.indexOf('\r\n\r\n'))
+      .replace(/\r\n(?=[ \t])/g, '')
+      .split('\r\n');
+    expect(head).toContain(`List-Unsubscribe: <${link}>`);
+    expect(head).toContain('List-Unsubscribe-Post: List-Unsubscribe=One-Click');
+    expect(head).toContain('Auto-Submitted: auto-generated');
+    expect(await row(queued.id)).toMatchObject({ status: 'sent', headers: null, text_body: '' });
+  });
+
   it('retries a refused message with growing waits and gives up after the last attempt', async () => {
     smtp.rejectRecipients(550);
     const log = captureLog();

@@ -21,6 +21,8 @@ export interface OutboxMessage {
   subject: string;
   /** Empty once sent: bodies are dropped after delivery. */
   text: string;
+  /** Headers of its own (List-Unsubscribe …); dropped after delivery like the bodies. */
+  headers: Record<string, string>;
   status: MailStatus;
   attempts: number;
   nextAttemptAt: Date;
@@ -60,6 +62,7 @@ export function toOutboxMessage(row: repo.MailRow, keyring?: Keyring): OutboxMes
     to: openOutbox(keyring, row.id, 'recipient', row.recipient),
     subject: openOutbox(keyring, row.id, 'subject', row.subject),
     text: openOutbox(keyring, row.id, 'text_body', row.text_body),
+    headers: openHeaders(keyring, row),
     status: row.status,
     attempts: row.attempts,
     nextAttemptAt: row.next_attempt_at,
@@ -67,6 +70,42 @@ export function toOutboxMessage(row: repo.MailRow, keyring?: Keyring): OutboxMes
     createdAt: row.created_at,
     sentAt: row.sent_at,
   };
+}
+
+/**
+ * Headers a mail may carry besides those the sender writes: the ones RFC 2369
+ * and RFC 8058 define for mail sent to a list of people, so that mail clients
+ * can offer a one-click unsubscribe. Nothing else, so no caller can set From,
+ * To or Subject this way.
+ */
+export interface MailHeaders {
+  /** `<https://…/unsubscribe?token=…>`: an http(s) URL in angle brackets. */
+  'List-Unsubscribe'?: string;
+  /** `List-Unsubscribe=One-Click` (RFC 8058): a POST to the URL unsubscribes at once. */
+  'List-Unsubscribe-Post'?: 'List-Unsubscribe=One-Click';
+}
+
+const HEADER_NAMES: ReadonlySet<string> = new Set(['List-Unsubscribe', 'List-Unsubscribe-Post']);
+
+function checkedHeaders(headers: MailHeaders | undefined): Record<string, string> | undefined {
+  if (!headers) return undefined;
+  const entries = Object.entries(headers).filter((e): e is [string, string] => typeof e[1] === 'string');
+  for (const [name, value] of entries) {
+    if (!HEADER_NAMES.has(name)) throw new MailError('mail_data_invalid', `mail header "${name}" may not be set`);
+    if (value.length > 2000 || /[\r\n\0]/.test(value)) throw new MailError('mail_data_invalid', `mail header "${name}" is not one line`);
+  }
+  const post = headers['List-Unsubscribe-Post'];
+  if (post !== undefined && post !== 'List-Unsubscribe=One-Click')
+    throw new MailError('mail_data_invalid', 'List-Unsubscribe-Post can only be List-Unsubscribe=One-Click');
+  const unsubscribe = headers['List-Unsubscribe'];
+  if (unsubscribe !== undefined && !/^<https?:\/\/[^\s<>]+>$/.test(unsubscribe))
+    throw new MailError('mail_data_invalid', 'List-Unsubscribe must be one http(s) URL in angle brackets');
+  return entries.length > 0 ? Object.fromEntries(entries) : undefined;
+}
+
+function openHeaders(keyring: Keyring | undefined, row: repo.MailRow): Record<string, string> {
+  if (!row.headers) return {};
+  return JSON.parse(openOutbox(keyring, row.id, 'headers', row.headers)) as Record<string, string>;
 }
 
 export interface MailRequest<K extends MailTemplateName> {
@@ -78,6 +117,9 @@ export interface MailRequest<K extends MailTemplateName> {
   data: MailTemplates[K];
   /** Seals recipient, subject and bodies in the outbox; production callers always pass it. */
   keyring?: Keyring;
+  headers?: MailHeaders;
+  /** Not sent before this time (a campaign staggers its mail to keep to its rate); now by default. */
+  notBefore?: Date;
 }
 
 // Deliverability is the SMTP server's call; this only keeps out what is
@@ -92,6 +134,7 @@ export async function enqueueMail<K extends MailTemplateName>(db: Kysely<Databas
   const to = mail.to.trim();
   if (to.length > 254 || !ADDRESS.test(to)) throw new MailError('mail_recipient_invalid', 'mail recipient is not one e-mail address');
   const rendered = renderMail(mail.template, mail.locale, mail.data);
+  const headers = checkedHeaders(mail.headers);
   const id = newId();
   const row = await repo.insertMail(db, {
     id,
@@ -102,7 +145,9 @@ export async function enqueueMail<K extends MailTemplateName>(db: Kysely<Databas
     subject: sealOutbox(mail.keyring, id, 'subject', rendered.subject),
     text_body: sealOutbox(mail.keyring, id, 'text_body', rendered.text),
     html_body: sealOutbox(mail.keyring, id, 'html_body', rendered.html),
+    headers: headers ? sealOutbox(mail.keyring, id, 'headers', JSON.stringify(headers)) : null,
     status: 'pending',
+    ...(mail.notBefore ? { next_attempt_at: mail.notBefore } : {}),
   });
   return toOutboxMessage(row, mail.keyring);
 }
@@ -229,7 +274,7 @@ export async function sendDueMail(db: Kysely<Database>, transport: MailTransport
         text: openOutbox(options.keyring, row.id, 'text_body', row.text_body),
         ...(row.html_body ? { html: openOutbox(options.keyring, row.id, 'html_body', row.html_body) } : {}),
         // RFC 3834: keeps out-of-office replies away from the sender address.
-        headers: { 'Auto-Submitted': 'auto-generated' },
+        headers: { ...openHeaders(options.keyring, row), 'Auto-Submitted': 'auto-generated' },
       });
     } catch (error) {
       const lastError = describeSendError(error);

@@ -120,6 +120,40 @@ describe('mail templates', () => {
     expect(() => renderMail('password_reset', 'en', { ...reset, expiresMinutes })).toThrow(/whole number/);
   });
 
+  const campaign = {
+    subject: 'News for {{firstName}}',
+    paragraphs: ['Hello {{firstName}} {{lastName}},', 'Our  spring\nprices are <lower>.'],
+    firstName: 'Ann',
+    lastName: 'de Vries',
+    tenantName: 'Acme BV',
+    purposeName: 'Newsletter',
+    withdrawalUrl: 'https://crm.example.test/api/v1/public/acme/unsubscribe?token=tok',
+  };
+
+  it('writes a campaign with the person’s names, staff paragraphs kept apart, and the withdrawal footer in English and Dutch', () => {
+    const en = renderMail('campaign', 'en', campaign);
+    expect(en.subject).toBe('News for Ann');
+    expect(en.text).toBe(
+      [
+        'Hello Ann de Vries,',
+        'Our spring prices are <lower>.',
+        'You receive this e-mail from Acme BV for “Newsletter”. To stop receiving these e-mails, open this link: one click is enough.',
+        'https://crm.example.test/api/v1/public/acme/unsubscribe?token=tok',
+      ].join('\n\n') + '\n',
+    );
+    expect(en.html).toContain('<p>Our spring prices are &lt;lower&gt;.</p>');
+    expect(en.html).toContain('<a href="https://crm.example.test/api/v1/public/acme/unsubscribe?token=tok">');
+    const nl = renderMail('campaign', 'nl', campaign);
+    expect(nl.text).toContain('Je ontvangt deze e-mail van Acme BV voor “Newsletter”. Wil je deze e-mails niet meer ontvangen?');
+  });
+
+  it('leaves an unknown name out of a campaign with the space before it, and refuses a link that is not http(s)', () => {
+    const mail = renderMail('campaign', 'en', { ...campaign, firstName: null, subject: '{{firstName}}' });
+    expect(mail.text.startsWith('Hello de Vries,\n\n')).toBe(true);
+    expect(mail.subject).toBe('Acme BV');
+    expect(() => renderMail('campaign', 'en', { ...campaign, withdrawalUrl: 'javascript:alert(1)' })).toThrow(MailError);
+  });
+
   it('refuses an empty name, an unknown template and an unknown locale', () => {
     expect(() => renderMail('password_changed', 'en', { name: '  ' })).toThrow(MailError);
     expect(() => renderMail('welcome' as MailTemplateName, 'en', { name: 'Ann' })).toThrow(/no mail template "welcome"/);

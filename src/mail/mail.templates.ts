@@ -11,6 +11,30 @@ export interface MailTemplates {
   password_changed: { name: string };
   /** An administrator made an account; the link (a password-reset token that lives longer) lets its user choose a password. */
   invitation: { name: string; inviterName: string; tenantName: string; inviteUrl: string; expiresDays: number };
+  /** A public sign-up's double opt-in (privacy/public): the link opens a page whose button confirms; nothing happens without it. */
+  consent_confirmation: {
+    name: string | null;
+    tenantName: string;
+    purposeName: string;
+    /** The privacy notice shown at sign-up, or its beginning. */
+    notice: string;
+    confirmUrl: string;
+    expiresDays: number;
+  };
+  /**
+   * A campaign for a purpose: subject and paragraphs written by staff, with
+   * {{firstName}} and {{lastName}} filled per person, and a footer with the
+   * person's own withdrawal link.
+   */
+  campaign: {
+    subject: string;
+    paragraphs: string[];
+    firstName: string | null;
+    lastName: string | null;
+    tenantName: string;
+    purposeName: string;
+    withdrawalUrl: string;
+  };
 }
 
 export type MailTemplateName = keyof MailTemplates;
@@ -47,6 +71,21 @@ const days = {
   en: (n: number) => `${positiveWhole(n)} ${n === 1 ? 'day' : 'days'}`,
   nl: (n: number) => `${positiveWhole(n)} ${n === 1 ? 'dag' : 'dagen'}`,
 };
+
+const PLACEHOLDER = /( ?)\{\{\s*(firstName|lastName)\s*\}\}/g;
+
+/** Staff text with the person's names put in; a name that is not known goes with the space before it ("Hello {{firstName}}," → "Hello,"). */
+function personalized(text: string, d: MailTemplates['campaign']): string {
+  const names = { firstName: oneLine(d.firstName ?? ''), lastName: oneLine(d.lastName ?? '') };
+  return oneLine(text.replace(PLACEHOLDER, (_m, space: string, key: 'firstName' | 'lastName') => (names[key] ? space + names[key] : '')));
+}
+
+function campaign(d: MailTemplates['campaign'], footer: string): Content {
+  return {
+    subject: personalized(d.subject, d) || d.tenantName,
+    body: [...d.paragraphs.map((p) => personalized(p, d)).filter((p) => p !== ''), footer, { link: d.withdrawalUrl }],
+  };
+}
 
 const templates: { [K in MailTemplateName]: Template<MailTemplates[K]> } = {
   password_reset: {
@@ -112,6 +151,42 @@ const templates: { [K in MailTemplateName]: Template<MailTemplates[K]> } = {
         'Verwachtte je deze uitnodiging niet? Dan kun je deze e-mail negeren: niemand kan zich bij het account aanmelden zolang er geen wachtwoord is gekozen.',
       ],
     }),
+  },
+  consent_confirmation: {
+    en: (d) => ({
+      subject: `Please confirm: ${d.purposeName} from ${d.tenantName}`,
+      body: [
+        d.name ? `Hello ${d.name},` : 'Hello,',
+        `Someone, hopefully you, asked ${d.tenantName} to add this address for "${d.purposeName}". What you agree to:`,
+        d.notice,
+        'Open this link and press the Confirm button to agree:',
+        { link: d.confirmUrl },
+        `The link works once and expires in ${days.en(d.expiresDays)}. If you did not ask for this, ignore this e-mail: nothing happens without your confirmation, and the sign-up is deleted.`,
+      ],
+    }),
+    nl: (d) => ({
+      subject: `Graag bevestigen: ${d.purposeName} van ${d.tenantName}`,
+      body: [
+        d.name ? `Hallo ${d.name},` : 'Hallo,',
+        `Iemand, hopelijk jij, heeft ${d.tenantName} gevraagd dit adres toe te voegen voor "${d.purposeName}". Waarmee je instemt:`,
+        d.notice,
+        'Open deze link en druk op de knop Bevestigen om in te stemmen:',
+        { link: d.confirmUrl },
+        `De link werkt één keer en verloopt over ${days.nl(d.expiresDays)}. Heb je hier niet om gevraagd? Dan kun je deze e-mail negeren: zonder jouw bevestiging gebeurt er niets en wordt de aanmelding verwijderd.`,
+      ],
+    }),
+  },
+  campaign: {
+    en: (d) =>
+      campaign(
+        d,
+        `You receive this e-mail from ${d.tenantName} for “${d.purposeName}”. To stop receiving these e-mails, open this link: one click is enough.`,
+      ),
+    nl: (d) =>
+      campaign(
+        d,
+        `Je ontvangt deze e-mail van ${d.tenantName} voor “${d.purposeName}”. Wil je deze e-mails niet meer ontvangen? Open dan deze link: één klik is genoeg.`,
+      ),
   },
 };
 

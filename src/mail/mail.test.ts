@@ -38,6 +38,47 @@ describe('mail outbox', () => {
     expect(row?.next_attempt_at.getTime()).toBeLessThanOrEqual(Date.now() + 1000);
   });
 
+  it('queues List-Unsubscribe headers sealed with the row, and a time not to send before', async () => {
+    const { tenant, adminEmail } = await createTestTenant(t.handle.db);
+    const notBefore = new Date(Date.now() + 5 * 60_000);
+    const link = 'https://crm.example.test/api/v1/public/acme/unsubscribe?token=personal-token';
+    const queued = await enqueueMail(t.handle.db, {
+      tenantId: tenant.id,
+      to: adminEmail,
+      template: 'password_changed',
+      locale: 'en',
+      data: { name: 'Ann' },
+      keyring: t.keyring,
+      headers: { 'List-Unsubscribe': `<${link}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+      notBefore,
+    });
+    expect(queued.headers).toEqual({ 'List-Unsubscribe': `<${link}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' });
+    const row = await findMailById(t.handle.db, queued.id);
+    expect(row?.next_attempt_at.getTime()).toBe(notBefore.getTime());
+    expect(row?.headers).toMatch(/^enc:v1:/);
+    expect(row?.headers).not.toContain('personal-token');
+    // The operator's listing below reads this file's outbox without keys.
+    await t.handle.db.deleteFrom('mail_outbox').where('id', '=', queued.id).execute();
+  });
+
+  it.each([
+    [{ From: 'x@example.test' }, /may not be set/],
+    [{ 'List-Unsubscribe': '<https://a.example.test/u>\r\nBcc: x@example.test' }, /not one line/],
+    [{ 'List-Unsubscribe': '<mailto:x@example.test>' }, /http\(s\) URL/],
+    [{ 'List-Unsubscribe-Post': 'List-Unsubscribe=Maybe' }, /One-Click/],
+  ])('refuses the header %j', async (headers, message) => {
+    await expect(
+      enqueueMail(t.handle.db, {
+        tenantId: null,
+        to: 'ann@example.test',
+        template: 'password_changed',
+        locale: 'en',
+        data: { name: 'Ann' },
+        headers: headers as never,
+      }),
+    ).rejects.toThrow(message);
+  });
+
   it('queues nothing when the caller’s transaction rolls back', async () => {
     const { tenant, adminEmail } = await createTestTenant(t.handle.db);
     let id = '';

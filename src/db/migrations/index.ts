@@ -14,6 +14,10 @@ import * as m0012 from './0012_list_indexes.js';
 import * as m0013 from './0013_sealed_origins.js';
 import * as m0014 from './0014_person_lookups.js';
 import * as m0015 from './0015_consent.js';
+import * as m0016 from './0016_dpa.js';
+import * as m0017 from './0017_subscriptions.js';
+import * as m0018 from './0018_campaigns.js';
+import * as m0019 from './0019_requests_breaches.js';
 
 /** Every migration, in order. Names sort in the order they must run. */
 export const migrations: Record<string, Migration> = {
@@ -32,4 +36,8 @@ export const migrations: Record<string, Migration> = {
   '0013_sealed_origins': m0013,
   '0014_person_lookups': m0014,
   '0015_consent': m0015,
+  '0016_dpa': m0016,
+  '0017_subscriptions': m0017,
+  '0018_campaigns': m0018,
+  '0019_requests_breaches': m0019,
 };
