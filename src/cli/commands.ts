@@ -6,6 +6,7 @@ import * as mail from '../mail/mail.service.js';
 import { DomainError } from '../shared/domain-error.js';
 import { createTenant } from '../provisioning/provision.js';
 import * as tenants from '../tenants/tenants.service.js';
+import { purgeTenant } from '../tenants/tenant-purge.js';
 import { reindexUsers } from '../identity/user-crypto.js';
 import { keyStatus, rotateMasterKey, rotateTenantKey } from '../key-lifecycle/rotation.js';
 import { currentCheckpoint, parseCheckpoint, verifyTenant } from '../audit/verify.js';
@@ -88,6 +89,10 @@ export const operatorCommands = {
 
   async 'tenant.terminate'({ config, database, keyring }: OperatorContext, args: CommandArgs) {
     return tenants.terminateTenant(database.db, { ...config, keyring }, required(args, 'slug', 'slug'));
+  },
+
+  async 'tenant.purge'({ database, keyring }: OperatorContext, args: CommandArgs) {
+    return purgeTenant(database.db, keyring, required(args, 'slug', 'slug'), { now: args.now === true, dryRun: args.dryRun === true });
   },
 
   // Operator-wide on purpose: without SMTP_URL, this is how reset links reach people.

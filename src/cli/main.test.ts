@@ -55,6 +55,19 @@ describe(`custodia CLI (${kind})`, () => {
     expect(days).toBe(30);
     const filtered = JSON.parse((await runCli(['tenant', 'list', '--json', '--status', 'terminated'], cli.env)).stdout);
     expect(filtered.map((t: { slug: string }) => t.slug)).toContain(slug);
+
+    // Purging before the deletion date needs --now; a dry run deletes nothing; the purge leaves no tenant.
+    const early = await runCli(['tenant', 'purge', '--slug', slug], cli.env);
+    expect(early.code).toBe(1);
+    expect(early.stderr).toContain('pass --now');
+    const dry = await runCli(['tenant', 'purge', '--slug', slug, '--now', '--dry-run'], cli.env);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toMatch(new RegExp(`^tenant ${slug}: a purge would delete \\d+ rows`));
+    const purged = await runCli(['tenant', 'purge', '--slug', slug, '--now', '--json'], cli.env);
+    expect(purged.code).toBe(0);
+    expect(JSON.parse(purged.stdout)).toMatchObject({ slug, dryRun: false, deleted: expect.objectContaining({ users: 1 }) });
+    const gone = JSON.parse((await runCli(['tenant', 'list', '--json'], cli.env)).stdout);
+    expect(gone.map((t: { slug: string }) => t.slug)).not.toContain(slug);
   });
 
   it.each([

@@ -21,6 +21,9 @@ const USAGE = `usage: custodia <command>
   tenant suspend --slug <slug>          nobody of the tenant can sign in until it is reactivated
   tenant reactivate --slug <slug>
   tenant terminate --slug <slug>        close the tenant; its data is purged after the grace period (≤ 30 days)
+  tenant purge --slug <slug> [--now] [--dry-run]
+                                        destroy a terminated tenant's keys and every row of it (the server does this
+                                        hourly once the deletion date has come; --now purges before it); prints a report
   mail outbox [--status pending|sent|failed] [--limit N] [--json]
                                         the newest messages of the mail outbox (default 50) with their text;
                                         without SMTP_URL, mail such as password-reset links waits here
@@ -69,6 +72,8 @@ function parse(argv: string[]): Parsed | 'help' {
       limit: { type: 'string' },
       tenant: { type: 'string' },
       checkpoint: { type: 'string' },
+      now: { type: 'boolean', default: false },
+      'dry-run': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -86,10 +91,12 @@ function parse(argv: string[]): Parsed | 'help' {
     limit: values.limit,
     tenant: values.tenant,
     checkpoint: checkpointText(values.checkpoint),
+    now: values.now,
+    dryRun: values['dry-run'],
   };
   const json = values.json ?? false;
   if (group === 'migrate' && action === undefined) return { command: 'migrate', args, json };
-  if (group === 'tenant' && ['create', 'list', 'suspend', 'reactivate', 'terminate'].includes(action ?? '')) {
+  if (group === 'tenant' && ['create', 'list', 'suspend', 'reactivate', 'terminate', 'purge'].includes(action ?? '')) {
     return { command: `tenant.${action}` as CommandName, args, json };
   }
   if (group === 'mail' && action === 'outbox') return { command: 'mail.outbox', args, json };
@@ -228,6 +235,14 @@ function render(command: CommandName, result: unknown, json: boolean): string {
     return `rotated${versions}: ${r.rewrapped} keys re-wrapped, ${r.reindexed} index batches re-computed`;
   }
   if (command === 'mail.outbox') return renderOutbox(result as OutboxLine[]);
+  if (command === 'tenant.purge') {
+    const r = result as { slug: string; rows: number; dryRun: boolean; deleted: Record<string, number> };
+    const tables = Object.entries(r.deleted).map(([table, n]) => `  ${table}: ${n}`);
+    return [
+      r.dryRun ? `tenant ${r.slug}: a purge would delete ${r.rows} rows` : `tenant ${r.slug} purged: ${r.rows} rows deleted`,
+      ...tables,
+    ].join('\n');
+  }
   if (command === 'tenant.list') {
     const rows = result as TenantLine[];
     if (rows.length === 0) return 'no tenants';
