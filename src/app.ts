@@ -8,7 +8,9 @@ import { encryptLegacyUsers } from './identity/user-crypto.js';
 import { openKeys } from './keys/keys.service.js';
 import { startMailSender, type MailSender } from './mail/mail.service.js';
 import { startRecycleBinPurger } from './crm/recycle-bin/purge-job.js';
+import { startRequestReminders } from './privacy/requests/reminders.js';
 import { startTenantPurger } from './tenants/tenant-purge.js';
+import { startSignupPurger } from './privacy/public/purge-job.js';
 import { startAuditSealer, type AuditSealer } from './audit/sealer.js';
 import { sealLegacyOrigins } from './audit/security-events.js';
 import { sealLegacyPeople } from './crm/people/person-records.js';
@@ -31,12 +33,16 @@ export async function startApp(config: Config, options: { logger?: false } = {})
   let adminSocket: { close(): Promise<void> } | undefined;
   let mailSender: MailSender | undefined;
   let purger: { stop(): Promise<void> } | undefined;
+  let requestReminders: { stop(): Promise<void> } | undefined;
   let tenantPurger: { stop(): Promise<void> } | undefined;
+  let signupPurger: { stop(): Promise<void> } | undefined;
   let sealer: AuditSealer | undefined;
   const cleanUp = async () => {
     await mailSender?.stop(); // before the database closes under a batch in flight
     await purger?.stop();
+    await requestReminders?.stop();
     await tenantPurger?.stop();
+    await signupPurger?.stop();
     await sealer?.stop(); // seals what the last requests recorded
     await adminSocket?.close();
     await database.close();
@@ -76,7 +82,15 @@ export async function startApp(config: Config, options: { logger?: false } = {})
         : undefined;
     mailSender = startMailSender({ db: database.db, config, log: app.log, keyring });
     purger = startRecycleBinPurger({ db: database.db, keyring, log: app.log });
+    requestReminders = startRequestReminders({
+      db: database.db,
+      keyring,
+      log: app.log,
+      publicUrl: config.publicUrl,
+      ...config.requestReminders,
+    });
     tenantPurger = startTenantPurger({ db: database.db, keyring, log: app.log });
+    signupPurger = startSignupPurger({ db: database.db, keyring, log: app.log });
     sealer = startAuditSealer({ db: database.db, keyring, log: app.log });
     if (lock?.holder.socket) {
       adminSocket = await serveAdminSocket(lock.holder.socket, { config, database, keyring }, app.log);

@@ -44,6 +44,16 @@ export interface Config {
     port: number | undefined;
     host: string;
   };
+  /** Public double opt-in (privacy/public): how long a confirmation link lives and how many sign-ups an hour are sent. */
+  subscriptions: {
+    confirmDays: number;
+    perAddressPerHour: number;
+    perIpPerHour: number;
+  };
+  /** E-mail campaigns (privacy/campaigns): a campaign releases at most this many mails a minute into the outbox. */
+  campaigns: { ratePerMinute: number };
+  /** Reminders of data-subject requests to their assignees (privacy/requests): how often the job looks, and how many days before the due date. */
+  requestReminders: { everyMs: number; daysBefore: number };
   mail: {
     /** smtp:// or smtps:// URL; without it mail stays in the outbox for `custodia mail outbox`. */
     smtpUrl: string | undefined;
@@ -249,6 +259,16 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     sessionAbsoluteHours: integer(env, 'CUSTODIA_SESSION_ABSOLUTE_HOURS', 12, 1, 24 * 30),
     publicUrl: url(env, 'CUSTODIA_PUBLIC_URL', 'http://localhost:3000', ['http:', 'https:']),
     masterKey: masterKey(env, 'CUSTODIA_MASTER_KEY'),
+    subscriptions: {
+      confirmDays: integer(env, 'CUSTODIA_SUBSCRIPTION_CONFIRM_DAYS', 7, 1, 30),
+      perAddressPerHour: integer(env, 'CUSTODIA_SUBSCRIPTION_PER_ADDRESS_HOURLY', 5, 1, 1000),
+      perIpPerHour: integer(env, 'CUSTODIA_SUBSCRIPTION_PER_IP_HOURLY', 20, 1, 100_000),
+    },
+    campaigns: { ratePerMinute: integer(env, 'CUSTODIA_CAMPAIGN_RATE_PER_MINUTE', 120, 1, 100_000) },
+    requestReminders: {
+      everyMs: integer(env, 'CUSTODIA_REQUEST_REMINDER_INTERVAL_MS', 3_600_000, 1000, 24 * 3_600_000),
+      daysBefore: integer(env, 'CUSTODIA_REQUEST_REMINDER_DAYS', 7, 1, 28),
+    },
     mail: {
       smtpUrl: optionalUrl(env, 'SMTP_URL', ['smtp:', 'smtps:']),
       from: mailbox(env, 'MAIL_FROM', 'Custodia <noreply@localhost>'),

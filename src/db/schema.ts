@@ -839,6 +839,14 @@ export interface DpaAcceptancesTable {
   accepted_at: ColumnType<Date, Date | string | undefined, never>;
 }
 
+/** Keyed hashes of erased people's e-mail addresses and phone numbers (migration 0020): never the values. */
+export interface SuppressionsTable {
+  tenant_id: string;
+  hash: Buffer;
+  kind: 'email' | 'phone';
+  created_at: CreatedAt;
+}
+
 export interface Database {
   tenants: TenantsTable;
   users: UsersTable;
@@ -883,6 +891,7 @@ export interface Database {
   purposes: PurposesTable;
   privacy_notices: PrivacyNoticesTable;
   consent_events: ConsentEventsTable;
+  suppressions: SuppressionsTable;
   dpa_versions: DpaVersionsTable;
   dpa_acceptances: DpaAcceptancesTable;
   privacy_requests: PrivacyRequestsTable;

@@ -11,6 +11,19 @@ export interface MailTemplates {
   password_changed: { name: string };
   /** An administrator made an account; the link (a password-reset token that lives longer) lets its user choose a password. */
   invitation: { name: string; inviterName: string; tenantName: string; inviteUrl: string; expiresDays: number };
+  /**
+   * A data-subject request case assigned to the recipient is due soon or overdue. Only the case's
+   * reference, type and date: nothing of the person it is about.
+   */
+  privacy_request_due: {
+    name: string;
+    tenantName: string;
+    reference: string;
+    type: 'access' | 'rectification' | 'erasure' | 'restriction' | 'objection' | 'portability';
+    dueDate: string;
+    overdue: boolean;
+    caseUrl: string;
+  };
   /** A public sign-up's double opt-in (privacy/public): the link opens a page whose button confirms; nothing happens without it. */
   consent_confirmation: {
     name: string | null;
@@ -87,7 +100,57 @@ function campaign(d: MailTemplates['campaign'], footer: string): Content {
   };
 }
 
+// Request types as the reminder names them (never anything of the person).
+const REQUEST_TYPE_NAMES: Record<MailLocale, Record<MailTemplates['privacy_request_due']['type'], string>> = {
+  en: {
+    access: 'access',
+    rectification: 'rectification',
+    erasure: 'erasure',
+    restriction: 'restriction',
+    objection: 'objection',
+    portability: 'portability',
+  },
+  nl: {
+    access: 'inzageverzoek',
+    rectification: 'rectificatieverzoek',
+    erasure: 'verwijderingsverzoek',
+    restriction: 'beperkingsverzoek',
+    objection: 'bezwaar',
+    portability: 'overdraagbaarheidsverzoek',
+  },
+};
+
 const templates: { [K in MailTemplateName]: Template<MailTemplates[K]> } = {
+  privacy_request_due: {
+    en: (d) => ({
+      subject: d.overdue
+        ? `Overdue: ${REQUEST_TYPE_NAMES.en[d.type]} request ${d.reference} was due on ${d.dueDate}`
+        : `Due on ${d.dueDate}: ${REQUEST_TYPE_NAMES.en[d.type]} request ${d.reference}`,
+      body: [
+        `Hello ${d.name},`,
+        d.overdue
+          ? `The ${REQUEST_TYPE_NAMES.en[d.type]} request ${d.reference} of ${d.tenantName}, assigned to you, was due on ${d.dueDate} and is still open.`
+          : `The ${REQUEST_TYPE_NAMES.en[d.type]} request ${d.reference} of ${d.tenantName}, assigned to you, is due on ${d.dueDate}.`,
+        'The GDPR gives the person an answer within this time. Open the case in Custodia:',
+        { link: d.caseUrl },
+        'If the request needs longer, it can be extended once with a reason, which the person must be told before the first month ends.',
+      ],
+    }),
+    nl: (d) => ({
+      subject: d.overdue
+        ? `Verlopen: ${REQUEST_TYPE_NAMES.nl[d.type]} ${d.reference} moest uiterlijk ${d.dueDate} af zijn`
+        : `Uiterlijk ${d.dueDate}: ${REQUEST_TYPE_NAMES.nl[d.type]} ${d.reference}`,
+      body: [
+        `Hallo ${d.name},`,
+        d.overdue
+          ? `Het ${REQUEST_TYPE_NAMES.nl[d.type]} ${d.reference} van ${d.tenantName}, aan jou toegewezen, moest uiterlijk ${d.dueDate} af zijn en staat nog open.`
+          : `Het ${REQUEST_TYPE_NAMES.nl[d.type]} ${d.reference} van ${d.tenantName}, aan jou toegewezen, moet uiterlijk ${d.dueDate} af zijn.`,
+        'De AVG geeft de betrokkene binnen deze termijn recht op een antwoord. Open het dossier in Custodia:',
+        { link: d.caseUrl },
+        'Heeft het verzoek meer tijd nodig? Dan kan de termijn met een reden worden verlengd; de betrokkene moet dat binnen de eerste maand horen.',
+      ],
+    }),
+  },
   password_reset: {
     en: (d) => ({
       subject: 'Reset your Custodia password',

@@ -2,6 +2,16 @@ import { domainErrorClass, type ErrorKind } from '../shared/domain-error.js';
 
 /** Every error of the privacy area (purposes, notices, consent, public pages, campaigns, DPA). Add codes here. */
 export type PrivacyErrorCode =
+  | 'request_not_found'
+  | 'invalid_transition'
+  | 'request_person_invalid'
+  | 'received_in_future'
+  | 'extension_too_late'
+  | 'extension_limit'
+  | 'assignee_invalid'
+  | 'breach_not_found'
+  | 'breach_invalid'
+  | 'reason_required'
   | 'purpose_not_found'
   | 'purpose_retired'
   | 'notice_not_found'
@@ -11,9 +21,34 @@ export type PrivacyErrorCode =
   | 'marketing_objection'
   | 'consent_invalid'
   | 'person_not_found'
-  | 'privacy_forbidden';
+  | 'privacy_forbidden'
+  | 'signup_link_invalid'
+  | 'signup_link_expired'
+  | 'signup_already_confirmed'
+  | 'signup_unavailable'
+  | 'withdrawal_link_invalid'
+  | 'campaign_not_found'
+  | 'campaign_sent'
+  | 'campaign_invalid'
+  | 'audience_too_large'
+  | 'purpose_invalid'
+  | 'version_conflict'
+  | 'dpa_invalid'
+  | 'dpa_not_found'
+  | 'dpa_exists'
+  | 'dpa_not_current';
 
 const kinds: Record<PrivacyErrorCode, ErrorKind> = {
+  request_not_found: 'not_found',
+  invalid_transition: 'conflict',
+  request_person_invalid: 'invalid',
+  received_in_future: 'invalid',
+  extension_too_late: 'conflict',
+  extension_limit: 'conflict',
+  assignee_invalid: 'invalid',
+  breach_not_found: 'not_found',
+  breach_invalid: 'invalid',
+  reason_required: 'invalid',
   purpose_not_found: 'not_found',
   purpose_retired: 'conflict',
   notice_not_found: 'not_found',
@@ -24,6 +59,21 @@ const kinds: Record<PrivacyErrorCode, ErrorKind> = {
   consent_invalid: 'invalid',
   person_not_found: 'not_found',
   privacy_forbidden: 'forbidden',
+  signup_link_invalid: 'not_found',
+  signup_link_expired: 'not_found',
+  signup_already_confirmed: 'conflict',
+  signup_unavailable: 'conflict',
+  withdrawal_link_invalid: 'not_found',
+  campaign_not_found: 'not_found',
+  campaign_sent: 'conflict',
+  campaign_invalid: 'invalid',
+  audience_too_large: 'invalid',
+  purpose_invalid: 'invalid',
+  version_conflict: 'conflict',
+  dpa_invalid: 'invalid',
+  dpa_not_found: 'not_found',
+  dpa_exists: 'conflict',
+  dpa_not_current: 'conflict',
 };
 
 export const PrivacyError = domainErrorClass<PrivacyErrorCode>('PrivacyError', kinds);
