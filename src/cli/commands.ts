@@ -10,6 +10,7 @@ import { purgeTenant } from '../tenants/tenant-purge.js';
 import { reindexUsers } from '../identity/user-crypto.js';
 import { keyStatus, rotateMasterKey, rotateTenantKey } from '../key-lifecycle/rotation.js';
 import { currentCheckpoint, parseCheckpoint, verifyTenant } from '../audit/verify.js';
+import { listDpa, publishDpa } from '../privacy/dpa/dpa.service.js';
 
 /**
  * Operator commands, callable in two ways with the same result: by the CLI
@@ -131,6 +132,22 @@ export const operatorCommands = {
   async 'audit.checkpoint'({ database, keyring }: OperatorContext, args: CommandArgs) {
     const tenant = await tenants.getTenant(database.db, required(args, 'tenant', 'tenant'));
     return currentCheckpoint(database.db, keyring, tenant.id);
+  },
+
+  /** Publishes a DPA text (the CLI reads --file and --sub-processors; the text arrives here). */
+  async 'dpa.publish'({ database }: OperatorContext, args: CommandArgs) {
+    const language = args.language;
+    if (language !== undefined && language !== 'en' && language !== 'nl') throw new UsageError('--language must be en or nl');
+    return publishDpa(database.db, {
+      version: required(args, 'version', 'version'),
+      language,
+      text: required(args, 'text', 'file'),
+      ...(typeof args.subProcessors === 'string' ? { subProcessors: args.subProcessors } : {}),
+    });
+  },
+
+  async 'dpa.list'({ database }: OperatorContext) {
+    return listDpa(database.db);
   },
 } satisfies Record<string, (ctx: OperatorContext, args: CommandArgs) => Promise<unknown>>;
 

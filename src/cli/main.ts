@@ -37,6 +37,10 @@ const USAGE = `usage: custodia <command>
                                         exits 0 when intact, 1 naming the first entry changed, removed or inserted;
                                         with --checkpoint also checks the log against a head saved earlier
   audit checkpoint --tenant <slug>      print the current signed head of the trail (JSON): keep it outside the database
+  dpa publish --version <v> --file <text file> [--language en|nl] [--sub-processors <JSON file>]
+                                        publish a data processing agreement text; tenant admins are asked to accept
+                                        a new version at their next sign-in; texts are never replaced
+  dpa list [--json]                     the published DPA versions and languages, newest first, with their SHA-256
 
 Configuration comes from the environment and .env (see README). With DATABASE_URL
 the command runs on that PostgreSQL server; otherwise on the embedded database in
@@ -72,6 +76,10 @@ function parse(argv: string[]): Parsed | 'help' {
       limit: { type: 'string' },
       tenant: { type: 'string' },
       checkpoint: { type: 'string' },
+      version: { type: 'string' },
+      file: { type: 'string' },
+      language: { type: 'string' },
+      'sub-processors': { type: 'string' },
       now: { type: 'boolean', default: false },
       'dry-run': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
@@ -91,6 +99,10 @@ function parse(argv: string[]): Parsed | 'help' {
     limit: values.limit,
     tenant: values.tenant,
     checkpoint: checkpointText(values.checkpoint),
+    version: values.version,
+    language: values.language,
+    text: fileText(values.file, 'file'),
+    subProcessors: fileText(values['sub-processors'], 'sub-processors'),
     now: values.now,
     dryRun: values['dry-run'],
   };
@@ -105,6 +117,7 @@ function parse(argv: string[]): Parsed | 'help' {
   }
   if (group === 'audit' && ['verify', 'checkpoint'].includes(action ?? ''))
     return { command: `audit.${action}` as CommandName, args, json };
+  if (group === 'dpa' && ['publish', 'list'].includes(action ?? '')) return { command: `dpa.${action}` as CommandName, args, json };
   throw new UsageError(`unknown command "${positionals.join(' ')}"; run custodia --help`);
 }
 
@@ -112,6 +125,13 @@ function parse(argv: string[]): Parsed | 'help' {
 function checkpointText(value: string | undefined): string | undefined {
   if (value === undefined || value.trim().startsWith('{')) return value;
   if (!existsSync(value)) throw new UsageError(`--checkpoint: no such file ${value}`);
+  return readFileSync(value, 'utf8');
+}
+
+// A DPA text or sub-processor list is read here, so the server answering over the admin socket gets the text itself.
+function fileText(value: string | undefined, flag: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (!existsSync(value)) throw new UsageError(`--${flag}: no such file ${value}`);
   return readFileSync(value, 'utf8');
 }
 
@@ -235,6 +255,14 @@ function render(command: CommandName, result: unknown, json: boolean): string {
     return `rotated${versions}: ${r.rewrapped} keys re-wrapped, ${r.reindexed} index batches re-computed`;
   }
   if (command === 'mail.outbox') return renderOutbox(result as OutboxLine[]);
+  if (command === 'dpa.publish') {
+    const r = result as { version: string; language: string; sha256: string; subProcessors: number; current: boolean };
+    return `published DPA ${r.version} (${r.language}), sha256 ${r.sha256}, ${r.subProcessors} sub-processors${r.current ? '; it is the current version' : ''}`;
+  }
+  if (command === 'dpa.list') {
+    const rows = result as Array<{ version: string; language: string; sha256: string; publishedAt: string; current: boolean }>;
+    return rows.map((r) => `${r.version}  ${r.language}  ${r.publishedAt.slice(0, 10)}  ${r.sha256}${r.current ? '  current' : ''}`).join('\n');
+  }
   if (command === 'tenant.purge') {
     const r = result as { slug: string; rows: number; dryRun: boolean; deleted: Record<string, number> };
     const tables = Object.entries(r.deleted).map(([table, n]) => `  ${table}: ${n}`);

@@ -5650,7 +5650,7 @@ export interface paths {
            */
           'application/json': {
             name: string;
-            /** @description Per module (organizations, contacts, leads, deals, activities, notes, files, privacy, audit, settings): view, create, edit, delete, export (absent = no); the audit module also allValues */
+            /** @description Per module (organizations, contacts, leads, deals, activities, notes, files, privacy, campaigns, audit, settings): view, create, edit, delete, export (absent = no); the audit module also allValues */
             permissions: {
               [key: string]: {
                 view?: boolean;
@@ -5961,7 +5961,7 @@ export interface paths {
         content: {
           'application/json': {
             name?: string;
-            /** @description Per module (organizations, contacts, leads, deals, activities, notes, files, privacy, audit, settings): view, create, edit, delete, export (absent = no); the audit module also allValues */
+            /** @description Per module (organizations, contacts, leads, deals, activities, notes, files, privacy, campaigns, audit, settings): view, create, edit, delete, export (absent = no); the audit module also allValues */
             permissions?: {
               [key: string]: {
                 view?: boolean;
@@ -17989,6 +17989,6701 @@ export interface paths {
                 message: string;
               }[];
             };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/privacy/purposes': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Every processing purpose of the tenant, active ones first (retired ones stay listed) */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              items: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+                description: string;
+                /**
+                 * @description The Art. 6(1) GDPR basis: consent, contract, legal_obligation, vital_interests, public_task or legitimate_interests
+                 * @enum {unknown}
+                 */
+                lawfulBasis: 'consent' | 'contract' | 'legal_obligation' | 'vital_interests' | 'public_task' | 'legitimate_interests';
+                dataCategories: string[];
+                retentionDays: number;
+                recipients: string[];
+                transfers: {
+                  country: string;
+                  safeguard: string;
+                }[];
+                marketing: boolean;
+                /** @enum {unknown} */
+                status: 'active' | 'retired';
+                lia: {
+                  purposeTest: string;
+                  necessityTest: string;
+                  balancingTest: string;
+                  outcome: string;
+                  reviewer: string;
+                  reviewedAt: string;
+                } | null;
+                version: number;
+                createdBy: string | null;
+                /** Format: date-time */
+                createdAt: string;
+                /** Format: date-time */
+                updatedAt: string;
+                hasNotice: {
+                  en: boolean;
+                  nl: boolean;
+                };
+                /** @description The newest notice version per language */
+                notices: {
+                  /** Format: uuid */
+                  id: string;
+                  /** Format: uuid */
+                  purposeId: string;
+                  /** @enum {unknown} */
+                  language: 'en' | 'nl';
+                  version: number;
+                  /** @description Hex SHA-256 of the exact UTF-8 text */
+                  sha256: string;
+                  /** Format: date-time */
+                  createdAt: string;
+                }[];
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    /** Create a purpose; legitimate interests need a complete LIA (400 lia_required); a notice may come along */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "name": "Newsletter",
+           *       "lawfulBasis": "consent",
+           *       "dataCategories": [
+           *         "name",
+           *         "e-mail address"
+           *       ],
+           *       "retentionDays": 730,
+           *       "marketing": true,
+           *       "notice": {
+           *         "language": "en",
+           *         "text": "We send you our monthly newsletter until you unsubscribe."
+           *       }
+           *     }
+           */
+          'application/json': {
+            name: string;
+            /**
+             * @description The Art. 6(1) GDPR basis: consent, contract, legal_obligation, vital_interests, public_task or legitimate_interests
+             * @enum {unknown}
+             */
+            lawfulBasis: 'consent' | 'contract' | 'legal_obligation' | 'vital_interests' | 'public_task' | 'legitimate_interests';
+            /** @description Categories of personal data */
+            dataCategories: string[];
+            /** @description How long the data is kept, in days */
+            retentionDays: number;
+            description?: string;
+            /** @description Categories of recipients */
+            recipients?: string[];
+            /** @description Transfers outside the EU; none by default */
+            transfers?: {
+              country: string;
+              /** @description e.g. adequacy decision, standard contractual clauses */
+              safeguard: string;
+            }[];
+            /** @description Direct marketing: an objection (Art. 21(2)) withdraws it */
+            marketing?: boolean;
+            lia?: {
+              purposeTest?: string;
+              necessityTest?: string;
+              balancingTest?: string;
+              outcome?: string;
+              reviewer?: string;
+              /** @description The date of the review, YYYY-MM-DD */
+              reviewedAt?: string;
+            } | null;
+            /** @enum {unknown} */
+            status?: 'active' | 'retired';
+            notice?: {
+              /** @enum {unknown} */
+              language: 'en' | 'nl';
+              /** @description Stored and hashed exactly as given */
+              text: string;
+            };
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** Format: uuid */
+              id: string;
+              name: string;
+              description: string;
+              /**
+               * @description The Art. 6(1) GDPR basis: consent, contract, legal_obligation, vital_interests, public_task or legitimate_interests
+               * @enum {unknown}
+               */
+              lawfulBasis: 'consent' | 'contract' | 'legal_obligation' | 'vital_interests' | 'public_task' | 'legitimate_interests';
+              dataCategories: string[];
+              retentionDays: number;
+              recipients: string[];
+              transfers: {
+                country: string;
+                safeguard: string;
+              }[];
+              marketing: boolean;
+              /** @enum {unknown} */
+              status: 'active' | 'retired';
+              lia: {
+                purposeTest: string;
+                necessityTest: string;
+                balancingTest: string;
+                outcome: string;
+                reviewer: string;
+                reviewedAt: string;
+              } | null;
+              version: number;
+              createdBy: string | null;
+              /** Format: date-time */
+              createdAt: string;
+              /** Format: date-time */
+              updatedAt: string;
+              hasNotice: {
+                en: boolean;
+                nl: boolean;
+              };
+              /** @description The newest notice version per language */
+              notices: {
+                /** Format: uuid */
+                id: string;
+                /** Format: uuid */
+                purposeId: string;
+                /** @enum {unknown} */
+                language: 'en' | 'nl';
+                version: number;
+                /** @description Hex SHA-256 of the exact UTF-8 text */
+                sha256: string;
+                /** Format: date-time */
+                createdAt: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/privacy/purposes/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One purpose with its newest notices */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** Format: uuid */
+              id: string;
+              name: string;
+              description: string;
+              /**
+               * @description The Art. 6(1) GDPR basis: consent, contract, legal_obligation, vital_interests, public_task or legitimate_interests
+               * @enum {unknown}
+               */
+              lawfulBasis: 'consent' | 'contract' | 'legal_obligation' | 'vital_interests' | 'public_task' | 'legitimate_interests';
+              dataCategories: string[];
+              retentionDays: number;
+              recipients: string[];
+              transfers: {
+                country: string;
+                safeguard: string;
+              }[];
+              marketing: boolean;
+              /** @enum {unknown} */
+              status: 'active' | 'retired';
+              lia: {
+                purposeTest: string;
+                necessityTest: string;
+                balancingTest: string;
+                outcome: string;
+                reviewer: string;
+                reviewedAt: string;
+              } | null;
+              version: number;
+              createdBy: string | null;
+              /** Format: date-time */
+              createdAt: string;
+              /** Format: date-time */
+              updatedAt: string;
+              hasNotice: {
+                en: boolean;
+                nl: boolean;
+              };
+              /** @description The newest notice version per language */
+              notices: {
+                /** Format: uuid */
+                id: string;
+                /** Format: uuid */
+                purposeId: string;
+                /** @enum {unknown} */
+                language: 'en' | 'nl';
+                version: number;
+                /** @description Hex SHA-256 of the exact UTF-8 text */
+                sha256: string;
+                /** Format: date-time */
+                createdAt: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /** Change or retire a purpose (status retired); a stale If-Match or `version` answers 409 version_conflict */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            name?: string;
+            /**
+             * @description The Art. 6(1) GDPR basis: consent, contract, legal_obligation, vital_interests, public_task or legitimate_interests
+             * @enum {unknown}
+             */
+            lawfulBasis?: 'consent' | 'contract' | 'legal_obligation' | 'vital_interests' | 'public_task' | 'legitimate_interests';
+            /** @description Categories of personal data */
+            dataCategories?: string[];
+            /** @description How long the data is kept, in days */
+            retentionDays?: number;
+            description?: string;
+            /** @description Categories of recipients */
+            recipients?: string[];
+            /** @description Transfers outside the EU; none by default */
+            transfers?: {
+              country: string;
+              /** @description e.g. adequacy decision, standard contractual clauses */
+              safeguard: string;
+            }[];
+            /** @description Direct marketing: an objection (Art. 21(2)) withdraws it */
+            marketing?: boolean;
+            lia?: {
+              purposeTest?: string;
+              necessityTest?: string;
+              balancingTest?: string;
+              outcome?: string;
+              reviewer?: string;
+              /** @description The date of the review, YYYY-MM-DD */
+              reviewedAt?: string;
+            } | null;
+            /** @enum {unknown} */
+            status?: 'active' | 'retired';
+            /** @description The version this change is based on (or send If-Match) */
+            version?: number;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** Format: uuid */
+              id: string;
+              name: string;
+              description: string;
+              /**
+               * @description The Art. 6(1) GDPR basis: consent, contract, legal_obligation, vital_interests, public_task or legitimate_interests
+               * @enum {unknown}
+               */
+              lawfulBasis: 'consent' | 'contract' | 'legal_obligation' | 'vital_interests' | 'public_task' | 'legitimate_interests';
+              dataCategories: string[];
+              retentionDays: number;
+              recipients: string[];
+              transfers: {
+                country: string;
+                safeguard: string;
+              }[];
+              marketing: boolean;
+              /** @enum {unknown} */
+              status: 'active' | 'retired';
+              lia: {
+                purposeTest: string;
+                necessityTest: string;
+                balancingTest: string;
+                outcome: string;
+                reviewer: string;
+                reviewedAt: string;
+              } | null;
+              version: number;
+              createdBy: string | null;
+              /** Format: date-time */
+              createdAt: string;
+              /** Format: date-time */
+              updatedAt: string;
+              hasNotice: {
+                en: boolean;
+                nl: boolean;
+              };
+              /** @description The newest notice version per language */
+              notices: {
+                /** Format: uuid */
+                id: string;
+                /** Format: uuid */
+                purposeId: string;
+                /** @enum {unknown} */
+                language: 'en' | 'nl';
+                version: number;
+                /** @description Hex SHA-256 of the exact UTF-8 text */
+                sha256: string;
+                /** Format: date-time */
+                createdAt: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    trace?: never;
+  };
+  '/api/v1/privacy/purposes/{id}/notices': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Every version of a purpose’s privacy notices, newest first, with their texts */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              items: {
+                /** Format: uuid */
+                id: string;
+                /** Format: uuid */
+                purposeId: string;
+                /** @enum {unknown} */
+                language: 'en' | 'nl';
+                version: number;
+                /** @description Hex SHA-256 of the exact UTF-8 text */
+                sha256: string;
+                /** Format: date-time */
+                createdAt: string;
+                text: string;
+                createdBy: string | null;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    /** Publish the next version of a purpose’s notice in one language; earlier versions stay readable */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @enum {unknown} */
+            language: 'en' | 'nl';
+            /** @description Stored and hashed exactly as given */
+            text: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** Format: uuid */
+              id: string;
+              /** Format: uuid */
+              purposeId: string;
+              /** @enum {unknown} */
+              language: 'en' | 'nl';
+              version: number;
+              /** @description Hex SHA-256 of the exact UTF-8 text */
+              sha256: string;
+              /** Format: date-time */
+              createdAt: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/privacy/notices/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One notice version with its text */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** Format: uuid */
+              id: string;
+              /** Format: uuid */
+              purposeId: string;
+              /** @enum {unknown} */
+              language: 'en' | 'nl';
+              version: number;
+              /** @description Hex SHA-256 of the exact UTF-8 text */
+              sha256: string;
+              /** Format: date-time */
+              createdAt: string;
+              text: string;
+              createdBy: string | null;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/privacy/record-of-processing': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The Art. 30 record of processing activities as JSON, CSV or a printable HTML page (recorded as an export) */
+    get: {
+      parameters: {
+        query?: {
+          format?: 'json' | 'csv' | 'html';
+          lang?: 'en' | 'nl';
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The record */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** Format: date-time */
+              generatedAt: string;
+              /** @enum {unknown} */
+              language: 'en' | 'nl';
+              controller: {
+                name: string;
+              };
+              dataSubjectCategories: {
+                key: string;
+                label: string;
+              }[];
+              /** @description Every active purpose */
+              purposes: {
+                id: string;
+                name: string;
+                description: string;
+                lawfulBasis: string;
+                lawfulBasisLabel: string;
+                marketing: boolean;
+                dataCategories: string[];
+                dataSubjects: string[];
+                recipients: string[];
+                transfers: {
+                  country: string;
+                  safeguard: string;
+                }[];
+                retentionDays: number;
+                liaReviewedAt: string | null;
+                notices: {
+                  /** @enum {unknown} */
+                  language: 'en' | 'nl';
+                  version: number;
+                  sha256: string;
+                }[];
+              }[];
+              retiredPurposes: {
+                id: string;
+                name: string;
+                description: string;
+                lawfulBasis: string;
+                lawfulBasisLabel: string;
+                marketing: boolean;
+                dataCategories: string[];
+                dataSubjects: string[];
+                recipients: string[];
+                transfers: {
+                  country: string;
+                  safeguard: string;
+                }[];
+                retentionDays: number;
+                liaReviewedAt: string | null;
+                notices: {
+                  /** @enum {unknown} */
+                  language: 'en' | 'nl';
+                  version: number;
+                  sha256: string;
+                }[];
+              }[];
+              /** @description What this instance really does, computed from its keys, the tenant’s policy and its users */
+              securityMeasures: {
+                key: string;
+                title: string;
+                description: string;
+                facts: {
+                  [key: string]: string | number | boolean | null;
+                };
+              }[];
+            };
+            'text/csv': string;
+            'text/html': string;
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/privacy/dpa': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The current data processing agreement, its sub-processors and this tenant’s acceptances */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              current: {
+                version: string;
+                /** @enum {unknown} */
+                language: 'en' | 'nl';
+                /** @description Markdown, in the reader’s language when published in it */
+                text: string;
+                sha256: string;
+                /** Format: date-time */
+                publishedAt: string;
+              };
+              subProcessors: {
+                name: string;
+                service: string;
+                location: string;
+              }[];
+              /** @description This tenant’s acceptances, newest first */
+              acceptances: {
+                /** Format: uuid */
+                id: string;
+                version: string;
+                /** @enum {unknown} */
+                language: 'en' | 'nl';
+                /** @description Hex SHA-256 of the exact text accepted */
+                textSha256: string;
+                /** Format: uuid */
+                userId: string;
+                name: string;
+                title: string;
+                ip: string | null;
+                /** Format: date-time */
+                acceptedAt: string;
+              }[];
+              /** @description The current version is not yet accepted by this tenant */
+              pending: boolean;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/privacy/dpa/status': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Whether a newer DPA waits for an administrator’s acceptance (always false for other users) */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              version: string;
+              pending: boolean;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/privacy/dpa/accept': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Accept the current DPA (administrators only); another version answers 409 dpa_not_current */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "version": "2026-12",
+           *       "name": "Anna de Vries",
+           *       "title": "Managing director"
+           *     }
+           */
+          'application/json': {
+            version: string;
+            /** @description Who accepts, for the tenant */
+            name: string;
+            /** @description Their title or function */
+            title: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** Format: uuid */
+              id: string;
+              version: string;
+              /** @enum {unknown} */
+              language: 'en' | 'nl';
+              /** @description Hex SHA-256 of the exact text accepted */
+              textSha256: string;
+              /** Format: uuid */
+              userId: string;
+              name: string;
+              title: string;
+              ip: string | null;
+              /** Format: date-time */
+              acceptedAt: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/contacts/{id}/consents': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The contact's consents: state per purpose and the whole ledger with its proof (recorded as a read) */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @description The tenant’s purposes, active first, to record a consent for */
+              purposes: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+                /** @enum {unknown} */
+                lawfulBasis: 'consent' | 'contract' | 'legal_obligation' | 'vital_interests' | 'public_task' | 'legitimate_interests';
+                marketing: boolean;
+                /** @enum {unknown} */
+                status: 'active' | 'retired';
+              }[];
+              current: {
+                /** Format: uuid */
+                purposeId: string;
+                purposeName: string | null;
+                marketing: boolean;
+                /** @enum {unknown} */
+                status: 'granted' | 'withdrawn';
+                /** Format: date-time */
+                at: string;
+                /** @enum {unknown} */
+                source: 'form' | 'double_opt_in' | 'import' | 'api' | 'staff';
+              }[];
+              objectedToMarketingAt: string | null;
+              /** @description The ledger, newest first */
+              items: {
+                /** Format: uuid */
+                id: string;
+                purposeId: string | null;
+                purposeName: string | null;
+                /** @enum {unknown} */
+                action: 'grant' | 'withdraw' | 'confirm' | 'object';
+                /** @enum {unknown} */
+                source: 'form' | 'double_opt_in' | 'import' | 'api' | 'staff';
+                /** Format: date-time */
+                at: string;
+                noticeHash: string | null;
+                noticeVersion: number | null;
+                noticeLanguage: ('en' | 'nl') | null;
+                ip: string | null;
+                userAgent: string | null;
+                recordedBy: string | null;
+                recordedOn: {
+                  /** @enum {unknown} */
+                  kind: 'contacts' | 'leads';
+                  /** Format: uuid */
+                  id: string;
+                };
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    /** Record a grant, a withdrawal or an objection to direct marketing on the contact (appended, never changed) */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /**
+             * @description grant or withdraw one purpose; object: the person objects to direct marketing (withdraws every marketing purpose)
+             * @enum {unknown}
+             */
+            action: 'grant' | 'withdraw' | 'object';
+            /** Format: uuid */
+            purposeId?: string;
+            /**
+             * @description How the consent or withdrawal reached you; default staff (phone, letter, in person)
+             * @enum {unknown}
+             */
+            source?: 'staff' | 'api' | 'form' | 'import';
+            /** Format: uuid */
+            noticeId?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @description The events written */
+              items: {
+                /** Format: uuid */
+                id: string;
+                purposeId: string | null;
+                purposeName: string | null;
+                /** @enum {unknown} */
+                action: 'grant' | 'withdraw' | 'confirm' | 'object';
+                /** @enum {unknown} */
+                source: 'form' | 'double_opt_in' | 'import' | 'api' | 'staff';
+                /** Format: date-time */
+                at: string;
+                noticeHash: string | null;
+                noticeVersion: number | null;
+                noticeLanguage: ('en' | 'nl') | null;
+                ip: string | null;
+                userAgent: string | null;
+                recordedBy: string | null;
+                recordedOn: {
+                  /** @enum {unknown} */
+                  kind: 'contacts' | 'leads';
+                  /** Format: uuid */
+                  id: string;
+                };
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/leads/{id}/consents': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The lead's consents: state per purpose and the whole ledger with its proof (recorded as a read) */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @description The tenant’s purposes, active first, to record a consent for */
+              purposes: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+                /** @enum {unknown} */
+                lawfulBasis: 'consent' | 'contract' | 'legal_obligation' | 'vital_interests' | 'public_task' | 'legitimate_interests';
+                marketing: boolean;
+                /** @enum {unknown} */
+                status: 'active' | 'retired';
+              }[];
+              current: {
+                /** Format: uuid */
+                purposeId: string;
+                purposeName: string | null;
+                marketing: boolean;
+                /** @enum {unknown} */
+                status: 'granted' | 'withdrawn';
+                /** Format: date-time */
+                at: string;
+                /** @enum {unknown} */
+                source: 'form' | 'double_opt_in' | 'import' | 'api' | 'staff';
+              }[];
+              objectedToMarketingAt: string | null;
+              /** @description The ledger, newest first */
+              items: {
+                /** Format: uuid */
+                id: string;
+                purposeId: string | null;
+                purposeName: string | null;
+                /** @enum {unknown} */
+                action: 'grant' | 'withdraw' | 'confirm' | 'object';
+                /** @enum {unknown} */
+                source: 'form' | 'double_opt_in' | 'import' | 'api' | 'staff';
+                /** Format: date-time */
+                at: string;
+                noticeHash: string | null;
+                noticeVersion: number | null;
+                noticeLanguage: ('en' | 'nl') | null;
+                ip: string | null;
+                userAgent: string | null;
+                recordedBy: string | null;
+                recordedOn: {
+                  /** @enum {unknown} */
+                  kind: 'contacts' | 'leads';
+                  /** Format: uuid */
+                  id: string;
+                };
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    /** Record a grant, a withdrawal or an objection to direct marketing on the lead (appended, never changed) */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /**
+             * @description grant or withdraw one purpose; object: the person objects to direct marketing (withdraws every marketing purpose)
+             * @enum {unknown}
+             */
+            action: 'grant' | 'withdraw' | 'object';
+            /** Format: uuid */
+            purposeId?: string;
+            /**
+             * @description How the consent or withdrawal reached you; default staff (phone, letter, in person)
+             * @enum {unknown}
+             */
+            source?: 'staff' | 'api' | 'form' | 'import';
+            /** Format: uuid */
+            noticeId?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @description The events written */
+              items: {
+                /** Format: uuid */
+                id: string;
+                purposeId: string | null;
+                purposeName: string | null;
+                /** @enum {unknown} */
+                action: 'grant' | 'withdraw' | 'confirm' | 'object';
+                /** @enum {unknown} */
+                source: 'form' | 'double_opt_in' | 'import' | 'api' | 'staff';
+                /** Format: date-time */
+                at: string;
+                noticeHash: string | null;
+                noticeVersion: number | null;
+                noticeLanguage: ('en' | 'nl') | null;
+                ip: string | null;
+                userAgent: string | null;
+                recordedBy: string | null;
+                recordedOn: {
+                  /** @enum {unknown} */
+                  kind: 'contacts' | 'leads';
+                  /** Format: uuid */
+                  id: string;
+                };
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/privacy/requests': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Request cases by due date, earliest first; open ones unless status says otherwise */
+    get: {
+      parameters: {
+        query?: {
+          status?: 'received' | 'verified' | 'in_progress' | 'completed' | 'refused' | 'open' | 'closed' | 'all';
+          /** @description true: only open cases past their due date; false: none of those */
+          overdue?: boolean;
+          assigneeId?: string;
+          limit?: number;
+          cursor?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              items: {
+                /** Format: uuid */
+                id: string;
+                /** @description A short reference for people (R-XXXXXXXX), as reminder mails name the case */
+                reference: string;
+                /**
+                 * @description The right exercised: access (Art. 15), rectification (16), erasure (17), restriction (18), objection (21), portability (20)
+                 * @enum {unknown}
+                 */
+                type: 'access' | 'rectification' | 'erasure' | 'restriction' | 'objection' | 'portability';
+                /** @enum {unknown} */
+                status: 'received' | 'verified' | 'in_progress' | 'completed' | 'refused';
+                /**
+                 * @description How the request reached you
+                 * @enum {unknown}
+                 */
+                channel: 'email' | 'letter' | 'phone' | 'web_form' | 'in_person' | 'other';
+                contactId: string | null;
+                leadId: string | null;
+                /** @description The case holds the address the request came from (shown on GET /privacy/requests/{id}) */
+                hasEmail: boolean;
+                /** Format: date-time */
+                receivedAt: string;
+                /**
+                 * Format: date
+                 * @description The due date (UTC calendar date): one calendar month after receipt, plus any extension
+                 */
+                dueAt: string;
+                /**
+                 * Format: date
+                 * @description One calendar month after receipt
+                 */
+                originalDueAt: string;
+                extensionMonths: number;
+                extendedAt: string | null;
+                informPersonOfExtensionBy: string | null;
+                overdue: boolean;
+                daysLeft: number | null;
+                assigneeId: string | null;
+                verification: {
+                  method: string;
+                  /** Format: date-time */
+                  at: string;
+                  by: string | null;
+                } | null;
+                startedAt: string | null;
+                closedAt: string | null;
+                closedBy: string | null;
+                refusalLegalBasis: string | null;
+                /** @description The steps the case allows now */
+                nextSteps: ('verify' | 'start' | 'extend' | 'complete' | 'refuse')[];
+                createdBy: string | null;
+                /** Format: date-time */
+                createdAt: string;
+                /** Format: date-time */
+                updatedAt: string;
+                version: number;
+              }[];
+              nextCursor: string | null;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    /**
+     * Open a data-subject request case; due one calendar month after receipt
+     * @description Name the person by contactId or leadId, or give the e-mail address the request came from: it is looked up and linked when exactly one person you may see has it, and kept sealed on the case either way.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "type": "access",
+           *       "email": "anneke@example.test",
+           *       "receivedAt": "2027-01-31T09:30:00Z",
+           *       "channel": "email"
+           *     }
+           */
+          'application/json': {
+            /**
+             * @description The right exercised: access (Art. 15), rectification (16), erasure (17), restriction (18), objection (21), portability (20)
+             * @enum {unknown}
+             */
+            type: 'access' | 'rectification' | 'erasure' | 'restriction' | 'objection' | 'portability';
+            /** Format: uuid */
+            contactId?: string;
+            /** Format: uuid */
+            leadId?: string;
+            /** Format: email */
+            email?: string;
+            /**
+             * Format: date-time
+             * @description When the request was received; default now
+             */
+            receivedAt?: string;
+            /**
+             * @description How the request reached you
+             * @enum {unknown}
+             */
+            channel?: 'email' | 'letter' | 'phone' | 'web_form' | 'in_person' | 'other';
+            assigneeId?: string | null;
+            note?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** Format: uuid */
+              id: string;
+              /** @description A short reference for people (R-XXXXXXXX), as reminder mails name the case */
+              reference: string;
+              /**
+               * @description The right exercised: access (Art. 15), rectification (16), erasure (17), restriction (18), objection (21), portability (20)
+               * @enum {unknown}
+               */
+              type: 'access' | 'rectification' | 'erasure' | 'restriction' | 'objection' | 'portability';
+              /** @enum {unknown} */
+              status: 'received' | 'verified' | 'in_progress' | 'completed' | 'refused';
+              /**
+               * @description How the request reached you
+               * @enum {unknown}
+               */
+              channel: 'email' | 'letter' | 'phone' | 'web_form' | 'in_person' | 'other';
+              contactId: string | null;
+              leadId: string | null;
+              /** @description The case holds the address the request came from (shown on GET /privacy/requests/{id}) */
+              hasEmail: boolean;
+              /** Format: date-time */
+              receivedAt: string;
+              /**
+               * Format: date
+               * @description The due date (UTC calendar date): one calendar month after receipt, plus any extension
+               */
+              dueAt: string;
+              /**
+               * Format: date
+               * @description One calendar month after receipt
+               */
+              originalDueAt: string;
+              extensionMonths: number;
+              extendedAt: string | null;
+              informPersonOfExtensionBy: string | null;
+              overdue: boolean;
+              daysLeft: number | null;
+              assigneeId: string | null;
+              verification: {
+                method: string;
+                /** Format: date-time */
+                at: string;
+                by: string | null;
+              } | null;
+              startedAt: string | null;
+              closedAt: string | null;
+              closedBy: string | null;
+              refusalLegalBasis: string | null;
+              /** @description The steps the case allows now */
+              nextSteps: ('verify' | 'start' | 'extend' | 'complete' | 'refuse')[];
+              createdBy: string | null;
+              /** Format: date-time */
+              createdAt: string;
+              /** Format: date-time */
+              updatedAt: string;
+              version: number;
+              email: string | null;
+              steps: {
+                /** Format: uuid */
+                id: string;
+                action: string;
+                /** Format: date-time */
+                at: string;
+                actorUserId: string | null;
+                fromStatus: string | null;
+                toStatus: string | null;
+                details: {
+                  [key: string]: unknown;
+                };
+                text: string | null;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/privacy/requests/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One case with its address, notes and history (the read is on record) */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** Format: uuid */
+              id: string;
+              /** @description A short reference for people (R-XXXXXXXX), as reminder mails name the case */
+              reference: string;
+              /**
+               * @description The right exercised: access (Art. 15), rectification (16), erasure (17), restriction (18), objection (21), portability (20)
+               * @enum {unknown}
+               */
+              type: 'access' | 'rectification' | 'erasure' | 'restriction' | 'objection' | 'portability';
+              /** @enum {unknown} */
+              status: 'received' | 'verified' | 'in_progress' | 'completed' | 'refused';
+              /**
+               * @description How the request reached you
+               * @enum {unknown}
+               */
+              channel: 'email' | 'letter' | 'phone' | 'web_form' | 'in_person' | 'other';
+              contactId: string | null;
+              leadId: string | null;
+              /** @description The case holds the address the request came from (shown on GET /privacy/requests/{id}) */
+              hasEmail: boolean;
+              /** Format: date-time */
+              receivedAt: string;
+              /**
+               * Format: date
+               * @description The due date (UTC calendar date): one calendar month after receipt, plus any extension
+               */
+              dueAt: string;
+              /**
+               * Format: date
+               * @description One calendar month after receipt
+               */
+              originalDueAt: string;
+              extensionMonths: number;
+              extendedAt: string | null;
+              informPersonOfExtensionBy: string | null;
+              overdue: boolean;
+              daysLeft: number | null;
+              assigneeId: string | null;
+              verification: {
+                method: string;
+                /** Format: date-time */
+                at: string;
+                by: string | null;
+              } | null;
+              startedAt: string | null;
+              closedAt: string | null;
+              closedBy: string | null;
+              refusalLegalBasis: string | null;
+              /** @description The steps the case allows now */
+              nextSteps: ('verify' | 'start' | 'extend' | 'complete' | 'refuse')[];
+              createdBy: string | null;
+              /** Format: date-time */
+              createdAt: string;
+              /** Format: date-time */
+              updatedAt: string;
+              version: number;
+              email: string | null;
+              steps: {
+                /** Format: uuid */
+                id: string;
+                action: string;
+                /** Format: date-time */
+                at: string;
+                actorUserId: string | null;
+                fromStatus: string | null;
+                toStatus: string | null;
+                details: {
+                  [key: string]: unknown;
+                };
+                text: string | null;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /** Assign the case (null unassigns); a stale version answers 409 */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            assigneeId?: string | null;
+            version: number;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** Format: uuid */
+              id: string;
+              /** @description A short reference for people (R-XXXXXXXX), as reminder mails name the case */
+              reference: string;
+              /**
+               * @description The right exercised: access (Art. 15), rectification (16), erasure (17), restriction (18), objection (21), portability (20)
+               * @enum {unknown}
+               */
+              type: 'access' | 'rectification' | 'erasure' | 'restriction' | 'objection' | 'portability';
+              /** @enum {unknown} */
+              status: 'received' | 'verified' | 'in_progress' | 'completed' | 'refused';
+              /**
+               * @description How the request reached you
+               * @enum {unknown}
+               */
+              channel: 'email' | 'letter' | 'phone' | 'web_form' | 'in_person' | 'other';
+              contactId: string | null;
+              leadId: string | null;
+              /** @description The case holds the address the request came from (shown on GET /privacy/requests/{id}) */
+              hasEmail: boolean;
+              /** Format: date-time */
+              receivedAt: string;
+              /**
+               * Format: date
+               * @description The due date (UTC calendar date): one calendar month after receipt, plus any extension
+               */
+              dueAt: string;
+              /**
+               * Format: date
+               * @description One calendar month after receipt
+               */
+              originalDueAt: string;
+              extensionMonths: number;
+              extendedAt: string | null;
+              informPersonOfExtensionBy: string | null;
+              overdue: boolean;
+              daysLeft: number | null;
+              assigneeId: string | null;
+              verification: {
+                method: string;
+                /** Format: date-time */
+                at: string;
+                by: string | null;
+              } | null;
+              startedAt: string | null;
+              closedAt: string | null;
+              closedBy: string | null;
+              refusalLegalBasis: string | null;
+              /** @description The steps the case allows now */
+              nextSteps: ('verify' | 'start' | 'extend' | 'complete' | 'refuse')[];
+              createdBy: string | null;
+              /** Format: date-time */
+              createdAt: string;
+              /** Format: date-time */
+              updatedAt: string;
+              version: number;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    trace?: never;
+  };
+  '/api/v1/privacy/requests/{id}/verify': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Record how the requester's identity was verified (received → verified) */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /**
+             * @description How the requester's identity was verified
+             * @enum {unknown}
+             */
+            method: 'email_link' | 'id_document' | 'known_contact_details' | 'in_person' | 'other';
+            note?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** Format: uuid */
+              id: string;
+              /** @description A short reference for people (R-XXXXXXXX), as reminder mails name the case */
+              reference: string;
+              /**
+               * @description The right exercised: access (Art. 15), rectification (16), erasure (17), restriction (18), objection (21), portability (20)
+               * @enum {unknown}
+               */
+              type: 'access' | 'rectification' | 'erasure' | 'restriction' | 'objection' | 'portability';
+              /** @enum {unknown} */
+              status: 'received' | 'verified' | 'in_progress' | 'completed' | 'refused';
+              /**
+               * @description How the request reached you
+               * @enum {unknown}
+               */
+              channel: 'email' | 'letter' | 'phone' | 'web_form' | 'in_person' | 'other';
+              contactId: string | null;
+              leadId: string | null;
+              /** @description The case holds the address the request came from (shown on GET /privacy/requests/{id}) */
+              hasEmail: boolean;
+              /** Format: date-time */
+              receivedAt: string;
+              /**
+               * Format: date
+               * @description The due date (UTC calendar date): one calendar month after receipt, plus any extension
+               */
+              dueAt: string;
+              /**
+               * Format: date
+               * @description One calendar month after receipt
+               */
+              originalDueAt: string;
+              extensionMonths: number;
+              extendedAt: string | null;
+              informPersonOfExtensionBy: string | null;
+              overdue: boolean;
+              daysLeft: number | null;
+              assigneeId: string | null;
+              verification: {
+                method: string;
+                /** Format: date-time */
+                at: string;
+                by: string | null;
+              } | null;
+              startedAt: string | null;
+              closedAt: string | null;
+              closedBy: string | null;
+              refusalLegalBasis: string | null;
+              /** @description The steps the case allows now */
+              nextSteps: ('verify' | 'start' | 'extend' | 'complete' | 'refuse')[];
+              createdBy: string | null;
+              /** Format: date-time */
+              createdAt: string;
+              /** Format: date-time */
+              updatedAt: string;
+              version: number;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/privacy/requests/{id}/start': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Start work on a verified request (verified → in_progress) */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': Record<string, never>;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** Format: uuid */
+              id: string;
+              /** @description A short reference for people (R-XXXXXXXX), as reminder mails name the case */
+              reference: string;
+              /**
+               * @description The right exercised: access (Art. 15), rectification (16), erasure (17), restriction (18), objection (21), portability (20)
+               * @enum {unknown}
+               */
+              type: 'access' | 'rectification' | 'erasure' | 'restriction' | 'objection' | 'portability';
+              /** @enum {unknown} */
+              status: 'received' | 'verified' | 'in_progress' | 'completed' | 'refused';
+              /**
+               * @description How the request reached you
+               * @enum {unknown}
+               */
+              channel: 'email' | 'letter' | 'phone' | 'web_form' | 'in_person' | 'other';
+              contactId: string | null;
+              leadId: string | null;
+              /** @description The case holds the address the request came from (shown on GET /privacy/requests/{id}) */
+              hasEmail: boolean;
+              /** Format: date-time */
+              receivedAt: string;
+              /**
+               * Format: date
+               * @description The due date (UTC calendar date): one calendar month after receipt, plus any extension
+               */
+              dueAt: string;
+              /**
+               * Format: date
+               * @description One calendar month after receipt
+               */
+              originalDueAt: string;
+              extensionMonths: number;
+              extendedAt: string | null;
+              informPersonOfExtensionBy: string | null;
+              overdue: boolean;
+              daysLeft: number | null;
+              assigneeId: string | null;
+              verification: {
+                method: string;
+                /** Format: date-time */
+                at: string;
+                by: string | null;
+              } | null;
+              startedAt: string | null;
+              closedAt: string | null;
+              closedBy: string | null;
+              refusalLegalBasis: string | null;
+              /** @description The steps the case allows now */
+              nextSteps: ('verify' | 'start' | 'extend' | 'complete' | 'refuse')[];
+              createdBy: string | null;
+              /** Format: date-time */
+              createdAt: string;
+              /** Format: date-time */
+              updatedAt: string;
+              version: number;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/privacy/requests/{id}/extend': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Extend the deadline by 1 or 2 months (at most 2 in all, only before the first month ends); the person must be told why */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            months: number;
+            /** @description Why the request needs longer (its complexity or number): kept on the case, to be told to the person */
+            reason: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** Format: uuid */
+              id: string;
+              /** @description A short reference for people (R-XXXXXXXX), as reminder mails name the case */
+              reference: string;
+              /**
+               * @description The right exercised: access (Art. 15), rectification (16), erasure (17), restriction (18), objection (21), portability (20)
+               * @enum {unknown}
+               */
+              type: 'access' | 'rectification' | 'erasure' | 'restriction' | 'objection' | 'portability';
+              /** @enum {unknown} */
+              status: 'received' | 'verified' | 'in_progress' | 'completed' | 'refused';
+              /**
+               * @description How the request reached you
+               * @enum {unknown}
+               */
+              channel: 'email' | 'letter' | 'phone' | 'web_form' | 'in_person' | 'other';
+              contactId: string | null;
+              leadId: string | null;
+              /** @description The case holds the address the request came from (shown on GET /privacy/requests/{id}) */
+              hasEmail: boolean;
+              /** Format: date-time */
+              receivedAt: string;
+              /**
+               * Format: date
+               * @description The due date (UTC calendar date): one calendar month after receipt, plus any extension
+               */
+              dueAt: string;
+              /**
+               * Format: date
+               * @description One calendar month after receipt
+               */
+              originalDueAt: string;
+              extensionMonths: number;
+              extendedAt: string | null;
+              informPersonOfExtensionBy: string | null;
+              overdue: boolean;
+              daysLeft: number | null;
+              assigneeId: string | null;
+              verification: {
+                method: string;
+                /** Format: date-time */
+                at: string;
+                by: string | null;
+              } | null;
+              startedAt: string | null;
+              closedAt: string | null;
+              closedBy: string | null;
+              refusalLegalBasis: string | null;
+              /** @description The steps the case allows now */
+              nextSteps: ('verify' | 'start' | 'extend' | 'complete' | 'refuse')[];
+              createdBy: string | null;
+              /** Format: date-time */
+              createdAt: string;
+              /** Format: date-time */
+              updatedAt: string;
+              version: number;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/privacy/requests/{id}/complete': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** The request was carried out (verified or in_progress → completed) */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            note?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** Format: uuid */
+              id: string;
+              /** @description A short reference for people (R-XXXXXXXX), as reminder mails name the case */
+              reference: string;
+              /**
+               * @description The right exercised: access (Art. 15), rectification (16), erasure (17), restriction (18), objection (21), portability (20)
+               * @enum {unknown}
+               */
+              type: 'access' | 'rectification' | 'erasure' | 'restriction' | 'objection' | 'portability';
+              /** @enum {unknown} */
+              status: 'received' | 'verified' | 'in_progress' | 'completed' | 'refused';
+              /**
+               * @description How the request reached you
+               * @enum {unknown}
+               */
+              channel: 'email' | 'letter' | 'phone' | 'web_form' | 'in_person' | 'other';
+              contactId: string | null;
+              leadId: string | null;
+              /** @description The case holds the address the request came from (shown on GET /privacy/requests/{id}) */
+              hasEmail: boolean;
+              /** Format: date-time */
+              receivedAt: string;
+              /**
+               * Format: date
+               * @description The due date (UTC calendar date): one calendar month after receipt, plus any extension
+               */
+              dueAt: string;
+              /**
+               * Format: date
+               * @description One calendar month after receipt
+               */
+              originalDueAt: string;
+              extensionMonths: number;
+              extendedAt: string | null;
+              informPersonOfExtensionBy: string | null;
+              overdue: boolean;
+              daysLeft: number | null;
+              assigneeId: string | null;
+              verification: {
+                method: string;
+                /** Format: date-time */
+                at: string;
+                by: string | null;
+              } | null;
+              startedAt: string | null;
+              closedAt: string | null;
+              closedBy: string | null;
+              refusalLegalBasis: string | null;
+              /** @description The steps the case allows now */
+              nextSteps: ('verify' | 'start' | 'extend' | 'complete' | 'refuse')[];
+              createdBy: string | null;
+              /** Format: date-time */
+              createdAt: string;
+              /** Format: date-time */
+              updatedAt: string;
+              version: number;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/privacy/requests/{id}/refuse': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Refuse the request with its reason and legal basis (any open status → refused) */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description Why the request is refused: kept on the case, to be told to the person with their right to complain */
+            reason: string;
+            /** @description e.g. "Art. 12(5)(b) manifestly unfounded", "Art. 17(3)(b)" */
+            legalBasis?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** Format: uuid */
+              id: string;
+              /** @description A short reference for people (R-XXXXXXXX), as reminder mails name the case */
+              reference: string;
+              /**
+               * @description The right exercised: access (Art. 15), rectification (16), erasure (17), restriction (18), objection (21), portability (20)
+               * @enum {unknown}
+               */
+              type: 'access' | 'rectification' | 'erasure' | 'restriction' | 'objection' | 'portability';
+              /** @enum {unknown} */
+              status: 'received' | 'verified' | 'in_progress' | 'completed' | 'refused';
+              /**
+               * @description How the request reached you
+               * @enum {unknown}
+               */
+              channel: 'email' | 'letter' | 'phone' | 'web_form' | 'in_person' | 'other';
+              contactId: string | null;
+              leadId: string | null;
+              /** @description The case holds the address the request came from (shown on GET /privacy/requests/{id}) */
+              hasEmail: boolean;
+              /** Format: date-time */
+              receivedAt: string;
+              /**
+               * Format: date
+               * @description The due date (UTC calendar date): one calendar month after receipt, plus any extension
+               */
+              dueAt: string;
+              /**
+               * Format: date
+               * @description One calendar month after receipt
+               */
+              originalDueAt: string;
+              extensionMonths: number;
+              extendedAt: string | null;
+              informPersonOfExtensionBy: string | null;
+              overdue: boolean;
+              daysLeft: number | null;
+              assigneeId: string | null;
+              verification: {
+                method: string;
+                /** Format: date-time */
+                at: string;
+                by: string | null;
+              } | null;
+              startedAt: string | null;
+              closedAt: string | null;
+              closedBy: string | null;
+              refusalLegalBasis: string | null;
+              /** @description The steps the case allows now */
+              nextSteps: ('verify' | 'start' | 'extend' | 'complete' | 'refuse')[];
+              createdBy: string | null;
+              /** Format: date-time */
+              createdAt: string;
+              /** Format: date-time */
+              updatedAt: string;
+              version: number;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/privacy/requests/{id}/notes': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Add an internal note to the case (sealed) */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            text: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** Format: uuid */
+              id: string;
+              /** @description A short reference for people (R-XXXXXXXX), as reminder mails name the case */
+              reference: string;
+              /**
+               * @description The right exercised: access (Art. 15), rectification (16), erasure (17), restriction (18), objection (21), portability (20)
+               * @enum {unknown}
+               */
+              type: 'access' | 'rectification' | 'erasure' | 'restriction' | 'objection' | 'portability';
+              /** @enum {unknown} */
+              status: 'received' | 'verified' | 'in_progress' | 'completed' | 'refused';
+              /**
+               * @description How the request reached you
+               * @enum {unknown}
+               */
+              channel: 'email' | 'letter' | 'phone' | 'web_form' | 'in_person' | 'other';
+              contactId: string | null;
+              leadId: string | null;
+              /** @description The case holds the address the request came from (shown on GET /privacy/requests/{id}) */
+              hasEmail: boolean;
+              /** Format: date-time */
+              receivedAt: string;
+              /**
+               * Format: date
+               * @description The due date (UTC calendar date): one calendar month after receipt, plus any extension
+               */
+              dueAt: string;
+              /**
+               * Format: date
+               * @description One calendar month after receipt
+               */
+              originalDueAt: string;
+              extensionMonths: number;
+              extendedAt: string | null;
+              informPersonOfExtensionBy: string | null;
+              overdue: boolean;
+              daysLeft: number | null;
+              assigneeId: string | null;
+              verification: {
+                method: string;
+                /** Format: date-time */
+                at: string;
+                by: string | null;
+              } | null;
+              startedAt: string | null;
+              closedAt: string | null;
+              closedBy: string | null;
+              refusalLegalBasis: string | null;
+              /** @description The steps the case allows now */
+              nextSteps: ('verify' | 'start' | 'extend' | 'complete' | 'refuse')[];
+              createdBy: string | null;
+              /** Format: date-time */
+              createdAt: string;
+              /** Format: date-time */
+              updatedAt: string;
+              version: number;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/privacy/breaches': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The breach register, newest detection first; overdue ones flagged */
+    get: {
+      parameters: {
+        query?: {
+          limit?: number;
+          cursor?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              items: {
+                /** Format: uuid */
+                id: string;
+                /** Format: date-time */
+                detectedAt: string;
+                occurredAt: string | null;
+                /**
+                 * Format: date-time
+                 * @description detectedAt + 72 hours: the deadline for notifying the supervisory authority (Art. 33(1))
+                 */
+                notifyAuthorityBy: string;
+                nature: string | null;
+                categories: string[];
+                subjectCategories: string[];
+                approxSubjects: number;
+                approxRecords: number;
+                consequences: string | null;
+                measures: string | null;
+                /** @enum {unknown} */
+                status: 'open' | 'contained' | 'closed';
+                authorityNotificationRequired: boolean;
+                noNotificationReason: string | null;
+                authorityNotifiedAt: string | null;
+                authorityReference: string | null;
+                notifiedLate: boolean;
+                delayReason: string | null;
+                subjectsInformed: boolean | null;
+                informReason: string | null;
+                subjectsInformedAt: string | null;
+                /** @description Notification required, not yet made, and the 72 hours are past */
+                overdue: boolean;
+                createdBy: string | null;
+                /** Format: date-time */
+                createdAt: string;
+                /** Format: date-time */
+                updatedAt: string;
+                version: number;
+              }[];
+              nextCursor: string | null;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    /** Record a personal data breach; the authority must be notified within 72 hours of detection */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "detectedAt": "2027-03-01T09:00:00Z",
+           *       "nature": "A laptop with an unencrypted export was stolen",
+           *       "categories": [
+           *         "contact details"
+           *       ],
+           *       "approxSubjects": 120,
+           *       "approxRecords": 120,
+           *       "consequences": "Phishing of the people in the export",
+           *       "measures": "Remote wipe requested; people to be warned"
+           *     }
+           */
+          'application/json': {
+            /**
+             * Format: date-time
+             * @description When you became aware of the breach: the 72 hours run from here
+             */
+            detectedAt: string;
+            occurredAt?: string | null;
+            /** @description What happened */
+            nature: string;
+            /** @description Categories of personal data concerned (e.g. contact details, financial) */
+            categories: string[];
+            /** @description Categories of people concerned (e.g. customers, employees) */
+            subjectCategories?: string[];
+            /** @description Approximate number of people concerned */
+            approxSubjects: number;
+            /** @description Approximate number of personal data records concerned */
+            approxRecords: number;
+            /** @description Likely consequences */
+            consequences: string;
+            /** @description Measures taken or proposed */
+            measures: string;
+            /** @enum {unknown} */
+            status?: 'open' | 'contained' | 'closed';
+            /** @description false when the breach is unlikely to result in a risk (then give noNotificationReason) */
+            authorityNotificationRequired?: boolean;
+            noNotificationReason?: string | null;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** Format: uuid */
+              id: string;
+              /** Format: date-time */
+              detectedAt: string;
+              occurredAt: string | null;
+              /**
+               * Format: date-time
+               * @description detectedAt + 72 hours: the deadline for notifying the supervisory authority (Art. 33(1))
+               */
+              notifyAuthorityBy: string;
+              nature: string | null;
+              categories: string[];
+              subjectCategories: string[];
+              approxSubjects: number;
+              approxRecords: number;
+              consequences: string | null;
+              measures: string | null;
+              /** @enum {unknown} */
+              status: 'open' | 'contained' | 'closed';
+              authorityNotificationRequired: boolean;
+              noNotificationReason: string | null;
+              authorityNotifiedAt: string | null;
+              authorityReference: string | null;
+              notifiedLate: boolean;
+              delayReason: string | null;
+              subjectsInformed: boolean | null;
+              informReason: string | null;
+              subjectsInformedAt: string | null;
+              /** @description Notification required, not yet made, and the 72 hours are past */
+              overdue: boolean;
+              createdBy: string | null;
+              /** Format: date-time */
+              createdAt: string;
+              /** Format: date-time */
+              updatedAt: string;
+              version: number;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/privacy/breaches/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One breach */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** Format: uuid */
+              id: string;
+              /** Format: date-time */
+              detectedAt: string;
+              occurredAt: string | null;
+              /**
+               * Format: date-time
+               * @description detectedAt + 72 hours: the deadline for notifying the supervisory authority (Art. 33(1))
+               */
+              notifyAuthorityBy: string;
+              nature: string | null;
+              categories: string[];
+              subjectCategories: string[];
+              approxSubjects: number;
+              approxRecords: number;
+              consequences: string | null;
+              measures: string | null;
+              /** @enum {unknown} */
+              status: 'open' | 'contained' | 'closed';
+              authorityNotificationRequired: boolean;
+              noNotificationReason: string | null;
+              authorityNotifiedAt: string | null;
+              authorityReference: string | null;
+              notifiedLate: boolean;
+              delayReason: string | null;
+              subjectsInformed: boolean | null;
+              informReason: string | null;
+              subjectsInformedAt: string | null;
+              /** @description Notification required, not yet made, and the 72 hours are past */
+              overdue: boolean;
+              createdBy: string | null;
+              /** Format: date-time */
+              createdAt: string;
+              /** Format: date-time */
+              updatedAt: string;
+              version: number;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /** Update a breach: measures, status, the notification of the authority, the decision on informing the people */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            occurredAt?: string | null;
+            /** @description What happened */
+            nature?: string;
+            /** @description Categories of personal data concerned */
+            categories?: string[];
+            /** @description Categories of people concerned */
+            subjectCategories?: string[];
+            /** @description Approximate number of people concerned */
+            approxSubjects?: number;
+            /** @description Approximate number of records concerned */
+            approxRecords?: number;
+            /** @description Likely consequences */
+            consequences?: string;
+            /** @description Measures taken or proposed */
+            measures?: string;
+            /** @enum {unknown} */
+            status?: 'open' | 'contained' | 'closed';
+            authorityNotificationRequired?: boolean;
+            noNotificationReason?: string | null;
+            authorityNotifiedAt?: string | null;
+            authorityReference?: string | null;
+            delayReason?: string | null;
+            subjectsInformed?: boolean | null;
+            informReason?: string | null;
+            subjectsInformedAt?: string | null;
+            version: number;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** Format: uuid */
+              id: string;
+              /** Format: date-time */
+              detectedAt: string;
+              occurredAt: string | null;
+              /**
+               * Format: date-time
+               * @description detectedAt + 72 hours: the deadline for notifying the supervisory authority (Art. 33(1))
+               */
+              notifyAuthorityBy: string;
+              nature: string | null;
+              categories: string[];
+              subjectCategories: string[];
+              approxSubjects: number;
+              approxRecords: number;
+              consequences: string | null;
+              measures: string | null;
+              /** @enum {unknown} */
+              status: 'open' | 'contained' | 'closed';
+              authorityNotificationRequired: boolean;
+              noNotificationReason: string | null;
+              authorityNotifiedAt: string | null;
+              authorityReference: string | null;
+              notifiedLate: boolean;
+              delayReason: string | null;
+              subjectsInformed: boolean | null;
+              informReason: string | null;
+              subjectsInformedAt: string | null;
+              /** @description Notification required, not yet made, and the 72 hours are past */
+              overdue: boolean;
+              createdBy: string | null;
+              /** Format: date-time */
+              createdAt: string;
+              /** Format: date-time */
+              updatedAt: string;
+              version: number;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    trace?: never;
+  };
+  '/api/v1/campaigns': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** E-mail campaigns, newest first */
+    get: {
+      parameters: {
+        query?: {
+          limit?: number;
+          cursor?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              items: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+                /** Format: uuid */
+                purposeId: string;
+                purposeName: string;
+                subject: string;
+                body: string;
+                /** @enum {unknown} */
+                language: 'en' | 'nl';
+                tag: string | null;
+                contactIds: string[];
+                leadIds: string[];
+                /** @enum {unknown} */
+                status: 'draft' | 'sent';
+                /** Format: uuid */
+                createdBy: string;
+                /** Format: date-time */
+                createdAt: string;
+                sentBy: string | null;
+                sentAt: string | null;
+                /** @description Mails queued when it was sent */
+                queued: number;
+                /** @description People skipped when it was sent */
+                skippedCount: number;
+              }[];
+              nextCursor: string | null;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    /** A draft campaign for one purpose, to a tag and/or people by id; nothing is sent yet */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "name": "Spring newsletter",
+           *       "purposeId": "0190a6f2-8f5c-7cc1-9d4e-3b1f6e2a9c01",
+           *       "subject": "Spring news for {{firstName}}",
+           *       "body": "Hello {{firstName}},\n\nOur spring collection is here.",
+           *       "tag": "newsletter"
+           *     }
+           */
+          'application/json': {
+            name: string;
+            /** Format: uuid */
+            purposeId: string;
+            /** @description May use {{firstName}} and {{lastName}} */
+            subject: string;
+            /** @description Plain text; a blank line starts a new paragraph; may use {{firstName}} and {{lastName}} */
+            body: string;
+            /** @enum {unknown} */
+            language?: 'en' | 'nl';
+            /** @description Everyone (contacts and leads) you may read with this tag */
+            tag?: string;
+            contactIds?: string[];
+            leadIds?: string[];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** Format: uuid */
+              id: string;
+              name: string;
+              /** Format: uuid */
+              purposeId: string;
+              purposeName: string;
+              subject: string;
+              body: string;
+              /** @enum {unknown} */
+              language: 'en' | 'nl';
+              tag: string | null;
+              contactIds: string[];
+              leadIds: string[];
+              /** @enum {unknown} */
+              status: 'draft' | 'sent';
+              /** Format: uuid */
+              createdBy: string;
+              /** Format: date-time */
+              createdAt: string;
+              sentBy: string | null;
+              sentAt: string | null;
+              /** @description Mails queued when it was sent */
+              queued: number;
+              /** @description People skipped when it was sent */
+              skippedCount: number;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/campaigns/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A campaign, with every person's outcome and the skip report once sent */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** Format: uuid */
+              id: string;
+              name: string;
+              /** Format: uuid */
+              purposeId: string;
+              purposeName: string;
+              subject: string;
+              body: string;
+              /** @enum {unknown} */
+              language: 'en' | 'nl';
+              tag: string | null;
+              contactIds: string[];
+              leadIds: string[];
+              /** @enum {unknown} */
+              status: 'draft' | 'sent';
+              /** Format: uuid */
+              createdBy: string;
+              /** Format: date-time */
+              createdAt: string;
+              sentBy: string | null;
+              sentAt: string | null;
+              /** @description Mails queued when it was sent */
+              queued: number;
+              /** @description People skipped when it was sent */
+              skippedCount: number;
+              /** @description Every person's outcome, in audience order (empty while a draft) */
+              recipients: {
+                /** Format: uuid */
+                contactId?: string;
+                /** Format: uuid */
+                leadId?: string;
+                /** @enum {unknown} */
+                status: 'queued' | 'skipped';
+                reason: ('no_consent' | 'objected' | 'no_email' | 'restricted' | 'not_visible') | null;
+                messageId: string | null;
+              }[];
+              /** @description The skip report */
+              skipped: {
+                /** Format: uuid */
+                contactId?: string;
+                /** Format: uuid */
+                leadId?: string;
+                /**
+                 * @description no_consent: no current consent (marketing or consent purpose); objected: objected to direct marketing, or withdrew from this purpose; no_email: no address that takes mail; restricted: processing is restricted; not_visible: no such person, or not one you may read
+                 * @enum {unknown}
+                 */
+                reason: 'no_consent' | 'objected' | 'no_email' | 'restricted' | 'not_visible';
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/campaigns/{id}/send': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Sends the campaign once, to those the consent ledger allows; everyone else is reported with the reason (409 campaign_sent after) */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              queued: number;
+              skipped: {
+                /** Format: uuid */
+                contactId?: string;
+                /** Format: uuid */
+                leadId?: string;
+                /**
+                 * @description no_consent: no current consent (marketing or consent purpose); objected: objected to direct marketing, or withdrew from this purpose; no_email: no address that takes mail; restricted: processing is restricted; not_visible: no such person, or not one you may read
+                 * @enum {unknown}
+                 */
+                reason: 'no_consent' | 'objected' | 'no_email' | 'restricted' | 'not_visible';
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/public/{tenant}/subscriptions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Sign up for a consent purpose (double opt-in): always 202, whatever happens, so it reveals nothing; a confirmation link is mailed when the tenant, purpose and limits allow */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description The tenant slug */
+          tenant: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** Format: email */
+            email: string;
+            firstName?: string;
+            /** Format: uuid */
+            purposeId: string;
+            /** @description Honeypot: leave empty */
+            website?: string;
+            /** @description Page and mail language */
+            lang?: 'en' | 'nl';
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @enum {string} */
+              status: 'accepted';
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/public/{tenant}/subscribe': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The public sign-up form of a consent purpose (an HTML page posting to /subscriptions) */
+    get: {
+      parameters: {
+        query?: {
+          purpose?: string;
+          /** @description Page and mail language */
+          lang?: 'en' | 'nl';
+        };
+        header?: never;
+        path: {
+          /** @description The tenant slug */
+          tenant: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The form */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'text/html': string;
+          };
+        };
+        /** @description No such form */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'text/html': string;
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/public/{tenant}/subscriptions/confirm': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The page of a confirmation link: shows the purpose and notice with a Confirm button; opening it changes nothing */
+    get: {
+      parameters: {
+        query?: {
+          /** @description The token from the e-mailed link */
+          token?: string;
+          /** @description Page and mail language */
+          lang?: 'en' | 'nl';
+        };
+        header?: never;
+        path: {
+          /** @description The tenant slug */
+          tenant: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The confirmation page */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'text/html': string;
+          };
+        };
+        /** @description The link does not work (any more) */
+        410: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'text/html': string;
+          };
+        };
+      };
+    };
+    put?: never;
+    /** Confirm a sign-up (the page form posts the token): once only; the consent is recorded with IP address, user agent and notice hash */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description The tenant slug */
+          tenant: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description The token from the e-mailed link */
+            token?: string;
+            /** @description Page and mail language */
+            lang?: 'en' | 'nl';
+          };
+        };
+      };
+      responses: {
+        /** @description Confirmed: a thank-you page, or { status } for Accept: application/json */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'text/html': string;
+            'application/json': {
+              /** @enum {string} */
+              status: 'confirmed';
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Nothing was changed: the link is invalid, expired or its list closed */
+        410: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'text/html': string;
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/public/{tenant}/unsubscribe': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The page of a withdrawal link: a Withdraw button; opening it changes nothing */
+    get: {
+      parameters: {
+        query?: {
+          /** @description The token from the e-mailed link */
+          token?: string;
+          /** @description Page and mail language */
+          lang?: 'en' | 'nl';
+        };
+        header?: never;
+        path: {
+          /** @description The tenant slug */
+          tenant: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The withdrawal page */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'text/html': string;
+          };
+        };
+        /** @description The link does not work */
+        410: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'text/html': string;
+          };
+        };
+      };
+    };
+    put?: never;
+    /** Withdraw at once (the page button, or RFC 8058 one-click: List-Unsubscribe=One-Click with the token in the URL); already withdrawn changes nothing */
+    post: {
+      parameters: {
+        query?: {
+          /** @description The token from the e-mailed link */
+          token?: string;
+          /** @description Page and mail language */
+          lang?: 'en' | 'nl';
+        };
+        header?: never;
+        path: {
+          /** @description The tenant slug */
+          tenant: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description The token from the e-mailed link */
+            token?: string;
+            /** @description Page and mail language */
+            lang?: 'en' | 'nl';
+            'List-Unsubscribe'?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Withdrawn or already withdrawn: a page, or { status } for Accept: application/json */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'text/html': string;
+            'application/json': {
+              status: 'withdrawn' | 'already_withdrawn';
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Nothing was changed: the link is not valid */
+        410: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'text/html': string;
           };
         };
       };
