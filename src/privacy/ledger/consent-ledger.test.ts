@@ -157,6 +157,56 @@ describe('consent ledger', () => {
     expect(await t.handle.db.selectFrom('consent_events').select('id').where('tenant_id', '=', tt.tenant.id).execute()).toEqual([]);
   });
 
+  it('is append-only in the database itself, on this server too: raw SQL is refused, and an erasure only opens it for its own transaction', async () => {
+    const { tt, purpose, notice, base } = await setup();
+    const news = await purpose('Newsletter', true);
+    await notice(news, 'Newsletter notice');
+    const [event] = await recordConsentEvent(t.handle.db, t.keyring, { ...base, purposeId: news, action: 'grant', source: 'staff' });
+    // The trigger is there and enabled (tgenabled 'O': fires in the origin role, i.e. always for the app).
+    const trigger = await sql<{ tgenabled: string }>`
+      select tgenabled from pg_trigger where tgrelid = 'consent_events'::regclass and tgname = 'consent_events_append_only'`.execute(
+      t.handle.db,
+    );
+    expect(trigger.rows).toEqual([{ tgenabled: 'O' }]);
+    // Past the query builder: plain SQL, with the refusal's SQLSTATE.
+    for (const statement of [
+      sql`update consent_events set action = 'withdraw' where id = ${event!.id}`,
+      sql`update consent_events set ip_enc = null, user_agent_enc = null where tenant_id = ${tt.tenant.id}`,
+      sql`delete from consent_events where id = ${event!.id}`,
+    ])
+      await expect(statement.execute(t.handle.db)).rejects.toMatchObject({ code: 'P0001' });
+    // Another value of the setting does not open it.
+    await expect(
+      t.handle.db.transaction().execute(async (trx) => {
+        await sql`select set_config('custodia.ledger_delete', 'yes', true)`.execute(trx);
+        await trx.deleteFrom('consent_events').where('id', '=', event!.id).execute();
+      }),
+    ).rejects.toThrow(/append-only/);
+    // Even inside an erasure, an UPDATE is refused: erasure removes events, it never rewrites them.
+    await expect(
+      t.handle.db.transaction().execute(async (trx) => {
+        await sql`select set_config('custodia.ledger_delete', 'erase', true)`.execute(trx);
+        await trx.updateTable('consent_events').set({ source: 'api' }).where('id', '=', event!.id).execute();
+      }),
+    ).rejects.toThrow(/append-only/);
+    // An erasure that rolls back removes nothing; and once an erasure transaction is over, the ledger is closed again.
+    await expect(
+      t.handle.db.transaction().execute(async (trx) => {
+        await sql`select set_config('custodia.ledger_delete', 'erase', true)`.execute(trx);
+        await trx.deleteFrom('consent_events').where('id', '=', event!.id).execute();
+        throw new Error('rolled back');
+      }),
+    ).rejects.toThrow('rolled back');
+    const [second] = await recordConsentEvent(t.handle.db, t.keyring, { ...base, purposeId: news, action: 'withdraw', source: 'staff' });
+    await t.handle.db.transaction().execute(async (trx) => {
+      await sql`select set_config('custodia.ledger_delete', 'erase', true)`.execute(trx);
+      await trx.deleteFrom('consent_events').where('id', '=', second!.id).execute();
+    });
+    await expect(t.handle.db.deleteFrom('consent_events').where('id', '=', event!.id).execute()).rejects.toThrow(/append-only/);
+    const left = await t.handle.db.selectFrom('consent_events').select(['id', 'action']).where('tenant_id', '=', tt.tenant.id).execute();
+    expect(left).toEqual([{ id: event!.id, action: 'grant' }]);
+  });
+
   it('withdrawal tokens name subject and purpose, and fail for another tenant or when altered', () => {
     const tenant = newId();
     const subject = newId();

@@ -8,6 +8,7 @@ import { useTranslation } from 'react-i18next';
 import { LoadError, Loading } from '../../app/RouteStates';
 import { api, data } from '../../api/client';
 import { AccessLog } from '../../components/AccessLog';
+import { ConsentPanel } from '../consents/ConsentPanel';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { usePermissions } from '../../components/permissions';
 import { PersonSummary } from '../../components/PersonSummary';
@@ -151,6 +152,7 @@ export default function ContactPage() {
         </Title>
         <PersonSummary person={record} />
       </Paper>
+      <ConsentPanel person={{ kind: 'contacts', id: record.id }} />
       <Tabs value={tab ?? 'timeline'} onChange={setTab} keepMounted={false}>
         <Tabs.List>
           <Tabs.Tab value="timeline">{t('contacts.tabs.timeline')}</Tabs.Tab>

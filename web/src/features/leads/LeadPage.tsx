@@ -8,6 +8,7 @@ import { useTranslation } from 'react-i18next';
 import { LoadError, Loading } from '../../app/RouteStates';
 import { api, data } from '../../api/client';
 import { AccessLog } from '../../components/AccessLog';
+import { ConsentPanel } from '../consents/ConsentPanel';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { usePermissions } from '../../components/permissions';
 import { PersonSummary } from '../../components/PersonSummary';
@@ -141,6 +142,7 @@ export default function LeadPage() {
           ]}
         />
       </Paper>
+      <ConsentPanel person={{ kind: 'leads', id: record.id }} />
       <Tabs value={tab ?? 'timeline'} onChange={setTab} keepMounted={false}>
         <Tabs.List>
           <Tabs.Tab value="timeline">{t('leads.tabs.timeline')}</Tabs.Tab>
