@@ -17,6 +17,7 @@ export const MODULES = [
   'notes',
   'files',
   'privacy',
+  'campaigns',
   'audit',
   'settings',
 ] as const;

@@ -14,7 +14,7 @@ export const profilesQuery = queryOptions({
 });
 
 export type PermissionModule =
-  'organizations' | 'contacts' | 'leads' | 'deals' | 'activities' | 'notes' | 'files' | 'privacy' | 'audit' | 'settings';
+  'organizations' | 'contacts' | 'leads' | 'deals' | 'activities' | 'notes' | 'files' | 'privacy' | 'campaigns' | 'audit' | 'settings';
 export type PermissionAction = 'view' | 'create' | 'edit' | 'delete' | 'export';
 
 /**

@@ -25,6 +25,7 @@ export const MODULES = [
   'notes',
   'files',
   'privacy',
+  'campaigns',
   'audit',
   'settings',
 ] as const;
