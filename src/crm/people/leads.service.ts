@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database, LeadStatus } from '../../db/schema.js';
 import type { Authenticated } from '../../shared/actor.js';
 import type { Keyring } from '../../keys/keyring.js';
-import { auditActorOf, recordChange } from '../../audit/recorder.js';
+import { auditActorOf, recordChange, type AuditActor } from '../../audit/recorder.js';
 import { subjectKey } from '../../keys/keys.service.js';
 import { contactKind, type Contact } from './contacts.service.js';
 import { CrmError } from '../common/crm.errors.js';
@@ -13,6 +13,7 @@ import { organizationOf } from '../common/links.service.js';
 import { createOrganization, findOrganizationByName } from '../organizations/organizations.service.js';
 import {
   createPerson,
+  createPersonBySystem,
   deletePerson,
   getPerson,
   listPeople,
@@ -95,6 +96,26 @@ const kind = leadKind as PersonKind<Lead, never>;
 
 export function createLead(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, input: LeadInput): Promise<Lead> {
   return createPerson(db, keyring, actor, leadKind, input);
+}
+
+/**
+ * A lead made when a public sign-up is confirmed by its person (privacy/public):
+ * source "web form", lawful basis consent, no signed-in user behind it.
+ */
+export function createLeadFromSignup(
+  trx: Kysely<Database>,
+  keyring: Keyring,
+  by: { tenantId: string; ownerId: string; actor: AuditActor },
+  person: { firstName: string; email: string; language: 'en' | 'nl' },
+): Promise<{ id: string; subjectId: string }> {
+  return createPersonBySystem(
+    trx,
+    keyring,
+    by,
+    'leads',
+    { firstName: person.firstName, emails: [person.email], language: person.language, lawfulBasis: 'consent' },
+    { source: 'web form' },
+  );
 }
 
 /** The lead's data subject, for its access log: visibility is checked, nothing personal is read. */

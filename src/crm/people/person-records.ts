@@ -11,7 +11,7 @@ import {
 } from '../../access/access.service.js';
 import type { Access } from '../../access/policy.js';
 import { AccessError } from '../../access/access.errors.js';
-import { auditActorOf, changesBetween, fieldsShown, recordChange, recordRead } from '../../audit/recorder.js';
+import { auditActorOf, changesBetween, fieldsShown, recordChange, recordRead, type AuditActor } from '../../audit/recorder.js';
 import type { Database } from '../../db/schema.js';
 import { inTransaction } from '../../db/transaction.js';
 import type { Authenticated } from '../../shared/actor.js';
@@ -41,6 +41,7 @@ import {
   type PersonSearch,
 } from './people.js';
 import { ownerGroupOf, ownersOf } from '../common/ownership.js';
+import { assertNotSuppressed, type ContactValues } from '../common/suppression.js';
 import * as repo from './people.repository.js';
 import type { PersonListQuery, PersonSort, PersonTable } from './people.repository.js';
 import { setRecordTags, tagNames, tagNewRecords, tagsOf } from '../tags/tags.service.js';
@@ -137,6 +138,21 @@ function split(record: PersonRecord, fields: CustomField[]): { plain: CustomValu
   return { plain, personal };
 }
 
+/** A person's e-mail addresses and phone numbers, as the suppression list takes them. */
+export function contactValuesOf(fields: Pick<PersonFields, 'emails' | 'phones'>): ContactValues {
+  return { emails: fields.emails.map((e) => e.value), phones: fields.phones.map((p) => p.value) };
+}
+
+function addedValues(fields: PersonFields, current: Pick<PersonFields, 'emails' | 'phones'>): ContactValues {
+  const had = (list: LabelledValue[]) => new Set(list.map((v) => v.value.toLowerCase()));
+  const emails = had(current.emails);
+  const phones = had(current.phones);
+  return {
+    emails: fields.emails.map((e) => e.value).filter((v) => !emails.has(v.toLowerCase())),
+    phones: fields.phones.map((p) => p.value).filter((v) => !phones.has(v.toLowerCase())),
+  };
+}
+
 export async function createPerson<R extends PersonRecord, I extends PersonRecordInput>(
   db: Kysely<Database>,
   keyring: Keyring,
@@ -153,6 +169,8 @@ export async function createPerson<R extends PersonRecord, I extends PersonRecor
   const definitions = await fieldsOf(db, actor.tenantId, kind.table);
   const custom = mergeCustomValues(definitions, { plain: {}, personal: {} }, input.custom);
   const run = async (trx: Kysely<Database>) => {
+    // An erased person does not come back: not by the API, not by converting a lead.
+    await assertNotSuppressed(trx, keyring, actor.tenantId, contactValuesOf(fields));
     const plain = await kind.plainColumns(trx, actor, input);
     const ownerId = await ownerOf(trx, actor, input.ownerId);
     const subject = options.subject ?? (await createSubject(trx, keyring, actor.tenantId, 'person'));
@@ -365,6 +383,72 @@ export async function emailsOfPeople(
       opened.emails!.map((e) => e.value.toLowerCase()),
     );
   return emails;
+}
+
+/**
+ * The live people (contacts first, then leads) whose e-mail addresses include
+ * this one, confirmed on the decrypted address: for a public double opt-in,
+ * which has no signed-in actor and so no view to restrict.
+ */
+export async function peopleWithEmail(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  tenantId: string,
+  email: string,
+): Promise<Array<{ table: PersonTable; id: string; subjectId: string }>> {
+  const wanted = email.trim().toLowerCase();
+  const found: Array<{ table: PersonTable; id: string; subjectId: string }> = [];
+  for (const table of ['contacts', 'leads'] as const) {
+    const ids = (await personCandidates(db, keyring, tenantId, table, { email: wanted })) ?? [];
+    if (ids.length === 0) continue;
+    const subjects = new Map((await repo.findPeopleSealed(db, table, tenantId, ids, [])).map((r) => [r.id, r.subject_id]));
+    for (const [id, opened] of await labelledValuesOf(db, keyring, tenantId, table, ids, ['emails']))
+      if (opened.emails?.some((e) => e.value.toLowerCase() === wanted)) found.push({ table, id, subjectId: subjects.get(id)! });
+  }
+  return found;
+}
+
+/**
+ * Creates a person without a signed-in user — a public sign-up confirmed by
+ * its data subject: there is no permission to check, the owner is named by
+ * the caller, and the audit entry names who acted (`actor`). Pass the
+ * caller's transaction.
+ */
+export async function createPersonBySystem(
+  trx: Kysely<Database>,
+  keyring: Keyring,
+  by: { tenantId: string; ownerId: string; actor: AuditActor },
+  table: PersonTable,
+  input: PersonInput & { lawfulBasis?: string | null },
+  plain: Record<string, unknown> = {},
+): Promise<{ id: string; subjectId: string }> {
+  const fields = personFields(input);
+  const subject = await createSubject(trx, keyring, by.tenantId, 'person');
+  const id = newId();
+  await repo.insertPerson(trx, table, {
+    tenant_id: by.tenantId,
+    id,
+    subject_id: subject.id,
+    owner_id: by.ownerId,
+    ...sealPerson(subject.key, { tenantId: by.tenantId, table, id }, fields, {}),
+    custom: '{}',
+    lawful_basis: lawfulBasis(input.lawfulBasis),
+    updated_at: new Date(),
+    ...plain,
+  } as never);
+  await indexPerson(trx, keyring, { tenantId: by.tenantId, table, id, subjectId: subject.id }, fields);
+  const { fields: changed, values } = changesBetween(null, { ...fields, ...plain });
+  await recordChange(trx, keyring, {
+    tenantId: by.tenantId,
+    actor: by.actor,
+    action: `${table === 'contacts' ? 'contact' : 'lead'}.created`,
+    entity: table,
+    entityId: id,
+    subjectIds: [subject.id],
+    fields: changed,
+    values: { subjectId: subject.id, data: values },
+  });
+  return { id, subjectId: subject.id };
 }
 
 /** Opens rows fetched by id (candidates of a bulk lookup); erased people are left out. */
@@ -628,6 +712,8 @@ export async function updatePerson<R extends PersonRecord, I extends PersonRecor
     assertWritable(access, kind.table, input);
     const expected = ifMatch ?? input.version ?? current.version;
     const fields = personFields(input, current);
+    // Only what this change adds is checked: another person may still share an erased person's address.
+    await assertNotSuppressed(trx, keyring, actor.tenantId, addedValues(fields, current));
     const definitions = await fieldsOf(trx, actor.tenantId, kind.table);
     const custom = mergeCustomValues(definitions, split(current, definitions), input.custom);
     const key = await subjectKey(trx, keyring, actor.tenantId, current.subjectId);
