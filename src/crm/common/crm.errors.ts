@@ -19,7 +19,8 @@ export type CrmErrorCode =
   | 'invalid_stage'
   | 'stage_in_use'
   | 'pipeline_in_use'
-  | 'default_pipeline';
+  | 'default_pipeline'
+  | 'suppressed';
 
 const kinds: Record<CrmErrorCode, ErrorKind> = {
   record_not_found: 'not_found',
@@ -41,6 +42,7 @@ const kinds: Record<CrmErrorCode, ErrorKind> = {
   stage_in_use: 'conflict',
   pipeline_in_use: 'conflict',
   default_pipeline: 'conflict',
+  suppressed: 'conflict',
 };
 
 export const CrmError = domainErrorClass<CrmErrorCode>('CrmError', kinds);

@@ -23,6 +23,7 @@ import { readVcards, type ReadRecord } from './contact-vcard.js';
 import { decodeText } from './import-decoding.js';
 import { CONTACT_EMAIL_INDEX, contactKind, type Contact } from '../people/contacts.service.js';
 import { CrmError } from '../common/crm.errors.js';
+import { suppressedIndexes } from '../common/suppression.js';
 import * as repo from './imports.repository.js';
 import { bodyOf, createImportedNotes } from '../notes/notes.service.js';
 import { createOrganization, findOrganizationByName } from '../organizations/organizations.service.js';
@@ -239,6 +240,9 @@ interface Counts {
 
 class DryRunRollback extends Error {}
 
+/** The reason given for a line skipped because its person was erased (code first, like every import message). */
+export const SUPPRESSED_LINE = 'suppressed: skipped, an e-mail address or phone number belongs to a person who was erased';
+
 function reason(error: unknown): string {
   if (error instanceof DomainError && error.kind !== 'unavailable') return error.message;
   throw error;
@@ -312,7 +316,20 @@ export async function importContacts(
       const fresh: NewPerson[] = [];
       const freshNotes: Array<{ index: number; body: string }> = [];
       const tally = { created: 0, updated: 0, skipped: 0 };
-      for (const { line, contact } of batch) {
+      // Lines of erased people are skipped, whatever the duplicate policy: they do not come back by import.
+      const valueOf = (v: string | { value: string }) => (typeof v === 'string' ? v : v.value);
+      const suppressed = await suppressedIndexes(
+        trx,
+        keyring,
+        actor.tenantId,
+        batch.map((r) => ({ emails: (r.contact.input.emails ?? []).map(valueOf), phones: (r.contact.input.phones ?? []).map(valueOf) })),
+      );
+      for (const [index, { line, contact }] of batch.entries()) {
+        if (suppressed.has(index)) {
+          tally.skipped++;
+          warn(line, { field: 'emails', message: SUPPRESSED_LINE });
+          continue;
+        }
         const own = (contact.input.emails ?? []).map((e) => (typeof e === 'string' ? e : e.value).toLowerCase());
         const match = own.map((e) => byEmail.get(e) ?? (dryRunEmails?.has(e) ? 'new' : undefined)).find(Boolean);
         try {

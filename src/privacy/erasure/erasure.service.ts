@@ -1,0 +1,126 @@
+import type { Kysely } from 'kysely';
+import { requirePermission } from '../../access/access.service.js';
+import { auditActorOf, recordChange } from '../../audit/recorder.js';
+import type { Database, LawfulBasisName } from '../../db/schema.js';
+import { inTransaction } from '../../db/transaction.js';
+import type { Keyring } from '../../keys/keyring.js';
+import { eraseSubject } from '../../key-lifecycle/shredding.js';
+import { recordsSubjectId } from '../../keys/keys.service.js';
+import type { Authenticated } from '../../shared/actor.js';
+import { purge } from '../../crm/recycle-bin/recycle-bin.repository.js';
+import { labelledValuesOf } from '../../crm/people/person-records.js';
+import { addSuppressions, countSuppressions, removeSuppressions } from '../../crm/common/suppression.js';
+import { PrivacyError } from '../privacy.errors.js';
+import * as repo from './erasure.repository.js';
+
+/**
+ * Erasure (Art. 17), in one transaction: the person's e-mail addresses and
+ * phone numbers go on the suppression list (as keyed hashes), their key is
+ * shredded — every field ever sealed under it, in the database and in every
+ * backup, is unreadable from then on — and their rows are deleted: the contact
+ * and/or lead, notes, activities about them, logged e-mails, deal links and
+ * consent events. The audit trail keeps the facts (who did what, when) with
+ * values no key opens any more.
+ */
+
+export interface ErasureReport {
+  erased: true;
+  /** Rows deleted per table. */
+  deleted: Record<string, number>;
+  /** Suppression entries added (one per distinct e-mail address and phone number). */
+  suppressed: number;
+  at: Date;
+}
+
+export async function erasePerson(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  actor: Authenticated,
+  person: { table: repo.PersonTable; id: string },
+  options: { requestId?: string | undefined } = {},
+): Promise<ErasureReport> {
+  await requirePermission(db, actor, 'privacy', 'delete');
+  return inTransaction(db, async (trx) => {
+    const subjectId = await repo.subjectOfPerson(trx, actor.tenantId, person.table, person.id);
+    if (!subjectId) throw new PrivacyError('person_not_found', `no such ${person.table === 'contacts' ? 'contact' : 'lead'}`);
+    const records = await repo.recordsOfSubject(trx, actor.tenantId, subjectId);
+
+    // Read the values to suppress while the key still opens them.
+    const emails: string[] = [];
+    const phones: string[] = [];
+    for (const table of ['contacts', 'leads'] as const)
+      for (const opened of (await labelledValuesOf(trx, keyring, actor.tenantId, table, records[table], ['emails', 'phones'])).values()) {
+        emails.push(...(opened.emails ?? []).map((e) => e.value));
+        phones.push(...(opened.phones ?? []).map((p) => p.value));
+      }
+    const suppressed = await addSuppressions(trx, keyring, actor.tenantId, { emails, phones });
+
+    const deleted = await repo.deletePersonalRows(trx, actor.tenantId, subjectId, records);
+    for (const table of ['contacts', 'leads'] as const)
+      for (const id of records[table]) {
+        await purge(trx, actor.tenantId, table, id);
+        deleted[table] = (deleted[table] ?? 0) + 1;
+      }
+    await eraseSubject(trx, keyring, actor.tenantId, subjectId, { userId: actor.user.id });
+    await recordChange(trx, keyring, {
+      tenantId: actor.tenantId,
+      actor: auditActorOf(actor),
+      action: 'person.erased',
+      entity: person.table,
+      entityId: person.id,
+      subjectIds: [subjectId],
+      details: {
+        contacts: records.contacts.length,
+        leads: records.leads.length,
+        suppressed,
+        requestId: options.requestId ?? null,
+        tables: Object.keys(deleted).sort(),
+      },
+    });
+    return { erased: true as const, deleted, suppressed, at: new Date() };
+  });
+}
+
+export async function suppressionCount(
+  db: Kysely<Database>,
+  actor: Authenticated,
+): Promise<{ emails: number; phones: number; total: number }> {
+  await requirePermission(db, actor, 'privacy', 'view');
+  const counts = await countSuppressions(db, actor.tenantId);
+  return { ...counts, total: counts.emails + counts.phones };
+}
+
+/**
+ * Takes an address or number off the suppression list: only by recording the
+ * new lawful basis on which the person may be processed again (audited; the
+ * value itself is never written anywhere).
+ */
+export async function readmit(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  actor: Authenticated,
+  input: { email?: string | undefined; phone?: string | undefined; lawfulBasis: LawfulBasisName; reason: string },
+): Promise<{ removed: number }> {
+  await requirePermission(db, actor, 'privacy', 'edit');
+  if (!input.email && !input.phone) throw new PrivacyError('consent_invalid', 'give the e-mail address or phone number to re-admit');
+  return inTransaction(db, async (trx) => {
+    const removed = await removeSuppressions(trx, keyring, actor.tenantId, {
+      emails: input.email ? [input.email] : [],
+      phones: input.phone ? [input.phone] : [],
+    });
+    await recordChange(trx, keyring, {
+      tenantId: actor.tenantId,
+      actor: auditActorOf(actor),
+      action: 'suppression.readmitted',
+      entity: 'suppressions',
+      details: {
+        removed,
+        lawfulBasis: input.lawfulBasis,
+        kinds: [input.email ? 'email' : null, input.phone ? 'phone' : null].filter((k): k is string => k !== null),
+      },
+      // The reason is staff's own words and may name the person: sealed like every personal value.
+      values: { subjectId: await recordsSubjectId(trx, keyring, actor.tenantId), data: { reason: input.reason } },
+    });
+    return { removed };
+  });
+}
