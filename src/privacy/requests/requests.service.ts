@@ -375,7 +375,8 @@ export async function openRequest(
     });
     return id;
   });
-  return getRequest(db, keyring, actor, id);
+  // The answer repeats what the caller just gave: no read to record.
+  return getRequest(db, keyring, actor, id, { recordRead: false });
 }
 
 export interface RequestListQuery {
@@ -429,7 +430,13 @@ async function requestOf(db: Kysely<Database>, actor: Authenticated, id: string,
 }
 
 /** The case with its address and history; the read is on record. */
-export async function getRequest(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, id: string): Promise<PrivacyRequestDetail> {
+export async function getRequest(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  actor: Authenticated,
+  id: string,
+  options: { recordRead?: boolean } = {},
+): Promise<PrivacyRequestDetail> {
   await requirePermission(db, actor, 'privacy', 'view');
   const row = await requestOf(db, actor, id);
   const steps = await repo.stepsOf(db, actor.tenantId, id);
@@ -449,6 +456,7 @@ export async function getRequest(db: Kysely<Database>, keyring: Keyring, actor: 
       })),
     ),
   };
+  if (options.recordRead === false) return detail;
   await recordRead(db, keyring, {
     tenantId: actor.tenantId,
     actor: auditActorOf(actor),
