@@ -122,3 +122,35 @@ test('a consent recorded on a contact shows in the panel with its proof; a withd
   await expect(again.getByRole('alert')).toContainText('objected to direct marketing');
   await expectNoSeriousA11yViolations(page);
 });
+
+test('a consent given on a lead shows on its page and on the contact it converts to', async ({ page, request, tenant, baseURL }) => {
+  const post = await apiAs(request, baseURL!, tenant);
+  const purposeName = `Events ${unique()}`;
+  const purpose = await post<{ id: string }>('/privacy/purposes', {
+    name: purposeName,
+    lawfulBasis: 'consent',
+    dataCategories: ['contact details'],
+    retentionDays: 365,
+    notice: { language: 'en', text: `Invitations to ${purposeName}.` },
+  });
+  const lastName = `Lead${unique()}`;
+  const lead = await post<{ id: string }>('/leads', { firstName: 'Lev', lastName, emails: [] });
+  await post(`/leads/${lead.id}/consents`, { purposeId: purpose.id, action: 'grant', source: 'form' });
+
+  await signIn(page, tenant);
+  await expect(page.getByRole('heading', { level: 1, name: 'Contacts' })).toBeVisible();
+  await page.goto(`/leads/${lead.id}`);
+  const onLead = page.getByRole('region', { name: 'Consents' });
+  await expect(
+    onLead.getByRole('table', { name: 'Consent per purpose' }).getByRole('row', { name: new RegExp(purposeName) }),
+  ).toContainText('Granted');
+  await expectNoSeriousA11yViolations(page);
+
+  const { contactId } = await post<{ contactId: string }>(`/leads/${lead.id}/convert`, {});
+  await page.goto(`/contacts/${contactId}`);
+  const onContact = page.getByRole('region', { name: 'Consents' });
+  await expect(
+    onContact.getByRole('table', { name: 'Consent per purpose' }).getByRole('row', { name: new RegExp(purposeName) }),
+  ).toContainText('Form');
+  await expect(onContact.getByRole('table', { name: 'Every consent event, newest first, with its proof' }).getByRole('row')).toHaveCount(2);
+});

@@ -355,6 +355,37 @@ describe('consents on a person', () => {
     expect(events).toEqual([{ person_id: repsContact.id, actor_user_id: rep.id }]);
   });
 
+  it('takes API tokens by their scope: a read token reads, a write token records (as its user)', async () => {
+    const admin = await crmSession(t);
+    const news = await purpose(admin, 'Newsletter', { notices: [{ language: 'en', text: 'N' }] });
+    const c = await contact(admin);
+    const url = `/api/v1/contacts/${c.id}/consents`;
+    const token = async (scopes: string[]) => {
+      const res = await admin.post('/api/v1/me/tokens', { name: `t-${scopes.join('-')}`, scopes });
+      expect(res.statusCode, res.body).toBe(201);
+      return { authorization: `Bearer ${res.json<{ token: string }>().token}` };
+    };
+    const reader = await token(['read']);
+    const writer = await token(['read', 'write']);
+    expect((await t.app.inject({ url, headers: reader })).statusCode).toBe(200);
+    const refused = await t.app.inject({
+      method: 'POST',
+      url,
+      headers: reader,
+      payload: { purposeId: news.id, action: 'grant', source: 'api' },
+    });
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().code).toBe('scope_missing');
+    const written = await t.app.inject({
+      method: 'POST',
+      url,
+      headers: writer,
+      payload: { purposeId: news.id, action: 'grant', source: 'api' },
+    });
+    expect(written.statusCode, written.body).toBe(201);
+    expect(written.json().items[0]).toMatchObject({ source: 'api', recordedBy: admin.tt.admin.id });
+  });
+
   it('is audited: reading consents as a read of the person, every event as a change, no personal data in details', async () => {
     const admin = await crmSession(t);
     const news = await purpose(admin, 'Newsletter', { marketing: true, notices: [{ language: 'en', text: 'N' }] });
