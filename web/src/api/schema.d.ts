@@ -7554,6 +7554,8 @@ export interface paths {
                 };
                 lawfulBasis?:
                   ('consent' | 'contract' | 'legal_obligation' | 'vital_interests' | 'public_task' | 'legitimate_interests') | null;
+                /** @description Processing is restricted (Art. 18): no edits, exports, imports or mailing until lifted */
+                restricted?: boolean;
                 version: number;
                 /** Format: date-time */
                 createdAt: string;
@@ -7790,6 +7792,8 @@ export interface paths {
               };
               lawfulBasis?:
                 ('consent' | 'contract' | 'legal_obligation' | 'vital_interests' | 'public_task' | 'legitimate_interests') | null;
+              /** @description Processing is restricted (Art. 18): no edits, exports, imports or mailing until lifted */
+              restricted?: boolean;
               version: number;
               /** Format: date-time */
               createdAt: string;
@@ -7976,6 +7980,8 @@ export interface paths {
               };
               lawfulBasis?:
                 ('consent' | 'contract' | 'legal_obligation' | 'vital_interests' | 'public_task' | 'legitimate_interests') | null;
+              /** @description Processing is restricted (Art. 18): no edits, exports, imports or mailing until lifted */
+              restricted?: boolean;
               version: number;
               /** Format: date-time */
               createdAt: string;
@@ -8329,6 +8335,8 @@ export interface paths {
               };
               lawfulBasis?:
                 ('consent' | 'contract' | 'legal_obligation' | 'vital_interests' | 'public_task' | 'legitimate_interests') | null;
+              /** @description Processing is restricted (Art. 18): no edits, exports, imports or mailing until lifted */
+              restricted?: boolean;
               version: number;
               /** Format: date-time */
               createdAt: string;
@@ -8535,6 +8543,8 @@ export interface paths {
                 };
                 lawfulBasis?:
                   ('consent' | 'contract' | 'legal_obligation' | 'vital_interests' | 'public_task' | 'legitimate_interests') | null;
+                /** @description Processing is restricted (Art. 18): no edits, exports, imports or mailing until lifted */
+                restricted?: boolean;
                 version: number;
                 /** Format: date-time */
                 createdAt: string;
@@ -8774,6 +8784,8 @@ export interface paths {
               };
               lawfulBasis?:
                 ('consent' | 'contract' | 'legal_obligation' | 'vital_interests' | 'public_task' | 'legitimate_interests') | null;
+              /** @description Processing is restricted (Art. 18): no edits, exports, imports or mailing until lifted */
+              restricted?: boolean;
               version: number;
               /** Format: date-time */
               createdAt: string;
@@ -8967,6 +8979,8 @@ export interface paths {
               };
               lawfulBasis?:
                 ('consent' | 'contract' | 'legal_obligation' | 'vital_interests' | 'public_task' | 'legitimate_interests') | null;
+              /** @description Processing is restricted (Art. 18): no edits, exports, imports or mailing until lifted */
+              restricted?: boolean;
               version: number;
               /** Format: date-time */
               createdAt: string;
@@ -9331,6 +9345,8 @@ export interface paths {
               };
               lawfulBasis?:
                 ('consent' | 'contract' | 'legal_obligation' | 'vital_interests' | 'public_task' | 'legitimate_interests') | null;
+              /** @description Processing is restricted (Art. 18): no edits, exports, imports or mailing until lifted */
+              restricted?: boolean;
               version: number;
               /** Format: date-time */
               createdAt: string;
@@ -9551,6 +9567,8 @@ export interface paths {
                 };
                 lawfulBasis?:
                   ('consent' | 'contract' | 'legal_obligation' | 'vital_interests' | 'public_task' | 'legitimate_interests') | null;
+                /** @description Processing is restricted (Art. 18): no edits, exports, imports or mailing until lifted */
+                restricted?: boolean;
                 version: number;
                 /** Format: date-time */
                 createdAt: string;
@@ -24035,6 +24053,159 @@ export interface paths {
                  */
                 reason: 'no_consent' | 'objected' | 'no_email' | 'restricted' | 'not_visible';
               }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/campaigns/{id}/audience': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** What sending would do now, without sending: the audience, who the consent ledger lets us mail, and the skips by reason */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              total: number;
+              eligible: number;
+              skipped: {
+                no_consent: number;
+                objected: number;
+                no_email: number;
+                restricted: number;
+                not_visible: number;
+              };
             };
           };
         };
