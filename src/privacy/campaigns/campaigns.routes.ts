@@ -8,6 +8,7 @@ import type { Keyring } from '../../keys/keyring.js';
 import { MAX_PAGE } from '../../shared/cursor.js';
 import { IdParams, Language, Problems, Uuid } from '../privacy.http.js';
 import {
+  audienceSummary,
   createCampaign,
   getCampaign,
   listCampaigns,
@@ -144,6 +145,32 @@ export function registerCampaignRoutes(
       },
     },
     async (request) => getCampaign(db, actorOf(request), request.params.id),
+  );
+
+  app.get(
+    '/api/v1/campaigns/:id/audience',
+    {
+      schema: {
+        tags: ['campaigns'],
+        summary: 'What sending would do now, without sending: the audience, who the consent ledger lets us mail, and the skips by reason',
+        params: IdParams,
+        response: {
+          200: Type.Object({
+            total: Type.Integer(),
+            eligible: Type.Integer(),
+            skipped: Type.Object({
+              no_consent: Type.Integer(),
+              objected: Type.Integer(),
+              no_email: Type.Integer(),
+              restricted: Type.Integer(),
+              not_visible: Type.Integer(),
+            }),
+          }),
+          ...Problems,
+        },
+      },
+    },
+    async (request) => audienceSummary(db, keyring, actorOf(request), request.params.id),
   );
 
   app.post(

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { requirePermission } from '../../access/access.service.js';
 import type { Access } from '../../access/policy.js';
-import { auditActorOf, recordChange, type AuditActor } from '../../audit/recorder.js';
+import { auditActorOf, recordChange, recordRead, type AuditActor } from '../../audit/recorder.js';
 import type { Config } from '../../config.js';
 import { contactKind } from '../../crm/people/contacts.service.js';
 import { leadKind } from '../../crm/people/leads.service.js';
@@ -319,6 +319,76 @@ async function openAudience(
   return opened;
 }
 
+interface Decision {
+  member: AudienceMember;
+  /** The person's opened record; absent for one the sender may not read (or who is gone). */
+  record: PersonRecord | undefined;
+  /** Why they are skipped by the ledger (or not_visible); null when they may be mailed (an address is still needed). */
+  reason: CampaignSkipReason | null;
+}
+
+/** The audience of a campaign with the ledger's decision for each person. */
+async function decide(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  actor: Authenticated,
+  access: Access,
+  campaign: repo.CampaignRow,
+  purpose: PurposeRow,
+): Promise<Decision[]> {
+  const members = await audienceOf(db, access, actor.tenantId, campaign);
+  const subjects = members.flatMap((m) => (m.row ? [m.row.subject_id] : []));
+  const consent = await consentFactsOf(db, actor.tenantId, purpose.id, subjects);
+  const records = await openAudience(db, keyring, actor, members);
+  return members.map((member) => {
+    const record = records.get(`${member.table}:${member.id}`);
+    const facts = record ? consent.get(record.subjectId) : undefined;
+    return { member, record, reason: record && facts ? skipReason(purpose, facts) : 'not_visible' };
+  });
+}
+
+export interface AudienceSummary {
+  /** People in the audience. */
+  total: number;
+  /** Those who would be mailed now. */
+  eligible: number;
+  /** Those who would be skipped, by reason. */
+  skipped: Record<CampaignSkipReason, number>;
+}
+
+/**
+ * What a send would do now, without sending: how many people the audience
+ * has, how many the ledger lets us mail, and how many would be skipped for
+ * which reason. The sender's confirmation shows it.
+ */
+export async function audienceSummary(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, id: string): Promise<AudienceSummary> {
+  const access = await requirePermission(db, actor, 'campaigns', 'create');
+  const campaign = await repo.findCampaign(db, actor.tenantId, id);
+  if (!campaign) throw new PrivacyError('campaign_not_found', 'no such campaign');
+  const purpose = activePurpose(await findPurpose(db, actor.tenantId, campaign.purpose_id));
+  const decisions = await decide(db, keyring, actor, access, campaign, purpose);
+  const skipped: Record<CampaignSkipReason, number> = { no_consent: 0, objected: 0, no_email: 0, restricted: 0, not_visible: 0 };
+  let eligible = 0;
+  for (const d of decisions) {
+    const reason = d.reason ?? (d.record && d.record.emails.length > 0 ? null : 'no_email');
+    if (reason === null) eligible++;
+    else skipped[reason]++;
+  }
+  const subjectIds = decisions.flatMap((d) => (d.record ? [d.record.subjectId] : []));
+  if (subjectIds.length > 0)
+    await recordRead(db, keyring, {
+      tenantId: actor.tenantId,
+      actor: auditActorOf(actor),
+      action: 'campaign.audience_counted',
+      entity: 'campaigns',
+      entityId: campaign.id,
+      subjectIds,
+      fields: ['emails'],
+      details: { purposeId: purpose.id, total: decisions.length, eligible },
+    });
+  return { total: decisions.length, eligible, skipped };
+}
+
 /**
  * Sends a draft campaign once: decides per person, queues the mail of those
  * who may receive it (staggered to the configured rate), records and audits
@@ -339,22 +409,15 @@ export async function sendCampaign(
     if (campaign.status === 'sent') throw new PrivacyError('campaign_sent', 'this campaign was sent already; a campaign is sent once');
     const purpose = activePurpose(await findPurpose(trx, actor.tenantId, campaign.purpose_id));
     const tenant = await repo.tenantOf(trx, actor.tenantId);
-
-    const members = await audienceOf(trx, access, actor.tenantId, campaign);
-    const subjects = members.flatMap((m) => (m.row ? [m.row.subject_id] : []));
-    const consent = await consentFactsOf(trx, actor.tenantId, purpose.id, subjects);
-    const records = await openAudience(trx, keyring, actor, members);
+    const decisions = await decide(trx, keyring, actor, access, campaign, purpose);
 
     const auditActor = auditActorOf(actor);
     const startedAt = Date.now();
     const recipients: Array<Parameters<typeof repo.insertRecipients>[1][number]> = [];
     const skipped: SkippedPerson[] = [];
     let queued = 0;
-    for (const [position, member] of members.entries()) {
-      const record = records.get(`${member.table}:${member.id}`);
-      // Erased between the audience query and now, or never readable: nothing of them is read.
-      const facts = record ? consent.get(record.subjectId) : undefined;
-      let reason: CampaignSkipReason | null = record && facts ? skipReason(purpose, facts) : 'not_visible';
+    for (const [position, { member, record, reason: decided }] of decisions.entries()) {
+      let reason = decided;
       let messageId: string | null = null;
       if (reason === null && record) {
         messageId = await queueFor(trx, keyring, settings, {

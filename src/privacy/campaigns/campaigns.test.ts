@@ -142,6 +142,15 @@ describe('campaigns', () => {
     const campaign = created.json<{ id: string; status: string; purposeName: string }>();
     expect(campaign).toMatchObject({ status: 'draft', purposeName: 'Newsletter' });
 
+    // What the sender's confirmation shows, before anything is sent.
+    const preview = await s.get(`/api/v1/campaigns/${campaign.id}/audience`);
+    expect(preview.json()).toEqual({
+      total: 5,
+      eligible: 2,
+      skipped: { no_consent: 2, objected: 1, no_email: 0, restricted: 0, not_visible: 0 },
+    });
+    expect(smtp.messages.filter(to([ann!.email, eva!.email]))).toEqual([]);
+
     const sent = await s.post(`/api/v1/campaigns/${campaign.id}/send`);
     expect(sent.statusCode, sent.body).toBe(200);
     const result = sent.json<{ queued: number; skipped: Array<{ contactId: string; reason: string }> }>();
@@ -329,6 +338,7 @@ describe('campaigns', () => {
     for (const res of [
       await rep.get('/api/v1/campaigns'),
       await rep.get(`/api/v1/campaigns/${draft}`),
+      await rep.get(`/api/v1/campaigns/${draft}/audience`),
       await rep.post('/api/v1/campaigns', base),
       await rep.post(`/api/v1/campaigns/${draft}/send`),
     ]) {
