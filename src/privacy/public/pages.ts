@@ -65,6 +65,8 @@ body{margin:0;padding:1.5rem 1rem}
 .page{max-width:36rem;margin:0 auto;background:#fff;border:1px solid #d6d3d1;border-radius:.5rem;padding:1.5rem}
 .tenant{margin:0 0 .25rem;font-weight:600;color:#44403c}
 h1{font-size:1.5rem;line-height:1.25;margin:0 0 1rem}
+h2{font-size:1.125rem;margin:1.25rem 0 .5rem}
+.notice p{margin:.5rem 0}
 .notice{border-left:4px solid #a8a29e;padding:.25rem 0 .25rem 1rem;margin:1rem 0;color:#292524}
 label{display:block;font-weight:600;margin:.75rem 0 .25rem}
 input[type=email],input[type=text]{box-sizing:border-box;width:100%;font:inherit;padding:.5rem;border:1px solid #57534e;border-radius:.25rem}
@@ -76,6 +78,8 @@ a{color:#1d4ed8}
 .small{font-size:.875rem;color:#44403c}
 `.trim();
 
+// Built outside any template the formatter may re-indent: the hash covers the element's exact text.
+const STYLE_ELEMENT = new Html(`<style>${STYLE}</style>`);
 const STYLE_HASH = `sha256-${createHash('sha256').update(STYLE, 'utf8').digest('base64')}`;
 
 /** The policy of every public page: its own style sheet, forms to this origin only, nothing else. */
@@ -135,9 +139,7 @@ export function renderPage(page: PublicPage): string {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="robots" content="noindex, nofollow" />
         <title>${title}</title>
-        <style>
-          ${new Html(STYLE)}
-        </style>
+        ${STYLE_ELEMENT}
       </head>
       <body>
         <main class="page">

@@ -113,13 +113,20 @@ async function countRows(tenantId: string) {
   return { leads: await count('leads'), contacts: await count('contacts'), events: await count('consent_events') };
 }
 
+/** The page's markup with whitespace between and inside tags collapsed (the formatter lays the templates out). */
+const compact = (body: string) =>
+  body
+    .replace(/\s+/g, ' ')
+    .replace(/\s*\/>/g, '>')
+    .replace(/>\s+</g, '><');
+
 function expectPage(response: LightMyRequestResponse, status: number, lang: 'en' | 'nl', ...texts: string[]) {
   expect(response.statusCode, response.body).toBe(status);
   expect(response.headers['content-type']).toBe('text/html; charset=utf-8');
   expect(response.headers['content-security-policy']).toBe(PAGE_CSP);
-  expect(response.body).toContain(`<html lang="${lang}">`);
+  expect(compact(response.body)).toContain(`<html lang="${lang}">`);
   expect(response.body.match(/<h1>/g)).toHaveLength(1);
-  for (const text of texts) expect(response.body).toContain(text);
+  for (const text of texts) expect(compact(response.body)).toContain(text);
 }
 
 describe('public double opt-in', () => {
@@ -170,9 +177,9 @@ describe('public double opt-in', () => {
         'Monthly newsletter',
         'We keep your address until you withdraw.',
       );
-      expect(page.body).toContain(`<form method="post" action="/api/v1/public/${slug}/subscriptions/confirm">`);
-      expect(page.body).toContain(`<input type="hidden" name="token" value="${token}">`);
-      expect(page.body).toContain('<button type="submit">Confirm</button>');
+      expect(compact(page.body)).toContain(`<form method="post" action="/api/v1/public/${slug}/subscriptions/confirm">`);
+      expect(compact(page.body)).toContain(`<input type="hidden" name="token" value="${token}">`);
+      expect(compact(page.body)).toContain('<button type="submit">Confirm</button>');
     }
     expect(await countRows(tt.tenant.id)).toEqual(before);
     expect(before).toMatchObject({ leads: 0, events: 0 });
@@ -239,7 +246,7 @@ describe('public double opt-in', () => {
     expect(againJson.json()).toMatchObject({ code: 'signup_already_confirmed' });
     const againPage = await t.app.inject({ method: 'GET', url: pathOf(link!) });
     expectPage(againPage, 200, 'en', 'Already confirmed');
-    expect(againPage.body).not.toContain('<form');
+    expect(compact(againPage.body)).not.toContain('<form');
     expect(await countRows(tt.tenant.id)).toEqual(afterConfirm);
 
     // The withdrawal link every mail for the purpose carries: GET shows a button and changes nothing…
@@ -251,7 +258,7 @@ describe('public double opt-in', () => {
       headers: { 'accept-language': 'nl-NL,nl;q=0.9,en;q=0.5' },
     });
     expectPage(withdrawPage, 200, 'nl', 'Afmelden', 'Intrekken', 'Monthly newsletter');
-    expect(withdrawPage.body).toContain(`action="/api/v1/public/${slug}/unsubscribe?token=${withdrawal}"`);
+    expect(compact(withdrawPage.body)).toContain(`action="/api/v1/public/${slug}/unsubscribe?token=${withdrawal}"`);
     expect(await countRows(tt.tenant.id)).toEqual(afterConfirm);
 
     // …and the mail client's RFC 8058 one-click POST withdraws at once.
@@ -531,11 +538,11 @@ describe('public double opt-in', () => {
       'We sturen één nieuwsbrief per maand over ons brood.',
       'Waarmee je instemt',
     );
-    expect(page.body).toContain(`<form method="post" action="/api/v1/public/${slug}/subscriptions">`);
-    expect(page.body).toContain('<label for="email">E-mailadres</label>');
-    expect(page.body).toContain('<input id="email" name="email" type="email" required autocomplete="email" maxlength="254">');
-    expect(page.body).toMatch(/<div class="trap" aria-hidden="true">.*name="website" type="text" tabindex="-1"/);
-    expect(page.body).toContain(`<input type="hidden" name="purposeId" value="${purposeId}">`);
+    expect(compact(page.body)).toContain(`<form method="post" action="/api/v1/public/${slug}/subscriptions">`);
+    expect(compact(page.body)).toContain('<label for="email">E-mailadres</label>');
+    expect(compact(page.body)).toContain('<input id="email" name="email" type="email" required autocomplete="email" maxlength="254">');
+    expect(compact(page.body)).toMatch(/<div class="trap" aria-hidden="true">.*name="website" type="text" tabindex="-1"/);
+    expect(compact(page.body)).toContain(`<input type="hidden" name="purposeId" value="${purposeId}">`);
     // The inline style is the one the policy's hash allows.
     const style = /<style>([\s\S]*?)<\/style>/.exec(page.body)![1]!;
     expect(PAGE_CSP).toContain(`'sha256-${createHash('sha256').update(style).digest('base64')}'`);
@@ -562,7 +569,7 @@ describe('public double opt-in', () => {
     // The link page speaks the sign-up's language, escapes values and names the tenant.
     const confirm = await t.app.inject({ method: 'GET', url: pathOf(await linkFromOutbox(email)) });
     expectPage(confirm, 200, 'nl', 'Bevestig je aanmelding', 'Bakkerij Brood &amp; Zo', 'Bevestigen');
-    expect(confirm.body).not.toContain('Brood & Zo');
+    expect(compact(confirm.body)).not.toContain('Brood & Zo');
   });
 
   it('purges unconfirmed sign-ups after 30 days, used ones once expired, and old throttle counts', async () => {
