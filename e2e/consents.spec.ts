@@ -152,5 +152,8 @@ test('a consent given on a lead shows on its page and on the contact it converts
   await expect(
     onContact.getByRole('table', { name: 'Consent per purpose' }).getByRole('row', { name: new RegExp(purposeName) }),
   ).toContainText('Form');
-  await expect(onContact.getByRole('table', { name: 'Every consent event, newest first, with its proof' }).getByRole('row')).toHaveCount(2);
+  const history = onContact.getByRole('table', { name: 'Every consent event, newest first, with its proof' }).getByRole('row');
+  await expect(history).toHaveCount(2);
+  await expect(history.nth(1)).toContainText('on the lead');
+  await expectNoSeriousA11yViolations(page);
 });

@@ -88,7 +88,7 @@ export function ConsentPanel({ person }: { person: ConsentPerson }) {
               </Group>
             )}
             <States consents={value} />
-            <History items={value.items} />
+            <History items={value.items} person={person} />
           </>
         )}
       </Stack>
@@ -177,7 +177,7 @@ function States({ consents }: { consents: PersonConsents }) {
 }
 
 /** The ledger, newest first, each event with its proof. */
-function History({ items }: { items: ConsentItem[] }) {
+function History({ items, person }: { items: ConsentItem[]; person: ConsentPerson }) {
   const { t } = useTranslation();
   const format = useFormat();
   const userName = useUserNames();
@@ -241,7 +241,15 @@ function History({ items }: { items: ConsentItem[] }) {
                       '—'
                     )}
                   </Table.Td>
-                  <Table.Td>{item.recordedBy ? userName(item.recordedBy) : t('consents.thePerson')}</Table.Td>
+                  <Table.Td>
+                    {item.recordedBy ? userName(item.recordedBy) : t('consents.thePerson')}
+                    {/* Events recorded before a lead was converted keep naming the lead. */}
+                    {item.recordedOn.kind !== person.kind && (
+                      <Text size="xs" c="dimmed">
+                        {t(`consents.recordedOn.${item.recordedOn.kind}`)}
+                      </Text>
+                    )}
+                  </Table.Td>
                 </Table.Tr>
               ))}
             </Table.Tbody>
