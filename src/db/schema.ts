@@ -252,6 +252,8 @@ export interface ContactsTable {
   version: ColumnType<number, number | undefined, number>;
   created_at: CreatedAt;
   updated_at: Timestamp;
+  /** Set while processing is restricted (Art. 18, migration 0021). */
+  restricted_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   deleted_at: Timestamp | null;
 }
 
@@ -283,6 +285,8 @@ export interface LeadsTable {
   version: ColumnType<number, number | undefined, number>;
   created_at: CreatedAt;
   updated_at: Timestamp;
+  /** Set while processing is restricted (Art. 18, migration 0021). */
+  restricted_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   deleted_at: Timestamp | null;
 }
 

@@ -27,6 +27,7 @@ export type PrivacyErrorCode =
   | 'signup_already_confirmed'
   | 'signup_unavailable'
   | 'withdrawal_link_invalid'
+  | 'signup_form_not_found'
   | 'campaign_not_found'
   | 'campaign_sent'
   | 'campaign_invalid'
@@ -36,7 +37,9 @@ export type PrivacyErrorCode =
   | 'dpa_invalid'
   | 'dpa_not_found'
   | 'dpa_exists'
-  | 'dpa_not_current';
+  | 'dpa_not_current'
+  | 'restriction_unchanged'
+  | 'readmit_invalid';
 
 const kinds: Record<PrivacyErrorCode, ErrorKind> = {
   request_not_found: 'not_found',
@@ -64,6 +67,7 @@ const kinds: Record<PrivacyErrorCode, ErrorKind> = {
   signup_already_confirmed: 'conflict',
   signup_unavailable: 'conflict',
   withdrawal_link_invalid: 'not_found',
+  signup_form_not_found: 'not_found',
   campaign_not_found: 'not_found',
   campaign_sent: 'conflict',
   campaign_invalid: 'invalid',
@@ -74,6 +78,8 @@ const kinds: Record<PrivacyErrorCode, ErrorKind> = {
   dpa_not_found: 'not_found',
   dpa_exists: 'conflict',
   dpa_not_current: 'conflict',
+  restriction_unchanged: 'conflict',
+  readmit_invalid: 'invalid',
 };
 
 export const PrivacyError = domainErrorClass<PrivacyErrorCode>('PrivacyError', kinds);

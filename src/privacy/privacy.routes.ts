@@ -12,6 +12,7 @@ import { registerBreachRoutes } from './breaches/breaches.routes.js';
 import { registerSubscriptionRoutes } from './public/subscriptions.routes.js';
 import { registerCampaignRoutes } from './campaigns/campaigns.routes.js';
 import { registerErasureRoutes } from './erasure/erasure.routes.js';
+import { registerRestrictionRoutes } from './restriction/restriction.routes.js';
 
 /** What the privacy area's routes need besides the database and the keys. */
 export type PrivacySettings = Pick<Config, 'publicUrl' | 'subscriptions' | 'campaigns'>;
@@ -28,6 +29,7 @@ const STAFF: PrivacyRegistrar[] = [
   registerBreachRoutes,
   registerCampaignRoutes,
   registerErasureRoutes,
+  registerRestrictionRoutes,
 ];
 
 /**

@@ -10,6 +10,7 @@ export type ErrorKind =
   | 'not_found' // 404
   | 'conflict' // 409
   | 'too_large' // 413
+  | 'locked' // 423: the resource is restricted
   | 'too_many' // 429
   | 'unavailable'; // 503
 

@@ -20,7 +20,8 @@ export type CrmErrorCode =
   | 'stage_in_use'
   | 'pipeline_in_use'
   | 'default_pipeline'
-  | 'suppressed';
+  | 'suppressed'
+  | 'processing_restricted';
 
 const kinds: Record<CrmErrorCode, ErrorKind> = {
   record_not_found: 'not_found',
@@ -43,6 +44,7 @@ const kinds: Record<CrmErrorCode, ErrorKind> = {
   pipeline_in_use: 'conflict',
   default_pipeline: 'conflict',
   suppressed: 'conflict',
+  processing_restricted: 'locked',
 };
 
 export const CrmError = domainErrorClass<CrmErrorCode>('CrmError', kinds);

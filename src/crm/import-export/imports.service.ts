@@ -241,6 +241,7 @@ interface Counts {
 class DryRunRollback extends Error {}
 
 /** The reason given for a line skipped because its person was erased (code first, like every import message). */
+export const RESTRICTED_LINE = 'processing_restricted: skipped, the contact with this e-mail address is restricted and cannot be updated';
 export const SUPPRESSED_LINE = 'suppressed: skipped, an e-mail address or phone number belongs to a person who was erased';
 
 function reason(error: unknown): string {
@@ -333,6 +334,12 @@ export async function importContacts(
         const own = (contact.input.emails ?? []).map((e) => (typeof e === 'string' ? e : e.value).toLowerCase());
         const match = own.map((e) => byEmail.get(e) ?? (dryRunEmails?.has(e) ? 'new' : undefined)).find(Boolean);
         try {
+          // A restricted person is not updated by an import (Art. 18): the line is skipped with that reason.
+          if (match && match !== 'new' && match.restricted && options.duplicates !== 'skip') {
+            tally.skipped++;
+            warn(line, { field: 'emails', message: RESTRICTED_LINE });
+            continue;
+          }
           if (match && (options.duplicates === 'skip' || match === 'new')) {
             tally.skipped++;
             continue;

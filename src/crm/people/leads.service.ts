@@ -5,6 +5,7 @@ import type { Keyring } from '../../keys/keyring.js';
 import { auditActorOf, recordChange, type AuditActor } from '../../audit/recorder.js';
 import { subjectKey } from '../../keys/keys.service.js';
 import { contactKind, type Contact } from './contacts.service.js';
+import { recordingBlocked, restrictedError } from '../common/restriction.js';
 import { CrmError } from '../common/crm.errors.js';
 import { createDeal } from '../deals/deals.service.js';
 import { fieldsOf } from '../custom-fields/custom-fields.service.js';
@@ -170,9 +171,20 @@ export async function convertLead(
   id: string,
   input: ConvertLeadInput,
 ): Promise<{ contactId: string; organizationId: string | null; dealId: string | null; contact: Contact }> {
+  return recordingBlocked(db, keyring, actor, { table: 'leads', id }, 'convert', () => convertIn(db, keyring, actor, id, input));
+}
+
+async function convertIn(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  actor: Authenticated,
+  id: string,
+  input: ConvertLeadInput,
+): Promise<{ contactId: string; organizationId: string | null; dealId: string | null; contact: Contact }> {
   return db.transaction().execute(async (trx) => {
     // Converting changes the lead and creates a contact (and maybe an organization and a deal): each needs its right.
     const lead = await personForChange(trx, keyring, actor, kind, id, 'edit');
+    if (lead.restricted) throw restrictedError();
     if (lead.status === 'converted') throw new CrmError('lead_already_converted', 'this lead was converted already');
     if (!(await leadsRepo.lockLead(trx, actor.tenantId, id, lead.version))) {
       throw new CrmError('version_conflict', 'the lead changed meanwhile; reload and try again');

@@ -234,6 +234,8 @@ export interface PersonListQuery {
   equals?: Record<string, string>;
   /** Also select the tenant's access version (as `access_version`), for `accessAt`. */
   accessVersion?: (tenantId: string) => RawBuilder<number | null>;
+  /** Leaves out people whose processing is restricted (exports). */
+  unrestricted?: boolean;
 }
 
 /**
@@ -261,6 +263,7 @@ export async function listPeople(db: Kysely<Database>, table: PersonTable, tenan
     !q.createdTo &&
     !q.updatedFrom &&
     !q.updatedTo &&
+    !q.unrestricted &&
     Object.keys(q.equals ?? {}).length === 0;
   if (plain) {
     // The first page of a whole list (what a list view opens with): one fixed text, precompiled and
@@ -295,6 +298,7 @@ function pageQuery(db: Kysely<Database>, table: PersonTable, tenantId: string, l
     .where('deleted_at', 'is', null)
     .limit(limit as number); // a number, or a literal for a prepared text
   if (q.ownerId) query = query.where('owner_id', '=', q.ownerId);
+  if (q.unrestricted) query = query.where('restricted_at', 'is', null);
   if (q.ownerGroupId) query = query.where('owner_group_id', '=', q.ownerGroupId);
   if (q.owners) query = query.where(ownedBy(q.owners, table));
   if (q.tag) query = query.where(taggedWith(table, sql.ref(`${table}.id`), tenantId, q.tag));

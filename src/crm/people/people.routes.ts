@@ -57,6 +57,9 @@ const PersonOut = {
   tags: Type.Optional(Type.Array(Type.String())),
   custom: CustomValuesSchema,
   lawfulBasis: Type.Optional(Nullable(LawfulBasis)),
+  restricted: Type.Optional(
+    Type.Boolean({ description: 'Processing is restricted (Art. 18): no edits, exports, imports or mailing until lifted' }),
+  ),
   version: Type.Integer(),
   createdAt: DateTime(),
   updatedAt: DateTime(),

@@ -42,6 +42,7 @@ import {
 } from './people.js';
 import { ownerGroupOf, ownersOf } from '../common/ownership.js';
 import { assertNotSuppressed, type ContactValues } from '../common/suppression.js';
+import { recordingBlocked, restrictedError } from '../common/restriction.js';
 import * as repo from './people.repository.js';
 import type { PersonListQuery, PersonSort, PersonTable } from './people.repository.js';
 import { setRecordTags, tagNames, tagNewRecords, tagsOf } from '../tags/tags.service.js';
@@ -63,6 +64,8 @@ export interface PersonRecord extends PersonFields {
   tags: string[];
   custom: CustomValues;
   lawfulBasis: LawfulBasis | null;
+  /** Processing is restricted (Art. 18): the record is kept but not changed, exported or mailed. */
+  restricted: boolean;
   version: number;
   createdAt: Date;
   updatedAt: Date;
@@ -122,6 +125,7 @@ function openRow<R extends PersonRecord>(kind: PersonKind<R, never>, key: Buffer
       tags,
       custom: { ...row.custom, ...personalCustom },
       lawfulBasis: row.lawful_basis,
+      restricted: row.restricted_at !== null && row.restricted_at !== undefined,
       version: row.version,
       createdAt: row.created_at,
       updatedAt: row.updated_at,
@@ -641,6 +645,8 @@ export async function listPeople<R extends PersonRecord>(
     ...(params.tag ? { tag: params.tag } : {}),
     ...(params.ownerGroupId ? { ownerGroupId: params.ownerGroupId } : {}),
     ...(access === guessed ? { accessVersion: accessVersionColumn } : {}),
+    // Restricted people stay out of exports (Art. 18).
+    ...(params.auditAs === 'export' ? { unrestricted: true } : {}),
   };
   for (const [name, value] of [
     ['createdFrom', params.createdFrom],
@@ -708,6 +714,7 @@ export async function updatePerson<R extends PersonRecord, I extends PersonRecor
 ): Promise<R> {
   const run = async (trx: Kysely<Database>) => {
     const current = await personForChange(trx, keyring, actor, kind as PersonKind<R, never>, id, 'edit');
+    if (current.restricted) throw restrictedError();
     const access = await accessOf(trx, actor);
     assertWritable(access, kind.table, input);
     const expected = ifMatch ?? input.version ?? current.version;
@@ -744,7 +751,7 @@ export async function updatePerson<R extends PersonRecord, I extends PersonRecor
     });
     return redact(access, kind.table, updated);
   };
-  return inTransaction(db, run);
+  return recordingBlocked(db, keyring, actor, { table: kind.table, id }, 'edit', () => inTransaction(db, run));
 }
 
 /** Soft delete into the recycle bin; erasure is a separate, final act. */
@@ -755,8 +762,19 @@ export async function deletePerson<R extends PersonRecord>(
   kind: PersonKind<R, never>,
   id: string,
 ): Promise<void> {
+  await recordingBlocked(db, keyring, actor, { table: kind.table, id }, 'delete', () => deleteIn(db, keyring, actor, kind, id));
+}
+
+async function deleteIn<R extends PersonRecord>(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  actor: Authenticated,
+  kind: PersonKind<R, never>,
+  id: string,
+) {
   await inTransaction(db, async (trx) => {
     const record = await personForChange(trx, keyring, actor, kind, id, 'delete');
+    if (record.restricted) throw restrictedError();
     if (!(await moveToBin(trx, actor.tenantId, kind.table, id))) throw new CrmError('record_not_found', `no such ${kind.noun}`);
     await recordChange(trx, keyring, {
       tenantId: actor.tenantId,

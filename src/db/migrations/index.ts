@@ -19,6 +19,7 @@ import * as m0017 from './0017_subscriptions.js';
 import * as m0018 from './0018_campaigns.js';
 import * as m0019 from './0019_requests_breaches.js';
 import * as m0020 from './0020_erasure.js';
+import * as m0021 from './0021_restriction.js';
 
 /** Every migration, in order. Names sort in the order they must run. */
 export const migrations: Record<string, Migration> = {
@@ -42,4 +43,5 @@ export const migrations: Record<string, Migration> = {
   '0018_campaigns': m0018,
   '0019_requests_breaches': m0019,
   '0020_erasure': m0020,
+  '0021_restriction': m0021,
 };

@@ -102,7 +102,7 @@ export async function readmit(
   input: { email?: string | undefined; phone?: string | undefined; lawfulBasis: LawfulBasisName; reason: string },
 ): Promise<{ removed: number }> {
   await requirePermission(db, actor, 'privacy', 'edit');
-  if (!input.email && !input.phone) throw new PrivacyError('consent_invalid', 'give the e-mail address or phone number to re-admit');
+  if (!input.email && !input.phone) throw new PrivacyError('readmit_invalid', 'give the e-mail address or phone number to re-admit');
   return inTransaction(db, async (trx) => {
     const removed = await removeSuppressions(trx, keyring, actor.tenantId, {
       emails: input.email ? [input.email] : [],
