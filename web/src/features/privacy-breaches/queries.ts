@@ -1,0 +1,33 @@
+import { queryOptions } from '@tanstack/react-query';
+import { api, data } from '../../api/client';
+import type { paths } from '../../api/schema';
+
+type Json<T> = T extends { content: { 'application/json': infer B } } ? B : never;
+
+export type Breach = Json<paths['/api/v1/privacy/breaches/{id}']['get']['responses'][200]>;
+export type BreachBody = NonNullable<paths['/api/v1/privacy/breaches']['post']['requestBody']>['content']['application/json'];
+export type BreachChanges = NonNullable<paths['/api/v1/privacy/breaches/{id}']['patch']['requestBody']>['content']['application/json'];
+export type BreachStatus = Breach['status'];
+
+export const BREACH_STATUSES: readonly BreachStatus[] = ['open', 'contained', 'closed'];
+export const STATUS_COLORS: Record<BreachStatus, string> = { open: 'red.9', contained: 'orange.9', closed: 'gray.7' };
+
+export const breachKeys = {
+  all: ['privacy', 'breaches'] as const,
+  one: (id: string) => ['privacy', 'breaches', id] as const,
+};
+
+export const breachesQuery = queryOptions({
+  queryKey: breachKeys.all,
+  queryFn: () => data(api.GET('/api/v1/privacy/breaches', { params: { query: { limit: 200 } } })),
+});
+
+export const breachQuery = (id: string) =>
+  queryOptions({
+    queryKey: breachKeys.one(id),
+    queryFn: () => data(api.GET('/api/v1/privacy/breaches/{id}', { params: { path: { id } } })),
+  });
+
+export const recordBreach = (body: BreachBody) => data(api.POST('/api/v1/privacy/breaches', { body }));
+export const updateBreach = (id: string, body: BreachChanges) =>
+  data(api.PATCH('/api/v1/privacy/breaches/{id}', { params: { path: { id } }, body }));
