@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { requirePermission } from '../../access/access.service.js';
-import { auditActorOf, recordChange } from '../../audit/recorder.js';
+import { auditActorOf, recordChange, type AuditActor } from '../../audit/recorder.js';
 import type { Database, LawfulBasisName } from '../../db/schema.js';
 import { inTransaction } from '../../db/transaction.js';
 import type { Keyring } from '../../keys/keyring.js';
@@ -40,31 +40,46 @@ export async function erasePerson(
   options: { requestId?: string | undefined } = {},
 ): Promise<ErasureReport> {
   await requirePermission(db, actor, 'privacy', 'delete');
+  return eraseRecords(db, keyring, actor.tenantId, person, { actor: auditActorOf(actor), userId: actor.user.id, ...options });
+}
+
+/**
+ * The erasure itself, for a caller that has decided it may (a privacy officer
+ * through erasePerson, the retention job with a system actor). Runs in the
+ * caller's transaction when given one.
+ */
+export async function eraseRecords(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  tenantId: string,
+  person: { table: repo.PersonTable; id: string },
+  by: { actor: AuditActor; userId?: string | null; requestId?: string | undefined; reason?: string | undefined },
+): Promise<ErasureReport> {
   return inTransaction(db, async (trx) => {
-    const subjectId = await repo.subjectOfPerson(trx, actor.tenantId, person.table, person.id);
+    const subjectId = await repo.subjectOfPerson(trx, tenantId, person.table, person.id);
     if (!subjectId) throw new PrivacyError('person_not_found', `no such ${person.table === 'contacts' ? 'contact' : 'lead'}`);
-    const records = await repo.recordsOfSubject(trx, actor.tenantId, subjectId);
+    const records = await repo.recordsOfSubject(trx, tenantId, subjectId);
 
     // Read the values to suppress while the key still opens them.
     const emails: string[] = [];
     const phones: string[] = [];
     for (const table of ['contacts', 'leads'] as const)
-      for (const opened of (await labelledValuesOf(trx, keyring, actor.tenantId, table, records[table], ['emails', 'phones'])).values()) {
+      for (const opened of (await labelledValuesOf(trx, keyring, tenantId, table, records[table], ['emails', 'phones'])).values()) {
         emails.push(...(opened.emails ?? []).map((e) => e.value));
         phones.push(...(opened.phones ?? []).map((p) => p.value));
       }
-    const suppressed = await addSuppressions(trx, keyring, actor.tenantId, { emails, phones });
+    const suppressed = await addSuppressions(trx, keyring, tenantId, { emails, phones });
 
-    const deleted = await repo.deletePersonalRows(trx, actor.tenantId, subjectId, records);
+    const deleted = await repo.deletePersonalRows(trx, tenantId, subjectId, records);
     for (const table of ['contacts', 'leads'] as const)
       for (const id of records[table]) {
-        await purge(trx, actor.tenantId, table, id);
+        await purge(trx, tenantId, table, id);
         deleted[table] = (deleted[table] ?? 0) + 1;
       }
-    await eraseSubject(trx, keyring, actor.tenantId, subjectId, { userId: actor.user.id });
+    await eraseSubject(trx, keyring, tenantId, subjectId, { userId: by.userId ?? null });
     await recordChange(trx, keyring, {
-      tenantId: actor.tenantId,
-      actor: auditActorOf(actor),
+      tenantId,
+      actor: by.actor,
       action: 'person.erased',
       entity: person.table,
       entityId: person.id,
@@ -73,7 +88,8 @@ export async function erasePerson(
         contacts: records.contacts.length,
         leads: records.leads.length,
         suppressed,
-        requestId: options.requestId ?? null,
+        requestId: by.requestId ?? null,
+        reason: by.reason ?? null,
         tables: Object.keys(deleted).sort(),
       },
     });
