@@ -15,7 +15,9 @@ import { organizationsRoutes } from './features/organizations/routes';
 import { recycleBinRoutes } from './features/recycle-bin/routes';
 import { searchRoutes } from './features/search/routes';
 import { passwordResetRoutes } from './features/password-reset/routes';
+import { privacyRoutes } from './features/privacy/routes';
 import { signInRoutes } from './features/sign-in/routes';
+import { campaignsRoutes } from './features/campaigns/routes';
 
 const homeRoute = createRoute({
   getParentRoute: () => appRoute,
@@ -41,6 +43,8 @@ const routeTree = rootRoute.addChildren([
     ...recycleBinRoutes,
     ...searchRoutes,
     ...adminRoutes,
+    ...privacyRoutes,
+    ...campaignsRoutes,
     ...accountRoutes,
   ]),
 ]);

@@ -14,3 +14,17 @@ describe('navItemsFor', () => {
     expect(items).toContain('/account');
   });
 });
+
+describe('navItemsFor with permissions', () => {
+  it('shows campaigns only to users whose profile grants campaigns.view', () => {
+    expect(navItemsFor({ isAdmin: false }, () => false).map((item) => item.to)).not.toContain('/campaigns');
+    expect(navItemsFor({ isAdmin: false }, (module) => module === 'campaigns').map((item) => item.to)).toContain('/campaigns');
+  });
+
+  it('shows the privacy center only to users whose profile grants privacy.view', () => {
+    expect(navItemsFor({ isAdmin: false }, () => false).map((item) => item.to)).not.toContain('/privacy');
+    expect(navItemsFor({ isAdmin: false }, (module, action) => module === 'privacy' && action === 'view').map((item) => item.to)).toContain(
+      '/privacy',
+    );
+  });
+});
