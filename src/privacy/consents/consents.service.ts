@@ -165,6 +165,8 @@ export async function personConsents(
  * Records a grant, a withdrawal (e.g. one received by phone or letter) or an
  * objection to direct marketing on a person the actor may change. Answers the
  * events written: an objection also withdraws every marketing purpose granted.
+ * A restriction of processing does not stop it: withdrawing and objecting are
+ * always possible, and consent is what Art. 18(2) lets processing resume on.
  */
 export async function recordPersonConsent(
   db: Kysely<Database>,

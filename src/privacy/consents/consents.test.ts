@@ -386,6 +386,23 @@ describe('consents on a person', () => {
     expect(written.json().items[0]).toMatchObject({ source: 'api', recordedBy: admin.tt.admin.id });
   });
 
+  it('still records consents of a person whose processing is restricted: withdrawing and objecting are always possible', async () => {
+    const admin = await crmSession(t);
+    const news = await purpose(admin, 'Newsletter', { marketing: true, notices: [{ language: 'en', text: 'N' }] });
+    const c = await contact(admin);
+    const url = `/api/v1/contacts/${c.id}/consents`;
+    expect((await admin.post(url, { purposeId: news.id, action: 'grant' })).statusCode).toBe(201);
+    const restricted = await admin.post(`/api/v1/contacts/${c.id}/restriction`, { reason: 'accuracy contested' });
+    expect(restricted.statusCode, restricted.body).toBe(200);
+    expect((await admin.patch(`/api/v1/contacts/${c.id}`, { jobTitle: 'x' })).statusCode).toBe(423);
+    // Art. 7(3): withdrawal at any time; Art. 21: objection; Art. 18(2): processing with the person's consent stays possible.
+    expect((await admin.post(url, { purposeId: news.id, action: 'withdraw' })).statusCode).toBe(201);
+    expect((await admin.post(url, { purposeId: news.id, action: 'grant', source: 'form' })).statusCode).toBe(201);
+    expect((await admin.post(url, { action: 'object' })).statusCode).toBe(201);
+    const seen = await consents(admin, `/api/v1/contacts/${c.id}`);
+    expect(seen.items.map((e) => e.action)).toEqual(['withdraw', 'object', 'grant', 'withdraw', 'grant']);
+  });
+
   it('is audited: reading consents as a read of the person, every event as a change, no personal data in details', async () => {
     const admin = await crmSession(t);
     const news = await purpose(admin, 'Newsletter', { marketing: true, notices: [{ language: 'en', text: 'N' }] });
