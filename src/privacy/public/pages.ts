@@ -163,6 +163,11 @@ export function sendPage(reply: FastifyReply, page: PublicPage): FastifyReply {
     .send(renderPage(page));
 }
 
+/** Whether the caller reads pages: a browser, whose Accept names text/html. */
+export function acceptsPage(request: FastifyRequest): boolean {
+  return /text\/html/i.test(request.headers.accept ?? '');
+}
+
 /** Whether the caller wants JSON (an API client) rather than a page (a browser or mail client). */
 export function wantsJson(request: FastifyRequest): boolean {
   const accept = request.headers.accept ?? '';

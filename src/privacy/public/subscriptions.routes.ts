@@ -5,7 +5,7 @@ import type { DatabaseHandle } from '../../db/database.js';
 import { ProblemSchema } from '../../http/schemas.js';
 import type { Keyring } from '../../keys/keyring.js';
 import { PrivacyError, type PrivacyErrorCode } from '../privacy.errors.js';
-import { acceptForms, pageLanguage, sendPage, wantsJson } from './pages.js';
+import { acceptForms, acceptsPage, pageLanguage, sendPage, wantsJson, type PublicPage } from './pages.js';
 import {
   checkInboxPage,
   confirmedPage,
@@ -29,8 +29,9 @@ import {
 // Public double opt-in under /api/v1/public/{tenant}/…: no sign-in. Bodies come
 // as JSON or as plain HTML form posts (urlencoded; multipart too for RFC 8058
 // one-click unsubscribes), so this scope has its own form parsers. Browsers
-// get the small pages of subscriptions.pages.ts; API clients (Accept:
-// application/json) get JSON and problem+json.
+// (Accept names text/html) get the small pages of subscriptions.pages.ts,
+// failures included; every other client gets failures as problem+json with a
+// code, and API clients (Accept: application/json) get JSON for success too.
 
 const Lang = Type.Optional(Type.Union([Type.Literal('en'), Type.Literal('nl')], { description: 'Page and mail language' }));
 const TenantParams = Type.Object({ tenant: Type.String({ minLength: 1, maxLength: 63, description: 'The tenant slug' }) });
@@ -39,12 +40,17 @@ const HtmlPage = (description: string) => ({
   description,
   content: { 'text/html': { schema: Type.String() } },
 });
+/** A failure: a page for browsers, problem+json for every other client. */
+const PageOrProblem = (description: string) => ({
+  description,
+  content: { 'text/html': { schema: Type.String() }, 'application/problem+json': { schema: ProblemSchema } },
+});
 const Accepted = Type.Object({ status: Type.Literal('accepted') });
 
 const FORM_TYPES = /^(application\/x-www-form-urlencoded|multipart\/form-data)/i;
 const isFormPost = (request: FastifyRequest) => FORM_TYPES.test(String(request.headers['content-type'] ?? ''));
 
-const SIGNUP_PROBLEMS: Record<Exclude<SignupState, 'pending'>, [PrivacyErrorCode, string] | null> = {
+const SIGNUP_PROBLEMS: Record<Exclude<SignupState, 'pending'>, [PrivacyErrorCode, string]> = {
   confirmed: ['signup_already_confirmed', 'this sign-up was confirmed before; nothing was changed'],
   expired: ['signup_link_expired', 'this confirmation link has expired; nothing was changed'],
   invalid: ['signup_link_invalid', 'this confirmation link is not valid; nothing was changed'],
@@ -55,6 +61,14 @@ const SIGNUP_PROBLEMS: Record<Exclude<SignupState, 'pending'>, [PrivacyErrorCode
 async function noBodyIsEmpty(request: FastifyRequest): Promise<void> {
   request.body ??= {};
 }
+
+/** A page, or — for a failure asked by a client that does not read pages — the problem it stands for. */
+function answerPage(request: FastifyRequest, reply: FastifyReply, page: PublicPage, problem?: [PrivacyErrorCode, string] | null) {
+  if (problem && !acceptsPage(request)) throw new PrivacyError(problem[0], problem[1]);
+  return sendPage(reply, page);
+}
+
+const signupProblem = (state: SignupState) => (state === 'pending' ? null : SIGNUP_PROBLEMS[state]);
 
 function origin(request: FastifyRequest) {
   const userAgent = request.headers['user-agent'];
@@ -126,7 +140,7 @@ export function registerSubscriptionRoutes(
           params: TenantParams,
           querystring: Type.Object({ purpose: Type.Optional(Type.String({ maxLength: 100 })), lang: Lang }),
           produces: ['text/html'],
-          response: { 200: HtmlPage('The form'), 404: HtmlPage('No such form') },
+          response: { 200: HtmlPage('The form'), 404: PageOrProblem('No such form') },
         },
       },
       async (request, reply) => {
@@ -135,7 +149,12 @@ export function registerSubscriptionRoutes(
         const form = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(purposeId)
           ? await signupForm(db, request.params.tenant, purposeId, lang)
           : undefined;
-        return sendPage(reply, signupFormPage(lang, form));
+        return answerPage(
+          request,
+          reply,
+          signupFormPage(lang, form),
+          form ? null : ['signup_form_not_found', 'there is no sign-up form for this purpose'],
+        );
       },
     );
 
@@ -148,13 +167,14 @@ export function registerSubscriptionRoutes(
           params: TenantParams,
           querystring: Type.Object({ token: Type.Optional(Token), lang: Lang }),
           produces: ['text/html'],
-          response: { 200: HtmlPage('The confirmation page'), 410: HtmlPage('The link does not work (any more)') },
+          response: { 200: HtmlPage('The confirmation page'), 404: ProblemSchema, 410: HtmlPage('The link does not work (any more)') },
         },
       },
       async (request, reply) => {
         const token = request.query.token ?? '';
         const view = await signupForToken(db, request.params.tenant, token);
-        return sendPage(reply, confirmPage(pageLanguage(request, view.language), request.params.tenant, token, view));
+        const problem = view.state === 'confirmed' ? null : signupProblem(view.state);
+        return answerPage(request, reply, confirmPage(pageLanguage(request, view.language), request.params.tenant, token, view), problem);
       },
     );
 
@@ -190,12 +210,11 @@ export function registerSubscriptionRoutes(
         });
         const justConfirmed = view.person !== undefined;
         request.log.info({ state: justConfirmed ? 'confirmed' : view.state }, 'public sign-up confirmation');
-        if (wantsJson(request)) {
-          if (justConfirmed) return reply.send({ status: 'confirmed' as const });
-          const [code, message] = SIGNUP_PROBLEMS[view.state as Exclude<SignupState, 'pending'>] ?? SIGNUP_PROBLEMS.invalid!;
-          throw new PrivacyError(code, message);
-        }
-        return sendPage(reply, confirmedPage(pageLanguage(request, view.language), view, justConfirmed));
+        if (justConfirmed && wantsJson(request)) return reply.send({ status: 'confirmed' as const });
+        const problem = justConfirmed ? null : (signupProblem(view.state) ?? SIGNUP_PROBLEMS.invalid);
+        // A second click in a browser is told politely that it was confirmed before (200); other clients get 409.
+        const quiet = view.state === 'confirmed' && acceptsPage(request) && !wantsJson(request);
+        return answerPage(request, reply, confirmedPage(pageLanguage(request, view.language), view, justConfirmed), quiet ? null : problem);
       },
     );
 
@@ -208,13 +227,18 @@ export function registerSubscriptionRoutes(
           params: TenantParams,
           querystring: Type.Object({ token: Type.Optional(Token), lang: Lang }),
           produces: ['text/html'],
-          response: { 200: HtmlPage('The withdrawal page'), 410: HtmlPage('The link does not work') },
+          response: { 200: HtmlPage('The withdrawal page'), 404: ProblemSchema, 410: HtmlPage('The link does not work') },
         },
       },
       async (request, reply) => {
         const token = request.query.token ?? '';
         const view = await withdrawalForToken(db, keyring, request.params.tenant, token);
-        return sendPage(reply, unsubscribePage(pageLanguage(request), request.params.tenant, token, view));
+        return answerPage(
+          request,
+          reply,
+          unsubscribePage(pageLanguage(request), request.params.tenant, token, view),
+          view.state === 'invalid' ? WITHDRAWAL_INVALID : null,
+        );
       },
     );
 
@@ -257,11 +281,13 @@ export function registerSubscriptionRoutes(
   });
 }
 
+const WITHDRAWAL_INVALID: [PrivacyErrorCode, string] = [
+  'withdrawal_link_invalid',
+  'this withdrawal link is not valid; nothing was changed',
+];
+
 function answerWithdrawal(request: FastifyRequest, reply: FastifyReply, view: Awaited<ReturnType<typeof withdrawByLink>>) {
-  if (wantsJson(request)) {
-    if (view.state === 'invalid')
-      throw new PrivacyError('withdrawal_link_invalid', 'this withdrawal link is not valid; nothing was changed');
-    return reply.send({ status: view.state === 'withdrawn' ? 'withdrawn' : 'already_withdrawn' });
-  }
-  return sendPage(reply, withdrawnPage(pageLanguage(request), view));
+  if (view.state !== 'invalid' && wantsJson(request))
+    return reply.send({ status: view.state === 'withdrawn' ? ('withdrawn' as const) : ('already_withdrawn' as const) });
+  return answerPage(request, reply, withdrawnPage(pageLanguage(request), view), view.state === 'invalid' ? WITHDRAWAL_INVALID : null);
 }

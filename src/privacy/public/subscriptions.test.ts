@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
-import type { LightMyRequestResponse } from 'fastify';
+import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bearer, signInAdmin } from '../../../test/auth.js';
 import { createTestTenant, testConfig, type TestTenant } from '../../../test/factories.js';
@@ -78,6 +78,10 @@ function signUp(slug: string, body: Record<string, unknown>, ip = freshIp()) {
 function form(body: Record<string, string>): string {
   return new URLSearchParams(body).toString();
 }
+
+/** A request as a browser makes it: pages, failures included, are what it reads. */
+const browse = (options: InjectOptions) =>
+  t.app.inject({ ...options, headers: { accept: 'text/html,application/xhtml+xml', ...(options.headers as object | undefined) } });
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 const BROWSER = 'Mozilla/5.0 (X11; Linux x86_64) TestBrowser/1.0';
@@ -167,7 +171,7 @@ describe('public double opt-in', () => {
     // A mail scanner prefetching the link (twice) changes nothing.
     const before = await countRows(tt.tenant.id);
     for (let i = 0; i < 2; i++) {
-      const page = await t.app.inject({ method: 'GET', url: pathOf(link!), headers: { 'user-agent': 'LinkScanner/2.0' } });
+      const page = await browse({ method: 'GET', url: pathOf(link!), headers: { 'user-agent': 'LinkScanner/2.0' } });
       expectPage(
         page,
         200,
@@ -191,7 +195,7 @@ describe('public double opt-in', () => {
     expect(untouched.confirmed_at).toBeNull();
 
     // The page's button: one POST confirms.
-    const confirmed = await t.app.inject({
+    const confirmed = await browse({
       method: 'POST',
       url: `/api/v1/public/${slug}/subscriptions/confirm`,
       headers: { ...FORM, 'user-agent': BROWSER },
@@ -218,7 +222,7 @@ describe('public double opt-in', () => {
     });
     // The lead is readable by staff with the address the person gave.
     const admin = await signInAdmin(t.app, tt);
-    const lead = await t.app.inject({ method: 'GET', url: `/api/v1/leads/${leads[0]!.id}`, headers: bearer(admin) });
+    const lead = await browse({ method: 'GET', url: `/api/v1/leads/${leads[0]!.id}`, headers: bearer(admin) });
     expect(lead.json()).toMatchObject({ firstName: 'Anna', emails: [expect.objectContaining({ value: email })], source: 'web form' });
     // Single use: the sign-up's sealed address and name are gone.
     const used = await t.handle.db.selectFrom('consent_signups').selectAll().where('id', '=', signup!.id).executeTakeFirstOrThrow();
@@ -228,14 +232,14 @@ describe('public double opt-in', () => {
 
     // A second click (page or API client) changes nothing and says so.
     const afterConfirm = await countRows(tt.tenant.id);
-    const again = await t.app.inject({
+    const again = await browse({
       method: 'POST',
       url: `/api/v1/public/${slug}/subscriptions/confirm`,
       headers: FORM,
       payload: form({ token }),
     });
     expectPage(again, 200, 'en', 'Already confirmed', 'Nothing was changed.');
-    const againJson = await t.app.inject({
+    const againJson = await browse({
       method: 'POST',
       url: `/api/v1/public/${slug}/subscriptions/confirm`,
       headers: { accept: 'application/json' },
@@ -244,7 +248,7 @@ describe('public double opt-in', () => {
     expect(againJson.statusCode).toBe(409);
     expect(againJson.headers['content-type']).toContain('application/problem+json');
     expect(againJson.json()).toMatchObject({ code: 'signup_already_confirmed' });
-    const againPage = await t.app.inject({ method: 'GET', url: pathOf(link!) });
+    const againPage = await browse({ method: 'GET', url: pathOf(link!) });
     expectPage(againPage, 200, 'en', 'Already confirmed');
     expect(compact(againPage.body)).not.toContain('<form');
     expect(await countRows(tt.tenant.id)).toEqual(afterConfirm);
@@ -252,7 +256,7 @@ describe('public double opt-in', () => {
     // The withdrawal link every mail for the purpose carries: GET shows a button and changes nothing…
     const withdrawal = withdrawalToken(t.keyring, tt.tenant.id, leads[0]!.subject_id, purposeId);
     const unsubscribeUrl = `/api/v1/public/${slug}/unsubscribe?token=${withdrawal}`;
-    const withdrawPage = await t.app.inject({
+    const withdrawPage = await browse({
       method: 'GET',
       url: unsubscribeUrl,
       headers: { 'accept-language': 'nl-NL,nl;q=0.9,en;q=0.5' },
@@ -262,7 +266,7 @@ describe('public double opt-in', () => {
     expect(await countRows(tt.tenant.id)).toEqual(afterConfirm);
 
     // …and the mail client's RFC 8058 one-click POST withdraws at once.
-    const oneClick = await t.app.inject({
+    const oneClick = await browse({
       method: 'POST',
       url: unsubscribeUrl,
       headers: { ...FORM, 'user-agent': 'MailClient/1.0' },
@@ -275,10 +279,10 @@ describe('public double opt-in', () => {
     expect(withdrawn.items[0]).toMatchObject({ action: 'withdraw', source: 'form', ip: '192.0.2.10', userAgent: 'MailClient/1.0' });
 
     // Withdrawn already: says so, writes nothing new.
-    const twice = await t.app.inject({ method: 'POST', url: unsubscribeUrl, headers: { accept: 'application/json' } });
+    const twice = await browse({ method: 'POST', url: unsubscribeUrl, headers: { accept: 'application/json' } });
     expect(twice.statusCode).toBe(200);
     expect(twice.json()).toEqual({ status: 'already_withdrawn' });
-    const twicePage = await t.app.inject({ method: 'GET', url: unsubscribeUrl });
+    const twicePage = await browse({ method: 'GET', url: unsubscribeUrl });
     expectPage(twicePage, 200, 'en', 'You are already unsubscribed');
     expect((await consentsOf(t.handle.db, t.keyring, tt.tenant.id, leads[0]!.subject_id)).items).toHaveLength(2);
   });
@@ -288,17 +292,17 @@ describe('public double opt-in', () => {
     const email = uniqueEmail();
     await signUp(tt.tenant.slug, { email, purposeId });
     const token = tokenOf(await linkFromOutbox(email));
-    await t.app.inject({ method: 'POST', url: `/api/v1/public/${tt.tenant.slug}/subscriptions/confirm`, payload: { token } });
+    await browse({ method: 'POST', url: `/api/v1/public/${tt.tenant.slug}/subscriptions/confirm`, payload: { token } });
     const [lead] = await t.handle.db.selectFrom('leads').select(['subject_id']).where('tenant_id', '=', tt.tenant.id).execute();
     const withdrawal = withdrawalToken(t.keyring, tt.tenant.id, lead!.subject_id, purposeId);
 
     const forged = (withdrawal[0] === 'A' ? 'B' : 'A') + withdrawal.slice(1);
     const events = (await countRows(tt.tenant.id)).events;
     for (const bad of [forged, 'nonsense', '']) {
-      const page = await t.app.inject({ method: 'POST', url: `/api/v1/public/${tt.tenant.slug}/unsubscribe?token=${bad}` });
+      const page = await browse({ method: 'POST', url: `/api/v1/public/${tt.tenant.slug}/unsubscribe?token=${bad}` });
       expectPage(page, 410, 'en', 'This link does not work', 'Nothing was changed.');
     }
-    const asJson = await t.app.inject({
+    const asJson = await browse({
       method: 'POST',
       url: `/api/v1/public/${tt.tenant.slug}/unsubscribe?token=${forged}`,
       headers: { accept: 'application/json' },
@@ -307,12 +311,12 @@ describe('public double opt-in', () => {
     expect(asJson.json()).toMatchObject({ code: 'withdrawal_link_invalid' });
     // Another tenant's slug with a valid token: not this tenant's link.
     const other = await createTestTenant(t.handle.db);
-    const elsewhere = await t.app.inject({ method: 'POST', url: `/api/v1/public/${other.tenant.slug}/unsubscribe?token=${withdrawal}` });
+    const elsewhere = await browse({ method: 'POST', url: `/api/v1/public/${other.tenant.slug}/unsubscribe?token=${withdrawal}` });
     expectPage(elsewhere, 410, 'en', 'This link does not work');
     expect((await countRows(tt.tenant.id)).events).toBe(events);
 
     const boundary = '----custodia-test';
-    const multipart = await t.app.inject({
+    const multipart = await browse({
       method: 'POST',
       url: `/api/v1/public/${tt.tenant.slug}/unsubscribe?token=${withdrawal}`,
       headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
@@ -334,9 +338,9 @@ describe('public double opt-in', () => {
 
     const forged = (token[0] === 'A' ? 'B' : 'A') + token.slice(1);
     for (const bad of [forged, randomBytes(32).toString('base64url'), 'x', '']) {
-      const page = await t.app.inject({ method: 'GET', url: `/api/v1/public/${slug}/subscriptions/confirm?token=${bad}` });
+      const page = await browse({ method: 'GET', url: `/api/v1/public/${slug}/subscriptions/confirm?token=${bad}` });
       expectPage(page, 410, 'en', 'This link does not work', 'Nothing was changed.');
-      const post = await t.app.inject({
+      const post = await browse({
         method: 'POST',
         url: `/api/v1/public/${slug}/subscriptions/confirm`,
         headers: FORM,
@@ -344,7 +348,7 @@ describe('public double opt-in', () => {
       });
       expectPage(post, 410, 'en', 'This link does not work');
     }
-    const json = await t.app.inject({
+    const json = await browse({
       method: 'POST',
       url: `/api/v1/public/${slug}/subscriptions/confirm`,
       headers: { accept: 'application/json' },
@@ -353,9 +357,17 @@ describe('public double opt-in', () => {
     expect(json.statusCode).toBe(404);
     expect(json.json()).toMatchObject({ code: 'signup_link_invalid' });
 
+    // A client that does not read pages gets the failure as problem+json.
+    const plain = await t.app.inject({ method: 'GET', url: `/api/v1/public/${slug}/subscriptions/confirm?token=${forged}` });
+    expect(plain.statusCode).toBe(404);
+    expect(plain.headers['content-type']).toContain('application/problem+json');
+    expect(plain.json()).toMatchObject({ code: 'signup_link_invalid' });
+    const noForm = await t.app.inject({ method: 'GET', url: `/api/v1/public/${slug}/subscribe?purpose=${newId()}` });
+    expect(noForm.json()).toMatchObject({ code: 'signup_form_not_found' });
+
     // The real token under another tenant's slug is not that tenant's link.
     const other = await createTestTenant(t.handle.db);
-    const crossTenant = await t.app.inject({
+    const crossTenant = await browse({
       method: 'POST',
       url: `/api/v1/public/${other.tenant.slug}/subscriptions/confirm`,
       payload: { token },
@@ -368,15 +380,15 @@ describe('public double opt-in', () => {
       .set({ expires_at: new Date(Date.now() - 1000) })
       .where('tenant_id', '=', tt.tenant.id)
       .execute();
-    expectPage(await t.app.inject({ method: 'GET', url: pathOf(link) }), 410, 'en', 'This link has expired', 'Nothing was changed.');
-    const late = await t.app.inject({
+    expectPage(await browse({ method: 'GET', url: pathOf(link) }), 410, 'en', 'This link has expired', 'Nothing was changed.');
+    const late = await browse({
       method: 'POST',
       url: `/api/v1/public/${slug}/subscriptions/confirm`,
       headers: FORM,
       payload: form({ token }),
     });
     expectPage(late, 410, 'en', 'This link has expired');
-    const lateJson = await t.app.inject({
+    const lateJson = await browse({
       method: 'POST',
       url: `/api/v1/public/${slug}/subscriptions/confirm`,
       headers: { accept: 'application/json' },
@@ -399,7 +411,7 @@ describe('public double opt-in', () => {
     const admin = await signInAdmin(t.app, tt);
     const email = uniqueEmail('kees');
     const contact = (
-      await t.app.inject({
+      await browse({
         method: 'POST',
         url: '/api/v1/contacts',
         headers: bearer(admin),
@@ -407,7 +419,7 @@ describe('public double opt-in', () => {
       })
     ).json();
     await signUp(tt.tenant.slug, { email, firstName: 'K.', purposeId });
-    const confirmed = await t.app.inject({
+    const confirmed = await browse({
       method: 'POST',
       url: `/api/v1/public/${tt.tenant.slug}/subscriptions/confirm`,
       headers: { accept: 'application/json' },
@@ -416,7 +428,7 @@ describe('public double opt-in', () => {
     expect(confirmed.json()).toEqual({ status: 'confirmed' });
     const rows = await countRows(tt.tenant.id);
     expect(rows).toMatchObject({ leads: 0, contacts: 1, events: 1 });
-    const consents = await t.app.inject({ method: 'GET', url: `/api/v1/contacts/${contact.id}`, headers: bearer(admin) });
+    const consents = await browse({ method: 'GET', url: `/api/v1/contacts/${contact.id}`, headers: bearer(admin) });
     expect(consents.json().firstName).toBe('Kees');
     const subject = await t.handle.db.selectFrom('contacts').select('subject_id').where('id', '=', contact.id).executeTakeFirstOrThrow();
     const ledger = await consentsOf(t.handle.db, t.keyring, tt.tenant.id, subject.subject_id);
@@ -430,7 +442,7 @@ describe('public double opt-in', () => {
     expect(mails).toHaveLength(2);
     const answers = await Promise.all(
       mails.map((token) =>
-        t.app.inject({
+        browse({
           method: 'POST',
           url: `/api/v1/public/${tt.tenant.slug}/subscriptions/confirm`,
           headers: { accept: 'application/json' },
@@ -443,7 +455,7 @@ describe('public double opt-in', () => {
     expect(after).toMatchObject({ leads: 1, contacts: 1, events: 3 });
     // A lead without a first name is named by the address's local part until staff change it.
     const lead = await t.handle.db.selectFrom('leads').select('id').where('tenant_id', '=', tt.tenant.id).executeTakeFirstOrThrow();
-    const shown = await t.app.inject({ method: 'GET', url: `/api/v1/leads/${lead.id}`, headers: bearer(admin) });
+    const shown = await browse({ method: 'GET', url: `/api/v1/leads/${lead.id}`, headers: bearer(admin) });
     expect(shown.json().firstName).toBe(fresh.split('@')[0]);
   });
 
@@ -454,7 +466,7 @@ describe('public double opt-in', () => {
     const token = tokenOf(await linkFromOutbox(email));
     const answers = await Promise.all(
       [1, 2, 3].map(() =>
-        t.app.inject({
+        browse({
           method: 'POST',
           url: `/api/v1/public/${tt.tenant.slug}/subscriptions/confirm`,
           headers: { accept: 'application/json' },
@@ -492,7 +504,7 @@ describe('public double opt-in', () => {
     const bad = await signUp(normal.tt.tenant.slug, { email: 'not an address', purposeId: normal.purposeId });
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toMatchObject({ code: 'validation_failed' });
-    const badForm = await t.app.inject({
+    const badForm = await browse({
       method: 'POST',
       url: `/api/v1/public/${normal.tt.tenant.slug}/subscriptions`,
       headers: { ...FORM, 'accept-language': 'nl' },
@@ -529,7 +541,7 @@ describe('public double opt-in', () => {
   it('the public sign-up form: Dutch, accessible, honeypot hidden, posting to the subscriptions endpoint; a form post answers a page', async () => {
     const { tt, purposeId } = await setup();
     const slug = tt.tenant.slug;
-    const page = await t.app.inject({ method: 'GET', url: `/api/v1/public/${slug}/subscribe?purpose=${purposeId}&lang=nl` });
+    const page = await browse({ method: 'GET', url: `/api/v1/public/${slug}/subscribe?purpose=${purposeId}&lang=nl` });
     expectPage(
       page,
       200,
@@ -548,13 +560,13 @@ describe('public double opt-in', () => {
     expect(PAGE_CSP).toContain(`'sha256-${createHash('sha256').update(style).digest('base64')}'`);
     expect(PAGE_CSP).toContain("form-action 'self'");
 
-    const missing = await t.app.inject({ method: 'GET', url: `/api/v1/public/${slug}/subscribe?purpose=${newId()}` });
+    const missing = await browse({ method: 'GET', url: `/api/v1/public/${slug}/subscribe?purpose=${newId()}` });
     expectPage(missing, 404, 'en', 'This sign-up form does not exist');
-    expectPage(await t.app.inject({ method: 'GET', url: `/api/v1/public/${slug}/subscribe` }), 404, 'en');
+    expectPage(await browse({ method: 'GET', url: `/api/v1/public/${slug}/subscribe` }), 404, 'en');
 
     // The form's own post: a "check your inbox" page in Dutch, and the mail in Dutch.
     const email = uniqueEmail();
-    const posted = await t.app.inject({
+    const posted = await browse({
       method: 'POST',
       url: `/api/v1/public/${slug}/subscriptions`,
       headers: FORM,
@@ -567,7 +579,7 @@ describe('public double opt-in', () => {
     expect(mail!.text).toContain('Hallo,');
     expect(mail!.text).toContain('We sturen één nieuwsbrief per maand over ons brood.');
     // The link page speaks the sign-up's language, escapes values and names the tenant.
-    const confirm = await t.app.inject({ method: 'GET', url: pathOf(await linkFromOutbox(email)) });
+    const confirm = await browse({ method: 'GET', url: pathOf(await linkFromOutbox(email)) });
     expectPage(confirm, 200, 'nl', 'Bevestig je aanmelding', 'Bakkerij Brood &amp; Zo', 'Bevestigen');
     expect(compact(confirm.body)).not.toContain('Brood & Zo');
   });
@@ -577,7 +589,7 @@ describe('public double opt-in', () => {
     const emails = [uniqueEmail('old'), uniqueEmail('recent'), uniqueEmail('used')];
     for (const email of emails) await signUp(tt.tenant.slug, { email, purposeId });
     const [oldToken, , usedToken] = await Promise.all(emails.map(async (e) => tokenOf(await linkFromOutbox(e))));
-    await t.app.inject({ method: 'POST', url: `/api/v1/public/${tt.tenant.slug}/subscriptions/confirm`, payload: { token: usedToken } });
+    await browse({ method: 'POST', url: `/api/v1/public/${tt.tenant.slug}/subscriptions/confirm`, payload: { token: usedToken } });
     const hash = (token: string) => createHash('sha256').update(token).digest();
     const days = (n: number) => new Date(Date.now() - n * 24 * 3600 * 1000);
     await t.handle.db
@@ -610,7 +622,7 @@ describe('public double opt-in', () => {
     expect(audit).toHaveLength(1);
     expect(JSON.parse(audit[0]!.details)).toMatchObject({ count: 1 });
     // The purged link now reads as unknown.
-    const gone = await t.app.inject({ method: 'GET', url: `/api/v1/public/${tt.tenant.slug}/subscriptions/confirm?token=${oldToken}` });
+    const gone = await browse({ method: 'GET', url: `/api/v1/public/${tt.tenant.slug}/subscriptions/confirm?token=${oldToken}` });
     expectPage(gone, 410, 'en', 'This link does not work');
   });
 
