@@ -143,3 +143,8 @@ export async function latestNoticeVersion(db: Kysely<Database>, tenantId: string
 export async function insertNotice(db: Kysely<Database>, row: Insertable<PrivacyNoticesTable>): Promise<NoticeRow> {
   return db.insertInto('privacy_notices').values(row).returningAll().executeTakeFirstOrThrow();
 }
+
+/** The tenant's slug, for the public sign-up page's address (as identity reads a tenant's name for its mails). */
+export async function tenantSlugOf(db: Kysely<Database>, tenantId: string): Promise<string | undefined> {
+  return (await db.selectFrom('tenants').select('slug').where('id', '=', tenantId).executeTakeFirst())?.slug;
+}

@@ -88,6 +88,9 @@ const PurposeSchema = Type.Object({
   updatedAt: DateTime(),
   hasNotice: Type.Object({ en: Type.Boolean(), nl: Type.Boolean() }),
   notices: Type.Array(NoticeSummarySchema, { description: 'The newest notice version per language' }),
+  signUpPath: Type.Union([Type.String(), Type.Null()], {
+    description: 'On GET /privacy/purposes/{id} of an active consent purpose: the public sign-up page (double opt-in); else null',
+  }),
 });
 const PurposeFields = {
   description: Type.Optional(Type.String({ maxLength: 5_000 })),

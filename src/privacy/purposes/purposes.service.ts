@@ -71,6 +71,8 @@ export interface Purpose {
   hasNotice: Record<Language, boolean>;
   /** The newest notice version per language. */
   notices: NoticeSummary[];
+  /** Where people sign up for an active consent purpose (the public subscribe page), on one purpose's read; else null. */
+  signUpPath: string | null;
 }
 
 export interface PurposeInput {
@@ -137,6 +139,7 @@ function toPurpose(row: repo.PurposeRow, notices: readonly repo.NoticeSummaryRow
     updatedAt: row.updated_at,
     hasNotice: { en: newest.has('en'), nl: newest.has('nl') },
     notices: NOTICE_LANGUAGES.flatMap((l) => (newest.has(l) ? [toSummary(newest.get(l)!)] : [])),
+    signUpPath: null,
   };
 }
 
@@ -264,7 +267,10 @@ async function loadPurpose(db: Kysely<Database>, tenantId: string, id: string): 
 
 export async function getPurpose(db: Kysely<Database>, actor: Authenticated, id: string): Promise<Purpose> {
   await requirePermission(db, actor, 'privacy', 'view');
-  return loadPurpose(db, actor.tenantId, id);
+  const purpose = await loadPurpose(db, actor.tenantId, id);
+  if (purpose.lawfulBasis !== 'consent' || purpose.status !== 'active') return purpose;
+  const slug = await repo.tenantSlugOf(db, actor.tenantId);
+  return { ...purpose, signUpPath: slug ? `/api/v1/public/${slug}/subscribe?purpose=${purpose.id}` : null };
 }
 
 export async function createPurpose(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, input: PurposeInput): Promise<Purpose> {

@@ -73,7 +73,10 @@ describe('purposes', () => {
       ['Newsletter', 'active'],
       ['Billing', 'retired'],
     ]);
-    expect((await s.get(`/api/v1/privacy/purposes/${billing.json().id}`)).json().status).toBe('retired');
+    expect((await s.get(`/api/v1/privacy/purposes/${billing.json().id}`)).json()).toMatchObject({ status: 'retired', signUpPath: null });
+    expect((await s.get(`/api/v1/privacy/purposes/${purpose.id}`)).json().signUpPath).toBe(
+      `/api/v1/public/${s.tt.tenant.slug}/subscribe?purpose=${purpose.id}`,
+    );
 
     const stale = await s.patch(`/api/v1/privacy/purposes/${purpose.id}`, { retentionDays: 365, version: 5 });
     expect(stale.statusCode).toBe(409);

@@ -7,6 +7,8 @@ import { appRoute } from './app-route';
 import { LanguageSwitcher } from './LanguageSwitcher';
 import { navItemsFor } from './nav';
 import { SearchBox } from '../features/search/SearchBox';
+import { DpaBanner } from '../features/privacy/DpaBanner';
+import { usePermissions } from '../components/permissions';
 import { signOut } from './session';
 
 /** The signed-in shell: header, navigation (a drawer behind a burger on phones), main content. */
@@ -17,6 +19,7 @@ export default function AppLayout() {
   const pathname = useRouterState({ select: (state) => state.location.pathname });
   const queryClient = useQueryClient();
   const navigate = useNavigate();
+  const { can } = usePermissions();
 
   const leave = async () => {
     await signOut(queryClient);
@@ -55,7 +58,7 @@ export default function AppLayout() {
       <AppShell.Navbar p="xs" aria-label={t('app.mainNavigation')} component="nav">
         <ScrollArea>
           <Stack gap={2}>
-            {navItemsFor(session.user).map((item) => (
+            {navItemsFor(session.user, can).map((item) => (
               <NavLink
                 key={item.to}
                 component={Link}
@@ -74,6 +77,7 @@ export default function AppLayout() {
         </AppShell.Section>
       </AppShell.Navbar>
       <AppShell.Main id="main" tabIndex={-1}>
+        <DpaBanner isAdmin={session.user.isAdmin} />
         <Outlet />
       </AppShell.Main>
     </AppShell>
