@@ -56,5 +56,15 @@ export const dpaRoute = createRoute({
 
 /** Registered in src/router.ts. Other privacy features add their child routes to this list. */
 export const privacyRoutes = [
-  privacyRoute.addChildren([privacyIndexRoute, purposesRoute, newPurposeRoute, purposeRoute, editPurposeRoute, recordRoute, dpaRoute, ...privacyRequestsRoutes, ...privacyBreachesRoutes]),
+  privacyRoute.addChildren([
+    privacyIndexRoute,
+    purposesRoute,
+    newPurposeRoute,
+    purposeRoute,
+    editPurposeRoute,
+    recordRoute,
+    dpaRoute,
+    ...privacyRequestsRoutes,
+    ...privacyBreachesRoutes,
+  ]),
 ];
