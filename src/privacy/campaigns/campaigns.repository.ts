@@ -17,6 +17,8 @@ export interface AudienceRow {
   subject_id: string;
   owner_id: string;
   owner_group_id: string | null;
+  /** Set while processing is restricted (Art. 18): no campaign mail then. */
+  restricted_at: Date | null;
 }
 
 function campaigns(db: Kysely<Database>, tenantId: string) {
@@ -104,7 +106,7 @@ export async function audienceByIds(
   // Kysely cannot type "either table"; both share these columns.
   return db
     .selectFrom(table as 'contacts')
-    .select(['id', 'subject_id', 'owner_id', 'owner_group_id'])
+    .select(['id', 'subject_id', 'owner_id', 'owner_group_id', 'restricted_at'])
     .where('tenant_id', '=', tenantId)
     .where(sql<boolean>`id = any(${[...ids]}::uuid[])`)
     .where('deleted_at', 'is', null)
@@ -125,7 +127,7 @@ export async function audienceByTag(
 ): Promise<AudienceRow[]> {
   return db
     .selectFrom(table as 'contacts')
-    .select(['id', 'subject_id', 'owner_id', 'owner_group_id'])
+    .select(['id', 'subject_id', 'owner_id', 'owner_group_id', 'restricted_at'])
     .where('tenant_id', '=', tenantId)
     .where('deleted_at', 'is', null)
     .where(taggedWith(table, sql.ref(`${table}.id`), tenantId, tag))

@@ -343,7 +343,9 @@ async function decide(
   return members.map((member) => {
     const record = records.get(`${member.table}:${member.id}`);
     const facts = record ? consent.get(record.subjectId) : undefined;
-    return { member, record, reason: record && facts ? skipReason(purpose, facts) : 'not_visible' };
+    // A restriction of processing (Art. 18) blocks mailing whatever the ledger says.
+    const reason = !record || !facts ? 'not_visible' : member.row?.restricted_at ? 'restricted' : skipReason(purpose, facts);
+    return { member, record, reason };
   });
 }
 

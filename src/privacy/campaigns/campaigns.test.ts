@@ -228,7 +228,7 @@ describe('campaigns', () => {
     expect(again.json().code).toBe('campaign_sent');
   });
 
-  it('mails a non-marketing contract purpose to everyone but who withdrew, and reports no address, unknown people and never-consented', async () => {
+  it('mails a non-marketing contract purpose to everyone but who withdrew, and reports no address, unknown, restricted and never-consented people', async () => {
     const s = await crmSession(t);
     const service = await purpose(s, 'Service notices', { marketing: false, basis: 'contract' });
     const news = await purpose(s, 'Offers', { marketing: true });
@@ -236,7 +236,10 @@ describe('campaigns', () => {
     const gus = await person(s, 'Gus', { tags: ['customers'], email: false });
     const hal = await person(s, 'Hal', { tags: ['customers'] });
     const ivy = await person(s, 'Ivy', { tags: ['customers'], kind: 'leads' });
+    const jan = await person(s, 'Jan', { tags: ['customers'] });
     await consent(s, hal, service, 'withdraw');
+    const restricted = await s.post(`/api/v1/contacts/${jan.id}/restriction`, { reason: 'Contests the accuracy of the data' });
+    expect(restricted.statusCode, restricted.body).toBe(200);
     const unknown = newId();
 
     const make = async (purposeId: string) =>
@@ -260,6 +263,7 @@ describe('campaigns', () => {
         { contactId: unknown, reason: 'not_visible' },
         { contactId: gus.id, reason: 'no_email' },
         { contactId: hal.id, reason: 'objected' },
+        { contactId: jan.id, reason: 'restricted' },
       ],
     });
     await expect.poll(() => smtp.messages.filter(to([fay.email, ivy.email])).length, { timeout: 10_000 }).toBe(2);
@@ -276,6 +280,7 @@ describe('campaigns', () => {
       { contactId: unknown, reason: 'not_visible' },
       { contactId: gus.id, reason: 'no_consent' },
       { contactId: hal.id, reason: 'no_consent' },
+      { contactId: jan.id, reason: 'restricted' },
       { leadId: ivy.id, reason: 'no_consent' },
     ]);
   });
