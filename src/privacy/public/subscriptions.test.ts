@@ -9,6 +9,7 @@ import { startTestSmtpServer, type TestSmtpServer } from '../../../test/smtp.js'
 import { createSmtpTransport, listOutbox, sendDueMail } from '../../mail/mail.service.js';
 import { buildServer } from '../../server.js';
 import { newId } from '../../shared/ids.js';
+import { suspendTenant } from '../../tenants/tenants.service.js';
 import { consentsOf } from '../ledger/consent.service.js';
 import { withdrawalToken } from '../ledger/withdrawal-links.js';
 import { PAGE_CSP } from './pages.js';
@@ -325,6 +326,37 @@ describe('public double opt-in', () => {
     expectPage(multipart, 200, 'en', 'You are unsubscribed');
     const consents = await consentsOf(t.handle.db, t.keyring, tt.tenant.id, lead!.subject_id);
     expect(consents.current[0]?.status).toBe('withdrawn');
+  });
+
+  it('while a tenant is suspended nobody can sign up or confirm, but withdrawing still works', async () => {
+    const { tt, purposeId } = await setup();
+    const slug = tt.tenant.slug;
+    const first = uniqueEmail();
+    await signUp(slug, { email: first, purposeId });
+    const token = tokenOf(await linkFromOutbox(first));
+    await browse({ method: 'POST', url: `/api/v1/public/${slug}/subscriptions/confirm`, payload: { token } });
+    const [lead] = await t.handle.db.selectFrom('leads').select('subject_id').where('tenant_id', '=', tt.tenant.id).execute();
+    const pending = uniqueEmail();
+    await signUp(slug, { email: pending, purposeId });
+    const pendingToken = tokenOf(await linkFromOutbox(pending));
+
+    await suspendTenant(t.handle.db, t.keyring, slug);
+    const later = uniqueEmail();
+    expect((await signUp(slug, { email: later, purposeId })).statusCode).toBe(202);
+    expect(await mailsTo(later)).toEqual([]);
+    const refused = await browse({
+      method: 'POST',
+      url: `/api/v1/public/${slug}/subscriptions/confirm`,
+      headers: FORM,
+      payload: form({ token: pendingToken }),
+    });
+    expectPage(refused, 410, 'en', 'This link does not work');
+    expect(await countRows(tt.tenant.id)).toMatchObject({ leads: 1, events: 1 });
+
+    const withdrawal = withdrawalToken(t.keyring, tt.tenant.id, lead!.subject_id, purposeId);
+    const withdrawn = await browse({ method: 'POST', url: `/api/v1/public/${slug}/unsubscribe?token=${withdrawal}` });
+    expectPage(withdrawn, 200, 'en', 'You are unsubscribed');
+    expect((await consentsOf(t.handle.db, t.keyring, tt.tenant.id, lead!.subject_id)).current[0]?.status).toBe('withdrawn');
   });
 
   it('forged, unknown and expired confirmation tokens change nothing and say so politely', async () => {
