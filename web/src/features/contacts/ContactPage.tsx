@@ -9,6 +9,7 @@ import { LoadError, Loading } from '../../app/RouteStates';
 import { api, data } from '../../api/client';
 import { AccessLog } from '../../components/AccessLog';
 import { ConsentPanel } from '../consents/ConsentPanel';
+import { PersonPrivacyActions, RestrictionBanner } from '../person-privacy/PersonPrivacy';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { usePermissions } from '../../components/permissions';
 import { PersonSummary } from '../../components/PersonSummary';
@@ -134,18 +135,25 @@ export default function ContactPage() {
           )}
         </Stack>
         <Group gap="xs">
-          {can('contacts', 'edit') && (
+          {can('contacts', 'edit') && !record.restricted && (
             <ButtonLink to="/contacts/$contactId/edit" params={{ contactId: record.id }}>
               {t('contacts.edit')}
             </ButtonLink>
           )}
-          {can('contacts', 'delete') && (
+          {can('contacts', 'delete') && !record.restricted && (
             <Button color="red" variant="outline" onClick={confirm.open}>
               {t('contacts.delete')}
             </Button>
           )}
+          <PersonPrivacyActions
+            person={{ kind: 'contacts', id: record.id }}
+            name={name}
+            restricted={record.restricted}
+            onErased={() => void navigate({ to: '/contacts' })}
+          />
         </Group>
       </Group>
+      <RestrictionBanner restricted={record.restricted} />
       <Paper withBorder p="md">
         <Title order={2} size="h4" mb="sm">
           {t('contacts.details')}

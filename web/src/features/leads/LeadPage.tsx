@@ -9,6 +9,7 @@ import { LoadError, Loading } from '../../app/RouteStates';
 import { api, data } from '../../api/client';
 import { AccessLog } from '../../components/AccessLog';
 import { ConsentPanel } from '../consents/ConsentPanel';
+import { PersonPrivacyActions, RestrictionBanner } from '../person-privacy/PersonPrivacy';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { usePermissions } from '../../components/permissions';
 import { PersonSummary } from '../../components/PersonSummary';
@@ -115,21 +116,28 @@ export default function LeadPage() {
           {record.company && <Text c="dimmed">{record.company}</Text>}
         </Stack>
         <Group gap="xs">
-          {!converted && can('contacts', 'create') && can('leads', 'edit') && (
+          {!converted && !record.restricted && can('contacts', 'create') && can('leads', 'edit') && (
             <Button onClick={convert.open}>{t('leads.convert.action')}</Button>
           )}
-          {!converted && can('leads', 'edit') && (
+          {!converted && !record.restricted && can('leads', 'edit') && (
             <ButtonLink to="/leads/$leadId/edit" params={{ leadId: record.id }}>
               {t('leads.edit')}
             </ButtonLink>
           )}
-          {can('leads', 'delete') && (
+          {can('leads', 'delete') && !record.restricted && (
             <Button color="red" variant="outline" onClick={confirm.open}>
               {t('leads.delete')}
             </Button>
           )}
+          <PersonPrivacyActions
+            person={{ kind: 'leads', id: record.id }}
+            name={name}
+            restricted={record.restricted}
+            onErased={() => void navigate({ to: '/leads' })}
+          />
         </Group>
       </Group>
+      <RestrictionBanner restricted={record.restricted} />
       <Paper withBorder p="md">
         <Title order={2} size="h4" mb="sm">
           {t('leads.details')}
