@@ -42,7 +42,7 @@ export function Countdown({
   if (breach.authorityNotifiedAt)
     return (
       <Group gap="xs" wrap="nowrap">
-        <Badge color={breach.notifiedLate ? 'orange.9' : 'green.9'}>
+        <Badge color={breach.notifiedLate ? 'red.9' : 'teal.9'}>
           {t(breach.notifiedLate ? 'privacyBreaches.notifiedLate' : 'privacyBreaches.notified')}
         </Badge>
         <Text size="sm">
@@ -64,7 +64,7 @@ export function Countdown({
   const left = timeLeft(ms);
   return (
     <Group gap="xs" wrap="nowrap">
-      <Text size="sm" fw={600} c={ms < 24 * HOUR ? 'red.9' : 'orange.9'} data-testid="breach-countdown">
+      <Text size="sm" fw={600} c={ms < 24 * HOUR ? 'red.9' : undefined} data-testid="breach-countdown">
         {t('privacyBreaches.timeLeft', left)}
       </Text>
       <Text size="sm" c="dimmed">

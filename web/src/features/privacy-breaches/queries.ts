@@ -10,7 +10,7 @@ export type BreachChanges = NonNullable<paths['/api/v1/privacy/breaches/{id}']['
 export type BreachStatus = Breach['status'];
 
 export const BREACH_STATUSES: readonly BreachStatus[] = ['open', 'contained', 'closed'];
-export const STATUS_COLORS: Record<BreachStatus, string> = { open: 'red.9', contained: 'orange.9', closed: 'gray.7' };
+export const STATUS_COLORS: Record<BreachStatus, string> = { open: 'red.9', contained: 'indigo.8', closed: 'gray.7' };
 
 export const breachKeys = {
   all: ['privacy', 'breaches'] as const,

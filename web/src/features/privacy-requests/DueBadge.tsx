@@ -14,7 +14,7 @@ export function DueDate({ request }: { request: Pick<PrivacyRequest, 'dueAt' | '
       {request.overdue ? (
         <Badge color="red.9">{t('privacyRequests.overdue')}</Badge>
       ) : left === null ? null : (
-        <Text size="sm" c={left <= 7 ? 'orange.9' : 'dimmed'} fw={left <= 7 ? 600 : undefined}>
+        <Text size="sm" c={left <= 7 ? 'red.9' : 'dimmed'} fw={left <= 7 ? 600 : undefined}>
           {left === 0 ? t('privacyRequests.dueToday') : t('privacyRequests.daysLeft', { count: left })}
         </Text>
       )}

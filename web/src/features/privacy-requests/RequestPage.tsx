@@ -83,7 +83,7 @@ export default function RequestPage() {
         </Alert>
       )}
       {r.informPersonOfExtensionBy && open && (
-        <Alert color="yellow" title={t('privacyRequests.fields.extension')}>
+        <Alert variant="outline" color="red.9" title={t('privacyRequests.fields.extension')}>
           {t('privacyRequests.page.informPerson', { date: format.date(r.informPersonOfExtensionBy) })}
         </Alert>
       )}

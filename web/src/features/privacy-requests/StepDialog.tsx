@@ -99,7 +99,7 @@ export function StepDialog({
                 key={form.key('months')}
                 {...form.getInputProps('months')}
               />
-              <Alert color="yellow" title={t('privacyRequests.fields.extension')}>
+              <Alert variant="outline" color="red.9" title={t('privacyRequests.fields.extension')}>
                 {t('privacyRequests.dialogs.tellPerson', { date: firstDue })}
               </Alert>
             </>

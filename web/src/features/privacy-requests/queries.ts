@@ -64,6 +64,6 @@ export const STATUS_COLORS: Record<RequestStatus, string> = {
   received: 'blue.8',
   verified: 'cyan.9',
   in_progress: 'indigo.8',
-  completed: 'green.9',
+  completed: 'teal.9',
   refused: 'gray.7',
 };
