@@ -176,6 +176,13 @@ describe('purposes', () => {
     const blank = await s.post(url, { language: 'en', text: '   ' });
     expect(blank.json().code).toBe('purpose_invalid');
 
+    // A retired purpose takes no new notice; its old ones stay readable.
+    expect((await s.patch(`/api/v1/privacy/purposes/${purpose.id}`, { status: 'retired' })).statusCode).toBe(200);
+    const late = await s.post(url, { language: 'en', text: 'Too late' });
+    expect(late.statusCode).toBe(409);
+    expect(late.json().code).toBe('purpose_retired');
+    expect((await s.get(url)).json().items).toHaveLength(3);
+
     const published = await auditEntries(s, 'action=notice.published');
     expect(published).toHaveLength(3);
     expect(published.map((e) => e.details?.sha256)).toContain(sha(textV2));
