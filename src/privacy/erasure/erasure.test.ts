@@ -123,6 +123,37 @@ describe('erasure', () => {
     expect(JSON.stringify(trail[0])).not.toContain(email);
   });
 
+  it('the public sign-up form does nothing for an erased address, still answering 202', async () => {
+    const s = await crmSession(t);
+    const { contact, email } = await person(s);
+    const purpose = await s.post('/api/v1/privacy/purposes', {
+      name: 'Newsletter',
+      lawfulBasis: 'consent',
+      dataCategories: ['contact details'],
+      retentionDays: 365,
+      marketing: true,
+      notice: { language: 'en', text: 'One newsletter a month.' },
+    });
+    expect(purpose.statusCode, purpose.body).toBe(201);
+    expect((await s.post(`/api/v1/contacts/${contact.id}/erase`, {})).statusCode).toBe(200);
+    const mails = async () =>
+      (await t.handle.db.selectFrom('mail_outbox').select('id').where('tenant_id', '=', s.tt.tenant.id).execute()).length;
+    const before = await mails();
+    const signUp = (address: string) =>
+      t.app.inject({
+        method: 'POST',
+        url: `/api/v1/public/${s.tt.tenant.slug}/subscriptions`,
+        payload: { email: address, purposeId: purpose.json().id },
+      });
+    const refused = await signUp(email);
+    expect(refused.statusCode).toBe(202);
+    expect(await mails()).toBe(before);
+    const accepted = await signUp('someone.new@example.test');
+    expect(accepted.statusCode).toBe(202);
+    expect(accepted.body).toBe(refused.body);
+    expect(await mails()).toBe(before + 1);
+  });
+
   it('erases a lead and the contact it became together, and one in the recycle bin', async () => {
     const s = await crmSession(t);
     const lead = (await s.post('/api/v1/leads', { firstName: 'Lea', lastName: 'Convert', emails: ['lea.convert@example.test'] })).json();

@@ -1,4 +1,5 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { isSuppressed } from '../../crm/common/suppression.js';
 import type { Kysely } from 'kysely';
 import { recordChange, systemActor, type AuditActor } from '../../audit/recorder.js';
 import type { Config } from '../../config.js';
@@ -40,7 +41,8 @@ const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 const NOTICE_IN_MAIL = 600;
 
 /** How a sign-up request ended; for logs and tests, never for the answer (always 202). */
-export type SubscribeOutcome = 'queued' | 'honeypot' | 'throttled' | 'unknown_tenant' | 'unknown_purpose' | 'invalid_address';
+export type SubscribeOutcome =
+  'queued' | 'honeypot' | 'throttled' | 'unknown_tenant' | 'unknown_purpose' | 'invalid_address' | 'suppressed';
 
 export interface SubscribeInput {
   tenantSlug: string;
@@ -114,6 +116,8 @@ export async function subscribe(
   if (!purpose || purpose.status !== 'active' || purpose.lawful_basis !== 'consent') return 'unknown_purpose';
   const notice = await purposes.currentNotice(db, tenant.id, purpose.id, input.language);
   if (!notice) return 'unknown_purpose';
+  // An erased person's address does not come back through the form: nothing is sent, the answer is the same 202.
+  if (await isSuppressed(db, keyring, tenant.id, { emails: [email] })) return 'suppressed';
 
   const token = randomBytes(32).toString('base64url');
   const firstName = input.firstName?.replace(/\s+/g, ' ').trim() || null;
@@ -247,6 +251,8 @@ export async function confirmSignup(
       ? open(key, row.first_name_enc, sealContext(row.tenant_id, row.id, 'first_name')).toString('utf8')
       : null;
 
+    // Erased since the sign-up: the link confirms nothing.
+    if (await isSuppressed(trx, keyring, row.tenant_id, { emails: [email] })) return nothing(tenant, 'unavailable', row.language);
     // Never a duplicate: confirmations of one address wait for each other before they look.
     await repo.lockNumber(trx, addressLock(keyring, row.tenant_id, email));
     const [existing] = await peopleWithEmail(trx, keyring, row.tenant_id, email);
