@@ -1,5 +1,5 @@
-import { Badge, Group, Stack, Table, Text, Title } from '@mantine/core';
-import { useQuery } from '@tanstack/react-query';
+import { Badge, Button, Group, Stack, Table, Text, Title } from '@mantine/core';
+import { useInfiniteQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { Loading, LoadError } from '../../app/RouteStates';
 import { AnchorLink, ButtonLink } from '../../components/links';
@@ -13,7 +13,8 @@ export default function BreachesPage() {
   const { t } = useTranslation();
   const format = useFormat();
   const { can } = usePermissions();
-  const breaches = useQuery(breachesQuery);
+  const breaches = useInfiniteQuery(breachesQuery);
+  const items = breaches.data?.pages.flatMap((page) => page.items) ?? [];
 
   return (
     <Stack>
@@ -26,7 +27,7 @@ export default function BreachesPage() {
         <Loading />
       ) : breaches.isError ? (
         <LoadError error={breaches.error} />
-      ) : breaches.data.items.length === 0 ? (
+      ) : items.length === 0 ? (
         <Text>{t('privacyBreaches.none')}</Text>
       ) : (
         <Table.ScrollContainer minWidth={760}>
@@ -42,7 +43,7 @@ export default function BreachesPage() {
               </Table.Tr>
             </Table.Thead>
             <Table.Tbody>
-              {breaches.data.items.map((breach) => (
+              {items.map((breach) => (
                 <Table.Tr key={breach.id}>
                   <Table.Td>
                     <AnchorLink to="/privacy/breaches/$breachId" params={{ breachId: breach.id }}>
@@ -66,6 +67,13 @@ export default function BreachesPage() {
             </Table.Tbody>
           </Table>
         </Table.ScrollContainer>
+      )}
+      {breaches.hasNextPage && (
+        <Group justify="center">
+          <Button variant="default" loading={breaches.isFetchingNextPage} onClick={() => void breaches.fetchNextPage()}>
+            {t('privacyBreaches.more')}
+          </Button>
+        </Group>
       )}
     </Stack>
   );

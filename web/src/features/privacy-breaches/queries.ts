@@ -1,4 +1,4 @@
-import { queryOptions } from '@tanstack/react-query';
+import { infiniteQueryOptions, queryOptions } from '@tanstack/react-query';
 import { api, data } from '../../api/client';
 import type { paths } from '../../api/schema';
 
@@ -17,9 +17,13 @@ export const breachKeys = {
   one: (id: string) => ['privacy', 'breaches', id] as const,
 };
 
-export const breachesQuery = queryOptions({
-  queryKey: breachKeys.all,
-  queryFn: () => data(api.GET('/api/v1/privacy/breaches', { params: { query: { limit: 200 } } })),
+/** Pages of 100 breaches, newest first; `fetchNextPage` for more. */
+export const breachesQuery = infiniteQueryOptions({
+  queryKey: [...breachKeys.all, 'list'],
+  queryFn: ({ pageParam }) =>
+    data(api.GET('/api/v1/privacy/breaches', { params: { query: { limit: 100, ...(pageParam ? { cursor: pageParam } : {}) } } })),
+  initialPageParam: '',
+  getNextPageParam: (page) => page.nextCursor ?? undefined,
 });
 
 export const breachQuery = (id: string) =>

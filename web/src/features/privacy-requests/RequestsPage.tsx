@@ -1,5 +1,5 @@
-import { Badge, Group, SegmentedControl, Stack, Table, Text, Title } from '@mantine/core';
-import { useQuery } from '@tanstack/react-query';
+import { Badge, Button, Group, SegmentedControl, Stack, Table, Text, Title } from '@mantine/core';
+import { useInfiniteQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Loading, LoadError } from '../../app/RouteStates';
@@ -17,7 +17,8 @@ export default function RequestsPage() {
   const { t } = useTranslation();
   const { can } = usePermissions();
   const [filter, setFilter] = useState<ListFilter>('open');
-  const requests = useQuery(requestsQuery(filter));
+  const requests = useInfiniteQuery(requestsQuery(filter));
+  const items = requests.data?.pages.flatMap((page) => page.items) ?? [];
   const userName = useUserNames();
 
   return (
@@ -42,7 +43,7 @@ export default function RequestsPage() {
         <Loading />
       ) : requests.isError ? (
         <LoadError error={requests.error} />
-      ) : requests.data.items.length === 0 ? (
+      ) : items.length === 0 ? (
         <Text>{t('privacyRequests.none')}</Text>
       ) : (
         <Table.ScrollContainer minWidth={760}>
@@ -59,7 +60,7 @@ export default function RequestsPage() {
               </Table.Tr>
             </Table.Thead>
             <Table.Tbody>
-              {requests.data.items.map((request) => (
+              {items.map((request) => (
                 <Table.Tr key={request.id} data-overdue={request.overdue || undefined}>
                   <Table.Td>
                     <AnchorLink to="/privacy/requests/$requestId" params={{ requestId: request.id }}>
@@ -82,6 +83,13 @@ export default function RequestsPage() {
             </Table.Tbody>
           </Table>
         </Table.ScrollContainer>
+      )}
+      {requests.hasNextPage && (
+        <Group justify="center">
+          <Button variant="default" loading={requests.isFetchingNextPage} onClick={() => void requests.fetchNextPage()}>
+            {t('privacyRequests.more')}
+          </Button>
+        </Group>
       )}
     </Stack>
   );

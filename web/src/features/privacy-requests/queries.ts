@@ -1,4 +1,4 @@
-import { queryOptions } from '@tanstack/react-query';
+import { infiniteQueryOptions, queryOptions } from '@tanstack/react-query';
 import { api, data } from '../../api/client';
 import type { paths } from '../../api/schema';
 
@@ -24,15 +24,24 @@ export const requestKeys = {
   one: (id: string) => ['privacy', 'requests', id] as const,
 };
 
+/** Pages of 100 cases by due date; `fetchNextPage` for more. */
 export const requestsQuery = (filter: ListFilter) =>
-  queryOptions({
+  infiniteQueryOptions({
     queryKey: requestKeys.list(filter),
-    queryFn: () =>
+    queryFn: ({ pageParam }) =>
       data(
         api.GET('/api/v1/privacy/requests', {
-          params: { query: filter === 'overdue' ? { status: 'open', overdue: true, limit: 200 } : { status: filter, limit: 200 } },
+          params: {
+            query: {
+              ...(filter === 'overdue' ? { status: 'open' as const, overdue: true } : { status: filter }),
+              limit: 100,
+              ...(pageParam ? { cursor: pageParam } : {}),
+            },
+          },
         }),
       ),
+    initialPageParam: '',
+    getNextPageParam: (page) => page.nextCursor ?? undefined,
   });
 
 export const requestQuery = (id: string) =>
