@@ -9,6 +9,7 @@ import { openKeys } from './keys/keys.service.js';
 import { startMailSender, type MailSender } from './mail/mail.service.js';
 import { startRecycleBinPurger } from './crm/recycle-bin/purge-job.js';
 import { startRequestReminders } from './privacy/requests/reminders.js';
+import { startRetentionJob } from './privacy/retention/retention.service.js';
 import { startTenantPurger } from './tenants/tenant-purge.js';
 import { startSignupPurger } from './privacy/public/purge-job.js';
 import { startAuditSealer, type AuditSealer } from './audit/sealer.js';
@@ -34,6 +35,7 @@ export async function startApp(config: Config, options: { logger?: false } = {})
   let mailSender: MailSender | undefined;
   let purger: { stop(): Promise<void> } | undefined;
   let requestReminders: { stop(): Promise<void> } | undefined;
+  let retentionJob: { stop(): Promise<void> } | undefined;
   let tenantPurger: { stop(): Promise<void> } | undefined;
   let signupPurger: { stop(): Promise<void> } | undefined;
   let sealer: AuditSealer | undefined;
@@ -41,6 +43,7 @@ export async function startApp(config: Config, options: { logger?: false } = {})
     await mailSender?.stop(); // before the database closes under a batch in flight
     await purger?.stop();
     await requestReminders?.stop();
+    await retentionJob?.stop();
     await tenantPurger?.stop();
     await signupPurger?.stop();
     await sealer?.stop(); // seals what the last requests recorded
@@ -89,6 +92,7 @@ export async function startApp(config: Config, options: { logger?: false } = {})
       publicUrl: config.publicUrl,
       ...config.requestReminders,
     });
+    retentionJob = startRetentionJob({ db: database.db, keyring, log: app.log, ...config.retention });
     tenantPurger = startTenantPurger({ db: database.db, keyring, log: app.log });
     signupPurger = startSignupPurger({ db: database.db, keyring, log: app.log });
     sealer = startAuditSealer({ db: database.db, keyring, log: app.log });

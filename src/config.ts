@@ -54,6 +54,8 @@ export interface Config {
   campaigns: { ratePerMinute: number };
   /** Reminders of data-subject requests to their assignees (privacy/requests): how often the job looks, and how many days before the due date. */
   requestReminders: { everyMs: number; daysBefore: number };
+  /** The retention job (privacy/retention): how often it applies every tenant's retention rules (daily by default). */
+  retention: { everyMs: number };
   mail: {
     /** smtp:// or smtps:// URL; without it mail stays in the outbox for `custodia mail outbox`. */
     smtpUrl: string | undefined;
@@ -269,6 +271,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       everyMs: integer(env, 'CUSTODIA_REQUEST_REMINDER_INTERVAL_MS', 3_600_000, 1000, 24 * 3_600_000),
       daysBefore: integer(env, 'CUSTODIA_REQUEST_REMINDER_DAYS', 7, 1, 28),
     },
+    retention: { everyMs: integer(env, 'CUSTODIA_RETENTION_INTERVAL_MS', 24 * 3_600_000, 60_000, 7 * 24 * 3_600_000) },
     mail: {
       smtpUrl: optionalUrl(env, 'SMTP_URL', ['smtp:', 'smtps:']),
       from: mailbox(env, 'MAIL_FROM', 'Custodia <noreply@localhost>'),

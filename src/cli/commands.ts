@@ -11,6 +11,7 @@ import { reindexUsers } from '../identity/user-crypto.js';
 import { keyStatus, rotateMasterKey, rotateTenantKey } from '../key-lifecycle/rotation.js';
 import { currentCheckpoint, parseCheckpoint, verifyTenant } from '../audit/verify.js';
 import { listDpa, publishDpa } from '../privacy/dpa/dpa.service.js';
+import { runRetentionForSlug } from '../privacy/retention/retention.service.js';
 
 /**
  * Operator commands, callable in two ways with the same result: by the CLI
@@ -148,6 +149,11 @@ export const operatorCommands = {
 
   async 'dpa.list'({ database }: OperatorContext) {
     return listDpa(database.db);
+  },
+
+  /** Applies the tenant's retention rules now (or reports what that would do), recorded as the system. */
+  async 'retention.run'({ database, keyring }: OperatorContext, args: CommandArgs) {
+    return runRetentionForSlug(database.db, keyring, required(args, 'tenant', 'tenant'), { dryRun: args.dryRun === true });
   },
 } satisfies Record<string, (ctx: OperatorContext, args: CommandArgs) => Promise<unknown>>;
 

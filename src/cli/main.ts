@@ -41,6 +41,9 @@ const USAGE = `usage: custodia <command>
                                         publish a data processing agreement text; tenant admins are asked to accept
                                         a new version at their next sign-in; texts are never replaced
   dpa list [--json]                     the published DPA versions and languages, newest first, with their SHA-256
+  retention run --tenant <slug> [--dry-run] [--json]
+                                        apply the tenant's retention rules now (the server does this daily); people under
+                                        a legal hold or restriction are kept; prints the report (counts per rule, never who)
 
 Configuration comes from the environment and .env (see README). With DATABASE_URL
 the command runs on that PostgreSQL server; otherwise on the embedded database in
@@ -118,6 +121,7 @@ function parse(argv: string[]): Parsed | 'help' {
   if (group === 'audit' && ['verify', 'checkpoint'].includes(action ?? ''))
     return { command: `audit.${action}` as CommandName, args, json };
   if (group === 'dpa' && ['publish', 'list'].includes(action ?? '')) return { command: `dpa.${action}` as CommandName, args, json };
+  if (group === 'retention' && action === 'run') return { command: 'retention.run', args, json };
   throw new UsageError(`unknown command "${positionals.join(' ')}"; run custodia --help`);
 }
 
@@ -261,7 +265,28 @@ function render(command: CommandName, result: unknown, json: boolean): string {
   }
   if (command === 'dpa.list') {
     const rows = result as Array<{ version: string; language: string; sha256: string; publishedAt: string; current: boolean }>;
-    return rows.map((r) => `${r.version}  ${r.language}  ${r.publishedAt.slice(0, 10)}  ${r.sha256}${r.current ? '  current' : ''}`).join('\n');
+    return rows
+      .map((r) => `${r.version}  ${r.language}  ${r.publishedAt.slice(0, 10)}  ${r.sha256}${r.current ? '  current' : ''}`)
+      .join('\n');
+  }
+  if (command === 'retention.run') {
+    const r = result as {
+      slug: string;
+      dryRun: boolean;
+      erased: number;
+      anonymized: number;
+      held: number;
+      failed: number;
+      perRule: Array<{ ruleId: string; module: string; action: string; erased: number; anonymized: number; held: number; failed: number }>;
+    };
+    const verb = r.dryRun ? 'would erase' : 'erased';
+    return [
+      `tenant ${r.slug}: retention ${r.dryRun ? 'dry run' : 'run'} ${verb} ${r.erased}, ${r.dryRun ? 'would anonymize' : 'anonymized'} ${r.anonymized}, held ${r.held}, failed ${r.failed}`,
+      ...r.perRule.map(
+        (c) =>
+          `  rule ${c.ruleId} (${c.module}, ${c.action}): ${c.erased + c.anonymized} ${c.action === 'erase' ? 'erased' : 'anonymized'}, ${c.held} held, ${c.failed} failed`,
+      ),
+    ].join('\n');
   }
   if (command === 'tenant.purge') {
     const r = result as { slug: string; rows: number; dryRun: boolean; deleted: Record<string, number> };

@@ -733,7 +733,7 @@ export type PrivacyRequestType = 'access' | 'rectification' | 'erasure' | 'restr
 export type PrivacyRequestStatus = 'received' | 'verified' | 'in_progress' | 'completed' | 'refused';
 export type PrivacyRequestChannel = 'email' | 'letter' | 'phone' | 'web_form' | 'in_person' | 'other';
 export type PrivacyRequestStepAction =
-  'received' | 'verified' | 'started' | 'extended' | 'completed' | 'refused' | 'assigned' | 'noted' | 'reminded';
+  'received' | 'verified' | 'started' | 'extended' | 'completed' | 'refused' | 'assigned' | 'noted' | 'reminded' | 'exported';
 type NullableTime = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 type NullableValue<T> = ColumnType<T | null, T | null | undefined, T | null>;
 
@@ -784,6 +784,24 @@ export interface PrivacyRequestStepsTable {
   details: Json;
   text_enc: NullableValue<Buffer>;
   at: ColumnType<Date, Date | string | undefined, never>;
+}
+
+/** A request filed on the public form, waiting for its person to confirm the address (migration 0023). */
+export interface PublicRequestLinksTable {
+  tenant_id: string;
+  id: string;
+  type: PrivacyRequestType;
+  language: Language;
+  /** The tenant key version the address was sealed under. */
+  key_version: number;
+  /** Null once used: the case holds the address from then on. */
+  email_enc: Buffer | null;
+  /** SHA-256 of the mailed token; the token itself is never stored. */
+  token_hash: Buffer;
+  created_at: CreatedAt;
+  expires_at: ColumnType<Date, Date | string, Date | string>;
+  used_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  request_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export type PrivacyBreachStatus = 'open' | 'contained' | 'closed';
@@ -841,6 +859,64 @@ export interface DpaAcceptancesTable {
   title_enc: Buffer;
   ip_enc: Buffer | null;
   accepted_at: ColumnType<Date, Date | string | undefined, never>;
+}
+
+export type RetentionModule = 'contacts' | 'leads' | 'deals';
+export type RetentionBasis = 'last_activity' | 'created' | 'updated' | 'closed';
+export type RetentionAction = 'erase' | 'anonymize';
+
+/** A retention rule (migration 0022): plain configuration. */
+export interface RetentionRulesTable {
+  tenant_id: string;
+  id: string;
+  module: RetentionModule;
+  after_days: number;
+  based_on: RetentionBasis;
+  action: RetentionAction;
+  created_by: string | null;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+/** A legal hold on a person's subject (migration 0022); reasons sealed under that subject's key. */
+export interface LegalHoldsTable {
+  tenant_id: string;
+  id: string;
+  subject_id: string;
+  person_table: 'contacts' | 'leads';
+  person_id: string;
+  reason_enc: Buffer;
+  placed_by: string | null;
+  placed_at: CreatedAt;
+  released_at: Date | null;
+  released_by: string | null;
+  release_reason_enc: Buffer | null;
+}
+
+export interface RetentionRuleCount {
+  ruleId: string;
+  module: RetentionModule;
+  action: RetentionAction;
+  erased: number;
+  anonymized: number;
+  held: number;
+  failed: number;
+}
+
+/** A retention run (migration 0022): counts and rule ids, never who. */
+export interface RetentionRunsTable {
+  tenant_id: string;
+  id: string;
+  dry_run: boolean;
+  user_id: string | null;
+  started_at: CreatedAt;
+  finished_at: Date | null;
+  status: ColumnType<'running' | 'done' | 'failed', 'running' | 'done' | 'failed' | undefined, 'running' | 'done' | 'failed'>;
+  erased: ColumnType<number, number | undefined, number>;
+  anonymized: ColumnType<number, number | undefined, number>;
+  held: ColumnType<number, number | undefined, number>;
+  failed: ColumnType<number, number | undefined, number>;
+  per_rule: JsonList<RetentionRuleCount>;
 }
 
 /** Keyed hashes of erased people's e-mail addresses and phone numbers (migration 0020): never the values. */
@@ -903,8 +979,12 @@ export interface Database {
   privacy_breaches: PrivacyBreachesTable;
   consent_signups: ConsentSignupsTable;
   subscription_throttles: SubscriptionThrottlesTable;
+  public_request_links: PublicRequestLinksTable;
   campaigns: CampaignsTable;
   campaign_recipients: CampaignRecipientsTable;
+  retention_rules: RetentionRulesTable;
+  legal_holds: LegalHoldsTable;
+  retention_runs: RetentionRunsTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;

@@ -39,7 +39,20 @@ export type PrivacyErrorCode =
   | 'dpa_exists'
   | 'dpa_not_current'
   | 'restriction_unchanged'
-  | 'readmit_invalid';
+  | 'readmit_invalid'
+  | 'retention_rule_invalid'
+  | 'retention_action_unsupported'
+  | 'retention_rule_not_found'
+  | 'legal_hold_invalid'
+  | 'legal_hold_not_found'
+  | 'legal_hold_released'
+  | 'retention_run_in_progress'
+  | 'package_not_applicable'
+  | 'package_not_ready'
+  | 'package_no_person'
+  | 'request_link_invalid'
+  | 'request_link_expired'
+  | 'request_link_used';
 
 const kinds: Record<PrivacyErrorCode, ErrorKind> = {
   request_not_found: 'not_found',
@@ -80,6 +93,19 @@ const kinds: Record<PrivacyErrorCode, ErrorKind> = {
   dpa_not_current: 'conflict',
   restriction_unchanged: 'conflict',
   readmit_invalid: 'invalid',
+  retention_rule_invalid: 'invalid',
+  retention_action_unsupported: 'invalid',
+  retention_rule_not_found: 'not_found',
+  legal_hold_invalid: 'invalid',
+  legal_hold_not_found: 'not_found',
+  legal_hold_released: 'conflict',
+  retention_run_in_progress: 'conflict',
+  package_not_applicable: 'conflict',
+  package_not_ready: 'conflict',
+  package_no_person: 'conflict',
+  request_link_invalid: 'not_found',
+  request_link_expired: 'not_found',
+  request_link_used: 'conflict',
 };
 
 export const PrivacyError = domainErrorClass<PrivacyErrorCode>('PrivacyError', kinds);

@@ -13,6 +13,7 @@ import { registerSubscriptionRoutes } from './public/subscriptions.routes.js';
 import { registerCampaignRoutes } from './campaigns/campaigns.routes.js';
 import { registerErasureRoutes } from './erasure/erasure.routes.js';
 import { registerRestrictionRoutes } from './restriction/restriction.routes.js';
+import { registerRetentionRoutes } from './retention/retention.routes.js';
 
 /** What the privacy area's routes need besides the database and the keys. */
 export type PrivacySettings = Pick<Config, 'publicUrl' | 'subscriptions' | 'campaigns'>;
@@ -30,6 +31,7 @@ const STAFF: PrivacyRegistrar[] = [
   registerCampaignRoutes,
   registerErasureRoutes,
   registerRestrictionRoutes,
+  registerRetentionRoutes,
 ];
 
 /**

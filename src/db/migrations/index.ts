@@ -20,6 +20,8 @@ import * as m0018 from './0018_campaigns.js';
 import * as m0019 from './0019_requests_breaches.js';
 import * as m0020 from './0020_erasure.js';
 import * as m0021 from './0021_restriction.js';
+import * as m0022 from './0022_retention.js';
+import * as m0023 from './0023_public_requests.js';
 
 /** Every migration, in order. Names sort in the order they must run. */
 export const migrations: Record<string, Migration> = {
@@ -44,4 +46,6 @@ export const migrations: Record<string, Migration> = {
   '0019_requests_breaches': m0019,
   '0020_erasure': m0020,
   '0021_restriction': m0021,
+  '0022_retention': m0022,
+  '0023_public_requests': m0023,
 };
