@@ -57,6 +57,8 @@ export async function deletePersonalRows(
   );
   await run('activities', sql`delete from activities where ${t} and subject_id = ${subjectId}`);
   await run('deal_contacts', sql`delete from deal_contacts where ${t} and ${anyOf('contact_id', records.contacts)}`);
+  // That a campaign was sent to them (or skipped them) is about them too.
+  await run('campaign_recipients', sql`delete from campaign_recipients where ${t} and subject_id = ${subjectId}`);
   await allowLedgerDelete(db);
   await run('consent_events', sql`delete from consent_events where ${t} and subject_id = ${subjectId}`);
   return counts;
