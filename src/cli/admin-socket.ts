@@ -12,7 +12,8 @@ import { isCommandName, runOperatorCommand, type CommandArgs, type OperatorConte
  * account can reach it, and it never listens on the network.
  */
 
-const MAX_REQUEST_BYTES = 64 * 1024;
+// A command's arguments, the largest a DPA text of up to 200,000 characters (custodia dpa publish): up to 4 bytes each in UTF-8, JSON-escaped.
+const MAX_REQUEST_BYTES = 2 * 1024 * 1024;
 
 export { adminSocketPath };
 
