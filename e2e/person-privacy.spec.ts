@@ -54,4 +54,22 @@ test('restrict, lift and erase a contact from its page', async ({ page, request,
     data: { firstName: 'Rosa', lastName, emails: [`${lastName.toLowerCase()}@example.test`] },
   });
   expect(again.status()).toBe(409);
+
+  // The suppression list shows how many, never which; re-admitting needs a new lawful basis.
+  await page.getByRole('navigation', { name: 'Main navigation' }).getByRole('link', { name: 'Privacy' }).click();
+  await page.getByRole('link', { name: 'Suppression list' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Suppression list' })).toBeVisible();
+  await expect(page.getByText(`${lastName.toLowerCase()}@example.test`)).toHaveCount(0);
+  await expectNoSeriousA11yViolations(page);
+  await page.getByLabel('E-mail address').fill(`${lastName.toLowerCase()}@example.test`);
+  await page.getByRole('textbox', { name: 'New lawful basis' }).click();
+  await page.getByRole('option', { name: 'Contract' }).click();
+  await page.getByLabel('Reason').fill('Signed a new contract');
+  await page.getByRole('button', { name: 'Re-admit' }).click();
+  await expect(page.getByRole('status').filter({ hasText: '1 entry was removed from the suppression list.' })).toBeVisible();
+  const back = await request.post(`${baseURL}/api/v1/contacts`, {
+    headers,
+    data: { firstName: 'Rosa', lastName, emails: [`${lastName.toLowerCase()}@example.test`] },
+  });
+  expect(back.status()).toBe(201);
 });

@@ -2,6 +2,8 @@ import { createRoute, lazyRouteComponent, redirect } from '@tanstack/react-route
 import { appRoute } from '../../app/app-route';
 import { privacyBreachesRoutes } from '../privacy-breaches/routes';
 import { privacyRequestsRoutes } from '../privacy-requests/routes';
+import { privacyRetentionRoutes } from '../privacy-retention/routes';
+import { privacySuppressionsRoutes } from '../privacy-suppressions/routes';
 
 /** The privacy center: a layout with the section links of sections.ts around each section's page. */
 export const privacyRoute = createRoute({
@@ -66,5 +68,7 @@ export const privacyRoutes = [
     dpaRoute,
     ...privacyRequestsRoutes,
     ...privacyBreachesRoutes,
+    ...privacyRetentionRoutes,
+    ...privacySuppressionsRoutes,
   ]),
 ];

@@ -9,4 +9,6 @@ export const PRIVACY_SECTIONS: ReadonlyArray<{ to: string; label: string }> = [
   { to: '/privacy/dpa', label: 'privacy.sections.dpa' },
   { to: '/privacy/requests', label: 'privacyRequests.section' },
   { to: '/privacy/breaches', label: 'privacyBreaches.section' },
+  { to: '/privacy/retention', label: 'privacyRetention.section' },
+  { to: '/privacy/suppressions', label: 'privacySuppressions.section' },
 ];
