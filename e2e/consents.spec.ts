@@ -102,6 +102,9 @@ test('a consent recorded on a contact shows in the panel with its proof; a withd
   await expect(rows.nth(2)).toContainText('Granted');
   await expectNoSeriousA11yViolations(page);
 
+  // The notifications close by themselves; the picture shows the panel without them.
+  await expect(page.getByText('Consent recorded')).toBeHidden({ timeout: 15_000 });
+  await expect(page.getByText('Withdrawal recorded')).toBeHidden({ timeout: 15_000 });
   await panel.scrollIntoViewIfNeeded();
   mkdirSync(SCREENSHOTS, { recursive: true });
   await panel.screenshot({ path: `${SCREENSHOTS}/consents-en.png` });
