@@ -408,3 +408,44 @@ export async function setAuditRetention(
   });
   return auditSettings(db, actor);
 }
+
+/** One entry of a person's access log, as their access package gives it: the fact, never old or new values. */
+export interface AccessLogEntry {
+  at: Date;
+  actorKind: string;
+  actorUserId: string | null;
+  actorLabel: string | null;
+  action: string;
+  entity: string | null;
+  entityId: string | null;
+  fields: string[];
+}
+
+/**
+ * Every entry naming a data subject, newest first, a page at a time, for the
+ * access package (Art. 15: who accessed their data). The caller decided that
+ * its actor may compile the package; no values or origins are opened.
+ */
+export async function accessLogOfSubject(
+  db: Kysely<Database>,
+  tenantId: string,
+  subjectId: string,
+  after: { at: Date; id: string } | null,
+  limit: number,
+): Promise<{ entries: AccessLogEntry[]; next: { at: Date; id: string } | null }> {
+  const rows = await repo.listEntries(db, tenantId, { subjectId }, after, limit);
+  const last = rows.at(-1);
+  return {
+    entries: rows.map((r) => ({
+      at: r.at,
+      actorKind: r.actor_kind,
+      actorUserId: r.actor_user_id,
+      actorLabel: r.actor_label,
+      action: r.action,
+      entity: r.entity,
+      entityId: r.entity_id,
+      fields: r.fields,
+    })),
+    next: rows.length === limit && last ? { at: last.at, id: last.id } : null,
+  };
+}

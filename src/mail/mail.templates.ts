@@ -24,6 +24,21 @@ export interface MailTemplates {
     overdue: boolean;
     caseUrl: string;
   };
+  /** A request filed on the public request form (privacy/public-requests): the link proves control of the address; its page's button opens the case. */
+  privacy_request_verify: {
+    tenantName: string;
+    type: 'access' | 'rectification' | 'erasure' | 'restriction' | 'objection' | 'portability';
+    confirmUrl: string;
+    expiresDays: number;
+  };
+  /** The receipt of a request opened from the public form: its reference and the date it is due by. */
+  privacy_request_receipt: {
+    tenantName: string;
+    type: 'access' | 'rectification' | 'erasure' | 'restriction' | 'objection' | 'portability';
+    reference: string;
+    receivedDate: string;
+    dueDate: string;
+  };
   /** A public sign-up's double opt-in (privacy/public): the link opens a page whose button confirms; nothing happens without it. */
   consent_confirmation: {
     name: string | null;
@@ -78,6 +93,26 @@ function positiveWhole(n: number): number {
 const minutes = {
   en: (n: number) => `${positiveWhole(n)} ${n === 1 ? 'minute' : 'minutes'}`,
   nl: (n: number) => `${positiveWhole(n)} ${n === 1 ? 'minuut' : 'minuten'}`,
+};
+
+/** What a data-subject request asks for, as a mail names it. */
+const REQUEST_NAMES: Record<Language, Record<MailTemplates['privacy_request_verify']['type'], string>> = {
+  en: {
+    access: 'access to your personal data',
+    rectification: 'correction of your personal data',
+    erasure: 'erasure of your personal data',
+    restriction: 'restriction of the processing of your personal data',
+    objection: 'an end to processing your personal data (objection)',
+    portability: 'a copy of your personal data to take elsewhere',
+  },
+  nl: {
+    access: 'inzage in je persoonsgegevens',
+    rectification: 'correctie van je persoonsgegevens',
+    erasure: 'verwijdering van je persoonsgegevens',
+    restriction: 'beperking van de verwerking van je persoonsgegevens',
+    objection: 'stopzetting van de verwerking van je persoonsgegevens (bezwaar)',
+    portability: 'een kopie van je persoonsgegevens om mee te nemen',
+  },
 };
 
 const days = {
@@ -212,6 +247,46 @@ const templates: { [K in MailTemplateName]: Template<MailTemplates[K]> } = {
         { link: d.inviteUrl },
         `De link werkt één keer en verloopt over ${days.nl(d.expiresDays)}. Is hij verlopen? Vraag ${d.inviterName} dan om een nieuwe uitnodiging.`,
         'Verwachtte je deze uitnodiging niet? Dan kun je deze e-mail negeren: niemand kan zich bij het account aanmelden zolang er geen wachtwoord is gekozen.',
+      ],
+    }),
+  },
+  privacy_request_verify: {
+    en: (d) => ({
+      subject: `Please confirm your request to ${d.tenantName}`,
+      body: [
+        'Hello,',
+        `Someone, hopefully you, asked ${d.tenantName} for ${REQUEST_NAMES.en[d.type]} with this e-mail address. To make sure the request comes from you, open this link and press the Confirm button:`,
+        { link: d.confirmUrl },
+        `The link works once and expires in ${days.en(d.expiresDays)}. Only when you confirm is your request filed; you then get a receipt with the date by which we answer.`,
+        'If you did not ask for this, ignore this e-mail: nothing happens without your confirmation.',
+      ],
+    }),
+    nl: (d) => ({
+      subject: `Graag je verzoek aan ${d.tenantName} bevestigen`,
+      body: [
+        'Hallo,',
+        `Iemand, hopelijk jij, heeft ${d.tenantName} met dit e-mailadres gevraagd om ${REQUEST_NAMES.nl[d.type]}. Om zeker te weten dat het verzoek van jou komt: open deze link en druk op de knop Bevestigen:`,
+        { link: d.confirmUrl },
+        `De link werkt één keer en verloopt over ${days.nl(d.expiresDays)}. Pas als je bevestigt, is je verzoek ingediend; je krijgt dan een ontvangstbevestiging met de datum waarop we uiterlijk antwoorden.`,
+        'Heb je hier niet om gevraagd? Dan kun je deze e-mail negeren: zonder jouw bevestiging gebeurt er niets.',
+      ],
+    }),
+  },
+  privacy_request_receipt: {
+    en: (d) => ({
+      subject: `We received your request (${d.reference})`,
+      body: [
+        'Hello,',
+        `${d.tenantName} received your request for ${REQUEST_NAMES.en[d.type]} on ${d.receivedDate}. Its reference is ${d.reference}; please mention it if you write to us about it.`,
+        `We answer by ${d.dueDate} at the latest. If we need more time because the request is complex, we tell you before that date, with our reasons.`,
+      ],
+    }),
+    nl: (d) => ({
+      subject: `We hebben je verzoek ontvangen (${d.reference})`,
+      body: [
+        'Hallo,',
+        `${d.tenantName} heeft op ${d.receivedDate} je verzoek om ${REQUEST_NAMES.nl[d.type]} ontvangen. Het kenmerk is ${d.reference}; noem dat als je ons erover schrijft.`,
+        `We antwoorden uiterlijk op ${d.dueDate}. Hebben we meer tijd nodig omdat het verzoek ingewikkeld is, dan laten we je dat vóór die datum weten, met de redenen.`,
       ],
     }),
   },

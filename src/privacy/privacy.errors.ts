@@ -40,6 +40,7 @@ export type PrivacyErrorCode =
   | 'dpa_not_current'
   | 'restriction_unchanged'
   | 'readmit_invalid'
+  | 'legal_hold'
   | 'retention_rule_invalid'
   | 'retention_action_unsupported'
   | 'retention_rule_not_found'
@@ -52,7 +53,8 @@ export type PrivacyErrorCode =
   | 'package_no_person'
   | 'request_link_invalid'
   | 'request_link_expired'
-  | 'request_link_used';
+  | 'request_link_used'
+  | 'request_form_not_found';
 
 const kinds: Record<PrivacyErrorCode, ErrorKind> = {
   request_not_found: 'not_found',
@@ -93,6 +95,7 @@ const kinds: Record<PrivacyErrorCode, ErrorKind> = {
   dpa_not_current: 'conflict',
   restriction_unchanged: 'conflict',
   readmit_invalid: 'invalid',
+  legal_hold: 'conflict',
   retention_rule_invalid: 'invalid',
   retention_action_unsupported: 'invalid',
   retention_rule_not_found: 'not_found',
@@ -106,6 +109,7 @@ const kinds: Record<PrivacyErrorCode, ErrorKind> = {
   request_link_invalid: 'not_found',
   request_link_expired: 'not_found',
   request_link_used: 'conflict',
+  request_form_not_found: 'not_found',
 };
 
 export const PrivacyError = domainErrorClass<PrivacyErrorCode>('PrivacyError', kinds);

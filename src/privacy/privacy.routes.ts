@@ -14,6 +14,8 @@ import { registerCampaignRoutes } from './campaigns/campaigns.routes.js';
 import { registerErasureRoutes } from './erasure/erasure.routes.js';
 import { registerRestrictionRoutes } from './restriction/restriction.routes.js';
 import { registerRetentionRoutes } from './retention/retention.routes.js';
+import { registerAccessPackageRoutes } from './access-package/access-package.routes.js';
+import { registerPublicRequestRoutes } from './public-requests/public-requests.routes.js';
 
 /** What the privacy area's routes need besides the database and the keys. */
 export type PrivacySettings = Pick<Config, 'publicUrl' | 'subscriptions' | 'campaigns'>;
@@ -32,6 +34,7 @@ const STAFF: PrivacyRegistrar[] = [
   registerErasureRoutes,
   registerRestrictionRoutes,
   registerRetentionRoutes,
+  registerAccessPackageRoutes,
 ];
 
 /**
@@ -39,7 +42,7 @@ const STAFF: PrivacyRegistrar[] = [
  * (subscribe, confirm, unsubscribe): rate-limited, answering nothing that reveals
  * whether an address is known.
  */
-const PUBLIC: PrivacyRegistrar[] = [registerSubscriptionRoutes];
+const PUBLIC: PrivacyRegistrar[] = [registerSubscriptionRoutes, registerPublicRequestRoutes];
 
 /**
  * The privacy area: staff routes in one encapsulated scope whose single

@@ -22,6 +22,7 @@ import * as m0020 from './0020_erasure.js';
 import * as m0021 from './0021_restriction.js';
 import * as m0022 from './0022_retention.js';
 import * as m0023 from './0023_public_requests.js';
+import * as m0024 from './0024_consent_truncate_guard.js';
 
 /** Every migration, in order. Names sort in the order they must run. */
 export const migrations: Record<string, Migration> = {
@@ -48,4 +49,5 @@ export const migrations: Record<string, Migration> = {
   '0021_restriction': m0021,
   '0022_retention': m0022,
   '0023_public_requests': m0023,
+  '0024_consent_truncate_guard': m0024,
 };

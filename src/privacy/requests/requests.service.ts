@@ -267,6 +267,7 @@ const AUDIT_ACTION: Record<PrivacyRequestStepAction, string> = {
   assigned: 'privacy_request.assigned',
   noted: 'privacy_request.noted',
   reminded: 'privacy_request.reminded',
+  exported: 'privacy_request.exported',
 };
 
 interface StepInput {

@@ -1,0 +1,130 @@
+import { stringify } from 'csv-stringify/sync';
+import { ZipFile } from 'yazl';
+import type { Readable } from 'node:stream';
+import type { AccessPackage } from './access-package.service.js';
+import { summaryHtml } from './summary.js';
+
+// The files of the access package and the zip that carries them. The zip is
+// written as the response is read (yazl streams its output); every file is
+// made from the compiled package one at a time, and nothing touches the disk.
+
+/** A cell a spreadsheet would run as a formula is prefixed with ', as contact exports do. */
+function cell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  const text = value instanceof Date ? value.toISOString() : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+}
+
+function csv(columns: string[], rows: readonly object[]): string {
+  // A BOM, so that spreadsheet programs read UTF-8.
+  return `\uFEFF${stringify([columns, ...rows.map((r) => columns.map((c) => cell((r as Record<string, unknown>)[c])))], {
+    record_delimiter: '\r\n',
+  })}`;
+}
+
+const PERSON_COLUMNS = [
+  'id',
+  'firstName',
+  'lastName',
+  'emails',
+  'phones',
+  'jobTitle',
+  'address',
+  'birthday',
+  'language',
+  'custom',
+  'lawfulBasis',
+  'restricted',
+  'createdAt',
+  'updatedAt',
+  'deletedAt',
+];
+
+const labelled = (list: Array<{ value: string; label: string | null }>) =>
+  list.map((v) => (v.label ? `${v.value} (${v.label})` : v.value)).join('; ');
+
+/** The CSV files, one per record type, in the order the zip lists them. */
+export function csvFiles(pkg: AccessPackage): Array<{ name: string; content: string }> {
+  const people = (list: AccessPackage['contacts']) => list.map((p) => ({ ...p, emails: labelled(p.emails), phones: labelled(p.phones) }));
+  return [
+    { name: 'contacts.csv', content: csv([...PERSON_COLUMNS, 'organizationId'], people(pkg.contacts)) },
+    { name: 'leads.csv', content: csv([...PERSON_COLUMNS, 'company', 'source', 'status'], people(pkg.leads)) },
+    { name: 'organizations.csv', content: csv(['id', 'name', 'domain', 'website'], pkg.organizations) },
+    {
+      name: 'deals.csv',
+      content: csv(
+        ['id', 'title', 'amount', 'currency', 'stage', 'status', 'expectedCloseDate', 'closedAt', 'organizationId', 'createdAt'],
+        pkg.deals,
+      ),
+    },
+    {
+      name: 'activities.csv',
+      content: csv(
+        ['id', 'type', 'subject', 'description', 'dueAt', 'startAt', 'endAt', 'done', 'contactId', 'leadId', 'createdAt'],
+        pkg.activities,
+      ),
+    },
+    { name: 'notes.csv', content: csv(['id', 'body', 'contactId', 'leadId', 'createdAt', 'updatedAt'], pkg.notes) },
+    {
+      name: 'email-messages.csv',
+      content: csv(
+        ['id', 'direction', 'from', 'to', 'subject', 'body', 'sentAt', 'contactId'],
+        pkg.emailMessages.map((m) => ({ ...m, to: m.to.join('; ') })),
+      ),
+    },
+    {
+      name: 'consents.csv',
+      content: csv(
+        ['at', 'purposeId', 'purposeName', 'action', 'source', 'noticeHash', 'ip', 'userAgent', 'recordedBy', 'id'],
+        pkg.consents.events,
+      ),
+    },
+    {
+      name: 'purposes.csv',
+      content: csv(
+        ['id', 'name', 'description', 'lawfulBasis', 'dataCategories', 'recipients', 'transfers', 'retentionDays', 'appliesBecause'],
+        pkg.purposes.map((p) => ({
+          ...p,
+          dataCategories: p.dataCategories.join('; '),
+          recipients: p.recipients.join('; '),
+          transfers: p.transfers.map((t) => `${t.country}: ${t.safeguard}`).join('; '),
+        })),
+      ),
+    },
+    {
+      name: 'access-log.csv',
+      content: csv(
+        ['at', 'action', 'actorKind', 'actorUserId', 'actorLabel', 'entity', 'entityId', 'fields'],
+        pkg.accessLog.map((e) => ({ ...e, fields: e.fields.join('; ') })),
+      ),
+    },
+  ];
+}
+
+/** Every file of the package, in order: the summary, the data, the CSVs. */
+export function packageFileNames(pkg: AccessPackage): string[] {
+  return ['summary.html', 'data.json', ...csvFiles(pkg).map((f) => f.name), 'files/README.txt'];
+}
+
+const FILES_README = {
+  en: 'Files attached to your records are listed here once this system keeps files. None are held now.\n',
+  nl: 'Bestanden bij je gegevens staan hier zodra dit systeem bestanden bewaart. Er zijn er nu geen.\n',
+};
+
+/** The zip, as a stream that is written while it is read. */
+export function packageZip(pkg: AccessPackage): Readable {
+  const zip = new ZipFile();
+  const at = pkg.generatedAt;
+  const add = (name: string, content: string) => zip.addBuffer(Buffer.from(content, 'utf8'), name, { mtime: at, mode: 0o100644 });
+  add('summary.html', summaryHtml(pkg));
+  add('data.json', `${JSON.stringify(pkg, null, 2)}\n`);
+  for (const file of csvFiles(pkg)) add(file.name, file.content);
+  add('files/README.txt', FILES_README[pkg.language]);
+  zip.end();
+  return zip.outputStream as Readable;
+}
+
+/** The zip's file name: the case reference, never the person's name. */
+export function packageFileName(pkg: AccessPackage): string {
+  return `access-package-${pkg.request.reference}.zip`;
+}
