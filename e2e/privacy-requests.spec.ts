@@ -136,3 +136,34 @@ test('a breach is recorded and its 72-hour deadline counts down', async ({ page,
   const register = page.getByRole('table', { name: 'Breaches, the most recently detected first' });
   await expect(register.getByRole('row').filter({ hasText: nature }).getByText('Authority notified')).toBeVisible();
 });
+
+test('a request about a lead found by name links to the lead', async ({ page, request, baseURL, tenant }) => {
+  const lastName = `Requester${randomBytes(3).toString('hex')}`;
+  const login = await request.post(`${baseURL}/api/v1/auth/login`, {
+    data: { tenant: tenant.slug, email: tenant.email, password: tenant.password },
+  });
+  expect(login.ok()).toBe(true);
+  const token = ((await login.json()) as { token: string }).token;
+  const lead = await request.post(`${baseURL}/api/v1/leads`, {
+    headers: { authorization: `Bearer ${token}` },
+    data: { firstName: 'Lotte', lastName, emails: [`${lastName.toLowerCase()}@example.test`] },
+  });
+  expect(lead.ok()).toBe(true);
+  const leadId = ((await lead.json()) as { id: string }).id;
+
+  await signIn(page, tenant);
+  await expect(page.getByRole('navigation', { name: 'Main navigation' })).toBeVisible();
+  await page.goto('/privacy/requests/new');
+  await expect(page.getByRole('heading', { level: 1, name: 'New data-subject request' })).toBeVisible();
+  await page.getByRole('combobox', { name: 'Type' }).click();
+  await page.getByRole('option', { name: 'Erasure' }).click();
+  await page.getByRole('radiogroup', { name: 'Who is the request about?' }).getByText('Lead', { exact: true }).click();
+  await page.getByRole('combobox', { name: 'Search leads by name' }).fill(lastName);
+  await page.getByRole('option', { name: `Lotte ${lastName}` }).click();
+  await expectNoSeriousA11yViolations(page);
+  await page.getByRole('button', { name: 'Open request' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: /^Erasure request R-/ })).toBeVisible();
+  await expect(page.getByText(/^\d+ days left$/)).toBeVisible();
+  await page.getByRole('link', { name: 'Lead', exact: true }).click();
+  await expect(page).toHaveURL(new RegExp(`/leads/${leadId}$`));
+});

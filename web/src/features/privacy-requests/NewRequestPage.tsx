@@ -12,33 +12,38 @@ import { formErrorsOf, problemDetail } from '../../components/problems';
 import { useFormat } from '../../i18n/format';
 import { openRequest, REQUEST_CHANNELS, REQUEST_TYPES, requestKeys, type RequestChannel, type RequestType } from './queries';
 
+type IdentifyBy = 'email' | 'contact' | 'lead';
+
 /** The local date and time of a moment, as a datetime-local input shows it. */
 function localInputValue(moment: Date): string {
   const local = new Date(moment.getTime() - moment.getTimezoneOffset() * 60_000);
   return local.toISOString().slice(0, 16);
 }
 
-/** Opens a case: its type, who it is about (an e-mail address or a contact), when and how it came in. */
+/** Opens a case: its type, who it is about (an e-mail address, a contact or a lead), when and how it came in. */
 export default function NewRequestPage() {
   const { t } = useTranslation();
   const format = useFormat();
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const [message, setMessage] = useState<string | null>(null);
-  const [identifyBy, setIdentifyBy] = useState<'email' | 'contact'>('email');
+  const [identifyBy, setIdentifyBy] = useState<IdentifyBy>('email');
   const [search, setSearch] = useState('');
   const [query] = useDebouncedValue(search.trim(), 250);
-  const contacts = useQuery({
-    queryKey: ['contacts', 'picker', query],
-    queryFn: async () => (await data(api.GET('/api/v1/contacts', { params: { query: { q: query, limit: 10 } } }))).items,
-    enabled: identifyBy === 'contact' && query.length > 0,
+  const people = useQuery({
+    queryKey: [identifyBy, 'picker', query],
+    queryFn: async () =>
+      identifyBy === 'lead'
+        ? (await data(api.GET('/api/v1/leads', { params: { query: { q: query, limit: 10 } } }))).items
+        : (await data(api.GET('/api/v1/contacts', { params: { query: { q: query, limit: 10 } } }))).items,
+    enabled: identifyBy !== 'email' && query.length > 0,
   });
   const form = useForm({
     mode: 'uncontrolled',
     initialValues: {
       type: 'access' as RequestType,
       email: '',
-      contactId: '',
+      personId: '',
       receivedAt: localInputValue(new Date()),
       channel: 'email' as RequestChannel,
       assigneeId: '',
@@ -46,7 +51,7 @@ export default function NewRequestPage() {
     },
     validate: {
       email: (value) => (identifyBy === 'email' && !value.trim() ? t('privacyRequests.form.emailRequired') : null),
-      contactId: (value) => (identifyBy === 'contact' && !value ? t('privacyRequests.form.contactRequired') : null),
+      personId: (value) => (identifyBy !== 'email' && !value ? t('privacyRequests.form.personRequired') : null),
     },
   });
 
@@ -55,7 +60,11 @@ export default function NewRequestPage() {
     try {
       const created = await openRequest({
         type: values.type,
-        ...(identifyBy === 'email' ? { email: values.email.trim() } : { contactId: values.contactId }),
+        ...(identifyBy === 'email'
+          ? { email: values.email.trim() }
+          : identifyBy === 'lead'
+            ? { leadId: values.personId }
+            : { contactId: values.personId }),
         ...(values.receivedAt ? { receivedAt: new Date(values.receivedAt).toISOString() } : {}),
         channel: values.channel,
         ...(values.assigneeId ? { assigneeId: values.assigneeId } : {}),
@@ -65,7 +74,7 @@ export default function NewRequestPage() {
       notify(t('privacyRequests.form.created', { date: format.date(created.dueAt) }));
       await navigate({ to: '/privacy/requests/$requestId', params: { requestId: created.id } });
     } catch (error) {
-      const fields = formErrorsOf(error, ['email', 'contactId', 'receivedAt', 'type', 'channel', 'assigneeId', 'note']);
+      const fields = formErrorsOf(error, ['email', 'receivedAt', 'type', 'channel', 'assigneeId', 'note']);
       form.setErrors(fields);
       if (Object.keys(fields).length === 0) setMessage(problemDetail(error));
     }
@@ -96,10 +105,15 @@ export default function NewRequestPage() {
             <SegmentedControl
               aria-labelledby="identify-by-label"
               value={identifyBy}
-              onChange={(value) => setIdentifyBy(value as 'email' | 'contact')}
+              onChange={(value) => {
+                setIdentifyBy(value as IdentifyBy);
+                setSearch('');
+                form.setFieldValue('personId', '');
+              }}
               data={[
                 { value: 'email', label: t('privacyRequests.form.byEmail') },
                 { value: 'contact', label: t('privacyRequests.form.byContact') },
+                { value: 'lead', label: t('privacyRequests.form.byLead') },
               ]}
             />
           </Stack>
@@ -115,19 +129,19 @@ export default function NewRequestPage() {
             />
           ) : (
             <Select
-              label={t('privacyRequests.form.contactSearch')}
+              label={t(identifyBy === 'lead' ? 'privacyRequests.form.leadSearch' : 'privacyRequests.form.contactSearch')}
               placeholder={t('privacyRequests.form.contactSearchPlaceholder')}
               searchable
               searchValue={search}
               onSearchChange={setSearch}
               filter={({ options }) => options}
-              data={(contacts.data ?? []).map((contact) => ({
-                value: contact.id,
-                label: [contact.firstName, contact.lastName].filter(Boolean).join(' ') || contact.id,
+              data={(people.data ?? []).map((person) => ({
+                value: person.id,
+                label: [person.firstName, person.lastName].filter(Boolean).join(' ') || person.id,
               }))}
               required
-              key={form.key('contactId')}
-              {...form.getInputProps('contactId')}
+              key={`${identifyBy}-${form.key('personId')}`}
+              {...form.getInputProps('personId')}
             />
           )}
           <TextInput
