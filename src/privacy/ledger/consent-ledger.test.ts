@@ -164,15 +164,18 @@ describe('consent ledger', () => {
     const [event] = await recordConsentEvent(t.handle.db, t.keyring, { ...base, purposeId: news, action: 'grant', source: 'staff' });
     // The trigger is there and enabled (tgenabled 'O': fires in the origin role, i.e. always for the app).
     const trigger = await sql<{ tgenabled: string }>`
-      select tgenabled from pg_trigger where tgrelid = 'consent_events'::regclass and tgname = 'consent_events_append_only'`.execute(
+      select tgenabled from pg_trigger
+      where tgrelid = 'consent_events'::regclass and tgname in ('consent_events_append_only', 'consent_events_no_truncate')`.execute(
       t.handle.db,
     );
-    expect(trigger.rows).toEqual([{ tgenabled: 'O' }]);
+    expect(trigger.rows).toEqual([{ tgenabled: 'O' }, { tgenabled: 'O' }]);
     // Past the query builder: plain SQL, with the refusal's SQLSTATE.
     for (const statement of [
       sql`update consent_events set action = 'withdraw' where id = ${event!.id}`,
       sql`update consent_events set ip_enc = null, user_agent_enc = null where tenant_id = ${tt.tenant.id}`,
       sql`delete from consent_events where id = ${event!.id}`,
+      // No row trigger fires on TRUNCATE: a statement trigger of its own refuses it (migration 0024).
+      sql`truncate consent_events`,
     ])
       await expect(statement.execute(t.handle.db)).rejects.toMatchObject({ code: 'P0001' });
     // Another value of the setting does not open it.
