@@ -121,7 +121,7 @@ export function HoldsSection() {
                   </Table.Td>
                   <Table.Td>
                     {hold.active ? (
-                      <Badge color="orange.9">{t('privacyRetention.holds.active')}</Badge>
+                      <Badge color="indigo.8">{t('privacyRetention.holds.active')}</Badge>
                     ) : (
                       <Stack gap={2}>
                         <Badge color="gray.7">{t('privacyRetention.holds.released')}</Badge>
