@@ -26,6 +26,18 @@ export async function recordsOfSubject(
   return { contacts: await of('contacts'), leads: await of('leads') };
 }
 
+/** Whether an unreleased legal hold covers the subject. */
+export async function heldSubject(db: Kysely<Database>, tenantId: string, subjectId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('legal_holds')
+    .select('id')
+    .where('tenant_id', '=', tenantId)
+    .where('subject_id', '=', subjectId)
+    .where('released_at', 'is', null)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 export async function allowLedgerDelete(db: Kysely<Database>): Promise<void> {
   await sql`select set_config('custodia.ledger_delete', 'erase', true)`.execute(db);
 }

@@ -58,6 +58,12 @@ export async function eraseRecords(
   return inTransaction(db, async (trx) => {
     const subjectId = await repo.subjectOfPerson(trx, tenantId, person.table, person.id);
     if (!subjectId) throw new PrivacyError('person_not_found', `no such ${person.table === 'contacts' ? 'contact' : 'lead'}`);
+    // A legal hold keeps the person for a claim (Art. 17(3)(e)): release it, or refuse the request with that reason.
+    if (await repo.heldSubject(trx, tenantId, subjectId))
+      throw new PrivacyError(
+        'legal_hold',
+        'this person is under a legal hold; release the hold before erasing, or refuse the request for legal claims',
+      );
     const records = await repo.recordsOfSubject(trx, tenantId, subjectId);
 
     // Read the values to suppress while the key still opens them.

@@ -167,6 +167,20 @@ describe('erasure', () => {
     expect((await s.post(`/api/v1/contacts/${binned.id}/erase`, {})).json()).toMatchObject({ erased: true });
   });
 
+  it('is refused while a legal hold covers the person, and done once it is released', async () => {
+    const s = await crmSession(t);
+    const { contact } = await person(s);
+    const hold = await s.post('/api/v1/privacy/legal-holds', { contactId: contact.id, reason: 'pending claim about an invoice' });
+    expect(hold.statusCode, hold.body).toBe(201);
+    const refused = await s.post(`/api/v1/contacts/${contact.id}/erase`, {});
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json().code).toBe('legal_hold');
+    expect((await s.get(`/api/v1/contacts/${contact.id}`)).statusCode).toBe(200);
+    const released = await s.post(`/api/v1/privacy/legal-holds/${hold.json().id}/release`, { reason: 'claim settled' });
+    expect(released.statusCode, released.body).toBe(200);
+    expect((await s.post(`/api/v1/contacts/${contact.id}/erase`, {})).statusCode).toBe(200);
+  });
+
   it('is refused to users without the privacy permission and across tenants', async () => {
     const s = await crmSession(t);
     const other = await crmSession(t);
