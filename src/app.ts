@@ -12,6 +12,7 @@ import { startRequestReminders } from './privacy/requests/reminders.js';
 import { startRetentionJob } from './privacy/retention/retention.service.js';
 import { startTenantPurger } from './tenants/tenant-purge.js';
 import { startSignupPurger } from './privacy/public/purge-job.js';
+import { startRequestLinkPurger } from './privacy/public-requests/purge-job.js';
 import { startAuditSealer, type AuditSealer } from './audit/sealer.js';
 import { sealLegacyOrigins } from './audit/security-events.js';
 import { sealLegacyPeople } from './crm/people/person-records.js';
@@ -38,6 +39,7 @@ export async function startApp(config: Config, options: { logger?: false } = {})
   let retentionJob: { stop(): Promise<void> } | undefined;
   let tenantPurger: { stop(): Promise<void> } | undefined;
   let signupPurger: { stop(): Promise<void> } | undefined;
+  let requestLinkPurger: { stop(): Promise<void> } | undefined;
   let sealer: AuditSealer | undefined;
   const cleanUp = async () => {
     await mailSender?.stop(); // before the database closes under a batch in flight
@@ -46,6 +48,7 @@ export async function startApp(config: Config, options: { logger?: false } = {})
     await retentionJob?.stop();
     await tenantPurger?.stop();
     await signupPurger?.stop();
+    await requestLinkPurger?.stop();
     await sealer?.stop(); // seals what the last requests recorded
     await adminSocket?.close();
     await database.close();
@@ -95,6 +98,7 @@ export async function startApp(config: Config, options: { logger?: false } = {})
     retentionJob = startRetentionJob({ db: database.db, keyring, log: app.log, ...config.retention });
     tenantPurger = startTenantPurger({ db: database.db, keyring, log: app.log });
     signupPurger = startSignupPurger({ db: database.db, keyring, log: app.log });
+    requestLinkPurger = startRequestLinkPurger({ db: database.db, log: app.log });
     sealer = startAuditSealer({ db: database.db, keyring, log: app.log });
     if (lock?.holder.socket) {
       adminSocket = await serveAdminSocket(lock.holder.socket, { config, database, keyring }, app.log);

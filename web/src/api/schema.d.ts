@@ -27421,6 +27421,267 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/privacy/requests/{id}/export': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The access/portability package of a verified or in-progress access or portability request: a zip (summary.html, data.json, a CSV per record type), or with Accept: application/json the same content as one JSON document; the delivery is recorded */
+    get: {
+      parameters: {
+        query?: {
+          lang?: 'en' | 'nl';
+        };
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The package */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/zip': string;
+            'application/json': {
+              /** @enum {string} */
+              format: 'custodia-access-package/1';
+              /** Format: date-time */
+              generatedAt: string;
+              /** @enum {unknown} */
+              language: 'en' | 'nl';
+              controller: {
+                name: string;
+              };
+              request: {
+                /** Format: uuid */
+                id: string;
+                reference: string;
+                type: string;
+                /** Format: date-time */
+                receivedAt: string;
+                /** Format: date */
+                dueAt: string;
+              };
+              /** Format: uuid */
+              subjectId: string;
+              /** @description Contact records of the person (every field, opened) */
+              contacts: unknown[];
+              /** @description Lead records of the person */
+              leads: unknown[];
+              /** @description Organizations the person is linked to */
+              organizations: unknown[];
+              /** @description Deals the person takes part in */
+              deals: unknown[];
+              /** @description Activities about the person */
+              activities: unknown[];
+              /** @description Notes about the person */
+              notes: unknown[];
+              /** @description Logged e-mail messages with the person */
+              emailMessages: unknown[];
+              consents: {
+                /** @description The current state per purpose */
+                current: unknown[];
+                objectedToMarketingAt: string | null;
+                /** @description Every consent event with its proof: notice hash, IP address, user agent */
+                events: unknown[];
+              };
+              /** @description The purposes that apply, with lawful basis, recipients, transfers and retention */
+              purposes: unknown[];
+              /** @description The audit trail about the person: who accessed or changed their data, when (no values) */
+              accessLog: unknown[];
+              accessLogTruncated: boolean;
+              /** @description Files attached to their records (none until files exist) */
+              files: unknown[];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/zip': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/zip': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/zip': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/zip': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/zip': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/public/{tenant}/subscriptions': {
     parameters: {
       query?: never;
@@ -27853,6 +28114,334 @@ export interface paths {
           };
         };
         /** @description Nothing was changed: the link is not valid */
+        410: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'text/html': string;
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/public/{tenant}/requests/new': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The tenant's public data-subject request form (an HTML page posting to /requests) */
+    get: {
+      parameters: {
+        query?: {
+          /** @description Page and mail language */
+          lang?: 'en' | 'nl';
+        };
+        header?: never;
+        path: {
+          /** @description The tenant slug */
+          tenant: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The form */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'text/html': string;
+          };
+        };
+        /** @description No such form */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'text/html': string;
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/public/{tenant}/requests': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** File a data-subject request (access, rectification, erasure, restriction, objection, portability) with an e-mail address: always 202, whatever happens, so it reveals nothing; a confirmation link is mailed when the tenant and limits allow */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description The tenant slug */
+          tenant: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** Format: email */
+            email: string;
+            /**
+             * @description The right exercised
+             * @enum {unknown}
+             */
+            type: 'access' | 'rectification' | 'erasure' | 'restriction' | 'objection' | 'portability';
+            /** @description Honeypot: leave empty */
+            website?: string;
+            /** @description Page and mail language */
+            lang?: 'en' | 'nl';
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @enum {string} */
+              status: 'accepted';
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/public/{tenant}/requests/verify': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The page of a request confirmation link: shows the request with a Confirm button; opening it changes nothing */
+    get: {
+      parameters: {
+        query?: {
+          /** @description The token from the e-mailed link */
+          token?: string;
+          /** @description Page and mail language */
+          lang?: 'en' | 'nl';
+        };
+        header?: never;
+        path: {
+          /** @description The tenant slug */
+          tenant: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The confirmation page */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'text/html': string;
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'text/html': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'text/html': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description The link does not work */
+        410: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'text/html': string;
+          };
+        };
+      };
+    };
+    put?: never;
+    /** Confirm a request (the page form posts the token): once only; opens the case as verified by e-mail link and mails a receipt with the due date */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description The tenant slug */
+          tenant: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description The token from the e-mailed link */
+            token?: string;
+            /** @description Page and mail language */
+            lang?: 'en' | 'nl';
+          };
+        };
+      };
+      responses: {
+        /** @description Filed: a thank-you page, or { status, reference, dueAt } for Accept: application/json */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'text/html': string;
+            'application/json': {
+              /** @enum {string} */
+              status: 'opened';
+              reference: string;
+              /** Format: date */
+              dueAt: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Nothing was changed: the link is invalid or expired */
         410: {
           headers: {
             [name: string]: unknown;
