@@ -289,6 +289,9 @@ async function toHold(db: Kysely<Database>, keyring: Keyring, row: repo.HoldRow)
   };
 }
 
+// The schema says 1…max, but lets an overflowing number such as 1e400 through as Infinity.
+const pageSize = (limit: number | undefined, fallback: number, max: number) => Math.min(Math.max(limit ?? fallback, 1), max);
+
 const blank = (value: string | undefined) => value === undefined || value.trim() === '';
 
 /**
@@ -344,7 +347,7 @@ export async function listHolds(
   query: { active?: boolean | undefined; limit?: number | undefined },
 ): Promise<LegalHold[]> {
   await requirePermission(db, actor, 'privacy', 'view');
-  const rows = await repo.listHolds(db, actor.tenantId, { activeOnly: query.active === true, limit: query.limit ?? 200 });
+  const rows = await repo.listHolds(db, actor.tenantId, { activeOnly: query.active === true, limit: pageSize(query.limit, 200, 200) });
   return Promise.all(rows.map((row) => toHold(db, keyring, row)));
 }
 
@@ -533,7 +536,7 @@ export async function runRetentionForSlug(
 
 export async function listRuns(db: Kysely<Database>, actor: Authenticated, query: { limit?: number | undefined }): Promise<RetentionRun[]> {
   await requirePermission(db, actor, 'privacy', 'view');
-  return (await repo.listRuns(db, actor.tenantId, query.limit ?? 20)).map(toRun);
+  return (await repo.listRuns(db, actor.tenantId, pageSize(query.limit, 20, 100))).map(toRun);
 }
 
 // --- the daily job -------------------------------------------------------------------------
