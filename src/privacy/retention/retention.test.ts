@@ -164,6 +164,11 @@ describe('retention', () => {
     await age('leads', converting.id, 400);
     await age('contacts', contactId, 400);
     expect((await s.post('/api/v1/privacy/legal-holds', { contactId, reason: 'Litigation hold' })).statusCode).toBe(201);
+    // An old lead whose contact is recent is one person still in touch: not expired.
+    const oldLead = await lead(s, 'Stillactive');
+    const stillActive = await s.post(`/api/v1/leads/${oldLead.id}/convert`, {});
+    expect(stillActive.statusCode, stillActive.body).toBe(200);
+    await age('leads', oldLead.id, 400);
 
     const report = await run(s, false);
     expect(report).toMatchObject({ erased: 0, held: 2 });
@@ -173,10 +178,13 @@ describe('retention', () => {
         expect.objectContaining({ held: true, heldBy: 'legal_hold' }),
       ]),
     );
+    expect(report.candidates.map((c: { id: string }) => c.id)).not.toContain(oldLead.id);
     for (const [table, id] of [
       ['contacts', restricted.id],
       ['contacts', contactId],
       ['leads', converting.id],
+      ['leads', oldLead.id],
+      ['contacts', stillActive.json().contactId as string],
     ] as const)
       expect(await exists(table, id)).toBe(true);
 
