@@ -15,7 +15,7 @@ import { registerErasureRoutes } from './erasure/erasure.routes.js';
 import { registerRestrictionRoutes } from './restriction/restriction.routes.js';
 import { registerRetentionRoutes } from './retention/retention.routes.js';
 import { registerAccessPackageRoutes } from './access-package/access-package.routes.js';
-import { registerPublicRequestRoutes } from './public-requests/public-requests.routes.js';
+import { registerPublicFormAddressRoute, registerPublicRequestRoutes } from './public-requests/public-requests.routes.js';
 
 /** What the privacy area's routes need besides the database and the keys. */
 export type PrivacySettings = Pick<Config, 'publicUrl' | 'subscriptions' | 'campaigns'>;
@@ -35,6 +35,7 @@ const STAFF: PrivacyRegistrar[] = [
   registerRestrictionRoutes,
   registerRetentionRoutes,
   registerAccessPackageRoutes,
+  registerPublicFormAddressRoute,
 ];
 
 /**

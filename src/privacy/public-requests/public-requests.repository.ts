@@ -40,3 +40,7 @@ export async function purgeLinks(db: Kysely<Database>, before: Date): Promise<nu
   const result = await db.deleteFrom('public_request_links').where('created_at', '<', before).executeTakeFirst();
   return Number(result.numDeletedRows);
 }
+
+export async function tenantSlugOf(db: Kysely<Database>, tenantId: string): Promise<string | undefined> {
+  return (await db.selectFrom('tenants').select('slug').where('id', '=', tenantId).executeTakeFirst())?.slug;
+}

@@ -2,14 +2,23 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { DatabaseHandle } from '../../db/database.js';
+import { actorOf } from '../../http/request-context.js';
 import { ProblemSchema } from '../../http/schemas.js';
 import type { Keyring } from '../../keys/keyring.js';
 import { findActiveTenantBySlug } from '../../tenants/tenants.service.js';
 import { PrivacyError, type PrivacyErrorCode } from '../privacy.errors.js';
+import { Problems } from '../privacy.http.js';
 import { acceptForms, acceptsPage, pageLanguage, sendPage, wantsJson, type PublicPage } from '../public/pages.js';
 import { REQUEST_TYPES } from '../requests/requests.service.js';
 import { checkInboxPage, formProblemPage, linkEndPage, openedPage, requestFormPage, verifyPage } from './public-requests.pages.js';
-import { confirmPublicRequest, fileRequest, linkForToken, type LinkState, type PublicRequestSettings } from './public-requests.service.js';
+import {
+  confirmPublicRequest,
+  fileRequest,
+  linkForToken,
+  publicFormPath,
+  type LinkState,
+  type PublicRequestSettings,
+} from './public-requests.service.js';
 
 // The public request form under /api/v1/public/{tenant}/requests…: no sign-in.
 // Bodies come as JSON or as plain HTML form posts. Browsers (Accept names
@@ -195,4 +204,19 @@ export function registerPublicRequestRoutes(
       },
     );
   });
+}
+
+/** For signed-in staff: where the tenant's public request form is, to link from their website. */
+export function registerPublicFormAddressRoute(server: FastifyInstance, database: DatabaseHandle): void {
+  server.withTypeProvider<TypeBoxTypeProvider>().get(
+    '/api/v1/privacy/requests/public-form',
+    {
+      schema: {
+        tags: ['privacy'],
+        summary: "Where the tenant's public request form is (a path on this server, for the tenant's website to link to)",
+        response: { 200: Type.Object({ path: Type.String({ description: '/api/v1/public/<tenant>/requests/new' }) }), ...Problems },
+      },
+    },
+    async (request) => ({ path: await publicFormPath(database.db, actorOf(request)) }),
+  );
 }

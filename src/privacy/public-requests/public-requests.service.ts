@@ -1,5 +1,6 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { requirePermission } from '../../access/access.service.js';
 import { recordChange, type AuditActor } from '../../audit/recorder.js';
 import type { Config } from '../../config.js';
 import { isSuppressed } from '../../crm/common/suppression.js';
@@ -10,6 +11,7 @@ import { activeTenantKey, recordsSubjectId, sealField, tenantKey } from '../../k
 import { deriveKey, open, seal } from '../../keys/secret-box.js';
 import { MailError } from '../../mail/mail.errors.js';
 import { enqueueMail } from '../../mail/mail.service.js';
+import type { Authenticated } from '../../shared/actor.js';
 import { newId } from '../../shared/ids.js';
 import { findActiveTenantBySlug, type Tenant } from '../../tenants/tenants.service.js';
 import { countAttempt } from '../public/subscriptions.repository.js';
@@ -17,6 +19,13 @@ import { dueDateFor, utcDate } from '../requests/due-date.js';
 import * as requests from '../requests/requests.repository.js';
 import { recordStep, requestReference } from '../requests/requests.service.js';
 import * as repo from './public-requests.repository.js';
+
+/** Where the tenant's public request form is (a path on this server), for staff to publish; privacy `view`. */
+export async function publicFormPath(db: Kysely<Database>, actor: Authenticated): Promise<string> {
+  await requirePermission(db, actor, 'privacy', 'view');
+  const slug = await repo.tenantSlugOf(db, actor.tenantId);
+  return `/api/v1/public/${encodeURIComponent(slug ?? '')}/requests/new`;
+}
 
 /**
  * The public request form (issue 17): a person files a data-subject request

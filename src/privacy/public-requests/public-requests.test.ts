@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { crmSession, type CrmSession } from '../../../test/crm.js';
+import { crmSession, memberSession, type CrmSession } from '../../../test/crm.js';
 import { useTestServer } from '../../../test/server.js';
 import { startTestSmtpServer, type TestSmtpServer } from '../../../test/smtp.js';
 import { addSuppressions } from '../../crm/common/suppression.js';
@@ -276,5 +276,14 @@ describe('the public request form', () => {
     const unknown = await browse({ method: 'GET', url: '/api/v1/public/no-such-tenant/requests/new' });
     expectPage(unknown, 404, 'en', 'This request form does not exist');
     expect(await casesOf(s.tt.tenant.id)).toHaveLength(0);
+  });
+
+  it('tells staff with privacy view where the form is; others get 403', async () => {
+    const s = await crmSession(t);
+    const res = await s.get('/api/v1/privacy/requests/public-form');
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toEqual({ path: `/api/v1/public/${s.tt.tenant.slug}/requests/new` });
+    const rep = await memberSession(t, s);
+    expect((await rep.get('/api/v1/privacy/requests/public-form')).statusCode).toBe(403);
   });
 });
