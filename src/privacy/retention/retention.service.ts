@@ -469,6 +469,12 @@ export async function runForTenant(
           } catch (error) {
             // Erased meanwhile (another node, a privacy officer): nothing left to do.
             if (error instanceof PrivacyError && error.code === 'person_not_found') continue;
+            // Put on hold since the candidates were found: the erasure refused, the person is kept.
+            if (error instanceof PrivacyError && error.code === 'legal_hold') {
+              count.held++;
+              totals.held++;
+              continue;
+            }
             count.failed++;
             totals.failed++;
             options.log?.error(
