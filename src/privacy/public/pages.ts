@@ -69,7 +69,7 @@ h2{font-size:1.125rem;margin:1.25rem 0 .5rem}
 .notice p{margin:.5rem 0}
 .notice{border-left:4px solid #a8a29e;padding:.25rem 0 .25rem 1rem;margin:1rem 0;color:#292524}
 label{display:block;font-weight:600;margin:.75rem 0 .25rem}
-input[type=email],input[type=text]{box-sizing:border-box;width:100%;font:inherit;padding:.5rem;border:1px solid #57534e;border-radius:.25rem}
+input[type=email],input[type=text],select{box-sizing:border-box;width:100%;font:inherit;padding:.5rem;border:1px solid #57534e;border-radius:.25rem;background:#fff;color:inherit}
 button{font:inherit;font-weight:600;margin-top:1rem;padding:.6rem 1.2rem;border:0;border-radius:.25rem;background:#1d4ed8;color:#fff;cursor:pointer}
 button:hover{background:#1e40af}
 a{color:#1d4ed8}

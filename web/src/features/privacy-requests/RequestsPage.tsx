@@ -6,6 +6,7 @@ import { Loading, LoadError } from '../../app/RouteStates';
 import { AnchorLink, ButtonLink } from '../../components/links';
 import { usePermissions } from '../../components/permissions';
 import { useUserNames } from '../../components/Pickers';
+import { PublicFormAddress } from '../privacy-export/PublicFormAddress';
 import { DueDate } from './DueBadge';
 import { PersonLink } from './PersonLink';
 import { requestsQuery, STATUS_COLORS, type ListFilter } from './queries';
@@ -28,6 +29,7 @@ export default function RequestsPage() {
         {can('privacy', 'edit') && <ButtonLink to="/privacy/requests/new">{t('privacyRequests.new')}</ButtonLink>}
       </Group>
       <Text size="sm">{t('privacyRequests.intro')}</Text>
+      <PublicFormAddress />
       <Group gap="xs">
         <Text size="sm" id="requests-filter-label">
           {t('privacyRequests.filter')}
