@@ -62,7 +62,7 @@ test('restrict, lift and erase a contact from its page', async ({ page, request,
   await expect(page.getByText(`${lastName.toLowerCase()}@example.test`)).toHaveCount(0);
   await expectNoSeriousA11yViolations(page);
   await page.getByLabel('E-mail address').fill(`${lastName.toLowerCase()}@example.test`);
-  await page.getByRole('textbox', { name: 'New lawful basis' }).click();
+  await page.getByRole('combobox', { name: 'New lawful basis' }).click();
   await page.getByRole('option', { name: 'Contract' }).click();
   await page.getByLabel('Reason').fill('Signed a new contract');
   await page.getByRole('button', { name: 'Re-admit' }).click();
@@ -72,4 +72,36 @@ test('restrict, lift and erase a contact from its page', async ({ page, request,
     data: { firstName: 'Rosa', lastName, emails: [`${lastName.toLowerCase()}@example.test`] },
   });
   expect(back.status()).toBe(201);
+});
+
+test('an erasure request is carried out from its case page', async ({ page, request, baseURL, tenant }) => {
+  const lastName = `Case${randomBytes(4)
+    .toString('hex')
+    .replace(/\d/g, (d) => 'qwrtypsdfg'[Number(d)]!)}`;
+  const login = await request.post(`${baseURL}/api/v1/auth/login`, {
+    data: { tenant: tenant.slug, email: tenant.email, password: tenant.password },
+  });
+  const headers = { authorization: `Bearer ${((await login.json()) as { token: string }).token}` };
+  const contact = (await (await request.post(`${baseURL}/api/v1/contacts`, { headers, data: { firstName: 'Erik', lastName } })).json()) as {
+    id: string;
+  };
+  const opened = await request.post(`${baseURL}/api/v1/privacy/requests`, { headers, data: { type: 'erasure', contactId: contact.id } });
+  expect(opened.status()).toBe(201);
+  const { id } = (await opened.json()) as { id: string };
+  expect((await request.post(`${baseURL}/api/v1/privacy/requests/${id}/verify`, { headers, data: { method: 'id_document' } })).ok()).toBe(
+    true,
+  );
+
+  await signIn(page, tenant);
+  await page.goto(`/privacy/requests/${id}`);
+  await expect(page.getByText(`This is an erasure request: erase Erik ${lastName} here`)).toBeVisible();
+  await page.getByRole('button', { name: 'Erase person' }).click();
+  await page
+    .getByRole('dialog', { name: `Erase Erik ${lastName}` })
+    .getByRole('button', { name: 'Erase for good' })
+    .click();
+  await expect(page.getByText('The person of this request no longer exists')).toBeVisible();
+  expect((await request.get(`${baseURL}/api/v1/contacts/${contact.id}`, { headers })).status()).toBe(404);
+  const trail = await request.get(`${baseURL}/api/v1/audit?action=person.erased&entity=contacts&entityId=${contact.id}`, { headers });
+  expect(((await trail.json()) as { items: Array<{ details: { requestId: string } }> }).items[0]?.details.requestId).toBe(id);
 });

@@ -29,11 +29,16 @@ export function PersonPrivacyActions({
   name,
   restricted,
   onErased,
+  requestId,
+  show = ['restrict', 'erase'],
 }: {
   person: PrivacyPerson;
   name: string;
   restricted: boolean | undefined;
   onErased: () => void;
+  /** The data-subject request this is done for: recorded with the erasure or restriction. */
+  requestId?: string;
+  show?: ReadonlyArray<'restrict' | 'erase'>;
 }) {
   const { t } = useTranslation();
   const { can } = usePermissions();
@@ -42,8 +47,8 @@ export function PersonPrivacyActions({
   const [reason, setReason] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const mayRestrict = can('privacy', 'edit');
-  const mayErase = can('privacy', 'delete');
+  const mayRestrict = can('privacy', 'edit') && show.includes('restrict');
+  const mayErase = can('privacy', 'delete') && show.includes('erase');
   if (!mayRestrict && !mayErase) return null;
 
   const close = () => {
@@ -59,8 +64,8 @@ export function PersonPrivacyActions({
       if (dialog === 'erase') {
         await data(
           person.kind === 'contacts'
-            ? api.POST('/api/v1/contacts/{id}/erase', { ...params, body: {} })
-            : api.POST('/api/v1/leads/{id}/erase', { ...params, body: {} }),
+            ? api.POST('/api/v1/contacts/{id}/erase', { ...params, body: requestId ? { requestId } : {} })
+            : api.POST('/api/v1/leads/{id}/erase', { ...params, body: requestId ? { requestId } : {} }),
         );
         await queryClient.invalidateQueries({ queryKey: [person.kind] });
         notify(t('personPrivacy.erased'), 'green');
@@ -69,11 +74,12 @@ export function PersonPrivacyActions({
         return;
       }
       const body = { reason: reason.trim() };
+      const restrictBody = requestId ? { ...body, requestId } : body;
       if (dialog === 'restrict')
         await data(
           person.kind === 'contacts'
-            ? api.POST('/api/v1/contacts/{id}/restriction', { ...params, body })
-            : api.POST('/api/v1/leads/{id}/restriction', { ...params, body }),
+            ? api.POST('/api/v1/contacts/{id}/restriction', { ...params, body: restrictBody })
+            : api.POST('/api/v1/leads/{id}/restriction', { ...params, body: restrictBody }),
         );
       else
         await data(

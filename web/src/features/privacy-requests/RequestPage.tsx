@@ -1,4 +1,6 @@
 import { Alert, Badge, Button, Card, Group, Select, SimpleGrid, Stack, Text, Textarea, Timeline, Title } from '@mantine/core';
+import { CaseActions } from '../person-privacy/CaseActions';
+import { DownloadPackage } from '../privacy-export/DownloadPackage';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -109,6 +111,8 @@ export default function RequestPage() {
         </SimpleGrid>
       </Card>
 
+      {mayEdit && <CaseActions request={r} />}
+      <DownloadPackage request={r} />
       {mayEdit && (
         <section aria-labelledby="request-steps">
           <Title order={2} size="h3" id="request-steps" mb="xs">
