@@ -1,6 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
 import { ZipFile } from 'yazl';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { AccessPackage } from './access-package.service.js';
 import { summaryHtml } from './summary.js';
 
@@ -15,11 +15,10 @@ function cell(value: unknown): string {
   return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
 }
 
-function csv(columns: string[], rows: readonly object[]): string {
-  // A BOM, so that spreadsheet programs read UTF-8.
-  return `\uFEFF${stringify([columns, ...rows.map((r) => columns.map((c) => cell((r as Record<string, unknown>)[c])))], {
-    record_delimiter: '\r\n',
-  })}`;
+/** A CSV file, a line at a time (UTF-8 with a BOM, so that spreadsheet programs read it as such). */
+function* csv(columns: string[], rows: readonly object[]): Generator<string> {
+  yield `\uFEFF${stringify([columns], { record_delimiter: '\r\n' })}`;
+  for (const row of rows) yield stringify([columns.map((c) => cell((row as Record<string, unknown>)[c]))], { record_delimiter: '\r\n' });
 }
 
 const PERSON_COLUMNS = [
@@ -44,7 +43,7 @@ const labelled = (list: Array<{ value: string; label: string | null }>) =>
   list.map((v) => (v.label ? `${v.value} (${v.label})` : v.value)).join('; ');
 
 /** The CSV files, one per record type, in the order the zip lists them. */
-export function csvFiles(pkg: AccessPackage): Array<{ name: string; content: string }> {
+export function csvFiles(pkg: AccessPackage): Array<{ name: string; content: Iterable<string> }> {
   const people = (list: AccessPackage['contacts']) => list.map((p) => ({ ...p, emails: labelled(p.emails), phones: labelled(p.phones) }));
   return [
     { name: 'contacts.csv', content: csv([...PERSON_COLUMNS, 'organizationId'], people(pkg.contacts)) },
@@ -101,25 +100,25 @@ export function csvFiles(pkg: AccessPackage): Array<{ name: string; content: str
   ];
 }
 
-/** Every file of the package, in order: the summary, the data, the CSVs. */
-export function packageFileNames(pkg: AccessPackage): string[] {
-  return ['summary.html', 'data.json', ...csvFiles(pkg).map((f) => f.name), 'files/README.txt'];
-}
-
 const FILES_README = {
   en: 'Files attached to your records are listed here once this system keeps files. None are held now.\n',
   nl: 'Bestanden bij je gegevens staan hier zodra dit systeem bestanden bewaart. Er zijn er nu geen.\n',
 };
 
-/** The zip, as a stream that is written while it is read. */
+/**
+ * The zip, as a stream that is written while it is read: each file is made
+ * only when the zip reaches it (its CSV a row at a time), so no more than one
+ * file's text exists at once besides the compiled package.
+ */
 export function packageZip(pkg: AccessPackage): Readable {
   const zip = new ZipFile();
-  const at = pkg.generatedAt;
-  const add = (name: string, content: string) => zip.addBuffer(Buffer.from(content, 'utf8'), name, { mtime: at, mode: 0o100644 });
-  add('summary.html', summaryHtml(pkg));
-  add('data.json', `${JSON.stringify(pkg, null, 2)}\n`);
-  for (const file of csvFiles(pkg)) add(file.name, file.content);
-  add('files/README.txt', FILES_README[pkg.language]);
+  const options = { mtime: pkg.generatedAt, mode: 0o100644 };
+  const add = (name: string, content: () => Iterable<string>) =>
+    zip.addReadStreamLazy(name, options, (done) => done(null, Readable.from(content(), { objectMode: false })));
+  add('summary.html', () => [summaryHtml(pkg)]);
+  add('data.json', () => [`${JSON.stringify(pkg, null, 2)}\n`]);
+  for (const file of csvFiles(pkg)) add(file.name, () => file.content);
+  add('files/README.txt', () => [FILES_README[pkg.language]]);
   zip.end();
   return zip.outputStream as Readable;
 }
