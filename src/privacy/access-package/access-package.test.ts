@@ -157,6 +157,8 @@ describe('the access package', () => {
 
   it('as a zip streams summary.html, data.json and a CSV per record type, and its delivery is recorded', async () => {
     const f = await fixture('portability');
+    // A cell a spreadsheet would run as a formula is defused.
+    expect((await f.s.post('/api/v1/notes', { body: '=HYPERLINK("https://evil.example")', contactId: f.contactId })).statusCode).toBe(201);
     const res = await exportOf(f.s, f.requestId);
     expect(res.statusCode, res.body).toBe(200);
     expect(res.headers['content-type']).toBe('application/zip');
@@ -181,14 +183,17 @@ describe('the access package', () => {
       'files/README.txt',
     ]);
     const data = JSON.parse(files.get('data.json')!.toString('utf8'));
-    expect(data.notes[0].body).toBe('Prefers <b>sourdough</b> & rye');
+    expect(data.notes.map((n: { body: string }) => n.body)).toContain('Prefers <b>sourdough</b> & rye');
     const summary = files.get('summary.html')!.toString('utf8');
     expect(summary).toContain('<html lang="en">');
     expect(summary).toContain('Prefers &lt;b&gt;sourdough&lt;/b&gt; &amp; rye');
     expect(summary).not.toContain('<b>sourdough');
     expect(summary).not.toContain('<script');
     expect(summary).toContain(f.email);
-    expect(files.get('notes.csv')!.toString('utf8')).toContain('Prefers <b>sourdough</b> & rye');
+    const notesCsv = files.get('notes.csv')!.toString('utf8');
+    expect(notesCsv.startsWith('\uFEFFid,body,contactId')).toBe(true);
+    expect(notesCsv).toContain('Prefers <b>sourdough</b> & rye');
+    expect(notesCsv).toContain(`"'=HYPERLINK(""https://evil.example"")"`);
     expect(files.get('consents.csv')!.toString('utf8')).toContain('Bread newsletter');
     expect(files.get('access-log.csv')!.toString('utf8')).toContain('contact.read');
 
@@ -199,7 +204,7 @@ describe('the access package', () => {
     const detail = (await f.s.get(`/api/v1/privacy/requests/${f.requestId}`)).json();
     const exported = detail.steps.filter((step: { action: string }) => step.action === 'exported');
     expect(exported).toHaveLength(2);
-    expect(exported[0].details).toMatchObject({ format: 'zip', notes: 1, consentEvents: 1 });
+    expect(exported[0].details).toMatchObject({ format: 'zip', notes: 2, consentEvents: 1, contacts: 1 });
     const audit = await t.handle.db
       .selectFrom('audit_entries')
       .select(['subject_ids', 'details'])
@@ -209,6 +214,46 @@ describe('the access package', () => {
     expect(audit).toHaveLength(2);
     expect(audit[0]!.subject_ids).toEqual([f.subjectId]);
     expect(audit[0]!.details).not.toContain(f.email);
+  });
+
+  it('holds their organization, deals, activities and logged e-mails, and the lead they were before', async () => {
+    const s = await crmSession(t);
+    const email = address('jan');
+    const lead = await s.post('/api/v1/leads', { firstName: 'Jan', lastName: 'Bakker', emails: [email], company: 'Bakkerij Jan' });
+    expect(lead.statusCode, lead.body).toBe(201);
+    const converted = await s.post(`/api/v1/leads/${lead.json<{ id: string }>().id}/convert`, {
+      deal: { title: 'Ovens', amount: 900000, currency: 'EUR' },
+    });
+    expect(converted.statusCode, converted.body).toBe(200);
+    const { contactId } = converted.json<{ contactId: string }>();
+    const deal = await s.post('/api/v1/deals', { title: 'Flour supply', amount: 125000, currency: 'EUR', contactIds: [contactId] });
+    expect(deal.statusCode, deal.body).toBe(201);
+    const activity = await s.post('/api/v1/activities', { type: 'call', subject: 'Call back', description: 'About the rye', contactId });
+    expect(activity.statusCode, activity.body).toBe(201);
+    const mail = await s.post('/api/v1/email-messages', {
+      direction: 'inbound',
+      from: email,
+      to: ['sales@example.test'],
+      subject: 'Question about flour',
+      body: 'Do you deliver on Sundays?',
+      contactId,
+    });
+    expect(mail.statusCode, mail.body).toBe(201);
+    const opened = (await s.post('/api/v1/privacy/requests', { type: 'access', email })).json<{ id: string; contactId: string }>();
+    expect(opened.contactId).toBe(contactId);
+    await s.post(`/api/v1/privacy/requests/${opened.id}/verify`, { method: 'email_link' });
+    await s.post(`/api/v1/privacy/requests/${opened.id}/start`, {});
+
+    const pkg = (await exportOf(s, opened.id, 'application/json')).json();
+    expect(pkg.contacts).toHaveLength(1);
+    expect(pkg.leads).toEqual([expect.objectContaining({ firstName: 'Jan', company: 'Bakkerij Jan', status: 'converted' })]);
+    expect(pkg.deals.map((d: { title: string }) => d.title).sort()).toEqual(['Flour supply', 'Ovens']);
+    expect(pkg.deals.find((d: { title: string }) => d.title === 'Flour supply')).toMatchObject({ amount: 125000, currency: 'EUR' });
+    expect(pkg.activities).toEqual([expect.objectContaining({ subject: 'Call back', description: 'About the rye', type: 'call' })]);
+    expect(pkg.emailMessages).toEqual([
+      expect.objectContaining({ from: email, subject: 'Question about flour', body: 'Do you deliver on Sundays?' }),
+    ]);
+    expect(pkg.organizations.map((o: { name: string }) => o.name)).toContain('Bakkerij Jan');
   });
 
   it('is compiled with the person’s key, not the officer’s reach, and returned as a stream', async () => {
