@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { assertSubjectUnrestricted, recordingBlocked } from '../common/restriction.js';
 import { AccessError } from '../../access/access.errors.js';
 import { accessOf, assertWritable, redact, requirePermission } from '../../access/access.service.js';
 import type { Access } from '../../access/policy.js';
@@ -273,37 +274,40 @@ export async function createActivity(
     end_at: dateTime(input.endAt, 'endAt'),
   };
   checkTimes(times);
-  return inTransaction(db, async (trx) => {
-    const links = await linksOf(trx, keyring, actor, input);
-    const id = newId();
-    const row = await repo.insertActivity(trx, actor.tenantId, {
-      id,
-      type,
-      subject,
-      ...times,
-      ...links,
-      description_enc: text === null ? null : await sealField(trx, keyring, ref(actor.tenantId, id, links.subject_id), text),
-      done: input.done ?? false,
-      done_at: input.done ? new Date() : null,
-      assignee_id: await userOf(trx, actor, input.assigneeId, 'assigneeId'),
-      owner_id: await userOf(trx, actor, input.ownerId, 'ownerId'),
-      owner_group_id: ownerGroupOf(access, input.ownerGroupId),
-      custom: await plainCustomValues(trx, actor.tenantId, 'activities', {}, input.custom),
-    });
-    const created = await toActivityOpened(trx, keyring, row);
-    const { fields, values } = changesBetween(null, created);
-    await recordChange(trx, keyring, {
-      tenantId: actor.tenantId,
-      actor: auditActorOf(actor),
-      action: 'activity.created',
-      entity: 'activities',
-      entityId: id,
-      subjectIds: aboutPeople(row),
-      fields,
-      values: { subjectId: row.subject_id, data: values },
-    });
-    return redact(access, 'activities', created);
-  });
+  return recordingBlocked(db, keyring, actor, { table: 'activities', id: null }, 'activity', () =>
+    inTransaction(db, async (trx) => {
+      const links = await linksOf(trx, keyring, actor, input);
+      if (links.contact_id || links.lead_id) await assertSubjectUnrestricted(trx, actor.tenantId, links.subject_id);
+      const id = newId();
+      const row = await repo.insertActivity(trx, actor.tenantId, {
+        id,
+        type,
+        subject,
+        ...times,
+        ...links,
+        description_enc: text === null ? null : await sealField(trx, keyring, ref(actor.tenantId, id, links.subject_id), text),
+        done: input.done ?? false,
+        done_at: input.done ? new Date() : null,
+        assignee_id: await userOf(trx, actor, input.assigneeId, 'assigneeId'),
+        owner_id: await userOf(trx, actor, input.ownerId, 'ownerId'),
+        owner_group_id: ownerGroupOf(access, input.ownerGroupId),
+        custom: await plainCustomValues(trx, actor.tenantId, 'activities', {}, input.custom),
+      });
+      const created = await toActivityOpened(trx, keyring, row);
+      const { fields, values } = changesBetween(null, created);
+      await recordChange(trx, keyring, {
+        tenantId: actor.tenantId,
+        actor: auditActorOf(actor),
+        action: 'activity.created',
+        entity: 'activities',
+        entityId: id,
+        subjectIds: aboutPeople(row),
+        fields,
+        values: { subjectId: row.subject_id, data: values },
+      });
+      return redact(access, 'activities', created);
+    }),
+  );
 }
 
 export async function getActivity(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, id: string): Promise<Activity> {
@@ -410,66 +414,73 @@ export async function updateActivity(
   input: ActivityInput & { version?: number },
   ifMatch?: number,
 ): Promise<Activity> {
-  return inTransaction(db, async (trx) => {
-    const { row, access } = await activityRow(trx, actor, id, 'edit');
-    assertWritable(access, 'activities', input);
-    const expected = ifMatch ?? input.version ?? row.version;
-    const links = await linksOf(trx, keyring, actor, input, row);
-    const before = await toActivityOpened(trx, keyring, row);
-    const text = input.description !== undefined ? descriptionText(input.description) : before.description;
-    const times = {
-      due_at: input.dueAt !== undefined ? dateTime(input.dueAt, 'dueAt') : row.due_at,
-      start_at: input.startAt !== undefined ? dateTime(input.startAt, 'startAt') : row.start_at,
-      end_at: input.endAt !== undefined ? dateTime(input.endAt, 'endAt') : row.end_at,
-    };
-    checkTimes(times);
-    const done = input.done ?? row.done;
-    const values: Partial<repo.ActivityValues> = {
-      ...(input.type !== undefined ? { type: activityType(input.type) } : {}),
-      ...(input.subject !== undefined ? { subject: subjectLine(input.subject) } : {}),
-      ...times,
-      ...links,
-      description_enc: text === null ? null : await sealField(trx, keyring, ref(actor.tenantId, id, links.subject_id), text),
-      done,
-      done_at: done ? (row.done_at ?? new Date()) : null,
-      ...(input.assigneeId !== undefined ? { assignee_id: await userOf(trx, actor, input.assigneeId, 'assigneeId') } : {}),
-      ...(input.ownerId !== undefined ? { owner_id: await userOf(trx, actor, input.ownerId, 'ownerId') } : {}),
-      ...(input.ownerGroupId !== undefined ? { owner_group_id: ownerGroupOf(access, input.ownerGroupId, row.owner_group_id) } : {}),
-      ...(input.custom !== undefined
-        ? { custom: await plainCustomValues(trx, actor.tenantId, 'activities', row.custom, input.custom) }
-        : {}),
-    };
-    const updated = await repo.updateActivity(trx, actor.tenantId, id, expected, values);
-    if (!updated) throw new CrmError('version_conflict', `the activity changed since version ${expected}; reload and try again`);
-    const after = await toActivityOpened(trx, keyring, updated);
-    const { fields, values: changes } = changesBetween(before, after);
-    await recordChange(trx, keyring, {
-      tenantId: actor.tenantId,
-      actor: auditActorOf(actor),
-      action: 'activity.updated',
-      entity: 'activities',
-      entityId: id,
-      subjectIds: [...new Set([...aboutPeople(row), ...aboutPeople(updated)])],
-      fields,
-      values: { subjectId: updated.subject_id, data: changes },
-      details: { version: updated.version },
-    });
-    return redact(access, 'activities', after);
-  });
+  return recordingBlocked(db, keyring, actor, { table: 'activities', id }, 'activity', () =>
+    inTransaction(db, async (trx) => {
+      const { row, access } = await activityRow(trx, actor, id, 'edit');
+      assertWritable(access, 'activities', input);
+      const expected = ifMatch ?? input.version ?? row.version;
+      if (row.contact_id || row.lead_id) await assertSubjectUnrestricted(trx, actor.tenantId, row.subject_id);
+      const links = await linksOf(trx, keyring, actor, input, row);
+      if (links.contact_id || links.lead_id) await assertSubjectUnrestricted(trx, actor.tenantId, links.subject_id);
+      const before = await toActivityOpened(trx, keyring, row);
+      const text = input.description !== undefined ? descriptionText(input.description) : before.description;
+      const times = {
+        due_at: input.dueAt !== undefined ? dateTime(input.dueAt, 'dueAt') : row.due_at,
+        start_at: input.startAt !== undefined ? dateTime(input.startAt, 'startAt') : row.start_at,
+        end_at: input.endAt !== undefined ? dateTime(input.endAt, 'endAt') : row.end_at,
+      };
+      checkTimes(times);
+      const done = input.done ?? row.done;
+      const values: Partial<repo.ActivityValues> = {
+        ...(input.type !== undefined ? { type: activityType(input.type) } : {}),
+        ...(input.subject !== undefined ? { subject: subjectLine(input.subject) } : {}),
+        ...times,
+        ...links,
+        description_enc: text === null ? null : await sealField(trx, keyring, ref(actor.tenantId, id, links.subject_id), text),
+        done,
+        done_at: done ? (row.done_at ?? new Date()) : null,
+        ...(input.assigneeId !== undefined ? { assignee_id: await userOf(trx, actor, input.assigneeId, 'assigneeId') } : {}),
+        ...(input.ownerId !== undefined ? { owner_id: await userOf(trx, actor, input.ownerId, 'ownerId') } : {}),
+        ...(input.ownerGroupId !== undefined ? { owner_group_id: ownerGroupOf(access, input.ownerGroupId, row.owner_group_id) } : {}),
+        ...(input.custom !== undefined
+          ? { custom: await plainCustomValues(trx, actor.tenantId, 'activities', row.custom, input.custom) }
+          : {}),
+      };
+      const updated = await repo.updateActivity(trx, actor.tenantId, id, expected, values);
+      if (!updated) throw new CrmError('version_conflict', `the activity changed since version ${expected}; reload and try again`);
+      const after = await toActivityOpened(trx, keyring, updated);
+      const { fields, values: changes } = changesBetween(before, after);
+      await recordChange(trx, keyring, {
+        tenantId: actor.tenantId,
+        actor: auditActorOf(actor),
+        action: 'activity.updated',
+        entity: 'activities',
+        entityId: id,
+        subjectIds: [...new Set([...aboutPeople(row), ...aboutPeople(updated)])],
+        fields,
+        values: { subjectId: updated.subject_id, data: changes },
+        details: { version: updated.version },
+      });
+      return redact(access, 'activities', after);
+    }),
+  );
 }
 
 /** Soft delete: the activity goes to the recycle bin for 30 days. */
 export async function deleteActivity(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, id: string): Promise<void> {
-  await inTransaction(db, async (trx) => {
-    const { row } = await activityRow(trx, actor, id, 'delete');
-    if (!(await moveToBin(trx, actor.tenantId, 'activities', id))) throw new CrmError('record_not_found', 'no such activity');
-    await recordChange(trx, keyring, {
-      tenantId: actor.tenantId,
-      actor: auditActorOf(actor),
-      action: 'activity.deleted',
-      entity: 'activities',
-      entityId: id,
-      subjectIds: aboutPeople(row),
-    });
-  });
+  await recordingBlocked(db, keyring, actor, { table: 'activities', id }, 'delete activity', () =>
+    inTransaction(db, async (trx) => {
+      const { row } = await activityRow(trx, actor, id, 'delete');
+      if (row.contact_id || row.lead_id) await assertSubjectUnrestricted(trx, actor.tenantId, row.subject_id);
+      if (!(await moveToBin(trx, actor.tenantId, 'activities', id))) throw new CrmError('record_not_found', 'no such activity');
+      await recordChange(trx, keyring, {
+        tenantId: actor.tenantId,
+        actor: auditActorOf(actor),
+        action: 'activity.deleted',
+        entity: 'activities',
+        entityId: id,
+        subjectIds: aboutPeople(row),
+      });
+    }),
+  );
 }

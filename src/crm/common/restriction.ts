@@ -15,11 +15,27 @@ import { CrmError } from './crm.errors.js';
 
 export type PersonTable = 'contacts' | 'leads';
 
-export function restrictedError(): CrmError {
+/** The refusal; the subject rides along (not in the answer) so the attempt can be recorded about them. */
+export function restrictedError(subjectId?: string): CrmError {
   return new CrmError(
     'processing_restricted',
     'processing of this person is restricted; a privacy officer must lift the restriction first',
+    subjectId ? { subjectId } : undefined,
   );
+}
+
+/** Refuses when the person of this subject is restricted: notes and activities about them are processing too. */
+export async function assertSubjectUnrestricted(db: Kysely<Database>, tenantId: string, subjectId: string): Promise<void> {
+  for (const table of ['contacts', 'leads'] as const) {
+    const row = await db
+      .selectFrom(table)
+      .select('id')
+      .where('tenant_id', '=', tenantId)
+      .where('subject_id', '=', subjectId)
+      .where('restricted_at', 'is not', null)
+      .executeTakeFirst();
+    if (row) throw restrictedError(subjectId);
+  }
 }
 
 /**
@@ -31,7 +47,7 @@ export async function recordingBlocked<T>(
   db: Kysely<Database>,
   keyring: Keyring,
   actor: Authenticated,
-  person: { table: PersonTable; id: string },
+  target: { table: string; id: string | null },
   operation: string,
   work: () => Promise<T>,
 ): Promise<T> {
@@ -39,19 +55,23 @@ export async function recordingBlocked<T>(
     return await work();
   } catch (error) {
     if (error instanceof CrmError && error.code === 'processing_restricted' && !db.isTransaction) {
-      const row = await db
-        .selectFrom(person.table)
-        .select('subject_id')
-        .where('tenant_id', '=', actor.tenantId)
-        .where('id', '=', person.id)
-        .executeTakeFirst();
+      let subjectId = typeof error.details?.subjectId === 'string' ? error.details.subjectId : undefined;
+      if (!subjectId && target.id && (target.table === 'contacts' || target.table === 'leads'))
+        subjectId = (
+          await db
+            .selectFrom(target.table as PersonTable)
+            .select('subject_id')
+            .where('tenant_id', '=', actor.tenantId)
+            .where('id', '=', target.id)
+            .executeTakeFirst()
+        )?.subject_id;
       await recordChange(db, keyring, {
         tenantId: actor.tenantId,
         actor: auditActorOf(actor),
         action: 'person.restriction_blocked',
-        entity: person.table,
-        entityId: person.id,
-        subjectIds: row ? [row.subject_id] : [],
+        entity: target.table,
+        entityId: target.id,
+        subjectIds: subjectId ? [subjectId] : [],
         details: { operation },
       });
     }

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { assertSubjectUnrestricted, recordingBlocked } from '../common/restriction.js';
 import { requirePermission } from '../../access/access.service.js';
 import { auditActorOf, recordChange, recordRead } from '../../audit/recorder.js';
 import type { Database } from '../../db/schema.js';
@@ -123,30 +124,33 @@ export async function createNote(
   await requirePermission(db, actor, 'notes', 'create');
   const text = bodyOf(input.body);
   const [parent, parentId] = parentOf(input);
-  return db.transaction().execute(async (trx) => {
-    const subjectId = await parentSubject(trx, keyring, actor, parent, parentId);
-    const id = newId();
-    const key = fieldKey(await subjectKey(trx, keyring, actor.tenantId, subjectId));
-    const row = await repo.insertNote(trx, actor.tenantId, {
-      id,
-      [COLUMNS[parent]]: parentId,
-      subject_id: subjectId,
-      author_id: actor.user.id,
-      body_enc: encryptField(key, 1, ctx({ tenant_id: actor.tenantId, id }), text),
-    });
-    await recordChange(trx, keyring, {
-      tenantId: actor.tenantId,
-      actor: auditActorOf(actor),
-      action: 'note.created',
-      entity: 'notes',
-      entityId: id,
-      subjectIds: aboutPeople(row),
-      fields: ['body'],
-      values: { subjectId, data: { body: { new: text } } },
-      details: { parent },
-    });
-    return toNote(row, text);
-  });
+  return recordingBlocked(db, keyring, actor, { table: 'notes', id: null }, 'note', () =>
+    db.transaction().execute(async (trx) => {
+      const subjectId = await parentSubject(trx, keyring, actor, parent, parentId);
+      if (parent === 'contactId' || parent === 'leadId') await assertSubjectUnrestricted(trx, actor.tenantId, subjectId);
+      const id = newId();
+      const key = fieldKey(await subjectKey(trx, keyring, actor.tenantId, subjectId));
+      const row = await repo.insertNote(trx, actor.tenantId, {
+        id,
+        [COLUMNS[parent]]: parentId,
+        subject_id: subjectId,
+        author_id: actor.user.id,
+        body_enc: encryptField(key, 1, ctx({ tenant_id: actor.tenantId, id }), text),
+      });
+      await recordChange(trx, keyring, {
+        tenantId: actor.tenantId,
+        actor: auditActorOf(actor),
+        action: 'note.created',
+        entity: 'notes',
+        entityId: id,
+        subjectIds: aboutPeople(row),
+        fields: ['body'],
+        values: { subjectId, data: { body: { new: text } } },
+        details: { parent },
+      });
+      return toNote(row, text);
+    }),
+  );
 }
 
 /**
@@ -289,44 +293,50 @@ export async function updateNote(
 ): Promise<Note> {
   await requirePermission(db, actor, 'notes', 'edit');
   const text = bodyOf(input.body);
-  return db.transaction().execute(async (trx) => {
-    const current = await load(trx, keyring, actor, id);
-    const row = (await repo.findNote(trx, actor.tenantId, id))!;
-    const expected = ifMatch ?? input.version ?? current.version;
-    const key = fieldKey(await subjectKey(trx, keyring, actor.tenantId, row.subject_id));
-    const updated = await repo.updateNote(trx, actor.tenantId, id, expected, encryptField(key, 1, ctx(row), text));
-    if (!updated) throw new CrmError('version_conflict', `the note changed since version ${expected}; reload and try again`);
-    await recordChange(trx, keyring, {
-      tenantId: actor.tenantId,
-      actor: auditActorOf(actor),
-      action: 'note.updated',
-      entity: 'notes',
-      entityId: id,
-      subjectIds: aboutPeople(row),
-      fields: current.body === text ? [] : ['body'],
-      values: { subjectId: row.subject_id, data: current.body === text ? {} : { body: { old: current.body, new: text } } },
-      details: { version: updated.version },
-    });
-    return toNote(updated, text);
-  });
+  return recordingBlocked(db, keyring, actor, { table: 'notes', id }, 'note', () =>
+    db.transaction().execute(async (trx) => {
+      const current = await load(trx, keyring, actor, id);
+      const row = (await repo.findNote(trx, actor.tenantId, id))!;
+      if (row.contact_id || row.lead_id) await assertSubjectUnrestricted(trx, actor.tenantId, row.subject_id);
+      const expected = ifMatch ?? input.version ?? current.version;
+      const key = fieldKey(await subjectKey(trx, keyring, actor.tenantId, row.subject_id));
+      const updated = await repo.updateNote(trx, actor.tenantId, id, expected, encryptField(key, 1, ctx(row), text));
+      if (!updated) throw new CrmError('version_conflict', `the note changed since version ${expected}; reload and try again`);
+      await recordChange(trx, keyring, {
+        tenantId: actor.tenantId,
+        actor: auditActorOf(actor),
+        action: 'note.updated',
+        entity: 'notes',
+        entityId: id,
+        subjectIds: aboutPeople(row),
+        fields: current.body === text ? [] : ['body'],
+        values: { subjectId: row.subject_id, data: current.body === text ? {} : { body: { old: current.body, new: text } } },
+        details: { version: updated.version },
+      });
+      return toNote(updated, text);
+    }),
+  );
 }
 
 /** Soft delete into the recycle bin. */
 export async function deleteNote(db: Kysely<Database>, keyring: Keyring, actor: Authenticated, id: string): Promise<void> {
   await load(db, keyring, actor, id);
   await requirePermission(db, actor, 'notes', 'delete');
-  await db.transaction().execute(async (trx) => {
-    const row = await repo.findNote(trx, actor.tenantId, id);
-    if (!row || !(await moveToBin(trx, actor.tenantId, 'notes', id))) throw new CrmError('record_not_found', 'no such note');
-    await recordChange(trx, keyring, {
-      tenantId: actor.tenantId,
-      actor: auditActorOf(actor),
-      action: 'note.deleted',
-      entity: 'notes',
-      entityId: id,
-      subjectIds: aboutPeople(row),
-    });
-  });
+  await recordingBlocked(db, keyring, actor, { table: 'notes', id }, 'delete note', () =>
+    db.transaction().execute(async (trx) => {
+      const row = await repo.findNote(trx, actor.tenantId, id);
+      if (row && (row.contact_id || row.lead_id)) await assertSubjectUnrestricted(trx, actor.tenantId, row.subject_id);
+      if (!row || !(await moveToBin(trx, actor.tenantId, 'notes', id))) throw new CrmError('record_not_found', 'no such note');
+      await recordChange(trx, keyring, {
+        tenantId: actor.tenantId,
+        actor: auditActorOf(actor),
+        action: 'note.deleted',
+        entity: 'notes',
+        entityId: id,
+        subjectIds: aboutPeople(row),
+      });
+    }),
+  );
 }
 
 /** A note in the recycle bin, checked against its parent, for restoring. */

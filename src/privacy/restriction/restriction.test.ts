@@ -57,6 +57,30 @@ describe('restriction', () => {
     expect(blocked.every((e) => e.entityId === contact.id)).toBe(true);
   });
 
+  it('blocks notes and activities about a restricted person, not about others', async () => {
+    const s = await crmSession(t);
+    const contact = (await s.post('/api/v1/contacts', { firstName: 'Nadia', lastName: 'Noted' })).json();
+    const note = (await s.post('/api/v1/notes', { contactId: contact.id, body: 'before the restriction' })).json();
+    const activity = (await s.post('/api/v1/activities', { type: 'task', subject: 'Call', contactId: contact.id })).json();
+    expect((await s.post(`/api/v1/contacts/${contact.id}/restriction`, { reason: 'accuracy contested' })).statusCode).toBe(200);
+
+    expectLocked(await s.post('/api/v1/notes', { contactId: contact.id, body: 'after' }));
+    expectLocked(await s.patch(`/api/v1/notes/${note.id}`, { body: 'changed', version: note.version }));
+    expectLocked(await s.del(`/api/v1/notes/${note.id}`));
+    expectLocked(await s.post('/api/v1/activities', { type: 'call', subject: 'Again', contactId: contact.id }));
+    expectLocked(await s.patch(`/api/v1/activities/${activity.id}`, { subject: 'Changed', version: activity.version }));
+    expectLocked(await s.del(`/api/v1/activities/${activity.id}`));
+    expect((await s.get(`/api/v1/notes/${note.id}`)).json().body).toBe('before the restriction');
+
+    const other = (await s.post('/api/v1/contacts', { firstName: 'Free', lastName: 'Person' })).json();
+    expect((await s.post('/api/v1/notes', { contactId: other.id, body: 'fine' })).statusCode).toBe(201);
+    const blocked = await auditEntries(s, 'action=person.restriction_blocked');
+    expect(blocked).toHaveLength(6);
+    const subject = (await t.handle.db.selectFrom('contacts').select('subject_id').where('id', '=', contact.id).executeTakeFirstOrThrow())
+      .subject_id;
+    expect(blocked.every((e) => e.subjectIds?.includes(subject))).toBe(true);
+  });
+
   it('blocks converting a restricted lead, and lifting is a recorded decision after which edits work', async () => {
     const s = await crmSession(t);
     const lead = (await s.post('/api/v1/leads', { firstName: 'Lou', lastName: 'Held' })).json();
