@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { startPeriodicJob, type JobLog, type PeriodicJob } from '../shared/periodic-job.js';
 import type { Database } from '../db/schema.js';
 import type { Keyring } from '../keys/keyring.js';
 import { destroyTenantKeys } from '../key-lifecycle/shredding.js';
@@ -183,41 +184,19 @@ export async function tenantsDueForPurge(db: Kysely<Database>, at = new Date()):
  * after start and then hourly. A purge is resumable and idempotent, so several
  * nodes running it at once only repeat each other's deletes.
  */
-export function startTenantPurger(deps: {
-  db: Kysely<Database>;
-  keyring: Keyring;
-  log: { info(obj: object, msg: string): void; error(obj: object, msg: string): void };
-  everyMs?: number;
-}): { stop(): Promise<void> } {
-  let running: Promise<void> | undefined;
-  let stopped = false;
-  const run = () => {
-    if (running || stopped) return;
-    running = (async () => {
+export function startTenantPurger(deps: { db: Kysely<Database>; keyring: Keyring; log: JobLog; everyMs?: number }): PeriodicJob {
+  return startPeriodicJob({
+    name: 'tenant purge',
+    log: deps.log,
+    firstAfterMs: 5 * 60_000,
+    everyMs: deps.everyMs ?? 60 * 60_000,
+    work: async (stopped) => {
       for (const slug of await tenantsDueForPurge(deps.db)) {
-        if (stopped) return;
+        if (stopped()) return;
         const report = await purgeTenant(deps.db, deps.keyring, slug);
         // Slugs and counts only: nothing of the tenant's data.
         deps.log.info({ tenant: report.slug, rows: report.rows, tables: report.deleted }, 'purged a terminated tenant');
       }
-    })()
-      .catch((error: unknown) =>
-        deps.log.error({ code: (error as { code?: string }).code ?? 'unknown' }, 'tenant purge failed; will try again'),
-      )
-      .finally(() => {
-        running = undefined;
-      });
-  };
-  const first = setTimeout(run, 5 * 60_000);
-  const timer = setInterval(run, deps.everyMs ?? 60 * 60_000);
-  first.unref();
-  timer.unref();
-  return {
-    async stop() {
-      stopped = true;
-      clearTimeout(first);
-      clearInterval(timer);
-      await running;
     },
-  };
+  });
 }

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { startPeriodicJob, type PeriodicJob } from '../../shared/periodic-job.js';
 import { systemActor } from '../../audit/recorder.js';
 import type { Database } from '../../db/schema.js';
 import { loadUser } from '../../identity/user-crypto.js';
@@ -97,32 +98,20 @@ export function startRequestReminders(deps: {
   daysBefore: number;
   publicUrl: string;
   firstAfterMs?: number;
-}): { stop(): Promise<void> } {
-  let running: Promise<void> | undefined;
-  let stopped = false;
-  const run = () => {
-    if (running || stopped) return;
-    running = sendRequestReminders(deps.db, deps.keyring, { daysBefore: deps.daysBefore, publicUrl: deps.publicUrl }, deps.log)
-      .then(({ soon, overdue }) => {
-        if (soon + overdue > 0) deps.log.info({ soon, overdue }, 'reminded assignees of data-subject requests due soon or overdue');
-      })
-      .catch((error: unknown) => {
-        deps.log.error({ code: (error as { code?: string }).code ?? 'unknown' }, 'request reminders failed; will try again');
-      })
-      .finally(() => {
-        running = undefined;
-      });
-  };
-  const first = setTimeout(run, deps.firstAfterMs ?? 60_000);
-  const timer = setInterval(run, deps.everyMs);
-  first.unref();
-  timer.unref();
-  return {
-    async stop() {
-      stopped = true;
-      clearTimeout(first);
-      clearInterval(timer);
-      await running;
+}): PeriodicJob {
+  return startPeriodicJob({
+    name: 'request reminders',
+    log: deps.log,
+    everyMs: deps.everyMs,
+    ...(deps.firstAfterMs !== undefined ? { firstAfterMs: deps.firstAfterMs } : {}),
+    work: async () => {
+      const { soon, overdue } = await sendRequestReminders(
+        deps.db,
+        deps.keyring,
+        { daysBefore: deps.daysBefore, publicUrl: deps.publicUrl },
+        deps.log,
+      );
+      if (soon + overdue > 0) deps.log.info({ soon, overdue }, 'reminded assignees of data-subject requests due soon or overdue');
     },
-  };
+  });
 }

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { startPeriodicJob, type PeriodicJob } from '../../shared/periodic-job.js';
 import { requirePermission } from '../../access/access.service.js';
 import { auditActorOf, recordChange, systemActor, type AuditActor } from '../../audit/recorder.js';
 import type { Database, RetentionAction, RetentionBasis, RetentionModule, RetentionRuleCount } from '../../db/schema.js';
@@ -595,33 +596,16 @@ export function startRetentionJob(deps: {
   log: RetentionJobLog;
   everyMs: number;
   firstAfterMs?: number;
-}): { stop(): Promise<void> } {
-  let running: Promise<void> | undefined;
-  let stopped = false;
-  const run = () => {
-    if (running || stopped) return;
-    // A little under the interval, so a node's own next pass is not skipped for starting a moment early.
-    running = runRetentionJob(deps.db, deps.keyring, { minGapMs: deps.everyMs * 0.9 }, deps.log)
-      .then((done) => {
-        for (const r of done) if (r.erased + r.anonymized + r.held + r.failed > 0) deps.log.info(r, 'retention run');
-      })
-      .catch((error: unknown) =>
-        deps.log.error({ code: (error as { code?: string }).code ?? 'unknown' }, 'retention job failed; will try again'),
-      )
-      .finally(() => {
-        running = undefined;
-      });
-  };
-  const first = setTimeout(run, deps.firstAfterMs ?? 10 * 60_000);
-  const timer = setInterval(run, deps.everyMs);
-  first.unref();
-  timer.unref();
-  return {
-    async stop() {
-      stopped = true;
-      clearTimeout(first);
-      clearInterval(timer);
-      await running;
+}): PeriodicJob {
+  return startPeriodicJob({
+    name: 'retention job',
+    log: deps.log,
+    firstAfterMs: deps.firstAfterMs ?? 10 * 60_000,
+    everyMs: deps.everyMs,
+    work: async () => {
+      // A little under the interval, so a node's own next pass is not skipped for starting a moment early.
+      const done = await runRetentionJob(deps.db, deps.keyring, { minGapMs: deps.everyMs * 0.9 }, deps.log);
+      for (const r of done) if (r.erased + r.anonymized + r.held + r.failed > 0) deps.log.info(r, 'retention run');
     },
-  };
+  });
 }
