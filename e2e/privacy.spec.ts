@@ -28,7 +28,7 @@ test('the DPA: an administrator is asked after sign-in, accepts it with name and
   expect(status.ok()).toBe(true);
   const { pending } = (await status.json()) as { pending: boolean };
   if (pending) {
-    const banner = page.getByRole('status').filter({ hasText: 'A data processing agreement awaits your acceptance' });
+    const banner = page.getByRole('note').filter({ hasText: 'A data processing agreement awaits your acceptance' });
     await expect(banner).toBeVisible();
     await expectNoSeriousA11yViolations(page);
     await banner.getByRole('link', { name: 'Read and accept it' }).click();
