@@ -12,7 +12,7 @@ export function DpaBanner({ isAdmin }: { isAdmin: boolean }) {
   const status = useQuery({ ...dpaStatusQuery, enabled: isAdmin });
   if (!isAdmin || !status.data?.pending || pathname === '/privacy/dpa') return null;
   return (
-    // A status, not an alert: it waits politely beside whatever the page says.
+    // A note, not an alert or a live status: it waits politely beside whatever the page says.
     <Alert color="blue" mb="md" role="note" title={t('privacy.dpa.bannerTitle')}>
       <Group gap="sm" justify="space-between">
         <Text size="sm">{t('privacy.dpa.banner', { version: status.data.version })}</Text>
