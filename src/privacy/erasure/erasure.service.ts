@@ -1,4 +1,6 @@
 import type { Kysely } from 'kysely';
+import { forgetPendingSignups } from '../public/subscriptions.service.js';
+import { forgetPendingLinks } from '../public-requests/public-requests.service.js';
 import { requirePermission } from '../../access/access.service.js';
 import { auditActorOf, recordChange, type AuditActor } from '../../audit/recorder.js';
 import type { Database, LawfulBasisName } from '../../db/schema.js';
@@ -77,6 +79,11 @@ export async function eraseRecords(
     const suppressed = await addSuppressions(trx, keyring, tenantId, { emails, phones });
 
     const deleted = await repo.deletePersonalRows(trx, tenantId, subjectId, records);
+    // Sign-ups and request links not yet confirmed hold the address sealed under a tenant key: they go too.
+    const signups = await forgetPendingSignups(trx, keyring, tenantId, emails);
+    if (signups > 0) deleted.consent_signups = signups;
+    const links = await forgetPendingLinks(trx, keyring, tenantId, emails);
+    if (links > 0) deleted.public_request_links = links;
     for (const table of ['contacts', 'leads'] as const)
       for (const id of records[table]) {
         await purge(trx, tenantId, table, id);

@@ -135,7 +135,19 @@ describe('erasure', () => {
       notice: { language: 'en', text: 'One newsletter a month.' },
     });
     expect(purpose.statusCode, purpose.body).toBe(201);
-    expect((await s.post(`/api/v1/contacts/${contact.id}/erase`, {})).statusCode).toBe(200);
+    // A sign-up still waiting for its confirmation when the person is erased goes with them.
+    const pending = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/public/${s.tt.tenant.slug}/subscriptions`,
+      payload: { email, purposeId: purpose.json().id },
+    });
+    expect(pending.statusCode).toBe(202);
+    const signups = async () =>
+      (await t.handle.db.selectFrom('consent_signups').select('id').where('tenant_id', '=', s.tt.tenant.id).execute()).length;
+    expect(await signups()).toBe(1);
+    const erased = await s.post(`/api/v1/contacts/${contact.id}/erase`, {});
+    expect(erased.json()).toMatchObject({ deleted: { consent_signups: 1 } });
+    expect(await signups()).toBe(0);
     const mails = async () =>
       (await t.handle.db.selectFrom('mail_outbox').select('id').where('tenant_id', '=', s.tt.tenant.id).execute()).length;
     const before = await mails();
@@ -152,6 +164,7 @@ describe('erasure', () => {
     expect(accepted.statusCode).toBe(202);
     expect(accepted.body).toBe(refused.body);
     expect(await mails()).toBe(before + 1);
+    expect(await signups()).toBe(1);
   });
 
   it('erases a lead and the contact it became together, and one in the recycle bin', async () => {

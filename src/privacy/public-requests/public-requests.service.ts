@@ -300,3 +300,31 @@ export async function confirmPublicRequest(
 export async function purgePublicRequestLinks(db: Kysely<Database>, now = new Date()): Promise<number> {
   return repo.purgeLinks(db, new Date(now.getTime() - LINKS_KEPT_DAYS * DAY_MS));
 }
+
+/**
+ * Erasure reaches request links not yet used: the pending links of these
+ * addresses go (opened one by one, since the address is sealed). Answers how
+ * many. Pass the erasure's transaction.
+ */
+export async function forgetPendingLinks(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  tenantId: string,
+  emails: readonly string[],
+): Promise<number> {
+  const wanted = new Set(emails.map((e) => e.trim().toLowerCase()));
+  if (wanted.size === 0) return 0;
+  const rows = await db
+    .selectFrom('public_request_links')
+    .select(['id', 'key_version', 'email_enc'])
+    .where('tenant_id', '=', tenantId)
+    .where('email_enc', 'is not', null)
+    .execute();
+  const doomed: string[] = [];
+  for (const row of rows) {
+    const key = await linkKey(db, keyring, tenantId, row.key_version);
+    if (wanted.has(open(key, row.email_enc!, sealContext(tenantId, row.id)).toString('utf8').toLowerCase())) doomed.push(row.id);
+  }
+  if (doomed.length > 0) await db.deleteFrom('public_request_links').where('tenant_id', '=', tenantId).where('id', 'in', doomed).execute();
+  return doomed.length;
+}

@@ -434,3 +434,38 @@ export async function purgeSignups(
     return { unconfirmed: purged.unconfirmed.length, used: purged.used, throttles: purged.throttles };
   });
 }
+
+/**
+ * Erasure reaches sign-ups not yet confirmed: the pending rows of these
+ * addresses go (opened one by one, since the address is sealed). Answers how
+ * many. Pass the erasure's transaction.
+ */
+export async function forgetPendingSignups(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  tenantId: string,
+  emails: readonly string[],
+): Promise<number> {
+  const wanted = new Set(emails.map((e) => e.trim().toLowerCase()));
+  if (wanted.size === 0) return 0;
+  const rows = await db
+    .selectFrom('consent_signups')
+    .select(['id', 'key_version', 'email_enc'])
+    .where('tenant_id', '=', tenantId)
+    .where('email_enc', 'is not', null)
+    .execute();
+  const doomed: string[] = [];
+  for (const row of rows) {
+    const key = await signupKey(db, keyring, tenantId, row.key_version);
+    if (
+      wanted.has(
+        open(key, row.email_enc!, sealContext(tenantId, row.id, 'email'))
+          .toString('utf8')
+          .toLowerCase(),
+      )
+    )
+      doomed.push(row.id);
+  }
+  if (doomed.length > 0) await db.deleteFrom('consent_signups').where('tenant_id', '=', tenantId).where('id', 'in', doomed).execute();
+  return doomed.length;
+}
