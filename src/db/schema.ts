@@ -862,7 +862,7 @@ export interface DpaAcceptancesTable {
 }
 
 export type RetentionModule = 'contacts' | 'leads' | 'deals';
-export type RetentionBasis = 'last_activity' | 'created' | 'updated' | 'closed';
+export type RetentionBasis = 'last_activity' | 'created' | 'updated' | 'closed' | 'consent_withdrawn';
 export type RetentionAction = 'erase' | 'anonymize';
 
 /** A retention rule (migration 0022): plain configuration. */
@@ -873,6 +873,8 @@ export interface RetentionRulesTable {
   after_days: number;
   based_on: RetentionBasis;
   action: RetentionAction;
+  /** Migration 0026: the purpose the rule is narrowed to (people with a consent event for it). */
+  purpose_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_by: string | null;
   created_at: CreatedAt;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;

@@ -44,6 +44,8 @@ export type PrivacyErrorCode =
   | 'retention_rule_invalid'
   | 'retention_action_unsupported'
   | 'retention_rule_not_found'
+  | 'retention_purpose_required'
+  | 'retention_purpose_unsupported'
   | 'legal_hold_invalid'
   | 'legal_hold_not_found'
   | 'legal_hold_released'
@@ -99,6 +101,8 @@ const kinds: Record<PrivacyErrorCode, ErrorKind> = {
   retention_rule_invalid: 'invalid',
   retention_action_unsupported: 'invalid',
   retention_rule_not_found: 'not_found',
+  retention_purpose_required: 'invalid',
+  retention_purpose_unsupported: 'invalid',
   legal_hold_invalid: 'invalid',
   legal_hold_not_found: 'not_found',
   legal_hold_released: 'conflict',

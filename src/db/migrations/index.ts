@@ -24,6 +24,7 @@ import * as m0022 from './0022_retention.js';
 import * as m0023 from './0023_public_requests.js';
 import * as m0024 from './0024_consent_truncate_guard.js';
 import * as m0025 from './0025_subject_indexes.js';
+import * as m0026 from './0026_retention_purposes.js';
 
 /** Every migration, in order. Names sort in the order they must run. */
 export const migrations: Record<string, Migration> = {
@@ -52,4 +53,5 @@ export const migrations: Record<string, Migration> = {
   '0023_public_requests': m0023,
   '0024_consent_truncate_guard': m0024,
   '0025_subject_indexes': m0025,
+  '0026_retention_purposes': m0026,
 };

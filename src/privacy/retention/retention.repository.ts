@@ -105,8 +105,15 @@ export interface Candidate {
 }
 
 /** When the record was last touched by the measure a rule counts from. */
-function referenceTime(table: PersonTable, basis: RetentionBasis): RawBuilder<Date> {
+function referenceTime(table: PersonTable, basis: RetentionBasis, purposeId: string | null): RawBuilder<Date> {
   const p = sql.table('p');
+  // consent_withdrawn: when the person withdrew consent for the purpose, if that is their current
+  // state for it (the newest of grant, confirm and withdraw, in ledger order); else null: never expired.
+  if (basis === 'consent_withdrawn')
+    return sql<Date>`(select case when c.action = 'withdraw' then c.at end from consent_events c
+      where c.tenant_id = ${p}.tenant_id and c.subject_id = ${p}.subject_id and c.purpose_id = ${purposeId}
+        and c.action in ('grant', 'confirm', 'withdraw')
+      order by c.seq desc limit 1)`;
   if (basis === 'created') return sql<Date>`${p}.created_at`;
   if (basis === 'updated') return sql<Date>`${p}.updated_at`;
   // last_activity (and the people of closed deals): the latest of the record's own change and
@@ -130,11 +137,16 @@ function referenceTime(table: PersonTable, basis: RetentionBasis): RawBuilder<Da
  * for `deals`, the contacts all of whose deals closed before `cutoff` and who
  * have had no activity since. Each with whether a legal hold or a restriction
  * keeps them. Oldest first, at most `limit`.
+ *
+ * With `purposeId`, only people with a consent event for that purpose. With
+ * basis `consent_withdrawn` (which needs `purposeId`), the reference time is
+ * when they withdrew consent for the purpose, and a person who currently has a
+ * grant for any purpose is not a candidate at all.
  */
 export async function findCandidates(
   db: Kysely<Database>,
   tenantId: string,
-  rule: { module: 'contacts' | 'leads' | 'deals'; basedOn: RetentionBasis; cutoff: Date },
+  rule: { module: 'contacts' | 'leads' | 'deals'; basedOn: RetentionBasis; cutoff: Date; purposeId?: string | null },
   limit: number,
 ): Promise<Candidate[]> {
   const basis: RetentionBasis = rule.module === 'deals' ? 'last_activity' : rule.basedOn;
@@ -147,12 +159,28 @@ export async function findCandidates(
               where dc.tenant_id = ${tenantId} and dc.contact_id = person.id
                 and (d.status = 'open' or coalesce(d.closed_at, d.updated_at) >= ${rule.cutoff}))`
       : sql``;
+  const purposeId = rule.purposeId ?? null;
+  const forPurpose = purposeId
+    ? sql`and exists (select 1 from consent_events ce
+          where ce.tenant_id = ${tenantId} and ce.subject_id = person.subject_id and ce.purpose_id = ${purposeId})`
+    : sql``;
+  // Someone else's consent still needs the data: a current grant (or confirmation) for any purpose.
+  const noCurrentGrant =
+    basis === 'consent_withdrawn'
+      ? sql`and not exists (
+            select 1 from consent_events g
+            where g.tenant_id = ${tenantId} and g.subject_id = person.subject_id and g.action in ('grant', 'confirm')
+              and not exists (
+                select 1 from consent_events n
+                where n.tenant_id = g.tenant_id and n.subject_id = g.subject_id and n.purpose_id = g.purpose_id
+                  and n.action in ('grant', 'confirm', 'withdraw') and n.seq > g.seq))`
+      : sql``;
   const result = await sql<{ tbl: PersonTable; id: string; subject_id: string; legal_hold: boolean; restricted: boolean }>`
     with person as (
-      select 'contacts'::text as tbl, p.id, p.subject_id, p.restricted_at, ${referenceTime('contacts', basis)} as at
+      select 'contacts'::text as tbl, p.id, p.subject_id, p.restricted_at, ${referenceTime('contacts', basis, purposeId)} as at
       from contacts p where p.tenant_id = ${tenantId}
       union all
-      select 'leads'::text, p.id, p.subject_id, p.restricted_at, ${referenceTime('leads', basis)}
+      select 'leads'::text, p.id, p.subject_id, p.restricted_at, ${referenceTime('leads', basis, purposeId)}
       from leads p where p.tenant_id = ${tenantId}
     ), subject as (
       select subject_id, max(at) as at, bool_or(restricted_at is not null) as restricted from person group by subject_id
@@ -161,7 +189,7 @@ export async function findCandidates(
       exists (select 1 from legal_holds h where h.tenant_id = ${tenantId} and h.subject_id = person.subject_id and h.released_at is null)
         as legal_hold
     from person join subject on subject.subject_id = person.subject_id
-    where person.tbl = ${table} and subject.at < ${rule.cutoff} ${closedDeals}
+    where person.tbl = ${table} and subject.at < ${rule.cutoff} ${closedDeals} ${forPurpose} ${noCurrentGrant}
     order by subject.at, person.id
     limit ${limit}`.execute(db);
   return result.rows.map((r) => ({ table: r.tbl, id: r.id, subjectId: r.subject_id, legalHold: r.legal_hold, restricted: r.restricted }));

@@ -23,10 +23,17 @@ const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null
 const Module = Type.Enum(['contacts', 'leads', 'deals'] as const, {
   description: 'contacts and leads: the person records; deals: the people on closed deals',
 });
-const Basis = Type.Enum(['last_activity', 'created', 'updated', 'closed'] as const, {
+const Basis = Type.Enum(['last_activity', 'created', 'updated', 'closed', 'consent_withdrawn'] as const, {
   description:
-    'last_activity: the latest of the record’s own change and its activities, notes and logged e-mails; closed: when the deal closed (deals only)',
+    'last_activity: the latest of the record’s own change and its activities, notes and logged e-mails; closed: when the deal closed (deals only); ' +
+    'consent_withdrawn: when the person withdrew consent for the rule’s purpose (needs purposeId; people with a current grant for any purpose are never expired)',
 });
+const PurposeId = Nullable(
+  Type.String({
+    format: 'uuid',
+    description: 'contacts and leads only: the rule covers only people with a consent event for this purpose; null: everyone',
+  }),
+);
 const Action = Type.Enum(['erase', 'anonymize'] as const, {
   description: 'erase for contacts and leads; anonymize for deals (the people on the deal are erased, the deal stays)',
 });
@@ -40,6 +47,7 @@ const RuleSchema = Type.Object({
   afterDays: Type.Integer(),
   basedOn: Basis,
   action: Action,
+  purposeId: PurposeId,
   createdBy: Nullable(Uuid()),
   createdAt: DateTime(),
   updatedAt: DateTime(),
@@ -134,9 +142,11 @@ export function registerRetentionRoutes(server: FastifyInstance, database: Datab
         description:
           'contacts and leads: basedOn last_activity, created or updated, action erase (a person record anonymized is a person erased: ' +
           'anonymize is refused with retention_action_unsupported). deals: basedOn closed, action anonymize — the contacts all of whose ' +
-          'deals closed before the date, and with no activity since, are erased; the deals stay.',
+          'deals closed before the date, and with no activity since, are erased; the deals stay. purposeId (contacts and leads only, ' +
+          'else retention_purpose_unsupported; unknown: 404 purpose_not_found) narrows the rule to people with a consent event for the ' +
+          'purpose; basedOn consent_withdrawn needs it (retention_purpose_required).',
         body: Type.Object(
-          { module: Module, afterDays: AfterDays, basedOn: Basis, action: Action },
+          { module: Module, afterDays: AfterDays, basedOn: Basis, action: Action, purposeId: Type.Optional(PurposeId) },
           { additionalProperties: false, examples: [{ module: 'leads', afterDays: 730, basedOn: 'last_activity', action: 'erase' }] },
         ),
         response: { 201: RuleSchema, ...Problems },
@@ -166,7 +176,12 @@ export function registerRetentionRoutes(server: FastifyInstance, database: Datab
         summary: 'Change a retention rule (its module stays)',
         params: IdParams,
         body: Type.Object(
-          { afterDays: Type.Optional(AfterDays), basedOn: Type.Optional(Basis), action: Type.Optional(Action) },
+          {
+            afterDays: Type.Optional(AfterDays),
+            basedOn: Type.Optional(Basis),
+            action: Type.Optional(Action),
+            purposeId: Type.Optional(PurposeId),
+          },
           { additionalProperties: false, minProperties: 1 },
         ),
         response: { 200: RuleSchema, ...Problems },

@@ -10,6 +10,7 @@ import { newId } from '../../shared/ids.js';
 import { getTenant, listTenants } from '../../tenants/tenants.service.js';
 import { eraseRecords } from '../erasure/erasure.service.js';
 import { PrivacyError } from '../privacy.errors.js';
+import { findPurpose } from '../purposes/purposes.repository.js';
 import * as repo from './retention.repository.js';
 
 /**
@@ -41,6 +42,8 @@ export interface RetentionRule {
   afterDays: number;
   basedOn: RetentionBasis;
   action: RetentionAction;
+  /** The purpose the rule is narrowed to: it covers only people with a consent event for it. */
+  purposeId: string | null;
   createdBy: string | null;
   createdAt: Date;
   updatedAt: Date;
@@ -51,6 +54,7 @@ export interface RuleInput {
   afterDays: number;
   basedOn: RetentionBasis;
   action: RetentionAction;
+  purposeId?: string | null | undefined;
 }
 
 export interface LegalHold {
@@ -119,6 +123,7 @@ function toRule(row: repo.RuleRow): RetentionRule {
     afterDays: row.after_days,
     basedOn: row.based_on,
     action: row.action,
+    purposeId: row.purpose_id,
     createdBy: row.created_by,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -129,6 +134,11 @@ function checkRule(rule: RuleInput): void {
   if (!Number.isInteger(rule.afterDays) || rule.afterDays < 1 || rule.afterDays > 36_500)
     throw new PrivacyError('retention_rule_invalid', 'afterDays must be a whole number from 1 to 36500');
   if (rule.module === 'deals') {
+    if (rule.purposeId)
+      throw new PrivacyError(
+        'retention_purpose_unsupported',
+        'a deals rule covers the people on closed deals: it cannot be narrowed to a purpose (purposeId is for contacts and leads)',
+      );
     if (rule.basedOn !== 'closed')
       throw new PrivacyError('retention_rule_invalid', 'a deals rule counts from when the deal closed: basedOn closed');
     if (rule.action !== 'anonymize')
@@ -139,7 +149,12 @@ function checkRule(rule: RuleInput): void {
     return;
   }
   if (rule.basedOn === 'closed')
-    throw new PrivacyError('retention_rule_invalid', 'only deals close: use last_activity, created or updated');
+    throw new PrivacyError('retention_rule_invalid', 'only deals close: use last_activity, created, updated or consent_withdrawn');
+  if (rule.basedOn === 'consent_withdrawn' && !rule.purposeId)
+    throw new PrivacyError(
+      'retention_purpose_required',
+      'basedOn consent_withdrawn counts from a withdrawal of consent: name its purposeId',
+    );
   if (rule.action !== 'erase')
     throw new PrivacyError(
       'retention_action_unsupported',
@@ -147,7 +162,18 @@ function checkRule(rule: RuleInput): void {
     );
 }
 
-const ruleDetails = (row: repo.RuleRow) => ({ module: row.module, afterDays: row.after_days, basedOn: row.based_on, action: row.action });
+const ruleDetails = (row: repo.RuleRow) => ({
+  module: row.module,
+  afterDays: row.after_days,
+  basedOn: row.based_on,
+  action: row.action,
+  purposeId: row.purpose_id,
+});
+
+/** The rule's purpose must be one of the tenant's (404 otherwise). */
+async function checkPurpose(trx: Kysely<Database>, tenantId: string, purposeId: string | null | undefined): Promise<void> {
+  if (purposeId && !(await findPurpose(trx, tenantId, purposeId))) throw new PrivacyError('purpose_not_found', 'no such purpose');
+}
 
 export async function listRules(db: Kysely<Database>, actor: Authenticated): Promise<RetentionRule[]> {
   await requirePermission(db, actor, 'privacy', 'view');
@@ -156,6 +182,7 @@ export async function listRules(db: Kysely<Database>, actor: Authenticated): Pro
 
 async function insertRule(trx: Kysely<Database>, keyring: Keyring, actor: Authenticated, input: RuleInput, preset?: string) {
   checkRule(input);
+  await checkPurpose(trx, actor.tenantId, input.purposeId);
   const row = await repo.insertRule(trx, {
     tenant_id: actor.tenantId,
     id: newId(),
@@ -163,6 +190,7 @@ async function insertRule(trx: Kysely<Database>, keyring: Keyring, actor: Authen
     after_days: input.afterDays,
     based_on: input.basedOn,
     action: input.action,
+    purpose_id: input.purposeId ?? null,
     created_by: actor.user.id,
   });
   await recordChange(trx, keyring, {
@@ -194,7 +222,12 @@ export async function applyTwoYearPreset(db: Kysely<Database>, keyring: Keyring,
     const existing = await repo.listRules(trx, actor.tenantId);
     for (const rule of TWO_YEAR_PRESET) {
       const same = existing.some(
-        (r) => r.module === rule.module && r.after_days === rule.afterDays && r.based_on === rule.basedOn && r.action === rule.action,
+        (r) =>
+          r.module === rule.module &&
+          r.after_days === rule.afterDays &&
+          r.based_on === rule.basedOn &&
+          r.action === rule.action &&
+          r.purpose_id === null,
       );
       if (!same) await insertRule(trx, keyring, actor, rule, 'two_years');
     }
@@ -218,12 +251,15 @@ export async function updateRule(
       afterDays: changes.afterDays ?? current.after_days,
       basedOn: changes.basedOn ?? current.based_on,
       action: changes.action ?? current.action,
+      purposeId: changes.purposeId === undefined ? current.purpose_id : changes.purposeId,
     };
     checkRule(next);
+    if (changes.purposeId) await checkPurpose(trx, actor.tenantId, changes.purposeId);
     const row = await repo.updateRule(trx, actor.tenantId, id, {
       after_days: next.afterDays,
       based_on: next.basedOn,
       action: next.action,
+      purpose_id: next.purposeId ?? null,
     });
     await recordChange(trx, keyring, {
       tenantId: actor.tenantId,
@@ -231,8 +267,13 @@ export async function updateRule(
       action: 'retention_rule.updated',
       entity: 'retention_rules',
       entityId: id,
-      fields: (['afterDays', 'basedOn', 'action'] as const).filter((f) => changes[f] !== undefined),
-      details: { ...ruleDetails(row), previousAfterDays: current.after_days, previousBasedOn: current.based_on },
+      fields: (['afterDays', 'basedOn', 'action', 'purposeId'] as const).filter((f) => changes[f] !== undefined),
+      details: {
+        ...ruleDetails(row),
+        previousAfterDays: current.after_days,
+        previousBasedOn: current.based_on,
+        previousPurposeId: current.purpose_id,
+      },
     });
     return toRule(row);
   });
@@ -447,7 +488,12 @@ export async function runForTenant(
       };
       perRule.push(count);
       const cutoff = new Date(now.getTime() - rule.after_days * DAY_MS);
-      const found = await repo.findCandidates(db, tenantId, { module: rule.module, basedOn: rule.based_on, cutoff }, RUN_BATCH);
+      const found = await repo.findCandidates(
+        db,
+        tenantId,
+        { module: rule.module, basedOn: rule.based_on, cutoff, purposeId: rule.purpose_id },
+        RUN_BATCH,
+      );
       for (const person of found) {
         if (seen.has(person.subjectId)) continue;
         seen.add(person.subjectId);

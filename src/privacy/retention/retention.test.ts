@@ -322,3 +322,116 @@ describe('retention', () => {
     expect(erased[0]).toMatchObject({ actor: expect.objectContaining({ kind: 'system', label: 'retention' }) });
   });
 });
+
+describe('retention per purpose', () => {
+  async function purpose(s: CrmSession, name: string) {
+    const id = crypto.randomUUID();
+    await t.handle.db
+      .insertInto('purposes')
+      .values({ tenant_id: s.tt.tenant.id, id, name, lawful_basis: 'consent', retention_days: 365 })
+      .execute();
+    return id;
+  }
+
+  /** The ledger refuses UPDATE: events with an old `at` are inserted as such, in ledger order. */
+  async function consent(s: CrmSession, table: 'contacts' | 'leads', personId: string, purposeId: string, action: string, days: number) {
+    const { subject_id } = await t.handle.db.selectFrom(table).select('subject_id').where('id', '=', personId).executeTakeFirstOrThrow();
+    await sql`insert into consent_events (tenant_id, id, subject_id, person_table, person_id, purpose_id, action, source, at)
+      values (${s.tt.tenant.id}, gen_random_uuid(), ${subject_id}, ${table}, ${personId}, ${purposeId}, ${action}, 'staff', ${daysAgo(days)})`.execute(
+      t.handle.db,
+    );
+  }
+
+  it('erases who withdrew consent for the purpose long enough ago; keeps a recent withdrawal and anyone still granting a purpose', async () => {
+    const s = await crmSession(t);
+    const newsletter = await purpose(s, 'Newsletter');
+    const events = await purpose(s, 'Events');
+    const rule = await s.post('/api/v1/privacy/retention-rules', {
+      module: 'leads',
+      afterDays: 30,
+      basedOn: 'consent_withdrawn',
+      action: 'erase',
+      purposeId: newsletter,
+    });
+    expect(rule.statusCode, rule.body).toBe(201);
+    expect(rule.json()).toMatchObject({ basedOn: 'consent_withdrawn', purposeId: newsletter });
+    const contactRule = await s.post('/api/v1/privacy/retention-rules', {
+      module: 'contacts',
+      afterDays: 730,
+      basedOn: 'last_activity',
+      action: 'erase',
+      purposeId: events,
+    });
+    expect(contactRule.statusCode, contactRule.body).toBe(201);
+    expect((await s.get('/api/v1/privacy/retention-rules')).json().items.map((r: { purposeId: string }) => r.purposeId)).toEqual([
+      newsletter,
+      events,
+    ]);
+
+    const withdrew = await lead(s, 'Withdrew');
+    const recently = await lead(s, 'Recently');
+    const otherGrant = await lead(s, 'OtherGrant');
+    const regranted = await lead(s, 'Regranted');
+    const noConsent = await lead(s, 'NoConsent');
+    for (const l of [withdrew, recently, otherGrant, regranted, noConsent]) await age('leads', l.id, 800);
+    for (const l of [withdrew, recently, otherGrant, regranted]) await consent(s, 'leads', l.id, newsletter, 'grant', 100);
+    await consent(s, 'leads', withdrew.id, newsletter, 'withdraw', 60);
+    await consent(s, 'leads', recently.id, newsletter, 'withdraw', 5);
+    await consent(s, 'leads', otherGrant.id, newsletter, 'withdraw', 60);
+    await consent(s, 'leads', otherGrant.id, events, 'grant', 50);
+    await consent(s, 'leads', regranted.id, newsletter, 'withdraw', 60);
+    await consent(s, 'leads', regranted.id, newsletter, 'grant', 40);
+
+    // The contacts rule with a purpose: only people with an event for it, by their last activity.
+    const eventGuest = await contact(s, 'EventGuest');
+    const stranger = await contact(s, 'Stranger');
+    for (const c of [eventGuest, stranger]) await age('contacts', c.id, 800);
+    await consent(s, 'contacts', eventGuest.id, events, 'withdraw', 800);
+
+    const dry = await run(s, true);
+    expect(dry).toMatchObject({ erased: 2, held: 0, failed: 0 });
+    expect(dry.candidates.map((c: { id: string }) => c.id).sort()).toEqual([withdrew.id, eventGuest.id].sort());
+
+    expect(await run(s, false)).toMatchObject({ erased: 2, failed: 0 });
+    expect(await exists('leads', withdrew.id)).toBe(false);
+    expect(await exists('contacts', eventGuest.id)).toBe(false);
+    for (const l of [recently, otherGrant, regranted, noConsent]) expect(await exists('leads', l.id)).toBe(true);
+    expect(await exists('contacts', stranger.id)).toBe(true);
+
+    const created = await auditEntries(s, `entity=retention_rules&action=retention_rule.created&entityId=${rule.json().id}`);
+    expect(created[0]?.details).toMatchObject({ basedOn: 'consent_withdrawn', purposeId: newsletter });
+  });
+
+  it('validates the purpose of a rule with codes', async () => {
+    const s = await crmSession(t);
+    const other = await crmSession(t);
+    const newsletter = await purpose(s, 'Newsletter');
+    const foreign = await purpose(other, 'Newsletter');
+    const post = (body: object) => s.post('/api/v1/privacy/retention-rules', body);
+    const noPurpose = await post({ module: 'leads', afterDays: 30, basedOn: 'consent_withdrawn', action: 'erase' });
+    expect(noPurpose.statusCode).toBe(400);
+    expect(noPurpose.json().code).toBe('retention_purpose_required');
+    const deals = await post({ module: 'deals', afterDays: 30, basedOn: 'closed', action: 'anonymize', purposeId: newsletter });
+    expect(deals.statusCode).toBe(400);
+    expect(deals.json().code).toBe('retention_purpose_unsupported');
+    for (const purposeId of [crypto.randomUUID(), foreign]) {
+      const unknown = await post({ module: 'leads', afterDays: 30, basedOn: 'created', action: 'erase', purposeId });
+      expect(unknown.statusCode).toBe(404);
+      expect(unknown.json().code).toBe('purpose_not_found');
+    }
+    expect((await post({ module: 'leads', afterDays: 30, basedOn: 'created', action: 'erase', purposeId: 'x' })).statusCode).toBe(400);
+
+    const created = await post({ module: 'leads', afterDays: 30, basedOn: 'consent_withdrawn', action: 'erase', purposeId: newsletter });
+    expect(created.statusCode, created.body).toBe(201);
+    const id = created.json().id as string;
+    const cleared = await s.patch(`/api/v1/privacy/retention-rules/${id}`, { purposeId: null });
+    expect(cleared.statusCode).toBe(400);
+    expect(cleared.json().code).toBe('retention_purpose_required');
+    expect((await s.patch(`/api/v1/privacy/retention-rules/${id}`, { purposeId: foreign })).json().code).toBe('purpose_not_found');
+    const patched = await s.patch(`/api/v1/privacy/retention-rules/${id}`, { basedOn: 'created', purposeId: null });
+    expect(patched.statusCode, patched.body).toBe(200);
+    expect(patched.json()).toMatchObject({ basedOn: 'created', purposeId: null });
+    const updated = await auditEntries(s, `entity=retention_rules&action=retention_rule.updated&entityId=${id}`);
+    expect(updated[0]?.details).toMatchObject({ purposeId: null, previousPurposeId: newsletter });
+  });
+});

@@ -25762,15 +25762,16 @@ export interface paths {
                 module: 'contacts' | 'leads' | 'deals';
                 afterDays: number;
                 /**
-                 * @description last_activity: the latest of the record’s own change and its activities, notes and logged e-mails; closed: when the deal closed (deals only)
+                 * @description last_activity: the latest of the record’s own change and its activities, notes and logged e-mails; closed: when the deal closed (deals only); consent_withdrawn: when the person withdrew consent for the rule’s purpose (needs purposeId; people with a current grant for any purpose are never expired)
                  * @enum {unknown}
                  */
-                basedOn: 'last_activity' | 'created' | 'updated' | 'closed';
+                basedOn: 'last_activity' | 'created' | 'updated' | 'closed' | 'consent_withdrawn';
                 /**
                  * @description erase for contacts and leads; anonymize for deals (the people on the deal are erased, the deal stays)
                  * @enum {unknown}
                  */
                 action: 'erase' | 'anonymize';
+                purposeId: string | null;
                 createdBy: string | null;
                 /** Format: date-time */
                 createdAt: string;
@@ -25890,7 +25891,7 @@ export interface paths {
     put?: never;
     /**
      * Add a retention rule
-     * @description contacts and leads: basedOn last_activity, created or updated, action erase (a person record anonymized is a person erased: anonymize is refused with retention_action_unsupported). deals: basedOn closed, action anonymize — the contacts all of whose deals closed before the date, and with no activity since, are erased; the deals stay.
+     * @description contacts and leads: basedOn last_activity, created or updated, action erase (a person record anonymized is a person erased: anonymize is refused with retention_action_unsupported). deals: basedOn closed, action anonymize — the contacts all of whose deals closed before the date, and with no activity since, are erased; the deals stay. purposeId (contacts and leads only, else retention_purpose_unsupported; unknown: 404 purpose_not_found) narrows the rule to people with a consent event for the purpose; basedOn consent_withdrawn needs it (retention_purpose_required).
      */
     post: {
       parameters: {
@@ -25918,15 +25919,16 @@ export interface paths {
             /** @description Days after the moment basedOn names */
             afterDays: number;
             /**
-             * @description last_activity: the latest of the record’s own change and its activities, notes and logged e-mails; closed: when the deal closed (deals only)
+             * @description last_activity: the latest of the record’s own change and its activities, notes and logged e-mails; closed: when the deal closed (deals only); consent_withdrawn: when the person withdrew consent for the rule’s purpose (needs purposeId; people with a current grant for any purpose are never expired)
              * @enum {unknown}
              */
-            basedOn: 'last_activity' | 'created' | 'updated' | 'closed';
+            basedOn: 'last_activity' | 'created' | 'updated' | 'closed' | 'consent_withdrawn';
             /**
              * @description erase for contacts and leads; anonymize for deals (the people on the deal are erased, the deal stays)
              * @enum {unknown}
              */
             action: 'erase' | 'anonymize';
+            purposeId?: string | null;
           };
         };
       };
@@ -25947,15 +25949,16 @@ export interface paths {
               module: 'contacts' | 'leads' | 'deals';
               afterDays: number;
               /**
-               * @description last_activity: the latest of the record’s own change and its activities, notes and logged e-mails; closed: when the deal closed (deals only)
+               * @description last_activity: the latest of the record’s own change and its activities, notes and logged e-mails; closed: when the deal closed (deals only); consent_withdrawn: when the person withdrew consent for the rule’s purpose (needs purposeId; people with a current grant for any purpose are never expired)
                * @enum {unknown}
                */
-              basedOn: 'last_activity' | 'created' | 'updated' | 'closed';
+              basedOn: 'last_activity' | 'created' | 'updated' | 'closed' | 'consent_withdrawn';
               /**
                * @description erase for contacts and leads; anonymize for deals (the people on the deal are erased, the deal stays)
                * @enum {unknown}
                */
               action: 'erase' | 'anonymize';
+              purposeId: string | null;
               createdBy: string | null;
               /** Format: date-time */
               createdAt: string;
@@ -26116,15 +26119,16 @@ export interface paths {
                 module: 'contacts' | 'leads' | 'deals';
                 afterDays: number;
                 /**
-                 * @description last_activity: the latest of the record’s own change and its activities, notes and logged e-mails; closed: when the deal closed (deals only)
+                 * @description last_activity: the latest of the record’s own change and its activities, notes and logged e-mails; closed: when the deal closed (deals only); consent_withdrawn: when the person withdrew consent for the rule’s purpose (needs purposeId; people with a current grant for any purpose are never expired)
                  * @enum {unknown}
                  */
-                basedOn: 'last_activity' | 'created' | 'updated' | 'closed';
+                basedOn: 'last_activity' | 'created' | 'updated' | 'closed' | 'consent_withdrawn';
                 /**
                  * @description erase for contacts and leads; anonymize for deals (the people on the deal are erased, the deal stays)
                  * @enum {unknown}
                  */
                 action: 'erase' | 'anonymize';
+                purposeId: string | null;
                 createdBy: string | null;
                 /** Format: date-time */
                 createdAt: string;
@@ -26401,15 +26405,16 @@ export interface paths {
             /** @description Days after the moment basedOn names */
             afterDays?: number;
             /**
-             * @description last_activity: the latest of the record’s own change and its activities, notes and logged e-mails; closed: when the deal closed (deals only)
+             * @description last_activity: the latest of the record’s own change and its activities, notes and logged e-mails; closed: when the deal closed (deals only); consent_withdrawn: when the person withdrew consent for the rule’s purpose (needs purposeId; people with a current grant for any purpose are never expired)
              * @enum {unknown}
              */
-            basedOn?: 'last_activity' | 'created' | 'updated' | 'closed';
+            basedOn?: 'last_activity' | 'created' | 'updated' | 'closed' | 'consent_withdrawn';
             /**
              * @description erase for contacts and leads; anonymize for deals (the people on the deal are erased, the deal stays)
              * @enum {unknown}
              */
             action?: 'erase' | 'anonymize';
+            purposeId?: string | null;
           };
         };
       };
@@ -26430,15 +26435,16 @@ export interface paths {
               module: 'contacts' | 'leads' | 'deals';
               afterDays: number;
               /**
-               * @description last_activity: the latest of the record’s own change and its activities, notes and logged e-mails; closed: when the deal closed (deals only)
+               * @description last_activity: the latest of the record’s own change and its activities, notes and logged e-mails; closed: when the deal closed (deals only); consent_withdrawn: when the person withdrew consent for the rule’s purpose (needs purposeId; people with a current grant for any purpose are never expired)
                * @enum {unknown}
                */
-              basedOn: 'last_activity' | 'created' | 'updated' | 'closed';
+              basedOn: 'last_activity' | 'created' | 'updated' | 'closed' | 'consent_withdrawn';
               /**
                * @description erase for contacts and leads; anonymize for deals (the people on the deal are erased, the deal stays)
                * @enum {unknown}
                */
               action: 'erase' | 'anonymize';
+              purposeId: string | null;
               createdBy: string | null;
               /** Format: date-time */
               createdAt: string;

@@ -7,6 +7,7 @@ import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { notify } from '../../components/notify';
 import { usePermissions } from '../../components/permissions';
 import { problemDetail } from '../../components/problems';
+import { purposesQuery } from '../privacy/queries';
 import {
   ACTION_OF,
   applyTwoYearPreset,
@@ -26,9 +27,13 @@ export function RulesSection() {
   const { can } = usePermissions();
   const queryClient = useQueryClient();
   const rules = useQuery(rulesQuery);
+  const purposes = useQuery(purposesQuery);
+  const purposeName = (id: string | null) =>
+    id === null ? t('privacyRetention.rules.everyone') : (purposes.data?.find((p) => p.id === id)?.name ?? id.slice(0, 8));
   const [module, setModule] = useState<RuleModule>('leads');
   const [basedOn, setBasedOn] = useState<string>('last_activity');
   const [afterDays, setAfterDays] = useState<number | string>(730);
+  const [purposeId, setPurposeId] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
   const [removing, setRemoving] = useState<RetentionRule | null>(null);
@@ -87,6 +92,7 @@ export function RulesSection() {
             <Table.Thead>
               <Table.Tr>
                 <Table.Th scope="col">{t('privacyRetention.rules.rule')}</Table.Th>
+                <Table.Th scope="col">{t('privacyRetention.rules.purpose')}</Table.Th>
                 <Table.Th scope="col">{t('privacyRetention.rules.id')}</Table.Th>
                 {editable && <Table.Th scope="col">{t('privacyRetention.actionsColumn')}</Table.Th>}
               </Table.Tr>
@@ -95,6 +101,7 @@ export function RulesSection() {
               {rules.data.map((rule) => (
                 <Table.Tr key={rule.id}>
                   <Table.Td>{describe(rule)}</Table.Td>
+                  <Table.Td>{purposeName(rule.purposeId)}</Table.Td>
                   <Table.Td>
                     <Text size="xs" ff="monospace">
                       {rule.id.slice(0, 8)}
@@ -124,7 +131,14 @@ export function RulesSection() {
           onSubmit={(event) => {
             event.preventDefault();
             void act(
-              () => createRule({ module, afterDays: Number(afterDays), basedOn: basedOn as never, action: ACTION_OF[module] }),
+              () =>
+                createRule({
+                  module,
+                  afterDays: Number(afterDays),
+                  basedOn: basedOn as never,
+                  action: ACTION_OF[module],
+                  ...(module !== 'deals' && purposeId ? { purposeId } : {}),
+                }),
               t('privacyRetention.rules.created'),
             );
           }}
@@ -141,6 +155,7 @@ export function RulesSection() {
                   const next = (value ?? 'leads') as RuleModule;
                   setModule(next);
                   setBasedOn(BASES[next][0]!);
+                  if (next === 'deals') setPurposeId(null);
                 }}
               />
               <NumberInput
@@ -158,6 +173,17 @@ export function RulesSection() {
                 allowDeselect={false}
                 onChange={(value) => setBasedOn(value ?? BASES[module][0]!)}
               />
+              {module !== 'deals' && (
+                <Select
+                  label={t('privacyRetention.rules.purposeLabel')}
+                  placeholder={t('privacyRetention.rules.everyone')}
+                  data={(purposes.data ?? []).map((p) => ({ value: p.id, label: p.name }))}
+                  value={purposeId}
+                  onChange={setPurposeId}
+                  clearable
+                  required={basedOn === 'consent_withdrawn'}
+                />
+              )}
               <Button type="submit" loading={busy}>
                 {t('privacyRetention.rules.add')}
               </Button>
@@ -165,6 +191,11 @@ export function RulesSection() {
             <Text size="xs" c="dimmed">
               {t(`privacyRetention.rules.actionHelp.${ACTION_OF[module]}`)}
             </Text>
+            {module !== 'deals' && (
+              <Text size="xs" c="dimmed">
+                {t('privacyRetention.rules.purposeHelp')}
+              </Text>
+            )}
           </Stack>
         </form>
       )}

@@ -14,8 +14,8 @@ export type RuleModule = RuleBody['module'];
 export const MODULES: readonly RuleModule[] = ['contacts', 'leads', 'deals'];
 /** What each module allows: the API refuses other combinations (retention_rule_invalid, retention_action_unsupported). */
 export const BASES: Record<RuleModule, ReadonlyArray<RuleBody['basedOn']>> = {
-  contacts: ['last_activity', 'created', 'updated'],
-  leads: ['last_activity', 'created', 'updated'],
+  contacts: ['last_activity', 'created', 'updated', 'consent_withdrawn'],
+  leads: ['last_activity', 'created', 'updated', 'consent_withdrawn'],
   deals: ['closed'],
 };
 export const ACTION_OF: Record<RuleModule, RuleBody['action']> = { contacts: 'erase', leads: 'erase', deals: 'anonymize' };
