@@ -885,7 +885,8 @@ export interface LegalHoldsTable {
   tenant_id: string;
   id: string;
   subject_id: string;
-  person_table: 'contacts' | 'leads';
+  /** The held record: a person (contacts, leads) or a deal, whose people are all held (migration 0027). */
+  person_table: 'contacts' | 'leads' | 'deals';
   person_id: string;
   reason_enc: Buffer;
   placed_by: string | null;

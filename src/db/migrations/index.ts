@@ -25,6 +25,7 @@ import * as m0023 from './0023_public_requests.js';
 import * as m0024 from './0024_consent_truncate_guard.js';
 import * as m0025 from './0025_subject_indexes.js';
 import * as m0026 from './0026_retention_purposes.js';
+import * as m0027 from './0027_deal_holds.js';
 
 /** Every migration, in order. Names sort in the order they must run. */
 export const migrations: Record<string, Migration> = {
@@ -54,4 +55,5 @@ export const migrations: Record<string, Migration> = {
   '0024_consent_truncate_guard': m0024,
   '0025_subject_indexes': m0025,
   '0026_retention_purposes': m0026,
+  '0027_deal_holds': m0027,
 };

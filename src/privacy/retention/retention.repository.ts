@@ -53,6 +53,12 @@ export async function subjectOfPerson(db: Kysely<Database>, tenantId: string, ta
   return row?.subject_id;
 }
 
+export async function dealExists(db: Kysely<Database>, tenantId: string, id: string): Promise<boolean> {
+  return (
+    (await db.selectFrom('deals').select('id').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst()) !== undefined
+  );
+}
+
 export async function insertHold(db: Kysely<Database>, row: Insertable<LegalHoldsTable>): Promise<HoldRow> {
   return db.insertInto('legal_holds').values(row).returningAll().executeTakeFirstOrThrow();
 }
@@ -186,8 +192,13 @@ export async function findCandidates(
       select subject_id, max(at) as at, bool_or(restricted_at is not null) as restricted from person group by subject_id
     )
     select person.tbl, person.id, person.subject_id, subject.restricted,
-      exists (select 1 from legal_holds h where h.tenant_id = ${tenantId} and h.subject_id = person.subject_id and h.released_at is null)
-        as legal_hold
+      (exists (select 1 from legal_holds h where h.tenant_id = ${tenantId} and h.subject_id = person.subject_id and h.released_at is null)
+        -- a hold on a deal keeps every person linked to it, whichever of their records the rule is about
+        or exists (select 1 from legal_holds h
+          join deal_contacts dc on dc.tenant_id = h.tenant_id and dc.deal_id = h.person_id
+          join contacts c on c.tenant_id = dc.tenant_id and c.id = dc.contact_id
+          where h.tenant_id = ${tenantId} and h.person_table = 'deals' and h.released_at is null
+            and c.subject_id = person.subject_id)) as legal_hold
     from person join subject on subject.subject_id = person.subject_id
     where person.tbl = ${table} and subject.at < ${rule.cutoff} ${closedDeals} ${forPurpose} ${noCurrentGrant}
     order by subject.at, person.id

@@ -55,7 +55,7 @@ const RuleSchema = Type.Object({
 
 const HoldSchema = Type.Object({
   id: Uuid(),
-  personTable: PersonTable,
+  personTable: Type.Enum(['contacts', 'leads', 'deals'] as const, { description: 'The held record: a person, or a deal (all its people)' }),
   personId: Uuid(),
   reason: Nullable(Type.String({ description: 'null once the person was erased' })),
   active: Type.Boolean(),
@@ -225,7 +225,7 @@ export function registerRetentionRoutes(server: FastifyInstance, database: Datab
         tags,
         summary: 'Place a legal hold on a person: no retention rule touches them (lead and converted contact alike) until released',
         body: Type.Object(
-          { contactId: Type.Optional(Uuid()), leadId: Type.Optional(Uuid()), reason: Reason },
+          { contactId: Type.Optional(Uuid()), leadId: Type.Optional(Uuid()), dealId: Type.Optional(Uuid()), reason: Reason },
           {
             additionalProperties: false,
             examples: [{ contactId: '0192f0a0-0000-7000-8000-000000000001', reason: 'Pending claim 2027/14' }],

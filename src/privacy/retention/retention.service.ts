@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { recordsSubjectId } from '../../keys/keys.service.js';
 import { startPeriodicJob, type PeriodicJob } from '../../shared/periodic-job.js';
 import { requirePermission } from '../../access/access.service.js';
 import { auditActorOf, recordChange, systemActor, type AuditActor } from '../../audit/recorder.js';
@@ -59,7 +60,8 @@ export interface RuleInput {
 
 export interface LegalHold {
   id: string;
-  personTable: repo.PersonTable;
+  /** The held record: a person, or a deal (every person linked to it is held). */
+  personTable: repo.PersonTable | 'deals';
   personId: string;
   reason: string | null;
   active: boolean;
@@ -345,17 +347,27 @@ export async function placeHold(
   db: Kysely<Database>,
   keyring: Keyring,
   actor: Authenticated,
-  input: { contactId?: string | undefined; leadId?: string | undefined; reason: string },
+  input: { contactId?: string | undefined; leadId?: string | undefined; dealId?: string | undefined; reason: string },
 ): Promise<LegalHold> {
   await requirePermission(db, actor, 'privacy', 'edit');
-  if ((input.contactId === undefined) === (input.leadId === undefined))
-    throw new PrivacyError('legal_hold_invalid', 'name either contactId or leadId');
+  if ([input.contactId, input.leadId, input.dealId].filter((v) => v !== undefined).length !== 1)
+    throw new PrivacyError('legal_hold_invalid', 'name exactly one of contactId, leadId or dealId');
   if (blank(input.reason)) throw new PrivacyError('reason_required', 'a legal hold needs its reason');
-  const table: repo.PersonTable = input.contactId ? 'contacts' : 'leads';
-  const personId = (input.contactId ?? input.leadId)!;
+  const table: repo.PersonTable | 'deals' = input.contactId ? 'contacts' : input.leadId ? 'leads' : 'deals';
+  const personId = (input.contactId ?? input.leadId ?? input.dealId)!;
   const row = await db.transaction().execute(async (trx) => {
-    const subjectId = await repo.subjectOfPerson(trx, actor.tenantId, table, personId);
-    if (!subjectId) throw new PrivacyError('person_not_found', `no such ${table === 'contacts' ? 'contact' : 'lead'}`);
+    // A deal's hold is about a company record: its reason is sealed under the tenant's records subject.
+    const subjectId =
+      table === 'deals'
+        ? (await repo.dealExists(trx, actor.tenantId, personId))
+          ? await recordsSubjectId(trx, keyring, actor.tenantId)
+          : undefined
+        : await repo.subjectOfPerson(trx, actor.tenantId, table, personId);
+    if (!subjectId)
+      throw new PrivacyError(
+        table === 'deals' ? 'legal_hold_invalid' : 'person_not_found',
+        `no such ${table === 'contacts' ? 'contact' : table === 'leads' ? 'lead' : 'deal'}`,
+      );
     const id = newId();
     const reason = input.reason.trim();
     const row = await repo.insertHold(trx, {
@@ -373,7 +385,7 @@ export async function placeHold(
       action: 'legal_hold.placed',
       entity: 'legal_holds',
       entityId: id,
-      subjectIds: [subjectId],
+      subjectIds: table === 'deals' ? [] : [subjectId],
       details: { personTable: table, personId },
       values: { subjectId, data: { reason } },
     });

@@ -219,6 +219,34 @@ describe('retention', () => {
     expect(deal.contactIds ?? deal.contacts?.map((c: { id: string }) => c.id)).toEqual([active.id]);
   });
 
+  it('a legal hold on a deal keeps every person linked to it, until released', async () => {
+    const s = await crmSession(t);
+    const held = await contact(s, 'Dealheld');
+    const free = await contact(s, 'Dealfree');
+    const deal = (await s.post('/api/v1/deals', { title: 'Disputed contract', amount: 1, currency: 'EUR', contactIds: [held.id] })).json();
+    await age('contacts', held.id, 800);
+    await age('contacts', free.id, 800);
+    expect(
+      (await s.post('/api/v1/privacy/retention-rules', { module: 'contacts', afterDays: 730, basedOn: 'created', action: 'erase' }))
+        .statusCode,
+    ).toBe(201);
+    const hold = await s.post('/api/v1/privacy/legal-holds', { dealId: deal.id, reason: 'claim about the contract' });
+    expect(hold.statusCode, hold.body).toBe(201);
+    expect(hold.json()).toMatchObject({ personTable: 'deals', personId: deal.id, reason: 'claim about the contract', active: true });
+    expect((await s.post('/api/v1/privacy/legal-holds', { dealId: deal.id, contactId: held.id, reason: 'both' })).json().code).toBe(
+      'legal_hold_invalid',
+    );
+
+    const report = await run(s, false);
+    expect(report.held).toBeGreaterThanOrEqual(1);
+    expect(await exists('contacts', held.id)).toBe(true);
+    expect(await exists('contacts', free.id)).toBe(false);
+
+    expect((await s.post(`/api/v1/privacy/legal-holds/${hold.json().id}/release`, { reason: 'settled' })).statusCode).toBe(200);
+    await run(s, false);
+    expect(await exists('contacts', held.id)).toBe(false);
+  });
+
   it('validates rules with codes, edits and removes them, and refuses a second run at the same time', async () => {
     const s = await crmSession(t);
     const refuse = async (body: object, code: string) => {

@@ -26593,8 +26593,11 @@ export interface paths {
               items: {
                 /** Format: uuid */
                 id: string;
-                /** @enum {unknown} */
-                personTable: 'contacts' | 'leads';
+                /**
+                 * @description The held record: a person, or a deal (all its people)
+                 * @enum {unknown}
+                 */
+                personTable: 'contacts' | 'leads' | 'deals';
                 /** Format: uuid */
                 personId: string;
                 reason: string | null;
@@ -26738,6 +26741,8 @@ export interface paths {
             contactId?: string;
             /** Format: uuid */
             leadId?: string;
+            /** Format: uuid */
+            dealId?: string;
             reason: string;
           };
         };
@@ -26752,8 +26757,11 @@ export interface paths {
             'application/json': {
               /** Format: uuid */
               id: string;
-              /** @enum {unknown} */
-              personTable: 'contacts' | 'leads';
+              /**
+               * @description The held record: a person, or a deal (all its people)
+               * @enum {unknown}
+               */
+              personTable: 'contacts' | 'leads' | 'deals';
               /** Format: uuid */
               personId: string;
               reason: string | null;
@@ -26916,8 +26924,11 @@ export interface paths {
             'application/json': {
               /** Format: uuid */
               id: string;
-              /** @enum {unknown} */
-              personTable: 'contacts' | 'leads';
+              /**
+               * @description The held record: a person, or a deal (all its people)
+               * @enum {unknown}
+               */
+              personTable: 'contacts' | 'leads' | 'deals';
               /** Format: uuid */
               personId: string;
               reason: string | null;

@@ -13,11 +13,17 @@ import { problemDetail } from '../../components/problems';
 import { useFormat } from '../../i18n/format';
 import { holdsQuery, placeHold, releaseHold, retentionKeys, type LegalHold } from './queries';
 
-type Kind = 'contact' | 'lead';
+type Kind = 'contact' | 'lead' | 'deal';
 
 /** Who a hold is on: a link to the contact or lead (their page shows the name). */
 function HoldPerson({ hold }: { hold: LegalHold }) {
   const { t } = useTranslation();
+  if (hold.personTable === 'deals')
+    return (
+      <AnchorLink to="/deals/$dealId" params={{ dealId: hold.personId }}>
+        {t('privacyRetention.holds.deal')}
+      </AnchorLink>
+    );
   return hold.personTable === 'contacts' ? (
     <AnchorLink to="/contacts/$contactId" params={{ contactId: hold.personId }}>
       {t('privacyRetention.holds.contact')}
@@ -49,10 +55,20 @@ export function HoldsSection() {
   const editable = can('privacy', 'edit');
   const people = useQuery({
     queryKey: ['privacy', 'retention', 'picker', kind, query],
-    queryFn: async () =>
-      kind === 'lead'
-        ? (await data(api.GET('/api/v1/leads', { params: { query: { q: query, limit: 10 } } }))).items
-        : (await data(api.GET('/api/v1/contacts', { params: { query: { q: query, limit: 10 } } }))).items,
+    queryFn: async (): Promise<Array<{ id: string; label: string }>> => {
+      const named = (p: { id: string; firstName?: string; lastName?: string }) => ({
+        id: p.id,
+        label: [p.firstName, p.lastName].filter(Boolean).join(' ') || p.id,
+      });
+      if (kind === 'deal')
+        return (await data(api.GET('/api/v1/deals', { params: { query: { q: query, limit: 10 } } }))).items.map((d) => ({
+          id: d.id,
+          label: d.title,
+        }));
+      return kind === 'lead'
+        ? (await data(api.GET('/api/v1/leads', { params: { query: { q: query, limit: 10 } } }))).items.map(named)
+        : (await data(api.GET('/api/v1/contacts', { params: { query: { q: query, limit: 10 } } }))).items.map(named);
+    },
     enabled: editable && query.length > 0,
   });
 
@@ -154,7 +170,11 @@ export function HoldsSection() {
               return;
             }
             void act(
-              () => placeHold({ ...(kind === 'lead' ? { leadId: personId } : { contactId: personId }), reason: reason.trim() }),
+              () =>
+                placeHold({
+                  ...(kind === 'lead' ? { leadId: personId } : kind === 'deal' ? { dealId: personId } : { contactId: personId }),
+                  reason: reason.trim(),
+                }),
               t('privacyRetention.holds.placedNotice'),
             ).then((ok) => {
               if (ok) {
@@ -181,19 +201,23 @@ export function HoldsSection() {
               data={[
                 { value: 'contact', label: t('privacyRetention.holds.contact') },
                 { value: 'lead', label: t('privacyRetention.holds.lead') },
+                { value: 'deal', label: t('privacyRetention.holds.deal') },
               ]}
             />
             <Select
-              label={t(kind === 'lead' ? 'privacyRetention.holds.leadSearch' : 'privacyRetention.holds.contactSearch')}
+              label={t(
+                kind === 'lead'
+                  ? 'privacyRetention.holds.leadSearch'
+                  : kind === 'deal'
+                    ? 'privacyRetention.holds.dealSearch'
+                    : 'privacyRetention.holds.contactSearch',
+              )}
               placeholder={t('privacyRetention.holds.searchPlaceholder')}
               searchable
               searchValue={search}
               onSearchChange={setSearch}
               filter={({ options }) => options}
-              data={(people.data ?? []).map((person) => ({
-                value: person.id,
-                label: [person.firstName, person.lastName].filter(Boolean).join(' ') || person.id,
-              }))}
+              data={(people.data ?? []).map((option) => ({ value: option.id, label: option.label }))}
               value={personId}
               onChange={setPersonId}
               nothingFoundMessage={query ? t('privacyRetention.holds.nothingFound') : undefined}

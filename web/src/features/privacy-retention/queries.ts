@@ -45,7 +45,7 @@ export const runsQuery = queryOptions({
 export const createRule = (body: RuleBody) => data(api.POST('/api/v1/privacy/retention-rules', { body }));
 export const applyTwoYearPreset = () => data(api.POST('/api/v1/privacy/retention-rules/presets/two-years'));
 export const deleteRule = (id: string) => data(api.DELETE('/api/v1/privacy/retention-rules/{id}', { params: { path: { id } } }));
-export const placeHold = (body: { contactId?: string; leadId?: string; reason: string }) =>
+export const placeHold = (body: { contactId?: string; leadId?: string; dealId?: string; reason: string }) =>
   data(api.POST('/api/v1/privacy/legal-holds', { body }));
 export const releaseHold = (id: string, reason: string) =>
   data(api.POST('/api/v1/privacy/legal-holds/{id}/release', { params: { path: { id } }, body: { reason } }));
