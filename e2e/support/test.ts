@@ -47,8 +47,19 @@ export async function freshTotpCode(secret: string, used: string): Promise<strin
   return code;
 }
 
-/** Fails on any serious or critical axe-core violation on the page as it is now. */
+/**
+ * Fails on any serious or critical axe-core violation on the page as it is now —
+ * once its transitions have ended: a dialog fading in has, for a moment, text
+ * whose contrast is the fade's, not the page's (spinners, which never end, are not waited for).
+ */
 export async function expectNoSeriousA11yViolations(page: Page): Promise<void> {
+  await page.waitForFunction(
+    () => document.getAnimations().every((a) => a.playState !== 'running' || a.effect?.getTiming().iterations === Infinity),
+    undefined,
+    {
+      timeout: 5_000,
+    },
+  );
   const results = await new AxeBuilder({ page }).analyze();
   const serious = results.violations
     .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
