@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { APIRequestContext, Page } from '@playwright/test';
 import { expect, expectNoSeriousA11yViolations, signIn, test } from './support/test.ts';
+import { bearer } from './support/server.ts';
 
 // Every test makes its own administrator (and rep) through the API, so nothing here depends on
 // or changes what other specs see: the tenant's own admin only creates them.
@@ -14,13 +15,6 @@ interface Person {
 }
 
 const SECTIONS = ['Users', 'Roles', 'Profiles', 'Groups', 'Sharing', 'Security', 'Audit trail'] as const;
-
-async function bearer(request: APIRequestContext, who: { slug: string; email: string; password: string }) {
-  const login = await request.post('/api/v1/auth/login', { data: { tenant: who.slug, email: who.email, password: who.password } });
-  expect(login.ok()).toBe(true);
-  const { token } = (await login.json()) as { token: string };
-  return { authorization: `Bearer ${token}` };
-}
 
 async function createAdmin(
   request: APIRequestContext,

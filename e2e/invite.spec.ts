@@ -1,73 +1,15 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { APIRequestContext } from '@playwright/test';
 import { expect, expectNoSeriousA11yViolations, signIn, test } from './support/test.ts';
+import { bearer, mailOutbox } from './support/server.ts';
 
 // An administrator invites a user through the admin screen; the invited user
 // opens the e-mailed link, chooses a password and signs in. The e2e server has
 // no SMTP server, so the mail waits in the outbox, where the operator's
 // `custodia mail outbox` reads it (over the running server's admin socket).
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-
-interface OutboxMessage {
-  template: string;
-  to: string;
-  text: string;
-  createdAt: string;
-}
-
-async function bearer(request: APIRequestContext, who: { slug: string; email: string; password: string }) {
-  const login = await request.post('/api/v1/auth/login', { data: { tenant: who.slug, email: who.email, password: who.password } });
-  expect(login.ok()).toBe(true);
-  return { authorization: `Bearer ${((await login.json()) as { token: string }).token}` };
-}
-
-/**
- * The data dir of the server this run started: the global setup makes it in
- * the temp dir and hands the tests only the URL, so it is the `custodia-e2e-*`
- * dir whose lock holder was started with this URL as its public address.
- */
-function serverDataDir(baseURL: string): string {
-  for (const name of readdirSync(tmpdir()).filter((entry) => entry.startsWith('custodia-e2e-'))) {
-    const dir = path.join(tmpdir(), name);
-    try {
-      const { pid } = JSON.parse(readFileSync(path.join(dir, 'custodia.lock'), 'utf8')) as { pid: number };
-      const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
-      if (environ.includes(`CUSTODIA_PUBLIC_URL=${baseURL}`)) return dir;
-    } catch {
-      // another run's dir, gone or not ours
-    }
-  }
-  throw new Error(`no data dir of the server at ${baseURL}`);
-}
-
-/** `custodia mail outbox --json`, which the CLI sends to the running server over its admin socket. */
-function mailOutbox(dataDir: string): Promise<OutboxMessage[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/custodia.js', 'mail', 'outbox', '--json', '--status', 'pending', '--limit', '1000'], {
-      cwd: root,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'test', LOG_LEVEL: 'warn', CUSTODIA_DATA_DIR: dataDir },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) =>
-      code === 0 ? resolve(JSON.parse(stdout) as OutboxMessage[]) : reject(new Error(`custodia mail outbox failed (${code}): ${stderr}`)),
-    );
-  });
-}
-
 /** The link of the newest invitation mailed to `email`. */
-async function invitationLink(dataDir: string, email: string): Promise<{ link: string; count: number }> {
-  const mails = (await mailOutbox(dataDir))
+async function invitationLink(baseURL: string, email: string): Promise<{ link: string; count: number }> {
+  const mails = (await mailOutbox(baseURL))
     .filter((mail) => mail.template === 'invitation' && mail.to === email)
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   expect(mails.length).toBeGreaterThan(0);
@@ -120,12 +62,11 @@ test('an admin invites a user by e-mail; the Invited badge shows until they choo
   await expectNoSeriousA11yViolations(page);
 
   // Resending makes a new link; only that one works.
-  const dataDir = serverDataDir(baseURL!);
-  const first = await invitationLink(dataDir, invited.email);
+  const first = await invitationLink(baseURL!, invited.email);
   expect(first.count).toBe(1);
   await row.getByRole('button', { name: `Resend invitation to ${invited.name}` }).click();
   await expect(page.getByText(`A new invitation is on its way to ${invited.name}; the earlier link no longer works.`)).toBeVisible();
-  const second = await invitationLink(dataDir, invited.email);
+  const second = await invitationLink(baseURL!, invited.email);
   expect(second.count).toBe(2);
   expect(second.link).not.toBe(first.link);
 

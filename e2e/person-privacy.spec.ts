@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { expect, expectNoSeriousA11yViolations, signIn, test } from './support/test.ts';
+import { bearer } from './support/server.ts';
 
 // A privacy officer restricts a person, sees the restriction, lifts it, and erases the person (issue 17).
 
@@ -9,10 +10,7 @@ test('restrict, lift and erase a contact from its page', async ({ page, request,
   const lastName = `Privacy${randomBytes(4)
     .toString('hex')
     .replace(/\d/g, (d) => 'qwrtypsdfg'[Number(d)]!)}`;
-  const login = await request.post(`${baseURL}/api/v1/auth/login`, {
-    data: { tenant: tenant.slug, email: tenant.email, password: tenant.password },
-  });
-  const headers = { authorization: `Bearer ${((await login.json()) as { token: string }).token}` };
+  const headers = await bearer(request, tenant);
   const created = await request.post(`${baseURL}/api/v1/contacts`, {
     headers,
     data: { firstName: 'Rosa', lastName, emails: [`${lastName.toLowerCase()}@example.test`] },
@@ -78,10 +76,7 @@ test('an erasure request is carried out from its case page', async ({ page, requ
   const lastName = `Case${randomBytes(4)
     .toString('hex')
     .replace(/\d/g, (d) => 'qwrtypsdfg'[Number(d)]!)}`;
-  const login = await request.post(`${baseURL}/api/v1/auth/login`, {
-    data: { tenant: tenant.slug, email: tenant.email, password: tenant.password },
-  });
-  const headers = { authorization: `Bearer ${((await login.json()) as { token: string }).token}` };
+  const headers = await bearer(request, tenant);
   const contact = (await (await request.post(`${baseURL}/api/v1/contacts`, { headers, data: { firstName: 'Erik', lastName } })).json()) as {
     id: string;
   };

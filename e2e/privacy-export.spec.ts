@@ -1,11 +1,6 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { APIRequestContext } from '@playwright/test';
 import { expect, expectNoSeriousA11yViolations, signIn, test } from './support/test.ts';
+import { bearer, mailedLink } from './support/server.ts';
 
 // Issue 17's public request form and access package: a person files an access
 // request on the Dutch form, opens the e-mailed link (the e2e server has no
@@ -15,54 +10,7 @@ import { expect, expectNoSeriousA11yViolations, signIn, test } from './support/t
 
 test.describe.configure({ timeout: 120_000 });
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SCREENSHOTS = 'docs/screenshots';
-
-async function bearer(request: APIRequestContext, who: { slug: string; email: string; password: string }) {
-  const login = await request.post('/api/v1/auth/login', { data: { tenant: who.slug, email: who.email, password: who.password } });
-  expect(login.ok()).toBe(true);
-  return { authorization: `Bearer ${((await login.json()) as { token: string }).token}` };
-}
-
-/** The data dir of the server this run started (the `custodia-e2e-*` dir whose lock holder serves baseURL). */
-function serverDataDir(baseURL: string): string {
-  for (const name of readdirSync(tmpdir()).filter((entry) => entry.startsWith('custodia-e2e-'))) {
-    const dir = path.join(tmpdir(), name);
-    try {
-      const { pid } = JSON.parse(readFileSync(path.join(dir, 'custodia.lock'), 'utf8')) as { pid: number };
-      const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
-      if (environ.includes(`CUSTODIA_PUBLIC_URL=${baseURL}`)) return dir;
-    } catch {
-      // another run's dir, gone or not ours
-    }
-  }
-  throw new Error(`no data dir of the server at ${baseURL}`);
-}
-
-/** The verification link mailed to `email`, from `custodia mail outbox --json` over the running server's admin socket. */
-function verificationLink(dataDir: string, email: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/custodia.js', 'mail', 'outbox', '--json', '--status', 'pending', '--limit', '1000'], {
-      cwd: root,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'test', LOG_LEVEL: 'warn', CUSTODIA_DATA_DIR: dataDir },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      if (code !== 0) return reject(new Error(`custodia mail outbox failed (${code}): ${stderr}`));
-      const mail = (JSON.parse(stdout) as Array<{ template: string; to: string; locale: string; text: string }>).find(
-        (m) => m.template === 'privacy_request_verify' && m.to === email,
-      );
-      const link = mail && /https?:\/\/\S+\/requests\/verify\?token=[A-Za-z0-9_-]+/.exec(mail.text);
-      if (!mail || mail.locale !== 'nl' || !link) return reject(new Error('no Dutch verification mail in the outbox'));
-      resolve(link[0]);
-    });
-  });
-}
 
 test('a Dutch access request on the public form, confirmed by its link; the officer downloads the package from the case', async ({
   page,
@@ -92,7 +40,12 @@ test('a Dutch access request on the public form, confirmed by its link; the offi
   await expect(page.getByRole('heading', { level: 1, name: 'Kijk in je mailbox' })).toBeVisible();
 
   // The mailed link: its page changes nothing; its button files the request.
-  const link = await verificationLink(serverDataDir(baseURL!), email);
+  const link = await mailedLink(baseURL!, {
+    template: 'privacy_request_verify',
+    to: email,
+    locale: 'nl',
+    pattern: /https?:\/\/\S+\/requests\/verify\?token=[A-Za-z0-9_-]+/,
+  });
   await page.goto(link);
   await expect(page.getByRole('heading', { level: 1, name: 'Bevestig je verzoek' })).toBeVisible();
   await expect(page.getByText('Inzage in de persoonsgegevens die jullie van mij hebben')).toBeVisible();

@@ -1,65 +1,13 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { APIRequestContext } from '@playwright/test';
 import { expect, expectNoSeriousA11yViolations, test } from './support/test.ts';
+import { bearer, mailedLink } from './support/server.ts';
 
 // A person signs up on the public form in Dutch, opens the e-mailed link (the
 // e2e server has no SMTP server: the operator's `custodia mail outbox` reads
 // the queued mail), sees the Dutch confirmation page, confirms with its
 // button and gets the Dutch thank-you page; the link then confirms nothing more.
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SCREENSHOTS = 'docs/screenshots';
-
-async function bearer(request: APIRequestContext, who: { slug: string; email: string; password: string }) {
-  const login = await request.post('/api/v1/auth/login', { data: { tenant: who.slug, email: who.email, password: who.password } });
-  expect(login.ok()).toBe(true);
-  return { authorization: `Bearer ${((await login.json()) as { token: string }).token}` };
-}
-
-/** The data dir of the server this run started (the `custodia-e2e-*` dir whose lock holder serves baseURL). */
-function serverDataDir(baseURL: string): string {
-  for (const name of readdirSync(tmpdir()).filter((entry) => entry.startsWith('custodia-e2e-'))) {
-    const dir = path.join(tmpdir(), name);
-    try {
-      const { pid } = JSON.parse(readFileSync(path.join(dir, 'custodia.lock'), 'utf8')) as { pid: number };
-      const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
-      if (environ.includes(`CUSTODIA_PUBLIC_URL=${baseURL}`)) return dir;
-    } catch {
-      // another run's dir, gone or not ours
-    }
-  }
-  throw new Error(`no data dir of the server at ${baseURL}`);
-}
-
-/** The confirmation link mailed to `email`, from `custodia mail outbox --json` over the running server's admin socket. */
-function confirmationLink(dataDir: string, email: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/custodia.js', 'mail', 'outbox', '--json', '--status', 'pending', '--limit', '1000'], {
-      cwd: root,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'test', LOG_LEVEL: 'warn', CUSTODIA_DATA_DIR: dataDir },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      if (code !== 0) return reject(new Error(`custodia mail outbox failed (${code}): ${stderr}`));
-      const mail = (JSON.parse(stdout) as Array<{ template: string; to: string; locale: string; text: string }>).find(
-        (m) => m.template === 'consent_confirmation' && m.to === email,
-      );
-      const link = mail && /https?:\/\/\S+\/subscriptions\/confirm\?token=[A-Za-z0-9_-]+/.exec(mail.text);
-      if (!mail || mail.locale !== 'nl' || !link) return reject(new Error('no Dutch confirmation mail in the outbox'));
-      resolve(link[0]);
-    });
-  });
-}
 
 test('a public sign-up in Dutch: the form, the link page with its Confirm button, the thank-you page; the link then confirms nothing', async ({
   page,
@@ -101,7 +49,12 @@ test('a public sign-up in Dutch: the form, the link page with its Confirm button
   await expect(page.getByRole('heading', { level: 1, name: 'Kijk in je mailbox' })).toBeVisible();
 
   // The mailed link opens the Dutch confirmation page; opening it changes nothing.
-  const link = await confirmationLink(serverDataDir(baseURL!), email);
+  const link = await mailedLink(baseURL!, {
+    template: 'consent_confirmation',
+    to: email,
+    locale: 'nl',
+    pattern: /https?:\/\/\S+\/subscriptions\/confirm\?token=[A-Za-z0-9_-]+/,
+  });
   await page.goto(link);
   await expect(page.getByRole('heading', { level: 1, name: 'Bevestig je aanmelding' })).toBeVisible();
   await expect(page.locator('html')).toHaveAttribute('lang', 'nl');
