@@ -46,7 +46,7 @@ export function SessionsSection() {
             {errorMessage(failed, t)}
           </Text>
         )}
-        <Table.ScrollContainer minWidth={560} scrollAreaProps={{ viewportProps: { tabIndex: 0 } }}>
+        <Table.ScrollContainer minWidth={560}>
           <Table>
             <Table.Thead>
               <Table.Tr>

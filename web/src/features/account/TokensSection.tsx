@@ -147,7 +147,7 @@ export function TokensSection() {
         {items.length === 0 ? (
           <Text size="sm">{t('account.noTokens')}</Text>
         ) : (
-          <Table.ScrollContainer minWidth={560} scrollAreaProps={{ viewportProps: { tabIndex: 0 } }}>
+          <Table.ScrollContainer minWidth={560}>
             <Table>
               <Table.Thead>
                 <Table.Tr>

@@ -219,7 +219,7 @@ export default function ImportPage() {
                   {t('import.mappingTitle')}
                 </Title>
                 <Text size="sm">{t('import.mappingIntro')}</Text>
-                <Table.ScrollContainer minWidth={560} scrollAreaProps={{ viewportProps: { tabIndex: 0 } }}>
+                <Table.ScrollContainer minWidth={560}>
                   <Table data-testid="column-mapping">
                     <Table.Thead>
                       <Table.Tr>
@@ -403,7 +403,7 @@ function Warnings({ result }: { result: ImportResult }) {
           <Title order={3} size="h4">
             {t('import.warningsTitle', { count: result.warningCount, formatted: format.number(result.warningCount) })}
           </Title>
-          <Table.ScrollContainer minWidth={320} scrollAreaProps={{ viewportProps: { tabIndex: 0 } }}>
+          <Table.ScrollContainer minWidth={320}>
             <Table>
               <Table.Thead>
                 <Table.Tr>

@@ -13,7 +13,7 @@ export function RefusedLines({ errors, total }: { errors: Array<{ line: number; 
         {t('import.refusedTitle', { count: total, formatted: format.number(total) })}
       </Title>
       {errors.length < total && <Text size="sm">{t('import.refusedFirst', { shown: format.number(errors.length) })}</Text>}
-      <Table.ScrollContainer minWidth={320} scrollAreaProps={{ viewportProps: { tabIndex: 0 } }}>
+      <Table.ScrollContainer minWidth={320}>
         <Table data-testid="refused-lines">
           <Table.Thead>
             <Table.Tr>
