@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import type { S3Settings } from './storage/s3-store.js';
 
 /**
  * The only module that reads process.env. Every variable Custodia understands
@@ -56,6 +57,32 @@ export interface Config {
   requestReminders: { everyMs: number; daysBefore: number };
   /** The retention job (privacy/retention): how often it applies every tenant's retention rules (daily by default). */
   retention: { everyMs: number };
+  /** Connection to S3-compatible object storage, used by every `s3://bucket/prefix` store below. */
+  s3: S3Settings;
+  backups: {
+    /** Where backups go: a directory (`CUSTODIA_BACKUP_DIR`, default `<dataDir>/backups`) or `s3://bucket/prefix` (`CUSTODIA_BACKUP_S3`). */
+    target: StoreSpec;
+    /** Cron expressions (server time) of the scheduled backups; empty when `CUSTODIA_BACKUP_SCHEDULE=off`. */
+    schedule: string[];
+    /** Cron expression of the nightly backup, which is verified after it is made; undefined when off. */
+    nightly: string | undefined;
+    /** Rotation: every backup of the last `hours`, then one per day for `days`, per week for `weeks`, per month for `months`. */
+    keep: { hours: number; days: number; weeks: number; months: number };
+    /** Key-store backups are kept this many days (the window in which a raw copy can still hold an erased person's key). */
+    keyBackupDays: number;
+    /** Who is mailed when a backup fails or is missed (with SMTP_URL set). */
+    operatorEmail: string | undefined;
+  };
+  files: {
+    /** Where file contents go: a directory (`CUSTODIA_FILES_DIR`, default `<dataDir>/files`) or `s3://bucket/prefix` (`CUSTODIA_FILES_S3`). */
+    store: StoreSpec;
+    maxFileBytes: number;
+    tenantQuotaBytes: number;
+    /** Every version is kept this many days … */
+    allVersionsDays: number;
+    /** … then one per day until this many days, then none (but the newest, and what a legal hold keeps). */
+    dailyVersionsDays: number;
+  };
   mail: {
     /** smtp:// or smtps:// URL; without it mail stays in the outbox for `custodia mail outbox`. */
     smtpUrl: string | undefined;
@@ -64,6 +91,9 @@ export interface Config {
     pollMs: number;
   };
 }
+
+/** A directory or an S3 bucket with a key prefix. */
+export type StoreSpec = { kind: 'dir'; path: string } | { kind: 's3'; bucket: string; prefix: string };
 
 export class ConfigError extends Error {
   constructor(
@@ -207,6 +237,35 @@ function argon2(env: Env): Config['argon2'] {
   };
 }
 
+function storeSpec(env: Env, dirName: string, s3Name: string, fallbackDir: string, cwd: string): StoreSpec {
+  const s3 = read(env, s3Name);
+  if (s3 !== undefined) {
+    if (read(env, dirName) !== undefined) throw new ConfigError(s3Name, `cannot be set together with ${dirName}; choose one`);
+    const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/([A-Za-z0-9._\/-]*))?$/.exec(s3);
+    if (!match) throw new ConfigError(s3Name, `must look like s3://bucket/prefix, got "${s3}"`);
+    return { kind: 's3', bucket: match[1]!, prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, '') };
+  }
+  return { kind: 'dir', path: path.resolve(cwd, read(env, dirName) ?? fallbackDir) };
+}
+
+function cronList(env: Env, name: string, fallback: string): string[] {
+  const raw = read(env, name) ?? fallback;
+  if (raw.toLowerCase() === 'off') return [];
+  const list = raw
+    .split(';')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const expression of list) {
+    // Five fields (minute hour day month weekday); the scheduler validates each field when it starts.
+    if (expression.split(/\s+/).length !== 5) throw new ConfigError(name, `"${expression}" is not a five-field cron expression (or "off")`);
+  }
+  return list;
+}
+
+function optionalMailbox(env: Env, name: string): string | undefined {
+  return read(env, name) === undefined ? undefined : mailbox(env, name, '');
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Reads and validates the configuration; throws ConfigError naming the first bad variable. */
@@ -272,6 +331,34 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       daysBefore: integer(env, 'CUSTODIA_REQUEST_REMINDER_DAYS', 7, 1, 28),
     },
     retention: { everyMs: integer(env, 'CUSTODIA_RETENTION_INTERVAL_MS', 24 * 3_600_000, 60_000, 7 * 24 * 3_600_000) },
+    s3: {
+      endpoint: optionalUrl(env, 'CUSTODIA_S3_ENDPOINT', ['http:', 'https:']),
+      region: read(env, 'CUSTODIA_S3_REGION') ?? 'us-east-1',
+      accessKeyId: read(env, 'CUSTODIA_S3_ACCESS_KEY_ID'),
+      secretAccessKey: read(env, 'CUSTODIA_S3_SECRET_ACCESS_KEY'),
+      forcePathStyle: boolean(env, 'CUSTODIA_S3_FORCE_PATH_STYLE', read(env, 'CUSTODIA_S3_ENDPOINT') !== undefined),
+    },
+    backups: {
+      target: storeSpec(env, 'CUSTODIA_BACKUP_DIR', 'CUSTODIA_BACKUP_S3', path.join(dataDir, 'backups'), cwd),
+      // Three times a day (as SoWorker does) plus the nightly one below.
+      schedule: cronList(env, 'CUSTODIA_BACKUP_SCHEDULE', '0 7,12,17 * * *'),
+      nightly: cronList(env, 'CUSTODIA_BACKUP_NIGHTLY', '0 2 * * *')[0],
+      keep: {
+        hours: integer(env, 'CUSTODIA_BACKUP_KEEP_HOURS', 24, 0, 24 * 366),
+        days: integer(env, 'CUSTODIA_BACKUP_KEEP_DAYS', 7, 0, 3660),
+        weeks: integer(env, 'CUSTODIA_BACKUP_KEEP_WEEKS', 5, 0, 520),
+        months: integer(env, 'CUSTODIA_BACKUP_KEEP_MONTHS', 12, 0, 1200),
+      },
+      keyBackupDays: integer(env, 'CUSTODIA_KEY_BACKUP_DAYS', 7, 1, 366),
+      operatorEmail: optionalMailbox(env, 'CUSTODIA_OPERATOR_EMAIL'),
+    },
+    files: {
+      store: storeSpec(env, 'CUSTODIA_FILES_DIR', 'CUSTODIA_FILES_S3', path.join(dataDir, 'files'), cwd),
+      maxFileBytes: integer(env, 'CUSTODIA_FILE_MAX_BYTES', 100 * 1024 * 1024, 1024, 64 * 1024 * 1024 * 1024),
+      tenantQuotaBytes: integer(env, 'CUSTODIA_FILE_TENANT_QUOTA_BYTES', 10 * 1024 * 1024 * 1024, 1024, 1024 ** 5),
+      allVersionsDays: integer(env, 'CUSTODIA_FILE_ALL_VERSIONS_DAYS', 5, 0, 3660),
+      dailyVersionsDays: integer(env, 'CUSTODIA_FILE_DAILY_VERSIONS_DAYS', 100, 0, 36600),
+    },
     mail: {
       smtpUrl: optionalUrl(env, 'SMTP_URL', ['smtp:', 'smtps:']),
       from: mailbox(env, 'MAIL_FROM', 'Custodia <noreply@localhost>'),
