@@ -241,7 +241,7 @@ function storeSpec(env: Env, dirName: string, s3Name: string, fallbackDir: strin
   const s3 = read(env, s3Name);
   if (s3 !== undefined) {
     if (read(env, dirName) !== undefined) throw new ConfigError(s3Name, `cannot be set together with ${dirName}; choose one`);
-    const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/([A-Za-z0-9._\/-]*))?$/.exec(s3);
+    const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/([A-Za-z0-9._/-]*))?$/.exec(s3);
     if (!match) throw new ConfigError(s3Name, `must look like s3://bucket/prefix, got "${s3}"`);
     return { kind: 's3', bucket: match[1]!, prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, '') };
   }
