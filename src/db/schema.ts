@@ -922,6 +922,38 @@ export interface RetentionRunsTable {
   per_rule: JsonList<RetentionRuleCount>;
 }
 
+export type BackupRunKind = 'scheduled' | 'nightly' | 'manual' | 'tenant';
+export type BackupRunStatus = 'running' | 'ok' | 'failed' | 'missed';
+
+/** A backup run (migration 0028): what was set out to be backed up, when, and how it ended; never personal data. */
+export interface BackupRunsTable {
+  id: string;
+  kind: BackupRunKind;
+  /** Null: the whole instance. */
+  tenant_id: string | null;
+  /** The backup in the target store, once made. */
+  backup_id: string | null;
+  /** The scheduled moment this run (or missed run) answers; null for runs started by hand. */
+  due_at: Date | null;
+  requested_by: string | null;
+  started_at: CreatedAt;
+  finished_at: Date | null;
+  status: ColumnType<BackupRunStatus, BackupRunStatus | undefined, BackupRunStatus>;
+  bytes: ColumnType<string | number | null, number | null | undefined, number | null>;
+  rows: ColumnType<string | number | null, number | null | undefined, number | null>;
+  verified_at: Date | null;
+  error_code: string | null;
+  /** Text Custodia writes, never a raw database error (which may quote row values). */
+  error_message: string | null;
+}
+
+/** A named lock that expires (migration 0028): one node runs a job until `until`, renewing it while it works. */
+export interface JobLeasesTable {
+  name: string;
+  holder: string;
+  until: Timestamp;
+}
+
 /** Keyed hashes of erased people's e-mail addresses and phone numbers (migration 0020): never the values. */
 export interface SuppressionsTable {
   tenant_id: string;
@@ -988,6 +1020,8 @@ export interface Database {
   retention_rules: RetentionRulesTable;
   legal_holds: LegalHoldsTable;
   retention_runs: RetentionRunsTable;
+  backup_runs: BackupRunsTable;
+  job_leases: JobLeasesTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;

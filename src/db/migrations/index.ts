@@ -26,6 +26,7 @@ import * as m0024 from './0024_consent_truncate_guard.js';
 import * as m0025 from './0025_subject_indexes.js';
 import * as m0026 from './0026_retention_purposes.js';
 import * as m0027 from './0027_deal_holds.js';
+import * as m0028 from './0028_backups.js';
 
 /** Every migration, in order. Names sort in the order they must run. */
 export const migrations: Record<string, Migration> = {
@@ -56,4 +57,5 @@ export const migrations: Record<string, Migration> = {
   '0025_subject_indexes': m0025,
   '0026_retention_purposes': m0026,
   '0027_deal_holds': m0027,
+  '0028_backups': m0028,
 };
