@@ -36,6 +36,17 @@ describe('useFormat', () => {
     expect(formatIn('nl').number(0)).toBe('0');
   });
 
+  it('writes sizes in decimal units, one decimal below 100', () => {
+    const en = formatIn('en');
+    expect(plain(en.bytes(0))).toBe('0 bytes');
+    expect(plain(en.bytes(999))).toBe('999 bytes');
+    expect(plain(en.bytes(1_234))).toBe('1.2 kB');
+    expect(plain(en.bytes(123_456_789))).toBe('123 MB');
+    expect(plain(en.bytes(5_300_000_000))).toBe('5.3 GB');
+    expect(plain(formatIn('nl').bytes(1_250_000))).toBe('1,3 MB');
+    expect(plain(formatIn('nl').bytes(512))).toBe('512 byte'); // Dutch writes "byte" after a number
+  });
+
   it('shows amounts from minor units by the currency’s number of decimals', () => {
     const en = formatIn('en');
     expect(plain(en.money(123456, 'EUR'))).toBe('€1,234.56');

@@ -3,6 +3,7 @@ import { useNavigate } from '@tanstack/react-router';
 import { useTranslation } from 'react-i18next';
 import { appRoute } from '../../app/app-route';
 import { AuditPanel } from './AuditPanel';
+import { BackupsPanel } from './BackupsPanel';
 import { GroupsPanel } from './GroupsPanel';
 import { ProfilesPanel } from './ProfilesPanel';
 import { RolesPanel } from './RolesPanel';
@@ -19,9 +20,10 @@ const PANELS: Record<AdminSection, () => React.JSX.Element> = {
   sharing: SharingPanel,
   security: SecurityPanel,
   audit: AuditPanel,
+  backups: BackupsPanel,
 };
 
-/** Administration: users, roles, profiles, groups, sharing, the 2FA policy and the audit trail (administrators only). */
+/** Administration: users, roles, profiles, groups, sharing, the 2FA policy, the audit trail and backups (administrators only). */
 export default function AdminPage() {
   const { t } = useTranslation();
   const { session } = appRoute.useRouteContext();

@@ -146,3 +146,34 @@ export function parentOptions(roles: Role[], excluded: Set<string>): Array<{ val
     .filter(({ role }) => !excluded.has(role.id))
     .map(({ role, depth }) => ({ value: role.id, label: `${'— '.repeat(depth)}${role.name}` }));
 }
+
+// Backups (GET/POST /api/v1/backups). Until the generated schema has the path, its answer's shape is written here.
+export interface BackupItem {
+  id: string;
+  scope: 'instance' | 'tenant';
+  createdAt: string;
+  bytes: number;
+  rows: number;
+  verifiedAt: string | null;
+  status: string;
+}
+export interface BackupsOverview {
+  items: BackupItem[];
+  lastFailure: { at: string; code: string; message: string } | null;
+  schedule: { enabled: boolean; expressions: string[]; nightly: string | null; nextAt: string | null };
+  target: { kind: string };
+}
+type UntypedCall = (path: string) => Promise<{ data?: unknown; error?: unknown }>;
+const untyped = { GET: api.GET as unknown as UntypedCall, POST: api.POST as unknown as UntypedCall };
+
+/** A backup still being made: the list is refreshed until none is. */
+export const isBackupRunning = (item: Pick<BackupItem, 'status'>) => item.status === 'running' || item.status === 'pending';
+
+export const backupsQuery = queryOptions({
+  queryKey: ['admin', 'backups'],
+  queryFn: async () => (await data(untyped.GET('/api/v1/backups'))) as BackupsOverview,
+  refetchInterval: (query) => (query.state.data?.items.some(isBackupRunning) ? 2000 : false),
+});
+
+/** Starts a backup of the caller's tenant (202); 409 backup_running when one is under way. */
+export const startTenantBackup = async () => (await data(untyped.POST('/api/v1/backups'))) as { id: string; status: string };

@@ -1,7 +1,7 @@
 import { createRoute, lazyRouteComponent } from '@tanstack/react-router';
 import { appRoute } from '../../app/app-route';
 
-export const ADMIN_SECTIONS = ['users', 'roles', 'profiles', 'groups', 'sharing', 'security', 'audit'] as const;
+export const ADMIN_SECTIONS = ['users', 'roles', 'profiles', 'groups', 'sharing', 'security', 'audit', 'backups'] as const;
 export type AdminSection = (typeof ADMIN_SECTIONS)[number];
 
 function sectionOf(value: unknown): AdminSection {
