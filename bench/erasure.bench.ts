@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -6,17 +5,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { systemActor } from '../src/audit/recorder.js';
-import { loadConfig } from '../src/config.js';
 import { deleteContact } from '../src/crm/people/contacts.service.js';
-import { migrateToLatest, openPglite, openPostgres, type DatabaseHandle } from '../src/db/database.js';
-import { initializeKeys } from '../src/keys/keys.service.js';
-import { loadKeyring } from '../src/keys/master-key.js';
 import { eraseRecords } from '../src/privacy/erasure/erasure.service.js';
-import { createTenant } from '../src/provisioning/provision.js';
 import type { Authenticated } from '../src/shared/actor.js';
-import { createBenchDatabase } from './http.bench.js';
 import { machine, mergeResults } from './report.js';
-import { seedEncryptedContacts } from './seed.js';
+import { seededTenant, type SeededTenant } from './tenant.js';
 
 // `npm run bench:erasure [-- --contacts N] [--mode pglite|postgres] [--samples K]`:
 // the time of one erasure (issue 17: "one transaction, well under 100 ms whatever
@@ -44,33 +37,10 @@ const log = (text: string) => process.stderr.write(`${text}\n`);
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 
 const workDir = await mkdtemp(path.join(os.tmpdir(), 'custodia-erasure-bench-'));
-let database: DatabaseHandle | undefined;
-let drop: (() => Promise<void>) | undefined;
+let seeded: SeededTenant | undefined;
 try {
-  const env: Record<string, string> = {
-    CUSTODIA_DATA_DIR: path.join(workDir, 'data'),
-    CUSTODIA_MASTER_KEY: randomBytes(32).toString('base64'),
-    LOG_LEVEL: 'silent',
-  };
-  if (mode === 'postgres') {
-    const created = await createBenchDatabase(process.env.CUSTODIA_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
-    if ('unreachable' in created) throw new Error(`PostgreSQL does not answer: ${created.unreachable}`);
-    drop = created.drop;
-    env.DATABASE_URL = created.url;
-  }
-  const config = loadConfig(env, workDir);
-  database = env.DATABASE_URL ? await openPostgres(env.DATABASE_URL, 4) : await openPglite({ dataDir: env.CUSTODIA_DATA_DIR! });
-  await migrateToLatest(database.db);
-  const { keyring } = await loadKeyring(config);
-  await initializeKeys(database.db, keyring);
-  const slug = `erase-${randomBytes(3).toString('hex')}`;
-  const { tenant, admin } = await createTenant(
-    database.db,
-    { argon2: config.argon2, keyring },
-    { slug, name: 'Erasure BV', adminEmail: `admin@${slug}.test`, adminPassword: `pw-${randomBytes(12).toString('base64url')}` },
-  );
-  log(`${mode}: seeding ${contacts.toLocaleString('en')} encrypted contacts`);
-  const ids = await seedEncryptedContacts(database.db, keyring, { tenantId: tenant.id, owner: admin, count: contacts });
+  seeded = await seededTenant({ mode, contacts, workDir, slugPrefix: 'erase', name: 'Erasure BV', log });
+  const { database, keyring, tenant, admin, ids } = seeded;
   const actor: Authenticated = {
     tenantId: tenant.id,
     user: admin,
@@ -114,7 +84,7 @@ try {
   const title = `Erasure — ${mode}, ${contacts.toLocaleString('en')} contacts`;
   writeFileSync(file, mergeResults(existing, existing.split('\n## ')[0]!.trim(), [{ title, body }]));
 } finally {
-  await database?.close();
-  await drop?.();
+  await seeded?.database.close();
+  await seeded?.drop();
   await rm(workDir, { recursive: true, force: true });
 }
