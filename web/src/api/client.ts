@@ -46,6 +46,11 @@ export function setCsrfToken(token: string | undefined): void {
   csrfToken = token;
 }
 
+/** The CSRF header a state-changing request outside `api` (an upload by XMLHttpRequest, for its progress) must send. */
+export function csrfHeaders(): Record<string, string> {
+  return csrfToken ? { [CSRF_HEADER]: csrfToken } : {};
+}
+
 /** `body/emails/0` → `emails`; `querystring/limit` → `limit`. */
 function fieldOf(path: string): string {
   const parts = path.split('/').filter((part) => part !== '');
@@ -54,7 +59,8 @@ function fieldOf(path: string): string {
   return first ?? path;
 }
 
-async function problemOf(response: Response): Promise<ApiError> {
+/** The ApiError of a non-2xx answer, from its problem+json body. */
+export async function problemOf(response: Response): Promise<ApiError> {
   let body: Record<string, unknown> = {};
   try {
     body = (await response.clone().json()) as Record<string, unknown>;
