@@ -15,7 +15,7 @@ import { PRIMARY } from './theme';
 /** Why a backup could not be started, in words: one is running already, or too many were started. */
 function startProblem(error: unknown, t: TFunction): string {
   if (error instanceof ApiError && error.code === 'backup_running') return t('admin.backups.alreadyRunning');
-  if (error instanceof ApiError && error.status === 429)
+  if (error instanceof ApiError && (error.code === 'backup_rate_limited' || error.status === 429))
     return error.retryAfterSeconds
       ? t('admin.backups.tooManyRetry', { minutes: Math.max(1, Math.ceil(error.retryAfterSeconds / 60)) })
       : t('admin.backups.tooMany');
@@ -100,7 +100,7 @@ function Overview({ overview, running }: { overview: BackupsOverview; running: b
       )}
       <List size="sm" spacing={4}>
         <List.Item>
-          {t('admin.backups.target')}: {t(`admin.backups.targets.${target.kind}`, { defaultValue: target.kind })}
+          {t('admin.backups.target')}: {t(`admin.backups.targets.${target.kind}`)}
         </List.Item>
         {schedule.enabled ? (
           <>
@@ -152,8 +152,8 @@ function Overview({ overview, running }: { overview: BackupsOverview; running: b
                     <time dateTime={item.createdAt}>{format.dateTime(item.createdAt)}</time>
                   </Table.Td>
                   <Table.Td>{t(`admin.backups.scopes.${item.scope}`)}</Table.Td>
-                  <Table.Td>{format.bytes(item.bytes)}</Table.Td>
-                  <Table.Td>{format.number(item.rows)}</Table.Td>
+                  <Table.Td>{item.bytes === null ? '—' : format.bytes(item.bytes)}</Table.Td>
+                  <Table.Td>{item.rows === null ? '—' : format.number(item.rows)}</Table.Td>
                   <Table.Td>
                     {item.verifiedAt
                       ? t('admin.backups.verifiedAt', { at: format.dateTime(item.verifiedAt) })
@@ -161,7 +161,7 @@ function Overview({ overview, running }: { overview: BackupsOverview; running: b
                   </Table.Td>
                   <Table.Td>
                     <Badge variant="outline" color={item.status === 'failed' ? 'red.9' : isBackupRunning(item) ? 'blue.9' : 'green.9'}>
-                      {t(`admin.backups.statuses.${item.status}`, { defaultValue: item.status })}
+                      {t(`admin.backups.statuses.${item.status}`)}
                     </Badge>
                   </Table.Td>
                 </Table.Tr>

@@ -152,22 +152,23 @@ export interface BackupItem {
   id: string;
   scope: 'instance' | 'tenant';
   createdAt: string;
-  bytes: number;
-  rows: number;
+  /** Null while it is being made. */
+  bytes: number | null;
+  rows: number | null;
   verifiedAt: string | null;
-  status: string;
+  status: 'running' | 'ok' | 'failed';
 }
 export interface BackupsOverview {
   items: BackupItem[];
   lastFailure: { at: string; code: string; message: string } | null;
   schedule: { enabled: boolean; expressions: string[]; nightly: string | null; nextAt: string | null };
-  target: { kind: string };
+  target: { kind: 'dir' | 's3' };
 }
 type UntypedCall = (path: string) => Promise<{ data?: unknown; error?: unknown }>;
 const untyped = { GET: api.GET as unknown as UntypedCall, POST: api.POST as unknown as UntypedCall };
 
 /** A backup still being made: the list is refreshed until none is. */
-export const isBackupRunning = (item: Pick<BackupItem, 'status'>) => item.status === 'running' || item.status === 'pending';
+export const isBackupRunning = (item: Pick<BackupItem, 'status'>) => item.status === 'running';
 
 export const backupsQuery = queryOptions({
   queryKey: ['admin', 'backups'],
