@@ -63,6 +63,11 @@ export interface MailTemplates {
     purposeName: string;
     withdrawalUrl: string;
   };
+  /**
+   * To the operator (CUSTODIA_OPERATOR_EMAIL): a backup failed or a scheduled one was missed. Codes and
+   * times only, never personal data; `what` names the scope ("the instance" or a tenant's slug).
+   */
+  backup_alert: { problem: 'failed' | 'missed'; what: string; at: string; code: string; message: string; instanceUrl: string };
 }
 
 export type MailTemplateName = keyof MailTemplates;
@@ -156,6 +161,31 @@ const REQUEST_TYPE_NAMES: Record<MailLocale, Record<MailTemplates['privacy_reque
 };
 
 const templates: { [K in MailTemplateName]: Template<MailTemplates[K]> } = {
+  backup_alert: {
+    en: (d) => ({
+      subject: d.problem === 'missed' ? `Custodia: a scheduled backup of ${d.what} was missed` : `Custodia: a backup of ${d.what} failed`,
+      body: [
+        d.problem === 'missed'
+          ? `The backup of ${d.what} due at ${d.at} was not made: no Custodia server was running the schedule then. A backup was started at once.`
+          : `The backup of ${d.what} started at ${d.at} failed: ${d.message} (${d.code}).`,
+        'Check the server log and the backup target, then make a backup with `custodia backup create` and check it with `custodia backup verify`.',
+        { link: d.instanceUrl },
+      ],
+    }),
+    nl: (d) => ({
+      subject:
+        d.problem === 'missed'
+          ? `Custodia: een geplande back-up van ${d.what} is overgeslagen`
+          : `Custodia: een back-up van ${d.what} is mislukt`,
+      body: [
+        d.problem === 'missed'
+          ? `De back-up van ${d.what} die om ${d.at} gepland stond, is niet gemaakt: er draaide toen geen Custodia-server die het schema uitvoerde. Er is meteen een back-up gestart.`
+          : `De back-up van ${d.what} die om ${d.at} begon, is mislukt: ${d.message} (${d.code}).`,
+        'Kijk in het serverlog en bij het back-updoel, maak daarna een back-up met `custodia backup create` en controleer die met `custodia backup verify`.',
+        { link: d.instanceUrl },
+      ],
+    }),
+  },
   privacy_request_due: {
     en: (d) => ({
       subject: d.overdue
