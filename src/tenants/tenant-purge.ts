@@ -26,7 +26,7 @@ export interface PurgeReport {
   finishedAt: Date;
 }
 
-interface ForeignKey {
+export interface ForeignKey {
   child: string;
   parent: string;
   /** The referencing columns other than tenant_id. */
@@ -36,7 +36,7 @@ interface ForeignKey {
 
 const BATCH = 5000;
 
-async function tenantTables(db: Kysely<Database>): Promise<string[]> {
+export async function tenantTables(db: Kysely<Database>): Promise<string[]> {
   const result = await sql<{ table_name: string }>`
     select c.table_name from information_schema.columns c
     join information_schema.tables t on t.table_schema = c.table_schema and t.table_name = c.table_name
@@ -45,7 +45,7 @@ async function tenantTables(db: Kysely<Database>): Promise<string[]> {
   return result.rows.map((r) => r.table_name);
 }
 
-async function foreignKeys(db: Kysely<Database>): Promise<ForeignKey[]> {
+export async function foreignKeys(db: Kysely<Database>): Promise<ForeignKey[]> {
   const result = await sql<{ child: string; parent: string; columns: string[]; nullable: boolean }>`
     select cl.relname as child, pr.relname as parent,
            array_agg(a.attname::text order by a.attname) as columns, bool_and(not a.attnotnull) as nullable

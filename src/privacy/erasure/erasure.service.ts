@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { forgetPendingSignups } from '../public/subscriptions.service.js';
 import { forgetPendingLinks } from '../public-requests/public-requests.service.js';
 import { requirePermission } from '../../access/access.service.js';
-import { auditActorOf, recordChange, type AuditActor } from '../../audit/recorder.js';
+import { auditActorOf, recordChange, systemActor, type AuditActor } from '../../audit/recorder.js';
 import type { Database, LawfulBasisName } from '../../db/schema.js';
 import { inTransaction } from '../../db/transaction.js';
 import type { Keyring } from '../../keys/keyring.js';
@@ -108,6 +108,40 @@ export async function eraseRecords(
     });
     return { erased: true as const, deleted, suppressed, at: new Date() };
   });
+}
+
+/**
+ * An erasure applied again to rows that came back from a backup taken before
+ * it (issue 18): the person's key is already gone, so nothing is read or
+ * suppressed (the suppression list came back with the backup or is newer);
+ * their rows are deleted as erasure deletes them, and the fact is audited.
+ * Runs in the restore's transaction.
+ */
+export async function removeErasedSubject(
+  trx: Kysely<Database>,
+  keyring: Keyring,
+  tenantId: string,
+  subjectId: string,
+): Promise<Record<string, number>> {
+  const records = await repo.recordsOfSubject(trx, tenantId, subjectId);
+  const deleted = await repo.deletePersonalRows(trx, tenantId, subjectId, records);
+  for (const table of ['contacts', 'leads'] as const)
+    for (const id of records[table]) {
+      await purge(trx, tenantId, table, id);
+      deleted[table] = (deleted[table] ?? 0) + 1;
+    }
+  // Nothing came back (the backup was taken after the erasure): nothing to record.
+  if (Object.keys(deleted).length === 0) return deleted;
+  await recordChange(trx, keyring, {
+    tenantId,
+    actor: systemActor('restore'),
+    action: 'person.erasure_reapplied',
+    entity: 'subjects',
+    entityId: subjectId,
+    subjectIds: [subjectId],
+    details: { contacts: records.contacts.length, leads: records.leads.length, tables: Object.keys(deleted).sort() },
+  });
+  return deleted;
 }
 
 export async function suppressionCount(

@@ -1,0 +1,255 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildServer } from '../server.js';
+import { verifyTenant } from '../audit/verify.js';
+import { Keyring } from '../keys/keyring.js';
+import { LocalMasterKey } from '../keys/master-key-provider.js';
+import { DirectoryStore } from '../storage/dir-store.js';
+import { crmSession, type CrmSession } from '../../test/crm.js';
+import { openBareTestDatabase, registerKeyring } from '../../test/db.js';
+import { signInAdmin } from '../../test/auth.js';
+import { useTestServer } from '../../test/server.js';
+import type { DatabaseHandle } from '../db/database.js';
+import {
+  createBackup,
+  listBackups,
+  restoreBackup,
+  verifyBackup,
+  backupKeys,
+  shipTombstones,
+  deleteBackup,
+  type BackupContext,
+} from './backup.service.js';
+
+// Backups of a running instance and of one tenant: what they hold, that they
+// restore (whole into an empty database, one tenant into the running
+// instance) and that nobody erased after a backup comes back from it.
+
+const t = useTestServer();
+let dir: string;
+let ctx: BackupContext;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'custodia-backup-'));
+  ctx = {
+    config: t.config,
+    database: t.handle,
+    keyring: t.keyring,
+    store: new DirectoryStore(path.join(dir, 'target')),
+    filesStore: new DirectoryStore(path.join(dir, 'files')),
+  };
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function marker(label: string): string {
+  return `Zq${label}${randomBytes(4).toString('hex')}`;
+}
+
+async function person(s: CrmSession, name: string): Promise<string> {
+  const res = await s.post('/api/v1/contacts', {
+    firstName: name,
+    lastName: `${name}Last`,
+    emails: [`${name.toLowerCase()}@example.test`],
+  });
+  expect(res.statusCode, res.body).toBe(201);
+  const id = res.json().id as string;
+  expect((await s.post('/api/v1/notes', { contactId: id, body: `${name} note` })).statusCode).toBe(201);
+  return id;
+}
+
+async function filesUnder(root: string): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) parts.push(await readFile(path.join(entry.parentPath, entry.name)));
+  }
+  return Buffer.concat(parts);
+}
+
+/** A fresh, migrated database and the same master key: where a whole instance is restored to. */
+async function freshTarget(): Promise<{ handle: DatabaseHandle; keyring: Keyring; ctx: BackupContext; dispose(): Promise<void> }> {
+  const bare = await openBareTestDatabase();
+  const keyring = new Keyring(new LocalMasterKey(Buffer.from(t.masterKey, 'base64'), 'test master key'));
+  registerKeyring(bare.handle.db, keyring);
+  return { handle: bare.handle, keyring, ctx: { ...ctx, database: bare.handle, keyring }, dispose: bare.dispose };
+}
+
+describe('a whole-instance backup', () => {
+  it('restores into an empty database without the person erased after it, and the audit trail still verifies', async () => {
+    const s = await crmSession(t);
+    const a = marker('Alice');
+    const b = marker('Bob');
+    const aId = await person(s, a);
+    const bId = await person(s, b);
+
+    const backup = await createBackup(ctx);
+    expect(backup.id).toMatch(/^\d{8}T\d{6}Z-[0-9a-f]{6}$/);
+    expect(backup.keyBackupId).toBeDefined();
+    expect((await listBackups(ctx)).map((x) => x.id)).toContain(backup.id);
+    expect(await verifyBackup(ctx, backup.id, { full: true })).toMatchObject({ ok: true, full: true });
+
+    expect((await s.post(`/api/v1/contacts/${aId}/erase`, {})).statusCode).toBe(200);
+    // The server ships tombstones periodically and at shutdown (H2's job); the key backup predates the erasure.
+    expect((await shipTombstones(ctx)).shipped).toBeGreaterThanOrEqual(1);
+
+    // Neither person's plaintext is anywhere in the backup target.
+    const stored = await filesUnder(path.join(dir, 'target'));
+    expect(stored.includes(Buffer.from(a))).toBe(false);
+    expect(stored.includes(Buffer.from(b))).toBe(false);
+    expect(stored.includes(Buffer.from('"scope": "instance"'))).toBe(true); // the search is real: it reads the manifest
+
+    const target = await freshTarget();
+    try {
+      const report = await restoreBackup(target.ctx, backup.id);
+      expect(report.scope).toBe('instance');
+      expect(report.tenantSlugs).toContain(s.tt.tenant.slug);
+      expect(report.erasedReapplied).toBeGreaterThanOrEqual(1);
+
+      const app = await buildServer({ config: t.config, database: target.handle, keyring: target.keyring, logger: false });
+      try {
+        const token = await signInAdmin(app, s.tt);
+        const headers = { authorization: `Bearer ${token}` };
+        const readB = await app.inject({ url: `/api/v1/contacts/${bId}`, headers });
+        expect(readB.statusCode, readB.body).toBe(200);
+        expect(readB.json().firstName).toBe(b);
+        expect((await app.inject({ url: `/api/v1/contacts/${aId}`, headers })).statusCode).toBe(404);
+        const list = await app.inject({ url: `/api/v1/contacts?limit=100`, headers });
+        expect(list.body.includes(a)).toBe(false);
+      } finally {
+        await app.close();
+      }
+      const trail = await verifyTenant(target.handle.db, target.keyring, s.tt.tenant.id);
+      expect(trail.ok, JSON.stringify(trail.problems)).toBe(true);
+
+      if (target.handle.dumpDataDir) {
+        const bytes = gunzipSync(Buffer.from(await (await target.handle.dumpDataDir()).arrayBuffer()));
+        expect(bytes.includes(Buffer.from(s.tt.tenant.slug))).toBe(true);
+        expect(bytes.includes(Buffer.from(a))).toBe(false);
+        expect(bytes.includes(Buffer.from(b))).toBe(false);
+      }
+    } finally {
+      await target.dispose();
+    }
+  });
+
+  it('is refused by restore into a database that has tenants', async () => {
+    await crmSession(t);
+    const backup = await createBackup(ctx);
+    await expect(restoreBackup(ctx, backup.id)).rejects.toMatchObject({ code: 'backup_target_not_empty' });
+  });
+});
+
+describe('a corrupt backup', () => {
+  async function tableFile(id: string): Promise<string> {
+    const tables = path.join(dir, 'target', 'backups', id, 'tables');
+    return path.join(tables, 'contacts.bin');
+  }
+
+  it('with one flipped byte is refused by verify and by restore, naming the object', async () => {
+    const s = await crmSession(t);
+    await person(s, marker('Flip'));
+    const backup = await createBackup(ctx, { tenantSlug: s.tt.tenant.slug });
+    const file = await tableFile(backup.id);
+    const bytes = await readFile(file);
+    bytes[Math.floor(bytes.length / 2)]! ^= 0x01;
+    await writeFile(file, bytes);
+    const report = await verifyBackup(ctx, backup.id);
+    expect(report.ok).toBe(false);
+    expect(report.problem).toContain('contacts.bin');
+    expect(report.problem).toContain('SHA-256');
+    const before = await t.handle.db.selectFrom('contacts').select('id').where('tenant_id', '=', s.tt.tenant.id).execute();
+    await expect(restoreBackup(ctx, backup.id, { tenantSlug: s.tt.tenant.slug })).rejects.toMatchObject({ code: 'backup_corrupt' });
+    expect(await t.handle.db.selectFrom('contacts').select('id').where('tenant_id', '=', s.tt.tenant.id).execute()).toEqual(before);
+  });
+
+  it('truncated is refused by verify', async () => {
+    const s = await crmSession(t);
+    await person(s, marker('Trunc'));
+    const backup = await createBackup(ctx, { tenantSlug: s.tt.tenant.slug });
+    const file = await tableFile(backup.id);
+    await truncate(file, (await stat(file)).size - 10);
+    const report = await verifyBackup(ctx, backup.id);
+    expect(report).toMatchObject({ ok: false });
+    expect(report.problem).toContain('truncated');
+  });
+
+  it('with a changed manifest is refused', async () => {
+    const s = await crmSession(t);
+    const backup = await createBackup(ctx, { tenantSlug: s.tt.tenant.slug });
+    const file = path.join(dir, 'target', 'backups', backup.id, 'manifest.json');
+    const manifest = JSON.parse(await readFile(file, 'utf8'));
+    manifest.tables[0].rows += 1;
+    await writeFile(file, JSON.stringify(manifest));
+    expect((await verifyBackup(ctx, backup.id)).problem).toContain('signature');
+  });
+});
+
+describe('the master key', () => {
+  it('that did not make the backup is refused, naming both key ids', async () => {
+    const s = await crmSession(t);
+    const backup = await createBackup(ctx, { tenantSlug: s.tt.tenant.slug });
+    const other = new Keyring(new LocalMasterKey(randomBytes(32), 'another key'));
+    const report = await verifyBackup({ ...ctx, keyring: other }, backup.id);
+    expect(report.ok).toBe(false);
+    expect(report.problem).toContain(t.keyring.master.keyId);
+    expect(report.problem).toContain(other.master.keyId);
+    await expect(restoreBackup({ ...ctx, keyring: other }, backup.id)).rejects.toMatchObject({ code: 'backup_master_key_mismatch' });
+  });
+});
+
+describe('a tenant restore', () => {
+  it('replaces that tenant’s rows, leaves another tenant untouched and does not bring back a person erased since', async () => {
+    const s = await crmSession(t);
+    const other = await crmSession(t);
+    const a = marker('Ann');
+    const b = marker('Ben');
+    const aId = await person(s, a);
+    const bId = await person(s, b);
+    const otherId = await person(other, marker('Other'));
+    const backup = await createBackup(ctx, { tenantSlug: s.tt.tenant.slug });
+
+    expect((await s.post(`/api/v1/contacts/${aId}/erase`, {})).statusCode).toBe(200);
+    // Changes after the backup: B renamed, a new contact; the other tenant changes too.
+    expect((await s.patch(`/api/v1/contacts/${bId}`, { firstName: 'Renamed' })).statusCode).toBe(200);
+    const newId = await person(s, marker('New'));
+    const otherNewId = await person(other, marker('OtherNew'));
+    const otherBefore = await other.get('/api/v1/contacts?limit=100');
+
+    const report = await restoreBackup(ctx, backup.id, { tenantSlug: s.tt.tenant.slug });
+    expect(report.scope).toBe('tenant');
+
+    expect((await s.get(`/api/v1/contacts/${aId}`)).statusCode).toBe(404);
+    const readB = await s.get(`/api/v1/contacts/${bId}`);
+    expect(readB.statusCode).toBe(200);
+    expect(readB.json().firstName).toBe(b);
+    expect((await s.get(`/api/v1/contacts/${newId}`)).statusCode).toBe(404);
+    expect((await other.get(`/api/v1/contacts/${otherId}`)).statusCode).toBe(200);
+    expect((await other.get(`/api/v1/contacts/${otherNewId}`)).statusCode).toBe(200);
+    expect((await other.get('/api/v1/contacts?limit=100')).body).toBe(otherBefore.body);
+    const trail = await verifyTenant(t.handle.db, t.keyring, s.tt.tenant.id);
+    expect(trail.ok, JSON.stringify(trail.problems)).toBe(true);
+  });
+});
+
+describe('key backups and tombstones', () => {
+  it('ships a signed tombstone per erased person and keeps the newest key backup', async () => {
+    const s = await crmSession(t);
+    const id = await person(s, marker('Tomb'));
+    expect((await s.post(`/api/v1/contacts/${id}/erase`, {})).statusCode).toBe(200);
+    const shipped = await shipTombstones(ctx);
+    expect(shipped.shipped).toBeGreaterThanOrEqual(1);
+    const files = await readdir(path.join(dir, 'target', 'tombstones', s.tt.tenant.id));
+    expect(files.length).toBe(1);
+    const first = await backupKeys(ctx);
+    const later = await backupKeys({ ...ctx, now: () => new Date(Date.now() + 30 * 86_400_000) });
+    const keys = await listBackups(ctx, { keys: true });
+    expect(keys.map((k) => k.id)).toContain(later.id);
+    expect(keys.map((k) => k.id)).not.toContain(first.id);
+    await deleteBackup(ctx, later.id);
+  });
+});
