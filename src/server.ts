@@ -18,6 +18,7 @@ import { auditedRecords } from './crm/common/audited-records.js';
 import { registerCrmRoutes } from './crm/crm.routes.js';
 import { registerPrivacyRoutes } from './privacy/privacy.routes.js';
 import { registerTenantRoutes } from './tenants/tenants.routes.js';
+import { registerBackupRoutes } from './backup/backup.routes.js';
 import { loggerOptions } from './http/logging.js';
 import { buildMetricsServer, installMetrics, registerMetricsRoute } from './http/metrics.js';
 import { registerOpsRoutes } from './http/ops.routes.js';
@@ -158,6 +159,7 @@ export async function buildServer({ config, database, keyring, logger, logStream
   registerCrmRoutes(app, database, keyring, signIn, { maxBytes: config.importLimitBytes });
   registerAuditRoutes(app, database, keyring, signIn, auditedRecords);
   registerPrivacyRoutes(app, database, keyring, signIn, config);
+  registerBackupRoutes(app, database, keyring, signIn, config);
   await registerWebApp(app);
   return app;
 }
