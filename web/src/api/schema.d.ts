@@ -28619,6 +28619,288 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/backups': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Backups of this tenant and of the instance (admins)
+     * @description The backups an administrator of this tenant may see: the tenant’s own and the instance’s (which hold the tenant too), never another tenant’s; the last failure, the schedule and the kind of target (never its address or credentials). Restores are made with `custodia backup restore <id> [--tenant <slug>]` on the server.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @description Running backups first, then the stored ones, newest first */
+              items: {
+                /** @description The backup’s id in the target, or, while it runs, the run’s id (POST /backups answers it) */
+                id: string;
+                /**
+                 * @description instance: a backup of the whole instance (it holds this tenant too); tenant: of this tenant only
+                 * @enum {unknown}
+                 */
+                scope: 'instance' | 'tenant';
+                /**
+                 * Format: date-time
+                 * @description When the backup was taken (for a running one: when it started)
+                 */
+                createdAt: string;
+                bytes: number | null;
+                rows: number | null;
+                verifiedAt: string | null;
+                /**
+                 * @description running: being made; ok: complete in the target
+                 * @enum {unknown}
+                 */
+                status: 'running' | 'ok';
+              }[];
+              lastFailure: {
+                /** Format: date-time */
+                at: string;
+                /** @description e.g. backup_failed, backup_missed, backup_verify_failed, key_backup_failed, backup_interrupted */
+                code: string;
+                /** @description What went wrong, in Custodia’s words (never data) */
+                message: string;
+              } | null;
+              schedule: {
+                /** @description false when CUSTODIA_BACKUP_SCHEDULE and CUSTODIA_BACKUP_NIGHTLY are both off */
+                enabled: boolean;
+                /** @description Cron expressions of the daytime backups (server time) */
+                expressions: string[];
+                nightly: string | null;
+                nextAt: string | null;
+              };
+              target: {
+                /**
+                 * @description A directory or S3-compatible object storage
+                 * @enum {unknown}
+                 */
+                kind: 'dir' | 's3';
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    /**
+     * Start a backup of this tenant (admins)
+     * @description Answers 202 at once with the run; the backup goes on in the server and appears in GET /backups when done. One at a time per tenant (409 backup_running), at most 6 an hour (429 backup_rate_limited, with Retry-After).
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @description The run’s id, listed while it runs */
+              id: string;
+              /** @enum {string} */
+              status: 'running';
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              /** @description Stable machine-readable error code */
+              code: string;
+              requestId?: string;
+              errors?: {
+                path: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
