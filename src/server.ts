@@ -17,6 +17,8 @@ import { registerAuditRoutes } from './audit-trail/audit-trail.routes.js';
 import { auditedRecords } from './crm/common/audited-records.js';
 import { registerCrmRoutes } from './crm/crm.routes.js';
 import { registerPrivacyRoutes } from './privacy/privacy.routes.js';
+import { registerFileRoutes } from './files/files.routes.js';
+import { openObjectStore } from './storage/open-store.js';
 import { registerTenantRoutes } from './tenants/tenants.routes.js';
 import { registerBackupRoutes } from './backup/backup.routes.js';
 import { loggerOptions } from './http/logging.js';
@@ -160,6 +162,10 @@ export async function buildServer({ config, database, keyring, logger, logStream
   registerAuditRoutes(app, database, keyring, signIn, auditedRecords);
   registerPrivacyRoutes(app, database, keyring, signIn, config);
   registerBackupRoutes(app, database, keyring, signIn, config);
+  registerFileRoutes(app, database, keyring, signIn, {
+    store: openObjectStore(config.files.store, config.s3),
+    limits: config.files,
+  });
   await registerWebApp(app);
   return app;
 }

@@ -954,6 +954,42 @@ export interface JobLeasesTable {
   until: Timestamp;
 }
 
+/** A file attached to one record (migration 0029); its name is sealed under subject_id's key. */
+export interface FilesTable {
+  tenant_id: string;
+  id: string;
+  subject_id: string;
+  contact_id: string | null;
+  lead_id: string | null;
+  organization_id: string | null;
+  deal_id: string | null;
+  activity_id: string | null;
+  name_enc: Buffer;
+  content_type: string;
+  current_version: ColumnType<number, number | undefined, number>;
+  /** The current version's size in bytes. */
+  size: number;
+  created_by: string | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+  deleted_at: Timestamp | null;
+}
+
+/** One version of a file (migration 0029): its content is the blob at blob_key, until it expires. */
+export interface FileVersionsTable {
+  tenant_id: string;
+  file_id: string;
+  version: number;
+  blob_key: string | null;
+  size: number;
+  sha256_enc: Buffer;
+  content_type: string;
+  restored_from: number | null;
+  created_by: string | null;
+  created_at: CreatedAt;
+  expired_at: Timestamp | null;
+}
+
 /** Keyed hashes of erased people's e-mail addresses and phone numbers (migration 0020): never the values. */
 export interface SuppressionsTable {
   tenant_id: string;
@@ -1022,6 +1058,8 @@ export interface Database {
   retention_runs: RetentionRunsTable;
   backup_runs: BackupRunsTable;
   job_leases: JobLeasesTable;
+  files: FilesTable;
+  file_versions: FileVersionsTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;

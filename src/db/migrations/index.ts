@@ -27,6 +27,7 @@ import * as m0025 from './0025_subject_indexes.js';
 import * as m0026 from './0026_retention_purposes.js';
 import * as m0027 from './0027_deal_holds.js';
 import * as m0028 from './0028_backups.js';
+import * as m0029 from './0029_files.js';
 
 /** Every migration, in order. Names sort in the order they must run. */
 export const migrations: Record<string, Migration> = {
@@ -58,4 +59,5 @@ export const migrations: Record<string, Migration> = {
   '0026_retention_purposes': m0026,
   '0027_deal_holds': m0027,
   '0028_backups': m0028,
+  '0029_files': m0029,
 };
