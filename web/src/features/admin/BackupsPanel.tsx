@@ -106,12 +106,15 @@ function Overview({ overview, running }: { overview: BackupsOverview; running: b
           <>
             <List.Item>
               {t('admin.backups.schedule')}:{' '}
-              {schedule.expressions.map((e) => (
-                <Code key={e}>{e}</Code>
+              {schedule.expressions.map((e, i) => (
+                <span key={e}>
+                  {i > 0 && ', '}
+                  <Code>{e}</Code>
+                </span>
               ))}
               {schedule.nightly && (
                 <>
-                  {' '}
+                  {schedule.expressions.length > 0 && '; '}
                   {t('admin.backups.nightly')}: <Code>{schedule.nightly}</Code>
                 </>
               )}
@@ -160,7 +163,7 @@ function Overview({ overview, running }: { overview: BackupsOverview; running: b
                       : t('admin.backups.notVerified')}
                   </Table.Td>
                   <Table.Td>
-                    <Badge variant="outline" color={item.status === 'failed' ? 'red.9' : isBackupRunning(item) ? 'blue.9' : 'green.9'}>
+                    <Badge variant="outline" color={isBackupRunning(item) ? 'blue.9' : 'green.9'}>
                       {t(`admin.backups.statuses.${item.status}`)}
                     </Badge>
                   </Table.Td>

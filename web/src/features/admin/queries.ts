@@ -147,34 +147,17 @@ export function parentOptions(roles: Role[], excluded: Set<string>): Array<{ val
     .map(({ role, depth }) => ({ value: role.id, label: `${'— '.repeat(depth)}${role.name}` }));
 }
 
-// Backups (GET/POST /api/v1/backups). Until the generated schema has the path, its answer's shape is written here.
-export interface BackupItem {
-  id: string;
-  scope: 'instance' | 'tenant';
-  createdAt: string;
-  /** Null while it is being made. */
-  bytes: number | null;
-  rows: number | null;
-  verifiedAt: string | null;
-  status: 'running' | 'ok' | 'failed';
-}
-export interface BackupsOverview {
-  items: BackupItem[];
-  lastFailure: { at: string; code: string; message: string } | null;
-  schedule: { enabled: boolean; expressions: string[]; nightly: string | null; nextAt: string | null };
-  target: { kind: 'dir' | 's3' };
-}
-type UntypedCall = (path: string) => Promise<{ data?: unknown; error?: unknown }>;
-const untyped = { GET: api.GET as unknown as UntypedCall, POST: api.POST as unknown as UntypedCall };
+export type BackupsOverview = Json<paths['/api/v1/backups']['get']['responses'][200]>;
+export type BackupItem = BackupsOverview['items'][number];
 
 /** A backup still being made: the list is refreshed until none is. */
 export const isBackupRunning = (item: Pick<BackupItem, 'status'>) => item.status === 'running';
 
 export const backupsQuery = queryOptions({
   queryKey: ['admin', 'backups'],
-  queryFn: async () => (await data(untyped.GET('/api/v1/backups'))) as BackupsOverview,
+  queryFn: () => data(api.GET('/api/v1/backups')),
   refetchInterval: (query) => (query.state.data?.items.some(isBackupRunning) ? 2000 : false),
 });
 
-/** Starts a backup of the caller's tenant (202); 409 backup_running when one is under way. */
-export const startTenantBackup = async () => (await data(untyped.POST('/api/v1/backups'))) as { id: string; status: string };
+/** Starts a backup of the caller's tenant (202); 409 backup_running when one is under way, 429 backup_rate_limited. */
+export const startTenantBackup = () => data(api.POST('/api/v1/backups'));
