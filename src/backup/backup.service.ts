@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
-import type { Config } from '../config.js';
+import path from 'node:path';
+import type { Config, StoreSpec } from '../config.js';
 import { openPglite, type DatabaseHandle } from '../db/database.js';
 import type { Database } from '../db/schema.js';
 import type { Keyring } from '../keys/keyring.js';
 import type { ObjectStore } from '../storage/object-store.js';
+import { openObjectStore } from '../storage/open-store.js';
 import { manifestSignature, newBackupId, putEncrypted, tableContext, writeTable } from './backup-format.js';
 import {
   blobObject,
@@ -412,3 +414,24 @@ export async function shipTombstones(ctx: BackupContext): Promise<TombstoneRepor
 }
 
 export { restoreBackup } from './backup-restore.js';
+
+/** A `--target` given on the command line: a directory, or s3://bucket/prefix. */
+export function parseTarget(value: string, cwd = process.cwd()): StoreSpec {
+  const s3 = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/([A-Za-z0-9._/-]*))?$/.exec(value);
+  if (s3) return { kind: 's3', bucket: s3[1]!, prefix: (s3[2] ?? '').replace(/^\/+|\/+$/g, '') };
+  if (value.startsWith('s3://')) throw new BackupError('backup_invalid', `--target must look like s3://bucket/prefix, got "${value}"`);
+  return { kind: 'dir', path: path.resolve(cwd, value) };
+}
+
+/** The context the CLI and the server run backups in: the configured stores (or another target). */
+export function backupContext(
+  base: { config: Config; database: DatabaseHandle; keyring: Keyring },
+  options: { target?: StoreSpec; now?: () => Date } = {},
+): BackupContext {
+  return {
+    ...base,
+    store: openObjectStore(options.target ?? base.config.backups.target, base.config.s3),
+    filesStore: openObjectStore(base.config.files.store, base.config.s3),
+    ...(options.now ? { now: options.now } : {}),
+  };
+}

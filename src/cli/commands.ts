@@ -12,6 +12,7 @@ import { keyStatus, rotateMasterKey, rotateTenantKey } from '../key-lifecycle/ro
 import { currentCheckpoint, parseCheckpoint, verifyTenant } from '../audit/verify.js';
 import { listDpa, publishDpa } from '../privacy/dpa/dpa.service.js';
 import { runRetentionForSlug } from '../privacy/retention/retention.service.js';
+import * as backups from '../backup/backup.service.js';
 
 /**
  * Operator commands, callable in two ways with the same result: by the CLI
@@ -23,6 +24,8 @@ export interface OperatorContext {
   config: Config;
   database: DatabaseHandle;
   keyring: Keyring;
+  /** Progress of long runs (backups), when the CLI runs the command itself on a terminal. */
+  onProgress?: backups.OnProgress;
 }
 
 export type CommandArgs = Record<string, string | boolean | undefined>;
@@ -154,6 +157,39 @@ export const operatorCommands = {
   /** Applies the tenant's retention rules now (or reports what that would do), recorded as the system. */
   async 'retention.run'({ database, keyring }: OperatorContext, args: CommandArgs) {
     return runRetentionForSlug(database.db, keyring, required(args, 'tenant', 'tenant'), { dryRun: args.dryRun === true });
+  },
+
+  async 'backup.create'(ctx: OperatorContext, args: CommandArgs) {
+    const target = typeof args.target === 'string' ? backups.parseTarget(args.target) : undefined;
+    return backups.createBackup(backups.backupContext(ctx, target ? { target } : {}), {
+      ...(typeof args.tenant === 'string' ? { tenantSlug: args.tenant } : {}),
+      ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}),
+    });
+  },
+
+  async 'backup.list'(ctx: OperatorContext, args: CommandArgs) {
+    const target = typeof args.target === 'string' ? backups.parseTarget(args.target) : undefined;
+    return backups.listBackups(backups.backupContext(ctx, target ? { target } : {}));
+  },
+
+  async 'backup.verify'(ctx: OperatorContext, args: CommandArgs) {
+    const target = typeof args.target === 'string' ? backups.parseTarget(args.target) : undefined;
+    return backups.verifyBackup(backups.backupContext(ctx, target ? { target } : {}), required(args, 'id', '<id>'), {
+      full: args.full === true,
+    });
+  },
+
+  async 'backup.restore'(ctx: OperatorContext, args: CommandArgs) {
+    const target = typeof args.target === 'string' ? backups.parseTarget(args.target) : undefined;
+    return backups.restoreBackup(backups.backupContext(ctx, target ? { target } : {}), required(args, 'id', '<id>'), {
+      ...(typeof args.tenant === 'string' ? { tenantSlug: args.tenant } : {}),
+      ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}),
+    });
+  },
+
+  async 'keys.backup'(ctx: OperatorContext, args: CommandArgs) {
+    const target = typeof args.target === 'string' ? backups.parseTarget(args.target) : undefined;
+    return backups.backupKeys(backups.backupContext(ctx, target ? { target } : {}), ctx.onProgress ? { onProgress: ctx.onProgress } : {});
   },
 } satisfies Record<string, (ctx: OperatorContext, args: CommandArgs) => Promise<unknown>>;
 

@@ -2,7 +2,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, loadDotEnv, type Config } from '../config.js';
 import { migrateToLatest } from '../db/database.js';
-import { openKeys } from '../keys/keys.service.js';
+import { initializeKeys, openKeys } from '../keys/keys.service.js';
+import { loadKeyring } from '../keys/master-key.js';
+import type { DatabaseHandle } from '../db/database.js';
+import type { BackupSummary, OnProgress, RestoreReport, VerifyReport } from '../backup/backup.service.js';
 import { currentHolder, DataDirBusyError } from '../db/data-dir-lock.js';
 import { openConfiguredDatabase } from '../db/open.js';
 import { DomainError } from '../shared/domain-error.js';
@@ -41,6 +44,19 @@ const USAGE = `usage: custodia <command>
                                         publish a data processing agreement text; tenant admins are asked to accept
                                         a new version at their next sign-in; texts are never replaced
   dpa list [--json]                     the published DPA versions and languages, newest first, with their SHA-256
+  backup create [--tenant <slug>] [--target <dir or s3://bucket/prefix>]
+                                        an encrypted, signed backup of the instance (with a key backup beside it) or of
+                                        one tenant; prints {"id","target",…}
+  backup list [--json] [--target …]     the backups in the target, newest first
+  backup verify <id> [--full] [--target …]
+                                        checks the signature and every checksum (--full also decrypts and counts rows);
+                                        exits 1 with the reason when the backup is corrupt or the master key differs
+  backup restore <id> [--tenant <slug>] [--target …]
+                                        restores one tenant into this instance (its rows replaced in one transaction), or
+                                        the whole instance into an empty database (stop the server; a fresh data dir needs
+                                        the master key: copy master.key or set CUSTODIA_MASTER_KEY); erasures since the
+                                        backup are applied again
+  keys backup [--target …]              back up the key store apart from the data (kept CUSTODIA_KEY_BACKUP_DAYS)
   retention run --tenant <slug> [--dry-run] [--json]
                                         apply the tenant's retention rules now (the server does this daily); people under
                                         a legal hold or restriction are kept; prints the report (counts per rule, never who)
@@ -83,6 +99,8 @@ function parse(argv: string[]): Parsed | 'help' {
       file: { type: 'string' },
       language: { type: 'string' },
       'sub-processors': { type: 'string' },
+      target: { type: 'string' },
+      full: { type: 'boolean', default: false },
       now: { type: 'boolean', default: false },
       'dry-run': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
@@ -91,6 +109,8 @@ function parse(argv: string[]): Parsed | 'help' {
   });
   if (values.help || positionals.length === 0 || positionals[0] === 'help') return 'help';
   const [group, action, ...rest] = positionals;
+  // `backup verify <id>` and `backup restore <id>` take the backup's id.
+  const id = group === 'backup' && (action === 'verify' || action === 'restore') ? rest.shift() : undefined;
   if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
   const args: CommandArgs = {
     slug: values.slug,
@@ -108,6 +128,9 @@ function parse(argv: string[]): Parsed | 'help' {
     subProcessors: fileText(values['sub-processors'], 'sub-processors'),
     now: values.now,
     dryRun: values['dry-run'],
+    id,
+    target: values.target,
+    full: values.full,
   };
   const json = values.json ?? false;
   if (group === 'migrate' && action === undefined) return { command: 'migrate', args, json };
@@ -115,7 +138,12 @@ function parse(argv: string[]): Parsed | 'help' {
     return { command: `tenant.${action}` as CommandName, args, json };
   }
   if (group === 'mail' && action === 'outbox') return { command: 'mail.outbox', args, json };
-  if (group === 'keys' && ['status', 'rotate-master', 'rotate-tenant'].includes(action ?? '')) {
+  if (group === 'backup' && ['create', 'list', 'verify', 'restore'].includes(action ?? '')) {
+    if ((action === 'verify' || action === 'restore') && id === undefined)
+      throw new UsageError(`custodia backup ${action} needs the backup's id`);
+    return { command: `backup.${action}` as CommandName, args, json };
+  }
+  if (group === 'keys' && ['status', 'rotate-master', 'rotate-tenant', 'backup'].includes(action ?? '')) {
     return { command: `keys.${action}` as CommandName, args, json };
   }
   if (group === 'audit' && ['verify', 'checkpoint'].includes(action ?? ''))
@@ -168,21 +196,47 @@ function renderVerify(r: VerifyLine): string {
 }
 
 /** Runs on the database directly, or through the server that holds the embedded data dir. */
-async function execute(config: Config, command: CommandName, args: CommandArgs): Promise<unknown> {
+async function execute(config: Config, command: CommandName, args: CommandArgs, onProgress?: OnProgress): Promise<unknown> {
+  // A whole instance is restored only into a database nobody else uses, and never with a key made up on the spot.
+  const wholeRestore = command === 'backup.restore' && args.tenant === undefined;
   if (!config.databaseUrl) {
     const holder = currentHolder(config.dataDir);
-    if (holder?.role === 'server' && holder.socket) return viaServer(holder.socket, command, args);
+    if (holder?.role === 'server' && holder.socket) {
+      if (wholeRestore)
+        throw new CliExit(
+          1,
+          'a Custodia server is using this data dir: stop it before restoring the whole instance (or restore one tenant with --tenant)',
+        );
+      return viaServer(holder.socket, command, args);
+    }
     if (holder) throw new DataDirBusyError(config.dataDir, holder);
   }
   const { database, lock } = await openConfiguredDatabase(config, 'cli');
   try {
     await migrateToLatest(database.db);
-    const { keyring } = await openKeys(database, config);
-    return await runOperatorCommand({ config, database, keyring }, command, args);
+    const keyring = wholeRestore ? await restoringKeyring(database, config) : (await openKeys(database, config)).keyring;
+    return await runOperatorCommand({ config, database, keyring, ...(onProgress ? { onProgress } : {}) }, command, args);
   } finally {
     await database.close();
     lock?.release();
   }
+}
+
+/** The master key a backup was made with: configured, never generated (a new key could read nothing). */
+async function restoringKeyring(database: DatabaseHandle, config: Config) {
+  let loaded;
+  try {
+    loaded = await loadKeyring(config, { createFile: false });
+  } catch (error) {
+    if (!(error instanceof DomainError)) throw error;
+    throw new CliExit(
+      1,
+      `no master key at ${config.masterKeyFile}: a backup opens only with the master key it was made with; ` +
+        'copy master.key from the old data dir there, or set CUSTODIA_MASTER_KEY',
+    );
+  }
+  await initializeKeys(database.db, loaded.keyring);
+  return loaded.keyring;
 }
 
 async function viaServer(socket: string, command: CommandName, args: CommandArgs): Promise<unknown> {
@@ -250,7 +304,23 @@ function renderOutbox(messages: OutboxLine[]): string {
 }
 
 function render(command: CommandName, result: unknown, json: boolean): string {
-  if (command === 'tenant.create' || json) return JSON.stringify(result);
+  if (command === 'tenant.create' || command === 'backup.create' || command === 'keys.backup' || json) return JSON.stringify(result);
+  if (command === 'backup.list') return renderBackups(result as BackupSummary[]);
+  if (command === 'backup.verify') {
+    const r = result as VerifyReport;
+    return r.ok
+      ? `backup ${r.id} is intact: signature and ${r.objects} objects checked${r.full ? `, ${r.rows ?? 0} rows decrypted and counted` : ''}`
+      : `backup ${r.id} is NOT intact: ${r.problem ?? 'unknown problem'}`;
+  }
+  if (command === 'backup.restore') {
+    const r = result as RestoreReport;
+    return [
+      `restored backup ${r.id} (${r.scope === 'instance' ? 'whole instance' : 'one tenant'}): ${r.rows} rows of ${r.tenantSlugs.join(', ') || 'no tenant'}`,
+      `erasures made since the backup applied again: ${r.erasedReapplied}`,
+      ...(r.keyBackupId ? [`key store from key backup ${r.keyBackupId}`] : []),
+      ...(r.blobs ? [`file contents put back: ${r.blobs}`] : []),
+    ].join('\n');
+  }
   if (command === 'keys.status' || command === 'audit.checkpoint') return JSON.stringify(result, null, 2);
   if (command === 'audit.verify') return renderVerify(result as VerifyLine);
   if (command === 'keys.rotate-master' || command === 'keys.rotate-tenant') {
@@ -312,18 +382,47 @@ function render(command: CommandName, result: unknown, json: boolean): string {
   return `tenant ${tenant.slug} is ${tenant.status}${due}`;
 }
 
+function renderBackups(rows: BackupSummary[]): string {
+  if (rows.length === 0) return 'no backups in the target';
+  const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
+  const table = [
+    ['ID', 'CREATED', 'OF', 'ROWS', 'SIZE'],
+    ...rows.map((b) => [
+      b.id,
+      b.createdAt.slice(0, 19),
+      b.problem ? `unreadable: ${b.problem}` : (b.tenantSlug ?? b.scope),
+      String(b.rows),
+      mib(b.bytes),
+    ]),
+  ];
+  const widths = [0, 1, 2, 3].map((i) => Math.max(...table.map((r) => (r[i] ?? '').length)));
+  return table.map((r) => r.map((cell, i) => (i < 4 ? cell.padEnd(widths[i] ?? 0) : cell)).join('  ')).join('\n');
+}
+
+/** A one-line progress bar on stderr, redrawn in place. */
+function progressBar(io: CliIo): OnProgress {
+  return (p) => {
+    const width = 24;
+    const filled = p.total > 0 ? Math.round((p.done / p.total) * width) : 0;
+    io.stderr(`\r\x1b[2K[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.phase} ${p.item ?? ''} (${p.done}/${p.total})`);
+  };
+}
+
 /** Where a command's configuration comes from and where its output goes. */
 export interface CliIo {
   stdout(text: string): void;
   stderr(text: string): void;
   /** Read after the arguments, so that --help needs no configuration. */
   config(): Config;
+  /** Whether progress may be drawn on stderr (a terminal). */
+  progress?: boolean;
 }
 
 // The binary's: the process's own streams, and the environment with .env beneath it.
 const processIo: CliIo = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
+  progress: process.stderr.isTTY === true,
   config() {
     loadDotEnv();
     return loadConfig();
@@ -339,8 +438,17 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
       return 0;
     }
     const config = io.config();
-    const result = await execute(config, parsed.command, parsed.args);
+    const long = parsed.command === 'backup.create' || parsed.command === 'backup.restore' || parsed.command === 'keys.backup';
+    const bar = long && io.progress ? progressBar(io) : undefined;
+    const result = await execute(config, parsed.command, parsed.args, bar);
+    if (bar) io.stderr('\r\x1b[2K');
     io.stdout(`${render(parsed.command, result, parsed.json)}\n`);
+    if (parsed.command === 'backup.verify' && !(result as VerifyReport).ok) {
+      io.stderr(
+        `custodia: backup ${(result as VerifyReport).id} is not intact: ${(result as VerifyReport).problem ?? 'unknown problem'}\n`,
+      );
+      return 1;
+    }
     if (parsed.command === 'audit.verify' && !(result as VerifyLine).ok) {
       const first = (result as VerifyLine).problems[0];
       io.stderr(`custodia: audit trail is not intact: ${first?.problem ?? 'unknown problem'}\n`);
