@@ -17,6 +17,9 @@ import { startAuditSealer, type AuditSealer } from './audit/sealer.js';
 import { sealLegacyOrigins } from './audit/security-events.js';
 import { sealLegacyPeople } from './crm/people/person-records.js';
 import { listTenants } from './tenants/tenants.service.js';
+import { startFileJobs } from './files/files.jobs.js';
+import { scheduleOf, startBackupScheduler, startTombstoneShipper, type BackupScheduler } from './backup/backup-schedule.js';
+import { openObjectStore } from './storage/open-store.js';
 
 export interface RunningApp {
   app: FastifyInstance;
@@ -41,6 +44,9 @@ export async function startApp(config: Config, options: { logger?: false } = {})
   let signupPurger: { stop(): Promise<void> } | undefined;
   let requestLinkPurger: { stop(): Promise<void> } | undefined;
   let sealer: AuditSealer | undefined;
+  let fileJobs: { stop(): Promise<void> } | undefined;
+  let backupScheduler: BackupScheduler | undefined;
+  let tombstoneShipper: { stop(): Promise<void> } | undefined;
   const cleanUp = async () => {
     await mailSender?.stop(); // before the database closes under a batch in flight
     await purger?.stop();
@@ -49,12 +55,16 @@ export async function startApp(config: Config, options: { logger?: false } = {})
     await tenantPurger?.stop();
     await signupPurger?.stop();
     await requestLinkPurger?.stop();
+    await fileJobs?.stop();
     await sealer?.stop(); // seals what the last requests recorded
+    await backupScheduler?.stop(); // waits for a backup in flight
+    await tombstoneShipper?.stop(); // ships the erasures of the last requests
     await adminSocket?.close();
     await database.close();
     lock?.release();
   };
   try {
+    scheduleOf(config.backups); // a bad cron expression stops the start before anything listens
     await migrateToLatest(database.db);
     const { keyring, createdFile } = await openKeys(database, config);
     app = await buildServer({
@@ -100,6 +110,16 @@ export async function startApp(config: Config, options: { logger?: false } = {})
     signupPurger = startSignupPurger({ db: database.db, keyring, log: app.log });
     requestLinkPurger = startRequestLinkPurger({ db: database.db, log: app.log });
     sealer = startAuditSealer({ db: database.db, keyring, log: app.log });
+    fileJobs = startFileJobs({ db: database.db, keyring, log: app.log, config });
+    const backupContext = {
+      config,
+      database,
+      keyring,
+      store: openObjectStore(config.backups.target, config.s3),
+      filesStore: openObjectStore(config.files.store, config.s3),
+    };
+    backupScheduler = startBackupScheduler({ ctx: backupContext, log: app.log });
+    tombstoneShipper = startTombstoneShipper({ ctx: backupContext, log: app.log });
     if (lock?.holder.socket) {
       adminSocket = await serveAdminSocket(lock.holder.socket, { config, database, keyring }, app.log);
     }

@@ -20,6 +20,7 @@ import { registerPrivacyRoutes } from './privacy/privacy.routes.js';
 import { registerFileRoutes } from './files/files.routes.js';
 import { openObjectStore } from './storage/open-store.js';
 import { registerTenantRoutes } from './tenants/tenants.routes.js';
+import { backupStats } from './backup/backup-runs.service.js';
 import { registerBackupRoutes } from './backup/backup.routes.js';
 import { loggerOptions } from './http/logging.js';
 import { buildMetricsServer, installMetrics, registerMetricsRoute } from './http/metrics.js';
@@ -102,7 +103,7 @@ export async function buildServer({ config, database, keyring, logger, logStream
   app.decorate('backgroundSettled', settled);
   app.addHook('onClose', settled);
   installProblemHandlers(app, config.bodyLimitBytes);
-  const metrics = installMetrics(app, database.poolStats);
+  const metrics = installMetrics(app, database.poolStats, () => backupStats(database.db));
   refuseNulCharacters(app);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);

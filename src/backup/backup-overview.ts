@@ -50,6 +50,8 @@ export async function backupOverview(deps: RunDeps, actor: Authenticated): Promi
   const { ctx } = deps;
   const db = ctx.database.db;
   await requireAdmin(db, actor);
+  // Runs first, the store after: a run that ends between the two is then already in the store.
+  const inFlight = (await repo.listRunsFor(db, actor.tenantId, 20)).filter((r) => r.status === 'running');
   let stored: BackupSummary[];
   try {
     stored = await deps.ops.listBackups(ctx);
@@ -64,7 +66,6 @@ export async function backupOverview(deps: RunDeps, actor: Authenticated): Promi
   );
   const verified = new Map<string, Date>();
   for (const r of runs) if (r.verified_at) verified.set(r.backup_id!, r.verified_at);
-  const inFlight = (await repo.listRunsFor(db, actor.tenantId, 20)).filter((r) => r.status === 'running');
   const items: BackupItem[] = [
     ...inFlight.map((r) => ({
       id: r.id,

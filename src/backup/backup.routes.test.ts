@@ -192,4 +192,17 @@ describe('backups API', () => {
       message: 'the backup stopped with error code ENOSPC; the server log has the rest',
     });
   });
+
+  it('reports backup health in /metrics: failures by scope and reason, the last success and its size', async () => {
+    const res = await t.app.inject({ url: '/metrics' });
+    expect(res.statusCode).toBe(200);
+    const text = res.body;
+    const value = (line: string) => Number(new RegExp(`^${line.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
+    // Earlier scenarios: good tenant backups, one instance backup, two failed tenant runs.
+    expect(value('custodia_backup_failures_total{scope="tenant",reason="failed"}')).toBe(2);
+    expect(value('custodia_backup_failures_total{scope="tenant",reason="missed"}')).toBe(0);
+    const lastSuccess = value('custodia_backup_last_success_timestamp_seconds{scope="tenant"}');
+    expect(lastSuccess).toBeGreaterThan(Date.now() / 1000 - 600);
+    expect(value('custodia_backup_last_bytes{scope="tenant"}')).toBeGreaterThan(0);
+  });
 });

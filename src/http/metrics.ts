@@ -4,8 +4,15 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { PoolStats } from '../db/database.js';
 import { installProblemHandlers, sendProblem } from './problem.js';
 
+/** What the backup metrics are made of, per scope (src/backup: backupStats over backup_runs). */
+export interface BackupMetricsSource {
+  (): Promise<
+    Array<{ scope: 'instance' | 'tenant'; failed: number; missed: number; lastSuccessAt: Date | null; lastBytes: number | null }>
+  >;
+}
+
 /** One registry per server, so several servers in one process (tests) do not collide. */
-export function installMetrics(app: FastifyInstance, poolStats: () => PoolStats): Registry {
+export function installMetrics(app: FastifyInstance, poolStats: () => PoolStats, backups?: BackupMetricsSource): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'custodia_' });
 
@@ -35,6 +42,8 @@ export function installMetrics(app: FastifyInstance, poolStats: () => PoolStats)
     },
   });
 
+  if (backups) installBackupMetrics(registry, backups);
+
   app.addHook('onResponse', async (request, reply) => {
     // Route patterns only: raw URLs would explode cardinality and may carry personal data.
     const route = request.routeOptions.url ?? 'unmatched';
@@ -42,6 +51,55 @@ export function installMetrics(app: FastifyInstance, poolStats: () => PoolStats)
     duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
   });
   return registry;
+}
+
+/**
+ * Backup health, read from the record of runs at each scrape, so every node
+ * reports the same figures whichever of them ran the backup.
+ */
+function installBackupMetrics(registry: Registry, source: BackupMetricsSource): void {
+  // The three metrics are collected at once; one query answers them all within a scrape.
+  let read: { at: number; stats: ReturnType<BackupMetricsSource> } | undefined;
+  const current = () => {
+    if (!read || Date.now() - read.at > 1000) read = { at: Date.now(), stats: source().catch(() => []) };
+    return read.stats;
+  };
+  new Counter({
+    name: 'custodia_backup_failures_total',
+    help: 'Backups that failed or were missed, by scope (instance or tenant) and reason (failed, missed)',
+    labelNames: ['scope', 'reason'] as const,
+    registers: [registry],
+    async collect() {
+      const stats = await current();
+      this.reset();
+      for (const s of stats) {
+        this.inc({ scope: s.scope, reason: 'failed' }, s.failed);
+        this.inc({ scope: s.scope, reason: 'missed' }, s.missed);
+      }
+    },
+  });
+  new Gauge({
+    name: 'custodia_backup_last_success_timestamp_seconds',
+    help: 'When the newest good backup finished (Unix time), by scope',
+    labelNames: ['scope'] as const,
+    registers: [registry],
+    async collect() {
+      const stats = await current();
+      this.reset();
+      for (const s of stats) if (s.lastSuccessAt) this.set({ scope: s.scope }, s.lastSuccessAt.getTime() / 1000);
+    },
+  });
+  new Gauge({
+    name: 'custodia_backup_last_bytes',
+    help: 'Bytes stored by the newest good backup, by scope',
+    labelNames: ['scope'] as const,
+    registers: [registry],
+    async collect() {
+      const stats = await current();
+      this.reset();
+      for (const s of stats) if (s.lastBytes !== null) this.set({ scope: s.scope }, s.lastBytes);
+    },
+  });
 }
 
 /**
