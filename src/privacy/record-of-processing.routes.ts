@@ -6,7 +6,7 @@ import { actorOf } from '../http/request-context.js';
 import { DateTime } from '../http/schemas.js';
 import type { Keyring } from '../keys/keyring.js';
 import { Language, Problems } from './privacy.http.js';
-import { recordAsCsv, recordAsHtml, recordOfProcessing } from './record-of-processing.js';
+import { recordAsCsv, recordAsHtml, recordOfProcessing, type BackupSettings } from './record-of-processing.js';
 
 const RecordPurposeSchema = Type.Object({
   id: Type.String(),
@@ -41,7 +41,12 @@ const RecordSchema = Type.Object({
   ),
 });
 
-export function registerRecordOfProcessingRoutes(server: FastifyInstance, database: DatabaseHandle, keyring: Keyring): void {
+export function registerRecordOfProcessingRoutes(
+  server: FastifyInstance,
+  database: DatabaseHandle,
+  keyring: Keyring,
+  settings: { backups: BackupSettings },
+): void {
   const app = server.withTypeProvider<TypeBoxTypeProvider>();
   const { db } = database;
 
@@ -73,7 +78,11 @@ export function registerRecordOfProcessingRoutes(server: FastifyInstance, databa
     },
     async (request, reply) => {
       const format = request.query.format ?? 'json';
-      const record = await recordOfProcessing(db, keyring, actorOf(request), { format, language: request.query.lang });
+      const record = await recordOfProcessing(db, keyring, actorOf(request), {
+        format,
+        language: request.query.lang,
+        backups: settings.backups,
+      });
       const day = record.generatedAt.toISOString().slice(0, 10);
       reply.header('cache-control', 'no-store');
       if (format === 'csv')

@@ -7,7 +7,15 @@ import { useTestServer } from '../../test/server.js';
 // retention, in JSON, CSV and a printable page; the security measures come from
 // what the instance really does (the tenant's 2FA policy shows up as it changes).
 
-const t = useTestServer();
+// Backups go to S3 here, so the record can be seen to name the kind of target and never its bucket or keys.
+const S3 = {
+  CUSTODIA_BACKUP_S3: 's3://acme-private-backups/custodia',
+  CUSTODIA_S3_ENDPOINT: 'http://127.0.0.1:9',
+  CUSTODIA_S3_ACCESS_KEY_ID: 'AKIDRECORDTEST',
+  CUSTODIA_S3_SECRET_ACCESS_KEY: 'record-test-secret-key',
+  CUSTODIA_BACKUP_KEEP_MONTHS: '6',
+};
+const t = useTestServer(S3);
 
 const LIA = {
   purposeTest: 'Fraud prevention',
@@ -77,8 +85,30 @@ describe('record of processing', () => {
     expect(Object.keys(measures)).toEqual(['encryption', 'access_control', 'two_factor', 'audit_trail', 'backups', 'transport']);
     expect(measures.encryption.facts).toMatchObject({ algorithm: 'AES-256-GCM', masterKeyProvider: 'local', tenantKeyVersion: 1 });
     expect(measures.two_factor.facts).toEqual({ requiredByPolicy: false, activeUsers: 1, usersWithTwoFactor: 0 });
-    expect(measures.backups.facts).toEqual({ configured: false });
-    expect(measures.backups.description).toMatch(/^Not configured/);
+    // The configured schedule, target kind, rotation and key separation; never the bucket or the credentials.
+    expect(measures.backups.facts).toEqual({
+      configured: true,
+      schedule: '0 7,12,17 * * *',
+      nightly: '0 2 * * *',
+      target: 's3',
+      encryption: 'AES-256-GCM',
+      keepHours: 24,
+      keepDays: 7,
+      keepWeeks: 5,
+      keepMonths: 6,
+      keysBackedUpApart: true,
+      keyBackupDays: 7,
+    });
+    expect(measures.backups.description).toContain(
+      'Automatic backups on the schedule “0 7,12,17 * * *” and nightly at “0 2 * * *” (verified in full after it is made) (cron, server time), to S3-compatible object storage',
+    );
+    expect(measures.backups.description).toContain('one per month for 6 months');
+    expect(measures.backups.description).toContain('the key store is backed up apart and those backups are kept 7 days');
+    for (const secret of ['acme-private-backups', 'AKIDRECORDTEST', 'record-test-secret-key', '127.0.0.1:9'])
+      expect(JSON.stringify(record)).not.toContain(secret);
+    const dutch = (await s.get('/api/v1/privacy/record-of-processing?lang=nl')).json();
+    const dutchBackups = dutch.securityMeasures.find((m: { key: string }) => m.key === 'backups');
+    expect(dutchBackups.description).toMatch(/^Automatische back-ups volgens het schema “0 7,12,17 \* \* \*”/);
 
     // The policy is read, not written down: requiring 2FA changes the record.
     const policy = await t.app.inject({
@@ -147,7 +177,7 @@ describe('record of processing', () => {
     expect(nl.body).toContain('Register van verwerkingsactiviteiten');
     expect(nl.body).toContain('Wettelijke verplichting (art. 6 lid 1 sub c)');
     expect(nl.body).toContain('2555 dagen');
-    expect(nl.body).toContain('Niet ingericht');
+    expect(nl.body).toContain('Sleutels staan nooit in back-ups van gegevens');
   });
 
   it('needs privacy.view, and shows a tenant only its own purposes', async () => {

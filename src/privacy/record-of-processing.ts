@@ -1,4 +1,5 @@
 import { stringify } from 'csv-stringify/sync';
+import type { Config } from '../config.js';
 import type { Kysely } from 'kysely';
 import { requirePermission } from '../access/access.service.js';
 import { auditActorOf, recordRead } from '../audit/recorder.js';
@@ -84,13 +85,62 @@ const SUBJECTS: Record<Language, Record<(typeof DATA_SUBJECT_CATEGORIES)[number]
   nl: { contacts: 'Contactpersonen (klanten en hun medewerkers)', leads: 'Leads (prospects)' },
 };
 
+/** How this instance backs up (config.backups): what the record says of it, never where exactly or with which credentials. */
+export type BackupSettings = Pick<Config['backups'], 'schedule' | 'nightly' | 'keep' | 'keyBackupDays'> & {
+  target: { kind: 'dir' | 's3' };
+};
+
 interface Facts {
+  backups: BackupSettings | undefined;
   masterKey: 'local' | 'vault';
   tenantKeyVersion: number | null;
   requireMfa: boolean;
   activeUsers: number;
   usersWithTwoFactor: number;
 }
+
+const scheduled = (b: BackupSettings | undefined): b is BackupSettings => Boolean(b && (b.schedule.length > 0 || b.nightly));
+
+const backupsText: Record<Language, (b: BackupSettings | undefined) => string> = {
+  en: (b) => {
+    if (!scheduled(b))
+      return (
+        'Not configured: this instance makes no automatic backups (the schedule is off). The operator makes them by hand with ' +
+        '`custodia backup create` or backs up the database separately.'
+      );
+    const when = [
+      ...(b.schedule.length > 0 ? [`on the schedule ${b.schedule.map((e) => `“${e}”`).join(' and ')}`] : []),
+      ...(b.nightly ? [`nightly at “${b.nightly}” (verified in full after it is made)`] : []),
+    ].join(' and ');
+    return (
+      `Automatic backups ${when} (cron, server time), to ${b.target.kind === 's3' ? 'S3-compatible object storage' : 'a directory'} ` +
+      'outside the database. Each backup is compressed and encrypted with AES-256-GCM under a key of its own, wrapped by the master key, ' +
+      'with a signed manifest of sizes, row counts and checksums. Rotation keeps every backup of the last ' +
+      `${b.keep.hours} hours, one per day for ${b.keep.days} days, one per week for ${b.keep.weeks} weeks and one per month for ${b.keep.months} months. ` +
+      'Encryption keys are never in data backups: the key store is backed up apart and those backups are kept ' +
+      `${b.keyBackupDays} days, so erasing a person (destroying their key) reaches every backup, and every restore applies the erasures made since.`
+    );
+  },
+  nl: (b) => {
+    if (!scheduled(b))
+      return (
+        'Niet ingericht: deze installatie maakt geen automatische back-ups (het schema staat uit). De beheerder maakt ze met de hand met ' +
+        '`custodia backup create` of maakt afzonderlijk een back-up van de database.'
+      );
+    const when = [
+      ...(b.schedule.length > 0 ? [`volgens het schema ${b.schedule.map((e) => `“${e}”`).join(' en ')}`] : []),
+      ...(b.nightly ? [`’s nachts om “${b.nightly}” (na het maken volledig gecontroleerd)`] : []),
+    ].join(' en ');
+    return (
+      `Automatische back-ups ${when} (cron, servertijd), naar ${b.target.kind === 's3' ? 'S3-compatibele objectopslag' : 'een map'} ` +
+      'buiten de database. Elke back-up wordt gecomprimeerd en versleuteld met AES-256-GCM onder een eigen sleutel, verpakt door de hoofdsleutel, ' +
+      'met een ondertekend overzicht van groottes, aantallen rijen en controlegetallen. Bewaard worden alle back-ups van de laatste ' +
+      `${b.keep.hours} uur, één per dag gedurende ${b.keep.days} dagen, één per week gedurende ${b.keep.weeks} weken en één per maand gedurende ${b.keep.months} maanden. ` +
+      'Sleutels staan nooit in back-ups van gegevens: de sleutelopslag krijgt een eigen back-up die ' +
+      `${b.keyBackupDays} dagen wordt bewaard, zodat het wissen van een persoon (het vernietigen van diens sleutel) elke back-up bereikt en elk herstel de sindsdien gewiste personen opnieuw wist.`
+    );
+  },
+};
 
 const MEASURES: Record<Language, (f: Facts) => Record<SecurityMeasureKey, { title: string; description: string }>> = {
   en: (f) => ({
@@ -122,10 +172,7 @@ const MEASURES: Record<Language, (f: Facts) => Record<SecurityMeasureKey, { titl
       description:
         'Every read, export and change of personal data and every sign-in is recorded in a tamper-evident log (hash chain with signed checkpoints), which `custodia audit verify` checks.',
     },
-    backups: {
-      title: 'Backups',
-      description: 'Not configured: this instance makes no automatic backups yet. The operator must back up the database separately.',
-    },
+    backups: { title: 'Backups', description: backupsText.en(f.backups) },
     transport: {
       title: 'Encryption in transit',
       description: 'TLS is terminated by the reverse proxy in front of this instance; configuring it is the operator’s responsibility.',
@@ -160,11 +207,7 @@ const MEASURES: Record<Language, (f: Facts) => Record<SecurityMeasureKey, { titl
       description:
         'Elke inzage, export en wijziging van persoonsgegevens en elke aanmelding wordt vastgelegd in een log waarin elke wijziging aantoonbaar is (hashketen met ondertekende controlepunten), die `custodia audit verify` controleert.',
     },
-    backups: {
-      title: 'Back-ups',
-      description:
-        'Niet ingericht: deze installatie maakt nog geen automatische back-ups. De beheerder moet de database afzonderlijk back-uppen.',
-    },
+    backups: { title: 'Back-ups', description: backupsText.nl(f.backups) },
     transport: {
       title: 'Versleuteling tijdens transport',
       description:
@@ -198,6 +241,7 @@ async function securityFacts(
   keyring: Keyring,
   tenantId: string,
   facts: { requireMfa: boolean; activeUsers: number; usersWithTwoFactor: number },
+  backups: BackupSettings | undefined,
 ): Promise<Facts> {
   let tenantKeyVersion: number | null = null;
   try {
@@ -206,6 +250,7 @@ async function securityFacts(
     // A tenant without an active key has nothing left to protect; the record still says how it would be.
   }
   return {
+    backups,
     masterKey: keyring.master.keyId.startsWith('vault:') ? 'vault' : 'local',
     tenantKeyVersion,
     requireMfa: facts.requireMfa,
@@ -214,19 +259,36 @@ async function securityFacts(
   };
 }
 
+function backupFacts(b: BackupSettings | undefined): SecurityMeasure['facts'] {
+  if (!scheduled(b)) return { configured: false };
+  return {
+    configured: true,
+    schedule: b.schedule.join('; '),
+    nightly: b.nightly ?? null,
+    target: b.target.kind,
+    encryption: 'AES-256-GCM',
+    keepHours: b.keep.hours,
+    keepDays: b.keep.days,
+    keepWeeks: b.keep.weeks,
+    keepMonths: b.keep.months,
+    keysBackedUpApart: true,
+    keyBackupDays: b.keyBackupDays,
+  };
+}
+
 /** The tenant's Art. 30 record in one language; recorded in the audit trail as an export. */
 export async function recordOfProcessing(
   db: Kysely<Database>,
   keyring: Keyring,
   actor: Authenticated,
-  options: { format: RecordFormat; language?: Language | undefined },
+  options: { format: RecordFormat; language?: Language | undefined; backups?: BackupSettings | undefined },
 ): Promise<RecordOfProcessing> {
   await requirePermission(db, actor, 'privacy', 'view');
   const language = options.language ?? actor.user.language;
   const tenant = await tenantFacts(db, actor.tenantId);
   if (!tenant) throw new PrivacyError('purpose_not_found', 'no such tenant');
   const purposes = await purposesForRecord(db, actor.tenantId);
-  const facts = await securityFacts(db, keyring, actor.tenantId, tenant);
+  const facts = await securityFacts(db, keyring, actor.tenantId, tenant, options.backups);
   const words = MEASURES[language](facts);
   const factsOf: Record<SecurityMeasureKey, SecurityMeasure['facts']> = {
     encryption: {
@@ -238,7 +300,7 @@ export async function recordOfProcessing(
     access_control: { roleHierarchy: true, fieldLevel: true },
     two_factor: { requiredByPolicy: facts.requireMfa, activeUsers: facts.activeUsers, usersWithTwoFactor: facts.usersWithTwoFactor },
     audit_trail: { tamperEvident: true, method: 'hash chain with signed checkpoints' },
-    backups: { configured: false },
+    backups: backupFacts(facts.backups),
     transport: { tls: 'reverse proxy' },
   };
   const record: RecordOfProcessing = {
