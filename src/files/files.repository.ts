@@ -111,6 +111,27 @@ export async function versionsOfFiles(db: Kysely<Database>, tenantId: string, fi
     .execute();
 }
 
+/** The files about a person: sealed under their key, or on one of their contacts or leads. */
+export async function filesOfPerson(
+  db: Kysely<Database>,
+  tenantId: string,
+  person: { subjectId: string; contactIds: readonly string[]; leadIds: readonly string[] },
+) {
+  return db
+    .selectFrom('files')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where((eb) =>
+      eb.or([
+        eb('subject_id', '=', person.subjectId),
+        ...(person.contactIds.length ? [eb('contact_id', 'in', person.contactIds)] : []),
+        ...(person.leadIds.length ? [eb('lead_id', 'in', person.leadIds)] : []),
+      ]),
+    )
+    .orderBy('id')
+    .execute();
+}
+
 /** Bytes the tenant stores: the size of every version whose blob still exists. */
 export async function storedBytes(db: Kysely<Database>, tenantId: string): Promise<number> {
   const row = await db
@@ -204,8 +225,13 @@ export async function deleteFile(db: Kysely<Database>, tenantId: string, id: str
  * created before `allBefore`, blob still there, and neither the file's person
  * nor its deal under an unreleased legal hold.
  */
-export async function filesWithExpiringVersions(db: Kysely<Database>, allBefore: Date, limit: number) {
-  return db
+export async function filesWithExpiringVersions(
+  db: Kysely<Database>,
+  allBefore: Date,
+  limit: number,
+  where: { after?: { tenantId: string; fileId: string }; only?: { tenantId: string; fileId: string } } = {},
+) {
+  let query = db
     .selectFrom('file_versions as v')
     .innerJoin('files as f', (j) => j.onRef('f.tenant_id', '=', 'v.tenant_id').onRef('f.id', '=', 'v.file_id'))
     .select(['v.tenant_id', 'v.file_id'])
@@ -219,8 +245,14 @@ export async function filesWithExpiringVersions(db: Kysely<Database>, allBefore:
     )
     .orderBy('v.tenant_id')
     .orderBy('v.file_id')
-    .limit(limit)
-    .execute();
+    .limit(limit);
+  const { after, only } = where;
+  if (only) query = query.where('v.tenant_id', '=', only.tenantId).where('v.file_id', '=', only.fileId);
+  if (after)
+    query = query.where((eb) =>
+      eb.or([eb('v.tenant_id', '>', after.tenantId), eb.and([eb('v.tenant_id', '=', after.tenantId), eb('v.file_id', '>', after.fileId)])]),
+    );
+  return query.execute();
 }
 
 /** A file's versions, newest first, with its current version. */

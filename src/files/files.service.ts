@@ -662,3 +662,95 @@ export async function openContent(
     body,
   };
 }
+
+// --- the person's access package -----------------------------------------------------------------
+
+export interface PackagedFile {
+  id: string;
+  name: string;
+  contentType: string;
+  size: number;
+  currentVersion: number;
+  contactId: string | null;
+  leadId: string | null;
+  organizationId: string | null;
+  dealId: string | null;
+  activityId: string | null;
+  createdAt: Date;
+  /** Where the current version's content is in the zip. */
+  path: string;
+  versions: Array<{ version: number; size: number; contentType: string; checksum: string; createdAt: Date; expired: boolean }>;
+}
+
+/**
+ * Every file about a person (sealed under their key, or on one of their
+ * contacts or leads) with every version's metadata, for their access
+ * package; the package carries the current version's content (`openPackagedFile`).
+ * Compiled for the privacy officer without their record reach: the person is owed all of it.
+ */
+export async function filesOfPerson(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  tenantId: string,
+  person: { subjectId: string; contactIds: readonly string[]; leadIds: readonly string[] },
+): Promise<PackagedFile[]> {
+  const rows = await repo.filesOfPerson(db, tenantId, person);
+  const keys = await subjectKeys(
+    db,
+    keyring,
+    tenantId,
+    rows.map((r) => r.subject_id),
+  );
+  const versions = await repo.versionsOfFiles(
+    db,
+    tenantId,
+    rows.map((r) => r.id),
+  );
+  return rows.flatMap((row) => {
+    const key = keys.get(row.subject_id);
+    if (!key) return [];
+    const fk = fieldKey(key);
+    const name = decryptField(fk, nameRef(tenantId, row.id), row.name_enc);
+    return [
+      {
+        id: row.id,
+        name,
+        contentType: row.content_type,
+        size: row.size,
+        currentVersion: row.current_version,
+        contactId: row.contact_id,
+        leadId: row.lead_id,
+        organizationId: row.organization_id,
+        dealId: row.deal_id,
+        activityId: row.activity_id,
+        createdAt: row.created_at,
+        path: `files/${row.id}/${name}`,
+        versions: versions
+          .filter((v) => v.file_id === row.id)
+          .map((v) => ({
+            version: v.version,
+            size: v.size,
+            contentType: v.content_type,
+            checksum: decryptField(fk, checksumRef(tenantId, row.id, v.version), v.sha256_enc),
+            createdAt: v.created_at,
+            expired: v.expired_at !== null,
+          })),
+      },
+    ];
+  });
+}
+
+/** The current version's content of a packaged file, decrypted as it is read. */
+export async function openPackagedFile(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  store: ObjectStore,
+  tenantId: string,
+  file: Pick<PackagedFile, 'id' | 'currentVersion'>,
+): Promise<Readable> {
+  const row = await repo.findFile(db, tenantId, file.id);
+  const version = row ? await repo.findVersion(db, tenantId, file.id, file.currentVersion) : undefined;
+  if (!row || !version) throw notFound();
+  const key = await subjectKey(db, keyring, tenantId, row.subject_id);
+  return readBlob({ db, keyring, store, limits: { maxFileBytes: 0, tenantQuotaBytes: 0 } }, tenantId, key, version);
+}

@@ -18,7 +18,7 @@ import { registerAccessPackageRoutes } from './access-package/access-package.rou
 import { registerPublicFormAddressRoute, registerPublicRequestRoutes } from './public-requests/public-requests.routes.js';
 
 /** What the privacy area's routes need besides the database and the keys. */
-export type PrivacySettings = Pick<Config, 'publicUrl' | 'subscriptions' | 'campaigns' | 'backups'>;
+export type PrivacySettings = Pick<Config, 'publicUrl' | 'subscriptions' | 'campaigns' | 'files' | 's3' | 'backups'>;
 
 export type PrivacyRegistrar = (server: FastifyInstance, database: DatabaseHandle, keyring: Keyring, settings: PrivacySettings) => void;
 

@@ -9,6 +9,9 @@ import type { Keyring } from '../../keys/keyring.js';
 import { IdParams, Language, Problems } from '../privacy.http.js';
 import { compileAccessPackage, FORMAT, recordPackageDelivered } from './access-package.service.js';
 import { packageFileName, packageZip } from './package-files.js';
+import { openPackagedFile } from '../../files/files.service.js';
+import { openObjectStore } from '../../storage/open-store.js';
+import type { PrivacySettings } from '../privacy.routes.js';
 
 const List = (description: string) => Type.Array(Type.Unknown(), { description });
 
@@ -41,13 +44,21 @@ const PackageSchema = Type.Object(
     purposes: List('The purposes that apply, with lawful basis, recipients, transfers and retention'),
     accessLog: List('The audit trail about the person: who accessed or changed their data, when (no values)'),
     accessLogTruncated: Type.Boolean(),
-    files: List('Files attached to their records (none until files exist)'),
+    files: List(
+      'Files about the person, each with every version’s metadata (who, when, size, checksum); the zip also holds each file’s current content',
+    ),
   },
   { additionalProperties: false },
 );
 
-export function registerAccessPackageRoutes(server: FastifyInstance, database: DatabaseHandle, keyring: Keyring): void {
+export function registerAccessPackageRoutes(
+  server: FastifyInstance,
+  database: DatabaseHandle,
+  keyring: Keyring,
+  settings: Pick<PrivacySettings, 'files' | 's3'>,
+): void {
   const { db } = database;
+  const filesStore = openObjectStore(settings.files.store, settings.s3);
   const app = server.withTypeProvider<TypeBoxTypeProvider>();
 
   app.get(
@@ -84,7 +95,7 @@ export function registerAccessPackageRoutes(server: FastifyInstance, database: D
       return reply
         .type('application/zip')
         .header('content-disposition', `attachment; filename="${packageFileName(pkg)}"`)
-        .send(packageZip(pkg));
+        .send(packageZip(pkg, (file) => openPackagedFile(db, keyring, filesStore, actor.tenantId, file)));
     },
   );
 }

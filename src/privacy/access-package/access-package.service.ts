@@ -14,6 +14,7 @@ import { purposesForRecord } from '../purposes/purposes.service.js';
 import * as requests from '../requests/requests.repository.js';
 import { recordStep, requestReference } from '../requests/requests.service.js';
 import * as repo from './access-package.repository.js';
+import { filesOfPerson, type PackagedFile } from '../../files/files.service.js';
 
 /**
  * The access and portability package (Art. 15 and 20): everything held about
@@ -23,8 +24,10 @@ import * as repo from './access-package.repository.js';
  * (contacts and leads of their subject), organization links, deals,
  * activities, notes, logged e-mails, consents with their proof, the purposes
  * that apply with lawful basis, recipients and retention, and the audit
- * trail about them (who accessed their data). Files are an empty section
- * until files exist (issue 19).
+ * trail about them (who accessed their data), and their files: every
+ * version's metadata (who, when, size, checksum, expired or not) and the
+ * current version's content in the zip — the earlier versions are the same
+ * document's history, listed so the person knows they exist (issue 19).
  */
 
 /** Only these requests produce a package. */
@@ -136,8 +139,8 @@ export interface AccessPackage {
   /** Who accessed or changed their data: the audit trail about them, newest first, without values. */
   accessLog: AccessLogEntry[];
   accessLogTruncated: boolean;
-  /** Files attached to their records: none yet, files arrive with issue 19. */
-  files: never[];
+  /** Files about them (on their contacts and leads, or sealed under their key), with every version's metadata. */
+  files: PackagedFile[];
 }
 
 /** The request a package is for: an open access or portability case about a known person. */
@@ -186,6 +189,7 @@ export async function compileAccessPackage(
     await repo.activitiesOf(db, tenantId, ids),
     await repo.emailMessagesOf(db, tenantId, ids),
   ];
+  const files = await filesOfPerson(db, keyring, tenantId, ids);
   const keys = await subjectKeys(db, keyring, tenantId, [
     subjectId,
     ...notes.map((n) => n.subject_id),
@@ -356,7 +360,7 @@ export async function compileAccessPackage(
     purposes,
     accessLog,
     accessLogTruncated: truncated,
-    files: [],
+    files,
   };
 }
 
@@ -372,6 +376,7 @@ export function packageCounts(pkg: AccessPackage): Record<string, number> {
     consentEvents: pkg.consents.events.length,
     purposes: pkg.purposes.length,
     accessLog: pkg.accessLog.length,
+    files: pkg.files.length,
   };
 }
 

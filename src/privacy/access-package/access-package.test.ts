@@ -181,6 +181,7 @@ describe('the access package', () => {
       'purposes.csv',
       'access-log.csv',
       'files/README.txt',
+      'files/files.csv',
     ]);
     const data = JSON.parse(files.get('data.json')!.toString('utf8'));
     expect(data.notes.map((n: { body: string }) => n.body)).toContain('Prefers <b>sourdough</b> & rye');

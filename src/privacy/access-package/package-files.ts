@@ -101,16 +101,23 @@ export function csvFiles(pkg: AccessPackage): Array<{ name: string; content: Ite
 }
 
 const FILES_README = {
-  en: 'Files attached to your records are listed here once this system keeps files. None are held now.\n',
-  nl: 'Bestanden bij je gegevens staan hier zodra dit systeem bestanden bewaart. Er zijn er nu geen.\n',
+  en:
+    'Each folder here holds one file kept about you, in its current version (folder name: the file id). ' +
+    'files.csv lists every version of each file: when it was stored, its size and its SHA-256 checksum.\n',
+  nl:
+    'Elke map hier bevat een bestand dat over je bewaard wordt, in de huidige versie (mapnaam: het id van het bestand). ' +
+    'files.csv noemt elke versie van elk bestand: wanneer die is opgeslagen, de grootte en de SHA-256-controlesom.\n',
 };
+
+/** Opens a packaged file's current content, as it is added to the zip. */
+export type PackagedFileOpener = (file: AccessPackage['files'][number]) => Promise<Readable>;
 
 /**
  * The zip, as a stream that is written while it is read: each file is made
  * only when the zip reaches it (its CSV a row at a time), so no more than one
  * file's text exists at once besides the compiled package.
  */
-export function packageZip(pkg: AccessPackage): Readable {
+export function packageZip(pkg: AccessPackage, openFile?: PackagedFileOpener): Readable {
   const zip = new ZipFile();
   const options = { mtime: pkg.generatedAt, mode: 0o100644 };
   const add = (name: string, content: () => Iterable<string>) =>
@@ -119,6 +126,29 @@ export function packageZip(pkg: AccessPackage): Readable {
   add('data.json', () => [`${JSON.stringify(pkg, null, 2)}\n`]);
   for (const file of csvFiles(pkg)) add(file.name, () => file.content);
   add('files/README.txt', () => [FILES_README[pkg.language]]);
+  add('files/files.csv', () =>
+    csv(
+      ['fileId', 'name', 'version', 'current', 'contentType', 'size', 'checksum', 'createdAt', 'expired', 'path'],
+      pkg.files.flatMap((f) =>
+        f.versions.map((v) => ({
+          fileId: f.id,
+          name: f.name,
+          ...v,
+          current: v.version === f.currentVersion,
+          path: v.version === f.currentVersion ? f.path : '',
+        })),
+      ),
+    ),
+  );
+  // The content, decrypted as the zip reads it (one file at a time, never whole in memory).
+  if (openFile)
+    for (const file of pkg.files)
+      zip.addReadStreamLazy(file.path, options, (done) => {
+        openFile(file).then(
+          (stream) => done(null, stream),
+          (error: unknown) => done(error as Error, undefined as unknown as Readable),
+        );
+      });
   zip.end();
   return zip.outputStream as Readable;
 }

@@ -195,7 +195,14 @@ export function summaryHtml(pkg: AccessPackage): string {
       [t('when'), t('who'), t('what'), t('record'), t('fields')],
       pkg.accessLog.map((a) => [a.at, actor(a.actorKind, a.actorLabel), a.action, a.entity, a.fields.join(', ')]),
     )}`,
-    `<h2>${t('files')}</h2><p>${t('noFiles')}</p>`,
+    `<h2>${t('files')}</h2>${
+      pkg.files.length === 0
+        ? `<p>${t('noFiles')}</p>`
+        : table(
+            [t('name'), t('what'), t('when')],
+            pkg.files.map((f) => [f.name, `${f.contentType}, ${f.size} bytes, ${f.versions.length} version(s)`, f.createdAt]),
+          )
+    }`,
   ];
 
   const intro = T.intro[lang]

@@ -67,6 +67,11 @@ export async function deletePersonalRows(
     'email_messages',
     sql`delete from email_messages where ${t} and (subject_id = ${subjectId} or ${anyOf('contact_id', records.contacts)})`,
   );
+  // Their files (every version's row goes by cascade); the blobs, already unreadable with the key shredded, go with the orphan job.
+  await run(
+    'files',
+    sql`delete from files where ${t} and (subject_id = ${subjectId} or ${anyOf('contact_id', records.contacts)} or ${anyOf('lead_id', records.leads)})`,
+  );
   await run('activities', sql`delete from activities where ${t} and subject_id = ${subjectId}`);
   await run('deal_contacts', sql`delete from deal_contacts where ${t} and ${anyOf('contact_id', records.contacts)}`);
   // That a campaign was sent to them (or skipped them) is about them too.
