@@ -361,6 +361,37 @@ describe('backup scheduler', () => {
     expect((await runs())[0]).toMatchObject({ status: 'ok' });
   });
 
+  it('runs on its own timers at each due time, one round at a time, until stopped', async () => {
+    const base = context(() => new Date());
+    // Every second (cron-parser takes a seconds field), so real timers can be watched for a few seconds.
+    const ctx = { ...base, config: { ...base.config, backups: { ...base.config.backups, schedule: ['* * * * * *'], nightly: undefined } } };
+    delete (ctx as { now?: unknown }).now;
+    let inFlight = 0;
+    let overlapped = false;
+    const { ops } = standIns();
+    const slowish: BackupOperations = {
+      ...ops,
+      createBackup: async (c, options) => {
+        overlapped ||= inFlight > 0;
+        inFlight++;
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        inFlight--;
+        return ops.createBackup({ ...c, now: () => new Date() }, options);
+      },
+    };
+    const scheduler = startBackupScheduler({ ctx, log: newLog(), ops: slowish, firstAfterMs: 10 });
+    await new Promise((resolve) => setTimeout(resolve, 3500));
+    await scheduler.stop();
+    const made = await runs();
+    const after = made.length;
+    expect(after).toBeGreaterThanOrEqual(2);
+    expect(overlapped).toBe(false);
+    expect(made.every((r) => r.status === 'ok' && r.kind === 'scheduled')).toBe(true);
+    expect(new Set(made.map((r) => r.due_at!.getTime())).size).toBe(after);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(await runs()).toHaveLength(after);
+  });
+
   it('the alert reaches a real SMTP server through the outbox', async () => {
     const smtp = await startTestSmtpServer();
     try {

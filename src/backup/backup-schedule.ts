@@ -90,8 +90,8 @@ export function nextDue(schedule: Schedule, after: Date): Due | undefined {
 /** The last due time at or before `atOrBefore`. */
 export function previousDue(schedule: Schedule, atOrBefore: Date): Due | undefined {
   let best: Due | undefined;
-  // prev() is strictly before its start: start a second later so a due time of exactly now counts.
-  const from = new Date(atOrBefore.getTime() + 1000);
+  // prev() is strictly before its start: start a millisecond later so a due time of exactly now counts.
+  const from = new Date(atOrBefore.getTime() + 1);
   for (const { expression, kind } of schedule.entries) {
     const at = parse(schedule, expression, from).prev().toDate();
     if (at > atOrBefore) continue;
@@ -129,6 +129,8 @@ export interface SchedulerOptions {
   tz?: string;
   /** false: no timers, only tick() (tests with an injected clock). */
   timers?: boolean;
+  /** The first look, for a due time missed while no node ran: a little after start, so the start itself stays quick. */
+  firstAfterMs?: number;
 }
 
 export interface TickResult {
@@ -227,11 +229,10 @@ export function startBackupScheduler(options: SchedulerOptions): BackupScheduler
   };
 
   if (schedule.entries.length > 0 && options.timers !== false) {
-    // A due time missed while no node ran is noticed at start, a little after, so the start itself stays quick.
     timer = setTimeout(() => {
       if (stopped) return;
       void tick().finally(arm);
-    }, 5_000);
+    }, options.firstAfterMs ?? 5_000);
     timer.unref();
   }
 
