@@ -21,6 +21,7 @@ import {
   writeManifest,
 } from './backup-manifests.js';
 import { BackupError } from './backup.errors.js';
+import { blobObjectKey } from '../files/files.service.js';
 import * as repo from './backup.repository.js';
 import { shipTombstonesFrom } from './tombstones.js';
 
@@ -232,11 +233,6 @@ async function exportBackup(
   return manifest;
 }
 
-/** The files store key of a file version's bytes. */
-export function fileBlobKey(tenantId: string, blobKey: string): string {
-  return `tenants/${tenantId}/${blobKey}`;
-}
-
 /**
  * Each file version's bytes still kept (already encrypted under the person's
  * key), encrypted once more under the backup's key. No-op before files exist.
@@ -263,7 +259,7 @@ async function exportBlobs(
   const query = sql`select tenant_id, blob_key from file_versions where blob_key is not null ${tenant} order by tenant_id, blob_key`;
   for await (const batch of repo.readTable(trx, info, { query })) {
     for (const row of batch) {
-      const key = fileBlobKey(row.tenant_id as string, row.blob_key as string);
+      const key = blobObjectKey(row.tenant_id as string, row.blob_key as string);
       onProgress?.({ phase: 'blobs', item: key, done: out.length, total: out.length + 1 });
       const index = out.length;
       const source = await ctx.filesStore.get(key);
