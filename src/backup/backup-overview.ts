@@ -59,7 +59,9 @@ export async function backupOverview(deps: RunDeps, actor: Authenticated): Promi
     deps.log.error({ code: describeFailure(error).code }, 'backup target could not be listed');
     throw new BackupRunError('backup_target_unavailable', 'the backup target cannot be read right now; try again later');
   }
-  const visible = stored.filter((b) => b.scope === 'instance' || (b.scope === 'tenant' && b.tenantId === actor.tenantId));
+  // A backup whose manifest cannot be read names no tenant: it is the operator's to look at, with `custodia backup list`.
+  const readable = stored.filter((b) => Number.isFinite(Date.parse(b.createdAt)));
+  const visible = readable.filter((b) => b.scope === 'instance' || (b.scope === 'tenant' && b.tenantId === actor.tenantId));
   const runs = await repo.runsOfBackups(
     db,
     visible.map((b) => b.id),

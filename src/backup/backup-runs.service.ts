@@ -231,7 +231,8 @@ export async function rotateBackups(deps: RunDeps, protect: ReadonlySet<string> 
     {
       list: async () =>
         (await ops.listBackups(ctx))
-          .filter((b) => b.scope !== 'keys')
+          // A backup whose manifest cannot be read has no date to rotate by: it stays for an operator to look at.
+          .filter((b) => b.scope !== 'keys' && Number.isFinite(Date.parse(b.createdAt)))
           .map((b) => ({ id: b.id, createdAt: new Date(b.createdAt), tenantId: b.scope === 'tenant' ? b.tenantId : null })),
       remove: (id) => ops.deleteBackup(ctx, id),
     },

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../../test/db.js';
-import { testConfig } from '../../test/factories.js';
+import { createTestTenant, testConfig } from '../../test/factories.js';
 import { startTestSmtpServer } from '../../test/smtp.js';
 import type { Config } from '../config.js';
 import { listOutbox, startMailSender } from '../mail/mail.service.js';
@@ -12,7 +12,7 @@ import { BackupRunError } from './backup-runs.errors.js';
 import * as repo from './backup-runs.repository.js';
 import { backupStats, withLease, type BackupOperations } from './backup-runs.service.js';
 import { nextDue, previousDue, scheduleOf, startBackupScheduler, startTombstoneShipper, upcoming } from './backup-schedule.js';
-import type { BackupContext, BackupSummary } from './backup.service.js';
+import { createBackup, listBackups, type BackupContext, type BackupSummary } from './backup.service.js';
 
 // The schedule with an injected clock: due times, one node per due time,
 // missed runs, failures and their alerts, the nightly extras and rotation.
@@ -445,5 +445,28 @@ describe('tombstone shipping and leases', () => {
     release();
     expect(await first).toEqual({ ran: true, value: 'a ran' });
     expect(await withLease(db, { name: 'job', holder: 'b' }, async () => 'b ran')).toEqual({ ran: true, value: 'b ran' });
+  });
+});
+
+describe('backup scheduler with the real backups', () => {
+  it('the nightly run makes, verifies in full and records a backup, backs up the key store, and rotation removes what aged out', async () => {
+    await createTestTenant(t.handle.db);
+    const realDir = mkdtempSync(path.join(tmpdir(), 'custodia-schedule-real-'));
+    const c = clock('2025-01-15T07:00:00Z');
+    const ctx = context(c.now, { CUSTODIA_BACKUP_DIR: realDir });
+    const old = await createBackup(ctx);
+    c.set('2026-12-02T02:00:03Z');
+    const scheduler = startBackupScheduler({ ctx, log: newLog(), tz: 'UTC', timers: false });
+    expect(await scheduler.tick()).toMatchObject({ outcome: 'ran', status: 'ok' });
+    const [run] = await runs();
+    expect(run).toMatchObject({ kind: 'nightly', status: 'ok', error_code: null });
+    expect(run!.verified_at).toEqual(c.now());
+    const stored = await listBackups(ctx);
+    expect(stored.map((b) => b.id)).toEqual([run!.backup_id]);
+    expect(stored[0]!.id).not.toBe(old.id);
+    expect(Number(run!.bytes)).toBe(stored[0]!.bytes);
+    expect(Number(run!.rows)).toBe(stored[0]!.rows);
+    const keys = await listBackups(ctx, { keys: true });
+    expect(keys.some((k) => k.createdAt === c.now().toISOString())).toBe(true);
   });
 });
