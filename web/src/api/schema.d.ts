@@ -27514,7 +27514,7 @@ export interface paths {
               /** @description The audit trail about the person: who accessed or changed their data, when (no values) */
               accessLog: unknown[];
               accessLogTruncated: boolean;
-              /** @description Files attached to their records (none until files exist) */
+              /** @description Files about the person, each with every version’s metadata (who, when, size, checksum); the zip also holds each file’s current content */
               files: unknown[];
             };
           };
