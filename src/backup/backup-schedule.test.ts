@@ -4,6 +4,7 @@ import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../../test/db.js';
 import { createTestTenant, testConfig } from '../../test/factories.js';
+import { runCliInProcess, useCliDatabase } from '../../test/processes.js';
 import { startTestSmtpServer } from '../../test/smtp.js';
 import type { Config } from '../config.js';
 import { listOutbox, startMailSender } from '../mail/mail.service.js';
@@ -11,7 +12,15 @@ import { openObjectStore } from '../storage/open-store.js';
 import { BackupRunError } from './backup-runs.errors.js';
 import * as repo from './backup-runs.repository.js';
 import { backupStats, withLease, type BackupOperations } from './backup-runs.service.js';
-import { nextDue, previousDue, scheduleOf, startBackupScheduler, startTombstoneShipper, upcoming } from './backup-schedule.js';
+import {
+  describeSchedule,
+  nextDue,
+  previousDue,
+  scheduleOf,
+  startBackupScheduler,
+  startTombstoneShipper,
+  upcoming,
+} from './backup-schedule.js';
 import { createBackup, listBackups, type BackupContext, type BackupSummary } from './backup.service.js';
 
 // The schedule with an injected clock: due times, one node per due time,
@@ -20,6 +29,7 @@ import { createBackup, listBackups, type BackupContext, type BackupSummary } fro
 // tests); what is real is the database: runs, leases and the mail outbox.
 
 const t = useTestDatabase();
+const cli = useCliDatabase(t);
 const dir = mkdtempSync(path.join(tmpdir(), 'custodia-schedule-'));
 const UTC = { schedule: ['0 7,12,17 * * *'], nightly: '0 2 * * *' };
 
@@ -468,5 +478,32 @@ describe('backup scheduler with the real backups', () => {
     expect(Number(run!.rows)).toBe(stored[0]!.rows);
     const keys = await listBackups(ctx, { keys: true });
     expect(keys.some((k) => k.createdAt === c.now().toISOString())).toBe(true);
+  });
+});
+
+describe('custodia backup schedule', () => {
+  it('prints the configured schedule and the next due times, as JSON too; off says so', async () => {
+    const env = { ...cli.env, CUSTODIA_BACKUP_SCHEDULE: '30 6 * * 1-5', CUSTODIA_BACKUP_NIGHTLY: '15 1 * * *' };
+    const json = await runCliInProcess(['backup', 'schedule', '--json'], env);
+    expect(json.code, json.stderr).toBe(0);
+    const report = JSON.parse(json.stdout);
+    expect(report).toMatchObject({ enabled: true, expressions: ['30 6 * * 1-5'], nightly: '15 1 * * *' });
+    expect(report.next).toHaveLength(5);
+    const expected = describeSchedule(
+      { schedule: ['30 6 * * 1-5'], nightly: '15 1 * * *' },
+      new Date(Date.parse(report.next[0].at) - 1000),
+    );
+    expect(report.next.map((d: { at: string; kind: string }) => [d.at, d.kind])).toEqual(
+      expected.next.map((d) => [d.at.toISOString(), d.kind]),
+    );
+    const text = await runCliInProcess(['backup', 'schedule'], env);
+    expect(text.stdout).toContain('scheduled: 30 6 * * 1-5');
+    expect(text.stdout).toContain('nightly:   15 1 * * *');
+    const off = await runCliInProcess(['backup', 'schedule'], {
+      ...cli.env,
+      CUSTODIA_BACKUP_SCHEDULE: 'off',
+      CUSTODIA_BACKUP_NIGHTLY: 'off',
+    });
+    expect(off.stdout.trim()).toBe('no scheduled backups (CUSTODIA_BACKUP_SCHEDULE and CUSTODIA_BACKUP_NIGHTLY are off)');
   });
 });

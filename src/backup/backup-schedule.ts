@@ -115,6 +115,25 @@ export function upcoming(schedule: Schedule, after: Date, count: number): Due[] 
   return out;
 }
 
+export interface ScheduleReport {
+  enabled: boolean;
+  expressions: string[];
+  nightly: string | null;
+  /** The next due times, in the server's time zone's cron, as instants. */
+  next: Due[];
+}
+
+/** What `custodia backup schedule` prints: the configured schedule and the next `count` due times after `now`. */
+export function describeSchedule(backups: Pick<Config['backups'], 'schedule' | 'nightly'>, now: Date, count = 5): ScheduleReport {
+  const schedule = scheduleOf(backups);
+  return {
+    enabled: schedule.entries.length > 0,
+    expressions: backups.schedule,
+    nightly: backups.nightly ?? null,
+    next: upcoming(schedule, now, count),
+  };
+}
+
 // --- the scheduler -----------------------------------------------------------------------------
 
 export interface SchedulerOptions {

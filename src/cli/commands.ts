@@ -13,6 +13,7 @@ import { currentCheckpoint, parseCheckpoint, verifyTenant } from '../audit/verif
 import { listDpa, publishDpa } from '../privacy/dpa/dpa.service.js';
 import { runRetentionForSlug } from '../privacy/retention/retention.service.js';
 import * as backups from '../backup/backup.service.js';
+import { describeSchedule } from '../backup/backup-schedule.js';
 
 /**
  * Operator commands, callable in two ways with the same result: by the CLI
@@ -185,6 +186,11 @@ export const operatorCommands = {
       ...(typeof args.tenant === 'string' ? { tenantSlug: args.tenant } : {}),
       ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}),
     });
+  },
+
+  /** The configured backup schedule and its next due times (the server runs it; this only reads the configuration). */
+  async 'backup.schedule'({ config }: OperatorContext) {
+    return describeSchedule(config.backups, new Date());
   },
 
   async 'keys.backup'(ctx: OperatorContext, args: CommandArgs) {

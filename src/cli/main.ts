@@ -6,6 +6,7 @@ import { initializeKeys, openKeys } from '../keys/keys.service.js';
 import { loadKeyring } from '../keys/master-key.js';
 import type { DatabaseHandle } from '../db/database.js';
 import type { BackupSummary, OnProgress, RestoreReport, VerifyReport } from '../backup/backup.service.js';
+import type { ScheduleReport } from '../backup/backup-schedule.js';
 import { currentHolder, DataDirBusyError } from '../db/data-dir-lock.js';
 import { openConfiguredDatabase } from '../db/open.js';
 import { DomainError } from '../shared/domain-error.js';
@@ -56,6 +57,8 @@ const USAGE = `usage: custodia <command>
                                         the whole instance into an empty database (stop the server; a fresh data dir needs
                                         the master key: copy master.key or set CUSTODIA_MASTER_KEY); erasures since the
                                         backup are applied again
+  backup schedule [--json]              the backup schedule (CUSTODIA_BACKUP_SCHEDULE, CUSTODIA_BACKUP_NIGHTLY) and the
+                                        next five due times; the server runs it, one node at a time
   keys backup [--target …]              back up the key store apart from the data (kept CUSTODIA_KEY_BACKUP_DAYS)
   retention run --tenant <slug> [--dry-run] [--json]
                                         apply the tenant's retention rules now (the server does this daily); people under
@@ -138,7 +141,7 @@ function parse(argv: string[]): Parsed | 'help' {
     return { command: `tenant.${action}` as CommandName, args, json };
   }
   if (group === 'mail' && action === 'outbox') return { command: 'mail.outbox', args, json };
-  if (group === 'backup' && ['create', 'list', 'verify', 'restore'].includes(action ?? '')) {
+  if (group === 'backup' && ['create', 'list', 'verify', 'restore', 'schedule'].includes(action ?? '')) {
     if ((action === 'verify' || action === 'restore') && id === undefined)
       throw new UsageError(`custodia backup ${action} needs the backup's id`);
     return { command: `backup.${action}` as CommandName, args, json };
@@ -306,6 +309,16 @@ function renderOutbox(messages: OutboxLine[]): string {
 function render(command: CommandName, result: unknown, json: boolean): string {
   if (command === 'tenant.create' || command === 'backup.create' || command === 'keys.backup' || json) return JSON.stringify(result);
   if (command === 'backup.list') return renderBackups(result as BackupSummary[]);
+  if (command === 'backup.schedule') {
+    const r = result as ScheduleReport;
+    if (!r.enabled) return 'no scheduled backups (CUSTODIA_BACKUP_SCHEDULE and CUSTODIA_BACKUP_NIGHTLY are off)';
+    return [
+      `scheduled: ${r.expressions.join('; ') || 'off'}`,
+      `nightly:   ${r.nightly ?? 'off'} (verified in full, key store backed up)`,
+      'next (server time):',
+      ...r.next.map((d) => `  ${new Date(d.at).toString()}  ${d.kind}`),
+    ].join('\n');
+  }
   if (command === 'backup.verify') {
     const r = result as VerifyReport;
     return r.ok
