@@ -1,4 +1,5 @@
-import { Alert, Badge, Button, Group, Paper, Stack, Text } from '@mantine/core';
+import { Alert, Badge, Button, Group, Modal, Paper, Stack, Text } from '@mantine/core';
+import { useDisclosure } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
 import { useInfiniteQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
@@ -6,6 +7,7 @@ import { useTranslation } from 'react-i18next';
 import { api, ApiError } from '../../api/client';
 import { usePermissions } from '../../components/permissions';
 import { useFormat } from '../../i18n/format';
+import { FilesPanel } from '../files/FilesPanel';
 import { LoadMore } from '../organizations/shared-ui';
 import { activitiesQuery, activityKeys, isOverdue, type Activity, type ActivityFilters } from './api';
 
@@ -39,6 +41,7 @@ function ActivityRow({ activity }: { activity: Activity }) {
   const [saving, setSaving] = useState(false);
   const { can } = usePermissions();
   const overdue = isOverdue(activity);
+  const [showingFiles, files] = useDisclosure(false);
 
   const markDone = async () => {
     setSaving(true);
@@ -79,22 +82,38 @@ function ActivityRow({ activity }: { activity: Activity }) {
                 : t('activities.noDueDate')}
           </Text>
         </Stack>
-        {activity.done ? (
-          <Badge color="green">{t('activities.done')}</Badge>
-        ) : (
-          can('activities', 'edit') && (
-            <Button
-              size="xs"
-              variant="light"
-              loading={saving}
-              onClick={() => void markDone()}
-              aria-label={t('activities.markDoneOf', { subject: activity.subject })}
-            >
-              {t('activities.markDone')}
+        <Group gap="xs">
+          {can('files', 'view') && (
+            <Button size="xs" variant="default" onClick={files.open} aria-label={t('files.filesOf', { name: activity.subject })}>
+              {t('files.title')}
             </Button>
-          )
-        )}
+          )}
+          {activity.done ? (
+            <Badge color="green">{t('activities.done')}</Badge>
+          ) : (
+            can('activities', 'edit') && (
+              <Button
+                size="xs"
+                variant="light"
+                loading={saving}
+                onClick={() => void markDone()}
+                aria-label={t('activities.markDoneOf', { subject: activity.subject })}
+              >
+                {t('activities.markDone')}
+              </Button>
+            )
+          )}
+        </Group>
       </Group>
+      <Modal
+        opened={showingFiles}
+        onClose={files.close}
+        title={t('files.filesOf', { name: activity.subject })}
+        size="xl"
+        closeButtonProps={{ 'aria-label': t('files.close') }}
+      >
+        <FilesPanel target={{ activityId: activity.id }} />
+      </Modal>
     </Paper>
   );
 }

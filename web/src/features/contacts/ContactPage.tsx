@@ -9,6 +9,7 @@ import { LoadError, Loading } from '../../app/RouteStates';
 import { api, data } from '../../api/client';
 import { AccessLog } from '../../components/AccessLog';
 import { ConsentPanel } from '../consents/ConsentPanel';
+import { FilesPanel } from '../files/FilesPanel';
 import { PersonPrivacyActions, RestrictionBanner } from '../person-privacy/PersonPrivacy';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { usePermissions } from '../../components/permissions';
@@ -170,6 +171,7 @@ export default function ContactPage() {
           )}
           {can('notes', 'view') && <Tabs.Tab value="notes">{t('contacts.tabs.notes', { count: notes.data?.length ?? 0 })}</Tabs.Tab>}
           <Tabs.Tab value="emails">{t('contacts.tabs.emails', { count: emails.data?.length ?? 0 })}</Tabs.Tab>
+          {can('files', 'view') && <Tabs.Tab value="files">{t('files.title')}</Tabs.Tab>}
           <Tabs.Tab value="access">{t('contacts.tabs.access')}</Tabs.Tab>
         </Tabs.List>
         <Tabs.Panel value="timeline" pt="md">
@@ -236,6 +238,9 @@ export default function ContactPage() {
               cells: [email.subject, t(`contacts.directions.${email.direction}`), format.dateTime(email.sentAt)],
             }))}
           />
+        </Tabs.Panel>
+        <Tabs.Panel value="files" pt="md">
+          <FilesPanel target={{ contactId: record.id }} restricted={record.restricted} />
         </Tabs.Panel>
         <Tabs.Panel value="access" pt="md">
           <Title order={2} size="h4" mb="sm">

@@ -31,7 +31,7 @@ export const newContactRoute = createRoute({
   component: lazyRouteComponent(() => import('./ContactFormPage')),
 });
 
-export const CONTACT_TABS = ['timeline', 'deals', 'activities', 'notes', 'emails', 'access'] as const;
+export const CONTACT_TABS = ['timeline', 'deals', 'activities', 'notes', 'emails', 'files', 'access'] as const;
 export type ContactTab = (typeof CONTACT_TABS)[number];
 
 export const contactRoute = createRoute({

@@ -7,6 +7,7 @@ import { api } from '../../api/client';
 import { Loading } from '../../app/RouteStates';
 import { useFormat } from '../../i18n/format';
 import { ActivitiesPanel } from '../activities/ActivitiesPanel';
+import { FilesPanel } from '../files/FilesPanel';
 import { NotesPanel } from '../notes/NotesPanel';
 import { organizationQuery } from '../organizations/api';
 import { usePermissions } from '../../components/permissions';
@@ -122,6 +123,7 @@ export default function DealPage() {
           <NotesPanel target={{ dealId: current.id }} />
         </Grid.Col>
       </Grid>
+      <FilesPanel target={{ dealId: current.id }} />
       <Modal
         opened={editing}
         onClose={close}

@@ -9,6 +9,7 @@ import { LoadError, Loading } from '../../app/RouteStates';
 import { api, data } from '../../api/client';
 import { AccessLog } from '../../components/AccessLog';
 import { ConsentPanel } from '../consents/ConsentPanel';
+import { FilesPanel } from '../files/FilesPanel';
 import { PersonPrivacyActions, RestrictionBanner } from '../person-privacy/PersonPrivacy';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { usePermissions } from '../../components/permissions';
@@ -158,6 +159,7 @@ export default function LeadPage() {
             <Tabs.Tab value="activities">{t('leads.tabs.activities', { count: activities.data?.length ?? 0 })}</Tabs.Tab>
           )}
           {can('notes', 'view') && <Tabs.Tab value="notes">{t('leads.tabs.notes', { count: notes.data?.length ?? 0 })}</Tabs.Tab>}
+          {can('files', 'view') && <Tabs.Tab value="files">{t('files.title')}</Tabs.Tab>}
           <Tabs.Tab value="access">{t('leads.tabs.access')}</Tabs.Tab>
         </Tabs.List>
         <Tabs.Panel value="timeline" pt="md">
@@ -210,6 +212,9 @@ export default function LeadPage() {
               </Paper>
             ))}
           </Stack>
+        </Tabs.Panel>
+        <Tabs.Panel value="files" pt="md">
+          <FilesPanel target={{ leadId: record.id }} restricted={record.restricted} />
         </Tabs.Panel>
         <Tabs.Panel value="access" pt="md">
           <Title order={2} size="h4" mb="sm">

@@ -35,7 +35,7 @@ export const newLeadRoute = createRoute({
   component: lazyRouteComponent(() => import('./LeadFormPage')),
 });
 
-export const LEAD_TABS = ['timeline', 'activities', 'notes', 'access'] as const;
+export const LEAD_TABS = ['timeline', 'activities', 'notes', 'files', 'access'] as const;
 export type LeadTab = (typeof LEAD_TABS)[number];
 
 export const leadRoute = createRoute({

@@ -10,6 +10,7 @@ import { ActivitiesPanel } from '../activities/ActivitiesPanel';
 import { dealKeys } from '../deals/api';
 import { DealForm } from '../deals/DealForm';
 import { DealsTable } from '../deals/DealsTable';
+import { FilesPanel } from '../files/FilesPanel';
 import { NotesPanel } from '../notes/NotesPanel';
 import { usePermissions } from '../../components/permissions';
 import { useUserNames } from '../../components/Pickers';
@@ -133,6 +134,7 @@ export default function OrganizationPage() {
           <NotesPanel target={{ organizationId: current.id }} />
         </Grid.Col>
       </Grid>
+      <FilesPanel target={{ organizationId: current.id }} />
 
       <Modal
         opened={editing}
