@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { accessOf } from '../access/access.service.js';
+import { auditActorOf, recordChange } from '../audit/recorder.js';
 import type { Database } from '../db/schema.js';
 import type { Authenticated } from '../shared/actor.js';
 import { listTenants } from '../tenants/tenants.service.js';
@@ -138,6 +139,15 @@ export async function startTenantBackup(
     await repo.releaseLease(db, name, deps.holder);
     throw error;
   }
+  // A copy of every record of the tenant is made on an admin's word: the trail says who asked, and when.
+  await recordChange(db, ctx.keyring, {
+    tenantId: tenant.id,
+    actor: auditActorOf(actor),
+    action: 'backup.started',
+    entity: 'backup_runs',
+    entityId: run.id,
+    details: { scope: 'tenant' },
+  });
   background(async () => {
     const renew = setInterval(() => void repo.renewLease(db, name, deps.holder, LEASE_MS).catch(() => undefined), LEASE_MS / 3);
     renew.unref();

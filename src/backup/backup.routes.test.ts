@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bearer } from '../../test/auth.js';
-import { crmSession, memberSession, type CrmSession } from '../../test/crm.js';
+import { auditEntries, crmSession, memberSession, type CrmSession } from '../../test/crm.js';
 import { useTestServer } from '../../test/server.js';
 import { openObjectStore } from '../storage/open-store.js';
 import * as repo from './backup-runs.repository.js';
@@ -112,6 +112,12 @@ describe('backups API', () => {
       status: 'ok',
       backup_id: mine[0]!.id,
       requested_by: admin.tt.admin.id,
+    });
+    const [audited] = await auditEntries(admin, 'action=backup.started');
+    expect(audited).toMatchObject({
+      entity: 'backup_runs',
+      entityId: started.id,
+      actor: expect.objectContaining({ userId: admin.tt.admin.id }),
     });
   });
 
