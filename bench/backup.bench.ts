@@ -103,6 +103,19 @@ interface Row {
   bytes?: number;
 }
 
+/** An empty database on the same server, dropped by dropNow() or at the end. */
+async function scratchDatabase(): Promise<{ url: string; dropNow(): Promise<void> }> {
+  const created = await createBenchDatabase(process.env.CUSTODIA_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+  if ('unreachable' in created) throw new Error(`PostgreSQL does not answer: ${created.unreachable}`);
+  let dropped = false;
+  const dropNow = async () => {
+    if (!dropped) await created.drop();
+    dropped = true;
+  };
+  drops.push(dropNow);
+  return { url: created.url, dropNow };
+}
+
 const workDir = await mkdtemp(path.join(os.tmpdir(), 'custodia-backup-bench-'));
 const drops: Array<() => Promise<void>> = [];
 let seeded: SeededTenant | undefined;
@@ -127,6 +140,7 @@ try {
   const backupDir = path.join(workDir, 'backups');
   const rows: Row[] = [];
 
+  const loadAtStart = os.loadavg()[0]!;
   log('custodia backup create');
   const created = await custodia(seeded, ['backup', 'create'], { CUSTODIA_BACKUP_DIR: backupDir });
   const backup = lastJson(created.stdout);
@@ -147,9 +161,7 @@ try {
     rows.push({ name: '`pg_dump -Fc` (custom format, compressed)', run: dump, bytes: dumpBytes });
     log(`  ${dump.seconds} s, ${(dumpBytes / MiB).toFixed(1)} MiB`);
 
-    const restoreDb = await createBenchDatabase(process.env.CUSTODIA_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
-    if ('unreachable' in restoreDb) throw new Error(restoreDb.unreachable);
-    drops.push(restoreDb.drop);
+    const restoreDb = await scratchDatabase();
     log('custodia backup restore (into an empty database)');
     const restored = await custodia(seeded, ['backup', 'restore', backupId], {
       CUSTODIA_BACKUP_DIR: backupDir,
@@ -158,15 +170,15 @@ try {
     });
     const restoredContacts = await countContacts(restoreDb.url);
     if (restoredContacts !== contacts) throw new Error(`the restore holds ${restoredContacts} contacts, not ${contacts}`);
+    await restoreDb.dropNow(); // before the next restore: the server's disk and cache serve one copy at a time
     rows.push({ name: '`custodia backup restore <id>` (into an empty database)', run: restored });
     log(`  ${restored.seconds} s`);
 
-    const pgRestoreDb = await createBenchDatabase(process.env.CUSTODIA_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
-    if ('unreachable' in pgRestoreDb) throw new Error(pgRestoreDb.unreachable);
-    drops.push(pgRestoreDb.drop);
+    const pgRestoreDb = await scratchDatabase();
     log('pg_restore (into an empty database)');
     const pgRestored = await timed('pg_restore', ['--no-owner', '-d', pgRestoreDb.url, dumpFile], { PATH: process.env.PATH });
     if ((await countContacts(pgRestoreDb.url)) !== contacts) throw new Error('pg_restore did not restore every contact');
+    await pgRestoreDb.dropNow();
     rows.push({ name: '`pg_restore` of that dump (into an empty database)', run: pgRestored });
     log(`  ${pgRestored.seconds} s`);
   } else {
@@ -196,6 +208,8 @@ try {
     `Measured ${new Date().toISOString()} on ${machine()}: ${where}; one tenant of ${contacts.toLocaleString('en')} encrypted contacts seeded through the CRM's bulk path in ${f1(seeded.seedSeconds)} s. Custodia's output is ${f1(dataBytes / MiB)} MiB of data backup and ${f1((backupBytes - dataBytes) / MiB)} MiB of key-store backup and tombstones.`,
     '',
     ...table,
+    '',
+    `Load average (1 min) when the backup started: ${loadAtStart.toFixed(2)}; at the end: ${os.loadavg()[0]!.toFixed(2)} (2 cores; other work on the machine shows here).`,
     '',
     'Each command runs alone as a child process under GNU time (wall time and the peak RSS of that process; the database server works for both sides alike and is not in the RSS). ' +
       "The restores go into a fresh, empty database and are checked by counting the contacts. Custodia's backup holds the rows (no keys), gzip-compressed, in AES-256-GCM chunks with a signed manifest; pg_dump's file is compressed, unencrypted, and holds the key tables too.",
