@@ -33,6 +33,7 @@ export interface RunningApp {
 }
 
 export async function startApp(config: Config, options: { logger?: false } = {}) {
+  scheduleOf(config.backups); // a bad cron expression stops the start before the database is opened
   const { database, lock } = await openConfiguredDatabase(config, 'server');
   let app: FastifyInstance | undefined;
   let adminSocket: { close(): Promise<void> } | undefined;
@@ -64,7 +65,6 @@ export async function startApp(config: Config, options: { logger?: false } = {})
     lock?.release();
   };
   try {
-    scheduleOf(config.backups); // a bad cron expression stops the start before anything listens
     await migrateToLatest(database.db);
     const { keyring, createdFile } = await openKeys(database, config);
     app = await buildServer({

@@ -6,6 +6,7 @@ import { useTestDatabase } from '../../test/db.js';
 import { createTestTenant, testConfig } from '../../test/factories.js';
 import { runCliInProcess, useCliDatabase } from '../../test/processes.js';
 import { startTestSmtpServer } from '../../test/smtp.js';
+import { startApp } from '../app.js';
 import type { Config } from '../config.js';
 import { listOutbox, startMailSender } from '../mail/mail.service.js';
 import { openObjectStore } from '../storage/open-store.js';
@@ -146,10 +147,15 @@ describe('backup schedule: due times', () => {
     expect(nextDue(amsterdam, new Date('2026-12-02T00:00:00Z'))?.at).toEqual(new Date('2026-12-02T06:00:00Z'));
   });
 
-  it('refuses a bad expression, naming its variable; off means nothing is due', () => {
+  it('refuses a bad expression, naming its variable; off means nothing is due', async () => {
     expect(() => scheduleOf({ schedule: ['0 25 * * *'], nightly: undefined })).toThrow(BackupRunError);
     expect(() => scheduleOf({ schedule: [], nightly: '61 2 * * *' })).toThrow(/CUSTODIA_BACKUP_NIGHTLY: "61 2 \* \* \*"/);
     const off = scheduleOf({ schedule: [], nightly: undefined });
+    // The server refuses to start on one, before it opens the database.
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'custodia-bad-schedule-'));
+    await expect(startApp(testConfig({ CUSTODIA_DATA_DIR: dataDir, CUSTODIA_BACKUP_SCHEDULE: '0 7 * * *;0 25 * * *' }))).rejects.toThrow(
+      /^CUSTODIA_BACKUP_SCHEDULE: "0 25 \* \* \*" is not a valid cron expression/,
+    );
     expect(nextDue(off, new Date())).toBeUndefined();
     expect(previousDue(off, new Date())).toBeUndefined();
   });
