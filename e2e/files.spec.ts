@@ -188,6 +188,46 @@ test('a PDF on a contact: upload, a new version, restore the first from the hist
   expect(cspViolations).toEqual([]);
 });
 
+test('an organization, a deal and an activity have their files too', async ({ page, request, tenant }) => {
+  const post = await adminApi(request, tenant);
+  const suffix = unique();
+  const organization = await post<{ id: string }>('/organizations', { name: `Archief ${suffix} BV` });
+  const pipeline = await post<{ id: string }>('/pipelines', { name: `Files ${suffix}`, stages: [{ name: 'Open', probability: 10 }] });
+  const deal = await post<{ id: string }>('/deals', {
+    title: `Contract ${suffix}`,
+    amount: 250000,
+    currency: 'EUR',
+    pipelineId: pipeline.id,
+    organizationId: organization.id,
+  });
+  const subject = `Sign the contract ${suffix}`;
+  await post('/activities', { type: 'meeting', subject, dealId: deal.id });
+
+  await signIn(page, tenant);
+  await expect(page.getByRole('heading', { level: 1, name: 'Contacts' })).toBeVisible();
+  const uploadTo = async (panel: ReturnType<Page['getByRole']>, name: string) => {
+    await panel.getByLabel('Files to upload').setInputFiles({ name, mimeType: 'application/pdf', buffer: pdfSaying(name) });
+    await expect(page.getByText(`${name} uploaded`)).toBeVisible();
+    await expect(panel.getByRole('cell', { name, exact: true })).toBeVisible();
+  };
+
+  await page.goto(`/organizations/${organization.id}`);
+  await uploadTo(page.getByRole('region', { name: 'Files' }), 'statutes.pdf');
+  await page.goto(`/deals/${deal.id}`);
+  const dealFiles = page.getByRole('region', { name: 'Files' });
+  await expect(dealFiles.getByText('No files yet.')).toBeVisible();
+  await uploadTo(dealFiles, 'contract.pdf');
+  await expect(dealFiles.getByRole('cell', { name: 'statutes.pdf' })).toHaveCount(0);
+
+  await page.goto('/activities');
+  await page.getByRole('tab', { name: 'All' }).click();
+  await page.getByRole('button', { name: `Files of ${subject}` }).click();
+  const dialog = page.getByRole('dialog', { name: `Files of ${subject}` });
+  await expect(dialog.getByText('No files yet.')).toBeVisible();
+  await uploadTo(dialog, 'agenda.pdf');
+  await expectNoSeriousA11yViolations(page);
+});
+
 test('a refused upload says why: too large, or the storage full', async ({ page, request, tenant }) => {
   const post = await adminApi(request, tenant);
   const contact = await newContact(post, 'Rik');
