@@ -45,6 +45,8 @@ export function BackupsPanel() {
     },
   });
   const running = overview.data?.items.some(isBackupRunning) ?? false;
+  // A running item's id is its run's, not a backup's: the command names the newest finished backup.
+  const newest = overview.data?.items.find((item) => !isBackupRunning(item));
 
   return (
     <Stack gap="xl">
@@ -69,7 +71,7 @@ export function BackupsPanel() {
       <Stack>
         <Title order={2}>{t('admin.backups.restoreTitle')}</Title>
         <Text size="sm">{t('admin.backups.restoreExplained')}</Text>
-        <Code block>{`npx custodia backup restore ${overview.data?.items[0]?.id ?? '<backup-id>'} --tenant <tenant>`}</Code>
+        <Code block>{`npx custodia backup restore ${newest?.id ?? '<backup-id>'} --tenant <tenant>`}</Code>
         <Text size="sm">{t('admin.backups.restoreWhole')}</Text>
         <Code block>{'npx custodia backup verify <backup-id>\nnpx custodia backup restore <backup-id>'}</Code>
       </Stack>
