@@ -38,14 +38,14 @@ export async function markVerified(db: Kysely<Database>, backupId: string, at: D
  * rows came back with a restore): the caller holds that scope's lease, so
  * nothing else can be running them.
  */
-export async function failOrphanedRuns(db: Kysely<Database>, tenantId: string | null, at: Date, message: string): Promise<number> {
-  const result = await db
+export async function failOrphanedRuns(db: Kysely<Database>, tenantId: string | null, at: Date, message: string): Promise<RunRow[]> {
+  return db
     .updateTable('backup_runs')
     .set({ status: 'failed', finished_at: at, error_code: 'backup_interrupted', error_message: message })
     .where('status', '=', 'running')
     .where((eb) => (tenantId === null ? eb('tenant_id', 'is', null) : eb('tenant_id', '=', tenantId)))
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows);
+    .returningAll()
+    .execute();
 }
 
 /** The newest instance run that answered a due time at or after `since` (or started then), if any. */

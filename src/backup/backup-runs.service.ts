@@ -106,8 +106,9 @@ export async function openRun(deps: RunDeps, request: RunRequest): Promise<repo.
   const db = deps.ctx.database.db;
   const now = clockOf(deps.ctx)();
   const tenantId = request.tenant?.id ?? null;
-  const orphans = await repo.failOrphanedRuns(db, tenantId, now, 'the server stopped before this backup finished');
-  if (orphans > 0) deps.log.info({ runs: orphans }, 'backup runs of a stopped server marked failed');
+  // An interrupted backup is a failed one: alerted like any other, when it is found.
+  for (const orphan of await repo.failOrphanedRuns(db, tenantId, now, 'the server stopped before this backup finished'))
+    await alertBackupProblem(alertDeps(deps), orphan, request.tenant?.slug);
   try {
     return await repo.insertRun(db, {
       id: newId(),

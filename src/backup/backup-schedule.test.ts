@@ -240,9 +240,10 @@ describe('backup scheduler', () => {
     expect(await repo.acquireLease(db, 'backup:instance', 'live-node', 300)).toBe(false);
     await new Promise((resolve) => setTimeout(resolve, 400));
     const c = clock('2026-12-02T07:00:00Z');
+    const log = newLog();
     const scheduler = startBackupScheduler({
       ctx: context(c.now),
-      log: newLog(),
+      log,
       ops: standIns().ops,
       holder: 'live-node',
       tz: 'UTC',
@@ -251,6 +252,11 @@ describe('backup scheduler', () => {
     expect(await scheduler.tick()).toMatchObject({ outcome: 'ran', status: 'ok' });
     const [orphan, run] = await runs();
     expect(orphan).toMatchObject({ status: 'failed', error_code: 'backup_interrupted' });
+    expect(log.lines).toContainEqual({
+      level: 'error',
+      obj: expect.objectContaining({ code: 'backup_interrupted', run: orphan!.id }),
+      msg: 'backup failed',
+    });
     expect(run).toMatchObject({ status: 'ok', kind: 'scheduled' });
   });
 
