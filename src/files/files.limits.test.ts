@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -51,6 +53,40 @@ describe('upload limits', () => {
     expect(version.statusCode).toBe(413);
     expect(await blobs(s.tt.tenant.id)).toBe(1);
     expect((await s.get(`/api/v1/files?contactId=${c.id}`)).json().items).toHaveLength(1);
+  });
+
+  it('over real HTTP, a client still sending a large file gets the 413 answer, not a reset connection', async () => {
+    const s = await crmSession(t);
+    const c = (await s.post('/api/v1/contacts', { firstName: 'Http', lastName: 'Upload' })).json();
+    await t.app.listen({ host: '127.0.0.1', port: 0 });
+    const port = (t.app.server.address() as AddressInfo).port;
+    const boundary = `----b${randomBytes(6).toString('hex')}`;
+    const body = Buffer.concat([
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="contactId"\r\n\r\n${c.id}\r\n` +
+          `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\n\r\n`,
+      ),
+      randomBytes(3 * 1024 * 1024),
+      Buffer.from(`\r\n--${boundary}--\r\n`),
+    ]);
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request({
+        host: '127.0.0.1',
+        port,
+        path: '/api/v1/files',
+        method: 'POST',
+        headers: { authorization: `Bearer ${s.token}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
+      });
+      req.on('response', (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => parts.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString() }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+    expect(answer.status).toBe(413);
+    expect(JSON.parse(answer.body).code).toBe('file_too_large');
   });
 
   it('a tenant over its quota gets 409 quota_exceeded, for uploads, versions and restores alike', async () => {

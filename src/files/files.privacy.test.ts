@@ -129,6 +129,26 @@ describe('files and the person', () => {
     expect(await blobsOf(s.tt.tenant.id)).toEqual([]);
   });
 
+  it('a file on an activity about a person is theirs: under their key, and erased with them', async () => {
+    const s = await crmSession(t);
+    const contact = (await s.post('/api/v1/contacts', { firstName: 'Activity', lastName: 'Person' })).json();
+    const activity = (
+      await s.post('/api/v1/activities', { type: 'call', subject: 'Call about the contract', contactId: contact.id })
+    ).json();
+    const made = await upload(s, [
+      { field: 'activityId', value: activity.id },
+      { file: Buffer.from('minutes of the call'), filename: 'minutes.txt' },
+    ]);
+    expect(made.statusCode, made.body).toBe(201);
+    const file = made.json();
+    const row = await t.handle.db.selectFrom('files').select('subject_id').where('id', '=', file.id).executeTakeFirstOrThrow();
+    expect(row.subject_id).toBe(contact.subjectId);
+    expect((await s.get(`/api/v1/files?activityId=${activity.id}`)).json().items).toHaveLength(1);
+    expect((await s.post(`/api/v1/contacts/${contact.id}/erase`, {})).statusCode).toBe(200);
+    expect((await s.get(`/api/v1/files/${file.id}/content`)).statusCode).toBe(404);
+    expect(await t.handle.db.selectFrom('files').select('id').where('id', '=', file.id).execute()).toEqual([]);
+  });
+
   it('the orphan job counts versions whose blob is missing, and leaves referenced blobs alone', async () => {
     const s = await crmSession(t);
     const org = (await s.post('/api/v1/organizations', { name: 'Orphans BV' })).json();
@@ -191,5 +211,19 @@ describe('files and the person', () => {
     expect(heldVersions.every((v: { expired: boolean }) => !v.expired)).toBe(true);
     expect((await s.get(`/api/v1/files/${held.file.id}/content?version=1`)).rawPayload.equals(held.first)).toBe(true);
     expect(await blobsOf(s.tt.tenant.id)).toHaveLength(3);
+
+    // A hold on a deal keeps the versions of the deal's files.
+    const deal = (await s.post('/api/v1/deals', { title: 'Disputed', amount: 1000, currency: 'EUR' })).json();
+    const dealFile = (
+      await upload(s, [
+        { field: 'dealId', value: deal.id },
+        { file: Buffer.from('contract v1'), filename: 'contract.txt' },
+      ])
+    ).json();
+    await upload(s, [{ file: Buffer.from('contract v2'), filename: 'contract.txt' }], `/api/v1/files/${dealFile.id}/versions`);
+    expect((await s.post('/api/v1/privacy/legal-holds', { dealId: deal.id, reason: 'claim' })).statusCode).toBe(201);
+    await runVersionTiers(deps, settings, new Date(Date.now() + 101 * DAY));
+    const dealVersions = (await s.get(`/api/v1/files/${dealFile.id}/versions`)).json().items;
+    expect(dealVersions.map((v: { expired: boolean }) => v.expired)).toEqual([false, false]);
   });
 });

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import multipart, { type MultipartFile } from '@fastify/multipart';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { IdParams, Nullable, NoContent, OneOf, Page, PageOf, Problems, Uuid } from '../crm/common/crm.http.js';
 import type { DatabaseHandle } from '../db/database.js';
@@ -100,6 +100,7 @@ export function registerFileRoutes(
     const noBody = async (request: FastifyRequest) => {
       if (request.isMultipart()) request.body = {};
     };
+    scope.addHook('onSend', async (request, reply) => drainAfterEarlyAnswer(request, reply, files.limits.maxFileBytes));
     const app = scope.withTypeProvider<TypeBoxTypeProvider>();
 
     app.get(
@@ -310,6 +311,36 @@ export function registerFileRoutes(
         return reply.send(content.body);
       },
     );
+  });
+}
+
+/** After an answer given before the upload was read to its end, how long the rest is read (and dropped) before the connection is closed. */
+const DRAIN_MS = 5000;
+
+/**
+ * A refusal in the middle of an upload (too large, over quota, restricted)
+ * must reach a client that sends the whole body before it reads: the rest of
+ * the body is read and dropped, for at most DRAIN_MS and the size limit, then
+ * the connection is closed (as imports do, crm/import-export/imports.routes.ts).
+ */
+function drainAfterEarlyAnswer(request: FastifyRequest, reply: FastifyReply, maxBytes: number): void {
+  if (request.raw.complete || !request.isMultipart()) return;
+  reply.raw.once('finish', () => {
+    const socket = request.raw.socket as typeof request.raw.socket | undefined;
+    if (!socket || socket.destroyed || typeof socket.destroy !== 'function') return; // (app.inject has no real socket)
+    let bytes = 0;
+    const close = () => socket.destroy();
+    const timer = setTimeout(close, DRAIN_MS);
+    timer.unref();
+    const done = () => clearTimeout(timer);
+    request.raw.once('end', done);
+    socket.once('close', done);
+    request.raw.unpipe();
+    request.raw.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes > maxBytes) close();
+    });
+    request.raw.resume();
   });
 }
 

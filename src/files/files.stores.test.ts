@@ -150,9 +150,9 @@ function suite(kind: 'directory' | 's3') {
       // Neither side ever held the file: far below its 50 MB. On S3 the figure is not the server's alone:
       // s3rver runs in this process and keeps parts in memory, and the S3 client holds up to two 8 MiB parts by design,
       // so the bound is asserted on the directory store, where the process is only the server and its client.
-      console.info(
+      process.stdout.write(
         `[${kind}] 50 MB round trip: upload growth rss ${(up.rss / MB).toFixed(1)} MB heap ${(up.heap / MB).toFixed(1)} MB; ` +
-          `download growth rss ${(down.rss / MB).toFixed(1)} MB heap ${(down.heap / MB).toFixed(1)} MB`,
+          `download growth rss ${(down.rss / MB).toFixed(1)} MB heap ${(down.heap / MB).toFixed(1)} MB\n`,
       );
       if (kind === 'directory') {
         expect(up.rss).toBeLessThan(30 * MB);
