@@ -228,7 +228,7 @@ test('an organization, a deal and an activity have their files too', async ({ pa
   await expectNoSeriousA11yViolations(page);
 });
 
-test('a refused upload says why: too large, or the storage full', async ({ page, request, tenant }) => {
+test('a refused upload says why: too large, or the storage full; a slow one can be cancelled', async ({ page, request, tenant }) => {
   const post = await adminApi(request, tenant);
   const contact = await newContact(post, 'Rik');
   await signIn(page, tenant);
@@ -255,6 +255,21 @@ test('a refused upload says why: too large, or the storage full', async ({ page,
     await expect(page.getByRole('alert').filter({ hasText: refusal.message })).toBeVisible();
     await page.unroute('**/api/v1/files');
   }
+
+  // An upload that does not get through can be cancelled: it leaves no error and no file.
+  let held: (() => void) | undefined;
+  await page.route('**/api/v1/files', async (route) => {
+    if (route.request().method() !== 'POST') return route.fallback();
+    await new Promise<void>((resolve) => (held = resolve));
+    await route.abort().catch(() => {});
+  });
+  await page.getByLabel('Files to upload').setInputFiles({ name: 'slow.pdf', mimeType: 'application/pdf', buffer: pdfSaying('slow') });
+  await expect(page.getByRole('progressbar', { name: 'Uploading slow.pdf' })).toBeAttached();
+  await page.getByRole('button', { name: 'Cancel the upload of slow.pdf' }).click();
+  await expect(page.getByRole('progressbar', { name: 'Uploading slow.pdf' })).toHaveCount(0);
+  held?.();
+  await page.unroute('**/api/v1/files');
+  await expect(page.getByRole('alert').filter({ hasText: 'slow.pdf' })).toHaveCount(0);
   await expect(page.getByText('No files yet.')).toBeVisible();
 });
 

@@ -23,6 +23,8 @@ interface Upload {
   fileName?: string | undefined;
   percent: number;
   error?: string | undefined;
+  /** Cancels it, whether it is under way or still waiting its turn. */
+  controller: AbortController;
 }
 
 interface UploadResult {
@@ -64,16 +66,20 @@ export function FilesPanel({ target, restricted = false }: { target: FileTarget;
 
   /** One upload at a time, in the order given; each shows its own progress and, if refused, why. */
   const upload = async (chosen: File[], versionOf?: StoredFile) => {
-    const queued = chosen.map((file) => ({ file, key: nextKey.current++ }));
+    const queued = chosen.map((file) => ({ file, key: nextKey.current++, controller: new AbortController() }));
     setUploads((current) => [
       ...current,
-      ...queued.map(({ file, key }) => ({ key, name: file.name, fileName: versionOf?.name, percent: 0 })),
+      ...queued.map(({ file, key, controller }) => ({ key, name: file.name, fileName: versionOf?.name, percent: 0, controller })),
     ]);
-    for (const { file, key } of queued) {
+    for (const { file, key, controller } of queued) {
+      if (controller.signal.aborted) continue;
       try {
         const url = versionOf ? `/api/v1/files/${encodeURIComponent(versionOf.id)}/versions` : '/api/v1/files';
-        const saved = await uploadWithProgress<UploadResult>(url, uploadBody(file, versionOf ? undefined : target), (loaded, total) =>
-          change(key, { percent: percentOf(loaded, total) }),
+        const saved = await uploadWithProgress<UploadResult>(
+          url,
+          uploadBody(file, versionOf ? undefined : target),
+          (loaded, total) => change(key, { percent: percentOf(loaded, total) }),
+          controller.signal,
         );
         setUploads((current) => current.filter((one) => one.key !== key));
         notify(
@@ -82,8 +88,9 @@ export function FilesPanel({ target, restricted = false }: { target: FileTarget;
             : t('files.uploaded', { name: saved.name }),
         );
       } catch (caught) {
-        const key2 = fileProblemKey(caught);
-        change(key, { error: t('files.uploadFailed', { name: file.name, reason: key2 ? t(key2) : problemDetail(caught) }) });
+        if (controller.signal.aborted) continue;
+        const reason = fileProblemKey(caught);
+        change(key, { error: t('files.uploadFailed', { name: file.name, reason: reason ? t(reason) : problemDetail(caught) }) });
       }
       await queryClient.invalidateQueries({ queryKey: fileKeys.all });
     }
@@ -184,9 +191,23 @@ export function FilesPanel({ target, restricted = false }: { target: FileTarget;
           </Alert>
         ) : (
           <Stack key={one.key} gap={4}>
-            <Text size="sm">
-              {one.fileName ? t('files.newVersionOf', { name: one.fileName }) : t('files.uploading', { name: one.name })}
-            </Text>
+            <Group justify="space-between" gap="xs" wrap="nowrap">
+              <Text size="sm">
+                {one.fileName ? t('files.newVersionOf', { name: one.fileName }) : t('files.uploading', { name: one.name })}
+              </Text>
+              <Button
+                size="compact-xs"
+                variant="subtle"
+                color="gray"
+                aria-label={t('files.cancelOf', { name: one.name })}
+                onClick={() => {
+                  one.controller.abort();
+                  setUploads((current) => current.filter((u) => u.key !== one.key));
+                }}
+              >
+                {t('files.cancel')}
+              </Button>
+            </Group>
             <Progress value={one.percent} aria-label={t('files.uploading', { name: one.name })} animated={one.percent >= 100} />
           </Stack>
         ),
