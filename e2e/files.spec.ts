@@ -390,3 +390,22 @@ test('the files panel in Dutch, and screenshots in English and Dutch', async ({ 
     await context.close();
   }
 });
+
+test('a lead’s files on a phone: the page does not scroll sideways, upload and the list pass axe @phone', async ({
+  page,
+  request,
+  tenant,
+}) => {
+  const post = await adminApi(request, tenant);
+  const lead = await post<{ id: string }>('/leads', { firstName: 'Lot', lastName: `Files${unique()}`, emails: [] });
+  await signIn(page, tenant);
+  await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+  await page.goto(`/leads/${lead.id}?tab=files`);
+  const panel = page.getByRole('region', { name: 'Files' });
+  await expect(panel.getByText('No files yet.')).toBeVisible();
+  await panel.getByLabel('Files to upload').setInputFiles({ name: 'cv.pdf', mimeType: 'application/pdf', buffer: pdfSaying('CV') });
+  await expect(page.getByText('cv.pdf uploaded')).toBeVisible();
+  await expect(panel.getByRole('cell', { name: 'cv.pdf', exact: true })).toBeVisible();
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+  await expectNoSeriousA11yViolations(page);
+});
