@@ -8,6 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { crmSession, type CrmSession } from '../../test/crm.js';
 import { useTestServer } from '../../test/server.js';
 import { DirectoryStore } from '../storage/dir-store.js';
+import { purgeTenant } from '../tenants/tenant-purge.js';
+import { terminateTenant } from '../tenants/tenants.service.js';
 import { runVersionTiers, sweepOrphanBlobs, versionsToExpire } from './files.jobs.js';
 import { multipartBody } from './multipart.test-helpers.js';
 
@@ -147,6 +149,17 @@ describe('files and the person', () => {
     expect((await s.post(`/api/v1/contacts/${contact.id}/erase`, {})).statusCode).toBe(200);
     expect((await s.get(`/api/v1/files/${file.id}/content`)).statusCode).toBe(404);
     expect(await t.handle.db.selectFrom('files').select('id').where('id', '=', file.id).execute()).toEqual([]);
+  });
+
+  it('a purged tenant’s rows go with the purge and its blobs with the orphan job', async () => {
+    const s = await crmSession(t);
+    await personWithFile(s, `Purge${randomBytes(3).toString('hex')}`);
+    expect(await blobsOf(s.tt.tenant.id)).toHaveLength(2);
+    await terminateTenant(t.handle.db, { ...t.config, keyring: t.keyring }, s.tt.tenant.slug);
+    const report = await purgeTenant(t.handle.db, t.keyring, s.tt.tenant.slug, { now: true });
+    expect(report.deleted).toMatchObject({ files: 1, file_versions: 2 });
+    await sweepOrphanBlobs({ db: t.handle.db, store }, new Date(Date.now() + 2 * 60 * 60 * 1000));
+    expect(await blobsOf(s.tt.tenant.id)).toEqual([]);
   });
 
   it('the orphan job counts versions whose blob is missing, and leaves referenced blobs alone', async () => {
