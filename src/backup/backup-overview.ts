@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { accessOf } from '../access/access.service.js';
 import { auditActorOf, recordChange } from '../audit/recorder.js';
@@ -130,13 +131,15 @@ export async function startTenantBackup(
   const tenant = (await listTenants(db)).find((t) => t.id === actor.tenantId);
   if (!tenant) throw new BackupRunError('admin_required', 'only administrators of an existing tenant start backups');
   const name = tenantLease(tenant.id);
-  if (!(await repo.acquireLease(db, name, deps.holder, LEASE_MS)))
+  // One holder per request: a second request on this node must not count as the holder of the first one's lease.
+  const holder = `${deps.holder}:${randomBytes(4).toString('hex')}`;
+  if (!(await repo.acquireLease(db, name, holder, LEASE_MS)))
     throw new BackupRunError('backup_running', 'a backup of this tenant is already running');
   let run: repo.RunRow;
   try {
     run = await openRun(deps, { kind: 'tenant', tenant: { id: tenant.id, slug: tenant.slug }, requestedBy: actor.user.id });
   } catch (error) {
-    await repo.releaseLease(db, name, deps.holder);
+    await repo.releaseLease(db, name, holder);
     throw error;
   }
   // A copy of every record of the tenant is made on an admin's word: the trail says who asked, and when.
@@ -149,13 +152,13 @@ export async function startTenantBackup(
     details: { scope: 'tenant' },
   });
   background(async () => {
-    const renew = setInterval(() => void repo.renewLease(db, name, deps.holder, LEASE_MS).catch(() => undefined), LEASE_MS / 3);
+    const renew = setInterval(() => void repo.renewLease(db, name, holder, LEASE_MS).catch(() => undefined), LEASE_MS / 3);
     renew.unref();
     try {
       await completeRun(deps, run, tenant.slug);
     } finally {
       clearInterval(renew);
-      await repo.releaseLease(db, name, deps.holder).catch(() => undefined);
+      await repo.releaseLease(db, name, holder).catch(() => undefined);
     }
   });
   return { id: run.id, status: 'running' };

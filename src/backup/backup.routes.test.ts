@@ -146,6 +146,15 @@ describe('backups API', () => {
     await repo.releaseLease(t.handle.db, tenantLease(admin.tt.tenant.id), 'other-node');
   });
 
+  it('of two backups asked for at once on one node, one starts and the other is refused with 409', async () => {
+    const admin = await crmSession(t);
+    const answers = await Promise.all([admin.post('/api/v1/backups'), admin.post('/api/v1/backups')]);
+    expect(answers.map((r) => r.statusCode).sort()).toEqual([202, 409]);
+    await settled(admin);
+    const runs = await t.handle.db.selectFrom('backup_runs').selectAll().where('tenant_id', '=', admin.tt.tenant.id).execute();
+    expect(runs.map((r) => r.status)).toEqual(['ok']);
+  });
+
   it('answers 429 with Retry-After after six backups of the tenant within the hour', async () => {
     const admin = await crmSession(t);
     const db = t.handle.db;
