@@ -256,8 +256,15 @@ describe('files', () => {
         method: 'PUT',
         url: '/api/v1/sharing/defaults',
         headers: { authorization: `Bearer ${s.token}` },
-        payload: { contacts },
+        payload: { contacts, activities: contacts },
       });
+    // A file on the admin's activity, too: activities have owners like the other parents.
+    const activity = (await s.post('/api/v1/activities', { type: 'task', subject: 'Send the quote' })).json();
+    const onActivity = await upload(s, [
+      { field: 'activityId', value: activity.id },
+      { file: Buffer.from('task file'), filename: 't.txt' },
+    ]);
+    expect(onActivity.statusCode, onActivity.body).toBe(201);
     expect((await sharing('private')).statusCode).toBe(200);
     const role = (await s.post('/api/v1/roles', { name: `R-${randomBytes(3).toString('hex')}` })).json();
     const member = await memberSession(t, s, { roleId: role.id });
@@ -265,7 +272,10 @@ describe('files', () => {
     expect((await member.get(`/api/v1/files/${file.id}`)).statusCode).toBe(404);
     expect((await member.get(`/api/v1/files/${file.id}/content`)).statusCode).toBe(404);
     expect((await member.get('/api/v1/files')).json().items).toEqual([]);
+    expect((await member.get(`/api/v1/files/${onActivity.json().id}`)).statusCode).toBe(404);
     expect((await sharing('public_write')).statusCode).toBe(200);
+    // Shared again: the member sees both.
+    expect((await member.get('/api/v1/files')).json().items).toHaveLength(2);
 
     const profile = (
       await s.post('/api/v1/profiles', {
