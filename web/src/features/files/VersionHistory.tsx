@@ -76,7 +76,7 @@ export function VersionHistory({ file, mayRestore, onClose }: { file: StoredFile
               {error}
             </Alert>
           )}
-          {versions.isPending && <Loader size="sm" aria-label={t('app.loading')} />}
+          {versions.isPending && <Loader size="sm" role="status" aria-label={t('app.loading')} />}
           {versions.isError && (
             <Alert color="red" role="alert">
               {t('app.error', { detail: explain(versions.error) })}
