@@ -89,8 +89,8 @@ export function describeFailure(error: unknown, fallback = 'backup_failed'): { c
   if (error instanceof DomainError) return { code: error.code, message: error.message.slice(0, 500) };
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && /^[A-Za-z0-9_]{1,40}$/.test(code))
-    return { code: fallback, message: `the backup stopped with error code ${code}; the server log has the rest` };
-  return { code: fallback, message: 'the backup stopped with an unexpected error; the server log has the rest' };
+    return { code: fallback, message: `the backup stopped with error code ${code}; the server log says where` };
+  return { code: fallback, message: 'the backup stopped with an unexpected error; the server log says where' };
 }
 
 export interface RunRequest {
@@ -150,7 +150,21 @@ export async function completeRun(
 }
 
 function recordFailure(deps: RunDeps, run: repo.RunRow, error: unknown, tenantSlug?: string, fallback?: string): Promise<repo.RunRow> {
+  // What an operator needs to find the fault, without the error's message (it may quote row values): its kind, code and where it was raised.
+  if (!(error instanceof DomainError)) deps.log.error({ run: run.id, cause: causeOf(error) }, 'backup error');
   return failRun(deps, run, describeFailure(error, fallback), tenantSlug);
+}
+
+/** An error's name, code and stack frames: never its message. */
+export function causeOf(error: unknown): { name: string; code?: string; at: string[] } {
+  const e = error as { name?: unknown; code?: unknown; stack?: unknown };
+  const code = typeof e.code === 'string' && /^[A-Za-z0-9_]{1,40}$/.test(e.code) ? e.code : undefined;
+  const frames = typeof e.stack === 'string' ? e.stack.split('\n').filter((line) => /^\s+at /.test(line)) : [];
+  return {
+    name: typeof e.name === 'string' ? e.name.slice(0, 60) : 'unknown',
+    ...(code ? { code } : {}),
+    at: frames.slice(0, 5).map((line) => line.trim()),
+  };
 }
 
 async function failRun(

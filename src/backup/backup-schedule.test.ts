@@ -312,8 +312,12 @@ describe('backup scheduler', () => {
     expect(await scheduler.tick()).toMatchObject({ outcome: 'ran', status: 'failed' });
     const [run] = await runs();
     expect(run).toMatchObject({ status: 'failed', error_code: 'backup_failed', finished_at: c.now() });
-    expect(run!.error_message).toBe('the backup stopped with error code 23505; the server log has the rest');
+    expect(run!.error_message).toBe('the backup stopped with error code 23505; the server log says where');
     expect(calls).toEqual([]);
+    // The log says what kind of error, its code and where it was raised — never its message.
+    const details = log.lines.find((l) => l.msg === 'backup error');
+    expect(details?.obj).toMatchObject({ run: run!.id, cause: { name: 'Error', code: '23505' } });
+    expect((details?.obj as { cause: { at: string[] } }).cause.at[0]).toContain('backup-schedule.test.ts');
     expect(JSON.stringify(log.lines)).not.toContain('ann@example.test');
     const [mail] = await listOutbox(t.handle.db, { keyring: t.keyring });
     expect(mail!.subject).toBe('Custodia: a backup of the instance failed');

@@ -199,12 +199,12 @@ describe('backups API', () => {
       finished_at: new Date(),
       status: 'failed',
       error_code: 'backup_failed',
-      error_message: 'the backup stopped with error code ENOSPC; the server log has the rest',
+      error_message: 'the backup stopped with error code ENOSPC; the server log says where',
     });
     const o = await overview(admin);
     expect(o.lastFailure).toMatchObject({
       code: 'backup_failed',
-      message: 'the backup stopped with error code ENOSPC; the server log has the rest',
+      message: 'the backup stopped with error code ENOSPC; the server log says where',
     });
   });
 
