@@ -77,8 +77,7 @@ async function loadTable(
   const liveColumns = new Set(live.columns.map((c) => c.name));
   const deferredColumns = [...new Set((options.deferred ?? []).filter((k) => k.child === live.name).flatMap((k) => k.columns))];
   let loaded = 0;
-  const batches = () => readTable(store, key, dataKey, tableContext(manifest.id, table));
-  for await (const { header, rows } of batches()) {
+  for await (const { header, rows } of readTable(store, key, dataKey, tableContext(manifest.id, table))) {
     // Columns dropped since the backup are left out; columns added since take their defaults.
     const columns = header.columns.map((c) => c.name).filter((c) => liveColumns.has(c));
     const kept = options.keep ? rows.filter(options.keep) : rows;
@@ -102,13 +101,25 @@ async function loadTable(
     }
     loaded += kept.length;
   }
-  if (deferredColumns.length && options.mode !== 'update') {
-    for await (const { rows } of batches()) {
-      const kept = (options.keep ? rows.filter(options.keep) : rows).filter((r) => deferredColumns.some((c) => r[c] !== null));
-      await repo.setReferences(trx, live.name, live.primaryKey, deferredColumns, kept);
-    }
-  }
   return loaded;
+}
+
+/** The second pass: references left null on insert (cycles, self-references) set once every table is in. */
+async function setDeferred(
+  trx: Kysely<Database>,
+  store: ObjectStore,
+  opened: OpenedBackup,
+  table: string,
+  live: repo.TableInfo,
+  options: Pick<LoadOptions, 'keep' | 'deferred'>,
+): Promise<void> {
+  const { manifest, dataKey } = opened;
+  const deferredColumns = [...new Set((options.deferred ?? []).filter((k) => k.child === live.name).flatMap((k) => k.columns))];
+  if (deferredColumns.length === 0) return;
+  for await (const { rows } of readTable(store, tableObject(manifest, table), dataKey, tableContext(manifest.id, table))) {
+    const kept = (options.keep ? rows.filter(options.keep) : rows).filter((r) => deferredColumns.some((c) => r[c] !== null));
+    await repo.setReferences(trx, live.name, live.primaryKey, deferredColumns, kept);
+  }
 }
 
 const tenantOf = (table: string) => (row: Row) => (table === 'tenants' ? row.id : row.tenant_id) as string | undefined;
@@ -163,19 +174,21 @@ async function restoreInstance(ctx: BackupContext, opened: OpenedBackup, options
 
     const dataTables = manifest.tables.map((t) => t.name).filter((n) => live.has(n) && !(repo.KEY_TABLES as readonly string[]).includes(n));
     const plan = await repo.loadPlan(trx, dataTables);
+    const keepOf = (table: string) => {
+      const of = tenantOf(table);
+      return (row: Row) => {
+        const t = of(row);
+        if (t === undefined) return true;
+        if (table === 'tenants') tenants.add(t);
+        return !deadTenants.has(t);
+      };
+    };
     for (const table of plan.order) {
       step(table);
-      const of = tenantOf(table);
-      loadedRows += await loadTable(trx, store, opened, table, live.get(table)!, {
-        deferred: plan.deferred,
-        keep: (row) => {
-          const t = of(row);
-          if (t === undefined) return true;
-          if (table === 'tenants') tenants.add(t);
-          return !deadTenants.has(t);
-        },
-      });
+      loadedRows += await loadTable(trx, store, opened, table, live.get(table)!, { deferred: plan.deferred, keep: keepOf(table) });
     }
+    for (const table of plan.order)
+      await setDeferred(trx, store, opened, table, live.get(table)!, { deferred: plan.deferred, keep: keepOf(table) });
     for (const dead of deadTenants) tenants.delete(dead);
     const aliveTenant = sql<boolean>`exists (select 1 from tenants t where t.id = v.tenant_id)`;
     step('tenant_keys');
@@ -295,6 +308,12 @@ async function restoreTenant(ctx: BackupContext, opened: OpenedBackup, options: 
         mode: table === 'tenants' ? 'update' : table === 'subjects' ? 'ignore' : 'insert',
       });
     }
+    for (const table of plan.order)
+      if (table !== 'tenants' && table !== 'subjects')
+        await setDeferred(trx, store, opened, table, liveTables.get(table)!, {
+          keep: (row) => tenantOf(table)(row) === live.id,
+          deferred: plan.deferred,
+        });
     for (const t of tombstones) if (t.subjectId) await repo.markErased(trx, live.id, t.subjectId, new Date(t.erasedAt));
     reapplied = await applyErasures(trx, ctx, live.id);
     await recordRestore(trx, ctx, live.id, manifest.id, 'tenant');
