@@ -80,6 +80,19 @@ describe('backups API', () => {
     expect(await t.handle.db.selectFrom('backup_runs').selectAll().where('tenant_id', '=', admin.tt.tenant.id).execute()).toEqual([]);
   });
 
+  it('needs the admin scope on an API token, even an administrator’s', async () => {
+    const admin = await crmSession(t);
+    const created = await admin.post('/api/v1/me/tokens', { name: 'script', scopes: ['read', 'write'] });
+    expect(created.statusCode, created.body).toBe(201);
+    const token = created.json<{ token: string }>().token;
+    for (const method of ['GET', 'POST'] as const) {
+      const res = await t.app.inject({ method, url: '/api/v1/backups', headers: bearer(token) });
+      expect(res.statusCode).toBe(403);
+    }
+    const scoped = (await admin.post('/api/v1/me/tokens', { name: 'ops', scopes: ['admin'] })).json<{ token: string }>().token;
+    expect((await t.app.inject({ url: '/api/v1/backups', headers: bearer(scoped) })).statusCode).toBe(200);
+  });
+
   it('shows the schedule and the kind of target, never its address', async () => {
     const admin = await crmSession(t);
     const o = await overview(admin);
