@@ -297,7 +297,7 @@ export function registerFileRoutes(
           .type(served.type)
           .header('content-disposition', contentDisposition(disposition, content.file.name))
           .header('x-content-type-options', 'nosniff')
-          .header('content-security-policy', "default-src 'none'; sandbox")
+          .header('content-security-policy', securityPolicy(disposition, served.type))
           .header('accept-ranges', 'bytes')
           .header('etag', `"${content.file.id}.${content.version}"`)
           .header('cache-control', 'private, no-store');
@@ -312,6 +312,20 @@ export function registerFileRoutes(
       },
     );
   });
+}
+
+/**
+ * The content's own Content-Security-Policy: a sandbox with nothing allowed,
+ * so an upload opened directly can run nothing as this origin. A PDF shown
+ * inline for the web app's preview is the exception: Chrome refuses to start
+ * its PDF viewer in a sandboxed document (and under default-src 'none'), so
+ * it gets only frame-ancestors 'self' — its type is fixed to application/pdf
+ * with nosniff, so it is rendered as a PDF or not at all, and the viewer runs
+ * isolated from the page.
+ */
+function securityPolicy(disposition: 'inline' | 'attachment', type: string): string {
+  if (disposition === 'inline' && type === 'application/pdf') return "frame-ancestors 'self'";
+  return "default-src 'none'; frame-ancestors 'self'; sandbox";
 }
 
 /** After an answer given before the upload was read to its end, how long the rest is read (and dropped) before the connection is closed. */

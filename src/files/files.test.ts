@@ -97,6 +97,10 @@ describe('files', () => {
     const inline = await download(s, `/api/v1/files/${file.id}/content?inline=1`);
     expect(inline.statusCode, inline.body.slice(0, 300)).toBe(200);
     expect(inline.headers['content-disposition']).toMatch(/^inline;/);
+    // Chrome's PDF viewer does not start in a sandboxed document: an inline PDF may only be framed by the app.
+    expect(inline.headers['content-security-policy']).toBe("frame-ancestors 'self'");
+    expect(inline.headers['x-content-type-options']).toBe('nosniff');
+    expect(inline.headers['content-type']).toBe('application/pdf');
 
     const list = (await s.get(`/api/v1/files?contactId=${c.id}`)).json();
     expect(list.items).toEqual([expect.objectContaining({ id: file.id, version: 3, name: 'Quote 2026.pdf' })]);
