@@ -16,6 +16,8 @@ const S3 = {
   CUSTODIA_BACKUP_KEEP_MONTHS: '6',
 };
 const t = useTestServer(S3);
+// An instance whose operator turned the schedule off.
+const unscheduled = useTestServer({ CUSTODIA_BACKUP_SCHEDULE: 'off', CUSTODIA_BACKUP_NIGHTLY: 'off' });
 
 const LIA = {
   purposeTest: 'Fraud prevention',
@@ -191,5 +193,13 @@ describe('record of processing', () => {
     expect(theirs.purposes).toEqual([]);
     expect(theirs.controller.name).toBe(other.tt.tenant.name);
     expect((await s.get('/api/v1/privacy/record-of-processing?format=pdf')).json().code).toBe('validation_failed');
+  });
+
+  it('says so when backups are not scheduled', async () => {
+    const s = await crmSession(unscheduled);
+    const record = (await s.get('/api/v1/privacy/record-of-processing')).json();
+    const backups = record.securityMeasures.find((m: { key: string }) => m.key === 'backups');
+    expect(backups.facts).toEqual({ configured: false });
+    expect(backups.description).toMatch(/^Not configured: this instance makes no automatic backups \(the schedule is off\)/);
   });
 });
