@@ -111,6 +111,13 @@ test('a PDF on a contact: upload, a new version, restore the first from the hist
   await expect(quote.getByRole('cell').nth(3)).toHaveText('1');
   await expect(quote.getByRole('cell').nth(1)).toHaveText(`${first.length} bytes`);
 
+  // The file's menu, open, passes axe too.
+  await expect(page.locator('.mantine-Notifications-notification')).toHaveCount(0);
+  await page.getByRole('button', { name: 'Actions for quote.pdf' }).click();
+  await expect(page.getByRole('menuitem', { name: 'Delete' })).toBeVisible();
+  await expectNoSeriousA11yViolations(page);
+  await page.keyboard.press('Escape');
+
   // A new version, through the file chooser the menu opens.
   const chooser = page.waitForEvent('filechooser');
   await fileAction(page, 'quote.pdf', 'Upload new version');

@@ -323,7 +323,9 @@ function FileActions({
         inputProps={{ 'aria-label': t('files.newVersionOf', { name: file.name }) }}
       >
         {(props) => (
-          <Menu position="bottom-end" withinPortal>
+          // No focus placeholder: a focusable element that is not a menu item breaks the menu's
+          // structure (axe aria-required-children); focus goes to the first item instead, as ARIA menus do.
+          <Menu position="bottom-end" withinPortal withInitialFocusPlaceholder={false}>
             <Menu.Target>
               <Button size="xs" variant="default" aria-label={t('files.actionsFor', { name: file.name })}>
                 {t('files.actions')}
@@ -334,7 +336,7 @@ function FileActions({
               <Menu.Item onClick={onHistory}>{t('files.history')}</Menu.Item>
               {mayUpload && <Menu.Item onClick={props.onClick}>{t('files.newVersion')}</Menu.Item>}
               {mayDelete && (
-                <Menu.Item color="red" onClick={onDelete}>
+                <Menu.Item color="red.8" onClick={onDelete}>
                   {t('files.delete')}
                 </Menu.Item>
               )}
