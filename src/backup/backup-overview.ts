@@ -63,7 +63,11 @@ export async function backupOverview(deps: RunDeps, actor: Authenticated): Promi
   }
   // A backup whose manifest cannot be read names no tenant: it is the operator's to look at, with `custodia backup list`.
   const readable = stored.filter((b) => Number.isFinite(Date.parse(b.createdAt)));
-  const visible = readable.filter((b) => b.scope === 'instance' || (b.scope === 'tenant' && b.tenantId === actor.tenantId));
+  // An instance backup taken before the tenant existed holds nothing of it.
+  const since = (await listTenants(db)).find((t) => t.id === actor.tenantId)?.createdAt ?? new Date(0);
+  const visible = readable.filter((b) =>
+    b.scope === 'instance' ? Date.parse(b.createdAt) >= since.getTime() : b.scope === 'tenant' && b.tenantId === actor.tenantId,
+  );
   const runs = await repo.runsOfBackups(
     db,
     visible.map((b) => b.id),

@@ -148,6 +148,9 @@ describe('backups API', () => {
     expect(seenByA.items.filter((i) => i.scope === 'tenant')).toEqual([]);
     expect(seenByA.items.map((i) => i.id)).toContain(instance.id);
     expect(seenByB.items.map((i) => i.id)).toContain(instance.id);
+    // A tenant made after it is not in it: the instance backup is not listed to its admins.
+    const later = await crmSession(t);
+    expect((await overview(later)).items.map((i) => i.id)).not.toContain(instance.id);
   });
 
   it('answers 409 backup_running while another node runs a backup of the tenant', async () => {
