@@ -21,8 +21,8 @@ export interface DatabaseHandle {
   /** Where the data lives, safe to print (no password). */
   location: string;
   poolStats(): PoolStats;
-  /** A tarball of the embedded database (PGlite only), loadable with `loadDataDir`. */
-  dumpDataDir?(): Promise<Blob>;
+  /** A tarball of the embedded database (PGlite only), loadable with `loadDataDir`; gzipped unless 'none' (faster: backups). */
+  dumpDataDir?(compression?: 'gzip' | 'none'): Promise<Blob>;
   close(): Promise<void>;
 }
 
@@ -79,7 +79,7 @@ export async function openPglite(source: PgliteSource): Promise<DatabaseHandle> 
     kind: 'pglite',
     location: source.dataDir ?? 'memory',
     poolStats: () => ({ total: 1, idle: pool.busy ? 0 : 1, waiting: pool.waiting }),
-    dumpDataDir: () => pglite.dumpDataDir('gzip'),
+    dumpDataDir: (compression = 'gzip') => pglite.dumpDataDir(compression),
     async close() {
       if (closed) return;
       closed = true;
