@@ -206,10 +206,10 @@ export async function recordMissed(deps: RunDeps, kind: BackupRunKind, dueAt: Da
 
 /**
  * The nightly extras after a backup: a full verification of it, then a
- * backup of the key store. A failure of either marks the run failed (and
+ * backup of the key store unless the backup made one. A failure of either marks the run failed (and
  * alerts); the backup itself stays.
  */
-export async function verifyAndBackUpKeys(deps: RunDeps, run: repo.RunRow): Promise<repo.RunRow> {
+export async function verifyAndBackUpKeys(deps: RunDeps, run: repo.RunRow, options: { keysBackedUp?: boolean } = {}): Promise<repo.RunRow> {
   const db = deps.ctx.database.db;
   let current = run;
   if (run.backup_id) {
@@ -230,6 +230,8 @@ export async function verifyAndBackUpKeys(deps: RunDeps, run: repo.RunRow): Prom
       current = await failRun(deps, current, why);
     }
   }
+  // An instance backup takes the key store's backup from its own snapshot; only without one is it made here.
+  if (options.keysBackedUp) return current;
   try {
     await deps.ops.backupKeys(deps.ctx);
   } catch (error) {

@@ -187,9 +187,10 @@ async function answerDue(deps: RunDeps, options: { holder: string; graceMs: numb
       outcome = 'missed_then_ran';
     }
     const opened = await openRun(deps, { kind: due.kind, dueAt: due.at });
-    let { run } = await completeRun(deps, opened);
+    const made = await completeRun(deps, opened);
+    let run = made.run;
     if (run.status === 'ok') {
-      if (due.kind === 'nightly') run = await verifyAndBackUpKeys(deps, run);
+      if (due.kind === 'nightly') run = await verifyAndBackUpKeys(deps, run, { keysBackedUp: Boolean(made.backup?.keyBackupId) });
       try {
         await rotateBackups(deps, new Set(run.backup_id ? [run.backup_id] : []));
       } catch (error) {
