@@ -304,10 +304,11 @@ test('without the files permission there is no Files tab; with view only, nothin
   await post('/users', { email: viewer.email, name: `Vi ${suffix}`, password: viewer.password, profileId: viewFiles.id });
 
   const contact = await newContact(post, 'Ida');
+  const scan = pdfSaying('ID');
   const headers = await bearer(request, tenant);
   const upload = await request.post('/api/v1/files', {
     headers,
-    multipart: { contactId: contact.id, file: { name: 'id-scan.pdf', mimeType: 'application/pdf', buffer: pdfSaying('ID') } },
+    multipart: { contactId: contact.id, file: { name: 'id-scan.pdf', mimeType: 'application/pdf', buffer: scan } },
   });
   expect(upload.status(), await upload.text()).toBe(201);
 
@@ -330,7 +331,16 @@ test('without the files permission there is no Files tab; with view only, nothin
   await expect(page.getByRole('menuitem', { name: 'Delete' })).toHaveCount(0);
   await page.keyboard.press('Escape');
 
+  // Restricted: staff cannot open the file any more; the refusal is a message, not a saved error page.
   await post(`/contacts/${contact.id}/restriction`, { reason: 'Contests the accuracy of the scan' });
+  await page.reload();
+  await expect(page.getByText('Processing of this person is restricted: their files cannot be changed')).toBeVisible();
+  let saved = false;
+  page.on('download', () => (saved = true));
+  await page.getByRole('button', { name: 'Download: id-scan.pdf' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'processing of this person is restricted' })).toBeVisible();
+  expect(saved).toBe(false);
+
   await page.context().clearCookies();
   await signIn(page, tenant);
   await expect(page.getByRole('heading', { level: 1, name: 'Contacts' })).toBeVisible();
@@ -339,8 +349,14 @@ test('without the files permission there is no Files tab; with view only, nothin
   await expect(page.getByRole('button', { name: 'Choose files' })).toHaveCount(0);
   await page.getByRole('button', { name: 'Actions for id-scan.pdf' }).click();
   await expect(page.getByRole('menuitem', { name: 'Upload new version' })).toHaveCount(0);
-  await expect(page.getByRole('menuitem', { name: 'Preview' })).toHaveCount(0);
+  await expect(page.getByRole('menuitem', { name: 'Delete' })).toHaveCount(0);
+  // An administrator holds the privacy module: as the privacy officer they may still open the file.
+  await expect(page.getByRole('menuitem', { name: 'Preview' })).toBeVisible();
   await page.keyboard.press('Escape');
+  const download = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Download: id-scan.pdf' }).click();
+  expect((await bytesOf(await download)).equals(scan)).toBe(true);
+  await page.mouse.move(0, 0); // a hovered light button is darker than at rest
   await expectNoSeriousA11yViolations(page);
 });
 

@@ -250,7 +250,7 @@ export function FilesPanel({ target, restricted = false }: { target: FileTarget;
                         file={file}
                         mayUpload={mayUpload}
                         mayDelete={mayDelete}
-                        mayPreview={!restricted}
+                        mayPreview={!restricted || can('privacy', 'view')}
                         onPreview={() => setPreviewing(file)}
                         onDownload={() => void download(file)}
                         onHistory={() => setHistoryOf(file)}

@@ -47,6 +47,7 @@ describe('fileProblemKey', () => {
     expect(fileProblemKey(new ApiError(413, 'file_too_large', 'x'))).toBe('files.errors.tooLarge');
     expect(fileProblemKey(new ApiError(409, 'quota_exceeded', 'x'))).toBe('files.errors.quota');
     expect(fileProblemKey(new ApiError(423, 'processing_restricted', 'x'))).toBe('files.errors.restricted');
+    expect(fileProblemKey(new ApiError(409, 'version_expired', 'x'))).toBe('files.errors.expired');
     expect(fileProblemKey(new ApiError(0, 'network_error', 'x'))).toBe('files.errors.network');
   });
 

@@ -49,6 +49,8 @@ export function fileProblemKey(error: unknown): string | null {
       return 'files.errors.quota';
     case 'processing_restricted':
       return 'files.errors.restricted';
+    case 'version_expired':
+      return 'files.errors.expired';
     case 'network_error':
       return 'files.errors.network';
     default:
