@@ -374,6 +374,25 @@ describe.each(['dir', 's3'] as const)('backups on a %s target', (kind) => {
     });
   });
 
+  describe('one tenant from an instance backup', () => {
+    it('is restored into the running instance, the other tenants untouched', async () => {
+      const s = await crmSession(t);
+      const other = await crmSession(t);
+      const id = await person(s, marker('Inst'));
+      const otherId = await person(other, marker('InstOther'));
+      const backup = await createBackup(ctx);
+      expect((await s.del(`/api/v1/contacts/${id}`)).statusCode).toBe(204);
+      expect((await other.patch(`/api/v1/contacts/${otherId}`, { firstName: 'Changed' })).statusCode).toBe(200);
+      const report = await restoreBackup(ctx, backup.id, { tenantSlug: s.tt.tenant.slug });
+      expect(report).toMatchObject({ scope: 'tenant', tenantSlugs: [s.tt.tenant.slug] });
+      expect((await s.get(`/api/v1/contacts/${id}`)).statusCode).toBe(200);
+      expect((await other.get(`/api/v1/contacts/${otherId}`)).json().firstName).toBe('Changed');
+      await expect(restoreBackup(ctx, backup.id, { tenantSlug: 'no-such-tenant' })).rejects.toMatchObject({
+        code: 'backup_tenant_not_found',
+      });
+    });
+  });
+
   describe('a tenant restore that fails half-way', () => {
     it('leaves the tenant as it was: one transaction', async () => {
       const s = await crmSession(t);
