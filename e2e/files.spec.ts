@@ -397,8 +397,13 @@ test('the files panel in Dutch, and screenshots in English and Dutch', async ({ 
       await expect(page.getByRole('button', { name: 'Bestanden kiezen' })).toBeVisible();
       await expect(row(page, 'handtekening.png')).toContainText('PNG-afbeelding');
       await expectNoSeriousA11yViolations(page);
-      await page.getByRole('button', { name: 'Acties voor offerte.pdf' }).click();
-      await page.getByRole('menuitem', { name: 'Versiegeschiedenis' }).click();
+      // By keyboard: the menu opens on Enter with focus on its first item, arrows move, Enter chooses.
+      await page.getByRole('button', { name: 'Acties voor offerte.pdf' }).focus();
+      await page.keyboard.press('Enter');
+      await expect(page.getByRole('menuitem', { name: 'Voorbeeld' })).toBeFocused();
+      await page.keyboard.press('ArrowDown');
+      await expect(page.getByRole('menuitem', { name: 'Versiegeschiedenis' })).toBeFocused();
+      await page.keyboard.press('Enter');
       const history = page.getByRole('dialog', { name: 'Versies van offerte.pdf' });
       await expect(history.getByRole('columnheader', { name: 'Geüpload door' })).toBeVisible();
       await expect(history.getByText('Huidig')).toBeVisible();
