@@ -280,7 +280,7 @@ test('a refused upload says why: too large, or the storage full; a slow one can 
   await expect(page.getByText('No files yet.')).toBeVisible();
 });
 
-test('without the files permission there is no Files tab; with view only, nothing to change; a restricted person’s files cannot be changed', async ({
+test('without the files permission there is no Files tab; view only changes nothing, edit gives new versions only; a restricted person’s files are the privacy officer’s', async ({
   page,
   request,
   tenant,
@@ -293,6 +293,10 @@ test('without the files permission there is no Files tab; with view only, nothin
     name: `View files ${suffix}`,
     permissions: { contacts: all, files: { view: true } },
   });
+  const editFiles = await post<{ id: string }>('/profiles', {
+    name: `Edit files ${suffix}`,
+    permissions: { contacts: all, files: { view: true, edit: true } },
+  });
   const user = (stem: string) => ({
     slug: tenant.slug,
     email: `${stem}.${suffix}@example.test`,
@@ -302,6 +306,8 @@ test('without the files permission there is no Files tab; with view only, nothin
   const viewer = user('viewer');
   await post('/users', { email: blind.email, name: `Bo ${suffix}`, password: blind.password, profileId: noFiles.id });
   await post('/users', { email: viewer.email, name: `Vi ${suffix}`, password: viewer.password, profileId: viewFiles.id });
+  const editor = user('editor');
+  await post('/users', { email: editor.email, name: `Ed ${suffix}`, password: editor.password, profileId: editFiles.id });
 
   const contact = await newContact(post, 'Ida');
   const scan = pdfSaying('ID');
@@ -328,6 +334,17 @@ test('without the files permission there is no Files tab; with view only, nothin
   await page.getByRole('button', { name: 'Actions for id-scan.pdf' }).click();
   await expect(page.getByRole('menuitem', { name: 'Version history' })).toBeVisible();
   await expect(page.getByRole('menuitem', { name: 'Upload new version' })).toHaveCount(0);
+  await expect(page.getByRole('menuitem', { name: 'Delete' })).toHaveCount(0);
+  await page.keyboard.press('Escape');
+
+  // files.edit without create or delete: a new version of a file, not a new file, and nothing deleted.
+  await page.context().clearCookies();
+  await signIn(page, editor);
+  await expect(page.getByRole('heading', { level: 1, name: 'Contacts' })).toBeVisible();
+  await openFiles(page, contact.id);
+  await expect(page.getByRole('button', { name: 'Choose files' })).toHaveCount(0);
+  await page.getByRole('button', { name: 'Actions for id-scan.pdf' }).click();
+  await expect(page.getByRole('menuitem', { name: 'Upload new version' })).toBeVisible();
   await expect(page.getByRole('menuitem', { name: 'Delete' })).toHaveCount(0);
   await page.keyboard.press('Escape');
 

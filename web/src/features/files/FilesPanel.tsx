@@ -36,8 +36,9 @@ interface UploadResult {
 /**
  * The files of one record (contact, lead, organization, deal or activity): drop
  * or choose files to upload them with their progress, and per file a preview
- * (images, PDFs), download, version history, a new version and delete. Uploads
- * and deletes show only to a profile that may create or delete files; for a
+ * (images, PDFs), download, version history, a new version and delete. Uploads,
+ * new versions and restores, and deletes show only to a profile that may create,
+ * edit or delete files (as the API decides); for a
  * restricted person nothing can be changed and the API refuses downloads to all
  * but a privacy officer, which the panel says up front.
  */
@@ -59,6 +60,8 @@ export function FilesPanel({ target, restricted = false }: { target: FileTarget;
   const [confirming, confirm] = useDisclosure(false);
 
   const mayUpload = can('files', 'create') && !restricted;
+  // A new version or a restore changes a file: the API asks for files.edit, as it asks create for a new one.
+  const mayChange = can('files', 'edit') && !restricted;
   const mayDelete = can('files', 'delete') && !restricted;
 
   const change = (key: number, patch: Partial<Upload>) =>
@@ -248,7 +251,7 @@ export function FilesPanel({ target, restricted = false }: { target: FileTarget;
                     <Table.Td>
                       <FileActions
                         file={file}
-                        mayUpload={mayUpload}
+                        mayChange={mayChange}
                         mayDelete={mayDelete}
                         mayPreview={!restricted || can('privacy', 'view')}
                         onPreview={() => setPreviewing(file)}
@@ -270,7 +273,7 @@ export function FilesPanel({ target, restricted = false }: { target: FileTarget;
       )}
       <LoadMore hasMore={list.hasNextPage} loading={list.isFetchingNextPage} onLoad={() => void list.fetchNextPage()} />
       <FilePreview file={previewing} onClose={() => setPreviewing(null)} />
-      <VersionHistory file={historyOf} mayRestore={mayUpload} onClose={() => setHistoryOf(null)} />
+      <VersionHistory file={historyOf} mayRestore={mayChange} onClose={() => setHistoryOf(null)} />
       <ConfirmDialog
         opened={confirming}
         title={t('files.deleteTitle', { name: deleting?.name ?? '' })}
@@ -288,7 +291,7 @@ export function FilesPanel({ target, restricted = false }: { target: FileTarget;
 /** A file's actions in one menu; the new version's file input lives outside the menu, which closes on a click. */
 function FileActions({
   file,
-  mayUpload,
+  mayChange,
   mayDelete,
   mayPreview,
   onPreview,
@@ -298,7 +301,7 @@ function FileActions({
   onDelete,
 }: {
   file: StoredFile;
-  mayUpload: boolean;
+  mayChange: boolean;
   mayDelete: boolean;
   mayPreview: boolean;
   onPreview: () => void;
@@ -334,7 +337,7 @@ function FileActions({
             <Menu.Dropdown>
               {mayPreview && previewKind(file.contentType) && <Menu.Item onClick={onPreview}>{t('files.preview')}</Menu.Item>}
               <Menu.Item onClick={onHistory}>{t('files.history')}</Menu.Item>
-              {mayUpload && <Menu.Item onClick={props.onClick}>{t('files.newVersion')}</Menu.Item>}
+              {mayChange && <Menu.Item onClick={props.onClick}>{t('files.newVersion')}</Menu.Item>}
               {mayDelete && (
                 <Menu.Item color="red.8" onClick={onDelete}>
                   {t('files.delete')}
