@@ -10,6 +10,8 @@ import { startApp } from '../app.js';
 import type { Config } from '../config.js';
 import { listOutbox, startMailSender } from '../mail/mail.service.js';
 import { openObjectStore } from '../storage/open-store.js';
+import { purgeTenant } from '../tenants/tenant-purge.js';
+import { terminateTenant } from '../tenants/tenants.service.js';
 import { BackupRunError } from './backup-runs.errors.js';
 import * as repo from './backup-runs.repository.js';
 import { backupStats, withLease, type BackupOperations } from './backup-runs.service.js';
@@ -444,6 +446,18 @@ describe('backup scheduler', () => {
     } finally {
       await smtp.close();
     }
+  });
+});
+
+describe('backup runs and the tenant lifecycle', () => {
+  it('a purged tenant takes its backup runs with it; the instance’s stay', async () => {
+    const db = t.handle.db;
+    const tt = await createTestTenant(db);
+    await repo.insertRun(db, { id: '0190a0a0-0000-7000-8000-0000000000a1', kind: 'tenant', tenant_id: tt.tenant.id, status: 'ok' });
+    await repo.insertRun(db, { id: '0190a0a0-0000-7000-8000-0000000000a2', kind: 'scheduled', tenant_id: null, status: 'ok' });
+    await terminateTenant(db, { ...testConfig(), keyring: t.keyring }, tt.tenant.slug);
+    await purgeTenant(db, t.keyring, tt.tenant.slug, { now: true });
+    expect((await runs()).map((r) => r.id)).toEqual(['0190a0a0-0000-7000-8000-0000000000a2']);
   });
 });
 
