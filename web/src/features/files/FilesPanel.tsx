@@ -153,7 +153,10 @@ export function FilesPanel({ target, restricted = false }: { target: FileTarget;
             event.dataTransfer.dropEffect = 'copy';
             setDragging(true);
           }}
-          onDragLeave={() => setDragging(false)}
+          // Moving over the zone's own text and button is not leaving it.
+          onDragLeave={(event) => {
+            if (!event.currentTarget.contains(event.relatedTarget as Node | null)) setDragging(false);
+          }}
           onDrop={onDrop}
           data-testid="files-dropzone"
           style={{
