@@ -29,6 +29,12 @@ export async function finishRun(
   return db.updateTable('backup_runs').set(changes).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
 }
 
+/** Forgets finished runs that started before `before`; runs in flight stay. */
+export async function pruneRuns(db: Kysely<Database>, before: Date): Promise<number> {
+  const result = await db.deleteFrom('backup_runs').where('started_at', '<', before).where('status', '<>', 'running').executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
 export async function markVerified(db: Kysely<Database>, backupId: string, at: Date): Promise<void> {
   await db.updateTable('backup_runs').set({ verified_at: at }).where('backup_id', '=', backupId).execute();
 }

@@ -259,8 +259,19 @@ export async function rotateBackups(deps: RunDeps, protect: ReadonlySet<string> 
   );
   if (report.removed.length > 0 || report.failed > 0)
     deps.log.info({ kept: report.kept, removed: report.removed.length, failed: report.failed }, 'backups rotated');
+  // The record of runs is kept as long as the oldest backup rotation keeps, and at least RUNS_KEPT_DAYS.
+  const keptDays = Math.max(
+    RUNS_KEPT_DAYS,
+    ctx.config.backups.keep.months * 31,
+    ctx.config.backups.keep.weeks * 7,
+    ctx.config.backups.keep.days,
+  );
+  await repo.pruneRuns(ctx.database.db, new Date(clockOf(ctx)().getTime() - keptDays * 86_400_000));
   return report;
 }
+
+/** The shortest time the record of backup runs is kept. */
+export const RUNS_KEPT_DAYS = 90;
 
 // --- metrics -----------------------------------------------------------------------------------
 

@@ -178,12 +178,28 @@ describe('backup scheduler', () => {
       target: 'x',
     };
     made.push(old);
+    // Runs older than the oldest backup rotation keeps (12 months by default) are forgotten with it.
+    await repo.insertRun(t.handle.db, {
+      id: '0190a0a0-0000-7000-8000-0000000000b1',
+      kind: 'scheduled',
+      tenant_id: null,
+      status: 'ok',
+      started_at: new Date('2025-06-01T07:00:00Z'),
+    });
+    await repo.insertRun(t.handle.db, {
+      id: '0190a0a0-0000-7000-8000-0000000000b2',
+      kind: 'scheduled',
+      tenant_id: null,
+      status: 'failed',
+      started_at: new Date('2026-01-05T07:00:00Z'),
+    });
     const scheduler = startBackupScheduler({ ctx: context(c.now), log: newLog(), ops, tz: 'UTC', timers: false });
     expect(await scheduler.tick()).toMatchObject({ outcome: 'ran', status: 'ok' });
     expect(await scheduler.tick()).toEqual({ outcome: 'answered' });
     await scheduler.stop();
-    const [run] = await runs();
-    expect(await runs()).toHaveLength(1);
+    const [kept, run] = await runs();
+    expect(kept!.id).toBe('0190a0a0-0000-7000-8000-0000000000b2');
+    expect(await runs()).toHaveLength(2);
     expect(run).toMatchObject({ kind: 'scheduled', tenant_id: null, status: 'ok', backup_id: 'b2', error_code: null, verified_at: null });
     expect(run!.due_at).toEqual(new Date('2026-12-02T07:00:00Z'));
     expect(Number(run!.bytes)).toBe(4097);
