@@ -29,9 +29,13 @@ export async function finishRun(
   return db.updateTable('backup_runs').set(changes).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
 }
 
-/** Forgets finished runs that started before `before`; runs in flight stay. */
+/**
+ * Forgets good runs that started before `before`. Failed and missed runs stay:
+ * they are few, and custodia_backup_failures_total counts them, which must
+ * never go down.
+ */
 export async function pruneRuns(db: Kysely<Database>, before: Date): Promise<number> {
-  const result = await db.deleteFrom('backup_runs').where('started_at', '<', before).where('status', '<>', 'running').executeTakeFirst();
+  const result = await db.deleteFrom('backup_runs').where('started_at', '<', before).where('status', '=', 'ok').executeTakeFirst();
   return Number(result.numDeletedRows);
 }
 

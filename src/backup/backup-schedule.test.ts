@@ -178,7 +178,7 @@ describe('backup scheduler', () => {
       target: 'x',
     };
     made.push(old);
-    // Runs older than the oldest backup rotation keeps (12 months by default) are forgotten with it.
+    // Good runs older than the oldest backup rotation keeps (12 months by default) are forgotten with it; failures stay (the metric counts them).
     await repo.insertRun(t.handle.db, {
       id: '0190a0a0-0000-7000-8000-0000000000b1',
       kind: 'scheduled',
@@ -191,7 +191,7 @@ describe('backup scheduler', () => {
       kind: 'scheduled',
       tenant_id: null,
       status: 'failed',
-      started_at: new Date('2026-01-05T07:00:00Z'),
+      started_at: new Date('2025-05-05T07:00:00Z'),
     });
     const scheduler = startBackupScheduler({ ctx: context(c.now), log: newLog(), ops, tz: 'UTC', timers: false });
     expect(await scheduler.tick()).toMatchObject({ outcome: 'ran', status: 'ok' });
