@@ -288,6 +288,8 @@ async function restoreTenant(ctx: BackupContext, opened: OpenedBackup, options: 
     await repo.allowLedgerDelete(trx);
     const liveTables = new Map((await repo.tablesOf(trx)).map((t) => [t.name, t]));
     const replaced = [...liveTables.values()].filter((t) => t.hasTenantId && !TENANT_KEEP.has(t.name)).map((t) => t.name);
+    // Signed-in users stay signed in when they are still there after the restore (sessions are not in backups).
+    await repo.keepSessions(trx, live.id);
     const emptying = await repo.deletePlan(trx, replaced);
     for (const k of emptying.clear) await repo.clearReferences(trx, k, live.id);
     for (const t of emptying.order) await repo.deleteTenantRows(trx, t, live.id);
@@ -314,6 +316,7 @@ async function restoreTenant(ctx: BackupContext, opened: OpenedBackup, options: 
           keep: (row) => tenantOf(table)(row) === live.id,
           deferred: plan.deferred,
         });
+    await repo.restoreSessions(trx);
     for (const t of tombstones) if (t.subjectId) await repo.markErased(trx, live.id, t.subjectId, new Date(t.erasedAt));
     reapplied = await applyErasures(trx, ctx, live.id);
     await recordRestore(trx, ctx, live.id, manifest.id, 'tenant');

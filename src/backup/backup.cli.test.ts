@@ -56,7 +56,7 @@ describe(`custodia backup (${kind})`, () => {
     const missing = await runCli(['backup', 'verify', '20200101T000000Z-abcdef'], env());
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('no backup 20200101T000000Z-abcdef');
-  });
+  }, 120_000);
 
   it('restores the whole instance only into an empty database, and a fresh data dir only with the master key copied there', async () => {
     const target = await scratchDir('custodia-backups-');

@@ -176,6 +176,17 @@ export async function clearReferences(trx: Kysely<Database>, key: ForeignKey, te
   );
 }
 
+/** Sets the tenant's sessions aside for the restore's transaction. */
+export async function keepSessions(trx: Kysely<Database>, tenantId: string): Promise<void> {
+  await sql`create temporary table restore_sessions on commit drop as select * from sessions where tenant_id = ${tenantId}`.execute(trx);
+}
+
+/** Puts back the sessions of users the restore kept. */
+export async function restoreSessions(trx: Kysely<Database>): Promise<void> {
+  await sql`insert into sessions select k.* from restore_sessions k
+    where exists (select 1 from users u where u.tenant_id = k.tenant_id and u.id = k.user_id)`.execute(trx);
+}
+
 export async function deleteTenantRows(trx: Kysely<Database>, table: string, tenantId: string): Promise<number> {
   const r = await sql`delete from ${sql.table(table)} where tenant_id = ${tenantId}`.execute(trx);
   return Number(r.numAffectedRows ?? 0);

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import { sql, type Kysely } from 'kysely';
 import path from 'node:path';
 import type { Config, StoreSpec } from '../config.js';
-import { openPglite, type DatabaseHandle } from '../db/database.js';
+import { migrateToLatest, openPglite, type DatabaseHandle } from '../db/database.js';
 import type { Database } from '../db/schema.js';
-import type { Keyring } from '../keys/keyring.js';
-import type { ObjectStore } from '../storage/object-store.js';
+import { Keyring } from '../keys/keyring.js';
+import { ObjectNotFoundError, type ObjectStore, type StoredObject } from '../storage/object-store.js';
 import { openObjectStore } from '../storage/open-store.js';
 import { manifestSignature, newBackupId, putEncrypted, tableContext, writeTable } from './backup-format.js';
 import {
@@ -122,6 +123,8 @@ export interface VerifyReport {
   problem?: string;
   objects: number;
   rows?: number;
+  /** Full verify of an instance backup: rows a restore into a scratch database loaded. */
+  restoredRows?: number;
 }
 
 export interface RestoreOptions {
@@ -381,18 +384,58 @@ export async function listBackups(ctx: BackupContext, options: { keys?: boolean 
   );
 }
 
-/** Signature and checksums; `full` also decrypts and parses every table and compares row counts. */
+/**
+ * Signature and checksums; `full` also decrypts and parses every table and
+ * compares row counts, and restores an instance backup (with the newest key
+ * backup and the tombstones) into a scratch in-memory database.
+ */
 export async function verifyBackup(ctx: BackupContext, id: string, options: { full?: boolean } = {}): Promise<VerifyReport> {
   const full = options.full === true;
   try {
     const opened = await openBackup(ctx.store, ctx.keyring, id);
     const { objects, rows } = await checkObjects(ctx.store, opened, full);
-    return { id, ok: true, full, objects, ...(full ? { rows } : {}) };
+    const restoredRows = full && opened.manifest.scope === 'instance' ? await restoreIntoScratch(ctx, id) : undefined;
+    return { id, ok: true, full, objects, ...(full ? { rows } : {}), ...(restoredRows !== undefined ? { restoredRows } : {}) };
   } catch (error) {
     if (error instanceof BackupError && error.code !== 'backup_not_found')
       return { id, ok: false, full, problem: error.message, objects: 0 };
     throw error;
   }
+}
+
+async function restoreIntoScratch(ctx: BackupContext, id: string): Promise<number> {
+  const scratch = await openPglite({});
+  try {
+    await migrateToLatest(scratch.db);
+    // A keyring of its own: the restore sets its instance key, which must not touch the running one's.
+    const keyring = new Keyring(ctx.keyring.master, ctx.keyring.previous);
+    try {
+      return (await restoreBackup({ ...ctx, database: scratch, keyring, filesStore: new NullStore() }, id)).rows;
+    } catch (error) {
+      if (error instanceof BackupError) throw error;
+      throw new BackupError('backup_corrupt', `a restore into a scratch database failed: ${(error as Error).message}`);
+    }
+  } finally {
+    await scratch.close();
+  }
+}
+
+/** A files store that keeps nothing: a scratch restore does not put file contents anywhere. */
+class NullStore implements ObjectStore {
+  readonly description = 'scratch';
+  async put(_key: string, body: Readable): Promise<{ size: number }> {
+    let size = 0;
+    for await (const chunk of body) size += (chunk as Buffer).length;
+    return { size };
+  }
+  async get(key: string): Promise<Readable> {
+    throw new ObjectNotFoundError(key);
+  }
+  async head(): Promise<undefined> {
+    return undefined;
+  }
+  async *list(): AsyncIterable<StoredObject> {}
+  async delete(): Promise<void> {}
 }
 
 /** Removes a backup's objects (the manifest first, so a half-deleted backup is never listed). */
@@ -410,7 +453,8 @@ export async function shipTombstones(ctx: BackupContext): Promise<TombstoneRepor
   return shipTombstonesFrom(ctx.database.db, ctx.keyring, ctx.store);
 }
 
-export { restoreBackup } from './backup-restore.js';
+import { restoreBackup } from './backup-restore.js';
+export { restoreBackup };
 
 /** A `--target` given on the command line: a directory, or s3://bucket/prefix. */
 export function parseTarget(value: string, cwd = process.cwd()): StoreSpec {

@@ -133,7 +133,7 @@ describe.each(['dir', 's3'] as const)('backups on a %s target', (kind) => {
       expect(backup.id).toMatch(/^\d{8}T\d{6}Z-[0-9a-f]{6}$/);
       expect(backup.keyBackupId).toBeDefined();
       expect((await listBackups(ctx)).map((x) => x.id)).toContain(backup.id);
-      expect(await verifyBackup(ctx, backup.id, { full: true })).toMatchObject({ ok: true, full: true });
+      expect(await verifyBackup(ctx, backup.id, { full: true })).toMatchObject({ ok: true, full: true, restoredRows: expect.any(Number) });
 
       expect((await s.post(`/api/v1/contacts/${aId}/erase`, {})).statusCode).toBe(200);
       // The server ships tombstones periodically and at shutdown (H2's job); the key backup predates the erasure.
@@ -176,7 +176,7 @@ describe.each(['dir', 's3'] as const)('backups on a %s target', (kind) => {
       } finally {
         await target.dispose();
       }
-    });
+    }, 120_000); // a full verify restores into a scratch database: a fresh one takes seconds to make
 
     it('is refused by restore into a database that has tenants', async () => {
       await crmSession(t);
@@ -260,6 +260,9 @@ describe.each(['dir', 's3'] as const)('backups on a %s target', (kind) => {
 
       const report = await restoreBackup(ctx, backup.id, { tenantSlug: s.tt.tenant.slug });
       expect(report.scope).toBe('tenant');
+      // The admin's session outlives the restore (the cache aside): sessions are set aside and put back for users still there.
+      const sessions = await t.handle.db.selectFrom('sessions').select('id').where('tenant_id', '=', s.tt.tenant.id).execute();
+      expect(sessions.length).toBeGreaterThan(0);
 
       expect((await s.get(`/api/v1/contacts/${aId}`)).statusCode).toBe(404);
       const readB = await s.get(`/api/v1/contacts/${bId}`);
