@@ -13,6 +13,7 @@ import { databaseUrl } from '../../test/global-setup.postgres.js';
 import { multipartBody } from '../files/multipart.test-helpers.js';
 import { buildServer } from '../server.js';
 import { verifyTenant } from '../audit/verify.js';
+import { terminateTenant } from '../tenants/tenants.service.js';
 import { Keyring } from '../keys/keyring.js';
 import { LocalMasterKey } from '../keys/master-key-provider.js';
 import { DirectoryStore } from '../storage/dir-store.js';
@@ -128,6 +129,8 @@ describe.each(['dir', 's3'] as const)('backups on a %s target', (kind) => {
       const b = marker('Bob');
       const aId = await person(s, a);
       const bId = await person(s, b);
+      const closing = await crmSession(t);
+      await person(closing, marker('Closing'));
 
       const backup = await createBackup(ctx);
       expect(backup.id).toMatch(/^\d{8}T\d{6}Z-[0-9a-f]{6}$/);
@@ -136,6 +139,8 @@ describe.each(['dir', 's3'] as const)('backups on a %s target', (kind) => {
       expect(await verifyBackup(ctx, backup.id, { full: true })).toMatchObject({ ok: true, full: true, restoredRows: expect.any(Number) });
 
       expect((await s.post(`/api/v1/contacts/${aId}/erase`, {})).statusCode).toBe(200);
+      // A tenant terminated after the backup: its keys are destroyed, and it must not come back either.
+      await terminateTenant(t.handle.db, { ...t.config, keyring: t.keyring }, closing.tt.tenant.slug);
       // The server ships tombstones periodically and at shutdown (H2's job); the key backup predates the erasure.
       expect((await shipTombstones(ctx)).shipped).toBeGreaterThanOrEqual(1);
 
@@ -150,6 +155,7 @@ describe.each(['dir', 's3'] as const)('backups on a %s target', (kind) => {
         const report = await restoreBackup(target.ctx, backup.id);
         expect(report.scope).toBe('instance');
         expect(report.tenantSlugs).toContain(s.tt.tenant.slug);
+        expect(report.tenantSlugs).not.toContain(closing.tt.tenant.slug);
         expect(report.erasedReapplied).toBeGreaterThanOrEqual(1);
 
         const app = await buildServer({ config: t.config, database: target.handle, keyring: target.keyring, logger: false });
