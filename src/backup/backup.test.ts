@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { sql } from 'kysely';
+import { manifestSignature } from './backup-format.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { databaseUrl } from '../../test/global-setup.postgres.js';
 import { multipartBody } from '../files/multipart.test-helpers.js';
@@ -230,6 +231,24 @@ describe.each(['dir', 's3'] as const)('backups on a %s target', (kind) => {
         return Buffer.from(JSON.stringify(manifest));
       });
       expect((await verifyBackup(ctx, backup.id)).problem).toContain('signature');
+    });
+  });
+
+  describe('a backup from a newer Custodia', () => {
+    it('is refused by restore, naming the migration it needs', async () => {
+      const s = await crmSession(t);
+      const backup = await createBackup(ctx, { tenantSlug: s.tt.tenant.slug });
+      const key = `backups/${backup.id}/manifest.json`;
+      const manifest = JSON.parse((await readObject(ctx.store, key)).toString('utf8'));
+      const dataKey = await t.keyring.master.unwrap(Buffer.from(manifest.wrappedDataKey, 'base64'), `backup|${backup.id}`);
+      manifest.migration = '9999_from_the_future';
+      manifest.signature = manifestSignature(dataKey, manifest);
+      await ctx.store.put(key, Readable.from([Buffer.from(JSON.stringify(manifest))]));
+      expect((await verifyBackup(ctx, backup.id)).ok).toBe(true);
+      await expect(restoreBackup(ctx, backup.id, { tenantSlug: s.tt.tenant.slug })).rejects.toMatchObject({
+        code: 'backup_too_new',
+        message: expect.stringContaining('9999_from_the_future'),
+      });
     });
   });
 
@@ -537,6 +556,17 @@ describe.each(['dir', 's3'] as const)('backups on a %s target', (kind) => {
       const tombstones: string[] = [];
       for await (const o of ctx.store.list(`tombstones/${s.tt.tenant.id}/`)) tombstones.push(o.key);
       expect(tombstones).toEqual([`tombstones/${s.tt.tenant.id}/${subjectId}.json`]);
+      const backup = await createBackup(ctx, { tenantSlug: s.tt.tenant.slug });
+      // A forged or changed tombstone is refused, not applied nor ignored.
+      await tamper(ctx.store, tombstones[0]!, (bytes) =>
+        Buffer.from(bytes.toString('utf8').replace(/"erasedAt":"[^"]+"/, '"erasedAt":"2000-01-01T00:00:00.000Z"')),
+      );
+      await expect(restoreBackup(ctx, backup.id, { tenantSlug: s.tt.tenant.slug })).rejects.toMatchObject({
+        code: 'backup_corrupt',
+        message: expect.stringContaining('fails its signature check'),
+      });
+      // Shipping again writes it afresh (the minute of overlap), so the target is whole for other tests.
+      await shipTombstones(ctx);
       const first = await backupKeys(ctx);
       const later = await backupKeys({ ...ctx, now: () => new Date(Date.now() + 30 * 86_400_000) });
       const keys = await listBackups(ctx, { keys: true });
