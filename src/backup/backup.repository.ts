@@ -227,14 +227,15 @@ export async function erasedSubjects(db: Kysely<Database>, since: Date | null) {
   return q.orderBy('erased_at').execute();
 }
 
-/** Tenants whose keys have been destroyed (terminated). */
-export async function destroyedTenants(db: Kysely<Database>) {
-  return db
+/** Tenants whose keys have been destroyed (terminated), since a moment when given. */
+export async function destroyedTenants(db: Kysely<Database>, since: Date | null) {
+  let q = db
     .selectFrom('tenant_keys')
     .select(['tenant_id', sql<Date>`max(destroyed_at)`.as('destroyed_at')])
     .where('destroyed_at', 'is not', null)
-    .groupBy('tenant_id')
-    .execute();
+    .groupBy('tenant_id');
+  if (since) q = q.having(sql<Date>`max(destroyed_at)`, '>=', since);
+  return q.execute();
 }
 
 /** Subjects of a tenant (or all) that have no key: erased, or their key never came back. */

@@ -104,10 +104,11 @@ export async function shipTombstonesFrom(
     shipped++;
     if (!newest || erasedAt > newest) newest = erasedAt;
   }
-  const destroyed = await repo.destroyedTenants(db);
+  const destroyed = await repo.destroyedTenants(db, since);
   for (const t of destroyed) {
     const at = new Date(t.destroyed_at);
     await put(store, key, { tenantId: t.tenant_id, subjectId: null, erasedAt: at.toISOString() });
+    if (!newest || at > newest) newest = at;
   }
   if (newest) await store.put(WATERMARK, Readable.from([Buffer.from(JSON.stringify({ erasedAt: newest.toISOString() }))]));
   return { shipped, tenants: destroyed.length };
