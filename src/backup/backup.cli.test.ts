@@ -39,6 +39,13 @@ describe(`custodia backup (${kind})`, () => {
     expect(verified.code).toBe(0);
     expect(verified.stdout).toMatch(/is intact: signature and \d+ objects checked, \d+ rows decrypted and counted/);
 
+    const elsewhere = await scratchDir('custodia-elsewhere-');
+    const aside = JSON.parse((await runCli(['backup', 'create', '--tenant', slug, '--target', elsewhere], env())).stdout) as {
+      target: string;
+    };
+    expect(aside.target).toBe(`dir:${elsewhere}`);
+    expect((await runCli(['backup', 'list', '--json', '--target', elsewhere], env())).stdout).toContain(`-t-${slug}`);
+
     const keys = await runCli(['keys', 'backup'], env());
     expect(keys.code).toBe(0);
     expect(JSON.parse(keys.stdout)).toMatchObject({ scope: 'keys' });
