@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { S3Settings } from './storage/s3-store.js';
 
 /**
  * The only module that reads process.env. Every variable Custodia understands
@@ -90,6 +89,16 @@ export interface Config {
     /** How often the sender looks for due messages. */
     pollMs: number;
   };
+}
+
+export interface S3Settings {
+  /** e.g. http://127.0.0.1:9000 for a self-hosted S3-compatible server; unset for AWS. */
+  endpoint: string | undefined;
+  region: string;
+  accessKeyId: string | undefined;
+  secretAccessKey: string | undefined;
+  /** Path-style addressing (`endpoint/bucket/key`), which most self-hosted servers need. */
+  forcePathStyle: boolean;
 }
 
 /** A directory or an S3 bucket with a key prefix. */

@@ -9,17 +9,10 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { PassThrough, Readable } from 'node:stream';
+import type { S3Settings } from '../config.js';
 import { assertObjectKey, ObjectNotFoundError, type ObjectStore, type StoredObject } from './object-store.js';
 
-export interface S3Settings {
-  /** e.g. http://127.0.0.1:9000 for a self-hosted S3-compatible server; unset for AWS. */
-  endpoint: string | undefined;
-  region: string;
-  accessKeyId: string | undefined;
-  secretAccessKey: string | undefined;
-  /** Path-style addressing (`endpoint/bucket/key`), which most self-hosted servers need. */
-  forcePathStyle: boolean;
-}
+export type { S3Settings };
 
 // Multipart parts of 8 MiB, two in flight: an upload of any size holds at most ~16 MiB.
 const PART_BYTES = 8 * 1024 * 1024;
