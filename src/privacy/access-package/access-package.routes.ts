@@ -11,7 +11,7 @@ import { compileAccessPackage, FORMAT, recordPackageDelivered } from './access-p
 import { packageFileName, packageZip } from './package-files.js';
 import { openPackagedFile } from '../../files/files.service.js';
 import { openObjectStore } from '../../storage/open-store.js';
-import type { PrivacySettings } from '../privacy.routes.js';
+import type { Config } from '../../config.js';
 
 const List = (description: string) => Type.Array(Type.Unknown(), { description });
 
@@ -55,7 +55,7 @@ export function registerAccessPackageRoutes(
   server: FastifyInstance,
   database: DatabaseHandle,
   keyring: Keyring,
-  settings: Pick<PrivacySettings, 'files' | 's3'>,
+  settings: Pick<Config, 'files' | 's3'>,
 ): void {
   const { db } = database;
   const filesStore = openObjectStore(settings.files.store, settings.s3);
