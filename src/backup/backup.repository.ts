@@ -82,6 +82,12 @@ async function referencesOf(db: Kysely<Database>, tables: readonly string[]): Pr
   return [...(await foreignKeys(db)), ...owned.map((child) => ({ child, parent: 'tenants', columns: [], nullable: false }))];
 }
 
+/** Size of the database on disk. */
+export async function databaseBytes(db: Kysely<Database>): Promise<number> {
+  const r = await sql<{ n: string | number }>`select pg_database_size(current_database()) as n`.execute(db);
+  return Number(r.rows[0]?.n ?? 0);
+}
+
 export async function latestMigration(db: Kysely<Database>): Promise<string> {
   const r = await sql<{ name: string }>`select name from kysely_migration order by name desc limit 1`.execute(db);
   return r.rows[0]?.name ?? '';

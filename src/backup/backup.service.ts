@@ -43,6 +43,8 @@ export interface BackupContext {
   /** Where file versions' bytes live: openObjectStore(config.files.store, config.s3). */
   filesStore: ObjectStore;
   now?: () => Date;
+  /** Above this database size a PGlite backup runs in one transaction instead of from a copy (default 512 MiB). */
+  pgliteCopyMaxBytes?: number;
 }
 
 export type BackupScope = 'instance' | 'tenant' | 'keys';
@@ -164,6 +166,14 @@ function nowOf(ctx: BackupContext): Date {
 }
 
 /**
+ * The copy needs the dump and the copy in memory at once (measured: +520 MiB
+ * of RSS for a 253 MB data dir at 100k contacts); above this a PGlite backup
+ * runs in one transaction instead — requests wait for the whole export, but
+ * the process does not run out of memory.
+ */
+const PGLITE_COPY_MAX_BYTES = 512 * 1024 * 1024;
+
+/**
  * Runs `work` on one consistent view of the database. PostgreSQL: one
  * REPEATABLE READ READ ONLY transaction on its own connection while the pool
  * keeps serving. PGlite has one connection, so a long transaction would stall
@@ -172,7 +182,11 @@ function nowOf(ctx: BackupContext): Date {
  */
 async function withSnapshot<T>(ctx: BackupContext, work: (trx: Kysely<Database>) => Promise<T>): Promise<{ result: T; stallMs?: number }> {
   const { database } = ctx;
-  if (database.kind === 'pglite' && database.dumpDataDir) {
+  if (
+    database.kind === 'pglite' &&
+    database.dumpDataDir &&
+    (await repo.databaseBytes(database.db)) <= (ctx.pgliteCopyMaxBytes ?? PGLITE_COPY_MAX_BYTES)
+  ) {
     const started = performance.now();
     // Holding the connection keeps every other statement out while the files are written and read.
     const tarball = await database.db.connection().execute(async (conn) => {
