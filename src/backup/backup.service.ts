@@ -280,7 +280,14 @@ async function exportBlobs(
       const key = blobObjectKey(row.tenant_id as string, row.blob_key as string);
       onProgress?.({ phase: 'blobs', item: key, done: out.length, total: out.length + 1 });
       const index = out.length;
-      const source = await ctx.filesStore.get(key);
+      let source: Readable;
+      try {
+        source = await ctx.filesStore.get(key);
+      } catch (error) {
+        // Expired or swept since the snapshot was taken: the version's bytes are gone anyway.
+        if (error instanceof ObjectNotFoundError) continue;
+        throw error;
+      }
       const sum = await putEncrypted(ctx.store, blobObject(head, index), dataKey, `backup|${head.id}|blob|${key}`, source);
       out.push({ key, bytes: sum.bytes, sha256: sum.sha256 });
     }
@@ -323,6 +330,16 @@ async function rotateKeyBackups(ctx: BackupContext): Promise<void> {
   }
 }
 
+/** A backup that fails half-way leaves none of its objects behind. */
+async function removingOnFailure<T>(store: ObjectStore, prefix: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    await deletePrefix(store, prefix).catch(() => undefined);
+    throw error;
+  }
+}
+
 async function deletePrefix(store: ObjectStore, prefix: string): Promise<void> {
   // The manifest first: a backup half deleted is no longer listed or restorable.
   await store.delete(`${prefix}manifest.json`);
@@ -346,22 +363,24 @@ export async function createBackup(ctx: BackupContext, options: CreateOptions = 
   }
   const at = nowOf(ctx);
   const id = newBackupId(at, tenant?.slug);
-  const { result, stallMs } = await withSnapshot(ctx, async (trx) => {
-    const tables = (await repo.tablesOf(trx))
-      .filter((t) => !NOT_BACKED_UP.has(t.name))
-      .filter((t) => !tenant || t.hasTenantId || t.name === 'tenants')
-      .map((info) => ({ info, tenantId: tenant?.id }));
-    const head = {
-      id,
-      scope: tenant ? ('tenant' as const) : ('instance' as const),
-      tenantId: tenant?.id ?? null,
-      tenantSlug: tenant?.slug ?? null,
-      createdAt: at.toISOString(),
-    };
-    const manifest = await exportBackup(ctx, trx, head, tables, true, options.onProgress);
-    const keys = tenant ? undefined : await exportKeys(ctx, trx, options.onProgress);
-    return { manifest, keys };
-  });
+  const { result, stallMs } = await removingOnFailure(ctx.store, `${DATA_PREFIX}${id}/`, () =>
+    withSnapshot(ctx, async (trx) => {
+      const tables = (await repo.tablesOf(trx))
+        .filter((t) => !NOT_BACKED_UP.has(t.name))
+        .filter((t) => !tenant || t.hasTenantId || t.name === 'tenants')
+        .map((info) => ({ info, tenantId: tenant?.id }));
+      const head = {
+        id,
+        scope: tenant ? ('tenant' as const) : ('instance' as const),
+        tenantId: tenant?.id ?? null,
+        tenantSlug: tenant?.slug ?? null,
+        createdAt: at.toISOString(),
+      };
+      const manifest = await exportBackup(ctx, trx, head, tables, true, options.onProgress);
+      const keys = tenant ? undefined : await exportKeys(ctx, trx, options.onProgress);
+      return { manifest, keys };
+    }),
+  );
   if (result.keys) await rotateKeyBackups(ctx);
   return {
     ...summaryOf(result.manifest, ctx.store),

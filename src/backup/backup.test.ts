@@ -234,6 +234,35 @@ describe.each(['dir', 's3'] as const)('backups on a %s target', (kind) => {
     });
   });
 
+  describe('a backup that fails half-way', () => {
+    it('leaves none of its objects behind', async () => {
+      const s = await crmSession(t);
+      await person(s, marker('Half'));
+      const keys = async () => {
+        const out: string[] = [];
+        for await (const o of ctx.store.list('backups/')) out.push(o.key);
+        return out;
+      };
+      const before = await keys();
+      const failing: ObjectStore = {
+        description: ctx.store.description,
+        list: (prefix) => ctx.store.list(prefix),
+        head: (key) => ctx.store.head(key),
+        get: (key, range) => ctx.store.get(key, range),
+        delete: (key) => ctx.store.delete(key),
+        put: async (key, body) => {
+          if (key.endsWith('/tables/notes.bin')) {
+            body.destroy();
+            throw new Error('disk full');
+          }
+          return ctx.store.put(key, body);
+        },
+      };
+      await expect(createBackup({ ...ctx, store: failing }, { tenantSlug: s.tt.tenant.slug })).rejects.toThrow('disk full');
+      expect(await keys()).toEqual(before);
+    });
+  });
+
   describe('a backup from a newer Custodia', () => {
     it('is refused by restore, naming the migration it needs', async () => {
       const s = await crmSession(t);
@@ -528,6 +557,20 @@ describe.each(['dir', 's3'] as const)('backups on a %s target', (kind) => {
       const kept = bytes('kept');
       const keptId = await upload(keep, kept);
       await upload(gone, bytes('gone'));
+      const blobs = async () => {
+        const keys: string[] = [];
+        for await (const o of ctx.filesStore.list(`tenants/${s.tt.tenant.id}/`)) keys.push(o.key);
+        return keys;
+      };
+      // A blob swept from the files store before the backup reads it does not fail the backup.
+      const swept = await upload(keep, bytes('swept'));
+      const { blob_key: sweptKey } = await t.handle.db
+        .selectFrom('file_versions')
+        .select('blob_key')
+        .where('tenant_id', '=', s.tt.tenant.id)
+        .where('file_id', '=', swept)
+        .executeTakeFirstOrThrow();
+      await ctx.filesStore.delete(`tenants/${s.tt.tenant.id}/${sweptKey!}`);
       const backup = await createBackup(ctx, { tenantSlug: s.tt.tenant.slug });
       const manifest = JSON.parse((await readObject(ctx.store, `backups/${backup.id}/manifest.json`)).toString('utf8'));
       expect(manifest.blobs).toHaveLength(2);
@@ -535,11 +578,6 @@ describe.each(['dir', 's3'] as const)('backups on a %s target', (kind) => {
       expect((await s.post(`/api/v1/contacts/${gone}/erase`, {})).statusCode).toBe(200);
       await shipTombstones(ctx);
       // Both blobs lost from the files store.
-      const blobs = async () => {
-        const keys: string[] = [];
-        for await (const o of ctx.filesStore.list(`tenants/${s.tt.tenant.id}/`)) keys.push(o.key);
-        return keys;
-      };
       for (const key of await blobs()) await ctx.filesStore.delete(key);
 
       const report = await restoreBackup(ctx, backup.id, { tenantSlug: s.tt.tenant.slug });
