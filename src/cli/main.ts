@@ -397,7 +397,12 @@ function render(command: CommandName, result: unknown, json: boolean): string {
 
 function renderBackups(rows: BackupSummary[]): string {
   if (rows.length === 0) return 'no backups in the target';
-  const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
+  const mib = (n: number) =>
+    n < 1024 * 1024
+      ? `${Math.max(1, Math.round(n / 1024))} KiB`
+      : n < 1024 ** 3
+        ? `${(n / 1024 ** 2).toFixed(1)} MiB`
+        : `${(n / 1024 ** 3).toFixed(2)} GiB`;
   const table = [
     ['ID', 'CREATED', 'OF', 'ROWS', 'SIZE'],
     ...rows.map((b) => [
