@@ -3,7 +3,7 @@ import { ObjectNotFoundError, readObject, type ObjectStore } from '../storage/ob
 import type { Keyring } from '../keys/keyring.js';
 import { hashObject, isBackupId, readTable, signatureMatches, tableContext } from './backup-format.js';
 import { BackupError } from './backup.errors.js';
-import type { BackupManifest, BackupSummary } from './backup.service.js';
+import type { BackupManifest, BackupSummary } from './backup.types.js';
 
 // Finding, opening and checking a backup's manifest and objects.
 

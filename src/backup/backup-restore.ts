@@ -10,7 +10,7 @@ import { openEncrypted, readTable, tableContext } from './backup-format.js';
 import { blobObject, checkObjects, KEYS_PREFIX, manifestsIn, openBackup, tableObject, type OpenedBackup } from './backup-manifests.js';
 import { BackupError } from './backup.errors.js';
 import * as repo from './backup.repository.js';
-import type { BackupContext, RestoreOptions, RestoreReport } from './backup.service.js';
+import type { BackupContext, RestoreOptions, RestoreReport } from './backup.types.js';
 import type { ForeignKey } from '../tenants/tenant-purge.js';
 import { readTombstones } from './tombstones.js';
 
