@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { sql, type Kysely } from 'kysely';
+import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Config, StoreSpec } from '../config.js';
 import { migrateToLatest, openPglite, type DatabaseHandle } from '../db/database.js';
@@ -72,11 +74,34 @@ const PGLITE_COPY_MAX_BYTES = 512 * 1024 * 1024;
  * Runs `work` on one consistent view of the database. PostgreSQL: one
  * REPEATABLE READ READ ONLY transaction on its own connection while the pool
  * keeps serving. PGlite has one connection, so a long transaction would stall
- * every request: the data dir is dumped instead (a short stall, measured) and
- * read from a private in-memory copy.
+ * every request: while the connection is held (nothing can write), a
+ * checkpoint puts every page on disk and PostgreSQL's own files are copied
+ * to a private scratch dir (a short stall, measured), which a second PGlite
+ * then serves to the export. Only PostgreSQL's files: the data dir also holds
+ * the admin socket, the master key, file blobs and the backups themselves.
+ * An in-memory database (tests) is copied through a tarball instead.
  */
 async function withSnapshot<T>(ctx: BackupContext, work: (trx: Kysely<Database>) => Promise<T>): Promise<{ result: T; stallMs?: number }> {
   const { database } = ctx;
+  if (database.kind === 'pglite' && database.location !== 'memory') {
+    const scratch = await mkdtemp(path.join(tmpdir(), 'custodia-snapshot-'));
+    try {
+      const started = performance.now();
+      await database.db.connection().execute(async (conn) => {
+        await sql`checkpoint`.execute(conn);
+        await copyPostgresFiles(database.location, scratch);
+      });
+      const stallMs = Math.round(performance.now() - started);
+      const copy = await openPglite({ dataDir: scratch });
+      try {
+        return { result: await copy.db.transaction().execute(work), stallMs };
+      } finally {
+        await copy.close();
+      }
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  }
   if (
     database.kind === 'pglite' &&
     database.dumpDataDir &&
@@ -98,6 +123,16 @@ async function withSnapshot<T>(ctx: BackupContext, work: (trx: Kysely<Database>)
     }
   }
   return { result: await database.db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(work) };
+}
+
+// What PostgreSQL keeps in its data dir (postmaster.pid excepted: the copy is not running).
+const POSTGRES_ENTRY = /^(PG_VERSION|base|global|pg_[a-z_]+|postgresql(\.auto)?\.conf|pg_hba\.conf|pg_ident\.conf|postmaster\.opts)$/;
+
+async function copyPostgresFiles(from: string, to: string): Promise<void> {
+  for (const entry of await readdir(from, { withFileTypes: true })) {
+    if (!POSTGRES_ENTRY.test(entry.name) || !(entry.isDirectory() || entry.isFile())) continue;
+    await cp(path.join(from, entry.name), path.join(to, entry.name), { recursive: true });
+  }
 }
 
 interface ExportTable {
