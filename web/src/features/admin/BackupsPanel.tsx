@@ -165,7 +165,7 @@ function Overview({ overview, running }: { overview: BackupsOverview; running: b
                       : t('admin.backups.notVerified')}
                   </Table.Td>
                   <Table.Td>
-                    <Badge variant="outline" color={isBackupRunning(item) ? 'blue.9' : 'green.9'}>
+                    <Badge variant="outline" color={isBackupRunning(item) ? 'blue.9' : 'gray.8'}>
                       {t(`admin.backups.statuses.${item.status}`)}
                     </Badge>
                   </Table.Td>
