@@ -24,7 +24,9 @@ export async function claimDueMail(db: Kysely<Database>, options: { now: Date; l
       .selectFrom('mail_outbox')
       .select('id')
       .where('status', '=', 'pending')
-      .where('next_attempt_at', '<=', options.now)
+      // `now` has whole milliseconds, the database's default now() microseconds: a message queued earlier in the
+      // same millisecond is due (it was missed when the sender asked straight after queueing: a flaky test).
+      .where('next_attempt_at', '<', new Date(options.now.getTime() + 1))
       .orderBy('next_attempt_at')
       .orderBy('id')
       .limit(options.limit)
