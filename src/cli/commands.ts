@@ -56,6 +56,11 @@ function limit(args: CommandArgs, fallback: number, max: number): number {
 const STATUSES: TenantStatus[] = ['active', 'suspended', 'terminated'];
 const MAIL_STATUSES: MailStatus[] = ['pending', 'sent', 'failed'];
 
+/** The backup context of a command: the configured target, or the one `--target` names. */
+function backupContextOf(ctx: OperatorContext, args: CommandArgs) {
+  return backups.backupContext(ctx, typeof args.target === 'string' ? { target: backups.parseTarget(args.target) } : {});
+}
+
 export const operatorCommands = {
   async migrate({ database }: OperatorContext) {
     const results = await migrateToLatest(database.db);
@@ -161,28 +166,24 @@ export const operatorCommands = {
   },
 
   async 'backup.create'(ctx: OperatorContext, args: CommandArgs) {
-    const target = typeof args.target === 'string' ? backups.parseTarget(args.target) : undefined;
-    return backups.createBackup(backups.backupContext(ctx, target ? { target } : {}), {
+    return backups.createBackup(backupContextOf(ctx, args), {
       ...(typeof args.tenant === 'string' ? { tenantSlug: args.tenant } : {}),
       ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}),
     });
   },
 
   async 'backup.list'(ctx: OperatorContext, args: CommandArgs) {
-    const target = typeof args.target === 'string' ? backups.parseTarget(args.target) : undefined;
-    return backups.listBackups(backups.backupContext(ctx, target ? { target } : {}));
+    return backups.listBackups(backupContextOf(ctx, args));
   },
 
   async 'backup.verify'(ctx: OperatorContext, args: CommandArgs) {
-    const target = typeof args.target === 'string' ? backups.parseTarget(args.target) : undefined;
-    return backups.verifyBackup(backups.backupContext(ctx, target ? { target } : {}), required(args, 'id', '<id>'), {
+    return backups.verifyBackup(backupContextOf(ctx, args), required(args, 'id', '<id>'), {
       full: args.full === true,
     });
   },
 
   async 'backup.restore'(ctx: OperatorContext, args: CommandArgs) {
-    const target = typeof args.target === 'string' ? backups.parseTarget(args.target) : undefined;
-    return backups.restoreBackup(backups.backupContext(ctx, target ? { target } : {}), required(args, 'id', '<id>'), {
+    return backups.restoreBackup(backupContextOf(ctx, args), required(args, 'id', '<id>'), {
       ...(typeof args.tenant === 'string' ? { tenantSlug: args.tenant } : {}),
       ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}),
     });
@@ -194,8 +195,7 @@ export const operatorCommands = {
   },
 
   async 'keys.backup'(ctx: OperatorContext, args: CommandArgs) {
-    const target = typeof args.target === 'string' ? backups.parseTarget(args.target) : undefined;
-    return backups.backupKeys(backups.backupContext(ctx, target ? { target } : {}), ctx.onProgress ? { onProgress: ctx.onProgress } : {});
+    return backups.backupKeys(backupContextOf(ctx, args), ctx.onProgress ? { onProgress: ctx.onProgress } : {});
   },
 } satisfies Record<string, (ctx: OperatorContext, args: CommandArgs) => Promise<unknown>>;
 
