@@ -3,7 +3,14 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { testDbKind, useTestDatabase } from '../../test/db.js';
 import { uniqueSlug } from '../../test/factories.js';
-import { preparedDataDir, runCliInProcess as runCli, scratchDir, tenantCreateArgs, useCliDatabase } from '../../test/processes.js';
+import {
+  preparedDataDir,
+  runCliInProcess as runCli,
+  scratchDir,
+  startServerProcess,
+  tenantCreateArgs,
+  useCliDatabase,
+} from '../../test/processes.js';
 
 // `custodia backup …` and `custodia keys backup` as an operator types them.
 const kind = testDbKind();
@@ -11,6 +18,23 @@ const db = useTestDatabase();
 const cli = useCliDatabase(db);
 
 describe(`custodia backup (${kind})`, () => {
+  it.runIf(kind === 'pglite')('through a running server, a target set in the CLI’s own environment is the one used', async () => {
+    const dataDir = await preparedDataDir();
+    const server = await startServerProcess({ CUSTODIA_DATA_DIR: dataDir });
+    try {
+      const target = await scratchDir('custodia-cli-target-');
+      const created = await runCli(['backup', 'create'], { CUSTODIA_DATA_DIR: dataDir, CUSTODIA_BACKUP_DIR: target });
+      expect(created.stderr).toBe('');
+      expect((JSON.parse(created.stdout) as { target: string }).target).toBe(`dir:${target}`);
+      // Without it, the server's own (default) target.
+      const own = await runCli(['backup', 'create'], { CUSTODIA_DATA_DIR: dataDir });
+      expect((JSON.parse(own.stdout) as { target: string }).target).toBe(`dir:${path.join(dataDir, 'backups')}`);
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
+  });
+
   it('creates, lists and verifies a backup; a changed byte fails verify with one clear line', async () => {
     const target = await scratchDir('custodia-backups-');
     const env = () => ({ ...cli.env, CUSTODIA_BACKUP_DIR: target });

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import path from 'node:path';
 import { ConfigError, loadConfig, loadDotEnv, type Config } from '../config.js';
 import { migrateToLatest } from '../db/database.js';
 import { initializeKeys, openKeys } from '../keys/keys.service.js';
@@ -210,7 +211,7 @@ async function execute(config: Config, command: CommandName, args: CommandArgs, 
           1,
           'a Custodia server is using this data dir: stop it before restoring the whole instance (or restore one tenant with --tenant)',
         );
-      return viaServer(holder.socket, command, args);
+      return viaServer(holder.socket, command, withOwnBackupTarget(config, command, args));
     }
     if (holder) throw new DataDirBusyError(config.dataDir, holder);
   }
@@ -223,6 +224,17 @@ async function execute(config: Config, command: CommandName, args: CommandArgs, 
     await database.close();
     lock?.release();
   }
+}
+
+/**
+ * A backup target set in the CLI's own environment (CUSTODIA_BACKUP_DIR or _S3) goes to the server as `--target`:
+ * the server would otherwise use its own, and `CUSTODIA_BACKUP_DIR=… custodia backup list` would list elsewhere.
+ */
+function withOwnBackupTarget(config: Config, command: CommandName, args: CommandArgs): CommandArgs {
+  if (!(command.startsWith('backup.') || command === 'keys.backup') || args.target !== undefined) return args;
+  const target = config.backups.target;
+  if (target.kind === 'dir' && target.path === path.join(config.dataDir, 'backups')) return args;
+  return { ...args, target: target.kind === 'dir' ? target.path : `s3://${target.bucket}${target.prefix ? `/${target.prefix}` : ''}` };
 }
 
 /** The master key a backup was made with: configured, never generated (a new key could read nothing). */
